@@ -1,0 +1,81 @@
+/**
+ * The one error type of quancun. Every failure a cardholder, operator or integrator can meet carries a stable `code`;
+ * callers and tests branch on the code, screens map it to a message, logs print it.
+ */
+export const ERROR_CODES = {
+  // cardholder input
+  AMOUNT_INVALID: { retryable: false, zh: '金额无效，请重新输入', en: 'Invalid amount, please enter it again' },
+  AMOUNT_OVER_PURSE_LIMIT: { retryable: false, zh: '超过卡内余额上限', en: 'Amount exceeds the card purse limit' },
+  AMOUNT_OVER_LOAD_LIMIT: { retryable: false, zh: '超过单笔圈存限额', en: 'Amount exceeds the single-load limit' },
+  PIN_WRONG: { retryable: false, zh: '密码错误', en: 'Wrong PIN' },
+  PIN_BLOCKED: { retryable: false, zh: '密码已锁定，请到服务中心办理', en: 'PIN blocked, please visit the service centre' },
+  PIN_ENTRY_CANCELLED: { retryable: false, zh: '已取消输入密码', en: 'PIN entry cancelled' },
+  // card
+  CARD_ABSENT: { retryable: true, zh: '请放卡', en: 'Please tap your card' },
+  CARD_REMOVED: { retryable: true, zh: '卡片已移开，请重新放卡', en: 'Card removed, please tap again' },
+  CARD_UNKNOWN: { retryable: false, zh: '卡片未登记，请到服务中心办理', en: 'Card not registered, please visit the service centre' },
+  CARD_NOT_BOUND: { retryable: false, zh: '卡片未绑定银行账户', en: 'Card is not bound to a bank account' },
+  CARD_EXPIRED: { retryable: false, zh: '卡片已过期', en: 'Card has expired' },
+  CARD_ERROR: { retryable: false, zh: '读卡失败，请重新放卡', en: 'Card could not be read, please tap again' },
+  CARD_MAC_INVALID: { retryable: false, zh: '卡片校验失败', en: 'Card verification failed' },
+  CARD_TAC_INVALID: { retryable: false, zh: '交易校验失败，请联系服务中心', en: 'Transaction proof failed, contact the service centre' },
+  CARD_MISMATCH: { retryable: false, zh: '不是同一张卡', en: 'This is not the same card' },
+  // reader / devices
+  READER_UNAVAILABLE: { retryable: true, zh: '读卡器故障，暂停服务', en: 'Card reader unavailable, out of service' },
+  // bank
+  BANK_DECLINED: { retryable: false, zh: '银行拒绝交易', en: 'The bank declined the transfer' },
+  BANK_INSUFFICIENT_FUNDS: { retryable: false, zh: '银行账户余额不足', en: 'Insufficient funds in the bank account' },
+  BANK_TIMEOUT: { retryable: true, zh: '银行无应答，交易已冲正', en: 'The bank did not answer; the transfer is being reversed' },
+  BANK_UNAVAILABLE: { retryable: true, zh: '银行暂时不可用', en: 'The bank is unavailable' },
+  BANK_MAC_INVALID: { retryable: false, zh: '银行报文校验失败', en: 'Bank message failed verification' },
+  BANK_PROTOCOL: { retryable: false, zh: '银行报文错误', en: 'Malformed bank message' },
+  BANK_NOT_SIGNED_ON: { retryable: true, zh: '银行未签到', en: 'Not signed on with the bank' },
+  // link to the gateway
+  LINK_OFFLINE: { retryable: true, zh: '网络中断，暂停圈存', en: 'Network down, loads are paused' },
+  LINK_TIMEOUT: { retryable: true, zh: '前置机无应答', en: 'The gateway did not answer' },
+  LINK_BAD_MESSAGE: { retryable: false, zh: '报文格式错误', en: 'Malformed message' },
+  // transactions
+  TXN_UNKNOWN: { retryable: false, zh: '交易不存在', en: 'Unknown transaction' },
+  TXN_STATE: { retryable: false, zh: '交易状态错误', en: 'Transaction is not in a state that allows this' },
+  // configuration and storage
+  CONFIG_INVALID: { retryable: false, zh: '配置错误', en: 'Invalid configuration' },
+  JOURNAL_UNAVAILABLE: { retryable: false, zh: '交易日志不可用，暂停服务', en: 'Journal unavailable, out of service' },
+  KEY_MISSING: { retryable: false, zh: '密钥缺失', en: 'Key missing' },
+  INTERNAL: { retryable: false, zh: '系统错误，请联系服务中心', en: 'Internal error, contact the service centre' },
+} as const satisfies Record<string, { retryable: boolean; zh: string; en: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+}
+
+export class QuancunError extends Error {
+  override readonly name = 'QuancunError';
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  /** Operator-facing context; never a PIN, full card number or key. */
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message?: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message ?? ERROR_CODES[code].en, options);
+    this.code = code;
+    this.retryable = ERROR_CODES[code].retryable;
+    this.details = details;
+  }
+
+  /** The text a cardholder sees for this error. */
+  cardholderMessage(lang: 'zh' | 'en'): string {
+    return ERROR_CODES[this.code][lang];
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details: Record<string, unknown> } {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+
+  static from(err: unknown): QuancunError {
+    if (err instanceof QuancunError) return err;
+    const message = err instanceof Error ? err.message : String(err);
+    return new QuancunError('INTERNAL', message, {}, { cause: err });
+  }
+}
