@@ -1,0 +1,51 @@
+/**
+ * A small structured logger: one JSON line per record on stderr (or a given sink). Field names that could carry
+ * secrets are redacted here, once, so no caller can leak a PIN block, full card number or key by accident.
+ */
+export type Level = 'debug' | 'info' | 'warn' | 'error';
+export type Fields = Record<string, unknown>;
+
+export interface Logger {
+  debug(msg: string, fields?: Fields): void;
+  info(msg: string, fields?: Fields): void;
+  warn(msg: string, fields?: Fields): void;
+  error(msg: string, fields?: Fields): void;
+  child(bindings: Fields): Logger;
+}
+
+const SECRET_KEYS = /^(pin|pinblock|pan|bankpan|pinpan12|key|mk|tmk|pik|mak|dlk|dpk|dtk|masterkeys?|sessionkey)$/i;
+const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** Keeps the first 6 and last 4 digits of a card number, as payment practice allows. */
+export function maskPan(pan: string): string {
+  return pan.length <= 10 ? '*'.repeat(pan.length) : `${pan.slice(0, 6)}${'*'.repeat(pan.length - 10)}${pan.slice(-4)}`;
+}
+
+function redact(value: unknown, depth = 0): unknown {
+  if (depth > 4 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) return { name: value.name, message: value.message, code: (value as { code?: unknown }).code };
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  const out: Fields = {};
+  for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEYS.test(k) ? '[redacted]' : redact(v, depth + 1);
+  return out;
+}
+
+export function createLogger(options: { level?: Level; sink?: (line: string) => void; bindings?: Fields } = {}): Logger {
+  const min = ORDER[options.level ?? (process.env.QUANCUN_LOG_LEVEL as Level | undefined) ?? 'info'] ?? ORDER.info;
+  const sink = options.sink ?? ((line: string) => process.stderr.write(line + '\n'));
+  const bindings = options.bindings ?? {};
+  const write = (level: Level, msg: string, fields?: Fields) => {
+    if (ORDER[level] < min) return;
+    sink(JSON.stringify({ t: new Date().toISOString(), level, msg, ...(redact({ ...bindings, ...fields }) as Fields) }));
+  };
+  return {
+    debug: (m, f) => write('debug', m, f),
+    info: (m, f) => write('info', m, f),
+    warn: (m, f) => write('warn', m, f),
+    error: (m, f) => write('error', m, f),
+    child: (more) => createLogger({ ...options, bindings: { ...bindings, ...more } }),
+  };
+}
+
+/** For libraries and tests that must not print. */
+export const silentLogger: Logger = createLogger({ sink: () => {} });

@@ -1,0 +1,80 @@
+/**
+ * Explicit, journaled state machines. A record's every transition is checked against the machine's table and
+ * written (synced) before the caller goes on to the step the new state allows: on a crash, the journal always
+ * says the furthest step that may have been taken, never less.
+ */
+import { QuancunError } from '../errors.ts';
+import type { DurableStore } from './durable-store.ts';
+
+export interface MachineSpec<S extends string> {
+  name: string;
+  /** For each state, the states it may move to. A state with no successors is final. */
+  transitions: { readonly [K in S]: readonly S[] };
+}
+
+export interface JournalRecord<S extends string> {
+  id: string;
+  state: S;
+  /** Each state entered, with its time: the audit trail an operator reads. */
+  history: Array<{ state: S; at: string }>;
+  updatedAt: string;
+}
+
+export function isFinal<S extends string>(spec: MachineSpec<S>, state: S): boolean {
+  return spec.transitions[state].length === 0;
+}
+
+export class JournaledMachine<S extends string, R extends JournalRecord<S>> {
+  constructor(
+    private readonly store: DurableStore,
+    private readonly prefix: string,
+    readonly spec: MachineSpec<S>,
+  ) {}
+
+  private key(id: string): string {
+    return `${this.prefix}/${id}`;
+  }
+
+  async create(record: Omit<R, 'history' | 'updatedAt'>): Promise<R> {
+    if (await this.store.get(this.key(record.id))) {
+      throw new QuancunError('TXN_STATE', `${this.spec.name} ${record.id} already exists`, { id: record.id });
+    }
+    const at = new Date().toISOString();
+    const full = { ...record, history: [{ state: record.state, at }], updatedAt: at } as R;
+    await this.store.put(this.key(record.id), full);
+    return full;
+  }
+
+  get(id: string): Promise<R | undefined> {
+    return this.store.get<R>(this.key(id));
+  }
+
+  async require(id: string): Promise<R> {
+    const record = await this.get(id);
+    if (!record) throw new QuancunError('TXN_UNKNOWN', `${this.spec.name} ${id} is not in the journal`, { id });
+    return record;
+  }
+
+  /** Move to `next`, merging `patch`, synced before it resolves. Refuses a transition the machine does not allow. */
+  async advance(record: R, next: S, patch: Partial<Omit<R, 'id' | 'state' | 'history'>> = {}): Promise<R> {
+    if (!this.spec.transitions[record.state].includes(next)) {
+      throw new QuancunError('TXN_STATE', `${this.spec.name} ${record.id}: ${record.state} -> ${next} is not allowed`, {
+        id: record.id,
+        from: record.state,
+        to: next,
+      });
+    }
+    const at = new Date().toISOString();
+    const updated = { ...record, ...patch, state: next, history: [...record.history, { state: next, at }], updatedAt: at } as R;
+    await this.store.put(this.key(record.id), updated);
+    return updated;
+  }
+
+  async all(): Promise<R[]> {
+    return (await this.store.list<R>(this.prefix + '/')).map((e) => e.value);
+  }
+
+  async unfinished(): Promise<R[]> {
+    return (await this.all()).filter((r) => !isFinal(this.spec, r.state));
+  }
+}
