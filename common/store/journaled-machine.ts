@@ -4,7 +4,7 @@
  * says the furthest step that may have been taken, never less.
  */
 import { QuancunError } from '../errors.ts';
-import type { DurableStore } from './durable-store.ts';
+import type { DurableStore, Op } from './durable-store.ts';
 
 export interface MachineSpec<S extends string> {
   name: string;
@@ -55,8 +55,11 @@ export class JournaledMachine<S extends string, R extends JournalRecord<S>> {
     return record;
   }
 
-  /** Move to `next`, merging `patch`, synced before it resolves. Refuses a transition the machine does not allow. */
-  async advance(record: R, next: S, patch: Partial<Omit<R, 'id' | 'state' | 'history'>> = {}): Promise<R> {
+  /**
+   * Move to `next`, merging `patch`, synced before it resolves. Refuses a transition the machine does not allow.
+   * `alongside` are written in the same atomic batch (a ledger posting that must not exist without its state).
+   */
+  async advance(record: R, next: S, patch: Partial<Omit<R, 'id' | 'state' | 'history'>> = {}, alongside: Op[] = []): Promise<R> {
     if (!this.spec.transitions[record.state].includes(next)) {
       throw new QuancunError('TXN_STATE', `${this.spec.name} ${record.id}: ${record.state} -> ${next} is not allowed`, {
         id: record.id,
@@ -66,7 +69,7 @@ export class JournaledMachine<S extends string, R extends JournalRecord<S>> {
     }
     const at = new Date().toISOString();
     const updated = { ...record, ...patch, state: next, history: [...record.history, { state: next, at }], updatedAt: at } as R;
-    await this.store.put(this.key(record.id), updated);
+    await this.store.batch([{ type: 'put', key: this.key(record.id), value: updated }, ...alongside]);
     return updated;
   }
 

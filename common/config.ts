@@ -1,0 +1,96 @@
+/**
+ * The one configuration schema. A deployment's file names the issuer master keys (gateway only), the cardholders and
+ * their bindings, the banks, and the kiosks; the embedded default adds the simulated bank accounts and cards.
+ * Every key is validated at start with the path of what is wrong, before anything is opened.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { QuancunError } from './errors.ts';
+
+const hexKey = z.string().regex(/^[0-9A-Fa-f]{32}$/, '16-byte key as 32 hex digits');
+const fen = z.number().int().nonnegative();
+const pan = z.string().regex(/^\d{13,19}$/, 'bank card number of 13 to 19 digits');
+const asn = z.string().regex(/^[0-9A-Fa-f]{20}$/, 'application serial number as 20 hex digits');
+
+export const configSchema = z.object({
+  campus: z.object({ name: z.string().min(1), nameEn: z.string().min(1) }),
+  /** Where LevelDB journals live, relative to the config file unless absolute. */
+  dataDir: z.string().default('var'),
+  mqtt: z.object({
+    /** `embedded` starts an aedes broker in-process on the given port; otherwise an mqtt:// URL. */
+    url: z.string().default('embedded'),
+    embeddedPort: z.number().int().min(0).max(65535).default(0),
+  }).default({ url: 'embedded', embeddedPort: 0 }),
+  issuer: z.object({
+    masterKeys: z.object({ load: hexKey, purchase: hexKey, tac: hexKey }),
+    /** Kiosk PIN pads hold keys diversified from this one by terminal id. */
+    pinMasterKey: hexKey,
+  }),
+  limits: z.object({ maxLoad: fen, purseLimit: fen }),
+  banks: z.array(z.object({
+    id: z.string().regex(/^[a-z0-9-]+$/),
+    profile: z.string(),
+    host: z.string().default('127.0.0.1'),
+    /** 0 with the embedded bank simulator: it picks a free port. */
+    port: z.number().int().min(0).max(65535),
+    /** Local address the bank connection binds to (the gateway's bank-side interface). */
+    localAddress: z.string().optional(),
+    terminalId: z.string().length(8),
+    merchantId: z.string().length(15),
+    tmk: hexKey,
+  })).min(1),
+  cardholders: z.array(z.object({
+    campusAccount: z.string().min(1),
+    name: z.string().min(1),
+    staffNo: z.string().min(1),
+    asn,
+    bankId: z.string().optional(),
+    bankPan: pan.optional(),
+  })),
+  kiosks: z.array(z.object({
+    id: z.string().regex(/^[A-Za-z0-9_-]+$/),
+    terminalId: z.string().regex(/^[0-9A-Fa-f]{12}$/),
+    reader: z.object({ backend: z.enum(['sim', 'pcsc']).default('sim'), name: z.string().optional() }).default({ backend: 'sim' }),
+  })).min(1),
+  /** The simulated world of the embedded default: bank accounts and the cards in the cardholders' hands. */
+  simulation: z.object({
+    bankAccounts: z.array(z.object({ bankId: z.string(), pan, balance: fen, pin: z.string().regex(/^\d{4,12}$/) })),
+    cards: z.array(z.object({ asn, balance: fen, pin: z.string().regex(/^\d{4,12}$/).default('123456') })),
+  }).optional(),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type KioskConfig = Config['kiosks'][number];
+export type BankConfig = Config['banks'][number];
+
+export interface LoadedConfig {
+  config: Config;
+  /** The file it came from; relative paths in it are taken from its folder. */
+  path: string;
+  dataDir: string;
+}
+
+export function parseConfig(raw: unknown, path = '<inline>'): LoadedConfig {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new QuancunError('CONFIG_INVALID', `${path}: ${problems}`, { path });
+  }
+  const config = result.data;
+  const known = new Set(config.banks.map((b) => b.id));
+  for (const [i, c] of config.cardholders.entries()) {
+    if (c.bankId && !known.has(c.bankId)) throw new QuancunError('CONFIG_INVALID', `${path}: cardholders.${i}.bankId: no bank "${c.bankId}"`, { path });
+  }
+  return { config, path, dataDir: resolve(dirname(path), config.dataDir) };
+}
+
+export function loadConfig(path: string): LoadedConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new QuancunError('CONFIG_INVALID', `${path}: ${(err as Error).message}`, { path }, { cause: err });
+  }
+  return parseConfig(raw, resolve(path));
+}

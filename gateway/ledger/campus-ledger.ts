@@ -1,0 +1,68 @@
+/**
+ * The campus ledger: cardholder accounts, their card/bank binding (签约), and the three-state posting of every load:
+ * provisional (模拟入账) once the bank approved, final (正式入账) once the card's TAC verified, or pending
+ * (圈存未领) when the card could not be written. It shares the gateway's LevelDB so a posting is written in the same
+ * atomic batch as the load state that causes it.
+ */
+import { QuancunError } from '../../common/errors.ts';
+import type { DurableStore, Op } from '../../common/store/durable-store.ts';
+
+export interface CampusAccount {
+  campusAccount: string;
+  name: string;
+  staffNo: string;
+  /** The card's application serial number (hex, 20 digits). */
+  asn: string;
+  /** The bound bank, if the cardholder signed a binding (签约). */
+  bankId?: string;
+  bankPan?: string;
+}
+
+export type PostingStatus = 'provisional' | 'final' | 'pending' | 'reversed';
+
+export interface Posting {
+  txnId: string;
+  campusAccount: string;
+  amount: number;
+  status: PostingStatus;
+  at: string;
+}
+
+const accountKey = (id: string) => `ledger/account/${id}`;
+const asnKey = (asn: string) => `ledger/asn/${asn.toUpperCase()}`;
+const postingKey = (txnId: string) => `ledger/posting/${txnId}`;
+
+export class CampusLedger {
+  constructor(private readonly store: DurableStore) {}
+
+  /** Adds accounts that are not yet on the ledger; existing accounts and their postings are never overwritten. */
+  async seed(accounts: CampusAccount[]): Promise<void> {
+    const ops: Op[] = [];
+    for (const account of accounts) {
+      if (await this.store.get(accountKey(account.campusAccount))) continue;
+      ops.push({ type: 'put', key: accountKey(account.campusAccount), value: account });
+      ops.push({ type: 'put', key: asnKey(account.asn), value: account.campusAccount });
+    }
+    if (ops.length) await this.store.batch(ops);
+  }
+
+  async accountByAsn(asn: string): Promise<CampusAccount> {
+    const id = await this.store.get<string>(asnKey(asn));
+    const account = id === undefined ? undefined : await this.store.get<CampusAccount>(accountKey(id));
+    if (!account) throw new QuancunError('CARD_UNKNOWN', 'no campus account holds this card', { asnTail: asn.slice(-4) });
+    return account;
+  }
+
+  /** The write that records a posting; the caller batches it with the load state that justifies it. */
+  postingOp(posting: Omit<Posting, 'at'>): Op {
+    return { type: 'put', key: postingKey(posting.txnId), value: { ...posting, at: new Date().toISOString() } };
+  }
+
+  posting(txnId: string): Promise<Posting | undefined> {
+    return this.store.get<Posting>(postingKey(txnId));
+  }
+
+  async postings(): Promise<Posting[]> {
+    return (await this.store.list<Posting>('ledger/posting/')).map((e) => e.value);
+  }
+}

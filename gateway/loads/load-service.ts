@@ -1,0 +1,271 @@
+/**
+ * The gateway's load service: answers kiosk requests for a bank-to-card load. The bank is asked only after the
+ * card proved itself (MAC1) and the binding was checked; MAC2 is issued only after the bank approved; the final
+ * posting waits for a TAC that verifies. Every step is journaled first (see gateway-load-machine.ts).
+ */
+import { QuancunError, type ErrorCode } from '../../common/errors.ts';
+import type { Logger } from '../../common/log.ts';
+import { JournaledMachine } from '../../common/store/journaled-machine.ts';
+import type { DurableStore } from '../../common/store/durable-store.ts';
+import type { OpRequest, OpResponse } from '../../common/api/topics.ts';
+import type { CampusLedger, CampusAccount } from '../ledger/campus-ledger.ts';
+import type { KeyStore } from '../keystore/key-store.ts';
+import type { LoadInit, LoadStamp } from '../keystore/card-keys.ts';
+import type { BankConnection } from '../banks.ts';
+import { GATEWAY_LOAD_MACHINE, type GatewayLoadRecord, type GatewayLoadState } from './gateway-load-machine.ts';
+
+export interface LoadLimits {
+  /** Largest single load, fen. */
+  maxLoad: number;
+  /** Largest purse balance a card may reach, fen. */
+  purseLimit: number;
+}
+
+export interface LoadServiceOptions {
+  store: DurableStore;
+  ledger: CampusLedger;
+  keys: KeyStore;
+  banks: Map<string, BankConnection>;
+  limits: LoadLimits;
+  log: Logger;
+  now?: () => Date;
+}
+
+const STAN_KEY = 'meta/stan';
+const hex = (b: Buffer) => b.toString('hex').toUpperCase();
+
+function stampOf(record: GatewayLoadRecord): LoadStamp {
+  return { date: Buffer.from(record.hostDate!, 'hex'), time: Buffer.from(record.hostTime!, 'hex') };
+}
+
+function initOf(record: GatewayLoadRecord): LoadInit {
+  return {
+    asn: Buffer.from(record.asn, 'hex'),
+    amount: record.amount,
+    terminalId: Buffer.from(record.terminalId, 'hex'),
+    oldBalance: record.oldBalance,
+    onlineCounter: record.onlineCounter,
+    random: Buffer.from(record.random, 'hex'),
+  };
+}
+
+export class LoadService {
+  readonly loads: JournaledMachine<GatewayLoadState, GatewayLoadRecord>;
+  private readonly now: () => Date;
+
+  constructor(private readonly o: LoadServiceOptions) {
+    this.loads = new JournaledMachine(o.store, 'gw/load', GATEWAY_LOAD_MACHINE);
+    this.now = o.now ?? (() => new Date());
+  }
+
+  async lookup(_kioskId: string, req: OpRequest<'card.lookup'>): Promise<OpResponse<'card.lookup'>> {
+    const account = await this.o.ledger.accountByAsn(req.asn);
+    const bank = account.bankId ? this.o.banks.get(account.bankId) : undefined;
+    return {
+      holder: { name: account.name, staffNo: account.staffNo },
+      campusAccount: account.campusAccount,
+      bound: Boolean(bank && account.bankPan),
+      ...(bank && account.bankPan
+        ? { bankId: bank.id, bankAccountMasked: maskAccount(account.bankPan), pinPan12: pan12(account.bankPan) }
+        : {}),
+      limits: { maxLoad: this.o.limits.maxLoad, purseLimit: this.o.limits.purseLimit },
+      pendingLoads: [],
+    };
+  }
+
+  async authorize(kioskId: string, req: OpRequest<'load.authorize'>): Promise<OpResponse<'load.authorize'>> {
+    const existing = await this.loads.get(req.txnId);
+    if (existing) return this.answerRepeatedAuthorize(existing);
+
+    let record = await this.loads.create({
+      id: req.txnId,
+      state: 'received',
+      kioskId,
+      campusAccount: '',
+      asn: req.asn,
+      amount: req.amount,
+      terminalId: req.terminalId,
+      oldBalance: req.card.oldBalance,
+      onlineCounter: req.card.onlineCounter,
+      random: req.card.random,
+    });
+    const log = this.o.log.child({ txnId: req.txnId, kioskId });
+
+    let account: CampusAccount;
+    let bank: BankConnection;
+    let pinBlock: Buffer;
+    try {
+      account = await this.o.ledger.accountByAsn(req.asn);
+      const bound = account.bankId ? this.o.banks.get(account.bankId) : undefined;
+      if (!bound || !account.bankPan) throw new QuancunError('CARD_NOT_BOUND', 'card is not bound to a bank account');
+      bank = bound;
+      if (req.amount > this.o.limits.maxLoad) throw new QuancunError('AMOUNT_OVER_LOAD_LIMIT', `amount ${req.amount} > ${this.o.limits.maxLoad}`);
+      if (req.card.oldBalance + req.amount > this.o.limits.purseLimit) {
+        throw new QuancunError('AMOUNT_OVER_PURSE_LIMIT', `balance would exceed ${this.o.limits.purseLimit}`);
+      }
+      this.o.keys.card.verifyLoadMac1(initOf(record), Buffer.from(req.card.mac1, 'hex'));
+      pinBlock = this.o.keys.translateKioskPin(req.terminalId, bank.id, Buffer.from(req.pinBlock, 'hex'));
+    } catch (err) {
+      const e = QuancunError.from(err);
+      await this.loads.advance(record, 'rejected', { code: e.code });
+      log.warn('load rejected before the bank', { code: e.code, reason: e.message });
+      throw e;
+    }
+
+    const stan = await this.nextStan();
+    record = await this.loads.advance(record, 'bank-pending', { campusAccount: account.campusAccount, bankId: bank.id, stan });
+    try {
+      const approval = await bank.link.transfer({
+        stan,
+        pan: account.bankPan,
+        amount: req.amount,
+        pinBlock,
+        terminalId: bank.terminalId,
+        merchantId: bank.merchantId,
+        campusRef: req.txnId,
+      });
+      const at = this.now();
+      record = await this.loads.advance(
+        record,
+        'approved',
+        { bankRef: approval.bankRef, hostDate: bcdDate(at), hostTime: bcdTime(at) },
+        [this.o.ledger.postingOp({ txnId: req.txnId, campusAccount: account.campusAccount, amount: req.amount, status: 'provisional' })],
+      );
+    } catch (err) {
+      const e = QuancunError.from(err);
+      if (DEFINITELY_NOT_DEBITED.has(e.code)) {
+        await this.loads.advance(record, 'declined', { code: e.code });
+        log.info('bank declined', { code: e.code });
+        throw e;
+      }
+      // The transfer may have been applied: only a reversal makes the outcome certain.
+      record = await this.loads.advance(record, 'reversing', { code: e.code, reversalReason: e.code === 'BANK_MAC_INVALID' ? 'A0' : '98' });
+      log.warn('bank outcome uncertain, reversing', { code: e.code });
+      await this.reverse(record);
+      throw e.code === 'BANK_MAC_INVALID' ? e : new QuancunError('BANK_TIMEOUT', e.message, { txnId: req.txnId });
+    }
+
+    const mac2 = this.o.keys.card.issueLoadMac2(initOf(record), stampOf(record));
+    record = await this.loads.advance(record, 'mac2-issued', { mac2: hex(mac2) });
+    log.info('load authorized', { amount: req.amount, bankRef: record.bankRef });
+    return { mac2: record.mac2!, hostDate: record.hostDate!, hostTime: record.hostTime!, bankRef: record.bankRef! };
+  }
+
+  async confirm(kioskId: string, req: OpRequest<'load.confirm'>): Promise<OpResponse<'load.confirm'>> {
+    let record = await this.loads.require(req.txnId);
+    if (record.kioskId !== kioskId) throw new QuancunError('TXN_UNKNOWN', 'transaction belongs to another kiosk');
+    if (record.state === 'completed') return { posting: 'final', tacVerified: true };
+    if (record.state !== 'mac2-issued' && record.state !== 'pending-load') {
+      throw new QuancunError('TXN_STATE', `cannot confirm a load in state ${record.state}`);
+    }
+    if (req.onlineCounter !== record.onlineCounter || req.newBalance !== record.oldBalance + record.amount ||
+        !this.o.keys.card.verifyLoadTac(initOf(record), stampOf(record), req.newBalance, Buffer.from(req.tac, 'hex'))) {
+      await this.loads.advance(record, 'tac-failed', { tac: req.tac, newBalance: req.newBalance, code: 'CARD_TAC_INVALID' });
+      this.o.log.error('TAC does not verify: held for an operator', { txnId: req.txnId, kioskId });
+      throw new QuancunError('CARD_TAC_INVALID', 'the card TAC does not verify');
+    }
+    record = await this.loads.advance(record, 'completed', { tac: req.tac, newBalance: req.newBalance }, [
+      this.o.ledger.postingOp({ txnId: record.id, campusAccount: record.campusAccount, amount: record.amount, status: 'final' }),
+    ]);
+    return { posting: 'final', tacVerified: true };
+  }
+
+  /** The kiosk gave up before the card was sent the credit: whatever the bank debited must go back. */
+  async abandon(kioskId: string, req: OpRequest<'load.abandon'>): Promise<OpResponse<'load.abandon'>> {
+    let record = await this.loads.get(req.txnId);
+    if (!record) {
+      // Never reached us: record the refusal so a late authorize with this id cannot debit.
+      record = await this.loads.create({
+        id: req.txnId, state: 'received', kioskId, campusAccount: '', asn: '', amount: 0, terminalId: '',
+        oldBalance: 0, onlineCounter: 0, random: '',
+      });
+      await this.loads.advance(record, 'rejected', { code: 'TXN_UNKNOWN' });
+      return { outcome: 'not-debited' };
+    }
+    if (record.kioskId !== kioskId) throw new QuancunError('TXN_UNKNOWN', 'transaction belongs to another kiosk');
+    switch (record.state) {
+      case 'received':
+      case 'rejected':
+      case 'declined':
+        return { outcome: 'not-debited' };
+      case 'approved':
+      case 'mac2-issued':
+        record = await this.loads.advance(record, 'reversing', { reversalReason: '96', code: 'TXN_STATE' });
+        return { outcome: (await this.reverse(record)) ? 'reversed' : 'reversal-pending' };
+      case 'reversing':
+        return { outcome: (await this.reverse(record)) ? 'reversed' : 'reversal-pending' };
+      case 'reversed':
+        return { outcome: 'reversed' };
+      case 'pending-load':
+        return { outcome: 'pending-load' };
+      default:
+        throw new QuancunError('TXN_STATE', `cannot abandon a load in state ${record.state}`);
+    }
+  }
+
+  async status(kioskId: string, req: OpRequest<'txn.status'>): Promise<OpResponse<'txn.status'>> {
+    const record = await this.loads.require(req.txnId);
+    if (record.kioskId !== kioskId) throw new QuancunError('TXN_UNKNOWN', 'transaction belongs to another kiosk');
+    return {
+      txnId: record.id,
+      state: record.state,
+      amount: record.amount,
+      final: this.loads.spec.transitions[record.state].length === 0,
+      ...(record.mac2 ? { mac2: record.mac2, hostDate: record.hostDate!, hostTime: record.hostTime! } : {}),
+    };
+  }
+
+  /** Sends the reversal; true once the bank confirmed it. A failed try leaves the record in `reversing` for the retry loop. */
+  async reverse(record: GatewayLoadRecord): Promise<boolean> {
+    const bank = record.bankId ? this.o.banks.get(record.bankId) : undefined;
+    const account = await this.o.ledger.accountByAsn(record.asn);
+    if (!bank || !account.bankPan || record.stan === undefined) throw new QuancunError('INTERNAL', `reversal of ${record.id} lacks its bank details`);
+    try {
+      await bank.link.reverse(
+        { stan: record.stan, pan: account.bankPan, amount: record.amount, terminalId: bank.terminalId, merchantId: bank.merchantId, campusRef: record.id },
+        record.reversalReason ?? '06',
+      );
+    } catch (err) {
+      this.o.log.warn('reversal not confirmed yet', { txnId: record.id, code: QuancunError.from(err).code });
+      return false;
+    }
+    const posting = await this.o.ledger.posting(record.id);
+    await this.loads.advance(record, 'reversed', {}, posting
+      ? [this.o.ledger.postingOp({ txnId: record.id, campusAccount: record.campusAccount, amount: record.amount, status: 'reversed' })]
+      : []);
+    this.o.log.info('reversal confirmed', { txnId: record.id });
+    return true;
+  }
+
+  private async nextStan(): Promise<number> {
+    const stan = (((await this.o.store.get<number>(STAN_KEY)) ?? 0) % 999999) + 1;
+    await this.o.store.put(STAN_KEY, stan);
+    return stan;
+  }
+
+  private answerRepeatedAuthorize(record: GatewayLoadRecord): OpResponse<'load.authorize'> {
+    if (record.state === 'mac2-issued') {
+      return { mac2: record.mac2!, hostDate: record.hostDate!, hostTime: record.hostTime!, bankRef: record.bankRef! };
+    }
+    throw new QuancunError(record.code ?? 'TXN_STATE', `transaction ${record.id} is already ${record.state}`);
+  }
+}
+
+/** Answers that prove the bank did not debit. Anything else after sending may have been applied. */
+const DEFINITELY_NOT_DEBITED = new Set<ErrorCode>(['BANK_DECLINED', 'BANK_INSUFFICIENT_FUNDS', 'PIN_WRONG', 'BANK_NOT_SIGNED_ON', 'BANK_UNAVAILABLE']);
+
+function pan12(pan: string): string {
+  return pan.slice(-13, -1);
+}
+
+function maskAccount(pan: string): string {
+  return `**** ${pan.slice(-4)}`;
+}
+
+function bcdDate(d: Date): string {
+  return `${d.getFullYear()}${String(d.getMonth() + 1).padStart(2, '0')}${String(d.getDate()).padStart(2, '0')}`;
+}
+
+function bcdTime(d: Date): string {
+  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join('');
+}

@@ -1,0 +1,161 @@
+/**
+ * Runs one bank-to-card load on a card session, driving LOAD_MACHINE. Each money-moving step (asking the gateway to
+ * debit the bank, sending CREDIT FOR LOAD to the card) happens only after the state that admits it is synced.
+ */
+import { QuancunError } from '../../../common/errors.ts';
+import type { Logger } from '../../../common/log.ts';
+import type { PinPad } from '../../../hal/pin-pad/pin-pad.ts';
+import { initializeForLoad, creditForLoad } from '../../card/purse.ts';
+import type { KioskLink } from '../../link/kiosk-link.ts';
+import type { KioskJournal } from '../../journal/kiosk-journal.ts';
+import type { CardSession } from '../card-session.ts';
+import type { LoadRecord, LoadState } from './load-machine.ts';
+
+export type LoadStep = 'pin-entry' | 'card-init' | 'bank' | 'card-credit' | 'confirming';
+
+export interface LoadContext {
+  journal: KioskJournal;
+  link: KioskLink;
+  pinPad: PinPad;
+  terminalId: string;
+  log: Logger;
+  onStep?: (step: LoadStep) => void;
+}
+
+export interface LoadOutcome {
+  txnId: string;
+  state: LoadState;
+  amount: number;
+  cardBefore: number;
+  cardAfter: number;
+  tacVerified: boolean;
+  code?: QuancunError['code'];
+}
+
+const KEY_INDEX = 1;
+const LINK_UNCERTAIN = new Set(['LINK_TIMEOUT', 'LINK_OFFLINE']);
+
+/** The checks a kiosk can make before anything is sent; each failure is a typed error and moves no money. */
+export function checkLoadAmount(session: CardSession, amount: number): void {
+  if (!Number.isSafeInteger(amount) || amount <= 0) throw new QuancunError('AMOUNT_INVALID', `amount must be a positive number of fen: ${amount}`);
+  if (!session.account.bound) throw new QuancunError('CARD_NOT_BOUND', 'card is not bound to a bank account');
+  const { maxLoad, purseLimit } = session.account.limits;
+  if (amount > maxLoad) throw new QuancunError('AMOUNT_OVER_LOAD_LIMIT', `amount ${amount} exceeds the single-load limit ${maxLoad}`, { maxLoad });
+  if (session.balance + amount > purseLimit) {
+    throw new QuancunError('AMOUNT_OVER_PURSE_LIMIT', `balance would exceed the purse limit ${purseLimit}`, { purseLimit, balance: session.balance });
+  }
+}
+
+export async function runLoad(ctx: LoadContext, session: CardSession, amount: number): Promise<LoadOutcome> {
+  checkLoadAmount(session, amount);
+  if (!ctx.link.online) throw new QuancunError('LINK_OFFLINE', 'the gateway is not reachable');
+  const { journal } = ctx;
+
+  ctx.onStep?.('pin-entry');
+  const pinBlock = await ctx.pinPad.readPinBlock({ pan12: session.account.pinPan12 ?? '' });
+
+  const txnId = await journal.nextTxnId();
+  const log = ctx.log.child({ txnId });
+  let rec = await journal.loads.create({
+    id: txnId, state: 'created', kind: 'load', amount, terminalId: ctx.terminalId, asn: session.asn, cardBefore: session.balance,
+  });
+  try {
+    rec = await drive(ctx, session, rec, pinBlock);
+    log.info('load finished', { state: rec.state, amount });
+  } catch (err) {
+    const e = QuancunError.from(err);
+    log.info('load ended without a credit', { code: e.code });
+    rec = { ...(await journal.loads.require(txnId)), code: e.code };
+  }
+  return {
+    txnId, state: rec.state, amount, cardBefore: rec.cardBefore ?? session.balance,
+    cardAfter: rec.cardAfter ?? rec.cardBefore ?? session.balance, tacVerified: rec.tacVerified ?? false,
+    ...(rec.code ? { code: rec.code } : {}),
+  };
+}
+
+/** The journaled steps after the record exists; throws (after journaling) when the load cannot go on. */
+async function drive(ctx: LoadContext, session: CardSession, rec: LoadRecord, pinBlock: Buffer): Promise<LoadRecord> {
+  const { journal } = ctx;
+  const step = (s: LoadStep) => ctx.onStep?.(s);
+  const amount = rec.amount;
+  const txnId = rec.id;
+  step('card-init');
+  let init;
+  try {
+    init = await initializeForLoad(session.channel, { keyIndex: KEY_INDEX, amount, terminalId: Buffer.from(ctx.terminalId, 'hex') });
+  } catch (err) {
+    const e = QuancunError.from(err);
+    await journal.loads.advance(rec, e.code === 'CARD_REMOVED' ? 'abandoned' : 'declined', { code: e.code, outcome: 'not-debited' });
+    throw e;
+  }
+
+  rec = await journal.loads.advance(rec, 'authorizing', { cardBefore: init.oldBalance, onlineCounter: init.onlineCounter });
+  step('bank');
+  let auth;
+  try {
+    auth = await ctx.link.request('load.authorize', {
+      txnId, asn: session.asn, amount, terminalId: ctx.terminalId, pinBlock: pinBlock.toString('hex').toUpperCase(),
+      card: {
+        oldBalance: init.oldBalance, onlineCounter: init.onlineCounter, keyVersion: init.keyVersion, algId: init.algId,
+        random: init.random.toString('hex').toUpperCase(), mac1: init.mac1.toString('hex').toUpperCase(),
+      },
+    });
+  } catch (err) {
+    const e = QuancunError.from(err);
+    if (LINK_UNCERTAIN.has(e.code)) {
+      // The request may have reached the gateway and the bank may have debited: have the gateway undo it.
+      rec = await journal.loads.advance(rec, 'abandoning', { code: e.code });
+      await abandonLoad(ctx, rec).catch(() => {});
+    } else {
+      await journal.loads.advance(rec, 'declined', { code: e.code, outcome: 'not-debited' });
+    }
+    throw e;
+  }
+
+  rec = await journal.loads.advance(rec, 'authorized', { mac2: auth.mac2, hostDate: auth.hostDate, hostTime: auth.hostTime, bankRef: auth.bankRef });
+  rec = await journal.loads.advance(rec, 'crediting');
+  step('card-credit');
+  let tac: Buffer;
+  try {
+    tac = await creditForLoad(session.channel, {
+      date: Buffer.from(auth.hostDate, 'hex'), time: Buffer.from(auth.hostTime, 'hex'), mac2: Buffer.from(auth.mac2, 'hex'),
+    });
+  } catch (err) {
+    const e = QuancunError.from(err);
+    if (e.code === 'CARD_REMOVED') {
+      // The card may or may not have applied the credit: only its online counter can tell (torn write).
+      await journal.loads.advance(rec, 'torn', { code: e.code });
+      ctx.log.warn('card left during the credit: torn load', { txnId });
+    } else {
+      // The card answered and refused: it did not credit, so the debit must go back.
+      rec = await journal.loads.advance(rec, 'abandoning', { code: e.code });
+      await abandonLoad(ctx, rec).catch(() => {});
+    }
+    throw e;
+  }
+
+  rec = await journal.loads.advance(rec, 'credited', { tac: tac.toString('hex').toUpperCase(), cardAfter: init.oldBalance + amount });
+  step('confirming');
+  return confirmLoad(ctx, rec).catch((err) => {
+    ctx.log.warn('final posting not confirmed yet', { txnId, code: QuancunError.from(err).code });
+    return rec;
+  });
+}
+
+/** Asks the gateway to post finally. A TAC the gateway rejects still ends the kiosk's record, flagged. */
+export async function confirmLoad(ctx: Pick<LoadContext, 'link' | 'journal'>, rec: LoadRecord): Promise<LoadRecord> {
+  try {
+    await ctx.link.request('load.confirm', { txnId: rec.id, tac: rec.tac!, newBalance: rec.cardAfter!, onlineCounter: rec.onlineCounter! });
+    return await ctx.journal.loads.advance(rec, 'completed', { tacVerified: true });
+  } catch (err) {
+    const e = QuancunError.from(err);
+    if (e.code !== 'CARD_TAC_INVALID') throw e;
+    return ctx.journal.loads.advance(rec, 'completed', { tacVerified: false, code: e.code });
+  }
+}
+
+export async function abandonLoad(ctx: Pick<LoadContext, 'link' | 'journal'>, rec: LoadRecord): Promise<LoadRecord> {
+  const answer = await ctx.link.request('load.abandon', { txnId: rec.id, reason: rec.code ?? 'CARD_REMOVED' });
+  return ctx.journal.loads.advance(rec, 'abandoned', { outcome: answer.outcome });
+}
