@@ -1,0 +1,18 @@
+/** Paths and helpers the subcommands share. */
+import { resolve } from 'node:path';
+import { loadConfig, type LoadedConfig } from '../common/config.ts';
+import { createLogger, type Logger } from '../common/log.ts';
+
+export const PACKAGE_ROOT = resolve(import.meta.dirname, '..');
+export const DEFAULT_CONFIG = resolve(PACKAGE_ROOT, 'config/embedded.json');
+
+export const configOption = { type: 'string', description: 'configuration file', default: DEFAULT_CONFIG } as const;
+
+export function readConfig(values: Record<string, unknown>): LoadedConfig {
+  return loadConfig(String(values.config ?? DEFAULT_CONFIG));
+}
+
+/** Operator logs go to stderr as JSON lines; quiet commands keep only warnings so their stdout stays readable. */
+export function cliLogger(verbose: boolean): Logger {
+  return createLogger({ level: verbose ? 'debug' : (process.env.QUANCUN_LOG_LEVEL as 'info' | undefined) ?? 'warn' });
+}

@@ -1,0 +1,42 @@
+/**
+ * One connection per configured bank: its ISO 8583 profile, its terminal master key in the key store, and the
+ * TCP link. Banks are independent: one slow or absent bank holds up no other.
+ */
+import { resolve } from 'node:path';
+import type { BankConfig } from '../common/config.ts';
+import type { Logger } from '../common/log.ts';
+import { loadBankProfile } from './bank/iso8583/profile.ts';
+import { BankKeys } from './bank/bank-keys.ts';
+import { BankLink } from './bank/bank-link.ts';
+import type { KeyStore } from './keystore/key-store.ts';
+
+export interface BankConnection {
+  id: string;
+  link: BankLink;
+  terminalId: string;
+  merchantId: string;
+}
+
+const PROFILE_DIR = resolve(import.meta.dirname, 'bank/profiles');
+
+/** A profile is named by id (a shipped profile) or by a path to a JSON file. */
+export function bankProfilePath(profile: string): string {
+  return /[/\\]|\.json$/.test(profile) ? resolve(profile) : resolve(PROFILE_DIR, `${profile}.json`);
+}
+
+export function createBankConnection(bank: BankConfig, keyStore: KeyStore, log: Logger, address?: { host: string; port: number }): BankConnection {
+  const profile = loadBankProfile(bankProfilePath(bank.profile));
+  const keys = new BankKeys({ tmk: Buffer.from(bank.tmk, 'hex') });
+  keyStore.addBank(bank.id, keys);
+  const link = new BankLink({
+    profile,
+    keys,
+    host: address?.host ?? bank.host,
+    port: address?.port ?? bank.port,
+    ...(bank.localAddress ? { localAddress: bank.localAddress } : {}),
+    terminalId: bank.terminalId,
+    merchantId: bank.merchantId,
+    log: log.child({ bank: bank.id }),
+  });
+  return { id: bank.id, link, terminalId: bank.terminalId, merchantId: bank.merchantId };
+}

@@ -1,0 +1,80 @@
+/**
+ * The front-end gateway (圈存前置) process: journal and ledger, key store, bank connections, and the MQTT endpoint
+ * that serves the kiosks. Started and stopped in a fixed order; a bank that is down makes its loads fail with
+ * BANK_UNAVAILABLE, it does not stop the gateway.
+ */
+import { join } from 'node:path';
+import type { LoadedConfig } from '../common/config.ts';
+import type { Logger } from '../common/log.ts';
+import { DurableStore } from '../common/store/durable-store.ts';
+import { GatewayEndpoint } from './link/gateway-endpoint.ts';
+import { KeyStore } from './keystore/key-store.ts';
+import { CampusLedger } from './ledger/campus-ledger.ts';
+import { LoadService } from './loads/load-service.ts';
+import { createBankConnection, type BankConnection } from './banks.ts';
+
+export interface GatewayOptions {
+  loaded: LoadedConfig;
+  mqttUrl: string;
+  log: Logger;
+  version: string;
+  /** Where each bank really is, when it differs from the config (the embedded bank simulator's port). */
+  bankAddresses?: Map<string, { host: string; port: number }>;
+  dataDir?: string;
+}
+
+export class Gateway {
+  readonly store: DurableStore;
+  readonly ledger: CampusLedger;
+  readonly banks = new Map<string, BankConnection>();
+  readonly loads: LoadService;
+  private readonly endpoint: GatewayEndpoint;
+
+  constructor(private readonly o: GatewayOptions) {
+    const { config } = o.loaded;
+    this.store = new DurableStore(join(o.dataDir ?? o.loaded.dataDir, 'gateway'));
+    this.ledger = new CampusLedger(this.store);
+    const keys = new KeyStore({
+      issuer: {
+        load: Buffer.from(config.issuer.masterKeys.load, 'hex'),
+        purchase: Buffer.from(config.issuer.masterKeys.purchase, 'hex'),
+        tac: Buffer.from(config.issuer.masterKeys.tac, 'hex'),
+      },
+      pinMasterKey: Buffer.from(config.issuer.pinMasterKey, 'hex'),
+    });
+    for (const bank of config.banks) this.banks.set(bank.id, createBankConnection(bank, keys, o.log, o.bankAddresses?.get(bank.id)));
+    this.loads = new LoadService({ store: this.store, ledger: this.ledger, keys, banks: this.banks, limits: config.limits, log: o.log });
+    this.endpoint = new GatewayEndpoint({ url: o.mqttUrl, clientId: 'quancun-gateway', version: o.version, log: o.log });
+    this.endpoint.handle('card.lookup', (kiosk, req) => this.loads.lookup(kiosk, req));
+    this.endpoint.handle('load.authorize', (kiosk, req) => this.loads.authorize(kiosk, req));
+    this.endpoint.handle('load.confirm', (kiosk, req) => this.loads.confirm(kiosk, req));
+    this.endpoint.handle('load.abandon', (kiosk, req) => this.loads.abandon(kiosk, req));
+    this.endpoint.handle('txn.status', (kiosk, req) => this.loads.status(kiosk, req));
+  }
+
+  async start(): Promise<void> {
+    await this.store.open();
+    await this.ledger.seed(this.o.loaded.config.cardholders.map((c) => ({ ...c, asn: c.asn.toUpperCase() })));
+    await Promise.all([...this.banks.values()].map((bank) => this.signOn(bank)));
+    await this.endpoint.start();
+    await this.endpoint.publishState(this.bankStates());
+  }
+
+  async stop(): Promise<void> {
+    await this.endpoint.stop();
+    await Promise.all([...this.banks.values()].map((b) => b.link.close()));
+    await this.store.close();
+  }
+
+  private async signOn(bank: BankConnection): Promise<void> {
+    try {
+      await bank.link.signOn();
+    } catch (err) {
+      this.o.log.error('bank sign-on failed; loads to this bank fail until it succeeds', { bank: bank.id, error: err as Error });
+    }
+  }
+
+  private bankStates(): Record<string, 'signed-on' | 'signed-off' | 'unreachable'> {
+    return Object.fromEntries([...this.banks.values()].map((b) => [b.id, b.link.signedOn ? 'signed-on' : 'signed-off']));
+  }
+}

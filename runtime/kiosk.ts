@@ -1,0 +1,133 @@
+/**
+ * The kiosk process's controller: devices, journal, link to the gateway, and the flows over them. Modules start in
+ * a fixed order (journal, devices, link) and stop in reverse. On every (re)connection to the gateway it brings the
+ * journal's unfinished loads that need no card to a definite end.
+ */
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import type { Logger } from '../common/log.ts';
+import { QuancunError } from '../common/errors.ts';
+import type { CardReader } from '../hal/card-reader/card-reader.ts';
+import type { PinPad } from '../hal/pin-pad/pin-pad.ts';
+import { CAMPUS_CARD_PROFILE, type CardProfile } from './card/card-profile.ts';
+import { KioskJournal } from './journal/kiosk-journal.ts';
+import { KioskLink } from './link/kiosk-link.ts';
+import { openCardSession, type CardSession } from './flows/card-session.ts';
+import { runLoad, confirmLoad, abandonLoad, type LoadOutcome, type LoadStep } from './flows/load/load-flow.ts';
+
+export interface KioskOptions {
+  id: string;
+  terminalId: string;
+  mqttUrl: string;
+  dataDir: string;
+  version: string;
+  reader: CardReader;
+  pinPad: PinPad;
+  log: Logger;
+  cardProfile?: CardProfile;
+  requestTimeoutMs?: number;
+}
+
+export interface KioskEvents {
+  step: [step: LoadStep];
+  recovered: [txnId: string, state: string];
+}
+
+export class Kiosk extends EventEmitter<KioskEvents> {
+  readonly journal: KioskJournal;
+  readonly link: KioskLink;
+  private readonly log: Logger;
+  /** A load in progress owns its journal record: recovery must not touch it until the load returns. */
+  private busy = false;
+  private recovering: Promise<void> | null = null;
+
+  constructor(private readonly o: KioskOptions) {
+    super();
+    this.log = o.log.child({ kiosk: o.id });
+    this.journal = new KioskJournal(join(o.dataDir, `kiosk-${o.id}`), o.id);
+    this.link = new KioskLink({
+      url: o.mqttUrl, kioskId: o.id, version: o.version, log: this.log,
+      ...(o.requestTimeoutMs ? { requestTimeoutMs: o.requestTimeoutMs } : {}),
+    });
+    this.link.on('online', () => {
+      this.recover().catch((err) => this.log.error('recovery failed', { error: err as Error }));
+    });
+  }
+
+  get reader(): CardReader {
+    return this.o.reader;
+  }
+
+  async start(): Promise<void> {
+    await this.journal.open();
+    await this.o.reader.start();
+    await this.o.pinPad.start();
+    await this.link.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.link.stop();
+    await this.o.pinPad.stop();
+    await this.o.reader.stop();
+    await this.journal.close();
+  }
+
+  /** Reads the card in the field and asks the gateway about it. */
+  openSession(): Promise<CardSession> {
+    return openCardSession(this.o.reader, this.link, this.o.cardProfile ?? CAMPUS_CARD_PROFILE);
+  }
+
+  async load(session: CardSession, amount: number): Promise<LoadOutcome> {
+    if (this.busy) throw new QuancunError('TXN_STATE', 'a transaction is already in progress at this kiosk');
+    this.busy = true;
+    try {
+      return await runLoad(
+        { journal: this.journal, link: this.link, pinPad: this.o.pinPad, terminalId: this.o.terminalId, log: this.log, onStep: (s) => this.emit('step', s) },
+        session,
+        amount,
+      );
+    } finally {
+      this.busy = false;
+      if (this.link.online) void this.recover().catch((err) => this.log.error('recovery failed', { error: err as Error }));
+    }
+  }
+
+  /**
+   * Ends what can be ended without the card: nothing-sent loads close, debits never followed by a credit are handed
+   * back to the gateway to undo, credited cards get their final posting. Torn loads wait for the same card.
+   */
+  recover(): Promise<void> {
+    if (this.busy) return Promise.resolve();
+    this.recovering ??= this.recoverOnce().finally(() => (this.recovering = null));
+    return this.recovering;
+  }
+
+  private async recoverOnce(): Promise<void> {
+    for (let rec of await this.journal.loads.unfinished()) {
+      try {
+        switch (rec.state) {
+          case 'created':
+            rec = await this.journal.loads.advance(rec, 'abandoned', { outcome: 'not-debited', code: 'INTERNAL' });
+            break;
+          case 'authorizing':
+          case 'authorized':
+            rec = await this.journal.loads.advance(rec, 'abandoning', { code: rec.code ?? 'INTERNAL' });
+            rec = await abandonLoad(this, rec);
+            break;
+          case 'abandoning':
+            rec = await abandonLoad(this, rec);
+            break;
+          case 'credited':
+            rec = await confirmLoad(this, rec);
+            break;
+          default:
+            continue;
+        }
+        this.log.info('recovered an unfinished load', { txnId: rec.id, state: rec.state });
+        this.emit('recovered', rec.id, rec.state);
+      } catch (err) {
+        this.log.warn('unfinished load left for the next try', { txnId: rec.id, state: rec.state, code: QuancunError.from(err).code });
+      }
+    }
+  }
+}

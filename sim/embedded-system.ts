@@ -1,0 +1,116 @@
+/**
+ * The embedded default: the whole kiosk system in one process on one machine, with nothing installed: an aedes
+ * broker, the bank host simulator, the gateway, and kiosks with simulated readers and PIN pads, plus the virtual
+ * cards of the config's cardholders. The simulators are devices; `world` is their device-side handle.
+ */
+import { join } from 'node:path';
+import type { LoadedConfig } from '../common/config.ts';
+import type { Logger } from '../common/log.ts';
+import { QuancunError } from '../common/errors.ts';
+import { startEmbeddedBroker } from '../common/mqtt/embedded-broker.ts';
+import { Gateway } from '../gateway/gateway.ts';
+import { bankProfilePath } from '../gateway/banks.ts';
+import { loadBankProfile } from '../gateway/bank/iso8583/profile.ts';
+import { Kiosk } from '../runtime/kiosk.ts';
+import type { CardReader } from '../hal/card-reader/card-reader.ts';
+import { SimCardReader } from '../hal/card-reader/sim-reader.ts';
+import { PcscCardReader } from '../hal/card-reader/pcsc-reader.ts';
+import { createSimPinPad } from '../hal/pin-pad/sim-pin-pad.ts';
+import { pinPadKeyFor } from '../provisioning/pin-key-injection.ts';
+import { BankHostSimulator } from './bank/bank-host.ts';
+import { VirtualCard } from './card/virtual-card.ts';
+import { personalise } from './card/issuance.ts';
+
+export const VERSION = '0.1.0';
+
+export interface SimKiosk {
+  kiosk: Kiosk;
+  /** Present only with the simulated reader: tap and remove cards. */
+  reader: SimCardReader | null;
+  keypad: ReturnType<typeof createSimPinPad>['keypad'];
+}
+
+export interface EmbeddedSystem {
+  mqttUrl: string;
+  bank: BankHostSimulator;
+  gateway: Gateway;
+  kiosks: Map<string, SimKiosk>;
+  cards: Map<string, VirtualCard>;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  loaded: LoadedConfig;
+  log: Logger;
+  /** Overrides the config's data dir (a scenario run uses a fresh temporary one). */
+  dataDir?: string;
+  /** `pcsc`: the kiosks read whatever card is presented to a PC/SC reader instead of the in-process simulator. */
+  readerBackend?: 'sim' | 'pcsc';
+  readerName?: string;
+  kioskIds?: string[];
+}
+
+export async function startEmbeddedSystem(o: EmbeddedOptions): Promise<EmbeddedSystem> {
+  const { config } = o.loaded;
+  const sim = config.simulation;
+  if (!sim) throw new QuancunError('CONFIG_INVALID', `${o.loaded.path}: the embedded default needs a "simulation" section`);
+  const dataDir = o.dataDir ?? o.loaded.dataDir;
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch((err) => o.log.warn('stop failed', { error: err as Error }));
+  };
+  try {
+    const broker = config.mqtt.url === 'embedded' ? await startEmbeddedBroker({ port: config.mqtt.embeddedPort }) : null;
+    if (broker) stops.push(() => broker.close());
+    const mqttUrl = broker?.url ?? config.mqtt.url;
+
+    const bankConfig = config.banks[0]!;
+    const bank = new BankHostSimulator({
+      profile: loadBankProfile(bankProfilePath(bankConfig.profile)),
+      tmk: Buffer.from(bankConfig.tmk, 'hex'),
+      accounts: sim.bankAccounts.filter((a) => a.bankId === bankConfig.id).map(({ pan, balance, pin }) => ({ pan, balance, pin })),
+      statePath: join(dataDir, 'sim', 'bank.json'),
+    });
+    await bank.start();
+    stops.push(() => bank.stop());
+
+    const gateway = new Gateway({
+      loaded: o.loaded, mqttUrl, log: o.log.child({ part: 'gateway' }), version: VERSION, dataDir,
+      bankAddresses: new Map([[bankConfig.id, bank.address()]]),
+    });
+    await gateway.start();
+    stops.push(() => gateway.stop());
+
+    const masterKeys = {
+      load: Buffer.from(config.issuer.masterKeys.load, 'hex'),
+      purchase: Buffer.from(config.issuer.masterKeys.purchase, 'hex'),
+      tac: Buffer.from(config.issuer.masterKeys.tac, 'hex'),
+    };
+    const cards = new Map<string, VirtualCard>();
+    for (const card of sim.cards) {
+      const holder = config.cardholders.find((c) => c.asn.toUpperCase() === card.asn.toUpperCase());
+      cards.set(card.asn.toUpperCase(), new VirtualCard(personalise({
+        masterKeys, asn: card.asn, balance: card.balance, pin: card.pin,
+        holder: { name: holder?.name ?? '', staffNo: holder?.staffNo ?? '' },
+      })));
+    }
+
+    const kiosks = new Map<string, SimKiosk>();
+    for (const k of config.kiosks.filter((k) => !o.kioskIds || o.kioskIds.includes(k.id))) {
+      const simReader = (o.readerBackend ?? k.reader.backend) === 'sim' ? new SimCardReader() : null;
+      const reader: CardReader = simReader ?? new PcscCardReader(o.readerName ?? k.reader.name ? { readerName: o.readerName ?? k.reader.name! } : {});
+      const { pinPad, keypad } = createSimPinPad({ key: pinPadKeyFor(config, k.terminalId) });
+      const kiosk = new Kiosk({
+        id: k.id, terminalId: k.terminalId.toUpperCase(), mqttUrl, dataDir, version: VERSION, reader, pinPad,
+        log: o.log.child({ part: 'kiosk' }),
+      });
+      await kiosk.start();
+      stops.push(() => kiosk.stop());
+      kiosks.set(k.id, { kiosk, reader: simReader, keypad });
+    }
+    return { mqttUrl, bank, gateway, kiosks, cards, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
