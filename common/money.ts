@@ -8,7 +8,7 @@ export function parseYuan(text: string): number {
   const trimmed = text.trim();
   if (!AMOUNT.test(trimmed)) throw new QuancunError('AMOUNT_INVALID', `not an amount in yuan: ${JSON.stringify(text)}`);
   const [whole, frac = ''] = trimmed.split('.');
-  const fen = Number(whole) * 100 + Number((frac.slice(1) + '00').slice(0, 2));
+  const fen = Number(whole) * 100 + Number((frac + '00').slice(0, 2));
   if (fen <= 0) throw new QuancunError('AMOUNT_INVALID', 'amount must be greater than zero');
   return fen;
 }

@@ -1,0 +1,76 @@
+import test from 'ava';
+import { join } from 'node:path';
+import { DurableStore } from '../../common/store/durable-store.ts';
+import { JournaledMachine, type JournalRecord, type MachineSpec } from '../../common/store/journaled-machine.ts';
+import { KioskJournal } from '../../runtime/journal/kiosk-journal.ts';
+import { LOAD_MACHINE } from '../../runtime/flows/load/load-machine.ts';
+import { GATEWAY_LOAD_MACHINE } from '../../gateway/loads/gateway-load-machine.ts';
+import { QuancunError } from '../../common/errors.ts';
+import { tempDir } from '../support/temp-dir.ts';
+
+type S = 'a' | 'b' | 'c';
+const SPEC: MachineSpec<S> = { name: 'demo', transitions: { a: ['b'], b: ['c'], c: [] } };
+interface Rec extends JournalRecord<S> { note?: string }
+
+test('a transition is on disk when advance resolves, and survives reopening the database', async (t) => {
+  const path = join(await tempDir(t), 'db');
+  const store = new DurableStore(path);
+  await store.open();
+  const m = new JournaledMachine<S, Rec>(store, 'x', SPEC);
+  const r = await m.create({ id: 't1', state: 'a' });
+  await m.advance(r, 'b', { note: 'written' }, [{ type: 'put', key: 'side/t1', value: { with: 'b' } }]);
+  await store.close();
+
+  const again = new DurableStore(path);
+  await again.open();
+  t.teardown(() => again.close());
+  const m2 = new JournaledMachine<S, Rec>(again, 'x', SPEC);
+  const back = await m2.require('t1');
+  t.is(back.state, 'b');
+  t.is(back.note, 'written');
+  t.deepEqual(back.history.map((h) => h.state), ['a', 'b']);
+  t.deepEqual(await again.get('side/t1'), { with: 'b' });
+  t.deepEqual((await m2.unfinished()).map((x) => x.id), ['t1']);
+});
+
+test('a transition the machine does not allow is refused with TXN_STATE and nothing is written', async (t) => {
+  const store = new DurableStore(join(await tempDir(t), 'db'));
+  await store.open();
+  t.teardown(() => store.close());
+  const m = new JournaledMachine<S, Rec>(store, 'x', SPEC);
+  const r = await m.create({ id: 't1', state: 'a' });
+  const err = await t.throwsAsync(m.advance(r, 'c'), { instanceOf: QuancunError });
+  t.is(err?.code, 'TXN_STATE');
+  t.is((await m.require('t1')).state, 'a');
+  const dup = await t.throwsAsync(m.create({ id: 't1', state: 'a' }), { instanceOf: QuancunError });
+  t.is(dup?.code, 'TXN_STATE');
+  const unknown = await t.throwsAsync(m.require('nope'), { instanceOf: QuancunError });
+  t.is(unknown?.code, 'TXN_UNKNOWN');
+});
+
+test('transaction ids are unique per kiosk and keep counting across restarts', async (t) => {
+  const path = join(await tempDir(t), 'kiosk');
+  const j1 = new KioskJournal(path, 'K001');
+  await j1.open();
+  t.is(await j1.nextTxnId(), 'K001-00000001');
+  t.is(await j1.nextTxnId(), 'K001-00000002');
+  await j1.close();
+  const j2 = new KioskJournal(path, 'K001');
+  await j2.open();
+  t.teardown(() => j2.close());
+  t.is(await j2.nextTxnId(), 'K001-00000003');
+});
+
+test('every state of both load machines is reachable and the final ones are exactly those named', (t) => {
+  for (const [spec, start, finals] of [
+    [LOAD_MACHINE, 'created', ['abandoned', 'completed', 'declined', 'pending-load']],
+    [GATEWAY_LOAD_MACHINE, 'received', ['completed', 'declined', 'rejected', 'reversed', 'tac-failed']],
+  ] as const) {
+    const transitions = spec.transitions as Record<string, readonly string[]>;
+    const seen = new Set<string>([start]);
+    const queue: string[] = [start];
+    while (queue.length) for (const n of transitions[queue.shift()!]!) if (!seen.has(n)) (seen.add(n), queue.push(n));
+    t.deepEqual([...seen].sort(), Object.keys(transitions).sort(), `${spec.name}: unreachable states`);
+    t.deepEqual(Object.keys(transitions).filter((s) => transitions[s]!.length === 0).sort(), [...finals].sort());
+  }
+});
