@@ -1,0 +1,370 @@
+/**
+ * The MQTT API between kiosks and the front-end gateway (圈存前置): every topic and every payload, declared once.
+ * Validators, TypeScript types and docs/mqtt-api.md (scripts/gen-mqtt-docs.ts) all come from here.
+ * To add an operation or an event kind, add one entry to `operations` or `events`; nothing else changes.
+ */
+import { z } from 'zod';
+import { ERROR_CODES, QuancunError, type ErrorCode } from '../errors.ts';
+
+export const ROOT = 'quancun/v1';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Field types
+
+const hex = (chars: number, what: string) =>
+  z.string().regex(new RegExp(`^[0-9A-F]{${chars}}$`)).describe(`${what}: ${chars} uppercase hex digits`);
+
+const isoTime = z.iso.datetime().describe('UTC time, ISO 8601 (e.g. 2025-09-01T08:30:00.000Z)');
+const fen = z.int().min(0).describe('amount in fen (1/100 yuan)');
+const txnId = z.string().min(1).max(64).describe('kiosk-assigned transaction id, unique per kiosk');
+const asn = hex(20, 'card application serial number (never logged)');
+
+export const errorCodeSchema = z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]);
+/** A code that may come from a newer peer or a device: shaped like an ErrorCode, not necessarily a known one. */
+const errorCodeLike = z.string().regex(/^[A-Z][A-Z0-9_]*$/).max(64);
+
+/** One MQTT topic level: no separators or wildcards, so an id can never widen a subscription. */
+export const topicLevelSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Operations: kiosk request -> gateway response
+
+interface OpSpec<Req extends z.ZodType, Res extends z.ZodType> {
+  summary: string;
+  request: Req;
+  response: Res;
+  example: { request: z.input<Req>; response: z.input<Res> };
+}
+
+/** Keeps each entry's schema types precise while checking that its example fits them. */
+const op = <Req extends z.ZodType, Res extends z.ZodType>(spec: OpSpec<Req, Res>) => spec;
+
+export const operations = {
+  'card.lookup': op({
+    summary: 'Who holds this card, where it loads from, its limits and loads waiting to be written to it.',
+    request: z.object({ asn }),
+    response: z.object({
+      holder: z.object({ name: z.string(), staffNo: z.string() }),
+      campusAccount: z.string(),
+      bound: z.boolean().describe('true when a bank account is bound to the card'),
+      bankId: z.string().optional(),
+      bankAccountMasked: z.string().optional().describe('e.g. 6222 **** **** 1234'),
+      pinPan12: z.string().regex(/^\d{12}$/).optional().describe('12 account digits for the PIN block; never logged'),
+      limits: z.object({ maxLoad: fen.describe('largest single load, fen'), purseLimit: fen.describe('purse ceiling, fen') }),
+      pendingLoads: z.array(z.object({ pendingId: z.string().min(1), amount: fen })),
+    }),
+    example: {
+      request: { asn: '10000000000000012345' },
+      response: {
+        holder: { name: '张三', staffNo: '2023010101' },
+        campusAccount: '100012345',
+        bound: true,
+        bankId: 'ICBC',
+        bankAccountMasked: '6222 **** **** 1234',
+        pinPan12: '000012345678',
+        limits: { maxLoad: 50000, purseLimit: 100000 },
+        pendingLoads: [],
+      },
+    },
+  }),
+  'load.authorize': op({
+    summary: 'Debit the bound bank account and get MAC2 to credit the card purse (load INITIALIZE already done).',
+    request: z.object({
+      txnId,
+      asn,
+      amount: z.int().min(1).describe('fen'),
+      terminalId: hex(12, 'terminal id'),
+      card: z.object({
+        oldBalance: fen,
+        onlineCounter: z.int().min(0).max(0xffff),
+        keyVersion: z.int().min(0).max(0xff),
+        algId: z.int().min(0).max(0xff),
+        random: hex(8, 'card random'),
+        mac1: hex(8, 'MAC1'),
+      }).describe('from the card\'s INITIALIZE FOR LOAD response'),
+      pinBlock: hex(16, 'encrypted PIN block from the PIN pad; never logged'),
+    }),
+    response: z.object({
+      mac2: hex(8, 'MAC2'),
+      hostDate: z.string().regex(/^\d{4}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$/).describe('YYYYMMDD'),
+      hostTime: z.string().regex(/^([01]\d|2[0-3])[0-5]\d[0-5]\d$/).describe('hhmmss'),
+      bankRef: z.string().min(1),
+    }),
+    example: {
+      request: {
+        txnId: 'JX-A101-000042',
+        asn: '10000000000000012345',
+        amount: 10000,
+        terminalId: '000000000101',
+        card: { oldBalance: 2350, onlineCounter: 17, keyVersion: 1, algId: 0, random: '1A2B3C4D', mac1: '9F8E7D6C' },
+        pinBlock: '0123456789ABCDEF',
+      },
+      response: { mac2: 'A1B2C3D4', hostDate: '20250901', hostTime: '083005', bankRef: '250901000123' },
+    },
+  }),
+  'load.confirm': op({
+    summary: 'The card was credited: report its TAC so the gateway can post the load as final.',
+    request: z.object({ txnId, tac: hex(8, 'TAC'), newBalance: fen, onlineCounter: z.int().min(0).max(0xffff) }),
+    response: z.object({ posting: z.literal('final'), tacVerified: z.boolean() }),
+    example: {
+      request: { txnId: 'JX-A101-000042', tac: '5E6F7A8B', newBalance: 12350, onlineCounter: 18 },
+      response: { posting: 'final', tacVerified: true },
+    },
+  }),
+  'load.abandon': op({
+    summary: 'The card was not credited: undo or park the debit. The outcome says what happened to the money.',
+    request: z.object({ txnId, reason: errorCodeLike }),
+    response: z.object({ outcome: z.enum(['not-debited', 'reversed', 'reversal-pending', 'pending-load']) }),
+    example: {
+      request: { txnId: 'JX-A101-000042', reason: 'CARD_REMOVED' },
+      response: { outcome: 'reversed' },
+    },
+  }),
+  'txn.status': op({
+    summary: 'What the gateway knows about a transaction (recovery after a restart or a lost response).',
+    request: z.object({ txnId }),
+    response: z.object({
+      txnId,
+      state: z.string().min(1),
+      amount: fen,
+      final: z.boolean(),
+      mac2: hex(8, 'MAC2').optional(),
+      hostDate: z.string().regex(/^\d{8}$/).optional(),
+      hostTime: z.string().regex(/^\d{6}$/).optional(),
+    }),
+    example: {
+      request: { txnId: 'JX-A101-000042' },
+      response: {
+        txnId: 'JX-A101-000042',
+        state: 'authorized',
+        amount: 10000,
+        final: false,
+        mac2: 'A1B2C3D4',
+        hostDate: '20250901',
+        hostTime: '083005',
+      },
+    },
+  }),
+};
+
+export type Operations = typeof operations;
+export type OpName = keyof Operations;
+export type OpRequest<O extends OpName> = z.output<Operations[O]['request']>;
+export type OpResponse<O extends OpName> = z.output<Operations[O]['response']>;
+export const opNames = Object.keys(operations) as OpName[];
+
+export function isOpName(value: string): value is OpName {
+  return Object.hasOwn(operations, value);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Envelopes
+
+export const requestEnvelopeSchema = z.object({
+  id: z.uuid().describe('fresh per request; the response carries it back'),
+  kioskId: topicLevelSchema.describe('must equal the {kioskId} topic level'),
+  op: z.enum(opNames as [OpName, ...OpName[]]),
+  sentAt: isoTime,
+  data: z.unknown().describe('the operation\'s request, see Operations'),
+});
+
+const okResponse = z.object({
+  id: z.string().min(1),
+  ok: z.literal(true),
+  data: z.unknown().describe('the operation\'s response, see Operations'),
+});
+const errorResponse = z.object({
+  id: z.string().min(1),
+  ok: z.literal(false),
+  error: z.object({ code: errorCodeSchema, message: z.string() }),
+});
+export const responseEnvelopeSchema = z.discriminatedUnion('ok', [okResponse, errorResponse]);
+
+export interface RequestEnvelope<O extends OpName> {
+  id: string;
+  kioskId: string;
+  op: O;
+  sentAt: string;
+  data: OpRequest<O>;
+}
+export type ErrorResponse = z.output<typeof errorResponse>;
+export type ResponseEnvelope<O extends OpName> = { id: string; ok: true; data: OpResponse<O> } | ErrorResponse;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Retained state and telemetry
+
+export const kioskModes = ['starting', 'in-service', 'offline', 'out-of-service', 'maintenance'] as const;
+export type KioskMode = (typeof kioskModes)[number];
+
+export const kioskStateSchema = z.object({
+  online: z.boolean(),
+  mode: z.enum(kioskModes),
+  since: isoTime.describe('when this state began'),
+  version: z.string(),
+  reason: z.string().optional(),
+});
+export type KioskState = z.output<typeof kioskStateSchema>;
+
+export const bankLinkStates = ['signed-on', 'signed-off', 'unreachable'] as const;
+export type BankLinkState = (typeof bankLinkStates)[number];
+
+export const gatewayStateSchema = z.object({
+  online: z.boolean(),
+  since: isoTime.describe('when this state began'),
+  version: z.string(),
+  banks: z.record(z.string(), z.enum(bankLinkStates)).describe('by bank id'),
+});
+export type GatewayState = z.output<typeof gatewayStateSchema>;
+
+const eventSpec = <S extends z.ZodType>(spec: { summary: string; schema: S; example: z.input<S> }) => spec;
+
+export const events = {
+  txn: eventSpec({
+    summary: 'The outcome of a transaction, as the kiosk journal recorded it.',
+    schema: z.object({
+      txnId,
+      kind: z.literal('load'),
+      state: z.string().min(1),
+      amount: fen,
+      at: isoTime,
+      code: errorCodeSchema.optional().describe('why it failed, when it did'),
+    }),
+    example: { txnId: 'JX-A101-000042', kind: 'load', state: 'done', amount: 10000, at: '2025-09-01T08:30:07.000Z' },
+  }),
+  fault: eventSpec({
+    summary: 'A device fault seen by the kiosk.',
+    schema: z.object({ device: z.string().min(1), code: errorCodeLike, message: z.string(), at: isoTime }),
+    example: { device: 'card-reader', code: 'READER_UNAVAILABLE', message: 'reader unplugged', at: '2025-09-01T08:31:00.000Z' },
+  }),
+};
+
+export type EventKind = keyof typeof events;
+export type EventPayload<K extends EventKind> = z.output<(typeof events)[K]['schema']>;
+
+export function isEventKind(value: string): value is EventKind {
+  return Object.hasOwn(events, value);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Topics
+
+function level(value: string): string {
+  if (!topicLevelSchema.safeParse(value).success) throw new QuancunError('LINK_BAD_MESSAGE', `not a valid topic level: ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** Topic names to publish to. Every variable level is checked, so a bad id throws instead of publishing astray. */
+export const topics = {
+  request: (kioskId: string, op: OpName) => `${ROOT}/kiosk/${level(kioskId)}/request/${op}`,
+  /** `op` is a string so the gateway can also answer an operation it does not know. */
+  response: (kioskId: string, op: string) => `${ROOT}/kiosk/${level(kioskId)}/response/${level(op)}`,
+  kioskState: (kioskId: string) => `${ROOT}/kiosk/${level(kioskId)}/state`,
+  event: (kioskId: string, kind: EventKind) => `${ROOT}/kiosk/${level(kioskId)}/event/${kind}`,
+  gatewayState: `${ROOT}/gateway/state`,
+};
+
+/** Topic filters to subscribe to. */
+export const subscriptions = {
+  allRequests: `${ROOT}/kiosk/+/request/+`,
+  responsesFor: (kioskId: string) => `${ROOT}/kiosk/${level(kioskId)}/response/+`,
+  allKioskStates: `${ROOT}/kiosk/+/state`,
+  allEvents: `${ROOT}/kiosk/+/event/+`,
+  gatewayState: `${ROOT}/gateway/state`,
+};
+
+export type ParsedTopic =
+  | { type: 'request' | 'response'; kioskId: string; op: string }
+  | { type: 'kiosk-state'; kioskId: string }
+  | { type: 'event'; kioskId: string; kind: string }
+  | { type: 'gateway-state' };
+
+/**
+ * What a received topic is; undefined when it is not one of ours. Every level is a valid topic level, so it can be
+ * used to build an answer topic, but `op`/`kind` may be unknown to this version.
+ */
+export function parseTopic(topic: string): ParsedTopic | undefined {
+  if (topic === topics.gatewayState) return { type: 'gateway-state' };
+  const [root, version, kiosk, kioskId, type, name, ...rest] = topic.split('/');
+  if (`${root}/${version}` !== ROOT || kiosk !== 'kiosk' || kioskId === undefined || rest.length > 0) return undefined;
+  if (!topicLevelSchema.safeParse(kioskId).success) return undefined;
+  if (type === 'state' && name === undefined) return { type: 'kiosk-state', kioskId };
+  if (name === undefined || !topicLevelSchema.safeParse(name).success) return undefined;
+  if (type === 'request' || type === 'response') return { type, kioskId, op: name };
+  if (type === 'event') return { type: 'event', kioskId, kind: name };
+  return undefined;
+}
+
+/** Where each topic sits in the tree, for the docs. */
+export const topicTree = [
+  { topic: `${ROOT}/kiosk/{kioskId}/request/{op}`, publisher: 'kiosk', qos: 1, retained: false, payload: 'request envelope' },
+  { topic: `${ROOT}/kiosk/{kioskId}/response/{op}`, publisher: 'gateway', qos: 1, retained: false, payload: 'response envelope' },
+  { topic: `${ROOT}/kiosk/{kioskId}/state`, publisher: 'kiosk (and its last will)', qos: 1, retained: true, payload: 'kiosk state' },
+  { topic: `${ROOT}/kiosk/{kioskId}/event/{kind}`, publisher: 'kiosk', qos: 1, retained: false, payload: 'event' },
+  { topic: `${ROOT}/gateway/state`, publisher: 'gateway (and its last will)', qos: 1, retained: true, payload: 'gateway state' },
+] as const;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Parsing: every failure is LINK_BAD_MESSAGE naming the offending path, never the offending value
+
+/** Payloads are wire bytes or text (JSON), or an already decoded value. Throws SyntaxError on bad JSON. */
+function decode(payload: unknown): unknown {
+  if (payload instanceof Uint8Array) return JSON.parse(new TextDecoder().decode(payload));
+  return typeof payload === 'string' ? JSON.parse(payload) : payload;
+}
+
+function parse<S extends z.ZodType>(schema: S, payload: unknown, what: string, prefix: PropertyKey[] = []): z.output<S> {
+  let value: unknown;
+  try {
+    value = decode(payload);
+  } catch {
+    throw new QuancunError('LINK_BAD_MESSAGE', `${what}: not JSON`);
+  }
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues
+    .map((issue) => `${[...prefix, ...issue.path].map(String).join('.') || '(root)'}: ${issue.message}`)
+    .join('; ');
+  throw new QuancunError('LINK_BAD_MESSAGE', `${what}: ${issues}`);
+}
+
+/** The `id` of a message that failed validation, so its sender can still be answered. */
+export function peekId(payload: unknown): string | undefined {
+  try {
+    const id = (decode(payload) as { id?: unknown } | null)?.id;
+    return typeof id === 'string' && id.length > 0 ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// TypeScript cannot tie `operations[op]` to O inside a generic function, hence the casts below.
+export function parseOpRequest<O extends OpName>(op: O, data: unknown): OpRequest<O> {
+  return parse(operations[op].request as z.ZodType, data, `${op} request`, ['data']) as OpRequest<O>;
+}
+
+export function parseOpResponse<O extends OpName>(op: O, data: unknown): OpResponse<O> {
+  return parse(operations[op].response as z.ZodType, data, `${op} response`, ['data']) as OpResponse<O>;
+}
+
+export function parseRequestEnvelope<O extends OpName>(op: O, payload: unknown): RequestEnvelope<O> {
+  const envelope = parse(requestEnvelopeSchema, payload, `${op} request`);
+  if (envelope.op !== op) throw new QuancunError('LINK_BAD_MESSAGE', `${op} request: op: is ${envelope.op}, topic says ${op}`);
+  return { ...envelope, op, data: parseOpRequest(op, envelope.data) };
+}
+
+export function parseResponseEnvelope<O extends OpName>(op: O, payload: unknown): ResponseEnvelope<O> {
+  const envelope = parse(responseEnvelopeSchema, payload, `${op} response`);
+  return envelope.ok ? { id: envelope.id, ok: true, data: parseOpResponse(op, envelope.data) } : envelope;
+}
+
+export function parseKioskState(payload: unknown): KioskState {
+  return parse(kioskStateSchema, payload, 'kiosk state');
+}
+
+export function parseGatewayState(payload: unknown): GatewayState {
+  return parse(gatewayStateSchema, payload, 'gateway state');
+}
+
+export function parseEvent<K extends EventKind>(kind: K, payload: unknown): EventPayload<K> {
+  return parse(events[kind].schema as z.ZodType, payload, `${kind} event`) as EventPayload<K>;
+}
