@@ -196,6 +196,9 @@ export type ResponseEnvelope<O extends OpName> = { id: string; ok: true; data: O
 export const kioskModes = ['starting', 'in-service', 'offline', 'out-of-service', 'maintenance'] as const;
 export type KioskMode = (typeof kioskModes)[number];
 
+/** A payload that is not an operation: its schema, what it means and an example that must validate. */
+const messageSpec = <S extends z.ZodType>(spec: { summary: string; schema: S; example: z.input<S> }) => spec;
+
 export const kioskStateSchema = z.object({
   online: z.boolean(),
   mode: z.enum(kioskModes),
@@ -216,10 +219,21 @@ export const gatewayStateSchema = z.object({
 });
 export type GatewayState = z.output<typeof gatewayStateSchema>;
 
-const eventSpec = <S extends z.ZodType>(spec: { summary: string; schema: S; example: z.input<S> }) => spec;
+export const states = {
+  kiosk: messageSpec({
+    summary: 'The kiosk\'s mode. Its last will is the same payload with online false, mode offline.',
+    schema: kioskStateSchema,
+    example: { online: true, mode: 'in-service', since: '2025-09-01T07:00:00.000Z', version: '0.1.0' },
+  }),
+  gateway: messageSpec({
+    summary: 'Whether the gateway serves requests, and each bank link. Kiosks send requests only while it is online.',
+    schema: gatewayStateSchema,
+    example: { online: true, since: '2025-09-01T06:00:00.000Z', version: '0.1.0', banks: { ICBC: 'signed-on', BOC: 'signed-off' } },
+  }),
+};
 
 export const events = {
-  txn: eventSpec({
+  txn: messageSpec({
     summary: 'The outcome of a transaction, as the kiosk journal recorded it.',
     schema: z.object({
       txnId,
@@ -231,7 +245,7 @@ export const events = {
     }),
     example: { txnId: 'JX-A101-000042', kind: 'load', state: 'done', amount: 10000, at: '2025-09-01T08:30:07.000Z' },
   }),
-  fault: eventSpec({
+  fault: messageSpec({
     summary: 'A device fault seen by the kiosk.',
     schema: z.object({ device: z.string().min(1), code: errorCodeLike, message: z.string(), at: isoTime }),
     example: { device: 'card-reader', code: 'READER_UNAVAILABLE', message: 'reader unplugged', at: '2025-09-01T08:31:00.000Z' },
@@ -295,13 +309,13 @@ export function parseTopic(topic: string): ParsedTopic | undefined {
 }
 
 /** Where each topic sits in the tree, for the docs. */
-export const topicTree = [
-  { topic: `${ROOT}/kiosk/{kioskId}/request/{op}`, publisher: 'kiosk', qos: 1, retained: false, payload: 'request envelope' },
-  { topic: `${ROOT}/kiosk/{kioskId}/response/{op}`, publisher: 'gateway', qos: 1, retained: false, payload: 'response envelope' },
-  { topic: `${ROOT}/kiosk/{kioskId}/state`, publisher: 'kiosk (and its last will)', qos: 1, retained: true, payload: 'kiosk state' },
-  { topic: `${ROOT}/kiosk/{kioskId}/event/{kind}`, publisher: 'kiosk', qos: 1, retained: false, payload: 'event' },
-  { topic: `${ROOT}/gateway/state`, publisher: 'gateway (and its last will)', qos: 1, retained: true, payload: 'gateway state' },
-] as const;
+export const topicTree = {
+  request: { topic: `${ROOT}/kiosk/{kioskId}/request/{op}`, publisher: 'kiosk', qos: 1, retained: false, payload: 'request envelope' },
+  response: { topic: `${ROOT}/kiosk/{kioskId}/response/{op}`, publisher: 'gateway', qos: 1, retained: false, payload: 'response envelope' },
+  kioskState: { topic: `${ROOT}/kiosk/{kioskId}/state`, publisher: 'kiosk (and its last will)', qos: 1, retained: true, payload: 'kiosk state' },
+  event: { topic: `${ROOT}/kiosk/{kioskId}/event/{kind}`, publisher: 'kiosk', qos: 1, retained: false, payload: 'event' },
+  gatewayState: { topic: `${ROOT}/gateway/state`, publisher: 'gateway (and its last will)', qos: 1, retained: true, payload: 'gateway state' },
+} as const;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Parsing: every failure is LINK_BAD_MESSAGE naming the offending path, never the offending value

@@ -2,7 +2,7 @@ import test from 'ava';
 import { QuancunError } from '../../common/errors.ts';
 import {
   events, operations, opNames, parseEvent, parseGatewayState, parseKioskState, parseOpRequest, parseRequestEnvelope,
-  parseResponseEnvelope, parseTopic, peekId, subscriptions, topics, type EventKind,
+  parseResponseEnvelope, parseTopic, peekId, states, subscriptions, topics, type EventKind,
 } from '../../common/api/topics.ts';
 
 const ID = '3f1e9c1a-6b2d-4c8e-9a57-0d4f2b8e6c11';
@@ -61,11 +61,11 @@ for (const kind of Object.keys(events) as EventKind[]) {
   });
 }
 
-test('state payloads validate', (t) => {
-  const kiosk = { online: false, mode: 'offline', since: '2025-09-01T08:30:00.000Z', version: '0.1.0', reason: 'connection lost' };
-  t.deepEqual(parseKioskState(Buffer.from(JSON.stringify(kiosk))), kiosk);
-  const gateway = { online: true, since: '2025-09-01T08:00:00.000Z', version: '0.1.0', banks: { ICBC: 'signed-on', BOC: 'unreachable' } };
-  t.deepEqual(parseGatewayState(gateway), gateway);
+test('state examples validate, and so does a last will', (t) => {
+  t.deepEqual(parseKioskState(Buffer.from(JSON.stringify(states.kiosk.example))), states.kiosk.example);
+  t.deepEqual(parseGatewayState(states.gateway.example), states.gateway.example);
+  const will = { online: false, mode: 'offline', since: '2025-09-01T08:30:00.000Z', version: '0.1.0', reason: 'connection lost' };
+  t.deepEqual(parseKioskState(will), will);
 });
 
 test('an error response carries its code', (t) => {
