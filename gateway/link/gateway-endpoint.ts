@@ -1,0 +1,222 @@
+/**
+ * The gateway's side of the MQTT API: answers kiosk requests, receives kiosk events, tracks kiosks' retained
+ * states and publishes the gateway's own. Requests from one kiosk are answered strictly in order (a kiosk's
+ * `load.abandon` must never overtake its `load.authorize`); different kiosks are served concurrently.
+ */
+import { EventEmitter } from 'node:events';
+import type { MqttClient } from 'mqtt';
+import { ERROR_CODES, QuancunError, type ErrorCode } from '../../common/errors.ts';
+import { connectMqtt, silentLog, type LinkLog } from '../../common/mqtt/connect.ts';
+import {
+  isEventKind, isOpName, parseEvent, parseKioskState, parseOpResponse, parseRequestEnvelope, parseTopic, peekId, subscriptions,
+  topics,
+  type BankLinkState, type EventKind, type EventPayload, type GatewayState, type KioskState, type OpName, type OpRequest,
+  type OpResponse, type RequestEnvelope, type ResponseEnvelope,
+} from '../../common/api/topics.ts';
+
+export interface GatewayEndpointOptions {
+  url: string;
+  clientId: string;
+  version: string;
+  reconnectPeriodMs?: number;
+  log?: LinkLog;
+}
+
+export type OpHandler<O extends OpName> = (kioskId: string, data: OpRequest<O>, meta: { id: string }) => Promise<OpResponse<O>>;
+export type EventHandler<K extends EventKind> = (kioskId: string, payload: EventPayload<K>) => void | Promise<void>;
+
+type AnyOpHandler = (kioskId: string, data: unknown, meta: { id: string }) => Promise<unknown>;
+type AnyEventHandler = (kioskId: string, payload: unknown) => void | Promise<void>;
+
+export class GatewayEndpoint extends EventEmitter<{ 'kiosk-state': [kioskId: string, state: KioskState | undefined] }> {
+  readonly #opts: GatewayEndpointOptions & { log: LinkLog };
+  readonly #handlers = new Map<OpName, AnyOpHandler>();
+  readonly #eventHandlers = new Map<EventKind, AnyEventHandler>();
+  readonly #kioskStates = new Map<string, KioskState>();
+  /** Tail of each kiosk's request queue. */
+  readonly #queues = new Map<string, Promise<void>>();
+  #client: MqttClient | undefined;
+  #banks: GatewayState['banks'] = {};
+  #since = new Date().toISOString();
+
+  constructor({ log = silentLog, ...rest }: GatewayEndpointOptions) {
+    super();
+    this.#opts = { log, ...rest };
+  }
+
+  handle<O extends OpName>(op: O, handler: OpHandler<O>): void {
+    if (this.#handlers.has(op)) throw new QuancunError('INTERNAL', `a handler for ${op} is already registered`);
+    this.#handlers.set(op, (kioskId, data, meta) => handler(kioskId, data as OpRequest<O>, meta));
+  }
+
+  onEvent<K extends EventKind>(kind: K, handler: EventHandler<K>): void {
+    if (this.#eventHandlers.has(kind)) throw new QuancunError('INTERNAL', `a handler for ${kind} events is already registered`);
+    this.#eventHandlers.set(kind, (kioskId, payload) => handler(kioskId, payload as EventPayload<K>));
+  }
+
+  /** Last retained state of every kiosk seen, by kiosk id. */
+  get kioskStates(): ReadonlyMap<string, KioskState> {
+    return this.#kioskStates;
+  }
+
+  /** Returns at once; the endpoint subscribes and announces itself online on every (re)connect. */
+  async start(): Promise<void> {
+    if (this.#client) return;
+    const client = connectMqtt({
+      url: this.#opts.url,
+      clientId: this.#opts.clientId,
+      role: 'gateway',
+      will: () => ({ topic: topics.gatewayState, payload: this.#statePayload(false, {}) }),
+      reconnectPeriodMs: this.#opts.reconnectPeriodMs,
+      log: this.#opts.log,
+    });
+    client.on('connect', () => void this.#onConnect(client));
+    client.on('message', (topic, payload) => this.#onMessage(client, topic, payload));
+    this.#client = client;
+  }
+
+  /** Stops taking requests, answers those already received, publishes the offline state and disconnects. */
+  async stop(): Promise<void> {
+    const client = this.#client;
+    if (!client) return;
+    this.#client = undefined;
+    if (client.connected) {
+      // Requests received before the UNSUBACK are already queued; none arrive after it.
+      await client.unsubscribeAsync(subscriptions.allRequests).catch((err: Error) => this.#opts.log.warn('unsubscribe failed', { error: err.message }));
+    }
+    await Promise.all(this.#queues.values());
+    if (client.connected) {
+      await client
+        .publishAsync(topics.gatewayState, this.#statePayload(false, {}), { qos: 1, retain: true })
+        .catch((err: Error) => this.#opts.log.warn('could not publish the offline state', { error: err.message }));
+    }
+    await client.endAsync(!client.connected);
+  }
+
+  /** Records the banks' link states; published retained now if connected, else on the next connect. */
+  async publishState(banks: Record<string, BankLinkState>): Promise<void> {
+    this.#banks = { ...banks };
+    const client = this.#client;
+    if (client?.connected) await this.#publishOwnState(client);
+  }
+
+  #statePayload(online: boolean, banks: GatewayState['banks']): string {
+    const state: GatewayState = { online, since: online ? this.#since : new Date().toISOString(), version: this.#opts.version, banks };
+    return JSON.stringify(state);
+  }
+
+  async #publishOwnState(client: MqttClient): Promise<void> {
+    await client
+      .publishAsync(topics.gatewayState, this.#statePayload(true, this.#banks), { qos: 1, retain: true })
+      .catch((err: Error) => this.#opts.log.warn('could not publish the gateway state', { error: err.message }));
+  }
+
+  async #onConnect(client: MqttClient): Promise<void> {
+    this.#opts.log.info('connected to the broker', { clientId: this.#opts.clientId });
+    this.#since = new Date().toISOString();
+    try {
+      await client.subscribeAsync([subscriptions.allRequests, subscriptions.allKioskStates, subscriptions.allEvents], { qos: 1 });
+    } catch (err) {
+      this.#opts.log.error('subscribe failed', { error: (err as Error).message });
+      return;
+    }
+    await this.#publishOwnState(client);
+  }
+
+  #onMessage(client: MqttClient, topic: string, payload: Buffer): void {
+    const parsed = parseTopic(topic);
+    if (parsed?.type === 'request') this.#enqueue(parsed.kioskId, () => this.#answer(client, parsed.kioskId, parsed.op, payload));
+    else if (parsed?.type === 'kiosk-state') this.#onKioskState(parsed.kioskId, payload);
+    else if (parsed?.type === 'event') this.#onEvent(parsed.kioskId, parsed.kind, payload);
+  }
+
+  #enqueue(kioskId: string, job: () => Promise<void>): void {
+    const tail = (this.#queues.get(kioskId) ?? Promise.resolve())
+      .then(job)
+      .catch((err: unknown) => this.#opts.log.error('request processing failed', { kioskId, error: String(err) }));
+    this.#queues.set(kioskId, tail);
+    void tail.then(() => {
+      if (this.#queues.get(kioskId) === tail) this.#queues.delete(kioskId);
+    });
+  }
+
+  async #answer(client: MqttClient, kioskId: string, op: string, payload: Buffer): Promise<void> {
+    let request: RequestEnvelope<OpName>;
+    try {
+      if (!isOpName(op)) throw new QuancunError('LINK_BAD_MESSAGE', `unknown operation ${op}`);
+      request = parseRequestEnvelope(op, payload);
+      if (request.kioskId !== kioskId) throw new QuancunError('LINK_BAD_MESSAGE', `${op} request: kioskId: does not match the topic`);
+    } catch (err) {
+      // The message names paths and rules only, never values: the payload may hold a PIN block or card number.
+      const message = (err as Error).message;
+      const id = peekId(payload);
+      this.#opts.log.warn('rejected a malformed request', { kioskId, op, id, error: message });
+      if (id !== undefined) this.#respond(client, kioskId, op, failure(id, 'LINK_BAD_MESSAGE', message));
+      return;
+    }
+    this.#respond(client, kioskId, op, await this.#run(kioskId, request));
+  }
+
+  async #run(kioskId: string, { id, op, data }: RequestEnvelope<OpName>): Promise<ResponseEnvelope<OpName>> {
+    const handler = this.#handlers.get(op);
+    if (!handler) {
+      this.#opts.log.error('no handler registered', { kioskId, op, id });
+      return failure(id, 'INTERNAL', `${op} is not served by this gateway`);
+    }
+    let result: unknown;
+    try {
+      result = await handler(kioskId, data, { id });
+    } catch (err) {
+      if (err instanceof QuancunError) return failure(id, err.code, err.message);
+      this.#opts.log.error('handler failed', { kioskId, op, id, error: err instanceof Error ? err.message : String(err) });
+      return failure(id, 'INTERNAL', ERROR_CODES.INTERNAL.en);
+    }
+    try {
+      return { id, ok: true, data: parseOpResponse(op, result) };
+    } catch (err) {
+      this.#opts.log.error('handler returned a malformed response', { kioskId, op, id, error: (err as Error).message });
+      return failure(id, 'INTERNAL', ERROR_CODES.INTERNAL.en);
+    }
+  }
+
+  #respond(client: MqttClient, kioskId: string, op: string, response: ResponseEnvelope<OpName>): void {
+    client.publish(topics.response(kioskId, op), JSON.stringify(response), { qos: 1 }, (err) => {
+      if (err) this.#opts.log.warn('could not publish a response', { kioskId, op, id: response.id, error: err.message });
+    });
+  }
+
+  #onKioskState(kioskId: string, payload: Buffer): void {
+    let state: KioskState | undefined;
+    try {
+      state = payload.length === 0 ? undefined : parseKioskState(payload); // empty = retained state cleared
+    } catch (err) {
+      this.#opts.log.warn('ignoring a malformed kiosk state', { kioskId, error: (err as Error).message });
+      return;
+    }
+    const known = this.#kioskStates.get(kioskId);
+    if (JSON.stringify(known) === JSON.stringify(state)) return; // the same retained state again after a resubscribe
+    if (state) this.#kioskStates.set(kioskId, state);
+    else this.#kioskStates.delete(kioskId);
+    this.emit('kiosk-state', kioskId, state);
+  }
+
+  #onEvent(kioskId: string, kind: string, payload: Buffer): void {
+    if (!isEventKind(kind)) return;
+    const handler = this.#eventHandlers.get(kind);
+    if (!handler) return;
+    let event: unknown;
+    try {
+      event = parseEvent(kind, payload);
+    } catch (err) {
+      this.#opts.log.warn('ignoring a malformed event', { kioskId, kind, error: (err as Error).message });
+      return;
+    }
+    void Promise.resolve()
+      .then(() => handler(kioskId, event))
+      .catch((err: unknown) => this.#opts.log.error('event handler failed', { kioskId, kind, error: String(err) }));
+  }
+}
+
+function failure(id: string, code: ErrorCode, message: string): ResponseEnvelope<OpName> {
+  return { id, ok: false, error: { code, message } };
+}

@@ -1,0 +1,222 @@
+/**
+ * The kiosk's MQTT link to the front-end gateway: typed request/response, retained kiosk state (also the last
+ * will) and telemetry events. Error meanings a caller can rely on:
+ * - LINK_OFFLINE from request(): nothing was published (broker or gateway down), the gateway cannot have acted.
+ * - LINK_TIMEOUT: the request was published and no answer came; the outcome is unknown, ask `txn.status`.
+ * A request in flight when the connection drops is not failed early: its response may still come, else it times out.
+ */
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import type { MqttClient } from 'mqtt';
+import { QuancunError } from '../../common/errors.ts';
+import { connectMqtt, silentLog, type LinkLog } from '../../common/mqtt/connect.ts';
+import {
+  isOpName, parseEvent, parseGatewayState, parseOpRequest, parseResponseEnvelope, parseTopic, peekId, subscriptions, topics,
+  type EventKind, type EventPayload, type KioskMode, type KioskState, type OpName, type OpRequest, type OpResponse,
+} from '../../common/api/topics.ts';
+
+export interface KioskLinkOptions {
+  url: string;
+  kioskId: string;
+  version: string;
+  requestTimeoutMs?: number;
+  reconnectPeriodMs?: number;
+  log?: LinkLog;
+}
+
+interface Pending {
+  op: OpName;
+  resolve(data: unknown): void;
+  reject(err: unknown): void;
+}
+
+export class KioskLink extends EventEmitter<{ online: []; offline: [] }> {
+  readonly #opts: KioskLinkOptions & { requestTimeoutMs: number; log: LinkLog };
+  readonly #stateTopic: string;
+  #client: MqttClient | undefined;
+  #gatewayOnline = false;
+  #wasOnline = false;
+  #state: Pick<KioskState, 'mode' | 'since' | 'reason'> = { mode: 'starting', since: new Date().toISOString() };
+  readonly #pending = new Map<string, Pending>();
+  /** Rejecters of events awaiting PUBACK, failed when the connection drops so the outbox can retry. */
+  readonly #eventsInFlight = new Set<(err: QuancunError) => void>();
+
+  constructor({ requestTimeoutMs = 15_000, log = silentLog, ...rest }: KioskLinkOptions) {
+    super();
+    this.#opts = { requestTimeoutMs, log, ...rest };
+    this.#stateTopic = topics.kioskState(rest.kioskId);
+  }
+
+  /** Connected to the broker and the gateway's retained state says it is online. */
+  get online(): boolean {
+    return this.#client?.connected === true && this.#gatewayOnline;
+  }
+
+  /** The underlying client, for diagnostics and fault-injection tests; undefined when stopped. */
+  get client(): MqttClient | undefined {
+    return this.#client;
+  }
+
+  /** Returns at once: the link comes up in the background ('online'), so a kiosk starts without its network. */
+  async start(): Promise<void> {
+    if (this.#client) return;
+    const client = connectMqtt({
+      url: this.#opts.url,
+      clientId: `quancun-kiosk-${this.#opts.kioskId}`,
+      role: 'kiosk',
+      will: () => ({ topic: this.#stateTopic, payload: this.#statePayload(false, { mode: 'offline', reason: 'connection lost' }) }),
+      reconnectPeriodMs: this.#opts.reconnectPeriodMs,
+      log: this.#opts.log,
+    });
+    client.on('connect', () => void this.#onConnect(client));
+    client.on('close', () => this.#onClose());
+    client.on('message', (topic, payload) => this.#onMessage(topic, payload));
+    this.#client = client;
+  }
+
+  /** Publishes the offline state (so no last will fires), then disconnects. Requests still waiting fail LINK_OFFLINE. */
+  async stop(): Promise<void> {
+    const client = this.#client;
+    if (!client) return;
+    this.#client = undefined;
+    for (const pending of this.#pending.values()) {
+      pending.reject(new QuancunError('LINK_OFFLINE', `link stopped while waiting for the ${pending.op} response`, { op: pending.op }));
+    }
+    if (client.connected) {
+      const payload = this.#statePayload(false, { mode: 'offline', reason: 'stopped' });
+      await client.publishAsync(this.#stateTopic, payload, { qos: 1, retain: true }).catch((err: Error) => {
+        this.#opts.log.warn('could not publish the offline state', { error: err.message });
+      });
+    }
+    await client.endAsync(!client.connected);
+  }
+
+  async request<O extends OpName>(op: O, data: OpRequest<O>, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<OpResponse<O>> {
+    const body = parseOpRequest(op, data);
+    const client = this.#client;
+    if (!client || !this.online) throw new QuancunError('LINK_OFFLINE', `gateway not reachable, ${op} not sent`, { op });
+    const { signal, timeoutMs = this.#opts.requestTimeoutMs } = opts;
+    signal?.throwIfAborted();
+    const id = randomUUID();
+    const envelope = { id, kioskId: this.#opts.kioskId, op, sentAt: new Date().toISOString(), data: body };
+    return new Promise<OpResponse<O>>((resolve, reject) => {
+      const settle = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.#pending.delete(id);
+      };
+      const onAbort = () => pending.reject(signal?.reason);
+      const pending: Pending = {
+        op,
+        resolve: (value) => (settle(), resolve(value as OpResponse<O>)),
+        reject: (err) => (settle(), reject(err)),
+      };
+      const timer = setTimeout(
+        () => pending.reject(new QuancunError('LINK_TIMEOUT', `no ${op} response within ${timeoutMs} ms`, { op, id })),
+        timeoutMs,
+      );
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#pending.set(id, pending);
+      client.publish(topics.request(this.#opts.kioskId, op), JSON.stringify(envelope), { qos: 1 }, (err) => {
+        if (err) pending.reject(new QuancunError('LINK_OFFLINE', `${op} not sent: ${err.message}`, { op, id }, { cause: err }));
+      });
+    });
+  }
+
+  /** Sets the kiosk's mode; published retained now if connected, else on the next connect. */
+  async publishState(mode: KioskMode, reason?: string): Promise<void> {
+    this.#state = { mode, since: new Date().toISOString(), ...(reason === undefined ? {} : { reason }) };
+    const client = this.#client;
+    if (client?.connected) await this.#publishOwnState(client);
+  }
+
+  /** Resolves once the broker has the event (PUBACK); LINK_OFFLINE when disconnected, for the outbox to retry. */
+  async publishEvent<K extends EventKind>(kind: K, payload: EventPayload<K>): Promise<void> {
+    const body = parseEvent(kind, payload);
+    const client = this.#client;
+    if (!client?.connected) throw new QuancunError('LINK_OFFLINE', `broker not reachable, ${kind} event not sent`, { kind });
+    await new Promise<void>((resolve, reject) => {
+      const fail = (err: QuancunError) => (this.#eventsInFlight.delete(fail), reject(err));
+      this.#eventsInFlight.add(fail);
+      client.publish(topics.event(this.#opts.kioskId, kind), JSON.stringify(body), { qos: 1 }, (err) => {
+        if (err) return fail(new QuancunError('LINK_OFFLINE', `${kind} event not sent: ${err.message}`, { kind }, { cause: err }));
+        this.#eventsInFlight.delete(fail);
+        resolve();
+      });
+    });
+  }
+
+  #statePayload(online: boolean, state: Pick<KioskState, 'mode' | 'reason'> & { since?: string }): string {
+    const payload: KioskState = { online, since: new Date().toISOString(), version: this.#opts.version, ...state };
+    return JSON.stringify(payload);
+  }
+
+  async #publishOwnState(client: MqttClient): Promise<void> {
+    await client.publishAsync(this.#stateTopic, this.#statePayload(true, this.#state), { qos: 1, retain: true }).catch((err: Error) => {
+      this.#opts.log.warn('could not publish the kiosk state', { error: err.message });
+    });
+  }
+
+  async #onConnect(client: MqttClient): Promise<void> {
+    this.#opts.log.info('connected to the broker', { kioskId: this.#opts.kioskId });
+    try {
+      await client.subscribeAsync([subscriptions.responsesFor(this.#opts.kioskId), subscriptions.gatewayState], { qos: 1 });
+    } catch (err) {
+      this.#opts.log.error('subscribe failed', { error: (err as Error).message });
+      return;
+    }
+    await this.#publishOwnState(client);
+  }
+
+  #onClose(): void {
+    this.#gatewayOnline = false;
+    this.#updateOnline();
+    const lost = new QuancunError('LINK_OFFLINE', 'connection lost before the broker acknowledged the event');
+    for (const fail of this.#eventsInFlight) fail(lost);
+  }
+
+  #updateOnline(): void {
+    const online = this.online;
+    if (online === this.#wasOnline) return;
+    this.#wasOnline = online;
+    this.#opts.log.info(online ? 'gateway link online' : 'gateway link offline', { kioskId: this.#opts.kioskId });
+    this.emit(online ? 'online' : 'offline');
+  }
+
+  #onMessage(topic: string, payload: Buffer): void {
+    const parsed = parseTopic(topic);
+    if (parsed?.type === 'gateway-state') {
+      this.#gatewayOnline = this.#gatewayIsOnline(payload);
+      this.#updateOnline();
+    } else if (parsed?.type === 'response' && parsed.kioskId === this.#opts.kioskId && isOpName(parsed.op)) {
+      this.#onResponse(parsed.op, payload);
+    }
+  }
+
+  #gatewayIsOnline(payload: Buffer): boolean {
+    if (payload.length === 0) return false; // retained state cleared
+    try {
+      return parseGatewayState(payload).online;
+    } catch (err) {
+      this.#opts.log.warn('ignoring a malformed gateway state', { error: (err as Error).message });
+      return false;
+    }
+  }
+
+  #onResponse(op: OpName, payload: Buffer): void {
+    let response;
+    try {
+      response = parseResponseEnvelope(op, payload);
+    } catch (err) {
+      const id = peekId(payload);
+      this.#opts.log.warn('malformed response', { op, id, error: (err as Error).message });
+      const pending = id === undefined ? undefined : this.#pending.get(id);
+      if (pending?.op === op) pending.reject(err);
+      return;
+    }
+    const pending = this.#pending.get(response.id);
+    if (pending?.op !== op) return; // late (timed out) or not ours
+    if (response.ok) pending.resolve(response.data);
+    else pending.reject(new QuancunError(response.error.code, response.error.message, { op, id: response.id }));
+  }
+}
