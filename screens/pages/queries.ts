@@ -1,0 +1,96 @@
+/** Self-service queries and collections: balance and history, pending loads and subsidies, fees, notices. */
+import type { Rect } from '../layout.ts';
+import { cols, inset, rows } from '../layout.ts';
+import { COLORS } from '../theme.ts';
+import { button, label, panel, type Widget } from '../widgets.ts';
+import { recordKindText, tr, yuan } from '../strings.ts';
+import { cardStrip, table } from './parts.ts';
+import { need, type Page, type PageContext } from './chrome.ts';
+
+/** Title row plus the list area, with the card strip when a card is present. */
+function frame({ view, m, content }: PageContext, titleText: string, id: string): { widgets: Widget[]; list: Rect } {
+  const stripH = view.card ? Math.round(48 * m.unit) : 0;
+  const [strip, title, list] = rows(content, [-stripH, -Math.round(m.font.title * 1.6), 1], m.gap) as [Rect, Rect, Rect];
+  const widgets: Widget[] = [label(`${id}.title`, title, titleText, { size: m.font.title, bold: true })];
+  if (view.card) widgets.unshift(cardStrip(`${id}.card`, strip, view.card, view.lang, m));
+  return { widgets, list };
+}
+
+/** As many equal rows as fit at a comfortable touch height. */
+function listRows(list: Rect, count: number, minH: number, gap: number): Rect[] {
+  const fit = Math.max(1, Math.floor((list.h + gap) / (minH + gap)));
+  return rows(list, Array(Math.min(fit, count)).fill(1), gap).map((r) => ({ ...r, h: Math.min(r.h, minH * 2) }));
+}
+
+export const records: Page = {
+  exit: 'back',
+  render(ctx) {
+    const { view, m } = ctx;
+    const lang = view.lang;
+    const { widgets, list } = frame(ctx, tr(lang, 'recordsTitle'), 'records');
+    const items = view.records ?? [];
+    if (items.length === 0) return [...widgets, label('records.none', list, tr(lang, 'noRecords'), { size: m.font.body, color: COLORS.muted, align: 'center' })];
+    const header = lang === 'zh' ? ['时间', '类型', '金额', '地点'] : ['Time', 'Type', 'Amount', 'Place'];
+    const body = items.map((r) => [r.time, recordKindText(lang, r.kind), `${r.amount > 0 ? '+' : ''}${yuan(r.amount)}`, r.place]);
+    return [...widgets, table('records.table', list, [{ weight: 4 }, { weight: 2 }, { weight: 3, align: 'right' }, { weight: 4 }], header, body, m)];
+  },
+};
+
+export const pending: Page = {
+  exit: 'back',
+  render(ctx) {
+    const { view, m } = ctx;
+    const lang = view.lang;
+    const { widgets, list } = frame(ctx, tr(lang, 'pendingTitle'), 'pending');
+    const items = view.pending ?? [];
+    if (items.length === 0) return [...widgets, label('pending.none', list, tr(lang, 'noPending'), { size: m.font.body, color: COLORS.muted, align: 'center' })];
+    const boxes = listRows(list, items.length, Math.round(64 * m.unit), m.gap);
+    return [
+      ...widgets,
+      ...boxes.map((box, i) => {
+        const item = items[i]!;
+        const [text, amountBox, go] = cols(inset(box, m.gap, Math.round(m.gap / 2)), [5, 2, -Math.round(120 * m.unit)], m.gap) as [Rect, Rect, Rect];
+        return panel(`pending.${item.id}`, box, [
+          label(`pending.${item.id}.label`, text, `${item.date}  ${item.label}`, { size: m.font.body, wrap: true }),
+          label(`pending.${item.id}.amount`, amountBox, yuan(item.amount), { size: m.font.title, bold: true, align: 'right', color: COLORS.primary }),
+          button(`pending.${item.id}.collect`, go, tr(lang, 'collect'), { type: 'collect', id: item.id }, m.font.body, 'primary'),
+        ], { fill: COLORS.surface, border: COLORS.border, radius: Math.round(8 * m.unit) });
+      }),
+    ];
+  },
+};
+
+export const fees: Page = {
+  exit: 'back',
+  render(ctx) {
+    const { view, m } = ctx;
+    const lang = view.lang;
+    const { widgets, list } = frame(ctx, tr(lang, 'feesTitle'), 'fees');
+    const items = need(view.fees, 'fees', 'fees');
+    const boxes = listRows(list, items.length, Math.round(60 * m.unit), m.gap);
+    return [...widgets, ...boxes.map((box, i) => button(`fees.${items[i]!.id}`, box, `${items[i]!.label[lang]}  ${yuan(items[i]!.amount)}`, { type: 'fee', id: items[i]!.id }, m.font.title))];
+  },
+};
+
+export const announcements: Page = {
+  exit: 'back',
+  render(ctx) {
+    const { view, m } = ctx;
+    const lang = view.lang;
+    const { widgets, list } = frame(ctx, tr(lang, 'announcements'), 'announcements');
+    const items = view.announcements ?? [];
+    if (items.length === 0) return [...widgets, label('announcements.none', list, tr(lang, 'noAnnouncements'), { size: m.font.body, color: COLORS.muted, align: 'center' })];
+    const shown = items.slice(0, 3);
+    return [
+      ...widgets,
+      ...rows(list, shown.map(() => 1), m.gap).map((box, i) => {
+        const a = shown[i]!;
+        const [head, body] = rows(inset(box, m.gap), [-Math.round(m.font.body * 1.6), 1], Math.round(m.gap / 2)) as [Rect, Rect];
+        return panel(`announcements.${a.id}`, box, [
+          label(`announcements.${a.id}.title`, head, `${a.date}  ${a.title[lang]}`, { size: m.font.body, bold: true }),
+          label(`announcements.${a.id}.body`, body, a.body[lang], { size: m.font.body, wrap: true, color: COLORS.muted }),
+        ], { fill: COLORS.surface, border: COLORS.border, radius: Math.round(8 * m.unit) });
+      }),
+    ];
+  },
+};
