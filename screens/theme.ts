@@ -53,9 +53,9 @@ export function metrics(width: number, height: number, orientation: Orientation)
     orientation,
     unit,
     gap: u(10),
-    headerH: u(52),
+    headerH: u(56),
     footerH: u(56),
-    touchMin: u(56),
+    touchMin: u(44),
     font: { small: u(16), body: u(20), title: u(26), big: u(34), huge: u(48) },
     minFont: Math.max(12, u(13)),
   };

@@ -179,6 +179,8 @@ export interface KioskView {
   pending?: PendingItem[];
   fees?: FeeItem[];
   announcements?: Announcement[];
+  /** The notice open on the announcements screen; default the first (newest). */
+  openAnnouncement?: string;
   /** Why the kiosk is out of service (shown on the out-of-service screen). */
   outOfService?: ErrorCode;
   maintenance?: MaintenanceInfo;

@@ -16,7 +16,7 @@ export const amount: Page = {
     const c = need(view.card, 'card', 'amount');
     const portrait = m.orientation === 'portrait';
     const [strip, body] = rows(content, [-Math.round(48 * m.unit), 1], m.gap) as [Rect, Rect];
-    const [left, right] = (portrait ? rows(body, [2, 3], m.gap * 2) : cols(body, [1, 1], m.gap * 2)) as [Rect, Rect];
+    const [left, right] = (portrait ? rows(body, [1, 1], m.gap * 2) : cols(body, [1, 1], m.gap * 2)) as [Rect, Rect];
     const [title, presets, limits, note] = rows(left, [-Math.round(m.font.title * 1.6), 1, -Math.round(m.font.small * 2.6), -Math.round(m.font.body * 2.4)], m.gap) as [Rect, Rect, Rect, Rect];
     const [entered, pad] = rows(right, [-Math.round(64 * m.unit), 1], m.gap) as [Rect, Rect];
     const [otherTitle, otherValue] = cols(entered, [2, 3], m.gap) as [Rect, Rect];
@@ -24,7 +24,7 @@ export const amount: Page = {
     const widgets: Widget[] = [
       cardStrip('amount.card', strip, c, lang, m),
       label('amount.title', title, tr(lang, 'chooseAmount'), { size: m.font.title, bold: true }),
-      amountGrid('amount.presets', presets, a.presets, maxLoadable(a.maxLoad, a.purseLimit, c.balance), m, portrait ? 2 : 3),
+      amountGrid('amount.presets', presets, a.presets, maxLoadable(a.maxLoad, a.purseLimit, c.balance), m, 3),
       label('amount.limits', limits, limitText, { size: m.font.small, color: COLORS.muted, wrap: true }),
       label('amount.other.title', otherTitle, tr(lang, 'otherAmount'), { size: m.font.body, bold: true }),
       panel('amount.other', otherValue, [

@@ -28,14 +28,14 @@ export function chrome(view: KioskView, m: Metrics, page: Page): Widget[] {
   const screen = { x: 0, y: 0, w: m.width, h: m.height };
   const [header, body, footer] = rows(screen, [-m.headerH, 1, -m.footerH]) as [Rect, Rect, Rect];
   const lang = view.lang;
-  const [name, clock, langBox] = cols(inset(header, m.gap, Math.round(m.gap * 0.6)), [5, 3, -Math.round(120 * m.unit)], m.gap) as [Rect, Rect, Rect];
+  const [name, clock, langBox] = cols(inset(header, m.gap, Math.round(m.gap * 0.4)), [5, 3, -Math.round(120 * m.unit)], m.gap) as [Rect, Rect, Rect];
   const headerWidgets = panel('header', header, [
     label('header.campus', name, view.campusName[lang], { size: m.font.title, color: COLORS.headerText, bold: true }),
     label('header.clock', clock, view.clock, { size: m.font.body, color: COLORS.headerText, align: 'right' }),
     button('header.lang', langBox, tr(lang, 'otherLang'), { type: 'lang', lang: lang === 'zh' ? 'en' : 'zh' }, m.font.body),
   ], { fill: COLORS.header });
 
-  const [idBox, countBox, exitBox] = cols(inset(footer, m.gap, Math.round(m.gap * 0.6)), [2, 4, -Math.round(160 * m.unit)], m.gap) as [Rect, Rect, Rect];
+  const [idBox, countBox, exitBox] = cols(inset(footer, m.gap, Math.round(m.gap * 0.4)), [2, 4, -Math.round(160 * m.unit)], m.gap) as [Rect, Rect, Rect];
   const kioskText = `${tr(lang, 'kiosk')} ${view.kioskId}`;
   const footerChildren: Widget[] = [
     page.technician

@@ -72,6 +72,7 @@ export const fees: Page = {
   },
 };
 
+/** Titles to pick from on one side, the open notice in full on the other. */
 export const announcements: Page = {
   exit: 'back',
   render(ctx) {
@@ -80,17 +81,21 @@ export const announcements: Page = {
     const { widgets, list } = frame(ctx, tr(lang, 'announcements'), 'announcements');
     const items = view.announcements ?? [];
     if (items.length === 0) return [...widgets, label('announcements.none', list, tr(lang, 'noAnnouncements'), { size: m.font.body, color: COLORS.muted, align: 'center' })];
-    const shown = items.slice(0, 3);
+    const open = items.find((a) => a.id === view.openAnnouncement) ?? items[0]!;
+    const portrait = m.orientation === 'portrait';
+    const [titles, reader] = (portrait ? rows(list, [2, 3], m.gap) : cols(list, [2, 3], m.gap)) as [Rect, Rect];
+    const boxes = listRows(titles, items.length, Math.round(64 * m.unit), m.gap);
+    const [head, body] = rows(inset(reader, m.gap), [-Math.round(m.font.title * 2.6), 1], m.gap) as [Rect, Rect];
     return [
       ...widgets,
-      ...rows(list, shown.map(() => 1), m.gap).map((box, i) => {
-        const a = shown[i]!;
-        const [head, body] = rows(inset(box, m.gap), [-Math.round(m.font.body * 1.6), 1], Math.round(m.gap / 2)) as [Rect, Rect];
-        return panel(`announcements.${a.id}`, box, [
-          label(`announcements.${a.id}.title`, head, `${a.date}  ${a.title[lang]}`, { size: m.font.body, bold: true }),
-          label(`announcements.${a.id}.body`, body, a.body[lang], { size: m.font.body, wrap: true, color: COLORS.muted }),
-        ], { fill: COLORS.surface, border: COLORS.border, radius: Math.round(8 * m.unit) });
+      ...boxes.map((box, i) => {
+        const a = items[i]!;
+        return button(`announcements.${a.id}`, box, `${a.date} ${a.title[lang]}`, { type: 'announcement', id: a.id }, m.font.body, a === open ? 'primary' : 'secondary');
       }),
+      panel('announcements.open', reader, [
+        label('announcements.open.title', head, open.title[lang], { size: m.font.title, bold: true, wrap: true }),
+        label('announcements.open.body', body, open.body[lang], { size: m.font.body, wrap: true }),
+      ], { fill: COLORS.surface, border: COLORS.border, radius: Math.round(8 * m.unit) }),
     ];
   },
 };
