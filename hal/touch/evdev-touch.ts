@@ -1,0 +1,107 @@
+/**
+ * Single-touch input from an evdev touchscreen: BTN_TOUCH for down/up, ABS_X/ABS_Y or ABS_MT_POSITION_X/Y for the
+ * position, EV_SYN to end a report. Raw values are mapped through the configured calibration (min/max per axis; a
+ * min above max flips the axis) and rotation to screen pixels.
+ */
+import { EventEmitter } from 'node:events';
+import { EV_ABS, EV_KEY, EV_SYN, InputEventReader, SYN_REPORT, type InputEvent, type RecordSize } from './input-event.ts';
+
+const ABS_X = 0x00;
+const ABS_Y = 0x01;
+const ABS_MT_POSITION_X = 0x35;
+const ABS_MT_POSITION_Y = 0x36;
+const BTN_TOUCH = 0x14a;
+
+export interface TouchCalibration {
+  minX: number;
+  maxX: number;
+  minY: number;
+  maxY: number;
+}
+
+/** Clockwise degrees that turn the panel's axes into the screen's. */
+export type Rotation = 0 | 90 | 180 | 270;
+
+export interface TouchMapping {
+  /** Screen size in pixels, as drawn (after rotation). */
+  width: number;
+  height: number;
+  calibration: TouchCalibration;
+  rotation?: Rotation;
+}
+
+export interface TouchPoint {
+  kind: 'down' | 'up';
+  x: number;
+  y: number;
+}
+
+const clamp01 = (v: number): number => Math.min(1, Math.max(0, v));
+
+export function mapTouch(rawX: number, rawY: number, m: TouchMapping): { x: number; y: number } {
+  const { minX, maxX, minY, maxY } = m.calibration;
+  const nx = clamp01((rawX - minX) / (maxX - minX));
+  const ny = clamp01((rawY - minY) / (maxY - minY));
+  const [sx, sy] = ({ 0: [nx, ny], 90: [1 - ny, nx], 180: [1 - nx, 1 - ny], 270: [ny, 1 - nx] } as const)[m.rotation ?? 0];
+  return { x: Math.round(sx * (m.width - 1)), y: Math.round(sy * (m.height - 1)) };
+}
+
+/** Turns input events into touch points; one point per EV_SYN report that pressed or released. */
+export class TouchDecoder {
+  private rawX = 0;
+  private rawY = 0;
+  private change: 'down' | 'up' | null = null;
+
+  constructor(private readonly mapping: TouchMapping) {}
+
+  feed(ev: InputEvent): TouchPoint | null {
+    if (ev.type === EV_ABS && (ev.code === ABS_X || ev.code === ABS_MT_POSITION_X)) this.rawX = ev.value;
+    else if (ev.type === EV_ABS && (ev.code === ABS_Y || ev.code === ABS_MT_POSITION_Y)) this.rawY = ev.value;
+    else if (ev.type === EV_KEY && ev.code === BTN_TOUCH) this.change = ev.value ? 'down' : 'up';
+    else if (ev.type === EV_SYN && ev.code === SYN_REPORT && this.change) {
+      const kind = this.change;
+      this.change = null;
+      return { kind, ...mapTouch(this.rawX, this.rawY, this.mapping) };
+    }
+    return null;
+  }
+}
+
+export interface EvdevTouchOptions extends TouchMapping {
+  /** e.g. /dev/input/event0 */
+  device: string;
+  recordSize?: RecordSize | 'auto';
+}
+
+export interface EvdevTouchEvents {
+  /** Wire 'down' to ScreenHost.touch: a press reacts at once, which people in a queue expect. */
+  down: [x: number, y: number];
+  up: [x: number, y: number];
+  error: [error: Error];
+  end: [];
+}
+
+export class EvdevTouch extends EventEmitter<EvdevTouchEvents> {
+  private readonly reader: InputEventReader;
+  private readonly decoder: TouchDecoder;
+
+  constructor(options: EvdevTouchOptions) {
+    super();
+    this.reader = new InputEventReader(options.device, options.recordSize ?? 'auto');
+    this.decoder = new TouchDecoder(options);
+    this.reader.on('event', (ev) => {
+      const p = this.decoder.feed(ev);
+      if (p) this.emit(p.kind, p.x, p.y);
+    });
+    this.reader.on('error', (err) => this.emit('error', err));
+    this.reader.on('end', () => this.emit('end'));
+  }
+
+  start(): void {
+    this.reader.start();
+  }
+
+  close(): void {
+    this.reader.close();
+  }
+}
