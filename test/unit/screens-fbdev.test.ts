@@ -1,0 +1,108 @@
+import test from 'ava';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FbdevDisplay } from '../../hal/display/fbdev.ts';
+import { ScreenHost } from '../../screens/screen-host.ts';
+import { sampleViews } from '../../screens/sample-views.ts';
+import type { KioskView } from '../../screens/view-model.ts';
+import { QuancunError } from '../../common/errors.ts';
+import { tempDir } from '../support/temp-dir.ts';
+
+/** A sysfs fixture dir plus a regular file standing in for /dev/fbN. */
+async function fakeFb(dir: string, name: string, geometry: { size: string; bpp: number; stride: number; height: number }): Promise<{ device: string; sysfsRoot: string }> {
+  const sysfsRoot = join(dir, 'sys');
+  await mkdir(join(sysfsRoot, name), { recursive: true });
+  await writeFile(join(sysfsRoot, name, 'virtual_size'), `${geometry.size}\n`);
+  await writeFile(join(sysfsRoot, name, 'bits_per_pixel'), `${geometry.bpp}\n`);
+  await writeFile(join(sysfsRoot, name, 'stride'), `${geometry.stride}\n`);
+  const device = join(dir, name);
+  await writeFile(device, Buffer.alloc(geometry.stride * geometry.height));
+  return { device, sysfsRoot };
+}
+
+/** An 8x4 black frame with a 2x2 block of #0B6EC5 at (3, 1). */
+function tinyFrame(): { width: number; height: number; rgba: Uint8Array } {
+  const rgba = new Uint8Array(8 * 4 * 4);
+  for (let i = 3; i < rgba.length; i += 4) rgba[i] = 0xff;
+  for (const [x, y] of [[3, 1], [4, 1], [3, 2], [4, 2]] as const) rgba.set([0x0b, 0x6e, 0xc5, 0xff], (y * 8 + x) * 4);
+  return { width: 8, height: 4, rgba };
+}
+
+test('RGB565: a 2x2 block of #0B6EC5 lands as 78 0B at the right offsets, padding per row respected', async (t) => {
+  const dir = await tempDir(t);
+  // 8 pixels * 2 bytes = 16, stride 20: 4 bytes of padding per row.
+  const fb = await fakeFb(dir, 'fb0', { size: '8,4', bpp: 16, stride: 20, height: 4 });
+  const display = await FbdevDisplay.open(fb);
+  t.deepEqual(display.geometry, { width: 8, height: 4, stride: 20, format: 'RGB565' });
+  await display.update(tinyFrame(), [{ x: 3, y: 1, w: 2, h: 2 }]);
+  await display.close();
+  // #0B6EC5 -> r 0x0b>>3 = 1, g 0x6e>>2 = 27, b 0xc5>>3 = 24 -> 1<<11 | 27<<5 | 24 = 0x0B78, little-endian 78 0B.
+  const expected = Buffer.alloc(80);
+  Buffer.from('780b780b', 'hex').copy(expected, 1 * 20 + 3 * 2);
+  Buffer.from('780b780b', 'hex').copy(expected, 2 * 20 + 3 * 2);
+  t.deepEqual(await readFile(fb.device), expected);
+  t.deepEqual(display.stats, { bytesWritten: 8, writes: 2 });
+});
+
+test('XRGB8888: the same block lands as C5 6E 0B FF (B, G, R, X)', async (t) => {
+  const dir = await tempDir(t);
+  const fb = await fakeFb(dir, 'fb1', { size: '8,4', bpp: 32, stride: 36, height: 4 });
+  const display = await FbdevDisplay.open(fb);
+  t.is(display.geometry.format, 'XRGB8888');
+  await display.update(tinyFrame(), [{ x: 3, y: 1, w: 2, h: 2 }]);
+  await display.close();
+  const expected = Buffer.alloc(144);
+  Buffer.from('c56e0bffc56e0bff', 'hex').copy(expected, 1 * 36 + 3 * 4);
+  Buffer.from('c56e0bffc56e0bff', 'hex').copy(expected, 2 * 36 + 3 * 4);
+  t.deepEqual(await readFile(fb.device), expected);
+});
+
+test('unsupported pixel formats and missing sysfs files are configuration errors', async (t) => {
+  const dir = await tempDir(t);
+  const fb = await fakeFb(dir, 'fb2', { size: '8,4', bpp: 24, stride: 24, height: 4 });
+  const err = await t.throwsAsync(FbdevDisplay.open(fb), { instanceOf: QuancunError });
+  t.is(err?.code, 'CONFIG_INVALID');
+  const missing = await t.throwsAsync(FbdevDisplay.open({ device: join(dir, 'fb9'), sysfsRoot: fb.sysfsRoot }), { instanceOf: QuancunError });
+  t.is(missing?.code, 'CONFIG_INVALID');
+});
+
+const amount = (entered: number | null): KioskView => {
+  const view = sampleViews('zh').find((s) => s.name === 'amount')!.view;
+  return { ...view, amount: { ...view.amount!, entered } };
+};
+
+for (const [bpp, format] of [[16, 'RGB565'], [32, 'XRGB8888']] as const) {
+  test(`${format}: a keypress writes at most 10 % of a full frame, and leaves the same bytes as a full redraw`, async (t) => {
+    const dir = await tempDir(t);
+    const stride = 800 * (bpp / 8);
+    const fb = await fakeFb(dir, 'fb0', { size: '800,480', bpp, stride, height: 480 });
+    const display = await FbdevDisplay.open(fb);
+    const host = new ScreenHost({ display, width: 800, height: 480 });
+    await host.render(amount(null));
+    const full = stride * 480;
+    t.is(display.stats.bytesWritten, full, 'the first frame is written whole');
+    const perKey: number[] = [];
+    for (const entered of [300, 3_500, 35_000, 3_500]) {
+      const before = display.stats.bytesWritten;
+      await host.render(amount(entered));
+      perKey.push(display.stats.bytesWritten - before);
+    }
+    await display.close();
+    for (const bytes of perKey) t.true(bytes > 0 && bytes <= full * 0.1, `${bytes} of ${full} bytes`);
+    t.log(`${format}: bytes per keypress ${perKey.join(', ')} of ${full}`);
+
+    const fresh = await fakeFb(dir, 'fb1', { size: '800,480', bpp, stride, height: 480 });
+    const freshDisplay = await FbdevDisplay.open(fresh);
+    await new ScreenHost({ display: freshDisplay, width: 800, height: 480 }).render(amount(3_500));
+    await freshDisplay.close();
+    t.true((await readFile(fb.device)).equals(await readFile(fresh.device)));
+  });
+}
+
+test('a display whose size differs from the configured screen is refused', async (t) => {
+  const dir = await tempDir(t);
+  const display = await FbdevDisplay.open(await fakeFb(dir, 'fb0', { size: '1024,600', bpp: 16, stride: 2048, height: 600 }));
+  const err = t.throws(() => new ScreenHost({ display, width: 800, height: 480 }), { instanceOf: QuancunError });
+  t.is(err?.code, 'CONFIG_INVALID');
+  await display.close();
+});
