@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   BANK_MAC_INVALID: { retryable: false, zh: '银行报文校验失败', en: 'Bank message failed verification' },
   BANK_PROTOCOL: { retryable: false, zh: '银行报文错误', en: 'Malformed bank message' },
   BANK_NOT_SIGNED_ON: { retryable: true, zh: '银行未签到', en: 'Not signed on with the bank' },
+  BANK_KEY_INVALID: { retryable: true, zh: '银行工作密钥校验失败', en: 'The working keys from the bank failed their check values' },
   // link to the gateway
   LINK_OFFLINE: { retryable: true, zh: '网络中断，暂停圈存', en: 'Network down, loads are paused' },
   LINK_TIMEOUT: { retryable: true, zh: '前置机无应答', en: 'The gateway did not answer' },
