@@ -1,0 +1,330 @@
+/**
+ * The gateway's TCP link to one bank host, speaking the bank's profile. One connection, kept open and re-opened
+ * with backoff; requests are matched to answers by response MTI, STAN and terminal id.
+ *
+ * Errors say whether the bank may have acted: BANK_UNAVAILABLE and BANK_NOT_SIGNED_ON mean nothing was sent;
+ * BANK_TIMEOUT (no answer, or the connection dropped after sending) and BANK_MAC_INVALID mean the outcome is
+ * unknown and the caller must reverse.
+ */
+import { EventEmitter } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { QuancunError } from '../../common/errors.ts';
+import { maskPan, silentLogger, type Logger } from '../../common/log.ts';
+import type { BankKeys } from './bank-keys.ts';
+import { createCodec, type Codec, type IsoMessage } from './iso8583/codec.ts';
+import { attachIsoSocket } from './iso8583/iso-socket.ts';
+import { encodeWithMac, macParts } from './iso8583/message-mac.ts';
+import { OPERATIONS, type BankProfile, type Operation } from './iso8583/profile.ts';
+import { buildMessage, readMessage, type Vars } from './iso8583/template.ts';
+
+export interface StanStore {
+  /** The next system trace audit number, 1..999999, persisted before it is used. */
+  next(): Promise<number>;
+}
+
+export interface BankLinkOptions {
+  profile: BankProfile;
+  keys: BankKeys;
+  host: string;
+  port: number;
+  /** Binds the connection to the gateway's bank-side interface. */
+  localAddress?: string;
+  terminalId: string;
+  merchantId: string;
+  log?: Logger;
+  /** Defaults to an in-memory counter (tests); the gateway passes its journal's. */
+  stanStore?: StanStore;
+  /** Operator code sent at sign-on. */
+  operator?: string;
+  /** Override the profile's timeouts (tests). */
+  timeouts?: Partial<BankProfile['timeouts']>;
+}
+
+export interface TransferRequest {
+  /** A STAN the caller already journaled (it needs it for a reversal); allocated from the STAN store when absent. */
+  stan?: number;
+  pan: string;
+  /** Fen. */
+  amount: number;
+  /** Already under the bank's PIK (BankKeys.translatePinIn). */
+  pinBlock: Buffer;
+  terminalId: string;
+  merchantId: string;
+  campusRef: string;
+}
+
+export interface TransferApproval {
+  approved: true;
+  /** Field 37, the bank's reference. */
+  bankRef: string;
+  stan: number;
+  /** MMDD and hhmmss as the bank stamped them. */
+  hostDate: string;
+  hostTime: string;
+}
+
+export interface ReversalOriginal {
+  stan: number;
+  pan: string;
+  amount: number;
+  terminalId: string;
+  merchantId: string;
+  campusRef: string;
+}
+
+/** 98 no answer in time, 96 approved but the terminal could not complete, A0 bad MAC on the answer, 06 other. */
+export type ReversalReason = '98' | '96' | 'A0' | '06';
+
+interface Pending {
+  mac: boolean;
+  resolve(vars: Vars): void;
+  reject(err: QuancunError): void;
+  timer: NodeJS.Timeout;
+}
+
+const APPROVED = '00';
+/** 25: the bank cannot find the original, so it never debited: as good as a reversal. */
+const REVERSAL_DONE = new Set(['00', '25']);
+
+const stan6 = (stan: number) => {
+  if (!Number.isInteger(stan) || stan < 1 || stan > 999999) throw new QuancunError('INTERNAL', `STAN ${stan} is out of 1..999999`);
+  return String(stan).padStart(6, '0');
+};
+
+function memoryStanStore(): StanStore {
+  let last = 0;
+  return { next: async () => (last = (last % 999999) + 1) };
+}
+
+export class BankLink extends EventEmitter {
+  readonly #o: BankLinkOptions;
+  readonly #codec: Codec;
+  readonly #log: Logger;
+  readonly #stans: StanStore;
+  readonly #timeouts: BankProfile['timeouts'];
+  readonly #pending = new Map<string, Pending>();
+  #socket: Socket | null = null;
+  #send: ((body: Buffer) => void) | null = null;
+  #connecting: Promise<void> | null = null;
+  #retryTimer: NodeJS.Timeout | null = null;
+  #backoff: number;
+  #closed = false;
+  #signedOn = false;
+  #wantSignedOn = false;
+  #signingOn: Promise<void> | null = null;
+  #batch = '000001';
+
+  constructor(options: BankLinkOptions) {
+    super();
+    this.#o = options;
+    this.#codec = createCodec(options.profile);
+    this.#log = options.log ?? silentLogger;
+    this.#stans = options.stanStore ?? memoryStanStore();
+    this.#timeouts = { ...options.profile.timeouts, ...options.timeouts };
+    this.#backoff = this.#timeouts.reconnectMinMs;
+  }
+
+  get signedOn(): boolean {
+    return this.#signedOn;
+  }
+
+  get connected(): boolean {
+    return this.#socket !== null;
+  }
+
+  /** 0800/0810: installs the working keys of field 62; later reconnects sign on again by themselves if needed. */
+  signOn(): Promise<void> {
+    this.#wantSignedOn = true;
+    this.#signingOn ??= this.#signOn().finally(() => (this.#signingOn = null));
+    return this.#signingOn;
+  }
+
+  async #signOn(): Promise<void> {
+    const { terminalId, merchantId } = this.#o;
+    const vars = await this.#exchange('signOn', {
+      stan: stan6(await this.#stans.next()), terminalId, merchantId, batch: this.#batch, operator: this.#o.operator ?? '001',
+    });
+    if (vars.responseCode !== APPROVED) throw this.#declined('sign-on', vars);
+    if (!Buffer.isBuffer(vars.workingKeys)) throw new QuancunError('BANK_PROTOCOL', 'the sign-on answer carries no working keys');
+    this.#o.keys.installWorkingKeys(vars.workingKeys, this.#o.profile.workingKeys);
+    if (typeof vars.batch === 'string') this.#batch = vars.batch;
+    this.#signedOn = true;
+    this.#log.info('signed on', { terminalId });
+    this.emit('signed-on');
+  }
+
+  /** 0820 line check. */
+  async echo(): Promise<void> {
+    const { terminalId, merchantId } = this.#o;
+    const vars = await this.#exchange('echo', { stan: stan6(await this.#stans.next()), terminalId, merchantId, batch: this.#batch });
+    if (vars.responseCode !== APPROVED) throw this.#declined('echo', vars);
+  }
+
+  /** 0200/0210: debits the cardholder's bank account. */
+  async transfer(req: TransferRequest): Promise<TransferApproval> {
+    if (!this.#signedOn) throw new QuancunError('BANK_NOT_SIGNED_ON', 'not signed on with the bank: transfer not sent');
+    if (!this.#o.profile.cardBins.some((bin) => req.pan.startsWith(bin))) {
+      throw new QuancunError('BANK_DECLINED', `card ${maskPan(req.pan)} is outside the bank's BIN ranges`, { responseCode: '14', local: true });
+    }
+    const stan = req.stan ?? (await this.#stans.next());
+    const vars = await this.#exchange('transfer', {
+      ...this.#moneyVars(req, stan), pinBlock: req.pinBlock,
+    });
+    switch (vars.responseCode) {
+      case APPROVED:
+        if (typeof vars.bankRef !== 'string') throw new QuancunError('BANK_PROTOCOL', 'approval without a bank reference', { stan });
+        return { approved: true, bankRef: vars.bankRef, stan, hostDate: String(vars.hostDate ?? ''), hostTime: String(vars.hostTime ?? '') };
+      case '51':
+        throw new QuancunError('BANK_INSUFFICIENT_FUNDS', undefined, { responseCode: '51', stan });
+      case '55':
+        throw new QuancunError('PIN_WRONG', undefined, { responseCode: '55', stan });
+      default:
+        throw this.#declined('transfer', vars, stan);
+    }
+  }
+
+  /** 0400/0410 for an earlier transfer, with its fields (STAN included). Safe to repeat: the bank applies it once. */
+  async reverse(original: ReversalOriginal, reason: ReversalReason): Promise<{ confirmed: true }> {
+    if (!this.#signedOn) throw new QuancunError('BANK_NOT_SIGNED_ON', 'not signed on with the bank: reversal not sent');
+    const vars = await this.#exchange('reversal', { ...this.#moneyVars(original, original.stan), reason });
+    if (!REVERSAL_DONE.has(String(vars.responseCode))) throw this.#declined('reversal', vars, original.stan);
+    return { confirmed: true };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    const socket = this.#socket;
+    if (!socket) return;
+    await new Promise<void>((resolve) => {
+      socket.once('close', () => resolve());
+      socket.destroy();
+    });
+  }
+
+  #moneyVars(m: Omit<ReversalOriginal, 'stan'>, stan: number): Vars {
+    if (!Number.isInteger(m.amount) || m.amount <= 0 || m.amount > 999_999_999_999) {
+      throw new QuancunError('AMOUNT_INVALID', `amount ${m.amount} fen cannot be sent`);
+    }
+    return {
+      stan: stan6(stan), pan: m.pan, amount: String(m.amount).padStart(12, '0'), terminalId: m.terminalId,
+      merchantId: m.merchantId, campusRef: m.campusRef, batch: this.#batch,
+    };
+  }
+
+  #declined(what: string, vars: Vars, stan?: number): QuancunError {
+    return new QuancunError('BANK_DECLINED', `${what} declined by the bank (${String(vars.responseCode)})`, {
+      responseCode: vars.responseCode, ...(stan ? { stan } : {}),
+    });
+  }
+
+  async #exchange(op: Operation, vars: Vars): Promise<Vars> {
+    const { profile, keys } = this.#o;
+    const t = profile.templates[op];
+    const msg = buildMessage(t.request, profile.fields, vars);
+    const body = t.mac ? encodeWithMac(this.#codec, profile.mac, msg, (d) => keys.mac(profile.mac.algorithm, d)) : this.#codec.encode(msg);
+    const key = `${t.response.mti}|${String(vars.stan)}|${String(vars.terminalId)}`;
+    try {
+      await this.#connect();
+    } catch (err) {
+      throw new QuancunError('BANK_UNAVAILABLE', `cannot reach the bank: ${(err as Error).message}`, {}, { cause: err });
+    }
+    if (this.#pending.has(key)) throw new QuancunError('INTERNAL', `a ${op} with STAN ${String(vars.stan)} is already waiting for its answer`);
+    return new Promise<Vars>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(key);
+        reject(new QuancunError('BANK_TIMEOUT', `no ${op} answer within ${this.#timeouts.responseMs} ms`, { stan: vars.stan }));
+      }, this.#timeouts.responseMs);
+      this.#pending.set(key, { mac: t.mac, resolve, reject, timer });
+      this.#send!(body);
+    });
+  }
+
+  #onMessage(msg: IsoMessage, body: Buffer): void {
+    const op = OPERATIONS.find((o) => this.#o.profile.templates[o].response.mti === msg.mti);
+    if (!op) {
+      this.#log.warn('unexpected message from the bank', { mti: msg.mti });
+      return;
+    }
+    const vars = readMessage(this.#o.profile.templates[op].response, msg);
+    const key = `${msg.mti}|${String(vars.stan)}|${String(vars.terminalId)}`;
+    const pending = this.#pending.get(key);
+    if (!pending) {
+      this.#log.warn('answer matches no waiting request (late?)', { mti: msg.mti, stan: vars.stan, responseCode: vars.responseCode });
+      return;
+    }
+    this.#pending.delete(key);
+    clearTimeout(pending.timer);
+    if (pending.mac) {
+      const { algorithm } = this.#o.profile.mac;
+      const parts = macParts(this.#o.profile.mac, body, msg);
+      // A decline without a MAC is accepted (it moves no money); an approval must carry a good one.
+      const bad = parts ? !this.#o.keys.verifyMac(algorithm, parts.data, parts.mac) : vars.responseCode === APPROVED;
+      if (bad) {
+        pending.reject(new QuancunError('BANK_MAC_INVALID', `the ${op} answer fails MAC verification`, { stan: vars.stan }));
+        return;
+      }
+    }
+    pending.resolve(vars);
+  }
+
+  #connect(): Promise<void> {
+    if (this.#socket) return Promise.resolve();
+    if (this.#closed) return Promise.reject(new Error('link closed'));
+    this.#connecting ??= new Promise<void>((resolve, reject) => {
+      const { host, port, localAddress } = this.#o;
+      const socket = connect({ host, port, ...(localAddress ? { localAddress } : {}) });
+      const timer = setTimeout(() => socket.destroy(new Error(`connect timeout after ${this.#timeouts.connectMs} ms`)), this.#timeouts.connectMs);
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+        this.#scheduleReconnect();
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        socket.on('error', (err) => this.#log.warn('bank connection error', { error: err }));
+        socket.once('close', () => this.#onClose(socket));
+        this.#send = attachIsoSocket(socket, this.#o.profile, this.#codec, 'client', {
+          message: (msg, body) => this.#onMessage(msg, body),
+          error: (err) => this.#log.warn('bad message from the bank', { error: err }),
+        });
+        this.#socket = socket;
+        this.#backoff = this.#timeouts.reconnectMinMs;
+        this.#log.info('connected to the bank', { host, port });
+        this.emit('connected');
+        resolve();
+        if (this.#wantSignedOn && !this.#signedOn) {
+          this.signOn().catch((err) => this.#log.warn('automatic sign-on failed', { error: err as Error }));
+        }
+      });
+    }).finally(() => (this.#connecting = null));
+    return this.#connecting;
+  }
+
+  #onClose(socket: Socket): void {
+    if (this.#socket !== socket) return;
+    this.#socket = null;
+    this.#send = null;
+    // Sent but unanswered: the bank may have acted, so these are timeouts, not "unavailable".
+    for (const [key, p] of this.#pending) {
+      clearTimeout(p.timer);
+      p.reject(new QuancunError('BANK_TIMEOUT', 'the bank connection closed before the answer', { key }));
+    }
+    this.#pending.clear();
+    this.#log.warn('bank connection closed');
+    this.emit('disconnected');
+    this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#closed || this.#retryTimer) return;
+    const delay = this.#backoff;
+    this.#backoff = Math.min(this.#backoff * 2, this.#timeouts.reconnectMaxMs);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      this.#connect().catch(() => {});
+    }, delay);
+    this.#retryTimer.unref();
+  }
+}

@@ -1,0 +1,295 @@
+/**
+ * A bank host for tests and the embedded default: an ISO 8583 TCP server speaking whatever bank profile it is given.
+ * It signs terminals on with fresh working keys, checks MACs and PIN blocks, debits and credits its accounts, and
+ * answers repeated reversals without crediting twice. Knobs (latency, declines, silence, bad MACs, dropped
+ * connections) let tests and the fault-injection harness make it misbehave.
+ *
+ * Choices: `silence` applies the request and withholds the answer (the case a gateway must reverse);
+ * `dropConnection` closes the connection without applying it. A reversal of an unknown original answers 25 and
+ * is remembered, so a late-arriving original with that STAN is refused (94) instead of debiting.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { dirname } from 'node:path';
+import { QuancunError } from '../../common/errors.ts';
+import { silentLogger, type Logger } from '../../common/log.ts';
+import { pan12FromPan, verifyPinBlock } from '../../common/crypto/pin-block.ts';
+import { wrapWorkingKeys, type WorkingKeys } from '../../gateway/bank/bank-keys.ts';
+import { createCodec, type Codec, type IsoMessage } from '../../gateway/bank/iso8583/codec.ts';
+import { attachIsoSocket } from '../../gateway/bank/iso8583/iso-socket.ts';
+import { computeMac, encodeWithMac, macParts } from '../../gateway/bank/iso8583/message-mac.ts';
+import { OPERATIONS, type BankProfile, type Operation } from '../../gateway/bank/iso8583/profile.ts';
+import { buildMessage, readMessage, type Vars } from '../../gateway/bank/iso8583/template.ts';
+
+export interface BankAccount {
+  pan: string;
+  /** Fen. */
+  balance: number;
+  pin: string;
+}
+
+export interface AppliedTransfer {
+  terminalId: string;
+  stan: string;
+  pan: string;
+  amount: number;
+  bankRef: string;
+  time: string;
+  /** `reversal-only`: a reversal came for a transfer this bank never saw. */
+  status: 'debited' | 'reversed' | 'reversal-only';
+}
+
+export interface BankHostState {
+  accounts: BankAccount[];
+  applied: AppliedTransfer[];
+  /** Working keys per terminal id, hex, so a restarted bank still knows signed-on terminals. */
+  sessions: Record<string, { pik: string; mak: string }>;
+}
+
+export interface BankExchange {
+  mti: string;
+  stan: string | null;
+  terminalId: string | null;
+  amount: number | null;
+  /** What the bank decided; null when the connection was dropped before deciding. */
+  responseCode: string | null;
+  answered: boolean;
+  time: string;
+}
+
+export interface BankBehaviour {
+  latencyMs: number;
+  /** Answer every transfer with this response code instead of processing it. */
+  decline: string | null;
+  silence: boolean;
+  badMac: boolean;
+  dropConnection: boolean;
+}
+
+export interface BankHostOptions {
+  profile: BankProfile;
+  /** The terminal master key shared with the gateway. */
+  tmk: Buffer;
+  accounts?: BankAccount[];
+  /** Starting state (accounts, applied transfers, sessions); wins over `accounts`. */
+  state?: BankHostState;
+  /** JSON file written on each change; when it exists at start-up it wins over `state` and `accounts`. */
+  statePath?: string;
+  host?: string;
+  port?: number;
+  log?: Logger;
+}
+
+const NORMAL: BankBehaviour = { latencyMs: 0, decline: null, silence: false, badMac: false, dropConnection: false };
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+export class BankHostSimulator {
+  /** Every request received, in order. */
+  readonly log: BankExchange[] = [];
+  readonly #o: BankHostOptions;
+  readonly #codec: Codec;
+  readonly #logger: Logger;
+  readonly #state: BankHostState;
+  readonly #sockets = new Set<Socket>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  #server: Server | null = null;
+  #behaviour: BankBehaviour = NORMAL;
+  #remaining: number | null = null;
+
+  constructor(options: BankHostOptions) {
+    this.#o = options;
+    this.#codec = createCodec(options.profile);
+    this.#logger = options.log ?? silentLogger;
+    const saved = options.statePath && existsSync(options.statePath)
+      ? (JSON.parse(readFileSync(options.statePath, 'utf8')) as BankHostState)
+      : null;
+    this.#state = structuredClone(saved ?? options.state ?? { accounts: options.accounts ?? [], applied: [], sessions: {} });
+  }
+
+  async start(): Promise<void> {
+    const server = createServer((socket) => this.#accept(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.#o.port ?? 0, this.#o.host ?? '127.0.0.1', () => resolve());
+    });
+    this.#server = server;
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.#timers) clearTimeout(t);
+    for (const s of this.#sockets) s.destroy();
+    const server = this.#server;
+    this.#server = null;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  address(): { host: string; port: number } {
+    if (!this.#server) throw new QuancunError('INTERNAL', 'the bank simulator is not started');
+    const a = this.#server.address() as AddressInfo;
+    return { host: a.address, port: a.port };
+  }
+
+  balanceOf(pan: string): number | undefined {
+    return this.#state.accounts.find((a) => a.pan === pan)?.balance;
+  }
+
+  /** Misbehave for the next `count` requests (all requests when no count), then behave again. */
+  setBehaviour(behaviour: Partial<BankBehaviour>, options: { count?: number } = {}): void {
+    this.#behaviour = { ...NORMAL, ...behaviour };
+    this.#remaining = options.count ?? null;
+  }
+
+  state(): BankHostState {
+    return structuredClone(this.#state);
+  }
+
+  #accept(socket: Socket): void {
+    this.#sockets.add(socket);
+    socket.on('close', () => this.#sockets.delete(socket));
+    socket.on('error', (err) => this.#logger.debug('bank simulator connection error', { error: err }));
+    const send = attachIsoSocket(socket, this.#o.profile, this.#codec, 'server', {
+      message: (msg, body) => this.#handle(socket, send, msg, body),
+      error: (err) => this.#logger.warn('bank simulator received a bad message', { error: err }),
+    });
+  }
+
+  #nextBehaviour(): BankBehaviour {
+    const b = this.#behaviour;
+    if (this.#remaining !== null && --this.#remaining <= 0) {
+      this.#behaviour = NORMAL;
+      this.#remaining = null;
+    }
+    return b;
+  }
+
+  #handle(socket: Socket, send: (body: Buffer) => void, msg: IsoMessage, body: Buffer): void {
+    const { profile } = this.#o;
+    const behaviour = this.#nextBehaviour();
+    const op = OPERATIONS.find((o) => profile.templates[o].request.mti === msg.mti);
+    const vars = op ? readMessage(profile.templates[op].request, msg) : {};
+    const entry: BankExchange = {
+      mti: msg.mti,
+      stan: typeof vars.stan === 'string' ? vars.stan : null,
+      terminalId: typeof vars.terminalId === 'string' ? vars.terminalId : null,
+      amount: typeof vars.amount === 'string' ? Number(vars.amount) : null,
+      responseCode: null,
+      answered: false,
+      time: new Date().toISOString(),
+    };
+    this.log.push(entry);
+    if (!op || behaviour.dropConnection) {
+      socket.destroy();
+      return;
+    }
+    const template = profile.templates[op];
+    const session = this.#session(String(vars.terminalId));
+    const parts = template.mac ? macParts(profile.mac, body, msg) : null;
+    const macOk = !template.mac || (session !== null && parts !== null &&
+      computeMac(profile.mac.algorithm, session.mak, parts.data).equals(parts.mac));
+    const answer = macOk ? this.#apply(op, vars, behaviour) : { responseCode: 'A0' };
+    entry.responseCode = String(answer.responseCode);
+    if (behaviour.silence) return;
+
+    const now = new Date();
+    const reply = buildMessage(template.response, profile.fields, {
+      ...vars,
+      hostDate: `${pad2(now.getMonth() + 1)}${pad2(now.getDate())}`,
+      hostTime: `${pad2(now.getHours())}${pad2(now.getMinutes())}${pad2(now.getSeconds())}`,
+      ...answer,
+    });
+    const mak = this.#session(String(vars.terminalId))?.mak;
+    const out = template.mac && mak
+      ? encodeWithMac(this.#codec, profile.mac, reply, (d) => computeMac(profile.mac.algorithm, mak, d))
+      : this.#codec.encode(reply);
+    if (behaviour.badMac) out[out.length - 1]! ^= 0x01;
+    const deliver = () => {
+      if (socket.destroyed) return;
+      entry.answered = true;
+      send(out);
+    };
+    if (!behaviour.latencyMs) return deliver();
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      deliver();
+    }, behaviour.latencyMs);
+    this.#timers.add(timer);
+  }
+
+  #session(terminalId: string): WorkingKeys | null {
+    const s = this.#state.sessions[terminalId];
+    return s ? { pik: Buffer.from(s.pik, 'hex'), mak: Buffer.from(s.mak, 'hex') } : null;
+  }
+
+  #apply(op: Operation, vars: Vars, behaviour: BankBehaviour): Vars {
+    switch (op) {
+      case 'signOn':
+        return this.#signOn(String(vars.terminalId));
+      case 'echo':
+        return { responseCode: '00' };
+      case 'transfer':
+        return behaviour.decline ? { responseCode: behaviour.decline } : this.#transfer(vars);
+      case 'reversal':
+        return this.#reversal(vars);
+    }
+  }
+
+  #signOn(terminalId: string): Vars {
+    const { keyLength } = this.#o.profile.workingKeys;
+    const keys = { pik: randomBytes(keyLength), mak: randomBytes(keyLength) };
+    this.#state.sessions[terminalId] = { pik: keys.pik.toString('hex'), mak: keys.mak.toString('hex') };
+    this.#save();
+    return { responseCode: '00', workingKeys: wrapWorkingKeys(this.#o.tmk, keys, this.#o.profile.workingKeys) };
+  }
+
+  #find(vars: Vars): AppliedTransfer | undefined {
+    return this.#state.applied.find((a) => a.terminalId === vars.terminalId && a.stan === vars.stan);
+  }
+
+  #transfer(vars: Vars): Vars {
+    if (this.#find(vars)) return { responseCode: '94' };
+    const pan = String(vars.pan);
+    const amount = Number(vars.amount);
+    const account = this.#state.accounts.find((a) => a.pan === pan);
+    if (!account) return { responseCode: '14' };
+    const pik = this.#session(String(vars.terminalId))!.pik;
+    if (!Buffer.isBuffer(vars.pinBlock) || !verifyPinBlock(pik, vars.pinBlock, pan12FromPan(pan), account.pin)) return { responseCode: '55' };
+    if (account.balance < amount) return { responseCode: '51' };
+    account.balance -= amount;
+    const bankRef = String(this.#state.applied.length + 1).padStart(12, '0');
+    this.#state.applied.push({
+      terminalId: String(vars.terminalId), stan: String(vars.stan), pan, amount, bankRef, time: new Date().toISOString(), status: 'debited',
+    });
+    this.#save();
+    return { responseCode: '00', bankRef };
+  }
+
+  #reversal(vars: Vars): Vars {
+    const original = this.#find(vars);
+    if (!original) {
+      this.#state.applied.push({
+        terminalId: String(vars.terminalId), stan: String(vars.stan), pan: String(vars.pan), amount: Number(vars.amount),
+        bankRef: '', time: new Date().toISOString(), status: 'reversal-only',
+      });
+      this.#save();
+      return { responseCode: '25' };
+    }
+    if (original.status === 'reversal-only') return { responseCode: '25' };
+    if (original.pan !== vars.pan || original.amount !== Number(vars.amount)) return { responseCode: '25' };
+    if (original.status === 'debited') {
+      this.#state.accounts.find((a) => a.pan === original.pan)!.balance += original.amount;
+      original.status = 'reversed';
+      this.#save();
+    }
+    return { responseCode: '00' };
+  }
+
+  #save(): void {
+    const path = this.#o.statePath;
+    if (!path) return;
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(`${path}.tmp`, JSON.stringify(this.#state, null, 2));
+    renameSync(`${path}.tmp`, path);
+  }
+}
