@@ -1,24 +1,13 @@
 import test from 'ava';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FbdevDisplay } from '../../hal/display/fbdev.ts';
+import { makeFbFixture } from '../../hal/display/fbdev-fixture.ts';
 import { ScreenHost } from '../../screens/screen-host.ts';
 import { sampleViews } from '../../screens/sample-views.ts';
 import type { KioskView } from '../../screens/view-model.ts';
 import { QuancunError } from '../../common/errors.ts';
 import { tempDir } from '../support/temp-dir.ts';
-
-/** A sysfs fixture dir plus a regular file standing in for /dev/fbN. */
-async function fakeFb(dir: string, name: string, geometry: { size: string; bpp: number; stride: number; height: number }): Promise<{ device: string; sysfsRoot: string }> {
-  const sysfsRoot = join(dir, 'sys');
-  await mkdir(join(sysfsRoot, name), { recursive: true });
-  await writeFile(join(sysfsRoot, name, 'virtual_size'), `${geometry.size}\n`);
-  await writeFile(join(sysfsRoot, name, 'bits_per_pixel'), `${geometry.bpp}\n`);
-  await writeFile(join(sysfsRoot, name, 'stride'), `${geometry.stride}\n`);
-  const device = join(dir, name);
-  await writeFile(device, Buffer.alloc(geometry.stride * geometry.height));
-  return { device, sysfsRoot };
-}
 
 /** An 8x4 black frame with a 2x2 block of #0B6EC5 at (3, 1). */
 function tinyFrame(): { width: number; height: number; rgba: Uint8Array } {
@@ -31,7 +20,7 @@ function tinyFrame(): { width: number; height: number; rgba: Uint8Array } {
 test('RGB565: a 2x2 block of #0B6EC5 lands as 78 0B at the right offsets, padding per row respected', async (t) => {
   const dir = await tempDir(t);
   // 8 pixels * 2 bytes = 16, stride 20: 4 bytes of padding per row.
-  const fb = await fakeFb(dir, 'fb0', { size: '8,4', bpp: 16, stride: 20, height: 4 });
+  const fb = await makeFbFixture(dir, 'fb0', { width: 8, height: 4, bitsPerPixel: 16, stride: 20 });
   const display = await FbdevDisplay.open(fb);
   t.deepEqual(display.geometry, { width: 8, height: 4, stride: 20, format: 'RGB565' });
   await display.update(tinyFrame(), [{ x: 3, y: 1, w: 2, h: 2 }]);
@@ -46,7 +35,7 @@ test('RGB565: a 2x2 block of #0B6EC5 lands as 78 0B at the right offsets, paddin
 
 test('XRGB8888: the same block lands as C5 6E 0B FF (B, G, R, X)', async (t) => {
   const dir = await tempDir(t);
-  const fb = await fakeFb(dir, 'fb1', { size: '8,4', bpp: 32, stride: 36, height: 4 });
+  const fb = await makeFbFixture(dir, 'fb1', { width: 8, height: 4, bitsPerPixel: 32, stride: 36 });
   const display = await FbdevDisplay.open(fb);
   t.is(display.geometry.format, 'XRGB8888');
   await display.update(tinyFrame(), [{ x: 3, y: 1, w: 2, h: 2 }]);
@@ -59,7 +48,7 @@ test('XRGB8888: the same block lands as C5 6E 0B FF (B, G, R, X)', async (t) => 
 
 test('unsupported pixel formats and missing sysfs files are configuration errors', async (t) => {
   const dir = await tempDir(t);
-  const fb = await fakeFb(dir, 'fb2', { size: '8,4', bpp: 24, stride: 24, height: 4 });
+  const fb = await makeFbFixture(dir, 'fb2', { width: 8, height: 4, bitsPerPixel: 24, stride: 24 });
   const err = await t.throwsAsync(FbdevDisplay.open(fb), { instanceOf: QuancunError });
   t.is(err?.code, 'CONFIG_INVALID');
   const missing = await t.throwsAsync(FbdevDisplay.open({ device: join(dir, 'fb9'), sysfsRoot: fb.sysfsRoot }), { instanceOf: QuancunError });
@@ -75,7 +64,7 @@ for (const [bpp, format] of [[16, 'RGB565'], [32, 'XRGB8888']] as const) {
   test(`${format}: a keypress writes at most 10 % of a full frame, and leaves the same bytes as a full redraw`, async (t) => {
     const dir = await tempDir(t);
     const stride = 800 * (bpp / 8);
-    const fb = await fakeFb(dir, 'fb0', { size: '800,480', bpp, stride, height: 480 });
+    const fb = await makeFbFixture(dir, 'fb0', { width: 800, height: 480, bitsPerPixel: bpp, stride });
     const display = await FbdevDisplay.open(fb);
     const host = new ScreenHost({ display, width: 800, height: 480 });
     await host.render(amount(null));
@@ -91,7 +80,7 @@ for (const [bpp, format] of [[16, 'RGB565'], [32, 'XRGB8888']] as const) {
     for (const bytes of perKey) t.true(bytes > 0 && bytes <= full * 0.1, `${bytes} of ${full} bytes`);
     t.log(`${format}: bytes per keypress ${perKey.join(', ')} of ${full}`);
 
-    const fresh = await fakeFb(dir, 'fb1', { size: '800,480', bpp, stride, height: 480 });
+    const fresh = await makeFbFixture(dir, 'fb1', { width: 800, height: 480, bitsPerPixel: bpp, stride });
     const freshDisplay = await FbdevDisplay.open(fresh);
     await new ScreenHost({ display: freshDisplay, width: 800, height: 480 }).render(amount(3_500));
     await freshDisplay.close();
@@ -101,7 +90,7 @@ for (const [bpp, format] of [[16, 'RGB565'], [32, 'XRGB8888']] as const) {
 
 test('a display whose size differs from the configured screen is refused', async (t) => {
   const dir = await tempDir(t);
-  const display = await FbdevDisplay.open(await fakeFb(dir, 'fb0', { size: '1024,600', bpp: 16, stride: 2048, height: 600 }));
+  const display = await FbdevDisplay.open(await makeFbFixture(dir, 'fb0', { width: 1024, height: 600, bitsPerPixel: 16, stride: 2048 }));
   const err = t.throws(() => new ScreenHost({ display, width: 800, height: 480 }), { instanceOf: QuancunError });
   t.is(err?.code, 'CONFIG_INVALID');
   await display.close();
