@@ -67,6 +67,7 @@ const zh = {
   statusFault: '故障',
   statusUp: '已连接',
   statusDown: '已断开',
+  statusPaperOut: '缺纸',
   whatToDo: '请取回卡片。如有疑问请联系服务中心。',
   retryHint: '请稍后重试。',
 };
@@ -137,6 +138,7 @@ const en: Strings = {
   statusFault: 'Fault',
   statusUp: 'Up',
   statusDown: 'Down',
+  statusPaperOut: 'Out of paper',
   whatToDo: 'Take your card. Ask the service centre if in doubt.',
   retryHint: 'Please try again later.',
 };

@@ -4,7 +4,7 @@ import { cols, grid, inset, rows } from '../layout.ts';
 import { COLORS } from '../theme.ts';
 import { button, label } from '../widgets.ts';
 import type { MaintenanceCommand } from '../view-model.ts';
-import { errorText, tr } from '../strings.ts';
+import { errorText, tr, type StringKey } from '../strings.ts';
 import { banner, table } from './parts.ts';
 import { need, type Page } from './chrome.ts';
 
@@ -27,13 +27,15 @@ const COMMANDS: Array<[MaintenanceCommand, 'reboot' | 'testPrint' | 'resync' | '
   ['exit', 'exit'],
 ];
 
+const STATUS = { ok: 'statusOk', fault: 'statusFault', up: 'statusUp', down: 'statusDown', 'paper-out': 'statusPaperOut' } as const satisfies Record<string, StringKey>;
+
 export const maintenance: Page = {
   render({ view, m, content }) {
     const lang = view.lang;
     const info = need(view.maintenance, 'maintenance', 'maintenance');
     const portrait = m.orientation === 'portrait';
     const [status, actions] = (portrait ? rows(content, [3, 1], m.gap) : cols(content, [3, 1], m.gap)) as [Rect, Rect];
-    const ok = (v: string): string => tr(lang, v === 'ok' ? 'statusOk' : v === 'up' ? 'statusUp' : v === 'down' ? 'statusDown' : v === 'paper-out' ? 'paperOut' : 'statusFault');
+    const ok = (v: keyof typeof STATUS): string => tr(lang, STATUS[v]);
     const body: string[][] = [
       [tr(lang, 'version'), info.version],
       [tr(lang, 'uptime'), info.uptime],

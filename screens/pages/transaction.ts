@@ -1,5 +1,6 @@
 /** While money moves and right after: processing, result, "same card again" and the receipt offer. */
 import { ERROR_CODES } from '../../common/errors.ts';
+import { formatYuan } from '../../common/money.ts';
 import type { Rect } from '../layout.ts';
 import { cols, inset, rows } from '../layout.ts';
 import { COLORS } from '../theme.ts';
@@ -59,7 +60,7 @@ export const rePresent: Page = {
     return [
       banner('re-present.title', title, tr(lang, 'rePresentTitle'), 'warn', m, m.font.title),
       { kind: 'countdown', id: 're-present.countdown', rect: { x: dial.x + Math.round((dial.w - side) / 2), y: dial.y, w: side, h: side }, seconds: r.secondsLeft, tone: 'warn' },
-      label('re-present.body', body, tr(lang, 'rePresentBody', { amount: (r.amount / 100).toFixed(2) }), { size: m.font.body, align: 'center', wrap: true }),
+      label('re-present.body', body, tr(lang, 'rePresentBody', { amount: formatYuan(r.amount) }), { size: m.font.body, align: 'center', wrap: true }),
     ];
   },
 };
