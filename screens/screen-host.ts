@@ -91,8 +91,4 @@ export class ScreenHost extends EventEmitter<ScreenHostEvents> {
     this.emit('action', action);
     return action;
   }
-
-  get widgets(): readonly Widget[] {
-    return this.tree;
-  }
 }

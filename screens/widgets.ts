@@ -3,7 +3,7 @@
  * `layout.ts`); composite widgets (keypad, amount grid, table, banner) are built from the primitives here, so the
  * painter and the hit test know only a handful of kinds.
  */
-import type { Rect } from './layout.ts';
+import { contains, type Rect } from './layout.ts';
 import type { UiAction } from './view-model.ts';
 
 export type Align = 'left' | 'center' | 'right';
@@ -60,8 +60,7 @@ export function* walk(widgets: readonly Widget[]): Generator<Widget> {
 export function hitTest(widgets: readonly Widget[], x: number, y: number): UiAction | null {
   let found: UiAction | null = null;
   for (const w of walk(widgets)) {
-    const r = w.rect;
-    if (w.kind === 'button' && !w.disabled && x >= r.x && y >= r.y && x < r.x + r.w && y < r.y + r.h) found = w.action;
+    if (w.kind === 'button' && !w.disabled && contains(w.rect, x, y)) found = w.action;
   }
   return found;
 }

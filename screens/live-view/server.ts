@@ -70,12 +70,17 @@ export async function startLiveView(options: LiveViewOptions): Promise<LiveViewS
   const broadcast = (event: string, data: string): void => {
     for (const res of clients) res.write(`event: ${event}\ndata: ${data}\n\n`);
   };
-  // Patches are encoded once per update and sent in order, so a slow encode never lets an older patch win.
+  // Pixels are cropped when an update arrives, encoded once and sent in order through one chain, so a slow encode
+  // never lets an older patch win and a page that joins gets its full frame before any later patch.
   let sending: Promise<void> = Promise.resolve();
+  let watchers = 0;
+  const enqueue = (step: () => Promise<void>): void => {
+    sending = sending.then(step).catch(() => {});
+  };
   const onUpdate = (changed: readonly Rect[]): void => {
-    if (clients.size === 0) return;
+    if (watchers === 0) return;
     const encoded = display.patches(changed);
-    sending = sending.then(async () => broadcast('frame', patchJson(await encoded))).catch(() => {});
+    enqueue(async () => broadcast('frame', patchJson(await encoded)));
   };
   display.on('update', onUpdate);
 
@@ -86,9 +91,16 @@ export async function startLiveView(options: LiveViewOptions): Promise<LiveViewS
     },
     'GET /events': async (req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
-      res.write(`event: frame\ndata: ${patchJson(await display.patches())}\n\n`);
-      clients.add(res);
-      req.on('close', () => clients.delete(res));
+      watchers++;
+      const initial = display.patches();
+      enqueue(async () => {
+        res.write(`event: frame\ndata: ${patchJson(await initial)}\n\n`);
+        if (!res.destroyed) clients.add(res);
+      });
+      req.on('close', () => {
+        watchers--;
+        clients.delete(res);
+      });
     },
     'POST /touch': async (req, res) => {
       const { x, y } = await readJson(req);

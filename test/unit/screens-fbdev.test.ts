@@ -3,6 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FbdevDisplay } from '../../hal/display/fbdev.ts';
 import { makeFbFixture } from '../../hal/display/fbdev-fixture.ts';
+import { PngSnapshotDisplay } from '../../hal/display/png-snapshot.ts';
+import { TeeDisplay } from '../../hal/display/tee.ts';
+import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { ScreenHost } from '../../screens/screen-host.ts';
 import { sampleViews } from '../../screens/sample-views.ts';
 import type { KioskView } from '../../screens/view-model.ts';
@@ -94,4 +97,19 @@ test('a display whose size differs from the configured screen is refused', async
   const err = t.throws(() => new ScreenHost({ display, width: 800, height: 480 }), { instanceOf: QuancunError });
   t.is(err?.code, 'CONFIG_INVALID');
   await display.close();
+});
+
+test('a tee shows the same frame on the framebuffer and a PNG snapshot', async (t) => {
+  const dir = await tempDir(t);
+  const fixture = await makeFbFixture(dir, 'fb0', { width: 8, height: 4, bitsPerPixel: 32, stride: 32 });
+  const fb = await FbdevDisplay.open(fixture);
+  const png = new PngSnapshotDisplay({ width: 8, height: 4 });
+  const tee = new TeeDisplay(fb, png);
+  await tee.update(tinyFrame(), [{ x: 0, y: 0, w: 8, h: 4 }]);
+  await tee.close();
+  const canvas = createCanvas(8, 4);
+  canvas.getContext('2d').drawImage(await loadImage(await png.png()), 0, 0);
+  t.deepEqual([...canvas.getContext('2d').getImageData(3, 1, 1, 1).data], [0x0b, 0x6e, 0xc5, 0xff]);
+  t.deepEqual([...(await readFile(fixture.device)).subarray(1 * 32 + 3 * 4, 1 * 32 + 4 * 4)], [0xc5, 0x6e, 0x0b, 0xff]);
+  t.throws(() => new TeeDisplay(fb, new PngSnapshotDisplay({ width: 4, height: 4 })), { instanceOf: QuancunError });
 });
