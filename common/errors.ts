@@ -43,6 +43,13 @@ export const ERROR_CODES = {
   JOURNAL_UNAVAILABLE: { retryable: false, zh: '交易日志不可用，暂停服务', en: 'Journal unavailable, out of service' },
   KEY_MISSING: { retryable: false, zh: '密钥缺失', en: 'Key missing' },
   INTERNAL: { retryable: false, zh: '系统错误，请联系服务中心', en: 'Internal error, contact the service centre' },
+  // peripherals (hal/)
+  DEVICE_UNAVAILABLE: { retryable: true, zh: '设备故障，暂停服务', en: 'A device is unavailable, out of service' },
+  DEVICE_PROTOCOL: { retryable: true, zh: '设备通信错误', en: 'A device sent an unexpected answer' },
+  PRINTER_PAPER_OUT: { retryable: false, zh: '凭条打印机缺纸，本次不提供凭条', en: 'The receipt printer is out of paper; no receipt this time' },
+  PRINTER_OFFLINE: { retryable: true, zh: '凭条打印机故障，本次不提供凭条', en: 'The receipt printer is unavailable; no receipt this time' },
+  DOOR_OPEN: { retryable: false, zh: '设备维护中，暂停服务', en: 'Under maintenance, out of service' },
+  EEPROM_CHECKSUM: { retryable: false, zh: '设备标识损坏，请联系服务中心', en: 'Board identity is corrupt, contact the service centre' },
 } as const satisfies Record<string, { retryable: boolean; zh: string; en: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
