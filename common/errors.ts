@@ -50,6 +50,7 @@ export const ERROR_CODES = {
   PRINTER_OFFLINE: { retryable: true, zh: '凭条打印机故障，本次不提供凭条', en: 'The receipt printer is unavailable; no receipt this time' },
   DOOR_OPEN: { retryable: false, zh: '设备维护中，暂停服务', en: 'Under maintenance, out of service' },
   EEPROM_CHECKSUM: { retryable: false, zh: '设备标识损坏，请联系服务中心', en: 'Board identity is corrupt, contact the service centre' },
+  CARD_BALANCE_INSUFFICIENT: { retryable: false, zh: '卡内余额不足', en: 'Not enough balance on the card' },
 } as const satisfies Record<string, { retryable: boolean; zh: string; en: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
