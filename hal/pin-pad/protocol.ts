@@ -1,0 +1,67 @@
+/**
+ * The quancun PIN pad line protocol, shared by the serial driver and the device emulator.
+ *
+ * Frame: STX (0x02) | payload (printable ASCII, fields split by '|') | ETX (0x03) | LRC, where LRC is the XOR of the
+ * payload bytes and ETX. Host to pad:
+ *   `P`                       ping; pad answers `R|<kcv>` (first 3 bytes of the key check value, hex) or `R|NOKEY`
+ *   `E|<pan12>|<min>|<max>`   start PIN entry; pad answers `A`, or `N|<reason>` (NOKEY, BUSY, FORMAT)
+ *   `C`                       cancel entry; pad answers `Z` (not `X`: a late answer must not cancel the next entry)
+ * Pad to host, during entry:
+ *   `K|<n>`                   n digits are entered now (after a digit, CLEAR or BACKSPACE); never the digits
+ *   `B|<16 hex>`              ENTER with min..max digits: the ISO 9564 format-0 block encrypted under the pad's PIN key
+ *   `X`                       the cardholder pressed CANCEL
+ * Sensitive fields (pan12, the key count, the PIN block) are masked whenever a frame is traced.
+ */
+export const STX = 0x02;
+export const ETX = 0x03;
+
+export function lrc(bytes: Buffer): number {
+  let x = 0;
+  for (const b of bytes) x ^= b;
+  return x;
+}
+
+export function encodeFrame(fields: string[]): Buffer {
+  const payload = Buffer.from(fields.join('|'), 'ascii');
+  const body = Buffer.concat([payload, Buffer.from([ETX])]);
+  return Buffer.concat([Buffer.from([STX]), body, Buffer.from([lrc(body)])]);
+}
+
+/** The frame as the traffic inspector may show it: the card digits of E, the count of K and the block of B masked. */
+export function redactFrame(fields: string[]): Buffer {
+  const [cmd = '', ...rest] = fields;
+  const secret = cmd === 'E' ? 1 : cmd === 'K' || cmd === 'B' ? rest.length : 0;
+  return encodeFrame([cmd, ...rest.map((f, i) => (i < secret ? '*'.repeat(f.length) : f))]);
+}
+
+/** Splits a byte stream into frames; bytes outside frames and frames with a bad LRC are dropped (and counted). */
+export class FrameReader {
+  #buffer = Buffer.alloc(0);
+  rejected = 0;
+
+  push(chunk: Buffer): string[][] {
+    this.#buffer = Buffer.concat([this.#buffer, chunk]);
+    const frames: string[][] = [];
+    for (;;) {
+      const start = this.#buffer.indexOf(STX);
+      if (start < 0) {
+        this.#buffer = Buffer.alloc(0);
+        break;
+      }
+      const end = this.#buffer.indexOf(ETX, start);
+      if (end < 0 || end + 1 >= this.#buffer.length) {
+        this.#buffer = this.#buffer.subarray(start);
+        break;
+      }
+      const body = this.#buffer.subarray(start + 1, end + 1);
+      const check = this.#buffer[end + 1];
+      this.#buffer = this.#buffer.subarray(end + 2);
+      if (lrc(body) !== check) {
+        this.rejected++;
+        continue;
+      }
+      frames.push(body.subarray(0, -1).toString('ascii').split('|'));
+    }
+    return frames;
+  }
+}

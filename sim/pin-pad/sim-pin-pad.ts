@@ -1,0 +1,30 @@
+/**
+ * A simulated PIN pad in-process: the real driver (SerialPinPad) wired to the emulator over the in-memory cable, so
+ * the load flow and the embedded default exercise the same driver code a board runs.
+ */
+import { memoryCable, type MemoryCable } from '../../hal/serial/memory-cable.ts';
+import { SerialLink } from '../../hal/serial/serial-link.ts';
+import type { TrafficInspector } from '../../hal/serial/traffic-inspector.ts';
+import type { PinPad } from '../../hal/pin-pad/pin-pad.ts';
+import { SerialPinPad, type SerialPinPadOptions } from '../../hal/pin-pad/serial-pin-pad.ts';
+import { PinPadEmulator, type Keypad } from './pin-pad-emulator.ts';
+
+export interface SimPinPad {
+  pinPad: PinPad;
+  keypad: Keypad;
+  /** Pull and plug back the pad's cable. */
+  cable: Pick<MemoryCable, 'unplug' | 'replug' | 'plugged'>;
+}
+
+export function createSimPinPad(options: { key?: string; name?: string; inspector?: TrafficInspector; backoffMs?: number } & SerialPinPadOptions = {}): SimPinPad {
+  const emulator = new PinPadEmulator({ key: options.key });
+  const cable = memoryCable((end) => emulator.attach(end));
+  const link = new SerialLink({
+    name: options.name ?? 'pin-pad',
+    open: cable.open,
+    inspector: options.inspector,
+    traceRx: false,
+    backoff: { initialMs: options.backoffMs ?? 100, maxMs: 2000 },
+  });
+  return { pinPad: new SerialPinPad(link, options), keypad: emulator, cable };
+}
