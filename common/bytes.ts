@@ -24,8 +24,6 @@ export function uintBE(value: number, bytes: number): Buffer {
   return out;
 }
 
-export const readUintBE = (data: Buffer, offset: number, bytes: number): number => data.readUIntBE(offset, bytes);
-
 /** Packs decimal digits two per byte; an odd count is not allowed (pad the text first). */
 export function toBcd(digits: string): Buffer {
   if (!/^(\d\d)*$/.test(digits)) throw new RangeError(`BCD needs an even number of decimal digits: ${JSON.stringify(digits)}`);
