@@ -4,7 +4,7 @@
  */
 import { diversifyKey } from '../../common/crypto/pboc.ts';
 import { bcdDate, fromHex, toHex } from '../../common/bytes.ts';
-import type { VirtualCardState } from './virtual-card.ts';
+import { HOLDER_FIELD_BYTES, type VirtualCardState } from './virtual-card.ts';
 
 export interface PersonaliseOptions {
   /** Issuer master keys (MLK, MPK, MTK), 16 bytes each. */
@@ -60,6 +60,11 @@ export function personalise(o: PersonaliseOptions): VirtualCardState {
     records: [],
     proofs: [],
   };
+  // A name cut inside a UTF-8 sequence would read back garbled: refuse instead of truncating.
+  if (Buffer.byteLength(state.holder.name, 'utf8') > HOLDER_FIELD_BYTES.name) throw new RangeError(`holder name over ${HOLDER_FIELD_BYTES.name} UTF-8 bytes`);
+  if (!/^[\x20-\x7e]*$/.test(state.holder.staffNo) || state.holder.staffNo.length > HOLDER_FIELD_BYTES.staffNo) {
+    throw new RangeError(`staff number must be at most ${HOLDER_FIELD_BYTES.staffNo} ASCII characters`);
+  }
   if (state.balance < 0 || state.balance > state.purseLimit) throw new RangeError(`balance ${state.balance} outside 0..${state.purseLimit}`);
   return state;
 }

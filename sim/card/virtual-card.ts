@@ -27,7 +27,8 @@ export const VIRTUAL_CARD_ATR = fromHex('3B 87 80 01 51 55 41 4E 43 55 4E 55');
 export const PURSE_AID = fromHex('A00000000386980701');
 const FID_PATH = ['3F01', '1001', 'DF03'];
 const MAX_RECORDS = 10;
-const HOLDER = { name: 20, staffNo: 20 } as const;
+/** Field sizes of EF 0x16 in bytes. */
+export const HOLDER_FIELD_BYTES = { name: 20, staffNo: 20 } as const;
 
 export interface CardRecord {
   /** The online (load) or offline (purchase) counter the transaction used. */
@@ -213,7 +214,7 @@ export class VirtualCard implements CardDevice {
     }
     if (sfi === 0x16) {
       return Buffer.concat([
-        fixedText(s.holder.name, HOLDER.name, 'utf8'), fixedText(s.holder.staffNo, HOLDER.staffNo, 'ascii'), Buffer.from([s.holder.idType]),
+        fixedText(s.holder.name, HOLDER_FIELD_BYTES.name, 'utf8'), fixedText(s.holder.staffNo, HOLDER_FIELD_BYTES.staffNo, 'ascii'), Buffer.from([s.holder.idType]),
       ]);
     }
     return fail(SW.fileNotFound);

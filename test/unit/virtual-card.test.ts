@@ -41,6 +41,9 @@ test('personalisation writes the diversified keys, never the master keys', (t) =
   t.deepEqual(s.keys, { dlk: 'E89017ACD6D12D964A4EE78E6A3FF5E2', dpk: 'A92FD76424820AD168D81E7EC5F9FA68', dtk: '465102547FDFF7EFC1C77DE679B9B425', index: 1, version: 1, algId: 0 });
   t.false(JSON.stringify(s).includes('11223344556677888877665544332211'));
   t.deepEqual(JSON.parse(JSON.stringify(s)), s);
+  // 7 CJK characters are 21 UTF-8 bytes: one too many for the 20-byte name field
+  t.throws(() => personalise({ masterKeys, asn: ASN, holder: { name: '一二三四五六七' } }), { instanceOf: RangeError });
+  t.throws(() => personalise({ masterKeys, asn: ASN, balance: 100_001 }), { instanceOf: RangeError });
 });
 
 test('ATR is the PC/SC ATR of an ISO 14443-4 card', (t) => {
