@@ -1,0 +1,171 @@
+/**
+ * PcscCardReader on the real PC/SC stack: a card written here answers through vpcd and the private pcscd of
+ * scripts/test.sh. Card arrival and departure are awaited as reader events (pcscd polls presence about every 400 ms).
+ */
+import test from 'ava';
+import { once } from 'node:events';
+import { QuancunError } from '../../common/errors.ts';
+import { PcscCardReader } from '../../hal/card-reader/pcsc-reader.ts';
+import type { CardDevice } from '../../sim/card/card-device.ts';
+import { pcscRig, requirePrivatePcscd } from '../support/pcsc.ts';
+
+/** A card OS with T=0 habits: answers in 61xx chunks and asks for the right Le with 6Cxx. */
+class ChattyCard implements CardDevice {
+  readonly atr = Buffer.from('3b8880017175616e63756e314b', 'hex'); // T=1, historical bytes "quancun1"
+  readonly commands: string[] = [];
+  resets = 0;
+  #pending = Buffer.alloc(0);
+
+  reset(): void {
+    this.resets++;
+  }
+
+  transmit(apdu: Buffer): Buffer {
+    this.commands.push(apdu.toString('hex'));
+    const ins = apdu[1];
+    const le = apdu.length === 5 ? apdu[4]! : 0;
+    if (ins === 0xa4) return sw(0x9000);
+    if (ins === 0xb0) return le === 0x1e ? Buffer.concat([Buffer.alloc(0x1e, 0x15), sw(0x9000)]) : sw(0x6c1e);
+    if (ins === 0xca) {
+      this.#pending = Buffer.from(Array.from({ length: 20 }, (_, i) => i));
+      return sw(0x6110);
+    }
+    if (ins === 0xc0) {
+      const chunk = this.#pending.subarray(0, le);
+      this.#pending = this.#pending.subarray(le);
+      return Buffer.concat([chunk, sw(this.#pending.length ? 0x6100 | this.#pending.length : 0x9000)]);
+    }
+    if (ins === 0xb2) return Buffer.concat([Buffer.alloc(256, 0xb2), sw(0x9000)]);
+    return sw(0x6d00);
+  }
+}
+
+function sw(word: number): Buffer {
+  return Buffer.from([word >> 8, word & 0xff]);
+}
+
+const hex = (s: string) => Buffer.from(s.replaceAll(' ', ''), 'hex');
+
+test.before(() => requirePrivatePcscd());
+
+test('a card put on a vpcd slot appears on its reader, APDUs round trip', async (t) => {
+  const { slot, reader, connector } = await pcscRig(t);
+  t.is(reader.name, slot.readerName);
+  t.false(reader.cardPresent);
+  const card = new ChattyCard();
+  const present = reader.waitForCard();
+  await connector.insert(card);
+  t.deepEqual(await present, card.atr);
+  t.true(reader.cardPresent);
+
+  const channel = await reader.connect();
+  t.deepEqual(channel.atr, card.atr);
+  t.deepEqual(await channel.transmit(hex('00 A4 04 00 09 A0 00 00 00 03 86 98 07 01 00')), sw(0x9000));
+  t.deepEqual(await channel.transmit(hex('00 B2 01 C4 00')), Buffer.concat([Buffer.alloc(256, 0xb2), sw(0x9000)]));
+  t.deepEqual(await channel.transmit(hex('80 FF 00 00')), sw(0x6d00));
+  // Concurrent callers are served one command after another.
+  const answers = await Promise.all([1, 2, 3].map(() => channel.transmit(hex('00 A4 04 00 00'))));
+  t.deepEqual(answers, [sw(0x9000), sw(0x9000), sw(0x9000)]);
+  await channel.close();
+});
+
+test('61xx is followed by GET RESPONSE and 6Cxx re-sent with the Le the card asked for', async (t) => {
+  const { reader, connector } = await pcscRig(t);
+  const card = new ChattyCard();
+  await connector.insert(card);
+  await reader.waitForCard();
+  const channel = await reader.connect();
+
+  const data = await channel.transmit(hex('00 CA 00 00 00'));
+  t.deepEqual(data, Buffer.concat([Buffer.from(Array.from({ length: 20 }, (_, i) => i)), sw(0x9000)]));
+  t.deepEqual(card.commands.slice(-3), ['00ca000000', '00c0000010', '00c0000004']);
+
+  const binary = await channel.transmit(hex('00 B0 95 00 00'));
+  t.deepEqual(binary, Buffer.concat([Buffer.alloc(0x1e, 0x15), sw(0x9000)]));
+  t.deepEqual(card.commands.slice(-2), ['00b0950000', '00b095001e']);
+  await channel.close();
+});
+
+test('removal: absent, CARD_REMOVED on the open channel, CARD_ABSENT on connect; the card can come back', async (t) => {
+  const { reader, connector } = await pcscRig(t);
+  const card = new ChattyCard();
+  await connector.insert(card);
+  await reader.waitForCard();
+  const channel = await reader.connect();
+  t.deepEqual(await channel.transmit(hex('00 A4 04 00 00')), sw(0x9000));
+
+  const absent = once(reader, 'absent');
+  await connector.remove();
+  await absent;
+  t.false(reader.cardPresent);
+  const removed = await t.throwsAsync(channel.transmit(hex('00 A4 04 00 00')), { instanceOf: QuancunError });
+  t.is(removed?.code, 'CARD_REMOVED');
+  const none = await t.throwsAsync(reader.connect(), { instanceOf: QuancunError });
+  t.is(none?.code, 'CARD_ABSENT');
+
+  const present = once(reader, 'present');
+  await connector.insert(card);
+  t.deepEqual((await present)[0], card.atr);
+  const again = await reader.connect();
+  t.deepEqual(await again.transmit(hex('00 A4 04 00 00')), sw(0x9000));
+  await again.close();
+  await channel.close(); // closing a channel of a card that left is harmless
+});
+
+test('a card pulled while the kiosk talks to it gives CARD_REMOVED, not a crash', async (t) => {
+  const { reader, connector } = await pcscRig(t);
+  await connector.insert(new ChattyCard());
+  await reader.waitForCard();
+  const channel = await reader.connect();
+  await connector.remove();
+  // Before pcscd's next presence poll the exchange itself fails; after it, the handle reports the removed card.
+  const first = await t.throwsAsync(channel.transmit(hex('00 A4 04 00 00')), { instanceOf: QuancunError });
+  t.is(first?.code, 'CARD_REMOVED');
+  await once(reader, 'absent');
+  const second = await t.throwsAsync(channel.transmit(hex('00 A4 04 00 00')), { instanceOf: QuancunError });
+  t.is(second?.code, 'CARD_REMOVED');
+});
+
+test('start emits ready; a reader pcscd does not list is a READER_UNAVAILABLE fault', async (t) => {
+  const { reader } = await pcscRig(t);
+  t.true(reader.ready);
+
+  const missing = new PcscCardReader({ readerName: /^No Such Reader$/ });
+  t.teardown(() => missing.stop());
+  const fault = once(missing, 'fault');
+  await missing.start();
+  const [error] = (await fault) as [QuancunError];
+  t.is(error.code, 'READER_UNAVAILABLE');
+  t.false(missing.ready);
+  const refused = await t.throwsAsync(missing.connect(), { instanceOf: QuancunError });
+  t.is(refused?.code, 'READER_UNAVAILABLE');
+});
+
+test('waitForCard rejects when aborted', async (t) => {
+  const { reader } = await pcscRig(t);
+  const controller = new AbortController();
+  const waiting = reader.waitForCard(controller.signal);
+  controller.abort(new Error('kiosk went out of service'));
+  await t.throwsAsync(waiting, { message: 'kiosk went out of service' });
+  t.is(reader.listenerCount('present'), 0);
+});
+
+test('one APDU round trip through vpcd takes well under the 40 ms delayed-ACK stall', async (t) => {
+  const { reader, connector } = await pcscRig(t);
+  await connector.insert(new ChattyCard());
+  await reader.waitForCard();
+  const channel = await reader.connect();
+  const samples: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const start = process.hrtime.bigint();
+    await channel.transmit(hex('00 A4 04 00 00'));
+    samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  samples.sort((a, b) => a - b);
+  const median = samples[25]!;
+  t.log(`median APDU round trip ${median.toFixed(3)} ms, p90 ${samples[45]!.toFixed(3)} ms`);
+  // scripts/test.sh sets quickack on the namespace's loopback route (QUANCUN_NO_QUICKACK=1 turns it off to compare).
+  if (process.env.QUANCUN_NO_QUICKACK === '1') t.true(median > 20, 'expected the delayed-ACK stall without quickack');
+  else t.true(median < 10, `median ${median} ms: is the quickack route missing?`);
+  await channel.close();
+});
