@@ -1,0 +1,39 @@
+/**
+ * A simulated PIN pad in-process: the real driver (SerialPinPad) wired to the emulator over the in-memory cable, so
+ * the load flow and the embedded default exercise the same driver code a board runs.
+ */
+import { PinPadEmulator, type Keypad } from '../../sim/pin-pad/pin-pad-emulator.ts';
+import { memoryCable, type MemoryCable } from '../serial/memory-cable.ts';
+import { SerialLink } from '../serial/serial-link.ts';
+import type { TrafficInspector } from '../serial/traffic-inspector.ts';
+import type { PinPad } from './pin-pad.ts';
+import { SerialPinPad, type SerialPinPadOptions } from './serial-pin-pad.ts';
+
+export interface SimPinPad {
+  pinPad: PinPad;
+  keypad: Keypad;
+  /** Pull and plug back the pad's cable. */
+  cable: Pick<MemoryCable, 'unplug' | 'replug' | 'plugged'>;
+}
+
+export interface SimPinPadOptions extends SerialPinPadOptions {
+  /** The PIN key the pad holds (8, 16 or 24 bytes; hex or bytes). */
+  key?: string | Buffer;
+  name?: string;
+  inspector?: TrafficInspector;
+  backoffMs?: number;
+}
+
+export function createSimPinPad(options: SimPinPadOptions = {}): SimPinPad {
+  const key = Buffer.isBuffer(options.key) ? options.key.toString('hex') : options.key;
+  const emulator = new PinPadEmulator(key ? { key } : {});
+  const cable = memoryCable((end) => emulator.attach(end));
+  const link = new SerialLink({
+    name: options.name ?? 'pin-pad',
+    open: cable.open,
+    inspector: options.inspector,
+    traceRx: false,
+    backoff: { initialMs: options.backoffMs ?? 100, maxMs: 2000 },
+  });
+  return { pinPad: new SerialPinPad(link, options), keypad: emulator, cable };
+}
