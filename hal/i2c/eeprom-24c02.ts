@@ -1,0 +1,66 @@
+/**
+ * A 24C02-class EEPROM: 256 bytes, one address byte, 8-byte write pages. A write that crosses a page boundary wraps
+ * inside the page on the chip, so writes are split at page boundaries here; after each page the chip is busy for its
+ * write cycle (up to 5 ms) and does not acknowledge, so we poll for the acknowledge before the next access.
+ */
+import { QuancunError } from '../../common/errors.ts';
+import type { I2cBus } from './i2c-bus.ts';
+
+export const EEPROM_SIZE = 256;
+export const EEPROM_PAGE = 8;
+
+export class Eeprom24c02 {
+  constructor(readonly bus: I2cBus, readonly address = 0x50, readonly writeCycleMs = 10) {}
+
+  async read(offset: number, length: number): Promise<Buffer> {
+    check(offset, length);
+    await this.#call(() => this.bus.i2cWrite(this.address, 1, Buffer.from([offset])));
+    const { buffer, bytesRead } = await this.#call(() => this.bus.i2cRead(this.address, length, Buffer.alloc(length)));
+    if (bytesRead !== length) throw new QuancunError('DEVICE_UNAVAILABLE', `EEPROM read ${bytesRead} of ${length} bytes`);
+    return buffer;
+  }
+
+  async write(offset: number, data: Buffer): Promise<void> {
+    check(offset, data.length);
+    for (let pos = 0; pos < data.length; ) {
+      const at = offset + pos;
+      const n = Math.min(EEPROM_PAGE - (at % EEPROM_PAGE), data.length - pos);
+      const frame = Buffer.concat([Buffer.from([at]), data.subarray(pos, pos + n)]);
+      await this.#call(() => this.bus.i2cWrite(this.address, frame.length, frame));
+      await this.#awaitWriteCycle();
+      pos += n;
+    }
+  }
+
+  /** Acknowledge polling: an empty-ish write (the address byte) is refused until the cycle ends. */
+  async #awaitWriteCycle(): Promise<void> {
+    const deadline = Date.now() + this.writeCycleMs;
+    for (;;) {
+      try {
+        await this.bus.i2cWrite(this.address, 1, Buffer.from([0]));
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw unavailable(err);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+  }
+
+  async #call<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      throw unavailable(err);
+    }
+  }
+}
+
+function check(offset: number, length: number): void {
+  if (!Number.isInteger(offset) || offset < 0 || length < 0 || offset + length > EEPROM_SIZE) {
+    throw new RangeError(`EEPROM range ${offset}+${length} is outside 0..${EEPROM_SIZE}`);
+  }
+}
+
+function unavailable(err: unknown): QuancunError {
+  return err instanceof QuancunError ? err : new QuancunError('DEVICE_UNAVAILABLE', `EEPROM: ${(err as Error).message}`, {}, { cause: err });
+}
