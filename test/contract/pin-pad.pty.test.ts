@@ -25,6 +25,9 @@ pinPadContract('socat pty', async () => {
     emulator.attach(devicePort);
   };
   await plug();
+  const closeDevice = async () => {
+    if (devicePort?.isOpen) await new Promise((r) => devicePort!.close(r));
+  };
   const link = new SerialLink({
     name: 'pin-pad',
     open: serialPortOpener(links.host, 9600),
@@ -37,11 +40,15 @@ pinPadContract('socat pty', async () => {
     pinPad,
     keypad: emulator,
     trace,
-    unplug: () => pair.stop(),
+    // the device end is closed before socat goes: a read left pending on a dead pty would keep the process alive
+    unplug: async () => {
+      await closeDevice();
+      await pair.stop();
+    },
     replug: plug,
     close: async () => {
       await pinPad.stop();
-      if (devicePort?.isOpen) await new Promise((r) => devicePort!.close(r));
+      await closeDevice();
       await pair.stop();
       rmSync(dir, { recursive: true, force: true });
     },

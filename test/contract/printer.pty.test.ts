@@ -23,16 +23,23 @@ printerContract('socat pty', async () => {
     device.attach(devicePort);
   };
   await plug();
+  const closeDevice = async () => {
+    if (devicePort?.isOpen) await new Promise((r) => devicePort!.close(r));
+  };
   const link = new SerialLink({ name: 'printer', open: serialPortOpener(links.host, 115200), backoff: { initialMs: 20, maxMs: 200 } });
   const printer = new EscPosPrinter(link, { columns: 32, pollMs: 20, answerTimeoutMs: 300 });
   return {
     printer,
     device,
-    unplug: () => pair.stop(),
+    // the device end is closed before socat goes: a read left pending on a dead pty would keep the process alive
+    unplug: async () => {
+      await closeDevice();
+      await pair.stop();
+    },
     replug: plug,
     close: async () => {
       await printer.stop();
-      if (devicePort?.isOpen) await new Promise((r) => devicePort!.close(r));
+      await closeDevice();
       await pair.stop();
       rmSync(dir, { recursive: true, force: true });
     },
