@@ -1,9 +1,11 @@
 /**
  * The real PC/SC stack in tests: scripts/test.sh runs a private pcscd with vpcd slots (QUANCUN_PCSCD=1, ports in
  * QUANCUN_VPCD_PORTS, reader names in QUANCUN_VPCD_READERS, a lock dir in QUANCUN_VPCD_LOCKS). Test files run in
- * parallel processes, so each test claims a free slot with a lock file. Outside that script these helpers fail, never skip.
+ * parallel processes, so each test claims a free slot with a lock file, waiting for one if need be. Outside that script these helpers fail, never skip.
  */
+import { watch } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { PcscCardReader, type PcscReaderOptions } from '../../hal/card-reader/pcsc-reader.ts';
@@ -43,19 +45,40 @@ export function vpcdPort(slot: number): number {
   return found.port;
 }
 
-/** A slot no other test holds, released when the test ends: a lock file created with O_EXCL in the run's lock dir. */
-export async function claimVpcdSlot(t: ExecutionContext): Promise<VpcdSlot> {
+/**
+ * A slot no other test holds until release(): a lock file created with O_EXCL in the run's lock dir. When all are
+ * taken, waits for a release (a change in the lock dir, watched before each scan so none is missed).
+ */
+export async function claimVpcdSlot(): Promise<VpcdSlot & { release(): Promise<void> }> {
   const dir = list('QUANCUN_VPCD_LOCKS')[0]!;
-  for (const slot of vpcdSlots()) {
-    const lock = join(dir, `vpcd-${slot.port}.lock`);
-    const handle = await open(lock, 'wx').catch(() => undefined);
-    if (!handle) continue;
-    await handle.writeFile(String(process.pid));
-    await handle.close();
-    t.teardown(() => rm(lock, { force: true }));
-    return slot;
+  const slots = vpcdSlots();
+  const watcher = watch(dir);
+  try {
+    for (;;) {
+      const changed = once(watcher, 'change');
+      for (const slot of slots) {
+        const lock = join(dir, `vpcd-${slot.port}.lock`);
+        const handle = await open(lock, 'wx').catch(() => undefined);
+        if (!handle) continue;
+        await handle.writeFile(String(process.pid));
+        await handle.close();
+        return { ...slot, release: () => rm(lock, { force: true }) };
+      }
+      await changed;
+    }
+  } finally {
+    watcher.close();
   }
-  throw new Error('every vpcd slot is in use: add ports to VPCD_ENTRY_PORTS in scripts/test.sh');
+}
+
+/**
+ * Takes the card out and waits until the reader saw it go: a slot handed to the next test with pcscd still
+ * reporting the old card would give that test a card that is not there.
+ */
+export async function emptySlot(reader: PcscCardReader, connector: VpcdConnector): Promise<void> {
+  const absent = reader.cardPresent && reader.ready ? once(reader, 'absent') : undefined;
+  await connector.remove();
+  await absent;
 }
 
 export interface PcscRig {
@@ -66,12 +89,13 @@ export interface PcscRig {
 
 /** A claimed slot, a started PcscCardReader bound to it and a connector for its cards; all undone at teardown. */
 export async function pcscRig(t: ExecutionContext, options: Omit<PcscReaderOptions, 'readerName'> = {}): Promise<PcscRig> {
-  const slot = await claimVpcdSlot(t);
+  const slot = await claimVpcdSlot();
   const connector = new VpcdConnector({ port: slot.port });
   const reader = new PcscCardReader({ ...options, readerName: slot.readerName });
   t.teardown(async () => {
-    await connector.remove();
+    await emptySlot(reader, connector);
     await reader.stop();
+    await slot.release();
   });
   await reader.start();
   if (!reader.ready) throw new Error(`reader ${slot.readerName} is not ready in the private pcscd`);
