@@ -312,7 +312,8 @@ export class BankLink extends EventEmitter {
       p.reject(new QuancunError('BANK_TIMEOUT', 'the bank connection closed before the answer', { key }));
     }
     this.#pending.clear();
-    this.#log.warn('bank connection closed');
+    if (this.#closed) this.#log.info('bank connection closed');
+    else this.#log.warn('bank connection lost');
     this.emit('disconnected');
     this.#scheduleReconnect();
   }

@@ -12,8 +12,25 @@ import { QuancunError, type ErrorCode } from '../../common/errors.ts';
 type PcscLite = ReturnType<typeof pcscType>;
 type NativeReader = Parameters<Parameters<PcscLite['on']>[1]>[0] & { readonly name: string };
 
-// pcsclite is CommonJS with a native addon; require keeps its load failure inside this module's import.
-const pcsc = createRequire(import.meta.url)('pcsclite') as typeof pcscType;
+let pcscModule: typeof pcscType | undefined;
+
+/**
+ * pcsclite is an optional dependency (its addon needs libpcsclite-dev to build): it is required on first use, so
+ * machines without it still run everything else, and asking for this backend there is one clear error.
+ */
+function loadPcsc(): typeof pcscType {
+  try {
+    pcscModule ??= createRequire(import.meta.url)('pcsclite') as typeof pcscType;
+    return pcscModule;
+  } catch (err) {
+    throw new QuancunError(
+      'DEVICE_UNAVAILABLE',
+      'the pcsclite module is not installed or did not build: apt-get install libpcsclite-dev pcscd, then npm ci',
+      { module: 'pcsclite' },
+      { cause: err },
+    );
+  }
+}
 
 export interface PcscReaderOptions {
   /** Exact name, a substring of it ("ACR122"), or a pattern; default: the first reader pcscd lists. */
@@ -89,8 +106,11 @@ export class PcscCardReader extends EventEmitter<CardReaderEvents> implements Ca
   /** Settles start(): on the first 'ready' or 'fault'. */
   #settled: (() => void) | undefined;
 
+  #pcsc: typeof pcscType;
+
   constructor(options: PcscReaderOptions = {}) {
     super();
+    this.#pcsc = loadPcsc();
     this.#options = {
       readerName: options.readerName,
       shareMode: options.shareMode ?? 'shared',
@@ -172,7 +192,7 @@ export class PcscCardReader extends EventEmitter<CardReaderEvents> implements Ca
   #attach(): void {
     let context: PcscLite;
     try {
-      context = pcsc();
+      context = this.#pcsc();
     } catch (err) {
       this.#fault(toQuancunError(err, 'READER_UNAVAILABLE'));
       return;

@@ -52,13 +52,14 @@ export async function runLoadScenario(system: EmbeddedSystem, s: LoadScenario): 
     return { txnId: null, state: 'refused', code: e.code, amount: s.amount, card: { before: 0, after: 0 }, bank: { before: null, after: null }, tacVerified: false };
   }
   const pan = s.bankPans.get(session.asn);
-  const bankBefore = pan ? system.bank.balanceOf(pan) : null;
-  const typePin = (step: string) => {
-    if (step !== 'pin-entry') return;
+  const bankBalance = () => (pan ? system.bank.balanceOf(pan) ?? null : null);
+  const bankBefore = bankBalance();
+  // The cardholder types once the pad has lit up for entry (the pad ignores keys before that).
+  const typePin = () => {
     keypad.type(s.pin ?? (pan && s.bankPins.get(pan)) ?? '');
     keypad.enter();
   };
-  kiosk.on('step', typePin);
+  keypad.on('entry', typePin);
   try {
     const outcome = await kiosk.load(session, s.amount).catch((err: unknown) => {
       const e = QuancunError.from(err);
@@ -71,11 +72,11 @@ export async function runLoadScenario(system: EmbeddedSystem, s: LoadScenario): 
       ...(outcome.code ? { code: outcome.code } : {}),
       amount: s.amount,
       card: { before: session.balance, after: cardAfter },
-      bank: { before: bankBefore, after: pan ? system.bank.balanceOf(pan) : null },
+      bank: { before: bankBefore, after: bankBalance() },
       tacVerified: outcome.tacVerified,
     };
   } finally {
-    kiosk.off('step', typePin);
+    keypad.off('entry', typePin);
     await session.channel.close().catch(() => {});
     reader?.remove();
   }
