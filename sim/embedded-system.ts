@@ -3,6 +3,7 @@
  * broker, the bank host simulator, the gateway, and kiosks with simulated readers and PIN pads, plus the virtual
  * cards of the config's cardholders. The simulators are devices; `world` is their device-side handle.
  */
+import { once } from 'node:events';
 import { join } from 'node:path';
 import type { LoadedConfig } from '../common/config.ts';
 import type { Logger } from '../common/log.ts';
@@ -56,9 +57,12 @@ export async function startEmbeddedSystem(o: EmbeddedOptions): Promise<EmbeddedS
   if (!sim) throw new QuancunError('CONFIG_INVALID', `${o.loaded.path}: the embedded default needs a "simulation" section`);
   const dataDir = o.dataDir ?? o.loaded.dataDir;
   const stops: Array<() => Promise<void>> = [];
-  const stop = async () => {
-    for (const s of stops.reverse()) await s().catch((err) => o.log.warn('stop failed', { error: err as Error }));
-  };
+  let stopping: Promise<void> | undefined;
+  // Once only: a second stop (a test's teardown after its own) waits for the first.
+  const stop = () =>
+    (stopping ??= (async () => {
+      for (const s of stops.reverse()) await s().catch((err) => o.log.warn('stop failed', { error: err as Error }));
+    })());
   try {
     const broker = config.mqtt.url === 'embedded' ? await startEmbeddedBroker({ port: config.mqtt.embeddedPort }) : null;
     if (broker) stops.push(() => broker.close());
@@ -90,7 +94,7 @@ export async function startEmbeddedSystem(o: EmbeddedOptions): Promise<EmbeddedS
     for (const card of sim.cards) {
       const holder = config.cardholders.find((c) => c.asn.toUpperCase() === card.asn.toUpperCase());
       cards.set(card.asn.toUpperCase(), new VirtualCard(personalise({
-        masterKeys, asn: card.asn, balance: card.balance, pin: card.pin,
+        masterKeys, asn: card.asn, balance: card.balance, pin: card.pin, purseLimit: config.limits.purseLimit,
         holder: { name: holder?.name ?? '', staffNo: holder?.staffNo ?? '' },
       })));
     }
@@ -104,8 +108,13 @@ export async function startEmbeddedSystem(o: EmbeddedOptions): Promise<EmbeddedS
         id: k.id, terminalId: k.terminalId.toUpperCase(), mqttUrl, dataDir, version: VERSION, reader, pinPad,
         log: o.log.child({ part: 'kiosk' }),
       });
+      // The gateway is in this process: a kiosk handed out before its link is up would only refuse cards.
+      const online = once(kiosk.link, 'online', { signal: AbortSignal.timeout(15_000) }).catch(() => {
+        if (!kiosk.link.online) throw new QuancunError('LINK_OFFLINE', `kiosk ${k.id} did not reach the gateway at ${mqttUrl}`);
+      });
       await kiosk.start();
       stops.push(() => kiosk.stop());
+      await online;
       kiosks.set(k.id, { kiosk, reader: simReader, keypad });
     }
     return { mqttUrl, bank, gateway, kiosks, cards, stop };

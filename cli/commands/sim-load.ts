@@ -41,19 +41,16 @@ export const simLoad: Command = {
     if (v.reader !== 'sim' && v.reader !== 'pcsc') throw new QuancunError('CONFIG_INVALID', `--reader must be sim or pcsc, not ${String(v.reader)}`);
     // Loaded here, not at the top: `quancun --help` must not start up the whole system's modules.
     const { startEmbeddedSystem } = await import('../../sim/embedded-system.ts');
-    const { runLoadScenario } = await import('../../sim/scenarios/load-scenario.ts');
+    const { runLoadScenario, scenarioAccounts } = await import('../../sim/scenarios/load-scenario.ts');
     const dataDir = v['keep-data'] ? undefined : await mkdtemp(join(tmpdir(), 'quancun-sim-'));
     const system = await startEmbeddedSystem({
       loaded, log, readerBackend: v.reader, kioskIds: [kioskId],
       ...(dataDir ? { dataDir } : {}), ...(v['reader-name'] ? { readerName: String(v['reader-name']) } : {}),
     });
     try {
-      const sim = loaded.config.simulation!;
       const result = await runLoadScenario(system, {
-        kioskId, amount,
+        kioskId, amount, ...scenarioAccounts(loaded.config),
         ...(v.card ? { asn: String(v.card) } : {}), ...(v.pin ? { pin: String(v.pin) } : {}),
-        bankPins: new Map(sim.bankAccounts.map((a) => [a.pan, a.pin])),
-        bankPans: new Map(loaded.config.cardholders.filter((c) => c.bankPan).map((c) => [c.asn.toUpperCase(), c.bankPan!])),
       });
       return report(result, Boolean(v.json));
     } finally {

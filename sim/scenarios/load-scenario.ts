@@ -5,6 +5,7 @@
 import { once } from 'node:events';
 import { QuancunError, type ErrorCode } from '../../common/errors.ts';
 import { getBalance } from '../../runtime/card/purse.ts';
+import type { Config } from '../../common/config.ts';
 import type { EmbeddedSystem } from '../embedded-system.ts';
 
 export interface LoadScenario {
@@ -16,6 +17,14 @@ export interface LoadScenario {
   pin?: string;
   bankPins: Map<string, string>;
   bankPans: Map<string, string>;
+}
+
+/** Which bank account each card is bound to and the PIN of each simulated account, from the config. */
+export function scenarioAccounts(config: Config): Pick<LoadScenario, 'bankPins' | 'bankPans'> {
+  return {
+    bankPins: new Map((config.simulation?.bankAccounts ?? []).map((a) => [a.pan, a.pin])),
+    bankPans: new Map(config.cardholders.filter((c) => c.bankPan).map((c) => [c.asn.toUpperCase(), c.bankPan!])),
+  };
 }
 
 export interface LoadScenarioResult {
