@@ -77,12 +77,17 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     return openCardSession(this.o.reader, this.link, this.o.cardProfile ?? CAMPUS_CARD_PROFILE);
   }
 
-  async load(session: CardSession, amount: number): Promise<LoadOutcome> {
+  /** The pad's 'progress' events tell the screens how many digits were typed. */
+  get pinPad(): PinPad {
+    return this.o.pinPad;
+  }
+
+  async load(session: CardSession, amount: number, options: { signal?: AbortSignal } = {}): Promise<LoadOutcome> {
     if (this.busy) throw new QuancunError('TXN_STATE', 'a transaction is already in progress at this kiosk');
     this.busy = true;
     try {
       return await runLoad(
-        { journal: this.journal, link: this.link, pinPad: this.o.pinPad, terminalId: this.o.terminalId, log: this.log, onStep: (s) => this.emit('step', s) },
+        { journal: this.journal, link: this.link, pinPad: this.o.pinPad, terminalId: this.o.terminalId, log: this.log, onStep: (s) => this.emit('step', s), ...options },
         session,
         amount,
       );

@@ -20,6 +20,8 @@ export interface LoadContext {
   terminalId: string;
   log: Logger;
   onStep?: (step: LoadStep) => void;
+  /** Aborts the PIN entry (the cardholder cancelled on screen or took the card): nothing has been sent by then. */
+  signal?: AbortSignal;
 }
 
 export interface LoadOutcome {
@@ -52,7 +54,7 @@ export async function runLoad(ctx: LoadContext, session: CardSession, amount: nu
   const { journal } = ctx;
 
   ctx.onStep?.('pin-entry');
-  const pinBlock = await ctx.pinPad.readPinBlock({ pan12: session.account.pinPan12 ?? '' });
+  const pinBlock = await ctx.pinPad.readPinBlock({ pan12: session.account.pinPan12 ?? '', ...(ctx.signal ? { signal: ctx.signal } : {}) });
 
   const txnId = await journal.nextTxnId();
   const log = ctx.log.child({ txnId });
