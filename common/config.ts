@@ -53,6 +53,14 @@ export const configSchema = z.object({
     terminalId: z.string().regex(/^[0-9A-Fa-f]{12}$/),
     reader: z.object({ backend: z.enum(['sim', 'pcsc']).default('sim'), name: z.string().optional() }).default({ backend: 'sim' }),
   })).min(1),
+  /** Notices for the kiosk screens (idle and 公告), newest first. */
+  announcements: z.array(z.object({
+    id: z.string().min(1),
+    /** As the screens show it, e.g. "11-27". */
+    date: z.string().min(1),
+    title: z.object({ zh: z.string().min(1), en: z.string().min(1) }),
+    body: z.object({ zh: z.string(), en: z.string() }),
+  })).optional(),
   /** The simulated world of the embedded default: bank accounts and the cards in the cardholders' hands. */
   simulation: z.object({
     bankAccounts: z.array(z.object({ bankId: z.string(), pan, balance: fen, pin: z.string().regex(/^\d{4,12}$/) })),

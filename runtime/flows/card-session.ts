@@ -24,6 +24,14 @@ export function maskAsn(asn: string): string {
   return `${'*'.repeat(Math.max(0, asn.length - 4))}${asn.slice(-4)}`;
 }
 
+/** For screens and the simulator panel: the first character, and the last when the name has three or more ("张*明"). */
+export function maskName(name: string): string {
+  const chars = [...name];
+  if (chars.length < 2) return name;
+  const last = chars.length > 2 ? chars.at(-1)! : '';
+  return `${chars[0]}${'*'.repeat(chars.length - 1 - last.length)}${last}`;
+}
+
 export async function openCardSession(reader: CardReader, link: KioskLink, profile: CardProfile): Promise<CardSession> {
   const channel = await reader.connect();
   try {
