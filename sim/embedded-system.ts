@@ -1,7 +1,8 @@
 /**
  * The embedded default: the whole kiosk system in one process on one machine, with nothing installed: an aedes
  * broker, the bank host simulator, the gateway, and kiosks with simulated readers and PIN pads, plus the virtual
- * cards of the config's cardholders. The simulators are devices; `world` is their device-side handle.
+ * cards of the config's cardholders. The simulators are devices; each comes with its device-side handle (the reader,
+ * the PIN pad's keypad, the printer, the kiosk's network cable).
  */
 import { once } from 'node:events';
 import { join } from 'node:path';
@@ -17,10 +18,12 @@ import type { CardReader } from '../hal/card-reader/card-reader.ts';
 import { SimCardReader } from '../hal/card-reader/sim-reader.ts';
 import { PcscCardReader } from '../hal/card-reader/pcsc-reader.ts';
 import { createSimPinPad } from '../hal/pin-pad/sim-pin-pad.ts';
+import { createSimPrinter, type SimPrinter } from '../hal/printer/sim-printer.ts';
 import { pinPadKeyFor } from '../provisioning/pin-key-injection.ts';
 import { BankHostSimulator } from './bank/bank-host.ts';
 import { VirtualCard } from './card/virtual-card.ts';
 import { personalise } from './card/issuance.ts';
+import { startNetworkCable, type NetworkCable } from './network/network-cable.ts';
 
 export const VERSION = '0.1.0';
 
@@ -29,6 +32,10 @@ export interface SimKiosk {
   /** Present only with the simulated reader: tap and remove cards. */
   reader: SimCardReader | null;
   keypad: ReturnType<typeof createSimPinPad>['keypad'];
+  /** The kiosk's receipt printer: the driver the runtime prints on, and the emulated device behind it. */
+  printer: SimPrinter;
+  /** Between the kiosk and an mqtt:// broker: unplug it to take this kiosk (only) offline. Null for other URLs. */
+  network: NetworkCable | null;
 }
 
 export interface EmbeddedSystem {
@@ -104,8 +111,13 @@ export async function startEmbeddedSystem(o: EmbeddedOptions): Promise<EmbeddedS
       const simReader = (o.readerBackend ?? k.reader.backend) === 'sim' ? new SimCardReader() : null;
       const reader: CardReader = simReader ?? new PcscCardReader(o.readerName ?? k.reader.name ? { readerName: o.readerName ?? k.reader.name! } : {});
       const { pinPad, keypad } = createSimPinPad({ key: pinPadKeyFor(config, k.terminalId) });
+      const network = new URL(mqttUrl).protocol === 'mqtt:' ? await startNetworkCable(mqttUrl) : null;
+      if (network) stops.push(() => network.close());
+      const printer = createSimPrinter({ name: `printer-${k.id}` });
+      await printer.printer.start();
+      stops.push(() => printer.printer.stop());
       const kiosk = new Kiosk({
-        id: k.id, terminalId: k.terminalId.toUpperCase(), mqttUrl, dataDir, version: VERSION, reader, pinPad,
+        id: k.id, terminalId: k.terminalId.toUpperCase(), mqttUrl: network?.url ?? mqttUrl, dataDir, version: VERSION, reader, pinPad,
         log: o.log.child({ part: 'kiosk' }),
       });
       // The gateway is in this process: a kiosk handed out before its link is up would only refuse cards.
@@ -115,7 +127,7 @@ export async function startEmbeddedSystem(o: EmbeddedOptions): Promise<EmbeddedS
       await kiosk.start();
       stops.push(() => kiosk.stop());
       await online;
-      kiosks.set(k.id, { kiosk, reader: simReader, keypad });
+      kiosks.set(k.id, { kiosk, reader: simReader, keypad, printer, network });
     }
     return { mqttUrl, bank, gateway, kiosks, cards, stop };
   } catch (err) {

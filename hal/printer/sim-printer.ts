@@ -9,6 +9,9 @@ import type { TrafficInspector } from '../serial/traffic-inspector.ts';
 import { EscPosPrinter, type EscPosPrinterOptions } from './escpos-printer.ts';
 import type { ReceiptPrinter } from './printer.ts';
 
+/** The simulated printer's paper width in font A cells (58 mm paper); the panel lays its receipt text out with it. */
+export const SIM_PRINTER_COLUMNS = 32;
+
 export interface SimPrinter {
   printer: ReceiptPrinter;
   device: PrinterDevice;
@@ -26,5 +29,5 @@ export function createSimPrinter(
     inspector: options.inspector,
     backoff: { initialMs: options.backoffMs ?? 100, maxMs: 2000 },
   });
-  return { printer: new EscPosPrinter(link, { ...options, columns: options.columns ?? 32 }), device, cable };
+  return { printer: new EscPosPrinter(link, { ...options, columns: options.columns ?? SIM_PRINTER_COLUMNS }), device, cable };
 }
