@@ -11,6 +11,8 @@ export type Op = { type: 'put'; key: string; value: unknown } | { type: 'del'; k
 
 export class DurableStore {
   private readonly db: Level<string, string>;
+  /** Synced writes since open: what the write-ahead rule costs, for benchmarks and the maintenance screen. */
+  syncedWrites = 0;
 
   constructor(readonly path: string) {
     this.db = new Level<string, string>(path, { valueEncoding: 'utf8' });
@@ -35,11 +37,13 @@ export class DurableStore {
 
   /** Synced: resolves only once the write is on disk. */
   put(key: string, value: unknown): Promise<void> {
+    this.syncedWrites++;
     return this.db.put(key, JSON.stringify(value), { sync: true });
   }
 
   /** Atomic and synced. */
   batch(ops: Op[]): Promise<void> {
+    this.syncedWrites++;
     return this.db.batch(
       ops.map((op) => (op.type === 'put' ? { type: 'put' as const, key: op.key, value: JSON.stringify(op.value) } : op)),
       { sync: true },

@@ -35,13 +35,14 @@ export class JournaledMachine<S extends string, R extends JournalRecord<S>> {
     return `${this.prefix}/${id}`;
   }
 
-  async create(record: Omit<R, 'history' | 'updatedAt'>): Promise<R> {
+  /** Writes the first state; `alongside` goes in the same synced batch (e.g. the reservation of the record's id). */
+  async create(record: Omit<R, 'history' | 'updatedAt'>, alongside: Op[] = []): Promise<R> {
     if (await this.store.get(this.key(record.id))) {
       throw new QuancunError('TXN_STATE', `${this.spec.name} ${record.id} already exists`, { id: record.id });
     }
     const at = new Date().toISOString();
     const full = { ...record, history: [{ state: record.state, at }], updatedAt: at } as R;
-    await this.store.put(this.key(record.id), full);
+    await this.store.batch([{ type: 'put', key: this.key(record.id), value: full }, ...alongside]);
     return full;
   }
 

@@ -6,7 +6,7 @@
 import { QuancunError, type ErrorCode } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import { JournaledMachine } from '../../common/store/journaled-machine.ts';
-import type { DurableStore } from '../../common/store/durable-store.ts';
+import type { DurableStore, Op } from '../../common/store/durable-store.ts';
 import type { OpRequest, OpResponse } from '../../common/api/topics.ts';
 import type { CampusLedger, CampusAccount } from '../ledger/campus-ledger.ts';
 import type { KeyStore } from '../keystore/key-store.ts';
@@ -52,6 +52,8 @@ function initOf(record: GatewayLoadRecord): LoadInit {
 export class LoadService {
   readonly loads: JournaledMachine<GatewayLoadState, GatewayLoadRecord>;
   private readonly now: () => Date;
+  private savedStan: Promise<number | undefined> | undefined;
+  private stan: number | undefined;
 
   constructor(private readonly o: LoadServiceOptions) {
     this.loads = new JournaledMachine(o.store, 'gw/load', GATEWAY_LOAD_MACHINE);
@@ -112,8 +114,8 @@ export class LoadService {
       throw e;
     }
 
-    const stan = await this.nextStan();
-    record = await this.loads.advance(record, 'bank-pending', { campusAccount: account.campusAccount, bankId: bank.id, stan });
+    const { stan, reserve } = await this.nextStan();
+    record = await this.loads.advance(record, 'bank-pending', { campusAccount: account.campusAccount, bankId: bank.id, stan }, [reserve]);
     try {
       const approval = await bank.link.transfer({
         stan,
@@ -237,10 +239,14 @@ export class LoadService {
     return true;
   }
 
-  private async nextStan(): Promise<number> {
-    const stan = (((await this.o.store.get<number>(STAN_KEY)) ?? 0) % 999999) + 1;
-    await this.o.store.put(STAN_KEY, stan);
-    return stan;
+  /**
+   * The next STAN and the write that reserves it, batched with the state that records it. Counted in memory: loads
+   * from several kiosks authorize at once, and a read-then-write on the store would hand two of them the same STAN.
+   */
+  private async nextStan(): Promise<{ stan: number; reserve: Op }> {
+    const saved = (await (this.savedStan ??= this.o.store.get<number>(STAN_KEY))) ?? 0;
+    this.stan = ((this.stan ?? saved) % 999999) + 1;
+    return { stan: this.stan, reserve: { type: 'put', key: STAN_KEY, value: this.stan } };
   }
 
   private answerRepeatedAuthorize(record: GatewayLoadRecord): OpResponse<'load.authorize'> {

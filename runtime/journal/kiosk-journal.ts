@@ -1,9 +1,9 @@
 /**
  * The kiosk's journal on LevelDB: transaction records (one journaled machine per flow) and the transaction id
- * sequence. Ids are `<kioskId>-<seq>`, the sequence reserved with a synced write before an id is handed out, so ids
- * stay unique across restarts and crashes (a crash may skip a number, never repeat one).
+ * sequence. Ids are `<kioskId>-<seq>`, the sequence written in the same synced batch as the record an id names, so
+ * ids stay unique across restarts and crashes (a crash may skip a number, never repeat one).
  */
-import { DurableStore } from '../../common/store/durable-store.ts';
+import { DurableStore, type Op } from '../../common/store/durable-store.ts';
 import { JournaledMachine } from '../../common/store/journaled-machine.ts';
 import { LOAD_MACHINE, type LoadRecord, type LoadState } from '../flows/load/load-machine.ts';
 
@@ -12,6 +12,8 @@ const SEQ_KEY = 'meta/txn-seq';
 export class KioskJournal {
   readonly store: DurableStore;
   readonly loads: JournaledMachine<LoadState, LoadRecord>;
+  /** The last id handed out, kept in memory so two flows can never be given the same one. */
+  #seq = 0;
 
   constructor(
     path: string,
@@ -21,17 +23,21 @@ export class KioskJournal {
     this.loads = new JournaledMachine(this.store, 'txn/load', LOAD_MACHINE);
   }
 
-  open(): Promise<void> {
-    return this.store.open();
+  async open(): Promise<void> {
+    await this.store.open();
+    this.#seq = (await this.store.get<number>(SEQ_KEY)) ?? 0;
   }
 
   close(): Promise<void> {
     return this.store.close();
   }
 
-  async nextTxnId(): Promise<string> {
-    const seq = ((await this.store.get<number>(SEQ_KEY)) ?? 0) + 1;
-    await this.store.put(SEQ_KEY, seq);
-    return `${this.kioskId}-${String(seq).padStart(8, '0')}`;
+  /**
+   * A new transaction id and the write that reserves it, to go in the same synced batch as the record it names:
+   * one write instead of two, and an id is on disk exactly when its record is.
+   */
+  nextTxnId(): { id: string; reserve: Op } {
+    const seq = ++this.#seq;
+    return { id: `${this.kioskId}-${String(seq).padStart(8, '0')}`, reserve: { type: 'put', key: SEQ_KEY, value: seq } };
   }
 }

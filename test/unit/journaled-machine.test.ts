@@ -48,17 +48,23 @@ test('a transition the machine does not allow is refused with TXN_STATE and noth
   t.is(unknown?.code, 'TXN_UNKNOWN');
 });
 
-test('transaction ids are unique per kiosk and keep counting across restarts', async (t) => {
+test('transaction ids are unique per kiosk and keep counting across restarts; an id never written may come again', async (t) => {
   const path = join(await tempDir(t), 'kiosk');
+  const record = (id: string) => ({ id, state: 'created' as const, kind: 'load' as const, amount: 100, terminalId: '000000000001', asn: 'A' });
   const j1 = new KioskJournal(path, 'K001');
   await j1.open();
-  t.is(await j1.nextTxnId(), 'K001-00000001');
-  t.is(await j1.nextTxnId(), 'K001-00000002');
+  const first = j1.nextTxnId();
+  const second = j1.nextTxnId();
+  t.deepEqual([first.id, second.id], ['K001-00000001', 'K001-00000002']);
+  await j1.loads.create(record(first.id), [first.reserve]);
+  await j1.loads.create(record(second.id), [second.reserve]);
+  t.is(j1.nextTxnId().id, 'K001-00000003'); // handed out, but its record never written: the crash case
   await j1.close();
   const j2 = new KioskJournal(path, 'K001');
   await j2.open();
   t.teardown(() => j2.close());
-  t.is(await j2.nextTxnId(), 'K001-00000003');
+  t.is(j2.nextTxnId().id, 'K001-00000003');
+  t.deepEqual((await j2.loads.unfinished()).map((r) => r.id), ['K001-00000001', 'K001-00000002']);
 });
 
 test('every state of both load machines is reachable and the final ones are exactly those named', (t) => {

@@ -56,11 +56,11 @@ export async function runLoad(ctx: LoadContext, session: CardSession, amount: nu
   ctx.onStep?.('pin-entry');
   const pinBlock = await ctx.pinPad.readPinBlock({ pan12: session.account.pinPan12 ?? '', ...(ctx.signal ? { signal: ctx.signal } : {}) });
 
-  const txnId = await journal.nextTxnId();
+  const { id: txnId, reserve } = journal.nextTxnId();
   const log = ctx.log.child({ txnId });
   let rec = await journal.loads.create({
     id: txnId, state: 'created', kind: 'load', amount, terminalId: ctx.terminalId, asn: session.asn, cardBefore: session.balance,
-  });
+  }, [reserve]);
   try {
     rec = await drive(ctx, session, rec, pinBlock);
     log.info('load finished', { state: rec.state, amount });
