@@ -1,0 +1,358 @@
+/**
+ * The kiosk UI controller: owns the cardholder session and is the only place where runtime events (card in and out,
+ * the load flow's steps, PIN pad key counts, link and printer status) become screens, and where the screens' actions
+ * become flow calls. The flows drive the screens: a load's screens follow the steps the load flow reports, and its
+ * result is the flow's outcome. Cardholder input that a flow would refuse gets its error code on screen and starts
+ * nothing.
+ */
+import { EventEmitter } from 'node:events';
+import { QuancunError } from '../../common/errors.ts';
+import type { Logger } from '../../common/log.ts';
+import type { ReceiptPrinter } from '../../hal/printer/printer.ts';
+import { formatReceipt, receiptTime } from '../../hal/printer/receipt.ts';
+import type { RenderReport, ScreenHost } from '../../screens/screen-host.ts';
+import type { Announcement, KioskView, Lang, UiAction } from '../../screens/view-model.ts';
+import type { Widget } from '../../screens/widgets.ts';
+import { getBalance } from '../card/purse.ts';
+import type { CardSession } from '../flows/card-session.ts';
+import { checkLoadAmount, type LoadOutcome, type LoadStep } from '../flows/load/load-flow.ts';
+import type { Kiosk } from '../kiosk.ts';
+import { editAmount } from './amount-entry.ts';
+import { readCardRecords } from './card-records.ts';
+import { Inactivity } from './inactivity.ts';
+import { loadCredited, loadReceipt, loadResult, receiptOffer, refusedResult } from './load-result.ts';
+import { checkTransition, NEEDS_CARD, WAITS_FOR_CARDHOLDER, type UiState } from './ui-state.ts';
+import { kioskView } from './ui-view.ts';
+
+export const DEFAULT_PRESETS = [2_000, 5_000, 10_000, 20_000, 50_000, 100_000];
+
+export interface KioskUiOptions {
+  kiosk: Kiosk;
+  /** Draws the views and reports the touches ('action'). */
+  screen: ScreenHost;
+  kioskId: string;
+  campusName: { zh: string; en: string };
+  log: Logger;
+  /** Absent: the receipt screen says no paper receipt can be printed. */
+  printer?: ReceiptPrinter;
+  announcements?: Announcement[];
+  /** Preset amounts in fen. */
+  presets?: number[];
+  /** How long a session screen waits for the cardholder before returning to idle; default 60. */
+  inactivitySeconds?: number;
+  /** The language each session starts in; default zh. */
+  lang?: Lang;
+}
+
+export interface KioskUiEvents {
+  /** A view is on the display; `report.widgets` is the tree touches are hit-tested against. */
+  render: [view: KioskView, report: RenderReport];
+}
+
+/** A load this UI started: its steps are the screens until it ends. */
+interface RunningLoad {
+  token: number;
+  session: CardSession;
+  amount: number;
+}
+
+const clockNow = (): string => receiptTime(new Date()).slice(0, 16);
+
+export class KioskUi extends EventEmitter<KioskUiEvents> {
+  #state: UiState = { screen: 'idle' };
+  #lang: Lang;
+  readonly #inactivity: Inactivity;
+  /** Bumped when a session ends: an answer that arrives for an ended session is dropped. */
+  #token = 0;
+  #pinAbort: AbortController | null = null;
+  #load: RunningLoad | null = null;
+  #readerFault = false;
+  #timer: NodeJS.Timeout | undefined;
+  #lastClock = '';
+  #last: { view: KioskView; report: RenderReport } | null = null;
+  #rendering: Promise<void> = Promise.resolve();
+  readonly #unsubscribe: Array<() => void> = [];
+  readonly #log: Logger;
+
+  constructor(private readonly o: KioskUiOptions) {
+    super();
+    this.#lang = o.lang ?? 'zh';
+    this.#inactivity = new Inactivity(o.inactivitySeconds ?? 60);
+    this.#log = o.log.child({ part: 'ui', kiosk: o.kioskId });
+  }
+
+  get state(): UiState {
+    return this.#state;
+  }
+
+  /** The view last drawn, and the widget tree a touch now hits. */
+  get view(): KioskView | undefined {
+    return this.#last?.view;
+  }
+
+  get widgets(): Widget[] {
+    return this.#last?.report.widgets ?? [];
+  }
+
+  async start(): Promise<void> {
+    const { kiosk, screen, printer } = this.o;
+    const on = <T extends EventEmitter<any>>(emitter: T, event: string, fn: (...args: any[]) => void): void => {
+      (emitter as EventEmitter).on(event, fn);
+      this.#unsubscribe.push(() => (emitter as EventEmitter).off(event, fn));
+    };
+    on(kiosk.reader, 'present', () => this.#cardPresented());
+    on(kiosk.reader, 'absent', () => this.#cardRemoved());
+    on(kiosk.reader, 'fault', () => this.#serviceChanged(true));
+    on(kiosk.reader, 'ready', () => this.#serviceChanged(false));
+    on(kiosk.link, 'online', () => this.#serviceChanged(this.#readerFault));
+    on(kiosk.link, 'offline', () => this.#serviceChanged(this.#readerFault));
+    on(kiosk, 'step', (step: LoadStep) => this.#loadStep(step));
+    on(kiosk.pinPad, 'progress', (digits: number) => this.#pinProgress(digits));
+    on(screen, 'action', (action: UiAction) => this.#act(action));
+    if (printer) on(printer, 'status', () => this.#printerChanged());
+    this.#timer = setInterval(() => this.#tick(), 1000);
+    this.#toIdle();
+    await this.#rendering;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    for (const off of this.#unsubscribe.splice(0)) off();
+    this.#endSession();
+    await this.#rendering;
+  }
+
+  // --- state changes -------------------------------------------------------------------------------------------
+
+  #set(next: UiState): void {
+    const from = this.#state.screen;
+    checkTransition(from, next.screen);
+    this.#state = next;
+    if (next.screen === from) return;
+    if (WAITS_FOR_CARDHOLDER.has(next.screen)) this.#inactivity.restart();
+    else this.#inactivity.stop();
+  }
+
+  #go(next: UiState): void {
+    this.#set(next);
+    this.#render();
+  }
+
+  #render(): void {
+    const view = kioskView(this.#state, {
+      lang: this.#lang, clock: clockNow(), campusName: this.o.campusName, kioskId: this.o.kioskId,
+      announcements: this.o.announcements ?? [], presets: this.o.presets ?? DEFAULT_PRESETS,
+      inactivitySecondsLeft: this.#inactivity.secondsLeft(),
+    });
+    this.#lastClock = view.clock;
+    this.#rendering = this.o.screen.render(view).then(
+      (report) => {
+        this.#last = { view, report };
+        this.emit('render', view, report);
+      },
+      (err: unknown) => this.#log.error('screen render failed', { screen: view.screen, error: err as Error }),
+    );
+  }
+
+  /** Ends any session (its card channel closed, a PIN entry aborted) and shows idle, or why the kiosk cannot serve. */
+  #toIdle(): void {
+    this.#endSession();
+    this.#set({ screen: 'idle' });
+    const reason = this.#readerFault ? 'READER_UNAVAILABLE' : this.o.kiosk.link.online ? null : 'LINK_OFFLINE';
+    if (reason) this.#set({ screen: 'out-of-service', reason });
+    this.#render();
+  }
+
+  #endSession(): void {
+    this.#token++;
+    this.#pinAbort?.abort();
+    this.#pinAbort = null;
+    const session = 'session' in this.#state ? this.#state.session : undefined;
+    session?.channel.close().catch(() => {});
+    this.#lang = this.o.lang ?? 'zh';
+  }
+
+  #tick(): void {
+    const left = this.#inactivity.secondsLeft();
+    if (left === 0) {
+      this.#log.info('session timed out', { screen: this.#state.screen });
+      this.#toIdle();
+    } else if (left !== undefined || clockNow() !== this.#lastClock) {
+      this.#render();
+    }
+  }
+
+  // --- runtime events ------------------------------------------------------------------------------------------
+
+  #serviceChanged(readerFault: boolean): void {
+    this.#readerFault = readerFault;
+    // A session in progress finishes on its own (a load reports the link's failure itself); only idle changes.
+    if (this.#state.screen === 'idle' || this.#state.screen === 'out-of-service') this.#toIdle();
+  }
+
+  #cardPresented(): void {
+    if (this.#state.screen !== 'idle') return;
+    const token = this.#token;
+    this.#go({ screen: 'processing', processing: { step: 'reading-card' } });
+    this.o.kiosk.openSession().then(
+      (session) => {
+        if (token !== this.#token) return void session.channel.close().catch(() => {});
+        this.#log.info('card session opened', { card: session.asnMasked });
+        this.#go({ screen: 'card', session });
+      },
+      (err: unknown) => {
+        if (token !== this.#token) return;
+        const { code } = QuancunError.from(err);
+        this.#log.info('card refused', { code });
+        this.#go({ screen: 'result', result: refusedResult(code, 'load', 0) });
+      },
+    );
+  }
+
+  #cardRemoved(): void {
+    const s = this.#state;
+    const reading = s.screen === 'processing' && (s.processing.step === 'reading-card' || s.processing.step === 'querying');
+    if (NEEDS_CARD.has(s.screen) || reading) this.#toIdle();
+  }
+
+  #loadStep(step: LoadStep): void {
+    const load = this.#load;
+    if (!load || load.token !== this.#token) return;
+    const { session, amount } = load;
+    if (step === 'pin-entry') this.#go({ screen: 'pin', session, amount, digits: 0 });
+    else this.#go({ screen: 'processing', session, processing: { step, operation: 'load', amount } });
+  }
+
+  #pinProgress(digits: number): void {
+    if (this.#state.screen === 'pin') this.#go({ ...this.#state, digits });
+  }
+
+  #printerChanged(): void {
+    const s = this.#state;
+    if (s.screen === 'receipt') this.#go({ ...s, offer: receiptOffer(this.o.printer, s.receipt) });
+  }
+
+  // --- cardholder actions --------------------------------------------------------------------------------------
+
+  #act(action: UiAction): void {
+    const s = this.#state;
+    if (WAITS_FOR_CARDHOLDER.has(s.screen)) this.#inactivity.restart();
+    if (action.type === 'lang') {
+      this.#lang = action.lang;
+      return this.#render();
+    }
+    if (action.type === 'cancel') {
+      if (s.screen !== 'processing') this.#toIdle();
+      return;
+    }
+    if (action.type === 'back' && (s.screen === 'amount' || s.screen === 'records' || s.screen === 'announcements')) {
+      return this.#go({ screen: 'menu', session: s.session });
+    }
+    switch (s.screen) {
+      case 'card':
+        if (action.type === 'confirm') this.#go({ screen: 'menu', session: s.session });
+        return;
+      case 'menu':
+        if (action.type !== 'menu') return;
+        if (action.item === 'load') return this.#go({ screen: 'amount', session: s.session, entered: null });
+        if (action.item === 'records') return this.#showRecords(s.session);
+        if (action.item === 'announcements') return this.#go({ screen: 'announcements', session: s.session });
+        return this.#go({ screen: 'result', session: s.session, result: refusedResult('SERVICE_UNAVAILABLE', action.item === 'collect' ? 'collect' : 'fee', 0, s.session) });
+      case 'amount':
+        if (action.type === 'amount-preset') return this.#chooseAmount(s.session, action.fen);
+        if (action.type === 'key' && action.key === 'ok') return this.#chooseAmount(s.session, s.entered);
+        if (action.type === 'key') this.#go({ screen: 'amount', session: s.session, entered: editAmount(s.entered, action.key) });
+        return;
+      case 'result':
+        if (action.type !== 'confirm') return;
+        if (s.receipt) return this.#go({ screen: 'receipt', ...(s.session ? { session: s.session } : {}), receipt: s.receipt, offer: receiptOffer(this.o.printer, s.receipt) });
+        if (s.session && this.o.kiosk.reader.cardPresent) return this.#go({ screen: 'menu', session: s.session });
+        return this.#toIdle();
+      case 'receipt':
+        if (action.type !== 'receipt') return;
+        if (action.print && s.offer.available) return this.#print(s);
+        if (!action.print) this.#toIdle();
+        return;
+      case 'announcements':
+        if (action.type === 'announcement') this.#go({ ...s, open: action.id });
+        return;
+      default:
+        // idle (the technician corner: maintenance is not built yet), pin, processing, records, out of service.
+        return;
+    }
+  }
+
+  /** Refused amounts stay on the amount screen with their code; nothing is sent. */
+  #chooseAmount(session: CardSession, amount: number | null): void {
+    try {
+      checkLoadAmount(session, amount ?? 0);
+    } catch (err) {
+      const { code } = QuancunError.from(err);
+      this.#log.info('amount refused', { code });
+      return this.#go({ screen: 'amount', session, entered: amount, error: code });
+    }
+    this.#runLoad(session, amount!);
+  }
+
+  #runLoad(session: CardSession, amount: number): void {
+    const token = this.#token;
+    const abort = new AbortController();
+    this.#pinAbort = abort;
+    // Set before load() is called: the flow reports 'pin-entry' before its first await.
+    this.#load = { token, session, amount };
+    this.o.kiosk
+      .load(session, amount, { signal: abort.signal })
+      .then(
+        (outcome) => this.#loadEnded(token, session, outcome),
+        (err: unknown) => {
+          if (token !== this.#token) return;
+          this.#go({ screen: 'result', session, result: refusedResult(QuancunError.from(err).code, 'load', amount, session) });
+        },
+      )
+      .catch((err: unknown) => this.#log.error('load result not shown', { error: err as Error }))
+      .finally(() => {
+        if (this.#load?.token === token) this.#load = null;
+        if (this.#pinAbort === abort) this.#pinAbort = null;
+      });
+  }
+
+  async #loadEnded(token: number, session: CardSession, outcome: LoadOutcome): Promise<void> {
+    if (token !== this.#token) return;
+    if (!loadCredited(outcome)) return this.#go({ screen: 'result', session, result: loadResult(outcome) });
+    const after = { ...session, balance: outcome.cardAfter };
+    const record = await this.o.kiosk.journal.loads.require(outcome.txnId).catch(() => undefined);
+    if (token !== this.#token) return;
+    const receipt = loadReceipt(outcome, after, {
+      campus: this.o.campusName.zh, kioskId: this.o.kioskId, ...(record?.bankRef ? { bankRef: record.bankRef } : {}),
+    });
+    this.#go({ screen: 'result', session: after, result: loadResult(outcome), receipt });
+  }
+
+  #showRecords(session: CardSession): void {
+    const token = this.#token;
+    this.#go({ screen: 'processing', session, processing: { step: 'querying' } });
+    (async () => {
+      // One after the other: APDUs on one channel never interleave.
+      const balance = await getBalance(session.channel);
+      const records = await readCardRecords(session.channel);
+      return { balance, records };
+    })().then(
+      ({ balance, records }) => token === this.#token && this.#go({ screen: 'records', session: { ...session, balance }, records }),
+      (err: unknown) => token === this.#token && this.#go({ screen: 'result', session, result: refusedResult(QuancunError.from(err).code, 'load', 0, session) }),
+    );
+  }
+
+  #print(s: Extract<UiState, { screen: 'receipt' }>): void {
+    const printer = this.o.printer!;
+    const token = this.#token;
+    this.#go({ screen: 'processing', ...(s.session ? { session: s.session } : {}), processing: { step: 'printing' } });
+    printer.print(formatReceipt(s.receipt, this.#lang)).then(
+      () => token === this.#token && this.#toIdle(),
+      (err: unknown) => {
+        if (token !== this.#token) return;
+        this.#log.warn('receipt not printed', { code: QuancunError.from(err).code });
+        this.#go({ ...s, offer: receiptOffer(printer, s.receipt) });
+      },
+    );
+  }
+}

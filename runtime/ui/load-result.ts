@@ -1,0 +1,43 @@
+/** What the result and receipt screens say about a load, from the flow's outcome: pure mappings. */
+import type { ErrorCode } from '../../common/errors.ts';
+import type { ReceiptPrinter } from '../../hal/printer/printer.ts';
+import type { Receipt } from '../../hal/printer/receipt.ts';
+import type { Operation, ReceiptOffer, ResultInfo } from '../../screens/view-model.ts';
+import type { CardSession } from '../flows/card-session.ts';
+import type { LoadOutcome } from '../flows/load/load-flow.ts';
+import { maskedCardNo } from './ui-view.ts';
+
+/** The card holds the money: completed, or credited with the gateway's final posting still owed (recovery posts it). */
+export function loadCredited(outcome: LoadOutcome): boolean {
+  return outcome.state === 'completed' || outcome.state === 'credited';
+}
+
+export function loadResult(outcome: LoadOutcome): ResultInfo {
+  const ok = loadCredited(outcome);
+  return {
+    ok, operation: 'load', amount: outcome.amount, reference: outcome.txnId,
+    // After a torn credit only the card's counter can tell what it holds: no balance is shown rather than a guess.
+    ...(outcome.state === 'torn' ? {} : { newBalance: outcome.cardAfter }),
+    ...(ok ? {} : { code: outcome.code ?? 'INTERNAL' }),
+  };
+}
+
+/** Refused before any transaction existed, or an operation that moves no money: the balance is the card's as read. */
+export function refusedResult(code: ErrorCode, operation: Operation, amount: number, session?: CardSession): ResultInfo {
+  return { ok: false, operation, amount, code, ...(session ? { newBalance: session.balance } : {}) };
+}
+
+export function loadReceipt(outcome: LoadOutcome, session: CardSession, where: { campus: string; kioskId: string; bankRef?: string }): Receipt {
+  return {
+    campus: where.campus, kioskId: where.kioskId, txnRef: outcome.txnId, time: new Date(), operation: 'load',
+    maskedCard: maskedCardNo(session.asn), amountFen: outcome.amount, balanceAfterFen: outcome.cardAfter,
+    ...(where.bankRef ? { bankRef: where.bankRef } : {}),
+  };
+}
+
+/** A paper receipt is offered only when the printer says it can print; the e-receipt QR is shown either way. */
+export function receiptOffer(printer: ReceiptPrinter | undefined, receipt: Receipt): ReceiptOffer {
+  const qrPayload = receipt.txnRef;
+  if (printer?.canPrint) return { available: true, qrPayload };
+  return { available: false, reason: printer?.status.paperOut ? 'paper-out' : 'printer-fault', qrPayload };
+}

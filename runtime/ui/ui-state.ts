@@ -1,0 +1,52 @@
+/**
+ * The kiosk UI's one state machine: which screen the cardholder is on and the data that screen needs. Every change of
+ * state goes through `checkTransition`, so a flow that tries to jump where the table does not allow is a bug caught
+ * at once, not a screen silently out of step with the money.
+ */
+import { QuancunError, type ErrorCode } from '../../common/errors.ts';
+import type { Receipt } from '../../hal/printer/receipt.ts';
+import type { Processing, ReceiptOffer, ResultInfo, TransactionRecord } from '../../screens/view-model.ts';
+import type { CardSession } from '../flows/card-session.ts';
+
+export type UiState =
+  | { screen: 'idle' }
+  | { screen: 'out-of-service'; reason: ErrorCode }
+  /** Reading the card (no session yet), a load's steps, a query or a print. */
+  | { screen: 'processing'; session?: CardSession; processing: Processing }
+  | { screen: 'card'; session: CardSession }
+  | { screen: 'menu'; session: CardSession }
+  | { screen: 'amount'; session: CardSession; entered: number | null; error?: ErrorCode }
+  | { screen: 'pin'; session: CardSession; amount: number; digits: number }
+  /** `receipt` is what a paper receipt would say: present only after a load that put money on the card. */
+  | { screen: 'result'; session?: CardSession; result: ResultInfo; receipt?: Receipt }
+  | { screen: 'receipt'; session?: CardSession; receipt: Receipt; offer: ReceiptOffer }
+  | { screen: 'records'; session: CardSession; records: TransactionRecord[] }
+  | { screen: 'announcements'; session: CardSession; open?: string };
+
+export type UiScreen = UiState['screen'];
+
+/** Where each screen may go besides itself and idle (cancel, card gone, inactivity). */
+const NEXT: Record<UiScreen, readonly UiScreen[]> = {
+  idle: ['processing', 'out-of-service'],
+  'out-of-service': [],
+  processing: ['card', 'result', 'records', 'receipt'],
+  card: ['menu'],
+  menu: ['amount', 'records', 'announcements', 'result'],
+  amount: ['menu', 'pin', 'result'],
+  pin: ['processing', 'result'],
+  result: ['receipt', 'menu'],
+  receipt: ['processing'],
+  records: ['menu'],
+  announcements: ['menu'],
+};
+
+export function checkTransition(from: UiScreen, to: UiScreen): void {
+  if (to === from || to === 'idle' || NEXT[from].includes(to)) return;
+  throw new QuancunError('INTERNAL', `the kiosk UI cannot go from ${from} to ${to}`, { from, to });
+}
+
+/** Screens where the cardholder is expected to act: they time out back to idle, with a visible countdown. */
+export const WAITS_FOR_CARDHOLDER: ReadonlySet<UiScreen> = new Set(['card', 'menu', 'amount', 'result', 'receipt', 'records', 'announcements']);
+
+/** Screens about the card in the field: taking it away ends the session. Result and receipt outlive the card. */
+export const NEEDS_CARD: ReadonlySet<UiScreen> = new Set(['card', 'menu', 'amount', 'pin', 'records', 'announcements']);

@@ -1,0 +1,71 @@
+/** The KioskView of a UI state: a pure function, so each screen the flows reach is exactly what this returns. */
+import type { Announcement, CardSummary, KioskView, Lang } from '../../screens/view-model.ts';
+import { maskAsn, maskName, type CardSession } from '../flows/card-session.ts';
+import { MIN_TYPED_FEN } from './amount-entry.ts';
+import type { UiState } from './ui-state.ts';
+
+/** Bank PINs in China are six digits; the pad accepts 4 to 12, so a longer PIN widens the field rather than overflowing it. */
+const PIN_FIELD_DIGITS = 6;
+
+export interface ViewContext {
+  lang: Lang;
+  clock: string;
+  campusName: { zh: string; en: string };
+  kioskId: string;
+  announcements: Announcement[];
+  presets: number[];
+  inactivitySecondsLeft?: number;
+}
+
+/** "****0001": the last four digits are what a cardholder recognises. */
+export function maskedCardNo(asn: string): string {
+  return maskAsn(asn).slice(-8);
+}
+
+export function cardSummary(session: CardSession): CardSummary {
+  return { maskedName: maskName(session.cardHolder.name), maskedNo: maskedCardNo(session.asn), balance: session.balance };
+}
+
+export function kioskView(state: UiState, ctx: ViewContext): KioskView {
+  const view: KioskView = {
+    screen: state.screen,
+    lang: ctx.lang,
+    clock: ctx.clock,
+    campusName: ctx.campusName,
+    kioskId: ctx.kioskId,
+    mode: state.screen === 'out-of-service' ? 'out-of-service' : 'in-service',
+    ...(ctx.inactivitySecondsLeft === undefined ? {} : { inactivitySecondsLeft: ctx.inactivitySecondsLeft }),
+    ...('session' in state && state.session ? { card: cardSummary(state.session) } : {}),
+  };
+  switch (state.screen) {
+    case 'idle':
+      return { ...view, announcements: ctx.announcements };
+    case 'out-of-service':
+      return { ...view, outOfService: state.reason };
+    case 'card':
+    case 'menu':
+      return view;
+    case 'amount': {
+      const { maxLoad, purseLimit } = state.session.account.limits;
+      return {
+        ...view,
+        amount: {
+          operation: 'load', presets: ctx.presets, entered: state.entered, minLoad: MIN_TYPED_FEN, maxLoad, purseLimit,
+          ...(state.error ? { error: state.error } : {}),
+        },
+      };
+    }
+    case 'pin':
+      return { ...view, pin: { digits: state.digits, maxDigits: Math.max(PIN_FIELD_DIGITS, state.digits), purpose: 'bank', operation: 'load', amount: state.amount } };
+    case 'processing':
+      return { ...view, processing: state.processing };
+    case 'result':
+      return { ...view, result: state.result };
+    case 'receipt':
+      return { ...view, receipt: state.offer };
+    case 'records':
+      return { ...view, records: state.records };
+    case 'announcements':
+      return { ...view, announcements: ctx.announcements, ...(state.open ? { openAnnouncement: state.open } : {}) };
+  }
+}
