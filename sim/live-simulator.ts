@@ -1,0 +1,70 @@
+/**
+ * One kiosk of a running embedded system, with its screens drawn into the live view: the same ScreenHost and UI
+ * controller a board runs, a LiveDisplay instead of the framebuffer, and the embedded system's device handles on the
+ * page's side panel. `quancun run` and the end-to-end tests start it the same way.
+ */
+import type { LoadedConfig } from '../common/config.ts';
+import { QuancunError } from '../common/errors.ts';
+import type { Logger } from '../common/log.ts';
+import { KioskUi } from '../runtime/ui/kiosk-ui.ts';
+import { LiveDisplay } from '../screens/live-view/live-display.ts';
+import { startLiveView } from '../screens/live-view/server.ts';
+import { ScreenHost } from '../screens/screen-host.ts';
+import { EmbeddedPanel } from './embedded-panel.ts';
+import type { EmbeddedSystem } from './embedded-system.ts';
+
+export interface LiveSimulatorOptions {
+  system: EmbeddedSystem;
+  loaded: LoadedConfig;
+  log: Logger;
+  /** Default: the first kiosk of the system. */
+  kioskId?: string;
+  /** Default 1024x600, the common 7-inch kiosk panel. */
+  width?: number;
+  height?: number;
+  /** Loopback only; default 127.0.0.1. */
+  host?: string;
+  /** Default 8080; 0 picks a free port. */
+  port?: number;
+  inactivitySeconds?: number;
+}
+
+export interface LiveSimulator {
+  url: string;
+  ui: KioskUi;
+  screen: ScreenHost;
+  panel: EmbeddedPanel;
+  stop(): Promise<void>;
+}
+
+export async function startLiveSimulator(o: LiveSimulatorOptions): Promise<LiveSimulator> {
+  const kioskId = o.kioskId ?? o.system.kiosks.keys().next().value;
+  const sim = kioskId === undefined ? undefined : o.system.kiosks.get(kioskId);
+  if (!kioskId || !sim) throw new QuancunError('CONFIG_INVALID', `no kiosk ${kioskId ?? ''} in the embedded system`);
+  const { config } = o.loaded;
+  const size = { width: o.width ?? 1024, height: o.height ?? 600 };
+  const display = new LiveDisplay(size);
+  const screen = new ScreenHost({ display, ...size });
+  const ui = new KioskUi({
+    kiosk: sim.kiosk, screen, kioskId, log: o.log, printer: sim.printer.printer,
+    campusName: { zh: config.campus.name, en: config.campus.nameEn },
+    ...(config.announcements ? { announcements: config.announcements } : {}),
+    ...(o.inactivitySeconds ? { inactivitySeconds: o.inactivitySeconds } : {}),
+  });
+  const panel = new EmbeddedPanel(o.system, kioskId);
+  await ui.start();
+  try {
+    const live = await startLiveView({ display, screen, panel, ...(o.host ? { host: o.host } : {}), port: o.port ?? 8080 });
+    return {
+      url: live.url, ui, screen, panel,
+      async stop() {
+        await live.close();
+        await ui.stop();
+        await display.close();
+      },
+    };
+  } catch (err) {
+    await ui.stop();
+    throw err;
+  }
+}
