@@ -2,9 +2,10 @@
 import { parseArgs } from 'node:util';
 import { QuancunError } from '../common/errors.ts';
 import { commandHelp, parseArgsOptions, type Command } from './command.ts';
+import { run } from './commands/run.ts';
 import { simLoad } from './commands/sim-load.ts';
 
-const COMMANDS: Command[] = [simLoad];
+const COMMANDS: Command[] = [run, simLoad];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
