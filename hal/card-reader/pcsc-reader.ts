@@ -222,7 +222,13 @@ export class PcscCardReader extends EventEmitter<CardReaderEvents> implements Ca
   #onReader(context: PcscLite, reader: NativeReader): void {
     // Every native reader reports its errors as 'error' events: unheard they would crash the process.
     reader.on('error', () => {});
-    if (this.#context !== context || this.#reader || !this.#matches(reader.name)) return;
+    // A listing that was already on its way when this context was dropped: its readers' status threads would keep
+    // the process alive with nobody to close them.
+    if (this.#context !== context) {
+      reader.close();
+      return;
+    }
+    if (this.#reader || !this.#matches(reader.name)) return;
     this.#reader = reader;
     reader.on('status', ({ state, atr }) => {
       if (this.#reader !== reader) return;
