@@ -6,6 +6,7 @@
 import type { LoadedConfig } from '../common/config.ts';
 import { QuancunError } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
+import type { Display } from '../hal/display/display.ts';
 import { KioskUi } from '../runtime/ui/kiosk-ui.ts';
 import { LiveDisplay } from '../screens/live-view/live-display.ts';
 import { startLiveView } from '../screens/live-view/server.ts';
@@ -13,12 +14,40 @@ import { ScreenHost } from '../screens/screen-host.ts';
 import { EmbeddedPanel } from './embedded-panel.ts';
 import type { EmbeddedSystem } from './embedded-system.ts';
 
-export interface LiveSimulatorOptions {
+export interface KioskScreensOptions {
   system: EmbeddedSystem;
   loaded: LoadedConfig;
   log: Logger;
   /** Default: the first kiosk of the system. */
   kioskId?: string;
+  display: Display;
+  inactivitySeconds?: number;
+}
+
+export interface KioskScreens {
+  kioskId: string;
+  ui: KioskUi;
+  screen: ScreenHost;
+}
+
+/** The UI controller of one kiosk drawing on `display`, started; stop it with `ui.stop()`. */
+export async function startKioskScreens(o: KioskScreensOptions): Promise<KioskScreens> {
+  const kioskId = o.kioskId ?? o.system.kiosks.keys().next().value;
+  const sim = kioskId === undefined ? undefined : o.system.kiosks.get(kioskId);
+  if (!kioskId || !sim) throw new QuancunError('CONFIG_INVALID', `no kiosk ${kioskId ?? ''} in the embedded system`);
+  const { config } = o.loaded;
+  const screen = new ScreenHost({ display: o.display, width: o.display.width, height: o.display.height });
+  const ui = new KioskUi({
+    kiosk: sim.kiosk, screen, kioskId, log: o.log, printer: sim.printer.printer,
+    campusName: { zh: config.campus.name, en: config.campus.nameEn },
+    ...(config.announcements ? { announcements: config.announcements } : {}),
+    ...(o.inactivitySeconds ? { inactivitySeconds: o.inactivitySeconds } : {}),
+  });
+  await ui.start();
+  return { kioskId, ui, screen };
+}
+
+export interface LiveSimulatorOptions extends Omit<KioskScreensOptions, 'display'> {
   /** Default 1024x600, the common 7-inch kiosk panel. */
   width?: number;
   height?: number;
@@ -26,45 +55,30 @@ export interface LiveSimulatorOptions {
   host?: string;
   /** Default 8080; 0 picks a free port. */
   port?: number;
-  inactivitySeconds?: number;
 }
 
-export interface LiveSimulator {
+export interface LiveSimulator extends KioskScreens {
   url: string;
-  ui: KioskUi;
-  screen: ScreenHost;
   panel: EmbeddedPanel;
   stop(): Promise<void>;
 }
 
 export async function startLiveSimulator(o: LiveSimulatorOptions): Promise<LiveSimulator> {
-  const kioskId = o.kioskId ?? o.system.kiosks.keys().next().value;
-  const sim = kioskId === undefined ? undefined : o.system.kiosks.get(kioskId);
-  if (!kioskId || !sim) throw new QuancunError('CONFIG_INVALID', `no kiosk ${kioskId ?? ''} in the embedded system`);
-  const { config } = o.loaded;
-  const size = { width: o.width ?? 1024, height: o.height ?? 600 };
-  const display = new LiveDisplay(size);
-  const screen = new ScreenHost({ display, ...size });
-  const ui = new KioskUi({
-    kiosk: sim.kiosk, screen, kioskId, log: o.log, printer: sim.printer.printer,
-    campusName: { zh: config.campus.name, en: config.campus.nameEn },
-    ...(config.announcements ? { announcements: config.announcements } : {}),
-    ...(o.inactivitySeconds ? { inactivitySeconds: o.inactivitySeconds } : {}),
-  });
-  const panel = new EmbeddedPanel(o.system, kioskId);
-  await ui.start();
+  const display = new LiveDisplay({ width: o.width ?? 1024, height: o.height ?? 600 });
+  const screens = await startKioskScreens({ ...o, display });
   try {
-    const live = await startLiveView({ display, screen, panel, ...(o.host ? { host: o.host } : {}), port: o.port ?? 8080 });
+    const panel = new EmbeddedPanel(o.system, screens.kioskId);
+    const live = await startLiveView({ display, screen: screens.screen, panel, ...(o.host ? { host: o.host } : {}), port: o.port ?? 8080 });
     return {
-      url: live.url, ui, screen, panel,
+      ...screens, url: live.url, panel,
       async stop() {
         await live.close();
-        await ui.stop();
+        await screens.ui.stop();
         await display.close();
       },
     };
   } catch (err) {
-    await ui.stop();
+    await screens.ui.stop();
     throw err;
   }
 }

@@ -12,7 +12,6 @@ import type { ReceiptPrinter } from '../../hal/printer/printer.ts';
 import { formatReceipt, receiptTime } from '../../hal/printer/receipt.ts';
 import type { RenderReport, ScreenHost } from '../../screens/screen-host.ts';
 import type { Announcement, KioskView, Lang, UiAction } from '../../screens/view-model.ts';
-import type { Widget } from '../../screens/widgets.ts';
 import { getBalance } from '../card/purse.ts';
 import type { CardSession } from '../flows/card-session.ts';
 import { checkLoadAmount, type LoadOutcome, type LoadStep } from '../flows/load/load-flow.ts';
@@ -85,13 +84,9 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
     return this.#state;
   }
 
-  /** The view last drawn, and the widget tree a touch now hits. */
-  get view(): KioskView | undefined {
-    return this.#last?.view;
-  }
-
-  get widgets(): Widget[] {
-    return this.#last?.report.widgets ?? [];
+  /** The view last drawn, with its report: `report.widgets` is the tree a touch now hits. */
+  get drawn(): { view: KioskView; report: RenderReport } | undefined {
+    return this.#last ?? undefined;
   }
 
   async start(): Promise<void> {
