@@ -3,9 +3,10 @@ import { parseArgs } from 'node:util';
 import { QuancunError } from '../common/errors.ts';
 import { commandHelp, parseArgsOptions, type Command } from './command.ts';
 import { run } from './commands/run.ts';
+import { simCard } from './commands/sim-card.ts';
 import { simLoad } from './commands/sim-load.ts';
 
-const COMMANDS: Command[] = [run, simLoad];
+const COMMANDS: Command[] = [run, simLoad, simCard];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

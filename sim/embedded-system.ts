@@ -22,7 +22,7 @@ import { createSimPrinter, type SimPrinter } from '../hal/printer/sim-printer.ts
 import { pinPadKeyFor } from '../provisioning/pin-key-injection.ts';
 import { BankHostSimulator } from './bank/bank-host.ts';
 import { VirtualCard } from './card/virtual-card.ts';
-import { personalise } from './card/issuance.ts';
+import { issueSimulationCards } from './card/config-cards.ts';
 import { startNetworkCable, type NetworkCable } from './network/network-cable.ts';
 
 export const VERSION = '0.1.0';
@@ -92,19 +92,7 @@ export async function startEmbeddedSystem(o: EmbeddedOptions): Promise<EmbeddedS
     await gateway.start();
     stops.push(() => gateway.stop());
 
-    const masterKeys = {
-      load: Buffer.from(config.issuer.masterKeys.load, 'hex'),
-      purchase: Buffer.from(config.issuer.masterKeys.purchase, 'hex'),
-      tac: Buffer.from(config.issuer.masterKeys.tac, 'hex'),
-    };
-    const cards = new Map<string, VirtualCard>();
-    for (const card of sim.cards) {
-      const holder = config.cardholders.find((c) => c.asn.toUpperCase() === card.asn.toUpperCase());
-      cards.set(card.asn.toUpperCase(), new VirtualCard(personalise({
-        masterKeys, asn: card.asn, balance: card.balance, pin: card.pin, purseLimit: config.limits.purseLimit,
-        holder: { name: holder?.name ?? '', staffNo: holder?.staffNo ?? '' },
-      })));
-    }
+    const cards = issueSimulationCards(config);
 
     const kiosks = new Map<string, SimKiosk>();
     for (const k of config.kiosks.filter((k) => !o.kioskIds || o.kioskIds.includes(k.id))) {

@@ -13,7 +13,7 @@ export const simLoad: Command = {
   details: [
     'Starts the embedded broker, bank simulator, gateway and a kiosk, taps a virtual card, types the PIN on the',
     'simulated PIN pad and loads the amount. With --reader pcsc the kiosk waits for whatever card is presented to a',
-    'PC/SC reader (e.g. a virtual card on vpcd: `quancun sim card --vpcd`). Journals go to a fresh temporary folder',
+    'PC/SC reader (e.g. a virtual card on vpcd: `quancun sim card`). Journals go to a fresh temporary folder',
     'unless --keep-data is given. Exit status 0 only when the load completed.',
   ].join('\n'),
   options: {
