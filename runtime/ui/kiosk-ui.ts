@@ -92,8 +92,15 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
   async start(): Promise<void> {
     const { kiosk, screen, printer } = this.o;
     const on = <T extends EventEmitter<any>>(emitter: T, event: string, fn: (...args: any[]) => void): void => {
-      (emitter as EventEmitter).on(event, fn);
-      this.#unsubscribe.push(() => (emitter as EventEmitter).off(event, fn));
+      const guarded = (...args: unknown[]) => {
+        try {
+          fn(...args);
+        } catch (err) {
+          this.#fail(err);
+        }
+      };
+      (emitter as EventEmitter).on(event, guarded);
+      this.#unsubscribe.push(() => (emitter as EventEmitter).off(event, guarded));
     };
     on(kiosk.reader, 'present', () => this.#cardPresented());
     on(kiosk.reader, 'absent', () => this.#cardRemoved());
@@ -158,6 +165,12 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
     this.#render();
   }
 
+  /** A UI bug (a move the state table forbids) must not take the kiosk down: log it and start over from idle. */
+  #fail(err: unknown): void {
+    this.#log.error('kiosk UI error, back to idle', { screen: this.#state.screen, error: err as Error });
+    this.#toIdle();
+  }
+
   #endSession(): void {
     this.#token++;
     this.#pinAbort?.abort();
@@ -201,7 +214,7 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
         this.#log.info('card refused', { code });
         this.#go({ screen: 'result', result: refusedResult(code, 'load', 0) });
       },
-    );
+    ).catch((err: unknown) => this.#fail(err));
   }
 
   #cardRemoved(): void {
@@ -304,7 +317,7 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
           this.#go({ screen: 'result', session, result: refusedResult(QuancunError.from(err).code, 'load', amount, session) });
         },
       )
-      .catch((err: unknown) => this.#log.error('load result not shown', { error: err as Error }))
+      .catch((err: unknown) => this.#fail(err))
       .finally(() => {
         if (this.#load?.token === token) this.#load = null;
         if (this.#pinAbort === abort) this.#pinAbort = null;
@@ -334,7 +347,7 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
     })().then(
       ({ balance, records }) => token === this.#token && this.#go({ screen: 'records', session: { ...session, balance }, records }),
       (err: unknown) => token === this.#token && this.#go({ screen: 'result', session, result: refusedResult(QuancunError.from(err).code, 'load', 0, session) }),
-    );
+    ).catch((err: unknown) => this.#fail(err));
   }
 
   #print(s: Extract<UiState, { screen: 'receipt' }>): void {
@@ -348,6 +361,6 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
         this.#log.warn('receipt not printed', { code: QuancunError.from(err).code });
         this.#go({ ...s, offer: receiptOffer(printer, s.receipt) });
       },
-    );
+    ).catch((err: unknown) => this.#fail(err));
   }
 }
