@@ -1,6 +1,6 @@
 /**
  * The MQTT API between kiosks and the front-end gateway (圈存前置): every topic and every payload, declared once.
- * Validators, TypeScript types and docs/mqtt-api.md (scripts/gen-mqtt-docs.ts) all come from here.
+ * Validators, TypeScript types and docs/mqtt-api.md (scripts/gen-docs.ts) all come from here.
  * To add an operation or an event kind, add one entry to `operations` or `events`; nothing else changes.
  */
 import { z } from 'zod';
