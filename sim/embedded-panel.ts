@@ -70,7 +70,13 @@ export class EmbeddedPanel implements SimulatorPanel {
   lastReceipt(): SimulatorReceipt | null {
     const receipt = this.#kiosk.printer.device.receipts.at(-1);
     if (!receipt) return null;
-    return { text: receiptText(receipt, SIM_PRINTER_COLUMNS), png: renderReceiptPng(receipt, { columns: SIM_PRINTER_COLUMNS }) };
+    const text = receiptText(receipt, SIM_PRINTER_COLUMNS);
+    try {
+      return { text, png: renderReceiptPng(receipt, { columns: SIM_PRINTER_COLUMNS }) };
+    } catch {
+      // The picture needs the receipt font (fonts-wqy-microhei); without it the panel still shows what was printed.
+      return { text };
+    }
   }
 
   /** Types the digits and ENTER on the pad's keys; keys pressed before the pad starts an entry would go nowhere. */

@@ -31,7 +31,7 @@ const NEXT: Record<UiScreen, readonly UiScreen[]> = {
   'out-of-service': [],
   processing: ['card', 'result', 'records', 'receipt'],
   card: ['menu'],
-  menu: ['amount', 'records', 'announcements', 'result'],
+  menu: ['amount', 'processing', 'announcements', 'result'],
   amount: ['menu', 'pin', 'result'],
   pin: ['processing', 'result'],
   result: ['receipt', 'menu'],

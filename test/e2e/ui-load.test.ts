@@ -15,7 +15,7 @@ import { drawnTexts, startTestScreens, touch, waitForScreen, waitForView } from 
 // single-load limit ¥1000.00, purse limit ¥2000.00.
 const ZHANG = { asn: '31030000002023010001', pan: '6217000010000000018', card: 1000, bank: 500_000, pin: '123456' };
 
-test('a load from idle to result by touches: the new balance shown is the card\'s, the bank is debited by the amount', async (t) => {
+test('a load from idle to result by touches: the new balance shown is the card\'s, the bank is debited by the amount, 查询 lists the load', async (t) => {
   const system = await startTestSystem(t);
   const screens = await startTestScreens(t, system);
   const { ui } = screens;
@@ -59,6 +59,17 @@ test('a load from idle to result by touches: the new balance shown is the card\'
   const [receipt] = await printed;
   t.regex(receiptText(receipt, 32), /60\.00/);
   await waitForScreen(ui, 'idle');
+
+  // 查询: the balance and the load as the card itself records them.
+  reader!.remove();
+  reader!.insert(card);
+  await waitForScreen(ui, 'card');
+  touch(screens, 'card.continue');
+  await waitForScreen(ui, 'menu');
+  touch(screens, 'menu.records');
+  const { view: records } = await waitForScreen(ui, 'records');
+  t.is(records.card!.balance, ZHANG.card + 5000);
+  t.like(records.records, [{ kind: 'load', amount: 5000, place: '000000000001' }]);
 });
 
 test('taking the card away on the menu returns to idle', async (t) => {
