@@ -7,7 +7,10 @@ import iconv from 'iconv-lite';
 import type { CardChannel } from '../../hal/card-reader/card-reader.ts';
 import { QuancunError, type ErrorCode } from '../../common/errors.ts';
 import { fromBcd, fromHex, toHex, uintBE } from '../../common/bytes.ts';
+import { decodePurseRecord, PURSE_RECORD_BYTES, type PurseRecord } from '../../common/purse-record.ts';
 import type { CardProfile, TextField } from './card-profile.ts';
+
+export type { PurseRecord };
 
 const INS_NAME: Record<number, string> = {
   0xa4: 'SELECT', 0xb0: 'READ BINARY', 0xb2: 'READ RECORD', 0x20: 'VERIFY', 0x5c: 'GET BALANCE',
@@ -152,29 +155,14 @@ export async function getTransactionProve(ch: CardChannel, r: { type: number; co
   return { mac: Buffer.from(data.subarray(0, 4)), tac: Buffer.from(data.subarray(4, 8)) };
 }
 
-export interface PurseRecord {
-  counter: number;
-  overdraft: number;
-  amount: number;
-  /** 02 load, 06 purchase, 09 composite purchase. */
-  type: number;
-  terminalId: string;
-  /** As hex text: YYYYMMDD / hhmmss when the host stamped BCD. */
-  date: string;
-  time: string;
-}
-
 /** Up to `count` records of EF 0x18, newest first; fewer when the card holds fewer (6A83). */
 export async function readRecords(ch: CardChannel, count: number): Promise<PurseRecord[]> {
   const records: PurseRecord[] = [];
   for (let n = 1; n <= count; n++) {
     const { sw, data: d } = await exchange(ch, apdu([0x00, 0xb2, n, 0xc4], undefined, 0x17), { allow: [0x6a83] });
     if (sw === 0x6a83) break;
-    if (d.length !== 23) throw new QuancunError('CARD_ERROR', `record ${n} is ${d.length} bytes, expected 23`);
-    records.push({
-      counter: d.readUInt16BE(0), overdraft: d.readUIntBE(2, 3), amount: d.readUInt32BE(5), type: d[9]!,
-      terminalId: toHex(d.subarray(10, 16)), date: toHex(d.subarray(16, 20)), time: toHex(d.subarray(20, 23)),
-    });
+    if (d.length !== PURSE_RECORD_BYTES) throw new QuancunError('CARD_ERROR', `record ${n} is ${d.length} bytes, expected ${PURSE_RECORD_BYTES}`);
+    records.push(decodePurseRecord(d));
   }
   return records;
 }

@@ -18,6 +18,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { CardDevice } from './card-device.ts';
+import { encodePurseRecord, type PurseRecord } from '../../common/purse-record.ts';
 import { fromHex, toHex, uintBE } from '../../common/bytes.ts';
 import {
   TXN_TYPE, loadMac1, loadMac2, loadSessionKey, loadTac, purchaseMac1, purchaseMac2, purchaseSessionKey, purchaseTac,
@@ -29,18 +30,6 @@ const FID_PATH = ['3F01', '1001', 'DF03'];
 const MAX_RECORDS = 10;
 /** Field sizes of EF 0x16 in bytes. */
 export const HOLDER_FIELD_BYTES = { name: 20, staffNo: 20 } as const;
-
-export interface CardRecord {
-  /** The online (load) or offline (purchase) counter the transaction used. */
-  counter: number;
-  overdraft: number;
-  amount: number;
-  type: number;
-  terminalId: string;
-  /** YYYYMMDD and hhmmss as the host stamped them. */
-  date: string;
-  time: string;
-}
 
 export interface TransactionProof {
   type: number;
@@ -72,7 +61,7 @@ export interface VirtualCardState {
   pinTriesLeft: number;
   pinMaxTries: number;
   /** Newest first. */
-  records: CardRecord[];
+  records: PurseRecord[];
   proofs: TransactionProof[];
 }
 
@@ -235,10 +224,7 @@ export class VirtualCard implements CardDevice {
     if (c.data.length > 0 || c.le === null) return fail(SW.wrongLength);
     const r = this.#s.records[c.p1 - 1];
     if (c.p1 === 0 || !r) return fail(SW.recordNotFound);
-    return Buffer.concat([
-      uintBE(r.counter, 2), uintBE(r.overdraft, 3), uintBE(r.amount, 4), Buffer.from([r.type]),
-      fromHex(r.terminalId, 6), fromHex(r.date, 4), fromHex(r.time, 3),
-    ]);
+    return encodePurseRecord(r);
   }
 
   #verify(c: Apdu): Buffer {
