@@ -9,6 +9,9 @@ import type { Logger } from '../common/log.ts';
 import { QuancunError } from '../common/errors.ts';
 import type { CardReader } from '../hal/card-reader/card-reader.ts';
 import type { PinPad } from '../hal/pin-pad/pin-pad.ts';
+import type { KioskIo } from '../hal/gpio/gpio.ts';
+import type { ReceiptPrinter } from '../hal/printer/printer.ts';
+import { ServiceStatus } from './health/service-status.ts';
 import { CAMPUS_CARD_PROFILE, type CardProfile } from './card/card-profile.ts';
 import { KioskJournal } from './journal/kiosk-journal.ts';
 import { KioskLink } from './link/kiosk-link.ts';
@@ -24,6 +27,10 @@ export interface KioskOptions {
   reader: CardReader;
   pinPad: PinPad;
   log: Logger;
+  /** The receipt printer, when the kiosk has one: its faults are reported, and only withdraw the receipt offer. */
+  printer?: ReceiptPrinter;
+  /** Door switch and status LEDs, when the board has them. */
+  io?: KioskIo;
   cardProfile?: CardProfile;
   requestTimeoutMs?: number;
 }
@@ -36,6 +43,8 @@ export interface KioskEvents {
 export class Kiosk extends EventEmitter<KioskEvents> {
   readonly journal: KioskJournal;
   readonly link: KioskLink;
+  /** Whether the kiosk can serve now and why not; device faults are reported from here. */
+  readonly status: ServiceStatus;
   private readonly log: Logger;
   /** A load in progress owns its journal record: recovery must not touch it until the load returns. */
   private busy = false;
@@ -48,6 +57,10 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     this.link = new KioskLink({
       url: o.mqttUrl, kioskId: o.id, version: o.version, log: this.log,
       ...(o.requestTimeoutMs ? { requestTimeoutMs: o.requestTimeoutMs } : {}),
+    });
+    this.status = new ServiceStatus({
+      reader: o.reader, pinPad: o.pinPad, link: this.link, log: this.log,
+      ...(o.printer ? { printer: o.printer } : {}), ...(o.io ? { io: o.io } : {}),
     });
     this.link.on('online', () => {
       this.recover().catch((err) => this.log.error('recovery failed', { error: err as Error }));
@@ -62,11 +75,17 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     await this.journal.open();
     await this.o.reader.start();
     await this.o.pinPad.start();
+    await this.o.printer?.start();
+    await this.o.io?.start();
+    this.status.start();
     await this.link.start();
   }
 
   async stop(): Promise<void> {
     await this.link.stop();
+    this.status.stop();
+    await this.o.io?.stop();
+    await this.o.printer?.stop();
     await this.o.pinPad.stop();
     await this.o.reader.stop();
     await this.journal.close();

@@ -19,6 +19,7 @@ import { SimCardReader } from '../hal/card-reader/sim-reader.ts';
 import { PcscCardReader } from '../hal/card-reader/pcsc-reader.ts';
 import { createSimPinPad } from '../hal/pin-pad/sim-pin-pad.ts';
 import { createSimPrinter, type SimPrinter } from '../hal/printer/sim-printer.ts';
+import { createSimKioskIo, type KioskWiring } from '../hal/gpio/sim-gpio.ts';
 import { pinPadKeyFor } from '../provisioning/pin-key-injection.ts';
 import { BankHostSimulator } from './bank/bank-host.ts';
 import { VirtualCard } from './card/virtual-card.ts';
@@ -34,6 +35,8 @@ export interface SimKiosk {
   keypad: ReturnType<typeof createSimPinPad>['keypad'];
   /** The kiosk's receipt printer: the driver the runtime prints on, and the emulated device behind it. */
   printer: SimPrinter;
+  /** The door switch and status LEDs of the kiosk's board. */
+  io: KioskWiring;
   /** Between the kiosk and an mqtt:// broker: unplug it to take this kiosk (only) offline. Null for other URLs. */
   network: NetworkCable | null;
 }
@@ -102,11 +105,10 @@ export async function startEmbeddedSystem(o: EmbeddedOptions): Promise<EmbeddedS
       const network = new URL(mqttUrl).protocol === 'mqtt:' ? await startNetworkCable(mqttUrl) : null;
       if (network) stops.push(() => network.close());
       const printer = createSimPrinter({ name: `printer-${k.id}` });
-      await printer.printer.start();
-      stops.push(() => printer.printer.stop());
+      const { io, wiring } = createSimKioskIo();
       const kiosk = new Kiosk({
         id: k.id, terminalId: k.terminalId.toUpperCase(), mqttUrl: network?.url ?? mqttUrl, dataDir, version: VERSION, reader, pinPad,
-        log: o.log.child({ part: 'kiosk' }),
+        printer: printer.printer, io, log: o.log.child({ part: 'kiosk' }),
       });
       // The gateway is in this process: a kiosk handed out before its link is up would only refuse cards.
       const online = once(kiosk.link, 'online', { signal: AbortSignal.timeout(15_000) }).catch(() => {
@@ -115,7 +117,7 @@ export async function startEmbeddedSystem(o: EmbeddedOptions): Promise<EmbeddedS
       await kiosk.start();
       stops.push(() => kiosk.stop());
       await online;
-      kiosks.set(k.id, { kiosk, reader: simReader, keypad, printer, network });
+      kiosks.set(k.id, { kiosk, reader: simReader, keypad, printer, io: wiring, network });
     }
     return { mqttUrl, bank, gateway, kiosks, cards, stop };
   } catch (err) {

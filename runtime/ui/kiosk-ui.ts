@@ -65,7 +65,6 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
   #token = 0;
   #pinAbort: AbortController | null = null;
   #load: RunningLoad | null = null;
-  #readerFault = false;
   #timer: NodeJS.Timeout | undefined;
   #lastClock = '';
   #last: { view: KioskView; report: RenderReport } | null = null;
@@ -104,10 +103,7 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
     };
     on(kiosk.reader, 'present', () => this.#cardPresented());
     on(kiosk.reader, 'absent', () => this.#cardRemoved());
-    on(kiosk.reader, 'fault', () => this.#serviceChanged(true));
-    on(kiosk.reader, 'ready', () => this.#serviceChanged(false));
-    on(kiosk.link, 'online', () => this.#serviceChanged(this.#readerFault));
-    on(kiosk.link, 'offline', () => this.#serviceChanged(this.#readerFault));
+    on(kiosk.status, 'change', () => this.#serviceChanged());
     on(kiosk, 'step', (step: LoadStep) => this.#loadStep(step));
     on(kiosk.pinPad, 'progress', (digits: number) => this.#pinProgress(digits));
     on(screen, 'action', (action: UiAction) => this.#act(action));
@@ -160,7 +156,7 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
   #toIdle(): void {
     this.#endSession();
     this.#set({ screen: 'idle' });
-    const reason = this.#readerFault ? 'READER_UNAVAILABLE' : this.o.kiosk.link.online ? null : 'LINK_OFFLINE';
+    const reason = this.o.kiosk.status.reason;
     if (reason) this.#set({ screen: 'out-of-service', reason });
     this.#render();
   }
@@ -192,8 +188,7 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
 
   // --- runtime events ------------------------------------------------------------------------------------------
 
-  #serviceChanged(readerFault: boolean): void {
-    this.#readerFault = readerFault;
+  #serviceChanged(): void {
     // A session in progress finishes on its own (a load reports the link's failure itself); only idle changes.
     if (this.#state.screen === 'idle' || this.#state.screen === 'out-of-service') this.#toIdle();
   }

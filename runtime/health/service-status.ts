@@ -1,0 +1,122 @@
+/**
+ * Whether the kiosk can serve, and why not: one place that watches every device and the link, decides the kiosk's
+ * mode, reports each device fault to the gateway and drives the status LEDs. The screens read `reason`; they never
+ * look at devices themselves. A fault never stops the process: the devices retry, and `ready` brings service back.
+ */
+import { EventEmitter } from 'node:events';
+import type { EventPayload, KioskMode } from '../../common/api/topics.ts';
+import { QuancunError, type ErrorCode } from '../../common/errors.ts';
+import type { Logger } from '../../common/log.ts';
+import type { CardReader } from '../../hal/card-reader/card-reader.ts';
+import type { KioskIo } from '../../hal/gpio/gpio.ts';
+import type { PinPad } from '../../hal/pin-pad/pin-pad.ts';
+import type { ReceiptPrinter } from '../../hal/printer/printer.ts';
+import type { KioskLink } from '../link/kiosk-link.ts';
+
+export type DeviceName = 'card-reader' | 'pin-pad' | 'receipt-printer' | 'door';
+
+/** Which faults stop service, most urgent first; a printer fault only withdraws the receipt offer. */
+const BLOCKING: readonly DeviceName[] = ['door', 'card-reader', 'pin-pad'];
+
+export interface ServiceStatusOptions {
+  reader: CardReader;
+  pinPad: PinPad;
+  link: KioskLink;
+  log: Logger;
+  printer?: ReceiptPrinter;
+  io?: KioskIo;
+}
+
+export class ServiceStatus extends EventEmitter<{ change: [reason: ErrorCode | null] }> {
+  readonly #o: ServiceStatusOptions;
+  readonly #faults = new Map<DeviceName, QuancunError>();
+  readonly #unsubscribe: Array<() => void> = [];
+  #reason: ErrorCode | null = null;
+
+  constructor(o: ServiceStatusOptions) {
+    super();
+    this.#o = o;
+  }
+
+  /** Why the kiosk cannot serve now (DOOR_OPEN, READER_UNAVAILABLE, DEVICE_UNAVAILABLE, LINK_OFFLINE), or null. */
+  get reason(): ErrorCode | null {
+    return this.#reason;
+  }
+
+  /** The devices at fault now, with their errors: for the maintenance screen and tests. */
+  get faults(): ReadonlyMap<DeviceName, QuancunError> {
+    return this.#faults;
+  }
+
+  start(): void {
+    const { reader, pinPad, printer, io, link } = this.#o;
+    const on = (emitter: EventEmitter<any>, event: string, fn: (...args: any[]) => void) => {
+      emitter.on(event, fn);
+      this.#unsubscribe.push(() => emitter.off(event, fn));
+    };
+    on(reader, 'fault', (err: Error) => this.#fault('card-reader', err));
+    on(reader, 'ready', () => this.#clear('card-reader'));
+    on(pinPad, 'fault', (err: Error) => this.#fault('pin-pad', err));
+    on(pinPad, 'ready', () => this.#clear('pin-pad'));
+    if (printer) {
+      on(printer, 'fault', (err: Error) => this.#fault('receipt-printer', err));
+      on(printer, 'ready', () => this.#clear('receipt-printer'));
+      // A started printer knows its status: one that cannot print from the start never emits a change.
+      if (!printer.canPrint) {
+        const code = printer.status.online && printer.status.paperOut ? 'PRINTER_PAPER_OUT' : 'PRINTER_OFFLINE';
+        this.#fault('receipt-printer', new QuancunError(code, `${printer.name} cannot print`));
+      }
+    }
+    if (io) {
+      on(io, 'door', (open: boolean) => (open ? this.#fault('door', new QuancunError('DOOR_OPEN', 'the kiosk door was opened')) : this.#clear('door')));
+      if (io.doorOpen) this.#fault('door', new QuancunError('DOOR_OPEN', 'the kiosk door is open'));
+    }
+    // Faults seen while the link was down are told once it is back: the gateway must not learn of them by chance.
+    on(link, 'online', () => {
+      for (const [device, error] of this.#faults) this.#report(device, error);
+      this.#update();
+    });
+    on(link, 'offline', () => this.#update());
+    this.#update();
+  }
+
+  stop(): void {
+    for (const off of this.#unsubscribe.splice(0)) off();
+  }
+
+  #fault(device: DeviceName, err: Error): void {
+    const error = QuancunError.from(err);
+    const known = this.#faults.get(device);
+    this.#faults.set(device, error);
+    if (known?.code === error.code) return;
+    this.#o.log.warn('device fault', { device, code: error.code, reason: error.message });
+    this.#report(device, error);
+    this.#update();
+  }
+
+  #clear(device: DeviceName): void {
+    if (!this.#faults.delete(device)) return;
+    this.#o.log.info('device back in order', { device });
+    this.#update();
+  }
+
+  #report(device: DeviceName, error: QuancunError): void {
+    if (!this.#o.link.online) return;
+    const event: EventPayload<'fault'> = { device, code: error.code, message: error.message, at: new Date().toISOString() };
+    this.#o.link.publishEvent('fault', event).catch((err: unknown) =>
+      this.#o.log.warn('fault report not sent; it is sent again when the link returns', { device, code: QuancunError.from(err).code }),
+    );
+  }
+
+  #update(): void {
+    const blocking = BLOCKING.find((d) => this.#faults.has(d));
+    const reason = blocking ? this.#faults.get(blocking)!.code : this.#o.link.online ? null : 'LINK_OFFLINE';
+    if (reason === this.#reason) return;
+    this.#reason = reason;
+    const mode: KioskMode = reason === null ? 'in-service' : reason === 'DOOR_OPEN' ? 'maintenance' : reason === 'LINK_OFFLINE' ? 'offline' : 'out-of-service';
+    this.#o.link.publishState(mode, reason ?? undefined).catch(() => {});
+    this.#o.io?.setLed('ready', reason === null).catch(() => {});
+    this.#o.io?.setLed('fault', reason !== null && reason !== 'LINK_OFFLINE').catch(() => {});
+    this.emit('change', reason);
+  }
+}
