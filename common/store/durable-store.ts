@@ -1,33 +1,107 @@
 /**
  * A LevelDB store whose every write is synced to disk before it resolves: the write-ahead rule of every money flow
  * depends on it. Both the kiosk journal and the gateway journal/ledger sit on it.
+ *
+ * Opening checks the database. One LevelDB reports as corrupt (power loss can leave it so) is repaired; a repair
+ * that fails, or that comes back without the store's own marker (everything was lost), moves the folder aside to
+ * `<path>.damaged-<time>` and fails JOURNAL_DAMAGED, then and at every later open while that copy is there: a damaged
+ * journal is never silently replaced by an empty one; the process that owns it refuses to serve until an operator
+ * has settled it and removed the copy.
  */
+import { existsSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { Level } from 'level';
 import { QuancunError } from '../errors.ts';
+import { createLogger, type Logger } from '../log.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json | undefined };
 
 export type Op = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string };
 
+/** `level` is classic-level on Node; its typings leave out classic-level's static repair (LevelDB's RepairDB). */
+interface LevelRepair {
+  repair(location: string): Promise<void>;
+}
+
+/** Written when the store is first created: a repaired store without it has lost what it held. */
+const MARKER_KEY = 'meta/durable-store';
+
 export class DurableStore {
-  private readonly db: Level<string, string>;
+  /** Made in open(): a Level handle opens itself on the next tick, which must not happen before the checks. */
+  private db!: Level<string, string>;
+  private readonly log: Logger;
   /** Synced writes since open: what the write-ahead rule costs, for benchmarks and the maintenance screen. */
   syncedWrites = 0;
 
-  constructor(readonly path: string) {
-    this.db = new Level<string, string>(path, { valueEncoding: 'utf8' });
+  constructor(readonly path: string, options: { log?: Logger } = {}) {
+    this.log = (options.log ?? createLogger()).child({ store: path });
+  }
+
+  private handle(): Level<string, string> {
+    return new Level<string, string>(this.path, { valueEncoding: 'utf8' });
   }
 
   async open(): Promise<void> {
-    try {
-      await this.db.open();
-    } catch (err) {
-      throw new QuancunError('JOURNAL_UNAVAILABLE', `cannot open store at ${this.path}: ${(err as Error).message}`, { path: this.path }, { cause: err });
+    const aside = damagedCopies(this.path);
+    if (aside.length > 0) {
+      // A restart must not start empty over a journal that was moved aside: an operator settles it first.
+      throw new QuancunError('JOURNAL_DAMAGED', `store at ${this.path} was moved aside as damaged; remove ${aside.join(', ')} once settled`, {
+        path: this.path, movedTo: aside[0],
+      });
     }
+    let damage: string | undefined;
+    if (lacksCurrent(this.path)) {
+      // LevelDB would start a fresh database over the old files (and drop their tables): never let it.
+      damage = 'files present but no CURRENT file';
+    } else {
+      try {
+        this.db = this.handle();
+        await this.db.open();
+      } catch (err) {
+        const reason = openFailure(err);
+        if (!/corrupt/i.test(reason)) {
+          throw new QuancunError('JOURNAL_UNAVAILABLE', `cannot open store at ${this.path}: ${reason}`, { path: this.path }, { cause: err });
+        }
+        damage = reason;
+      }
+    }
+    if (damage === undefined) {
+      if ((await this.get(MARKER_KEY)) === undefined) await this.put(MARKER_KEY, { createdAt: new Date().toISOString() });
+      return;
+    }
+    await this.repair(damage);
+  }
+
+  /** Repairs, reopens and checks the marker; anything short of that moves the database aside. */
+  private async repair(damage: string): Promise<void> {
+    this.log.error('journal database is damaged: repairing', { path: this.path, damage });
+    let failure: string;
+    try {
+      // LevelDB's repair rewrites CURRENT through a temporary file and fails when there is none to replace.
+      if (!existsSync(join(this.path, 'CURRENT'))) writeFileSync(join(this.path, 'CURRENT'), 'MANIFEST-000000\n');
+      await (Level as unknown as LevelRepair).repair(this.path);
+      this.db = this.handle();
+      await this.db.open();
+      if ((await this.get(MARKER_KEY)) !== undefined) {
+        this.log.error('journal database repaired: check the journal against the bank and the ledger', { path: this.path });
+        return;
+      }
+      failure = 'the repaired database lost its contents';
+      await this.db.close();
+    } catch (err) {
+      failure = openFailure(err);
+      await this.db?.close().catch(() => {});
+    }
+    const movedTo = `${this.path}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    renameSync(this.path, movedTo);
+    this.log.error('journal database could not be repaired: moved aside, out of service', { path: this.path, movedTo, damage, failure });
+    throw new QuancunError('JOURNAL_DAMAGED', `store at ${this.path} is damaged (${damage}; ${failure}); moved to ${movedTo}`, {
+      path: this.path, movedTo,
+    });
   }
 
   close(): Promise<void> {
-    return this.db.close();
+    return this.db?.close() ?? Promise.resolve();
   }
 
   async get<T>(key: string): Promise<T | undefined> {
@@ -58,4 +132,19 @@ export class DurableStore {
     }
     return out;
   }
+}
+
+function damagedCopies(path: string): string[] {
+  const prefix = `${basename(path)}.damaged-`;
+  return existsSync(dirname(path)) ? readdirSync(dirname(path)).filter((f) => f.startsWith(prefix)).map((f) => join(dirname(path), f)) : [];
+}
+
+function lacksCurrent(path: string): boolean {
+  return existsSync(path) && readdirSync(path).length > 0 && !existsSync(join(path, 'CURRENT'));
+}
+
+/** classic-level wraps LevelDB's own message ("Corruption: ...") in its cause. */
+function openFailure(err: unknown): string {
+  const e = err as Error & { cause?: Error };
+  return e.cause?.message ?? e.message;
 }

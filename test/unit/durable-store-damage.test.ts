@@ -1,0 +1,95 @@
+import test from 'ava';
+import { existsSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DurableStore } from '../../common/store/durable-store.ts';
+import { createLogger } from '../../common/log.ts';
+import { QuancunError } from '../../common/errors.ts';
+import { tempDir } from '../support/temp-dir.ts';
+
+/** A store with two records on disk, closed: what a kiosk or gateway leaves behind when the power goes. */
+async function writtenStore(dir: string): Promise<string> {
+  const path = join(dir, 'journal');
+  const store = new DurableStore(path);
+  await store.open();
+  await store.put('txn/load/K001-00000001', { state: 'authorizing', amount: 5000 });
+  await store.batch([{ type: 'put', key: 'txn/load/K001-00000002', value: { state: 'crediting', amount: 100 } }]);
+  await store.close();
+  return path;
+}
+
+function capture() {
+  const lines: Array<{ level: string; msg: string }> = [];
+  return { lines, log: createLogger({ sink: (line) => lines.push(JSON.parse(line)) }) };
+}
+
+async function reopened(t: import('ava').ExecutionContext, path: string, log = capture().log): Promise<DurableStore> {
+  const store = new DurableStore(path, { log });
+  await store.open();
+  t.teardown(() => store.close());
+  return store;
+}
+
+const damages: Array<[string, (path: string) => void]> = [
+  ['a CURRENT file that is not a manifest name', (path) => writeFileSync(join(path, 'CURRENT'), 'MANIFEST-0000')],
+  ['a MANIFEST truncated to nothing', (path) => truncateSync(join(path, readdirSync(path).find((f) => f.startsWith('MANIFEST-'))!), 0)],
+];
+
+for (const [what, damage] of damages) {
+  test(`${what}: LevelDB refuses it, the store repairs it and every record is back`, async (t) => {
+    const path = await writtenStore(await tempDir(t));
+    damage(path);
+    const { lines, log } = capture();
+    const store = await reopened(t, path, log);
+    t.deepEqual(await store.get('txn/load/K001-00000001'), { state: 'authorizing', amount: 5000 });
+    t.deepEqual(await store.get('txn/load/K001-00000002'), { state: 'crediting', amount: 100 });
+    t.deepEqual(lines.filter((l) => l.level === 'error').map((l) => l.msg), [
+      'journal database is damaged: repairing',
+      'journal database repaired: check the journal against the bank and the ledger',
+    ]);
+    await store.put('txn/load/K001-00000003', { state: 'created' });
+    t.deepEqual(await store.get('txn/load/K001-00000003'), { state: 'created' });
+  });
+}
+
+test('a missing CURRENT file is repaired, not taken as a new empty database', async (t) => {
+  const path = await writtenStore(await tempDir(t));
+  rmSync(join(path, 'CURRENT'));
+  const store = await reopened(t, path);
+  t.deepEqual(await store.get('txn/load/K001-00000001'), { state: 'authorizing', amount: 5000 });
+});
+
+test('a database whose records are lost too: moved aside as <path>.damaged-<time>, JOURNAL_DAMAGED, nothing empty in its place', async (t) => {
+  const dir = await tempDir(t);
+  const path = await writtenStore(dir);
+  writeFileSync(join(path, 'CURRENT'), 'garbage');
+  for (const f of readdirSync(path).filter((f) => f.endsWith('.log') || f.endsWith('.ldb'))) writeFileSync(join(path, f), Buffer.alloc(512, 0xab));
+  const { lines, log } = capture();
+  const store = new DurableStore(path, { log });
+  const err = await t.throwsAsync(store.open(), { instanceOf: QuancunError, code: 'JOURNAL_DAMAGED' });
+  t.false(existsSync(path), 'no database, empty or not, is left at the journal path');
+  const aside = readdirSync(dir).filter((f) => f.startsWith('journal.damaged-'));
+  t.is(aside.length, 1);
+  t.regex(aside[0]!, /^journal\.damaged-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z$/);
+  t.is(err.details.movedTo, join(dir, aside[0]!));
+  t.true(readdirSync(join(dir, aside[0]!)).some((f) => f === 'CURRENT'), 'the damaged files are kept for an operator');
+  t.deepEqual(lines.filter((l) => l.level === 'error').map((l) => l.msg), [
+    'journal database is damaged: repairing',
+    'journal database could not be repaired: moved aside, out of service',
+  ]);
+
+  // A restart (systemd, a watchdog) must not start empty either, until an operator removed the damaged copy.
+  await t.throwsAsync(new DurableStore(path, { log }).open(), { instanceOf: QuancunError, code: 'JOURNAL_DAMAGED' });
+  t.false(existsSync(path));
+  rmSync(join(dir, aside[0]!), { recursive: true });
+  const settled = await reopened(t, path);
+  t.is(await settled.get('txn/load/K001-00000001'), undefined);
+});
+
+test('a database another process holds is JOURNAL_UNAVAILABLE and is neither repaired nor moved', async (t) => {
+  const path = await writtenStore(await tempDir(t));
+  await reopened(t, path);
+  const { lines, log } = capture();
+  await t.throwsAsync(new DurableStore(path, { log }).open(), { instanceOf: QuancunError, code: 'JOURNAL_UNAVAILABLE' });
+  t.deepEqual(lines, []);
+  t.true(existsSync(join(path, 'CURRENT')));
+});
