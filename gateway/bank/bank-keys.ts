@@ -56,6 +56,13 @@ export class BankKeys {
     this.#working = unwrapWorkingKeys(this.#tmk, field62, layout);
   }
 
+  /** At sign-off: no MAC or PIN translation until the next sign-on. */
+  dropWorkingKeys(): void {
+    this.#working?.pik.fill(0);
+    this.#working?.mak.fill(0);
+    this.#working = null;
+  }
+
   mac(algorithm: MacAlgorithm, data: Buffer): Buffer {
     return computeMac(algorithm, this.#require().mak, data);
   }

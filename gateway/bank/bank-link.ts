@@ -2,6 +2,10 @@
  * The gateway's TCP link to one bank host, speaking the bank's profile. One connection, kept open and re-opened
  * with backoff; requests are matched to answers by response MTI, STAN and terminal id.
  *
+ * The session: `startSession` signs on and then keeps the session fresh on the profile's schedule (sign-on again every
+ * `signOnEveryMs`, a line check after `echoEveryMs` without traffic); `signOff` ends it. A transfer or reversal is
+ * never sent on an unsigned session, nor while a sign-on is under way (its keys are about to change).
+ *
  * Errors say whether the bank may have acted: BANK_UNAVAILABLE and BANK_NOT_SIGNED_ON mean nothing was sent;
  * BANK_TIMEOUT (no answer, or the connection dropped after sending) and BANK_MAC_INVALID mean the outcome is
  * unknown and the caller must reverse.
@@ -15,7 +19,7 @@ import { createCodec, type Codec, type IsoMessage } from './iso8583/codec.ts';
 import { attachIsoSocket } from './iso8583/iso-socket.ts';
 import { encodeWithMac, macParts } from './iso8583/message-mac.ts';
 import { OPERATIONS, type BankProfile, type Operation } from './iso8583/profile.ts';
-import { buildMessage, readMessage, type Vars } from './iso8583/template.ts';
+import { buildMessage, matchesTemplate, readMessage, type Vars } from './iso8583/template.ts';
 
 export interface StanStore {
   /** The next system trace audit number, 1..999999, persisted before it is used. */
@@ -36,8 +40,25 @@ export interface BankLinkOptions {
   stanStore?: StanStore;
   /** Operator code sent at sign-on. */
   operator?: string;
-  /** Override the profile's timeouts (tests). */
+  /** Override the profile's timeouts and session schedule (tests). */
   timeouts?: Partial<BankProfile['timeouts']>;
+  session?: Partial<BankProfile['session']>;
+}
+
+/** End-of-day totals of one batch, fen and counts. */
+export interface BatchTotals {
+  debitAmount: number;
+  debitCount: number;
+  creditAmount: number;
+  creditCount: number;
+}
+
+/** One transfer of a batch as a batch upload (0320) carries it. */
+export interface BatchItem {
+  stan: number;
+  pan: string;
+  amount: number;
+  bankRef: string;
 }
 
 export interface TransferRequest {
@@ -91,6 +112,11 @@ const stan6 = (stan: number) => {
   return String(stan).padStart(6, '0');
 };
 
+const batch6 = (batch: number) => {
+  if (!Number.isInteger(batch) || batch < 1 || batch > 999999) throw new QuancunError('INTERNAL', `batch ${batch} is out of 1..999999`);
+  return String(batch).padStart(6, '0');
+};
+
 function memoryStanStore(): StanStore {
   let last = 0;
   return { next: async () => (last = (last % 999999) + 1) };
@@ -113,6 +139,9 @@ export class BankLink extends EventEmitter {
   #wantSignedOn = false;
   #signingOn: Promise<void> | null = null;
   #batch = '000001';
+  readonly #session: BankProfile['session'];
+  #sessionTimers: NodeJS.Timeout[] = [];
+  #lastTraffic = 0;
 
   constructor(options: BankLinkOptions) {
     super();
@@ -121,6 +150,7 @@ export class BankLink extends EventEmitter {
     this.#log = options.log ?? silentLogger;
     this.#stans = options.stanStore ?? memoryStanStore();
     this.#timeouts = { ...options.profile.timeouts, ...options.timeouts };
+    this.#session = { ...options.profile.session, ...options.session };
     this.#backoff = this.#timeouts.reconnectMinMs;
   }
 
@@ -130,6 +160,80 @@ export class BankLink extends EventEmitter {
 
   get connected(): boolean {
     return this.#socket !== null;
+  }
+
+  /** The batch number (60.2) sent with every message; the settlement service rolls it. */
+  get batch(): string {
+    return this.#batch;
+  }
+
+  setBatch(batch: number): void {
+    this.#batch = batch6(batch);
+  }
+
+  /** Signs on now, then again every `signOnEveryMs`, with a line check whenever the link was quiet for `echoEveryMs`. */
+  async startSession(): Promise<void> {
+    this.#stopSessionTimers();
+    const every = (ms: number, fn: () => Promise<void>) => {
+      const timer = setInterval(() => void fn().catch((err) => this.#log.warn('scheduled bank session step failed', { error: err as Error })), ms);
+      timer.unref();
+      this.#sessionTimers.push(timer);
+    };
+    every(this.#session.signOnEveryMs, () => this.signOn());
+    every(this.#session.echoEveryMs, () => this.#lineCheck());
+    await this.signOn();
+  }
+
+  /** A line check when nothing went either way for a while; a failed one means the session is signed on afresh. */
+  async #lineCheck(): Promise<void> {
+    if (!this.#signedOn || Date.now() - this.#lastTraffic < this.#session.echoEveryMs) return;
+    try {
+      await this.echo();
+      this.emit('line-check', { ok: true });
+    } catch (err) {
+      this.emit('line-check', { ok: false, code: QuancunError.from(err).code });
+      this.#signedOn = false;
+      await this.signOn();
+    }
+  }
+
+  /** 0820 sign-off: the bank forgets the working keys; nothing is sent for this bank until the next sign-on. */
+  async signOff(): Promise<void> {
+    this.#stopSessionTimers();
+    this.#wantSignedOn = false;
+    if (!this.#signedOn) return;
+    this.#signedOn = false;
+    this.#o.keys.dropWorkingKeys();
+    const { terminalId, merchantId } = this.#o;
+    const vars = await this.#exchange('signOff', { stan: stan6(await this.#stans.next()), terminalId, merchantId, batch: this.#batch });
+    if (vars.responseCode !== APPROVED) throw this.#declined('sign-off', vars);
+    this.#log.info('signed off', { terminalId });
+    this.emit('signed-off');
+  }
+
+  /** 0500/0510 for `batch`: true when the bank's totals agree (balanced), false when it asks for a batch upload. */
+  async settle(batch: number, totals: BatchTotals): Promise<{ balanced: boolean }> {
+    if (!this.#signedOn) throw new QuancunError('BANK_NOT_SIGNED_ON', 'not signed on with the bank: settlement not sent');
+    const { terminalId, merchantId } = this.#o;
+    const vars = await this.#exchange('settlement', {
+      stan: stan6(await this.#stans.next()), terminalId, merchantId, batch: batch6(batch), operator: this.#o.operator ?? '001',
+      debitAmount: String(totals.debitAmount).padStart(12, '0'), debitCount: String(totals.debitCount).padStart(3, '0'),
+      creditAmount: String(totals.creditAmount).padStart(12, '0'), creditCount: String(totals.creditCount).padStart(3, '0'),
+    });
+    if (vars.responseCode !== APPROVED) throw this.#declined('settlement', vars);
+    if (vars.settleResult !== '1' && vars.settleResult !== '2') throw new QuancunError('BANK_PROTOCOL', `settlement result "${String(vars.settleResult)}" is neither 1 nor 2`);
+    return { balanced: vars.settleResult === '1' };
+  }
+
+  /** 0320: one transfer of an unbalanced batch. Carries the transfer's own STAN, so repeating it is harmless. */
+  async uploadBatchItem(batch: number, item: BatchItem): Promise<void> {
+    if (!this.#signedOn) throw new QuancunError('BANK_NOT_SIGNED_ON', 'not signed on with the bank: batch upload not sent');
+    const { terminalId, merchantId } = this.#o;
+    const vars = await this.#exchange('batchUpload', {
+      stan: stan6(item.stan), pan: item.pan, amount: String(item.amount).padStart(12, '0'), bankRef: item.bankRef,
+      terminalId, merchantId, batch: batch6(batch),
+    });
+    if (vars.responseCode !== APPROVED) throw this.#declined('batch upload', vars, item.stan);
   }
 
   /** 0800/0810: installs the working keys of field 62; later reconnects sign on again by themselves if needed. */
@@ -162,6 +266,7 @@ export class BankLink extends EventEmitter {
 
   /** 0200/0210: debits the cardholder's bank account. */
   async transfer(req: TransferRequest): Promise<TransferApproval> {
+    await this.#signingOn?.catch(() => {});
     if (!this.#signedOn) throw new QuancunError('BANK_NOT_SIGNED_ON', 'not signed on with the bank: transfer not sent');
     if (!this.#o.profile.cardBins.some((bin) => req.pan.startsWith(bin))) {
       throw new QuancunError('BANK_DECLINED', `card ${maskPan(req.pan)} is outside the bank's BIN ranges`, { responseCode: '14', local: true });
@@ -185,6 +290,7 @@ export class BankLink extends EventEmitter {
 
   /** 0400/0410 for an earlier transfer, with its fields (STAN included). Safe to repeat: the bank applies it once. */
   async reverse(original: ReversalOriginal, reason: ReversalReason): Promise<{ confirmed: true }> {
+    await this.#signingOn?.catch(() => {});
     if (!this.#signedOn) throw new QuancunError('BANK_NOT_SIGNED_ON', 'not signed on with the bank: reversal not sent');
     const vars = await this.#exchange('reversal', { ...this.#moneyVars(original, original.stan), reason });
     if (!REVERSAL_DONE.has(String(vars.responseCode))) throw this.#declined('reversal', vars, original.stan);
@@ -193,6 +299,7 @@ export class BankLink extends EventEmitter {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#stopSessionTimers();
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     const socket = this.#socket;
     if (!socket) return;
@@ -200,6 +307,11 @@ export class BankLink extends EventEmitter {
       socket.once('close', () => resolve());
       socket.destroy();
     });
+  }
+
+  #stopSessionTimers(): void {
+    for (const t of this.#sessionTimers) clearInterval(t);
+    this.#sessionTimers = [];
   }
 
   #moneyVars(m: Omit<ReversalOriginal, 'stan'>, stan: number): Vars {
@@ -236,12 +348,13 @@ export class BankLink extends EventEmitter {
         reject(new QuancunError('BANK_TIMEOUT', `no ${op} answer within ${this.#timeouts.responseMs} ms`, { stan: vars.stan }));
       }, this.#timeouts.responseMs);
       this.#pending.set(key, { mac: t.mac, resolve, reject, timer });
+      this.#lastTraffic = Date.now();
       this.#send!(body);
     });
   }
 
   #onMessage(msg: IsoMessage, body: Buffer): void {
-    const op = OPERATIONS.find((o) => this.#o.profile.templates[o].response.mti === msg.mti);
+    const op = OPERATIONS.find((o) => matchesTemplate(this.#o.profile.templates[o].response, msg));
     if (!op) {
       this.#log.warn('unexpected message from the bank', { mti: msg.mti });
       return;
@@ -255,6 +368,7 @@ export class BankLink extends EventEmitter {
     }
     this.#pending.delete(key);
     clearTimeout(pending.timer);
+    this.#lastTraffic = Date.now();
     if (pending.mac) {
       const { algorithm } = this.#o.profile.mac;
       const parts = macParts(this.#o.profile.mac, body, msg);

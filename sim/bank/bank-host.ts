@@ -7,11 +7,15 @@
  * Choices: `silence` applies the request and withholds the answer (the case a gateway must reverse);
  * `dropConnection` closes the connection without applying it. A reversal of an unknown original answers 25 and
  * is remembered, so a late-arriving original with that STAN is refused (94) instead of debiting.
+ *
+ * Settlement (0500) compares the terminal's totals with the transfers the bank applied in that batch and answers
+ * balanced (1) or not (2); batch upload items (0320) are kept. `dayFile` writes the day's reconciliation file from
+ * the bank's own log, in the profile's layout.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { QuancunError } from '../../common/errors.ts';
 import { silentLogger, type Logger } from '../../common/log.ts';
 import { pan12FromPan, verifyPinBlock } from '../../common/crypto/pin-block.ts';
@@ -20,13 +24,16 @@ import { createCodec, type Codec, type IsoMessage } from '../../gateway/bank/iso
 import { attachIsoSocket } from '../../gateway/bank/iso8583/iso-socket.ts';
 import { computeMac, encodeWithMac, macParts } from '../../gateway/bank/iso8583/message-mac.ts';
 import { OPERATIONS, type BankProfile, type Operation } from '../../gateway/bank/iso8583/profile.ts';
-import { buildMessage, readMessage, type Vars } from '../../gateway/bank/iso8583/template.ts';
+import { bankFileName, formatBankFile, type BankFileRecord } from '../../gateway/reconcile/bank-file.ts';
+import { buildMessage, matchesTemplate, readMessage, type Vars } from '../../gateway/bank/iso8583/template.ts';
 
 export interface BankAccount {
   pan: string;
   /** Fen. */
   balance: number;
   pin: string;
+  /** The campus account bound to this card at the bank (签约), for the reconciliation file. */
+  campusAccount?: string;
 }
 
 export interface AppliedTransfer {
@@ -38,11 +45,26 @@ export interface AppliedTransfer {
   time: string;
   /** `reversal-only`: a reversal came for a transfer this bank never saw. */
   status: 'debited' | 'reversed' | 'reversal-only';
+  /** Field 60.2 of the transfer, and field 63. */
+  batch?: string;
+  campusRef?: string;
+  reversedAt?: string;
+}
+
+export interface Settlement {
+  terminalId: string;
+  batch: string;
+  /** 1 balanced, 2 not balanced. */
+  result: '1' | '2';
+  totals: { debitAmount: number; debitCount: number };
+  uploads: Array<{ stan: string; pan: string; amount: number; bankRef: string }>;
+  at: string;
 }
 
 export interface BankHostState {
   accounts: BankAccount[];
   applied: AppliedTransfer[];
+  settlements?: Settlement[];
   /** Working keys per terminal id, hex, so a restarted bank still knows signed-on terminals. */
   sessions: Record<string, { pik: string; mak: string }>;
 }
@@ -84,6 +106,15 @@ export interface BankHostOptions {
 const NORMAL: BankBehaviour = { latencyMs: 0, decline: null, silence: false, badMac: false, dropConnection: false };
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
+/** yyyy-mm-dd and hhmmss in local time: the bank's business day is the campus's. */
+const localDate = (iso: string) => {
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
+};
+const localTime = (iso: string) => {
+  const d = new Date(iso);
+  return `${pad2(d.getHours())}${pad2(d.getMinutes())}${pad2(d.getSeconds())}`;
+};
 
 export class BankHostSimulator {
   /** Every request received, in order. */
@@ -167,7 +198,7 @@ export class BankHostSimulator {
   #handle(socket: Socket, send: (body: Buffer) => void, msg: IsoMessage, body: Buffer): void {
     const { profile } = this.#o;
     const behaviour = this.#nextBehaviour();
-    const op = OPERATIONS.find((o) => profile.templates[o].request.mti === msg.mti);
+    const op = OPERATIONS.find((o) => matchesTemplate(profile.templates[o].request, msg));
     const vars = op ? readMessage(profile.templates[op].request, msg) : {};
     const entry: BankExchange = {
       mti: msg.mti,
@@ -226,8 +257,16 @@ export class BankHostSimulator {
     switch (op) {
       case 'signOn':
         return this.#signOn(String(vars.terminalId));
+      case 'signOff':
+        delete this.#state.sessions[String(vars.terminalId)];
+        this.#save();
+        return { responseCode: '00' };
       case 'echo':
         return { responseCode: '00' };
+      case 'settlement':
+        return this.#settle(vars);
+      case 'batchUpload':
+        return this.#upload(vars);
       case 'transfer':
         return behaviour.decline ? { responseCode: behaviour.decline } : this.#transfer(vars);
       case 'reversal':
@@ -260,6 +299,7 @@ export class BankHostSimulator {
     const bankRef = String(this.#state.applied.length + 1).padStart(12, '0');
     this.#state.applied.push({
       terminalId: String(vars.terminalId), stan: String(vars.stan), pan, amount, bankRef, time: new Date().toISOString(), status: 'debited',
+      batch: String(vars.batch), campusRef: String(vars.campusRef ?? ''),
     });
     this.#save();
     return { responseCode: '00', bankRef };
@@ -280,9 +320,71 @@ export class BankHostSimulator {
     if (original.status === 'debited') {
       this.#state.accounts.find((a) => a.pan === original.pan)!.balance += original.amount;
       original.status = 'reversed';
+      original.reversedAt = new Date().toISOString();
       this.#save();
     }
     return { responseCode: '00' };
+  }
+
+  #settle(vars: Vars): Vars {
+    const terminalId = String(vars.terminalId);
+    const batch = String(vars.batch);
+    const mine = this.#state.applied.filter((a) => a.terminalId === terminalId && a.batch === batch && a.status === 'debited');
+    const debitAmount = mine.reduce((sum, a) => sum + a.amount, 0);
+    const balanced = Number(vars.debitAmount) === debitAmount && Number(vars.debitCount) === mine.length &&
+      Number(vars.creditAmount) === 0 && Number(vars.creditCount) === 0;
+    const settlements = (this.#state.settlements ??= []);
+    const previous = settlements.findIndex((s) => s.terminalId === terminalId && s.batch === batch);
+    if (previous >= 0) settlements.splice(previous, 1);
+    settlements.push({
+      terminalId, batch, result: balanced ? '1' : '2', totals: { debitAmount, debitCount: mine.length }, uploads: [], at: new Date().toISOString(),
+    });
+    this.#save();
+    return { responseCode: '00', settleResult: balanced ? '1' : '2' };
+  }
+
+  #upload(vars: Vars): Vars {
+    const settlement = this.#state.settlements?.find((s) => s.terminalId === vars.terminalId && s.batch === vars.batch);
+    if (!settlement) return { responseCode: '12' };
+    if (!settlement.uploads.some((u) => u.stan === vars.stan)) {
+      settlement.uploads.push({ stan: String(vars.stan), pan: String(vars.pan), amount: Number(vars.amount), bankRef: String(vars.bankRef) });
+      this.#save();
+    }
+    return { responseCode: '00' };
+  }
+
+  /** The settlements this bank recorded, newest last. */
+  settlements(): Settlement[] {
+    return structuredClone(this.#state.settlements ?? []);
+  }
+
+  /**
+   * The day's lines of the reconciliation file from the bank's log (local time): every transfer debited that day and
+   * every reversal applied that day. A reversal of a transfer the bank never saw moved nothing and is not listed.
+   */
+  dayRecords(date: string): BankFileRecord[] {
+    const campusAccounts = new Map(this.#state.accounts.map((a) => [a.pan, a.campusAccount ?? '']));
+    const out: BankFileRecord[] = [];
+    for (const a of this.#state.applied) {
+      if (a.status === 'reversal-only') continue;
+      const line = (kind: BankFileRecord['kind'], at: string): BankFileRecord => ({
+        kind, date: localDate(at).replace(/-/g, ''), time: localTime(at), terminalId: a.terminalId,
+        campusAccount: campusAccounts.get(a.pan) ?? '', pan: a.pan, stan: Number(a.stan), bankRef: a.bankRef,
+        campusRef: a.campusRef ?? '', amount: a.amount,
+      });
+      if (localDate(a.time) === date) out.push(line('transfer', a.time));
+      if (a.reversedAt && localDate(a.reversedAt) === date) out.push(line('reversal', a.reversedAt));
+    }
+    return out;
+  }
+
+  /** Writes `records` (by default the day's) as the profile's reconciliation file in `dir`; returns its path. */
+  writeDayFile(dir: string, date: string, terminalId: string, records = this.dayRecords(date)): string {
+    const layout = this.#o.profile.reconciliation;
+    const path = join(dir, bankFileName(layout, date, terminalId));
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path, formatBankFile(layout, records));
+    return path;
   }
 
   #save(): void {

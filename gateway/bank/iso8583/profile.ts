@@ -1,6 +1,7 @@
 /**
  * Bank profiles as data: one JSON file per bank dialect declares framing, MTI and bitmap encoding, every field's
- * format, the message templates of each operation, the MAC, the working key layout, card BINs and timeouts.
+ * format, the message templates of each operation, the MAC, the working key layout, card BINs, timeouts, the session
+ * schedule and the layout of the daily reconciliation file.
  * Everything is checked at load time; a mistake fails with CONFIG_INVALID naming the file, the field and the reason.
  */
 import { readFileSync } from 'node:fs';
@@ -9,9 +10,10 @@ import { QuancunError } from '../../../common/errors.ts';
 import { encodeField, type FieldSpec } from './field-format.ts';
 import type { FramingSpec } from './framing.ts';
 import { MAC_ALGORITHMS, MAC_BYTES, type MacSpec } from './message-mac.ts';
-import { TEMPLATE_VARS, type FieldTemplate, type MessageTemplate, type TemplateVar, type ValueTemplate } from './template.ts';
+import { literalsOf, TEMPLATE_VARS, type FieldTemplate, type MessageTemplate, type TemplateVar, type ValueTemplate } from './template.ts';
+import { RECON_COLUMNS, type ReconFileLayout } from '../../reconcile/bank-file.ts';
 
-export const OPERATIONS = ['signOn', 'echo', 'transfer', 'reversal'] as const;
+export const OPERATIONS = ['signOn', 'signOff', 'echo', 'transfer', 'reversal', 'settlement', 'batchUpload'] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
 export interface OperationTemplate {
@@ -42,7 +44,10 @@ export interface BankProfile {
   /** Card number prefixes this bank serves. */
   cardBins: string[];
   timeouts: { connectMs: number; responseMs: number; reconnectMinMs: number; reconnectMaxMs: number };
+  /** Sign on again every so often (fresh working keys); line check when the link has been idle this long. */
+  session: { signOnEveryMs: number; echoEveryMs: number };
   templates: Record<Operation, OperationTemplate>;
+  reconciliation: ReconFileLayout;
 }
 
 const hexBytes = (bytes?: number) =>
@@ -91,6 +96,13 @@ const profileSchema = z.strictObject({
   pinBlock: z.literal('iso-0'),
   cardBins: z.array(z.string().regex(/^\d{1,11}$/, 'card number prefix')).min(1),
   timeouts: z.strictObject({ connectMs: ms, responseMs: ms, reconnectMinMs: ms, reconnectMaxMs: ms }),
+  session: z.strictObject({ signOnEveryMs: ms, echoEveryMs: ms }),
+  reconciliation: z.strictObject({
+    fileName: z.string().regex(/\{date\}/, 'a file name with {date}'),
+    lineEnding: z.enum(['crlf', 'lf']),
+    columns: z.array(z.strictObject({ name: z.enum(RECON_COLUMNS), width: z.int().min(1).max(40) })).min(1),
+    tradeCodes: z.strictObject({ transfer: z.string().min(1), reversal: z.string().min(1) }),
+  }),
   templates: z.strictObject(Object.fromEntries(OPERATIONS.map((op) => [op, operationSchema])) as Record<Operation, typeof operationSchema>),
 });
 type RawProfile = z.infer<typeof profileSchema>;
@@ -213,7 +225,37 @@ function resolveTemplates(raw: RawProfile, fields: ReadonlyMap<number, FieldSpec
     if (request.mti === response.mti) problems.push(`templates.${op}: request and response MTI are both ${request.mti}`);
     out[op] = { request, response, mac: t.mac };
   }
+  // Both ends find the operation of a message by its MTI and literals: two operations must differ somewhere.
+  for (const [i, a] of OPERATIONS.entries()) {
+    for (const b of OPERATIONS.slice(i + 1)) {
+      for (const dir of ['request', 'response'] as const) {
+        if (!distinguishable(out[a][dir], out[b][dir])) {
+          problems.push(`templates.${a}.${dir} and templates.${b}.${dir}: same MTI and no literal tells them apart`);
+        }
+      }
+    }
+  }
   return out;
+}
+
+function distinguishable(a: MessageTemplate, b: MessageTemplate): boolean {
+  if (a.mti !== b.mti) return true;
+  const theirs = literalsOf(b);
+  return literalsOf(a).some((l) => theirs.some((m) => m.no === l.no && m.offset === l.offset && m.text !== l.text));
+}
+
+function checkReconciliation(raw: RawProfile, problems: string[]): void {
+  const { columns, tradeCodes } = raw.reconciliation;
+  const names = columns.map((c) => c.name);
+  for (const needed of ['tradeCode', 'stan', 'amount'] as const) {
+    if (!names.includes(needed)) problems.push(`reconciliation.columns: no ${needed} column`);
+  }
+  names.forEach((n, i) => names.indexOf(n) !== i && problems.push(`reconciliation.columns: ${n} declared twice`));
+  const codeWidth = columns.find((c) => c.name === 'tradeCode')?.width;
+  for (const [kind, code] of Object.entries(tradeCodes)) {
+    if (codeWidth !== undefined && code.length !== codeWidth) problems.push(`reconciliation.tradeCodes.${kind}: "${code}" is not ${codeWidth} wide`);
+  }
+  if (tradeCodes.transfer === tradeCodes.reversal) problems.push('reconciliation.tradeCodes: transfer and reversal share a code');
 }
 
 /** Validates an already parsed profile; `source` names it in errors. */
@@ -233,6 +275,7 @@ export function parseBankProfile(input: unknown, source: string): BankProfile {
   if (raw.mac.algorithm === 'x9.19' && raw.workingKeys.keyLength !== 16) problems.push('mac.algorithm: x9.19 needs 16-byte working keys');
   if (raw.timeouts.reconnectMinMs > raw.timeouts.reconnectMaxMs) problems.push('timeouts.reconnectMinMs: exceeds reconnectMaxMs');
   const templates = resolveTemplates(raw, fields, problems);
+  checkReconciliation(raw, problems);
   if (problems.length) throw new QuancunError('CONFIG_INVALID', `${source}: ${problems.join('; ')}`, { path: source, issues: problems });
   return {
     id: raw.id,
@@ -246,7 +289,9 @@ export function parseBankProfile(input: unknown, source: string): BankProfile {
     pinBlock: raw.pinBlock,
     cardBins: raw.cardBins,
     timeouts: raw.timeouts,
+    session: raw.session,
     templates,
+    reconciliation: raw.reconciliation,
   };
 }
 

@@ -11,6 +11,8 @@ import type { IsoMessage } from './codec.ts';
 export const TEMPLATE_VARS = [
   'stan', 'terminalId', 'merchantId', 'batch', 'operator', 'pan', 'amount', 'pinBlock', 'campusRef', 'reason',
   'responseCode', 'bankRef', 'hostDate', 'hostTime', 'workingKeys',
+  // settlement totals (0500/0510) and the settlement result: 1 balanced, 2 not balanced
+  'debitAmount', 'debitCount', 'creditAmount', 'creditCount', 'settleResult',
 ] as const;
 export type TemplateVar = (typeof TEMPLATE_VARS)[number];
 export type Vars = Partial<Record<TemplateVar, FieldValue>>;
@@ -63,4 +65,29 @@ export function readMessage(template: MessageTemplate, msg: IsoMessage): Vars {
     }
   }
   return vars;
+}
+
+type Literal = { no: number; offset: number | null; text: string };
+
+/** The template's literals, whole fields and parts, as (field, offset, text); `offset` is null for a whole field. */
+export function literalsOf(template: MessageTemplate): Literal[] {
+  return [...template.fields].flatMap(([no, t]): Literal[] => {
+    if ('literal' in t) return [{ no, offset: null, text: t.literal }];
+    if (!('parts' in t)) return [];
+    return t.parts.flatMap((p) => ('literal' in p.value ? [{ no, offset: p.offset, text: p.value.literal }] : []));
+  });
+}
+
+/**
+ * Whether `msg` is an instance of `template`: same MTI and every literal in place. Operations that share an MTI
+ * (echo and sign-off are both 0820 in UnionPay) are told apart by their literals (60.3).
+ */
+export function matchesTemplate(template: MessageTemplate, msg: IsoMessage): boolean {
+  if (template.mti !== msg.mti) return false;
+  return literalsOf(template).every(({ no, offset, text }) => {
+    const value = msg.fields[no];
+    if (Buffer.isBuffer(value)) return offset === null && value.equals(Buffer.from(text, 'hex'));
+    if (typeof value !== 'string') return false;
+    return offset === null ? value === text : value.slice(offset, offset + text.length) === text;
+  });
 }
