@@ -62,13 +62,14 @@ export class Gateway {
 
   async stop(): Promise<void> {
     await this.endpoint.stop();
-    await Promise.all([...this.banks.values()].map((b) => b.link.close()));
+    // Sign off politely; a bank that does not answer is closed all the same.
+    await Promise.all([...this.banks.values()].map((b) => b.link.signOff({ responseMs: 2000 }).catch(() => {}).then(() => b.link.close())));
     await this.store.close();
   }
 
   private async signOn(bank: BankConnection): Promise<void> {
     try {
-      await bank.link.signOn();
+      await bank.link.startSession();
     } catch (err) {
       this.o.log.error('bank sign-on failed; loads to this bank fail until it succeeds', { bank: bank.id, error: err as Error });
     }

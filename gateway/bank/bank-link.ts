@@ -142,6 +142,7 @@ export class BankLink extends EventEmitter {
   readonly #session: BankProfile['session'];
   #sessionTimers: NodeJS.Timeout[] = [];
   #lastTraffic = 0;
+  #checking = false;
 
   constructor(options: BankLinkOptions) {
     super();
@@ -186,7 +187,9 @@ export class BankLink extends EventEmitter {
 
   /** A line check when nothing went either way for a while; a failed one means the session is signed on afresh. */
   async #lineCheck(): Promise<void> {
-    if (!this.#signedOn || Date.now() - this.#lastTraffic < this.#session.echoEveryMs) return;
+    if (this.#checking || !this.#signedOn || Date.now() - this.#lastTraffic < this.#session.echoEveryMs) return;
+    // One at a time: an unanswered check is itself no traffic, and a second one must not overtake it.
+    this.#checking = true;
     try {
       await this.echo();
       this.emit('line-check', { ok: true });
@@ -194,18 +197,25 @@ export class BankLink extends EventEmitter {
       this.emit('line-check', { ok: false, code: QuancunError.from(err).code });
       this.#signedOn = false;
       await this.signOn();
+    } finally {
+      this.#checking = false;
     }
   }
 
-  /** 0820 sign-off: the bank forgets the working keys; nothing is sent for this bank until the next sign-on. */
-  async signOff(): Promise<void> {
+  /**
+   * 0820 sign-off: the bank forgets the working keys; nothing is sent for this bank until the next sign-on. Not sent
+   * when the line is down (the bank drops the session by itself); `responseMs` bounds the wait at shutdown.
+   */
+  async signOff(options: { responseMs?: number } = {}): Promise<void> {
     this.#stopSessionTimers();
     this.#wantSignedOn = false;
     if (!this.#signedOn) return;
     this.#signedOn = false;
     this.#o.keys.dropWorkingKeys();
+    if (!this.#socket) return;
     const { terminalId, merchantId } = this.#o;
-    const vars = await this.#exchange('signOff', { stan: stan6(await this.#stans.next()), terminalId, merchantId, batch: this.#batch });
+    const stan = stan6(await this.#stans.next());
+    const vars = await this.#exchange('signOff', { stan, terminalId, merchantId, batch: this.#batch }, options.responseMs);
     if (vars.responseCode !== APPROVED) throw this.#declined('sign-off', vars);
     this.#log.info('signed off', { terminalId });
     this.emit('signed-off');
@@ -330,7 +340,7 @@ export class BankLink extends EventEmitter {
     });
   }
 
-  async #exchange(op: Operation, vars: Vars): Promise<Vars> {
+  async #exchange(op: Operation, vars: Vars, responseMs = this.#timeouts.responseMs): Promise<Vars> {
     const { profile, keys } = this.#o;
     const t = profile.templates[op];
     const msg = buildMessage(t.request, profile.fields, vars);
@@ -345,8 +355,8 @@ export class BankLink extends EventEmitter {
     return new Promise<Vars>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(key);
-        reject(new QuancunError('BANK_TIMEOUT', `no ${op} answer within ${this.#timeouts.responseMs} ms`, { stan: vars.stan }));
-      }, this.#timeouts.responseMs);
+        reject(new QuancunError('BANK_TIMEOUT', `no ${op} answer within ${responseMs} ms`, { stan: vars.stan }));
+      }, responseMs);
       this.#pending.set(key, { mac: t.mac, resolve, reject, timer });
       this.#lastTraffic = Date.now();
       this.#send!(body);

@@ -71,6 +71,8 @@ export interface BankHostState {
 
 export interface BankExchange {
   mti: string;
+  /** Which operation of the profile the request was; null when none matches. */
+  op: Operation | null;
   stan: string | null;
   terminalId: string | null;
   amount: number | null;
@@ -202,6 +204,7 @@ export class BankHostSimulator {
     const vars = op ? readMessage(profile.templates[op].request, msg) : {};
     const entry: BankExchange = {
       mti: msg.mti,
+      op: op ?? null,
       stan: typeof vars.stan === 'string' ? vars.stan : null,
       terminalId: typeof vars.terminalId === 'string' ? vars.terminalId : null,
       amount: typeof vars.amount === 'string' ? Number(vars.amount) : null,
