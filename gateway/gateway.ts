@@ -12,6 +12,7 @@ import { KeyStore } from './keystore/key-store.ts';
 import { CampusLedger } from './ledger/campus-ledger.ts';
 import { LoadService } from './loads/load-service.ts';
 import { createBankConnection, type BankConnection } from './banks.ts';
+import { SettlementService } from './settlement/settlement-service.ts';
 
 export interface GatewayOptions {
   loaded: LoadedConfig;
@@ -28,6 +29,7 @@ export class Gateway {
   readonly ledger: CampusLedger;
   readonly banks = new Map<string, BankConnection>();
   readonly loads: LoadService;
+  readonly settlement: SettlementService;
   private readonly endpoint: GatewayEndpoint;
 
   constructor(private readonly o: GatewayOptions) {
@@ -44,6 +46,7 @@ export class Gateway {
     });
     for (const bank of config.banks) this.banks.set(bank.id, createBankConnection(bank, keys, o.log, o.bankAddresses?.get(bank.id)));
     this.loads = new LoadService({ store: this.store, ledger: this.ledger, keys, banks: this.banks, limits: config.limits, log: o.log });
+    this.settlement = new SettlementService({ store: this.store, loads: this.loads.loads, ledger: this.ledger, banks: this.banks, log: o.log });
     this.endpoint = new GatewayEndpoint({ url: o.mqttUrl, clientId: 'quancun-gateway', version: o.version, log: o.log });
     this.endpoint.handle('card.lookup', (kiosk, req) => this.loads.lookup(kiosk, req));
     this.endpoint.handle('load.authorize', (kiosk, req) => this.loads.authorize(kiosk, req));
@@ -55,7 +58,9 @@ export class Gateway {
   async start(): Promise<void> {
     await this.store.open();
     await this.ledger.seed(this.o.loaded.config.cardholders.map((c) => ({ ...c, asn: c.asn.toUpperCase() })));
+    await this.settlement.restoreBatches();
     await Promise.all([...this.banks.values()].map((bank) => this.signOn(bank)));
+    await this.settlement.recover();
     await this.endpoint.start();
     await this.endpoint.publishState(this.bankStates());
   }

@@ -1,0 +1,164 @@
+/**
+ * End-of-day settlement (结算) per bank: the batch is closed and its totals sent (0500); when the bank's own totals
+ * differ it answers "not balanced" and every transfer of the batch is uploaded (0320). The batch number (60.2 of
+ * every message) rolls when a batch is closed.
+ *
+ * Journaled like a load: `closing` (with the totals, the transfers counted and the next batch number, in one synced
+ * write) before the 0500 goes out, `uploading` before the first 0320. A restart resumes both; the bank treats a
+ * repeated 0500 or 0320 for the same batch as the same one.
+ *
+ * A batch holds the loads whose transfer was journaled (bank-pending) between its opening and its closing and that
+ * the bank approved and nobody reversed. A transfer in flight at the cut-off may be counted by the bank in the
+ * closing batch and here in none: that is what "not balanced" and the batch upload are for, and reconciliation
+ * (by STAN, not by batch) settles it for good.
+ */
+import { QuancunError } from '../../common/errors.ts';
+import type { Logger } from '../../common/log.ts';
+import type { DurableStore } from '../../common/store/durable-store.ts';
+import { JournaledMachine, type JournalRecord, type MachineSpec } from '../../common/store/journaled-machine.ts';
+import type { BankConnection } from '../banks.ts';
+import type { BatchItem, BatchTotals } from '../bank/bank-link.ts';
+import type { CampusLedger } from '../ledger/campus-ledger.ts';
+import type { GatewayLoadRecord, GatewayLoadState } from '../loads/gateway-load-machine.ts';
+
+export type SettlementState = 'closing' | 'balanced' | 'uploading' | 'uploaded';
+
+export const SETTLEMENT_MACHINE: MachineSpec<SettlementState> = {
+  name: 'settlement',
+  transitions: { closing: ['balanced', 'uploading'], uploading: ['uploaded'], balanced: [], uploaded: [] },
+};
+
+export interface SettlementRecord extends JournalRecord<SettlementState> {
+  bankId: string;
+  batch: number;
+  openedAt: string;
+  closedAt: string;
+  totals: BatchTotals;
+  /** The loads counted, by transaction id. */
+  txnIds: string[];
+}
+
+/** The open batch of one bank. */
+interface OpenBatch {
+  batch: number;
+  openedAt: string;
+}
+
+export interface SettlementServiceOptions {
+  store: DurableStore;
+  /** The gateway's load journal: read only. */
+  loads: { all(): Promise<GatewayLoadRecord[]> };
+  ledger: CampusLedger;
+  banks: Map<string, BankConnection>;
+  log: Logger;
+  now?: () => Date;
+}
+
+const batchKey = (bankId: string) => `settle/open/${bankId}`;
+const nextBatch = (batch: number) => (batch % 999999) + 1;
+/** States in which a reversal is owed or done: the bank's debit does not stand (or may not). */
+const UNDONE = new Set<GatewayLoadState>(['reversing', 'reversed']);
+
+export class SettlementService {
+  readonly records: JournaledMachine<SettlementState, SettlementRecord>;
+  readonly #o: SettlementServiceOptions;
+  readonly #now: () => Date;
+  /** One settlement per bank at a time. */
+  readonly #running = new Map<string, Promise<SettlementRecord>>();
+
+  constructor(options: SettlementServiceOptions) {
+    this.#o = options;
+    this.records = new JournaledMachine(options.store, 'gw/settle', SETTLEMENT_MACHINE);
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  /** Gives each bank link its open batch number; first start: batch 1, open from now. Before the first sign-on. */
+  async restoreBatches(): Promise<void> {
+    for (const bank of this.#o.banks.values()) bank.link.setBatch((await this.#open(bank.id)).batch);
+  }
+
+  /** Finishes settlements a restart interrupted. */
+  async recover(): Promise<void> {
+    for (const r of await this.records.all()) {
+      if (r.state === 'closing' || r.state === 'uploading') {
+        await this.#finish(r).catch((err) => this.#o.log.warn('settlement not finished yet', { bank: r.bankId, batch: r.batch, error: err as Error }));
+      }
+    }
+  }
+
+  /** Closes the bank's open batch and settles it with the bank. */
+  settle(bankId: string): Promise<SettlementRecord> {
+    const running = this.#running.get(bankId);
+    if (running) return running;
+    const p = this.#settle(bankId).finally(() => this.#running.delete(bankId));
+    this.#running.set(bankId, p);
+    return p;
+  }
+
+  async #settle(bankId: string): Promise<SettlementRecord> {
+    const bank = this.#bank(bankId);
+    const open = await this.#open(bankId);
+    const closedAt = this.#now().toISOString();
+    const counted = (await this.#o.loads.all()).filter((l) => l.bankId === bankId && l.bankRef !== undefined && !UNDONE.has(l.state)
+      && inWindow(sentAt(l), open.openedAt, closedAt));
+    const totals: BatchTotals = {
+      debitAmount: counted.reduce((sum, l) => sum + l.amount, 0), debitCount: counted.length, creditAmount: 0, creditCount: 0,
+    };
+    const next: OpenBatch = { batch: nextBatch(open.batch), openedAt: closedAt };
+    const record = await this.records.create(
+      { id: `${bankId}-${String(open.batch).padStart(6, '0')}`, state: 'closing', bankId, batch: open.batch, openedAt: open.openedAt, closedAt,
+        totals, txnIds: counted.map((l) => l.id) },
+      [{ type: 'put', key: batchKey(bankId), value: next }],
+    );
+    bank.link.setBatch(next.batch);
+    this.#o.log.info('batch closed', { bank: bankId, batch: open.batch, ...totals });
+    return this.#finish(record);
+  }
+
+  async #finish(record: SettlementRecord): Promise<SettlementRecord> {
+    const { link } = this.#bank(record.bankId);
+    if (record.state === 'closing') {
+      const { balanced } = await link.settle(record.batch, record.totals);
+      record = await this.records.advance(record, balanced ? 'balanced' : 'uploading');
+      this.#o.log.info(balanced ? 'batch balanced' : 'batch not balanced: uploading it', { bank: record.bankId, batch: record.batch });
+    }
+    if (record.state === 'uploading') {
+      for (const item of await this.#items(record)) await link.uploadBatchItem(record.batch, item);
+      record = await this.records.advance(record, 'uploaded');
+    }
+    return record;
+  }
+
+  async #items(record: SettlementRecord): Promise<BatchItem[]> {
+    const loads = new Map((await this.#o.loads.all()).map((l) => [l.id, l]));
+    const items: BatchItem[] = [];
+    for (const id of record.txnIds) {
+      const load = loads.get(id)!;
+      const { bankPan } = await this.#o.ledger.accountByAsn(load.asn);
+      if (!bankPan || load.stan === undefined) throw new QuancunError('INTERNAL', `load ${id} lacks its bank details`);
+      items.push({ stan: load.stan, pan: bankPan, amount: load.amount, bankRef: load.bankRef! });
+    }
+    return items;
+  }
+
+  async #open(bankId: string): Promise<OpenBatch> {
+    const saved = await this.#o.store.get<OpenBatch>(batchKey(bankId));
+    if (saved) return saved;
+    const first = { batch: 1, openedAt: new Date(0).toISOString() };
+    await this.#o.store.put(batchKey(bankId), first);
+    return first;
+  }
+
+  #bank(bankId: string): BankConnection {
+    const bank = this.#o.banks.get(bankId);
+    if (!bank) throw new QuancunError('CONFIG_INVALID', `no bank "${bankId}" in the configuration`, { bankId });
+    return bank;
+  }
+}
+
+/** When the transfer was journaled as possibly sent. */
+function sentAt(load: GatewayLoadRecord): string {
+  return load.history.find((h) => h.state === 'bank-pending')?.at ?? load.updatedAt;
+}
+
+const inWindow = (at: string, from: string, to: string) => at >= from && at < to;
