@@ -13,6 +13,7 @@ import { CampusLedger } from './ledger/campus-ledger.ts';
 import { LoadService } from './loads/load-service.ts';
 import { createBankConnection, type BankConnection } from './banks.ts';
 import { SettlementService } from './settlement/settlement-service.ts';
+import type { RetryPolicy } from './saf/reversal-queue.ts';
 
 export interface GatewayOptions {
   loaded: LoadedConfig;
@@ -22,6 +23,8 @@ export interface GatewayOptions {
   /** Where each bank really is, when it differs from the config (the embedded bank simulator's port). */
   bankAddresses?: Map<string, { host: string; port: number }>;
   dataDir?: string;
+  /** Backoff of the store-and-forward reversals; tests shorten it. */
+  reversalRetry?: Partial<RetryPolicy>;
 }
 
 export class Gateway {
@@ -34,7 +37,7 @@ export class Gateway {
 
   constructor(private readonly o: GatewayOptions) {
     const { config } = o.loaded;
-    this.store = new DurableStore(join(o.dataDir ?? o.loaded.dataDir, 'gateway'));
+    this.store = new DurableStore(join(o.dataDir ?? o.loaded.dataDir, 'gateway'), { log: o.log });
     this.ledger = new CampusLedger(this.store);
     const keys = new KeyStore({
       issuer: {
@@ -45,7 +48,9 @@ export class Gateway {
       pinMasterKey: Buffer.from(config.issuer.pinMasterKey, 'hex'),
     });
     for (const bank of config.banks) this.banks.set(bank.id, createBankConnection(bank, keys, o.log, o.bankAddresses?.get(bank.id)));
-    this.loads = new LoadService({ store: this.store, ledger: this.ledger, keys, banks: this.banks, limits: config.limits, log: o.log });
+    this.loads = new LoadService({ store: this.store, ledger: this.ledger, keys, banks: this.banks, limits: config.limits, log: o.log,
+      ...(o.reversalRetry ? { reversalRetry: o.reversalRetry } : {}),
+    });
     this.settlement = new SettlementService({ store: this.store, loads: this.loads.loads, ledger: this.ledger, banks: this.banks, log: o.log });
     this.endpoint = new GatewayEndpoint({ url: o.mqttUrl, clientId: 'quancun-gateway', version: o.version, log: o.log });
     this.endpoint.handle('card.lookup', (kiosk, req) => this.loads.lookup(kiosk, req));
@@ -61,12 +66,15 @@ export class Gateway {
     await this.settlement.restoreBatches();
     await Promise.all([...this.banks.values()].map((bank) => this.signOn(bank)));
     await this.settlement.recover();
+    // Reversals owed from before a restart go out before new loads come in.
+    await this.loads.reversals.start();
     await this.endpoint.start();
     await this.endpoint.publishState(this.bankStates());
   }
 
   async stop(): Promise<void> {
     await this.endpoint.stop();
+    await this.loads.reversals.stop();
     // Sign off politely; a bank that does not answer is closed all the same.
     await Promise.all([...this.banks.values()].map((b) => b.link.signOff({ responseMs: 2000 }).catch(() => {}).then(() => b.link.close())));
     await this.store.close();

@@ -13,6 +13,7 @@ import type { KeyStore } from '../keystore/key-store.ts';
 import type { LoadInit, LoadStamp } from '../keystore/card-keys.ts';
 import type { BankConnection } from '../banks.ts';
 import { GATEWAY_LOAD_MACHINE, type GatewayLoadRecord, type GatewayLoadState } from './gateway-load-machine.ts';
+import { ReversalQueue, type RetryPolicy } from '../saf/reversal-queue.ts';
 
 export interface LoadLimits {
   /** Largest single load, fen. */
@@ -29,6 +30,8 @@ export interface LoadServiceOptions {
   limits: LoadLimits;
   log: Logger;
   now?: () => Date;
+  /** Backoff of the store-and-forward reversals (gateway/saf/). */
+  reversalRetry?: Partial<RetryPolicy>;
 }
 
 const STAN_KEY = 'meta/stan';
@@ -51,12 +54,17 @@ function initOf(record: GatewayLoadRecord): LoadInit {
 
 export class LoadService {
   readonly loads: JournaledMachine<GatewayLoadState, GatewayLoadRecord>;
+  /** Every reversal owed, retried until the bank answers; the gateway starts and stops it. */
+  readonly reversals: ReversalQueue;
   private readonly now: () => Date;
   private savedStan: Promise<number | undefined> | undefined;
   private stan: number | undefined;
 
   constructor(private readonly o: LoadServiceOptions) {
     this.loads = new JournaledMachine(o.store, 'gw/load', GATEWAY_LOAD_MACHINE);
+    this.reversals = new ReversalQueue({
+      loads: this.loads, send: (record) => this.reverse(record), log: o.log, ...(o.reversalRetry ? { retry: o.reversalRetry } : {}),
+    });
     this.now = o.now ?? (() => new Date());
   }
 
@@ -143,7 +151,7 @@ export class LoadService {
       // The transfer may have been applied: only a reversal makes the outcome certain.
       record = await this.loads.advance(record, 'reversing', { code: e.code, reversalReason: e.code === 'BANK_MAC_INVALID' ? 'A0' : '98' });
       log.warn('bank outcome uncertain, reversing', { code: e.code });
-      await this.reverse(record);
+      await this.reversals.owe(record.id);
       throw e.code === 'BANK_MAC_INVALID' ? e : new QuancunError('BANK_TIMEOUT', e.message, { txnId: req.txnId });
     }
 
@@ -193,9 +201,9 @@ export class LoadService {
       case 'approved':
       case 'mac2-issued':
         record = await this.loads.advance(record, 'reversing', { reversalReason: '96', code: 'TXN_STATE' });
-        return { outcome: (await this.reverse(record)) ? 'reversed' : 'reversal-pending' };
+        return { outcome: (await this.reversals.owe(record.id)) ? 'reversed' : 'reversal-pending' };
       case 'reversing':
-        return { outcome: (await this.reverse(record)) ? 'reversed' : 'reversal-pending' };
+        return { outcome: (await this.reversals.owe(record.id)) ? 'reversed' : 'reversal-pending' };
       case 'reversed':
         return { outcome: 'reversed' };
       case 'pending-load':
@@ -217,12 +225,17 @@ export class LoadService {
     };
   }
 
-  /** Sends the reversal; true once the bank confirmed it. A failed try leaves the record in `reversing` for the retry loop. */
-  async reverse(record: GatewayLoadRecord): Promise<boolean> {
+  /**
+   * One try of the 0400 (the queue in gateway/saf/ repeats it); true once the bank confirmed it. A failed try leaves
+   * the record in `reversing`. Confirmed, the load ends `reversed` with a `reversed` posting in the same batch.
+   */
+  private async reverse(record: GatewayLoadRecord): Promise<boolean> {
     const bank = record.bankId ? this.o.banks.get(record.bankId) : undefined;
     const account = await this.o.ledger.accountByAsn(record.asn);
     if (!bank || !account.bankPan || record.stan === undefined) throw new QuancunError('INTERNAL', `reversal of ${record.id} lacks its bank details`);
     try {
+      // After a restart or a lost session the reversal waits for a sign-on, not for the next reconnect.
+      if (!bank.link.signedOn) await bank.link.signOn();
       await bank.link.reverse(
         { stan: record.stan, pan: account.bankPan, amount: record.amount, terminalId: bank.terminalId, merchantId: bank.merchantId, campusRef: record.id },
         record.reversalReason ?? '06',
@@ -231,10 +244,9 @@ export class LoadService {
       this.o.log.warn('reversal not confirmed yet', { txnId: record.id, code: QuancunError.from(err).code });
       return false;
     }
-    const posting = await this.o.ledger.posting(record.id);
-    await this.loads.advance(record, 'reversed', {}, posting
-      ? [this.o.ledger.postingOp({ txnId: record.id, campusAccount: record.campusAccount, amount: record.amount, status: 'reversed' })]
-      : []);
+    await this.loads.advance(record, 'reversed', {}, [
+      this.o.ledger.postingOp({ txnId: record.id, campusAccount: record.campusAccount, amount: record.amount, status: 'reversed' }),
+    ]);
     this.o.log.info('reversal confirmed', { txnId: record.id });
     return true;
   }

@@ -76,6 +76,8 @@ export interface BankExchange {
   stan: string | null;
   terminalId: string | null;
   amount: number | null;
+  /** Field 39 of a reversal: why the terminal reverses (98 no answer, A0 bad MAC, 96 not completed, 06 other). */
+  reason: string | null;
   /** What the bank decided; null when the connection was dropped before deciding. */
   responseCode: string | null;
   answered: boolean;
@@ -208,6 +210,7 @@ export class BankHostSimulator {
       stan: typeof vars.stan === 'string' ? vars.stan : null,
       terminalId: typeof vars.terminalId === 'string' ? vars.terminalId : null,
       amount: typeof vars.amount === 'string' ? Number(vars.amount) : null,
+      reason: op === 'reversal' && typeof vars.reason === 'string' ? vars.reason : null,
       responseCode: null,
       answered: false,
       time: new Date().toISOString(),

@@ -1,0 +1,117 @@
+/**
+ * Store-and-forward reversals (jPOS-SAF style). A reversal the gateway owes is its load record in `reversing`,
+ * journaled before the first 0400 is sent; this queue sends it again with capped exponential backoff until the bank
+ * answers (0410 approved, or "original not found": it never debited), and on every start resumes each `reversing`
+ * record of the journal, so a gateway restart loses none. Only the reversal is ever repeated, never the transfer, and
+ * the bank applies a repeated reversal once.
+ */
+import { EventEmitter } from 'node:events';
+import { QuancunError } from '../../common/errors.ts';
+import type { Logger } from '../../common/log.ts';
+import type { JournaledMachine } from '../../common/store/journaled-machine.ts';
+import type { GatewayLoadRecord, GatewayLoadState } from '../loads/gateway-load-machine.ts';
+
+export interface RetryPolicy {
+  /** Wait before the second try; doubled after each failed try. */
+  minMs: number;
+  /** The wait never grows beyond this. */
+  maxMs: number;
+  /** After this many failed tries an operator is told (error log); the queue keeps trying. */
+  attentionAfter: number;
+}
+
+/** 3 tries before operator attention is the common practice (../shared/reference/iso8583-unionpay.md). */
+export const DEFAULT_RETRY: RetryPolicy = { minMs: 2_000, maxMs: 120_000, attentionAfter: 3 };
+
+export interface ReversalQueueOptions {
+  loads: JournaledMachine<GatewayLoadState, GatewayLoadRecord>;
+  /** One 0400 for the record; true once the bank confirmed and the record is `reversed`. */
+  send(record: GatewayLoadRecord): Promise<boolean>;
+  log: Logger;
+  retry?: Partial<RetryPolicy>;
+}
+
+interface Owed {
+  attempts: number;
+  timer?: NodeJS.Timeout;
+  /** The try in progress: a second `owe` while it runs waits for it instead of sending a second 0400 alongside. */
+  running?: Promise<boolean>;
+}
+
+export class ReversalQueue extends EventEmitter<{ confirmed: [txnId: string, attempts: number]; failed: [txnId: string, attempts: number, delayMs: number] }> {
+  readonly #o: ReversalQueueOptions;
+  readonly #retry: RetryPolicy;
+  readonly #owed = new Map<string, Owed>();
+  #stopped = false;
+
+  constructor(options: ReversalQueueOptions) {
+    super();
+    this.#o = options;
+    this.#retry = { ...DEFAULT_RETRY, ...options.retry };
+  }
+
+  /** Every reversal the journal says is owed, each tried now and then retried until confirmed. */
+  async start(): Promise<void> {
+    this.#stopped = false;
+    const owed = (await this.#o.loads.all()).filter((r) => r.state === 'reversing');
+    if (owed.length > 0) this.#o.log.warn('resuming reversals owed from before the restart', { count: owed.length, txnIds: owed.map((r) => r.id) });
+    for (const record of owed) void this.owe(record.id);
+  }
+
+  /** Stops retrying; what is still owed stays `reversing` in the journal for the next start. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const owed of this.#owed.values()) clearTimeout(owed.timer);
+    await Promise.all([...this.#owed.values()].map((o) => o.running));
+    this.#owed.clear();
+  }
+
+  /** Transaction ids still owed a reversal, for the operator and tests. */
+  get pending(): string[] {
+    return [...this.#owed.keys()];
+  }
+
+  /**
+   * Tries the owed reversal of a record already journaled `reversing` now; true once confirmed. A failed try leaves
+   * it queued for the next, after the backoff.
+   */
+  owe(txnId: string): Promise<boolean> {
+    let owed = this.#owed.get(txnId);
+    if (!owed) this.#owed.set(txnId, (owed = { attempts: 0 }));
+    if (owed.running) return owed.running;
+    clearTimeout(owed.timer);
+    owed.running = this.#attempt(txnId, owed).finally(() => (owed.running = undefined));
+    return owed.running;
+  }
+
+  async #attempt(txnId: string, owed: Owed): Promise<boolean> {
+    // The journal, not a copy held here, says whether it is still owed (an earlier try may have confirmed it).
+    const record = await this.#o.loads.require(txnId);
+    if (record.state !== 'reversing') {
+      this.#owed.delete(txnId);
+      return record.state === 'reversed';
+    }
+    owed.attempts++;
+    let confirmed = false;
+    try {
+      confirmed = await this.#o.send(record);
+    } catch (err) {
+      this.#o.log.error('reversal could not be sent', { txnId, error: QuancunError.from(err) });
+    }
+    if (confirmed) {
+      this.#owed.delete(txnId);
+      this.emit('confirmed', txnId, owed.attempts);
+      return true;
+    }
+    const delayMs = Math.min(this.#retry.minMs * 2 ** (owed.attempts - 1), this.#retry.maxMs);
+    const fields = { txnId, attempts: owed.attempts, nextInMs: delayMs, reason: record.reversalReason };
+    if (owed.attempts === this.#retry.attentionAfter) this.#o.log.error('reversal still unconfirmed: operator attention, retrying', fields);
+    else this.#o.log.warn('reversal unconfirmed, retrying', fields);
+    this.emit('failed', txnId, owed.attempts, delayMs);
+    if (!this.#stopped) {
+      owed.timer = setTimeout(() => void this.owe(txnId), delayMs);
+      owed.timer.unref();
+    }
+    return false;
+  }
+}
