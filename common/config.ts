@@ -27,7 +27,12 @@ export const configSchema = z.object({
     /** Kiosk PIN pads hold keys diversified from this one by terminal id. */
     pinMasterKey: hexKey,
   }),
-  limits: z.object({ maxLoad: fen, purseLimit: fen }),
+  limits: z.object({
+    maxLoad: fen,
+    purseLimit: fen,
+    /** How long a kiosk asks for the same card back after the card left during the credit; then it is a pending load. */
+    rePresentSeconds: z.number().int().min(1).max(300).default(30),
+  }),
   banks: z.array(z.object({
     id: z.string().regex(/^[a-z0-9-]+$/),
     profile: z.string(),

@@ -38,6 +38,11 @@ export const ERROR_CODES = {
   // transactions
   TXN_UNKNOWN: { retryable: false, zh: '交易不存在', en: 'Unknown transaction' },
   TXN_STATE: { retryable: false, zh: '交易状态错误', en: 'Transaction is not in a state that allows this' },
+  LOAD_PENDING: {
+    retryable: false, zh: '金额未写入卡片，已保留为待领圈存，在任一圈存机放卡即可领取',
+    en: 'The amount did not reach the card and waits as a pending load; tap your card at any kiosk to collect it',
+  },
+  PENDING_LOAD_FIRST: { retryable: false, zh: '该卡有待领圈存，请先领取', en: 'A pending load waits for this card; collect it first' },
   // configuration and storage
   CONFIG_INVALID: { retryable: false, zh: '配置错误', en: 'Invalid configuration' },
   JOURNAL_UNAVAILABLE: { retryable: false, zh: '交易日志不可用，暂停服务', en: 'Journal unavailable, out of service' },

@@ -57,6 +57,8 @@ export class Gateway {
     this.endpoint.handle('load.authorize', (kiosk, req) => this.loads.authorize(kiosk, req));
     this.endpoint.handle('load.confirm', (kiosk, req) => this.loads.confirm(kiosk, req));
     this.endpoint.handle('load.abandon', (kiosk, req) => this.loads.abandon(kiosk, req));
+    this.endpoint.handle('load.recredit', (kiosk, req) => this.loads.recredit(kiosk, req));
+    this.endpoint.handle('load.park', (kiosk, req) => this.loads.park(kiosk, req));
     this.endpoint.handle('txn.status', (kiosk, req) => this.loads.status(kiosk, req));
   }
 

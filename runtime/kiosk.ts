@@ -16,7 +16,10 @@ import { CAMPUS_CARD_PROFILE, type CardProfile } from './card/card-profile.ts';
 import { KioskJournal } from './journal/kiosk-journal.ts';
 import { KioskLink } from './link/kiosk-link.ts';
 import { openCardSession, type CardSession } from './flows/card-session.ts';
-import { runLoad, confirmLoad, abandonLoad, type LoadOutcome, type LoadStep } from './flows/load/load-flow.ts';
+import { runLoad, type LoadOutcome, type LoadStep } from './flows/load/load-flow.ts';
+import { recoverLoad } from './flows/load/load-recovery.ts';
+import type { RePresentInfo } from './flows/load/torn-load.ts';
+import { recoverCollect, runCollect, type CollectOutcome } from './flows/collect/collect-flow.ts';
 
 export interface KioskOptions {
   id: string;
@@ -37,6 +40,8 @@ export interface KioskOptions {
 
 export interface KioskEvents {
   step: [step: LoadStep];
+  /** A torn load asks for the same card back: seconds left, each second and when another card is presented. */
+  're-present': [info: RePresentInfo];
   recovered: [txnId: string, state: string];
 }
 
@@ -48,6 +53,8 @@ export class Kiosk extends EventEmitter<KioskEvents> {
   private readonly log: Logger;
   /** A load in progress owns its journal record: recovery must not touch it until the load returns. */
   private busy = false;
+  /** Aborted by stop(): a load waiting for its card back stops waiting, its record left for recovery. */
+  private readonly stopping = new AbortController();
   private recovering: Promise<void> | null = null;
 
   constructor(private readonly o: KioskOptions) {
@@ -82,6 +89,7 @@ export class Kiosk extends EventEmitter<KioskEvents> {
   }
 
   async stop(): Promise<void> {
+    this.stopping.abort();
     await this.link.stop();
     this.status.stop();
     await this.o.io?.stop();
@@ -96,6 +104,11 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     return openCardSession(this.o.reader, this.link, this.o.cardProfile ?? CAMPUS_CARD_PROFILE);
   }
 
+  /** What this kiosk was built with: a restart on the same journal builds a new Kiosk from them. */
+  get options(): KioskOptions {
+    return this.o;
+  }
+
   /** The pad's 'progress' events tell the screens how many digits were typed. */
   get pinPad(): PinPad {
     return this.o.pinPad;
@@ -106,7 +119,11 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     this.busy = true;
     try {
       return await runLoad(
-        { journal: this.journal, link: this.link, pinPad: this.o.pinPad, terminalId: this.o.terminalId, log: this.log, onStep: (s) => this.emit('step', s), ...options },
+        {
+          journal: this.journal, link: this.link, pinPad: this.o.pinPad, terminalId: this.o.terminalId, log: this.log,
+          reader: this.o.reader, cardProfile: this.o.cardProfile ?? CAMPUS_CARD_PROFILE, stopSignal: this.stopping.signal,
+          onStep: (s) => this.emit('step', s), onRePresent: (info) => this.emit('re-present', info), ...options,
+        },
         session,
         amount,
       );
@@ -116,9 +133,22 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     }
   }
 
+  /** Writes the card's pending loads (圈存未领, `session.account.pendingLoads`) onto it: 领款 / 补写. */
+  async collect(session: CardSession): Promise<CollectOutcome[]> {
+    if (this.busy) throw new QuancunError('TXN_STATE', 'a transaction is already in progress at this kiosk');
+    if (!this.link.online) throw new QuancunError('LINK_OFFLINE', 'the gateway is not reachable');
+    this.busy = true;
+    try {
+      return await runCollect({ journal: this.journal, link: this.link, terminalId: this.o.terminalId, log: this.log }, session);
+    } finally {
+      this.busy = false;
+      if (this.link.online) void this.recover().catch((err) => this.log.error('recovery failed', { error: err as Error }));
+    }
+  }
+
   /**
-   * Ends what can be ended without the card: nothing-sent loads close, debits never followed by a credit are handed
-   * back to the gateway to undo, credited cards get their final posting. Torn loads wait for the same card.
+   * Brings every unfinished record to a definite end with the gateway's journal as the other witness (see
+   * flows/load/load-recovery.ts and collect-flow.ts): never a money step repeated blindly. Runs on every (re)connection.
    */
   recover(): Promise<void> {
     if (this.busy) return Promise.resolve();
@@ -127,30 +157,17 @@ export class Kiosk extends EventEmitter<KioskEvents> {
   }
 
   private async recoverOnce(): Promise<void> {
-    for (let rec of await this.journal.loads.unfinished()) {
+    const ends = [
+      ...(await this.journal.loads.unfinished()).map((rec) => ({ rec, end: () => recoverLoad(this, rec) })),
+      ...(await this.journal.collects.unfinished()).map((rec) => ({ rec, end: () => recoverCollect(this, rec) })),
+    ];
+    for (const { rec, end } of ends) {
       try {
-        switch (rec.state) {
-          case 'created':
-            rec = await this.journal.loads.advance(rec, 'abandoned', { outcome: 'not-debited', code: 'INTERNAL' });
-            break;
-          case 'authorizing':
-          case 'authorized':
-            rec = await this.journal.loads.advance(rec, 'abandoning', { code: rec.code ?? 'INTERNAL' });
-            rec = await abandonLoad(this, rec);
-            break;
-          case 'abandoning':
-            rec = await abandonLoad(this, rec);
-            break;
-          case 'credited':
-            rec = await confirmLoad(this, rec);
-            break;
-          default:
-            continue;
-        }
-        this.log.info('recovered an unfinished load', { txnId: rec.id, state: rec.state });
-        this.emit('recovered', rec.id, rec.state);
+        const { state } = await end();
+        this.log.info('recovered an unfinished transaction', { txnId: rec.id, from: rec.state, state });
+        this.emit('recovered', rec.id, state);
       } catch (err) {
-        this.log.warn('unfinished load left for the next try', { txnId: rec.id, state: rec.state, code: QuancunError.from(err).code });
+        this.log.warn('unfinished transaction left for the next try', { txnId: rec.id, state: rec.state, code: QuancunError.from(err).code });
       }
     }
   }

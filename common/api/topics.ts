@@ -39,6 +39,18 @@ interface OpSpec<Req extends z.ZodType, Res extends z.ZodType> {
 /** Keeps each entry's schema types precise while checking that its example fits them. */
 const op = <Req extends z.ZodType, Res extends z.ZodType>(spec: OpSpec<Req, Res>) => spec;
 
+const loadInit = z.object({
+  oldBalance: fen,
+  onlineCounter: z.int().min(0).max(0xffff),
+  keyVersion: z.int().min(0).max(0xff),
+  algId: z.int().min(0).max(0xff),
+  random: hex(8, 'card random'),
+  mac1: hex(8, 'MAC1'),
+}).describe('from the card\'s INITIALIZE FOR LOAD response');
+
+const hostDate = z.string().regex(/^\d{4}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$/).describe('YYYYMMDD');
+const hostTime = z.string().regex(/^([01]\d|2[0-3])[0-5]\d[0-5]\d$/).describe('hhmmss');
+
 export const operations = {
   'card.lookup': op({
     summary: 'Who holds this card, where it loads from, its limits and loads waiting to be written to it.',
@@ -50,8 +62,17 @@ export const operations = {
       bankId: z.string().optional(),
       bankAccountMasked: z.string().optional().describe('e.g. 6222 **** **** 1234'),
       pinPan12: z.string().regex(/^\d{12}$/).optional().describe('12 account digits for the PIN block; never logged'),
-      limits: z.object({ maxLoad: fen.describe('largest single load, fen'), purseLimit: fen.describe('purse ceiling, fen') }),
-      pendingLoads: z.array(z.object({ pendingId: z.string().min(1), amount: fen })),
+      limits: z.object({
+        maxLoad: fen.describe('largest single load, fen'),
+        purseLimit: fen.describe('purse ceiling, fen'),
+        rePresentSeconds: z.int().min(1).describe('how long to ask for the same card back after it left during the credit'),
+      }),
+      pendingLoads: z.array(z.object({
+        pendingId: txnId.describe('the transaction id of the load whose credit did not finish'),
+        amount: fen,
+        onlineCounter: z.int().min(0).max(0xffff).describe('the card\'s online counter before that credit: one more on the card means it was applied'),
+        oldBalance: fen.describe('the card balance that credit started from; plus the amount, the balance its TAC covers'),
+      })).describe('loads the card is owed (圈存未领): the kiosk writes them onto the card at its next tap'),
     }),
     example: {
       request: { asn: '10000000000000012345' },
@@ -62,8 +83,8 @@ export const operations = {
         bankId: 'ICBC',
         bankAccountMasked: '6222 **** **** 1234',
         pinPan12: '000012345678',
-        limits: { maxLoad: 50000, purseLimit: 100000 },
-        pendingLoads: [],
+        limits: { maxLoad: 50000, purseLimit: 100000, rePresentSeconds: 30 },
+        pendingLoads: [{ pendingId: 'JX-A101-000041', amount: 5000, onlineCounter: 16, oldBalance: 2350 }],
       },
     },
   }),
@@ -74,22 +95,10 @@ export const operations = {
       asn,
       amount: z.int().min(1).describe('fen'),
       terminalId: hex(12, 'terminal id'),
-      card: z.object({
-        oldBalance: fen,
-        onlineCounter: z.int().min(0).max(0xffff),
-        keyVersion: z.int().min(0).max(0xff),
-        algId: z.int().min(0).max(0xff),
-        random: hex(8, 'card random'),
-        mac1: hex(8, 'MAC1'),
-      }).describe('from the card\'s INITIALIZE FOR LOAD response'),
+      card: loadInit,
       pinBlock: hex(16, 'encrypted PIN block from the PIN pad; never logged'),
     }),
-    response: z.object({
-      mac2: hex(8, 'MAC2'),
-      hostDate: z.string().regex(/^\d{4}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$/).describe('YYYYMMDD'),
-      hostTime: z.string().regex(/^([01]\d|2[0-3])[0-5]\d[0-5]\d$/).describe('hhmmss'),
-      bankRef: z.string().min(1),
-    }),
+    response: z.object({ mac2: hex(8, 'MAC2'), hostDate, hostTime, bankRef: z.string().min(1) }),
     example: {
       request: {
         txnId: 'JX-A101-000042',
@@ -110,6 +119,26 @@ export const operations = {
       request: { txnId: 'JX-A101-000042', tac: '5E6F7A8B', newBalance: 12350, onlineCounter: 18 },
       response: { posting: 'final', tacVerified: true },
     },
+  }),
+  'load.recredit': op({
+    summary: 'A credit that did not reach the card (its online counter did not move): a fresh MAC2 for the same debit, '
+      + 'never a second one. Also how any kiosk writes a pending load (圈存未领) onto the card.',
+    request: z.object({ txnId, terminalId: hex(12, 'terminal id of the kiosk writing the card now'), card: loadInit }),
+    response: z.object({ mac2: hex(8, 'MAC2'), hostDate, hostTime }),
+    example: {
+      request: {
+        txnId: 'JX-A101-000042',
+        terminalId: '000000000102',
+        card: { oldBalance: 2350, onlineCounter: 17, keyVersion: 1, algId: 0, random: '5A6B7C8D', mac1: '1F2E3D4C' },
+      },
+      response: { mac2: 'B2C3D4E5', hostDate: '20250901', hostTime: '083112' },
+    },
+  }),
+  'load.park': op({
+    summary: 'The card left during the credit and did not come back in time: keep the amount as a pending load (圈存未领).',
+    request: z.object({ txnId }),
+    response: z.object({ state: z.enum(['pending-load', 'completed']).describe('completed: another kiosk already wrote it onto the card') }),
+    example: { request: { txnId: 'JX-A101-000042' }, response: { state: 'pending-load' } },
   }),
   'load.abandon': op({
     summary: 'The card was not credited: undo or park the debit. The outcome says what happened to the money.',
@@ -234,16 +263,19 @@ export const states = {
 
 export const events = {
   txn: messageSpec({
-    summary: 'The outcome of a transaction, as the kiosk journal recorded it.',
+    summary: 'The final outcome of a transaction, as the kiosk journal recorded it; sent from the kiosk\'s durable outbox, '
+      + 'in order, possibly more than once (the gateway keeps the first).',
     schema: z.object({
       txnId,
       kind: z.literal('load'),
       state: z.string().min(1),
       amount: fen,
-      at: isoTime,
+      at: isoTime.describe('when the kiosk journaled this outcome'),
       code: errorCodeSchema.optional().describe('why it failed, when it did'),
+      tac: hex(8, 'the card\'s TAC, when the card was credited').optional(),
+      outcome: z.string().optional().describe('for an abandoned load, what the gateway said became of the money'),
     }),
-    example: { txnId: 'JX-A101-000042', kind: 'load', state: 'done', amount: 10000, at: '2025-09-01T08:30:07.000Z' },
+    example: { txnId: 'JX-A101-000042', kind: 'load', state: 'completed', amount: 10000, at: '2025-09-01T08:30:07.000Z', tac: '5E6F7A8B' },
   }),
   fault: messageSpec({
     summary: 'A device fault seen by the kiosk.',

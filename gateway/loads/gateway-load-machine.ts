@@ -16,7 +16,7 @@ export type GatewayLoadState =
   | 'declined'
   /** The bank debited; provisional posting made. */
   | 'approved'
-  /** MAC2 handed to the kiosk: the card may credit itself from here on. */
+  /** MAC2 handed to the kiosk: the card may credit itself from here on. Again on a fresh MAC2 (`load.recredit`). */
   | 'mac2-issued'
   /** The TAC verified; final posting made. */
   | 'completed'
@@ -26,7 +26,7 @@ export type GatewayLoadState =
   | 'reversing'
   /** The bank confirmed the reversal. */
   | 'reversed'
-  /** The card could not be written: the amount waits in the campus account (圈存未领). */
+  /** The card could not be written: the amount waits in the campus account (圈存未领) for any kiosk to write it. */
   | 'pending-load';
 
 export const GATEWAY_LOAD_MACHINE: MachineSpec<GatewayLoadState> = {
@@ -35,9 +35,10 @@ export const GATEWAY_LOAD_MACHINE: MachineSpec<GatewayLoadState> = {
     received: ['rejected', 'bank-pending'],
     'bank-pending': ['approved', 'declined', 'reversing'],
     approved: ['mac2-issued', 'reversing'],
-    'mac2-issued': ['completed', 'tac-failed', 'reversing', 'pending-load'],
+    // A fresh MAC2 for the same debit keeps the state: the card proved (MAC1, same counter) the first never applied.
+    'mac2-issued': ['mac2-issued', 'completed', 'tac-failed', 'reversing', 'pending-load'],
     reversing: ['reversed'],
-    'pending-load': ['completed'],
+    'pending-load': ['pending-load', 'completed', 'tac-failed'],
     rejected: [],
     declined: [],
     completed: [],
@@ -52,10 +53,15 @@ export interface GatewayLoadRecord extends JournalRecord<GatewayLoadState> {
   bankId?: string;
   asn: string;
   amount: number;
+  /** terminalId, oldBalance and random are those of the last MAC2 issued: the card's TAC covers them. */
   terminalId: string;
   oldBalance: number;
   onlineCounter: number;
   random: string;
+  /** How many fresh MAC2s were issued after the first (torn writes that did not apply). */
+  recredits?: number;
+  /** The kiosk that collected a pending load, when not the one that started it: it may confirm and ask about it. */
+  collector?: string;
   stan?: number;
   bankRef?: string;
   hostDate?: string;

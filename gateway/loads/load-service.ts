@@ -14,12 +14,15 @@ import type { LoadInit, LoadStamp } from '../keystore/card-keys.ts';
 import type { BankConnection } from '../banks.ts';
 import { GATEWAY_LOAD_MACHINE, type GatewayLoadRecord, type GatewayLoadState } from './gateway-load-machine.ts';
 import { ReversalQueue, type RetryPolicy } from '../saf/reversal-queue.ts';
+import { closeLoadOp, openLoadOp, openLoads } from './open-loads.ts';
 
 export interface LoadLimits {
   /** Largest single load, fen. */
   maxLoad: number;
   /** Largest purse balance a card may reach, fen. */
   purseLimit: number;
+  /** How long kiosks ask for the same card back after a torn credit, seconds. */
+  rePresentSeconds: number;
 }
 
 export interface LoadServiceOptions {
@@ -78,8 +81,10 @@ export class LoadService {
       ...(bank && account.bankPan
         ? { bankId: bank.id, bankAccountMasked: maskAccount(account.bankPan), pinPan12: pan12(account.bankPan) }
         : {}),
-      limits: { maxLoad: this.o.limits.maxLoad, purseLimit: this.o.limits.purseLimit },
-      pendingLoads: [],
+      limits: { maxLoad: this.o.limits.maxLoad, purseLimit: this.o.limits.purseLimit, rePresentSeconds: this.o.limits.rePresentSeconds },
+      pendingLoads: (await openLoads(this.o.store, this.loads, req.asn))
+        .filter((r) => r.state === 'pending-load')
+        .map((r) => ({ pendingId: r.id, amount: r.amount, onlineCounter: r.onlineCounter, oldBalance: r.oldBalance })),
     };
   }
 
@@ -112,6 +117,9 @@ export class LoadService {
       if (req.amount > this.o.limits.maxLoad) throw new QuancunError('AMOUNT_OVER_LOAD_LIMIT', `amount ${req.amount} > ${this.o.limits.maxLoad}`);
       if (req.card.oldBalance + req.amount > this.o.limits.purseLimit) {
         throw new QuancunError('AMOUNT_OVER_PURSE_LIMIT', `balance would exceed ${this.o.limits.purseLimit}`);
+      }
+      if ((await openLoads(this.o.store, this.loads, req.asn)).length > 0) {
+        throw new QuancunError('PENDING_LOAD_FIRST', 'the card is owed an earlier load: it is written first');
       }
       this.o.keys.card.verifyLoadMac1(initOf(record), Buffer.from(req.card.mac1, 'hex'));
       pinBlock = this.o.keys.translateKioskPin(req.terminalId, bank.id, Buffer.from(req.pinBlock, 'hex'));
@@ -156,28 +164,71 @@ export class LoadService {
     }
 
     const mac2 = this.o.keys.card.issueLoadMac2(initOf(record), stampOf(record));
-    record = await this.loads.advance(record, 'mac2-issued', { mac2: hex(mac2) });
+    record = await this.loads.advance(record, 'mac2-issued', { mac2: hex(mac2) }, [openLoadOp(record)]);
     log.info('load authorized', { amount: req.amount, bankRef: record.bankRef });
     return { mac2: record.mac2!, hostDate: record.hostDate!, hostTime: record.hostTime!, bankRef: record.bankRef! };
   }
 
   async confirm(kioskId: string, req: OpRequest<'load.confirm'>): Promise<OpResponse<'load.confirm'>> {
-    let record = await this.loads.require(req.txnId);
-    if (record.kioskId !== kioskId) throw new QuancunError('TXN_UNKNOWN', 'transaction belongs to another kiosk');
+    let record = await this.require(kioskId, req.txnId);
     if (record.state === 'completed') return { posting: 'final', tacVerified: true };
     if (record.state !== 'mac2-issued' && record.state !== 'pending-load') {
       throw new QuancunError('TXN_STATE', `cannot confirm a load in state ${record.state}`);
     }
     if (req.onlineCounter !== record.onlineCounter || req.newBalance !== record.oldBalance + record.amount ||
         !this.o.keys.card.verifyLoadTac(initOf(record), stampOf(record), req.newBalance, Buffer.from(req.tac, 'hex'))) {
-      await this.loads.advance(record, 'tac-failed', { tac: req.tac, newBalance: req.newBalance, code: 'CARD_TAC_INVALID' });
+      await this.loads.advance(record, 'tac-failed', { tac: req.tac, newBalance: req.newBalance, code: 'CARD_TAC_INVALID' }, [closeLoadOp(record)]);
       this.o.log.error('TAC does not verify: held for an operator', { txnId: req.txnId, kioskId });
       throw new QuancunError('CARD_TAC_INVALID', 'the card TAC does not verify');
     }
-    record = await this.loads.advance(record, 'completed', { tac: req.tac, newBalance: req.newBalance }, [
+    record = await this.loads.advance(record, 'completed', { tac: req.tac, newBalance: req.newBalance, ...this.collectorOf(record, kioskId) }, [
       this.o.ledger.postingOp({ txnId: record.id, campusAccount: record.campusAccount, amount: record.amount, status: 'final' }),
+      closeLoadOp(record),
     ]);
     return { posting: 'final', tacVerified: true };
+  }
+
+  /**
+   * A fresh MAC2 for a debit the card never received: the card's new INITIALIZE (MAC1 over its new random, same
+   * counter) proves the earlier credit did not apply, and that earlier MAC2 died with its card session. The bank is not
+   * asked again. A counter that moved means the credit applied: the kiosk confirms with the card's TAC instead.
+   */
+  async recredit(kioskId: string, req: OpRequest<'load.recredit'>): Promise<OpResponse<'load.recredit'>> {
+    let record = await this.require(kioskId, req.txnId);
+    if (record.state !== 'mac2-issued' && record.state !== 'pending-load') {
+      throw new QuancunError('TXN_STATE', `cannot credit again a load in state ${record.state}`);
+    }
+    if (req.card.onlineCounter !== record.onlineCounter) {
+      throw new QuancunError('TXN_STATE', 'the card counter moved since the MAC2 was issued: the credit was applied', {
+        txnId: record.id, expected: record.onlineCounter, card: req.card.onlineCounter,
+      });
+    }
+    if (req.card.oldBalance + record.amount > this.o.limits.purseLimit) {
+      throw new QuancunError('AMOUNT_OVER_PURSE_LIMIT', `balance would exceed ${this.o.limits.purseLimit}`);
+    }
+    const fresh = { ...record, terminalId: req.terminalId, oldBalance: req.card.oldBalance, random: req.card.random };
+    this.o.keys.card.verifyLoadMac1(initOf(fresh), Buffer.from(req.card.mac1, 'hex'));
+    const at = this.now();
+    const stamp = { hostDate: bcdDate(at), hostTime: bcdTime(at) };
+    const mac2 = hex(this.o.keys.card.issueLoadMac2(initOf(fresh), stampOf({ ...fresh, ...stamp })));
+    record = await this.loads.advance(record, record.state, {
+      terminalId: fresh.terminalId, oldBalance: fresh.oldBalance, random: fresh.random, ...stamp, mac2,
+      recredits: (record.recredits ?? 0) + 1, ...this.collectorOf(record, kioskId),
+    });
+    this.o.log.info('fresh MAC2 for a credit that did not apply', { txnId: record.id, kioskId, recredits: record.recredits });
+    return { mac2, ...stamp };
+  }
+
+  /** The card left during the credit and did not come back: the amount waits for the card's next tap (圈存未领). */
+  async park(kioskId: string, req: OpRequest<'load.park'>): Promise<OpResponse<'load.park'>> {
+    const record = await this.require(kioskId, req.txnId);
+    if (record.state === 'pending-load' || record.state === 'completed') return { state: record.state };
+    if (record.state !== 'mac2-issued') throw new QuancunError('TXN_STATE', `cannot park a load in state ${record.state}`);
+    await this.loads.advance(record, 'pending-load', {}, [
+      this.o.ledger.postingOp({ txnId: record.id, campusAccount: record.campusAccount, amount: record.amount, status: 'pending' }),
+    ]);
+    this.o.log.info('load parked as pending (圈存未领)', { txnId: record.id, kioskId });
+    return { state: 'pending-load' };
   }
 
   /** The kiosk gave up before the card was sent the credit: whatever the bank debited must go back. */
@@ -200,7 +251,7 @@ export class LoadService {
         return { outcome: 'not-debited' };
       case 'approved':
       case 'mac2-issued':
-        record = await this.loads.advance(record, 'reversing', { reversalReason: '96', code: 'TXN_STATE' });
+        record = await this.loads.advance(record, 'reversing', { reversalReason: '96', code: 'TXN_STATE' }, [closeLoadOp(record)]);
         return { outcome: (await this.reversals.owe(record.id)) ? 'reversed' : 'reversal-pending' };
       case 'reversing':
         return { outcome: (await this.reversals.owe(record.id)) ? 'reversed' : 'reversal-pending' };
@@ -214,8 +265,7 @@ export class LoadService {
   }
 
   async status(kioskId: string, req: OpRequest<'txn.status'>): Promise<OpResponse<'txn.status'>> {
-    const record = await this.loads.require(req.txnId);
-    if (record.kioskId !== kioskId) throw new QuancunError('TXN_UNKNOWN', 'transaction belongs to another kiosk');
+    const record = await this.require(kioskId, req.txnId);
     return {
       txnId: record.id,
       state: record.state,
@@ -259,6 +309,20 @@ export class LoadService {
     const saved = (await (this.savedStan ??= this.o.store.get<number>(STAN_KEY))) ?? 0;
     this.stan = ((this.stan ?? saved) % 999999) + 1;
     return { stan: this.stan, reserve: { type: 'put', key: STAN_KEY, value: this.stan } };
+  }
+
+  /**
+   * The record, if this kiosk may act on it: the kiosk that started it, or, once it is a pending load, any kiosk the
+   * card is tapped at (which then becomes its collector).
+   */
+  private async require(kioskId: string, txnId: string): Promise<GatewayLoadRecord> {
+    const record = await this.loads.require(txnId);
+    if (record.kioskId === kioskId || record.collector === kioskId || record.state === 'pending-load') return record;
+    throw new QuancunError('TXN_UNKNOWN', 'transaction belongs to another kiosk');
+  }
+
+  private collectorOf(record: GatewayLoadRecord, kioskId: string): { collector?: string } {
+    return record.kioskId === kioskId ? {} : { collector: kioskId };
   }
 
   private answerRepeatedAuthorize(record: GatewayLoadRecord): OpResponse<'load.authorize'> {

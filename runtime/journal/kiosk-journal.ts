@@ -6,12 +6,15 @@
 import { DurableStore, type Op } from '../../common/store/durable-store.ts';
 import { JournaledMachine } from '../../common/store/journaled-machine.ts';
 import { LOAD_MACHINE, type LoadRecord, type LoadState } from '../flows/load/load-machine.ts';
+import { COLLECT_MACHINE, type CollectRecord, type CollectState } from '../flows/collect/collect-machine.ts';
 
 const SEQ_KEY = 'meta/txn-seq';
 
 export class KioskJournal {
   readonly store: DurableStore;
   readonly loads: JournaledMachine<LoadState, LoadRecord>;
+  /** Pending loads (圈存未领) written onto cards at this kiosk. */
+  readonly collects: JournaledMachine<CollectState, CollectRecord>;
   /** The last id handed out, kept in memory so two flows can never be given the same one. */
   #seq = 0;
 
@@ -21,6 +24,7 @@ export class KioskJournal {
   ) {
     this.store = new DurableStore(path);
     this.loads = new JournaledMachine(this.store, 'txn/load', LOAD_MACHINE);
+    this.collects = new JournaledMachine(this.store, 'txn/collect', COLLECT_MACHINE);
   }
 
   async open(): Promise<void> {

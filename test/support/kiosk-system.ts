@@ -8,7 +8,10 @@ import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
 import { parseConfig, type Config, type LoadedConfig } from '../../common/config.ts';
 import { silentLogger } from '../../common/log.ts';
-import { startEmbeddedSystem, type EmbeddedSystem } from '../../sim/embedded-system.ts';
+import { createSimPinPad } from '../../hal/pin-pad/sim-pin-pad.ts';
+import { pinPadKeyFor } from '../../provisioning/pin-key-injection.ts';
+import { Kiosk } from '../../runtime/kiosk.ts';
+import { startEmbeddedSystem, type EmbeddedSystem, type SimKiosk } from '../../sim/embedded-system.ts';
 import { tempDir } from './temp-dir.ts';
 
 export const EMBEDDED_CONFIG = fileURLToPath(new URL('../../config/embedded.json', import.meta.url));
@@ -19,6 +22,8 @@ export interface TestSystemOptions {
   /** Run the kiosk on this PC/SC reader instead of the simulated one. */
   pcscReader?: string;
   edit?: (config: Config) => void;
+  /** The config's kiosks to start; default K001 only. */
+  kioskIds?: string[];
 }
 
 export interface TestSystem extends EmbeddedSystem {
@@ -33,10 +38,26 @@ export async function startTestSystem(t: ExecutionContext, o: TestSystemOptions 
   const loaded = parseConfig(raw, EMBEDDED_CONFIG);
   const dataDir = await tempDir(t, 'quancun-system-');
   const system = await startEmbeddedSystem({
-    loaded, log: silentLogger, dataDir, kioskIds: ['K001'],
+    loaded, log: silentLogger, dataDir, kioskIds: o.kioskIds ?? ['K001'],
     ...(o.pcscReader ? { readerBackend: 'pcsc' as const, readerName: o.pcscReader } : { readerBackend: 'sim' as const }),
   });
   // Registered after tempDir's: ava runs teardowns last-in first-out, so the system stops before its folder goes.
   t.teardown(() => system.stop());
   return { ...system, loaded, dataDir };
+}
+
+/**
+ * A kiosk process restarted on its own journal (a power cut, then the board boots again): the old Kiosk is stopped,
+ * a new one built from its options, with a fresh PIN pad link, replaces it in `system.kiosks`. Not started yet: the
+ * test listens to it first.
+ */
+export async function restartKiosk(t: ExecutionContext, system: TestSystem, kioskId: string): Promise<SimKiosk> {
+  const old = system.kiosks.get(kioskId)!;
+  await old.kiosk.stop();
+  const { pinPad, keypad } = createSimPinPad({ key: pinPadKeyFor(system.loaded.config, old.kiosk.options.terminalId) });
+  const kiosk = new Kiosk({ ...old.kiosk.options, pinPad });
+  t.teardown(() => kiosk.stop());
+  const restarted = { ...old, kiosk, keypad };
+  system.kiosks.set(kioskId, restarted);
+  return restarted;
 }

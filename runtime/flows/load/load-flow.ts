@@ -5,11 +5,15 @@
 import { QuancunError } from '../../../common/errors.ts';
 import type { Logger } from '../../../common/log.ts';
 import type { PinPad } from '../../../hal/pin-pad/pin-pad.ts';
+import type { CardReader } from '../../../hal/card-reader/card-reader.ts';
 import { initializeForLoad, creditForLoad } from '../../card/purse.ts';
+import type { CardProfile } from '../../card/card-profile.ts';
 import type { KioskLink } from '../../link/kiosk-link.ts';
 import type { KioskJournal } from '../../journal/kiosk-journal.ts';
 import type { CardSession } from '../card-session.ts';
+import { confirmCredit, LOAD_KEY_INDEX } from '../settle-credit.ts';
 import type { LoadRecord, LoadState } from './load-machine.ts';
+import { resolveTorn, type RePresentInfo } from './torn-load.ts';
 
 export type LoadStep = 'pin-entry' | 'card-init' | 'bank' | 'card-credit' | 'confirming';
 
@@ -22,6 +26,13 @@ export interface LoadContext {
   onStep?: (step: LoadStep) => void;
   /** Aborts the PIN entry (the cardholder cancelled on screen or took the card): nothing has been sent by then. */
   signal?: AbortSignal;
+  /** Where the same card is asked back after a torn credit. */
+  reader: CardReader;
+  cardProfile: CardProfile;
+  /** The wait for the same card, each second and on a wrong card: what the re-present screen shows. */
+  onRePresent?: (info: RePresentInfo) => void;
+  /** The kiosk is stopping: a torn load stops waiting and stays torn for recovery to park at the next start. */
+  stopSignal?: AbortSignal;
 }
 
 export interface LoadOutcome {
@@ -34,13 +45,14 @@ export interface LoadOutcome {
   code?: QuancunError['code'];
 }
 
-const KEY_INDEX = 1;
 const LINK_UNCERTAIN = new Set(['LINK_TIMEOUT', 'LINK_OFFLINE']);
 
 /** The checks a kiosk can make before anything is sent; each failure is a typed error and moves no money. */
 export function checkLoadAmount(session: CardSession, amount: number): void {
   if (!Number.isSafeInteger(amount) || amount <= 0) throw new QuancunError('AMOUNT_INVALID', `amount must be a positive number of fen: ${amount}`);
   if (!session.account.bound) throw new QuancunError('CARD_NOT_BOUND', 'card is not bound to a bank account');
+  // A second load would move the card's counter and leave the owed one undecidable: the owed one is written first.
+  if (session.account.pendingLoads.length > 0) throw new QuancunError('PENDING_LOAD_FIRST', 'the card is owed a pending load');
   const { maxLoad, purseLimit } = session.account.limits;
   if (amount > maxLoad) throw new QuancunError('AMOUNT_OVER_LOAD_LIMIT', `amount ${amount} exceeds the single-load limit ${maxLoad}`, { maxLoad });
   if (session.balance + amount > purseLimit) {
@@ -85,7 +97,7 @@ async function drive(ctx: LoadContext, session: CardSession, rec: LoadRecord, pi
   step('card-init');
   let init;
   try {
-    init = await initializeForLoad(session.channel, { keyIndex: KEY_INDEX, amount, terminalId: Buffer.from(ctx.terminalId, 'hex') });
+    init = await initializeForLoad(session.channel, { keyIndex: LOAD_KEY_INDEX, amount, terminalId: Buffer.from(ctx.terminalId, 'hex') });
   } catch (err) {
     const e = QuancunError.from(err);
     await journal.loads.advance(rec, e.code === 'CARD_REMOVED' ? 'abandoned' : 'declined', { code: e.code, outcome: 'not-debited' });
@@ -127,13 +139,13 @@ async function drive(ctx: LoadContext, session: CardSession, rec: LoadRecord, pi
     const e = QuancunError.from(err);
     if (e.code === 'CARD_REMOVED') {
       // The card may or may not have applied the credit: only its online counter can tell (torn write).
-      await journal.loads.advance(rec, 'torn', { code: e.code });
+      rec = await journal.loads.advance(rec, 'torn', { code: e.code });
       ctx.log.warn('card left during the credit: torn load', { txnId });
-    } else {
-      // The card answered and refused: it did not credit, so the debit must go back.
-      rec = await journal.loads.advance(rec, 'abandoning', { code: e.code });
-      await abandonLoad(ctx, rec).catch(() => {});
+      return resolveTorn(ctx, rec, session.account.limits.rePresentSeconds);
     }
+    // The card answered and refused: it did not credit, so the debit must go back.
+    rec = await journal.loads.advance(rec, 'abandoning', { code: e.code });
+    await abandonLoad(ctx, rec).catch(() => {});
     throw e;
   }
 
@@ -147,14 +159,14 @@ async function drive(ctx: LoadContext, session: CardSession, rec: LoadRecord, pi
 
 /** Asks the gateway to post finally. A TAC the gateway rejects still ends the kiosk's record, flagged. */
 export async function confirmLoad(ctx: Pick<LoadContext, 'link' | 'journal'>, rec: LoadRecord): Promise<LoadRecord> {
-  try {
-    await ctx.link.request('load.confirm', { txnId: rec.id, tac: rec.tac!, newBalance: rec.cardAfter!, onlineCounter: rec.onlineCounter! });
-    return await ctx.journal.loads.advance(rec, 'completed', { tacVerified: true });
-  } catch (err) {
-    const e = QuancunError.from(err);
-    if (e.code !== 'CARD_TAC_INVALID') throw e;
-    return ctx.journal.loads.advance(rec, 'completed', { tacVerified: false, code: e.code });
-  }
+  const verified = await confirmCredit(ctx.link, { txnId: rec.id, tac: rec.tac!, newBalance: rec.cardAfter!, onlineCounter: rec.onlineCounter! });
+  return ctx.journal.loads.advance(rec, 'completed', verified ? { tacVerified: true } : { tacVerified: false, code: 'CARD_TAC_INVALID' });
+}
+
+/** A torn load whose card is gone: the gateway keeps the amount as a pending load (圈存未领) for the card's next tap. */
+export async function parkLoad(ctx: Pick<LoadContext, 'link' | 'journal'>, rec: LoadRecord): Promise<LoadRecord> {
+  const answer = await ctx.link.request('load.park', { txnId: rec.id });
+  return ctx.journal.loads.advance(rec, 'pending-load', { code: 'LOAD_PENDING', outcome: answer.state === 'completed' ? 'collected' : 'pending-load' });
 }
 
 export async function abandonLoad(ctx: Pick<LoadContext, 'link' | 'journal'>, rec: LoadRecord): Promise<LoadRecord> {

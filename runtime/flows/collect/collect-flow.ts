@@ -1,0 +1,94 @@
+/**
+ * Writes a card's pending loads (圈存未领) onto it at a tap, at any kiosk, one COLLECT_MACHINE record each. The card's
+ * online counter decides, as for a torn load (settle-credit.ts): an earlier credit that in fact applied is only
+ * confirmed with its TAC; one that did not is written with a fresh MAC2. Then the gateway posts finally.
+ */
+import { QuancunError, type ErrorCode } from '../../../common/errors.ts';
+import type { Logger } from '../../../common/log.ts';
+import type { KioskJournal } from '../../journal/kiosk-journal.ts';
+import type { KioskLink } from '../../link/kiosk-link.ts';
+import type { CardSession } from '../card-session.ts';
+import { confirmCredit, settleOnCard } from '../settle-credit.ts';
+import type { CollectRecord, CollectState } from './collect-machine.ts';
+
+export interface CollectContext {
+  journal: KioskJournal;
+  link: KioskLink;
+  terminalId: string;
+  log: Logger;
+}
+
+export interface CollectOutcome {
+  txnId: string;
+  pendingId: string;
+  state: CollectState;
+  amount: number;
+  /** The balance right after the credit, when it is on the card. */
+  cardAfter?: number;
+  tacVerified: boolean;
+  code?: ErrorCode;
+}
+
+type Owed = CardSession['account']['pendingLoads'][number];
+
+/** Collects every load the gateway listed for this card, in order; stops at the first that could not be written. */
+export async function runCollect(ctx: CollectContext, session: CardSession): Promise<CollectOutcome[]> {
+  const outcomes: CollectOutcome[] = [];
+  for (const owed of session.account.pendingLoads) {
+    const outcome = await collectOne(ctx, session, owed);
+    outcomes.push(outcome);
+    if (outcome.state === 'not-collected') break;
+  }
+  return outcomes;
+}
+
+async function collectOne(ctx: CollectContext, session: CardSession, owed: Owed): Promise<CollectOutcome> {
+  const { journal } = ctx;
+  const { id, reserve } = journal.nextTxnId();
+  const log = ctx.log.child({ txnId: id, pendingId: owed.pendingId });
+  let rec = await journal.collects.create({
+    id, state: 'checking', kind: 'collect', pendingId: owed.pendingId, amount: owed.amount, terminalId: ctx.terminalId,
+    asn: session.asn, onlineCounter: owed.onlineCounter, cardBefore: owed.oldBalance,
+  }, [reserve]);
+  try {
+    const settled = await settleOnCard(session.channel, ctx.link, ctx.terminalId,
+      { txnId: owed.pendingId, amount: owed.amount, onlineCounter: owed.onlineCounter, cardBefore: owed.oldBalance },
+      async (stamp) => {
+        rec = await journal.collects.advance(rec, 'crediting', stamp);
+      });
+    rec = await journal.collects.advance(rec, 'credited', { tac: settled.tac, cardAfter: settled.cardAfter, via: settled.via });
+    log.info('pending load on the card', { amount: rec.amount, via: settled.via });
+  } catch (err) {
+    const e = QuancunError.from(err);
+    rec = await journal.collects.advance(rec, 'not-collected', { code: e.code });
+    log.warn('pending load not collected at this tap', { code: e.code });
+    return outcomeOf(rec);
+  }
+  rec = await confirmCollect(ctx, rec).catch((err: unknown) => {
+    log.warn('final posting not confirmed yet', { code: QuancunError.from(err).code });
+    return rec;
+  });
+  return outcomeOf(rec);
+}
+
+/** The final posting of a collected load; a TAC the gateway rejects still ends the record, flagged. */
+export async function confirmCollect(ctx: Pick<CollectContext, 'link' | 'journal'>, rec: CollectRecord): Promise<CollectRecord> {
+  const verified = await confirmCredit(ctx.link, { txnId: rec.pendingId, tac: rec.tac!, newBalance: rec.cardAfter!, onlineCounter: rec.onlineCounter });
+  return ctx.journal.collects.advance(rec, 'completed', verified ? { tacVerified: true } : { tacVerified: false, code: 'CARD_TAC_INVALID' });
+}
+
+/**
+ * After a restart: a collect that never reached the card's credit, or whose answer is unknown, ends here as not
+ * collected (the gateway keeps the load pending and the next tap reads the counter); a credited one is confirmed.
+ */
+export async function recoverCollect(ctx: Pick<CollectContext, 'link' | 'journal'>, rec: CollectRecord): Promise<CollectRecord> {
+  if (rec.state === 'credited') return confirmCollect(ctx, rec);
+  return ctx.journal.collects.advance(rec, 'not-collected', { code: rec.code ?? 'INTERNAL' });
+}
+
+function outcomeOf(rec: CollectRecord): CollectOutcome {
+  return {
+    txnId: rec.id, pendingId: rec.pendingId, state: rec.state, amount: rec.amount, tacVerified: rec.tacVerified ?? false,
+    ...(rec.cardAfter === undefined ? {} : { cardAfter: rec.cardAfter }), ...(rec.code ? { code: rec.code } : {}),
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * Bringing an unfinished load record to a definite end after a restart or a reconnect, without the card. The gateway's
+ * journal says how far the load got on its side (`txn.status`, answered from its records, so asking twice is
+ * harmless); nothing that moves money is repeated:
+ * - `created`: nothing was sent: closed, not debited.
+ * - `authorizing`: the gateway refused or the bank declined → declined; anything else (never arrived, debited and a
+ *   MAC2 issued that the card never got) → the gateway is asked to undo it (`load.abandon`, a reversal).
+ * - `authorized`, `abandoning`: the card never got the credit → undo.
+ * - `crediting`, `torn`: the card may hold the credit and it is gone → parked as a pending load (圈存未领); its next
+ *   tap anywhere decides from the card's counter.
+ * - `credited`: the card holds it → final posting (or the gateway's verdict on the TAC, if it already gave one).
+ * Anything the gateway cannot settle yet (a bank transfer still in flight) is left for the next try.
+ */
+import { QuancunError } from '../../../common/errors.ts';
+import type { OpResponse } from '../../../common/api/topics.ts';
+import type { KioskJournal } from '../../journal/kiosk-journal.ts';
+import type { KioskLink } from '../../link/kiosk-link.ts';
+import { abandonLoad, confirmLoad, parkLoad } from './load-flow.ts';
+import type { LoadRecord } from './load-machine.ts';
+
+interface RecoveryContext {
+  link: KioskLink;
+  journal: KioskJournal;
+}
+
+/** The gateway's view of the transaction; null when it never received it. */
+async function gatewayStatus(ctx: RecoveryContext, txnId: string): Promise<OpResponse<'txn.status'> | null> {
+  try {
+    return await ctx.link.request('txn.status', { txnId });
+  } catch (err) {
+    if (QuancunError.from(err).code === 'TXN_UNKNOWN') return null;
+    throw err;
+  }
+}
+
+export async function recoverLoad(ctx: RecoveryContext, rec: LoadRecord): Promise<LoadRecord> {
+  const { journal } = ctx;
+  switch (rec.state) {
+    case 'created':
+      return journal.loads.advance(rec, 'abandoned', { outcome: 'not-debited', code: rec.code ?? 'INTERNAL' });
+    case 'authorizing': {
+      const status = await gatewayStatus(ctx, rec.id);
+      if (status?.state === 'rejected' || status?.state === 'declined') {
+        return journal.loads.advance(rec, 'declined', { outcome: 'not-debited', code: rec.code ?? 'INTERNAL' });
+      }
+      return abandonLoad(ctx, await journal.loads.advance(rec, 'abandoning', { code: rec.code ?? 'INTERNAL' }));
+    }
+    case 'authorized':
+      return abandonLoad(ctx, await journal.loads.advance(rec, 'abandoning', { code: rec.code ?? 'INTERNAL' }));
+    case 'abandoning':
+      return abandonLoad(ctx, rec);
+    case 'crediting':
+    case 'torn': {
+      const status = await gatewayStatus(ctx, rec.id);
+      const torn = rec.state === 'torn' ? rec : await journal.loads.advance(rec, 'torn', { code: rec.code ?? 'INTERNAL' });
+      if (status?.state === 'mac2-issued' || status?.state === 'pending-load' || status?.state === 'completed') return parkLoad(ctx, torn);
+      throw new QuancunError('TXN_STATE', `the gateway holds this torn load as ${status?.state ?? 'unknown'}: left for an operator`, { txnId: rec.id });
+    }
+    case 'credited': {
+      const status = await gatewayStatus(ctx, rec.id);
+      if (status?.state === 'completed') return journal.loads.advance(rec, 'completed', { tacVerified: true });
+      if (status?.state === 'tac-failed') return journal.loads.advance(rec, 'completed', { tacVerified: false, code: 'CARD_TAC_INVALID' });
+      return confirmLoad(ctx, rec);
+    }
+    default:
+      throw new QuancunError('TXN_STATE', `load ${rec.id} is already final (${rec.state})`);
+  }
+}

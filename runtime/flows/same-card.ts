@@ -1,0 +1,49 @@
+/**
+ * Waiting for one particular card to come back to the reader (after a torn credit). Any other card presented is
+ * CARD_MISMATCH: reported, never touched beyond reading its serial, and ignored until it leaves the field.
+ */
+import { once } from 'node:events';
+import { QuancunError } from '../../common/errors.ts';
+import type { CardChannel, CardReader } from '../../hal/card-reader/card-reader.ts';
+import type { CardProfile } from '../card/card-profile.ts';
+import { readPublicData, selectPurse } from '../card/purse.ts';
+
+/** Card faults that only mean "try the next presentation". */
+const RETRY_ON_NEXT_TAP = new Set(['CARD_REMOVED', 'CARD_ABSENT', 'CARD_ERROR']);
+
+/** A channel to the card with this serial once it is presented; rejects with the signal's reason on abort. */
+export async function waitForSameCard(
+  reader: CardReader, profile: CardProfile, asn: string, signal: AbortSignal, onMismatch: () => void,
+): Promise<CardChannel> {
+  for (;;) {
+    await reader.waitForCard(signal);
+    // Whether the card read here left already: then a card in the field now is a new presentation, to be read.
+    let left = false;
+    const onAbsent = () => (left = true);
+    reader.on('absent', onAbsent);
+    try {
+      const read = await readCard(reader, profile, asn);
+      if (typeof read !== 'string') return read;
+      if (read === 'other') onMismatch();
+      if (!left && reader.cardPresent) await once(reader, 'absent', { signal });
+    } finally {
+      reader.off('absent', onAbsent);
+    }
+  }
+}
+
+/** The channel when the card in the field is this one; `unreadable` when it left or could not be read. */
+async function readCard(reader: CardReader, profile: CardProfile, asn: string): Promise<CardChannel | 'other' | 'unreadable'> {
+  let channel: CardChannel | undefined;
+  try {
+    channel = await reader.connect();
+    await selectPurse(channel, profile);
+    if ((await readPublicData(channel)).asn === asn) return channel;
+    await channel.close();
+    return 'other';
+  } catch (err) {
+    await channel?.close().catch(() => {});
+    if (RETRY_ON_NEXT_TAP.has(QuancunError.from(err).code)) return 'unreadable';
+    throw err;
+  }
+}
