@@ -7,7 +7,7 @@
 import test from 'ava';
 import type { VirtualCard } from '../../sim/card/virtual-card.ts';
 import { startTestSystem, type TestSystem } from '../support/kiosk-system.ts';
-import { LI_ASN, startTornLoad, ZHANG } from '../support/torn-load.ts';
+import { LI_ASN, postingsOf, startTornLoad, ZHANG } from '../support/torn-load.ts';
 
 const AMOUNT = 5000;
 
@@ -17,7 +17,7 @@ async function assertCreditedOnce(t: import('ava').ExecutionContext, system: Tes
   t.is(system.bank.balanceOf(ZHANG.pan), 495_000);
   t.is(system.bank.log.filter((e) => e.mti === '0200').length, 1, 'one transfer sent to the bank');
   t.is(system.bank.log.filter((e) => e.mti === '0400').length, 0, 'no reversal');
-  t.like(await system.gateway.ledger.postings(), [{ txnId, amount: AMOUNT, status: 'final' }]);
+  t.deepEqual(postingsOf(await system.gateway.ledger.postings()), [{ txnId, amount: AMOUNT, status: 'final' }]);
   t.like(await system.gateway.loads.loads.require(txnId), { state: 'completed', newBalance: 6000 });
 }
 

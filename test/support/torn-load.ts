@@ -8,6 +8,7 @@ import type { Kiosk } from '../../runtime/kiosk.ts';
 import type { LoadOutcome } from '../../runtime/flows/load/load-flow.ts';
 import type { RePresentInfo } from '../../runtime/flows/load/torn-load.ts';
 import type { EmbeddedSystem } from '../../sim/embedded-system.ts';
+import type { Posting } from '../../gateway/ledger/campus-ledger.ts';
 
 // From config/embedded.json: 张三's card (10.00 on it) and the bank account bound to it (5000.00, PIN 123456).
 export const ZHANG = { asn: '31030000002023010001', pan: '6217000010000000018', pin: '123456', card: 1000, bank: 500_000 };
@@ -43,4 +44,9 @@ export function recovered(kiosk: Kiosk, txnId: string): Promise<string> {
     };
     kiosk.on('recovered', on);
   });
+}
+
+/** The ledger's postings without their times, to compare whole. */
+export function postingsOf(postings: Posting[]): Array<Omit<Posting, 'at' | 'campusAccount'>> {
+  return postings.map(({ txnId, amount, status }) => ({ txnId, amount, status }));
 }
