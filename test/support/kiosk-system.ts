@@ -11,6 +11,7 @@ import { silentLogger } from '../../common/log.ts';
 import { createSimPinPad } from '../../hal/pin-pad/sim-pin-pad.ts';
 import { pinPadKeyFor } from '../../provisioning/pin-key-injection.ts';
 import { Kiosk } from '../../runtime/kiosk.ts';
+import { KioskJournal } from '../../runtime/journal/kiosk-journal.ts';
 import { startEmbeddedSystem, type EmbeddedSystem, type SimKiosk } from '../../sim/embedded-system.ts';
 import { tempDir } from './temp-dir.ts';
 
@@ -49,11 +50,18 @@ export async function startTestSystem(t: ExecutionContext, o: TestSystemOptions 
 /**
  * A kiosk process restarted on its own journal (a power cut, then the board boots again): the old Kiosk is stopped,
  * a new one built from its options, with a fresh PIN pad link, replaces it in `system.kiosks`. Not started yet: the
- * test listens to it first.
+ * test listens to it first. `whileDown` may change the journal on disk meanwhile (a crash image).
  */
-export async function restartKiosk(t: ExecutionContext, system: TestSystem, kioskId: string): Promise<SimKiosk> {
+export async function restartKiosk(
+  t: ExecutionContext, system: TestSystem, kioskId: string, whileDown?: (journal: KioskJournal) => Promise<void>,
+): Promise<SimKiosk> {
   const old = system.kiosks.get(kioskId)!;
   await old.kiosk.stop();
+  if (whileDown) {
+    const journal = new KioskJournal(old.kiosk.journal.store.path, kioskId);
+    await journal.open();
+    await whileDown(journal).finally(() => journal.close());
+  }
   const { pinPad, keypad } = createSimPinPad({ key: pinPadKeyFor(system.loaded.config, old.kiosk.options.terminalId) });
   const kiosk = new Kiosk({ ...old.kiosk.options, pinPad });
   t.teardown(() => kiosk.stop());
