@@ -15,11 +15,12 @@ import type { Announcement, KioskView, Lang, UiAction } from '../../screens/view
 import { getBalance } from '../card/purse.ts';
 import type { CardSession } from '../flows/card-session.ts';
 import { checkLoadAmount, type LoadOutcome, type LoadStep } from '../flows/load/load-flow.ts';
+import type { RePresentInfo } from '../flows/load/torn-load.ts';
 import type { Kiosk } from '../kiosk.ts';
 import { editAmount } from './amount-entry.ts';
 import { readCardRecords } from './card-records.ts';
 import { Inactivity } from './inactivity.ts';
-import { loadCredited, loadReceipt, loadResult, receiptOffer, refusedResult } from './load-result.ts';
+import { collectResult, loadCredited, loadReceipt, loadResult, receiptOffer, refusedResult } from './load-result.ts';
 import { checkTransition, NEEDS_CARD, WAITS_FOR_CARDHOLDER, type UiState } from './ui-state.ts';
 import { kioskView } from './ui-view.ts';
 
@@ -105,6 +106,7 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
     on(kiosk.reader, 'absent', () => this.#cardRemoved());
     on(kiosk.status, 'change', () => this.#serviceChanged());
     on(kiosk, 'step', (step: LoadStep) => this.#loadStep(step));
+    on(kiosk, 're-present', (info: RePresentInfo) => this.#rePresent(info));
     on(kiosk.pinPad, 'progress', (digits: number) => this.#pinProgress(digits));
     on(screen, 'action', (action: UiAction) => this.#act(action));
     if (printer) on(printer, 'status', () => this.#printerChanged());
@@ -201,6 +203,8 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
       (session) => {
         if (token !== this.#token) return void session.channel.close().catch(() => {});
         this.#log.info('card session opened', { card: session.asnMasked });
+        // Loads the card is owed (圈存未领) are written at the tap, before anything else can be chosen.
+        if (session.account.pendingLoads.length > 0) return this.#collect(session);
         this.#go({ screen: 'card', session });
       },
       (err: unknown) => {
@@ -226,6 +230,30 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
     else this.#go({ screen: 'processing', session, processing: { step, operation: 'load', amount } });
   }
 
+  #rePresent(info: RePresentInfo): void {
+    const load = this.#load;
+    if (!load || load.token !== this.#token) return;
+    this.#go({ screen: 're-present', session: load.session, rePresent: { secondsLeft: info.secondsLeft, amount: info.amount } });
+  }
+
+  #collect(session: CardSession): void {
+    const token = this.#token;
+    const amount = session.account.pendingLoads.reduce((sum, p) => sum + p.amount, 0);
+    this.#go({ screen: 'processing', session, processing: { step: 'collecting', operation: 'collect', amount } });
+    (async () => {
+      const outcomes = await this.o.kiosk.collect(session);
+      return { outcomes, balance: await getBalance(session.channel).catch(() => session.balance) };
+    })().then(
+      ({ outcomes, balance }) => {
+        if (token !== this.#token) return;
+        const left = session.account.pendingLoads.slice(outcomes.filter((o) => o.state !== 'not-collected').length);
+        const after = { ...session, balance, account: { ...session.account, pendingLoads: left } };
+        this.#go({ screen: 'result', session: after, result: collectResult(outcomes, balance) });
+      },
+      (err: unknown) => token === this.#token && this.#go({ screen: 'result', session, result: refusedResult(QuancunError.from(err).code, 'collect', amount, session) }),
+    ).catch((err: unknown) => this.#fail(err));
+  }
+
   #pinProgress(digits: number): void {
     if (this.#state.screen === 'pin') this.#go({ ...this.#state, digits });
   }
@@ -245,7 +273,8 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
       return this.#render();
     }
     if (action.type === 'cancel') {
-      if (s.screen !== 'processing') this.#toIdle();
+      // A torn load waits for its card whatever the screen says: cancelling would only hide its countdown.
+      if (s.screen !== 'processing' && s.screen !== 're-present') this.#toIdle();
       return;
     }
     if (action.type === 'back' && (s.screen === 'amount' || s.screen === 'records' || s.screen === 'announcements')) {

@@ -5,6 +5,7 @@ import type { Receipt } from '../../hal/printer/receipt.ts';
 import type { Operation, ReceiptOffer, ResultInfo } from '../../screens/view-model.ts';
 import type { CardSession } from '../flows/card-session.ts';
 import type { LoadOutcome } from '../flows/load/load-flow.ts';
+import type { CollectOutcome } from '../flows/collect/collect-flow.ts';
 import { maskedCardNo } from './ui-view.ts';
 
 /** The card holds the money: completed, or credited with the gateway's final posting still owed (recovery posts it). */
@@ -17,8 +18,18 @@ export function loadResult(outcome: LoadOutcome): ResultInfo {
   return {
     ok, operation: 'load', amount: outcome.amount, reference: outcome.txnId,
     // After a torn credit only the card's counter can tell what it holds: no balance is shown rather than a guess.
-    ...(outcome.state === 'torn' ? {} : { newBalance: outcome.cardAfter }),
+    ...(outcome.state === 'torn' || outcome.state === 'pending-load' ? {} : { newBalance: outcome.cardAfter }),
     ...(ok ? {} : { code: outcome.code ?? 'INTERNAL' }),
+  };
+}
+
+/** Pending loads written at a tap: ok when every one is on the card; the balance as the card reads it afterwards. */
+export function collectResult(outcomes: CollectOutcome[], balance: number): ResultInfo {
+  const failed = outcomes.find((o) => o.state === 'not-collected');
+  const written = outcomes.filter((o) => o.state !== 'not-collected');
+  return {
+    ok: !failed, operation: 'collect', amount: written.reduce((sum, o) => sum + o.amount, 0), newBalance: balance,
+    ...(outcomes[0] ? { reference: outcomes[0].pendingId } : {}), ...(failed ? { code: failed.code ?? 'INTERNAL' } : {}),
   };
 }
 

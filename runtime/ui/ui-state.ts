@@ -5,7 +5,7 @@
  */
 import { QuancunError, type ErrorCode } from '../../common/errors.ts';
 import type { Receipt } from '../../hal/printer/receipt.ts';
-import type { Processing, ReceiptOffer, ResultInfo, TransactionRecord } from '../../screens/view-model.ts';
+import type { Processing, ReceiptOffer, RePresent, ResultInfo, TransactionRecord } from '../../screens/view-model.ts';
 import type { CardSession } from '../flows/card-session.ts';
 
 export type UiState =
@@ -17,6 +17,8 @@ export type UiState =
   | { screen: 'menu'; session: CardSession }
   | { screen: 'amount'; session: CardSession; entered: number | null; error?: ErrorCode }
   | { screen: 'pin'; session: CardSession; amount: number; digits: number }
+  /** A torn load asks for the same card back; the countdown is the load flow's. */
+  | { screen: 're-present'; session: CardSession; rePresent: RePresent }
   /** `receipt` is what a paper receipt would say: present only after a load that put money on the card. */
   | { screen: 'result'; session?: CardSession; result: ResultInfo; receipt?: Receipt }
   | { screen: 'receipt'; session?: CardSession; receipt: Receipt; offer: ReceiptOffer }
@@ -29,11 +31,12 @@ export type UiScreen = UiState['screen'];
 const NEXT: Record<UiScreen, readonly UiScreen[]> = {
   idle: ['processing', 'out-of-service'],
   'out-of-service': [],
-  processing: ['card', 'result', 'records', 'receipt'],
+  processing: ['card', 'result', 'records', 'receipt', 're-present'],
   card: ['menu'],
   menu: ['amount', 'processing', 'announcements', 'result'],
   amount: ['menu', 'pin', 'result'],
   pin: ['processing', 'result'],
+  're-present': ['processing', 'result'],
   result: ['receipt', 'menu'],
   receipt: ['processing'],
   records: ['menu'],

@@ -59,6 +59,8 @@ export function kioskView(state: UiState, ctx: ViewContext): KioskView {
       return { ...view, pin: { digits: state.digits, maxDigits: Math.max(PIN_FIELD_DIGITS, state.digits), purpose: 'bank', operation: 'load', amount: state.amount } };
     case 'processing':
       return { ...view, processing: state.processing };
+    case 're-present':
+      return { ...view, rePresent: state.rePresent };
     case 'result':
       return { ...view, result: state.result };
     case 'receipt':
