@@ -36,6 +36,7 @@ test('card applied the credit and its answer was lost: on the re-tap the proof c
   const record = await kiosk.journal.loads.require(outcome.txnId);
   t.deepEqual(record.history.map((h) => h.state), ['created', 'authorizing', 'authorized', 'crediting', 'torn', 'credited', 'completed']);
   t.is(record.outcome, 'proof');
+  t.is(outcome.code, undefined, 'a torn load decided on the card carries no error');
   t.is(record.tac, card.state().proofs.find((p) => p.type === 0x02)!.tac);
   await assertCreditedOnce(t, system, card, outcome.txnId);
   t.is((await system.gateway.loads.loads.require(outcome.txnId)).recredits, undefined, 'no second MAC2');

@@ -46,7 +46,8 @@ export async function resolveTorn(ctx: LoadContext, rec: LoadRecord, seconds: nu
         const settled = await settleOnCard(channel, ctx.link, ctx.terminalId, owed, async (stamp) => {
           rec = await journal.loads.advance(rec, 'crediting', stamp);
         });
-        rec = await journal.loads.advance(rec, 'credited', { tac: settled.tac, cardAfter: settled.cardAfter, outcome: settled.via });
+        // The history keeps the tear; the code said why the load was undecided, and now it is decided.
+        rec = await journal.loads.advance(rec, 'credited', { tac: settled.tac, cardAfter: settled.cardAfter, outcome: settled.via, code: undefined });
         log.info('torn load decided on the card', { txnId: rec.id, via: settled.via });
         return await confirmLoad(ctx, rec).catch((err: unknown) => {
           log.warn('final posting not confirmed yet', { txnId: rec.id, code: QuancunError.from(err).code });
