@@ -141,3 +141,23 @@ test('a collect credited at restart (TAC journaled, confirm never sent) gets its
   t.is(system.bank.balanceOf(ZHANG.pan), 495_000);
   t.deepEqual(postingsOf(await system.gateway.ledger.postings()), [{ txnId: parked.txnId, amount: AMOUNT, status: 'final' }]);
 });
+
+test('a torn load that could not be parked while the network was down is parked when the link comes back', async (t) => {
+  const system = await startTestSystem(t, { edit: (c) => void (c.limits.rePresentSeconds = 1) });
+  const { kiosk, network } = system.kiosks.get('K001')!;
+  const torn = await startTornLoad(system, 'K001', AMOUNT, 'before');
+  const { txnId } = await torn.rePresent;
+  const offline = new Promise<void>((resolve) => kiosk.link.once('offline', () => resolve()));
+  network!.unplug();
+  await offline;
+  t.like(await torn.outcome, { state: 'torn' }, 'the park could not be sent');
+  t.like(await system.gateway.loads.loads.require(txnId), { state: 'mac2-issued' });
+
+  const ended = recovered(kiosk, txnId);
+  network!.replug();
+  t.is(await ended, 'pending-load');
+  t.like(await system.gateway.loads.loads.require(txnId), { state: 'pending-load' });
+  t.deepEqual(postingsOf(await system.gateway.ledger.postings()), [{ txnId, amount: AMOUNT, status: 'pending' }]);
+  t.like(system.cards.get(ZHANG.asn)!.state(), { balance: 1000, onlineCounter: 0 });
+  t.is(system.bank.balanceOf(ZHANG.pan), 495_000, 'the debit stands: the amount waits for the card');
+});
