@@ -1,7 +1,7 @@
 /**
  * The kiosk process's controller: devices, journal, link to the gateway, and the flows over them. Modules start in
  * a fixed order (journal, devices, link) and stop in reverse. On every (re)connection to the gateway it brings the
- * journal's unfinished loads that need no card to a definite end.
+ * journal's unfinished records to a definite end, asking the gateway how far each got (flows/load/load-recovery.ts).
  */
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
