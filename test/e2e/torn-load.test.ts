@@ -85,3 +85,17 @@ test('the gateway refuses a fresh MAC2 once the card counter moved: the first cr
   t.is((error as { code?: string }).code, 'TXN_STATE');
   t.like(system.cards.get(ZHANG.asn)!.state(), { balance: 6000, onlineCounter: 1 });
 });
+
+test('a credit that filled the purse to its limit: the re-tap INITIALIZE is refused, the proof still decides', async (t) => {
+  const system = await startTestSystem(t, { edit: (c) => void (c.simulation!.cards[0]!.balance = 150_000) });
+  const { reader } = system.kiosks.get('K001')!;
+  const card = system.cards.get(ZHANG.asn)!;
+  const torn = await startTornLoad(system, 'K001', 50_000, 'after');
+  await torn.rePresent;
+  t.like(card.state(), { balance: 200_000, onlineCounter: 1 }, 'the purse limit of config/embedded.json, reached');
+  reader!.insert(card);
+  const outcome = await torn.outcome;
+  t.like(outcome, { state: 'completed', tacVerified: true, cardBefore: 150_000, cardAfter: 200_000 });
+  t.like(card.state(), { balance: 200_000, onlineCounter: 1 });
+  t.is(system.bank.balanceOf(ZHANG.pan), 450_000);
+});
