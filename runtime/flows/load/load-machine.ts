@@ -24,9 +24,10 @@ export type LoadState =
   | 'abandoning'
   /** The gateway answered the abandon: not debited, reversed, or reversal queued. */
   | 'abandoned'
-  /** The credit was sent and its answer lost: only the card's online counter can tell (torn write). */
+  /** The credit was sent and its answer lost: only the card's online counter can tell (torn write). The kiosk asks
+   * for the same card back: applied → `credited` (TAC by GET TRANSACTION PROVE); not → `crediting` with a fresh MAC2. */
   | 'torn'
-  /** The card did not come back: the amount waits in the campus account as a pending load (圈存未领). */
+  /** The card did not come back: the gateway holds the amount as a pending load (圈存未领) for its next tap anywhere. */
   | 'pending-load';
 
 export const LOAD_MACHINE: MachineSpec<LoadState> = {
