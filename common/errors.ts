@@ -38,6 +38,8 @@ export const ERROR_CODES = {
   // transactions
   TXN_UNKNOWN: { retryable: false, zh: '交易不存在', en: 'Unknown transaction' },
   TXN_STATE: { retryable: false, zh: '交易状态错误', en: 'Transaction is not in a state that allows this' },
+  // settlement and reconciliation (gateway operators)
+  RECON_FILE_MISSING: { retryable: true, zh: '银行对账文件未到', en: "The bank's reconciliation file for that day is not there" },
   LOAD_PENDING: {
     retryable: false, zh: '金额未写入卡片，已保留为待领圈存，在任一圈存机放卡即可领取',
     en: 'The amount did not reach the card and waits as a pending load; tap your card at any kiosk to collect it',

@@ -32,8 +32,6 @@ export interface BankAccount {
   /** Fen. */
   balance: number;
   pin: string;
-  /** The campus account bound to this card at the bank (签约), for the reconciliation file. */
-  campusAccount?: string;
 }
 
 export interface AppliedTransfer {
@@ -130,8 +128,8 @@ export class BankHostSimulator {
   readonly #sockets = new Set<Socket>();
   readonly #timers = new Set<NodeJS.Timeout>();
   #server: Server | null = null;
-  #behaviour: BankBehaviour = NORMAL;
-  #remaining: number | null = null;
+  /** Misbehaviours still to come, in order; each for `remaining` requests (null: for good), of `ops` only if given. */
+  #behaviours: Array<{ behaviour: BankBehaviour; remaining: number | null; ops: Operation[] | null }> = [];
 
   constructor(options: BankHostOptions) {
     this.#o = options;
@@ -170,10 +168,18 @@ export class BankHostSimulator {
     return this.#state.accounts.find((a) => a.pan === pan)?.balance;
   }
 
-  /** Misbehave for the next `count` requests (all requests when no count), then behave again. */
-  setBehaviour(behaviour: Partial<BankBehaviour>, options: { count?: number } = {}): void {
-    this.#behaviour = { ...NORMAL, ...behaviour };
-    this.#remaining = options.count ?? null;
+  /**
+   * Misbehave for the next `count` requests (all requests when no count), then behave again. With `ops`, only those
+   * operations misbehave (and count); the others are answered normally.
+   */
+  setBehaviour(behaviour: Partial<BankBehaviour>, options: { count?: number; ops?: Operation[] } = {}): void {
+    this.#behaviours = [];
+    this.queueBehaviour(behaviour, options);
+  }
+
+  /** Misbehave this way once the behaviours set or queued before have run out. */
+  queueBehaviour(behaviour: Partial<BankBehaviour>, options: { count?: number; ops?: Operation[] } = {}): void {
+    this.#behaviours.push({ behaviour: { ...NORMAL, ...behaviour }, remaining: options.count ?? null, ops: options.ops ?? null });
   }
 
   state(): BankHostState {
@@ -190,19 +196,17 @@ export class BankHostSimulator {
     });
   }
 
-  #nextBehaviour(): BankBehaviour {
-    const b = this.#behaviour;
-    if (this.#remaining !== null && --this.#remaining <= 0) {
-      this.#behaviour = NORMAL;
-      this.#remaining = null;
-    }
-    return b;
+  #nextBehaviour(op: Operation | undefined): BankBehaviour {
+    const head = this.#behaviours[0];
+    if (!head || (head.ops && (!op || !head.ops.includes(op)))) return NORMAL;
+    if (head.remaining !== null && --head.remaining <= 0) this.#behaviours.shift();
+    return head.behaviour;
   }
 
   #handle(socket: Socket, send: (body: Buffer) => void, msg: IsoMessage, body: Buffer): void {
     const { profile } = this.#o;
-    const behaviour = this.#nextBehaviour();
     const op = OPERATIONS.find((o) => matchesTemplate(profile.templates[o].request, msg));
+    const behaviour = this.#nextBehaviour(op);
     const vars = op ? readMessage(profile.templates[op].request, msg) : {};
     const entry: BankExchange = {
       mti: msg.mti,
@@ -367,15 +371,15 @@ export class BankHostSimulator {
   /**
    * The day's lines of the reconciliation file from the bank's log (local time): every transfer debited that day and
    * every reversal applied that day. A reversal of a transfer the bank never saw moved nothing and is not listed.
+   * The campus account is left blank: the caller fills it from the binding (签约) it knows.
    */
   dayRecords(date: string): BankFileRecord[] {
-    const campusAccounts = new Map(this.#state.accounts.map((a) => [a.pan, a.campusAccount ?? '']));
     const out: BankFileRecord[] = [];
     for (const a of this.#state.applied) {
       if (a.status === 'reversal-only') continue;
       const line = (kind: BankFileRecord['kind'], at: string): BankFileRecord => ({
         kind, date: localDate(at).replace(/-/g, ''), time: localTime(at), terminalId: a.terminalId,
-        campusAccount: campusAccounts.get(a.pan) ?? '', pan: a.pan, stan: Number(a.stan), bankRef: a.bankRef,
+        campusAccount: '', pan: a.pan, stan: Number(a.stan), bankRef: a.bankRef,
         campusRef: a.campusRef ?? '', amount: a.amount,
       });
       if (localDate(a.time) === date) out.push(line('transfer', a.time));

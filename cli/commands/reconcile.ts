@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { QuancunError } from '../../common/errors.ts';
+import type { Command } from '../command.ts';
+import { configOption, readConfig, cliLogger } from '../defaults.ts';
+
+export const reconcileCommand: Command = {
+  name: 'reconcile',
+  summary: "reconcile a bank's business day: the bank's file against the gateway journal, the campus ledger and the kiosk journals",
+  details: [
+    'Matches both ways by STAN, classifies every difference (bank-only, campus-only, amount-mismatch, pending-load,',
+    'reversal-unconfirmed, card-credited-without-final-posting), applies the safe automatic resolutions and lists',
+    'the rest. Reports go to <data>/reconcile/<bank>-<date>.json and .csv. Running it again for the same day changes',
+    'nothing. The gateway must be stopped (its journal is opened here). With --json the last line is',
+    '{differences, resolved, open}. Exit status 0 when nothing is left open, 1 otherwise.',
+  ].join('\n'),
+  options: {
+    bank: { type: 'string', description: 'bank id' },
+    date: { type: 'string', description: 'business day, yyyy-mm-dd' },
+    file: { type: 'string', description: "the bank's file (default: <data>/bank-files/<bank>/<name from the profile>)" },
+    'data-dir': { type: 'string', description: "gateway and kiosk journals (default: the config's data dir)" },
+    out: { type: 'string', description: 'folder for the JSON and CSV reports (default: <data>/reconcile)' },
+    json: { type: 'boolean', description: 'print {differences, resolved, open} as JSON on the last line', default: false },
+    config: configOption,
+    verbose: { type: 'boolean', description: 'operator log on stderr', default: false },
+  },
+  async run(v) {
+    const loaded = readConfig(v);
+    const log = cliLogger(Boolean(v.verbose));
+    if (typeof v.bank !== 'string' || typeof v.date !== 'string') throw new QuancunError('CONFIG_INVALID', '--bank and --date are required');
+    const bank = loaded.config.banks.find((b) => b.id === v.bank);
+    const dataDir = v['data-dir'] ? String(v['data-dir']) : loaded.dataDir;
+    const { runReconcile } = await import('../../gateway/reconcile/run-reconcile.ts');
+    const { formatText, jsonLine } = await import('../../gateway/reconcile/report.ts');
+
+    // The embedded default's bank is the simulator: it comes back from its saved state to answer reversals.
+    let sim: { stop(): Promise<void>; address(): { host: string; port: number } } | undefined;
+    const statePath = join(dataDir, 'sim', 'bank.json');
+    if (bank && bank.port === 0 && existsSync(statePath)) {
+      const { BankHostSimulator } = await import('../../sim/bank/bank-host.ts');
+      const { bankProfilePath } = await import('../../gateway/banks.ts');
+      const { loadBankProfile } = await import('../../gateway/bank/iso8583/profile.ts');
+      const started = new BankHostSimulator({ profile: loadBankProfile(bankProfilePath(bank.profile)), tmk: Buffer.from(bank.tmk, 'hex'), statePath, log });
+      await started.start();
+      sim = started;
+    }
+    try {
+      const { summary, reports } = await runReconcile({
+        loaded, bankId: v.bank, date: v.date, log, dataDir,
+        ...(v.file ? { file: String(v.file) } : {}), ...(v.out ? { outDir: String(v.out) } : {}),
+        ...(sim ? { bankAddress: sim.address() } : {}),
+      });
+      console.log(formatText(summary));
+      console.log(`\nreports: ${reports.json}, ${reports.csv}`);
+      if (v.json) console.log(jsonLine(summary));
+      return summary.open === 0 ? 0 : 1;
+    } finally {
+      await sim?.stop();
+    }
+  },
+};

@@ -1,0 +1,229 @@
+/**
+ * Three-way reconciliation (对账) of one bank's business day: the bank's daily file against the gateway's load
+ * journal and the campus ledger, with the kiosks' journals where they are available. Matching goes both ways, by
+ * STAN: every bank line must have a campus record and every campus load of the day that the bank should hold must
+ * have a bank line, which is what one-way comparison (bank -> campus) misses.
+ *
+ * Every difference gets a class. A few have a safe automatic resolution:
+ * - reversal-unconfirmed: send the reversal again (the bank applies a reversal once, however often it comes);
+ * - card-credited-without-final-posting: post finally with the TAC the kiosk journaled (the key store verifies it);
+ * - pending-load: park the load as 圈存未领 when the kiosk journal proves the credit never went to the card, or
+ *   confirm a parked one against the bank's debit.
+ * The rest are listed for an operator. What was resolved is journaled per day and STAN, so running the same day
+ * again resolves nothing twice and reports the same differences.
+ */
+import type { GatewayLoadRecord } from '../loads/gateway-load-machine.ts';
+import type { Posting } from '../ledger/campus-ledger.ts';
+import type { BankFileRecord } from './bank-file.ts';
+
+export const DIFFERENCE_CLASSES = [
+  'bank-only', 'campus-only', 'amount-mismatch', 'pending-load', 'reversal-unconfirmed', 'card-credited-without-final-posting',
+] as const;
+export type DifferenceClass = (typeof DIFFERENCE_CLASSES)[number];
+
+/** What the kiosk journal says of a load (runtime/flows/load/load-machine.ts), as far as reconciliation needs it. */
+export interface KioskLoadView {
+  id: string;
+  kioskId: string;
+  state: string;
+  tac?: string;
+  cardAfter?: number;
+  onlineCounter?: number;
+}
+
+export interface Difference {
+  class: DifferenceClass;
+  stan: number;
+  txnId: string | null;
+  /** Fen, as the campus and the bank have it. */
+  campusAmount: number | null;
+  bankAmount: number | null;
+  bankRef: string | null;
+  gatewayState: string | null;
+  kioskState: string | null;
+  posting: string | null;
+  status: 'resolved' | 'open';
+  /** What was done, or what an operator has to do. */
+  action: string;
+}
+
+/** The automatic resolutions, each one journaled and idempotent on the gateway side. */
+export interface Resolver {
+  /** Sends the reversal again; true once the bank confirmed it. */
+  reverse(load: GatewayLoadRecord): Promise<boolean>;
+  /** Final posting with the kiosk's TAC; false when the TAC does not verify. */
+  confirm(load: GatewayLoadRecord, kiosk: KioskLoadView): Promise<boolean>;
+  /** 圈存未领: the amount waits in the campus account for the card's next tap. */
+  park(load: GatewayLoadRecord): Promise<void>;
+}
+
+/** One resolution journaled for the day, keyed by STAN. */
+export interface PriorResolution {
+  stan: number;
+  class: DifferenceClass;
+  action: string;
+  at: string;
+}
+
+export interface ReconcileInput {
+  bankRecords: BankFileRecord[];
+  /** Every load of this bank in the gateway journal (matching is by STAN, so a load sent just before midnight is found). */
+  loads: GatewayLoadRecord[];
+  /** Local day yyyy-mm-dd: which campus loads the bank's file must hold. */
+  date: string;
+  postings: Map<string, Posting>;
+  /** null: no kiosk journal was available, so nothing that needs one is resolved. */
+  kioskLoads: Map<string, KioskLoadView> | null;
+  prior: Map<number, PriorResolution>;
+}
+
+/** A campus load whose debit stands as far as the gateway knows: approved and not reversed or being reversed. */
+const DEBIT_STANDS = (l: GatewayLoadRecord) => l.bankRef !== undefined && l.state !== 'reversing' && l.state !== 'reversed';
+/** The kiosk never sent the credit: these states all come before `crediting`. */
+const CREDIT_NEVER_SENT = new Set(['created', 'authorizing', 'authorized', 'declined', 'abandoning', 'abandoned']);
+const CARD_CREDITED = new Set(['credited', 'completed']);
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+export function localDay(iso: string): string {
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
+}
+
+const sentAt = (l: GatewayLoadRecord) => l.history.find((h) => h.state === 'bank-pending')?.at ?? l.updatedAt;
+
+/** The bank's view of one STAN: its debit stands when transferred and not reversed. */
+interface BankView {
+  debit: BankFileRecord | undefined;
+  reversed: boolean;
+}
+
+interface Pair {
+  stan: number;
+  bank: BankView | undefined;
+  load: GatewayLoadRecord | undefined;
+}
+
+function pairs(input: ReconcileInput): Pair[] {
+  const bank = new Map<number, BankView>();
+  for (const r of input.bankRecords) {
+    const view = bank.get(r.stan) ?? { debit: undefined, reversed: false };
+    if (r.kind === 'transfer') view.debit = r;
+    else view.reversed = true;
+    bank.set(r.stan, view);
+  }
+  // The latest load of each STAN (STANs wrap after 999999).
+  const loads = new Map<number, GatewayLoadRecord>();
+  for (const l of input.loads) {
+    if (l.stan === undefined) continue;
+    const seen = loads.get(l.stan);
+    if (!seen || sentAt(seen) < sentAt(l)) loads.set(l.stan, l);
+  }
+  const stans = new Set(bank.keys());
+  for (const [stan, l] of loads) if (localDay(sentAt(l)) === input.date) stans.add(stan);
+  return [...stans].sort((a, b) => a - b).map((stan) => ({ stan, bank: bank.get(stan), load: loads.get(stan) }));
+}
+
+type Found = Omit<Difference, 'status' | 'action'> & {
+  /** The automatic resolution, when one is safe here; it returns what was done, or null when it could not be done. */
+  resolve?: (r: Resolver) => Promise<string | null>;
+  /** What an operator has to do when nothing automatic applies (or it failed). */
+  operator: string;
+};
+
+/** The difference of one STAN, or null when bank and campus agree. */
+function classify(p: Pair, input: ReconcileInput): Found | null {
+  const { load } = p;
+  const bankDebit = p.bank?.debit && !p.bank.reversed ? p.bank.debit : undefined;
+  const kiosk = load ? input.kioskLoads?.get(load.id) : undefined;
+  const base = {
+    stan: p.stan, txnId: load?.id ?? null, campusAmount: load?.amount ?? null, bankAmount: (bankDebit ?? p.bank?.debit)?.amount ?? null,
+    bankRef: (bankDebit ?? p.bank?.debit)?.bankRef || load?.bankRef || null, gatewayState: load?.state ?? null,
+    kioskState: kiosk?.state ?? null, posting: (load && input.postings.get(load.id)?.status) ?? null,
+  };
+
+  if (load && (load.state === 'reversing' || (load.state === 'reversed' && bankDebit))) {
+    return {
+      ...base, class: 'reversal-unconfirmed',
+      resolve: async (r) => ((await r.reverse(load)) ? 'reversal sent again and confirmed by the bank' : null),
+      operator: 'the bank did not confirm the reversal: ask the bank, then reverse by hand',
+    };
+  }
+  if (bankDebit && (!load || !DEBIT_STANDS(load))) {
+    return { ...base, class: 'bank-only', operator: 'the bank debited a transfer the campus has no debit for: ask the bank to refund or trace it' };
+  }
+  if (!bankDebit && load && DEBIT_STANDS(load)) {
+    return { ...base, class: 'campus-only', operator: 'the campus counts a debit the bank does not hold: ask the bank, hold the posting' };
+  }
+  if (!bankDebit || !load) return null;
+  if (bankDebit.amount !== load.amount) {
+    return { ...base, class: 'amount-mismatch', operator: `campus ${load.amount} fen, bank ${bankDebit.amount} fen: correct with the bank` };
+  }
+  if (load.state === 'pending-load') {
+    return {
+      ...base, class: 'pending-load',
+      resolve: async () => 'pending load confirmed: the bank holds its debit, the amount waits for the card (圈存未领)',
+      operator: '',
+    };
+  }
+  if (load.state === 'tac-failed') {
+    return { ...base, class: 'card-credited-without-final-posting', operator: 'the card answered a TAC that does not verify: check the card at the service centre' };
+  }
+  if (load.state !== 'mac2-issued' && load.state !== 'approved') return null;
+  // The bank debited and the card may or may not hold the credit: the kiosk journal tells.
+  if (kiosk && CARD_CREDITED.has(kiosk.state) && kiosk.tac && kiosk.cardAfter !== undefined) {
+    return {
+      ...base, class: 'card-credited-without-final-posting',
+      resolve: async (r) => ((await r.confirm(load, kiosk)) ? "final posting made with the kiosk's TAC" : null),
+      operator: "the kiosk's TAC does not verify: check the card at the service centre",
+    };
+  }
+  const neverSent = kiosk && CREDIT_NEVER_SENT.has(kiosk.state) && load.state === 'mac2-issued';
+  return {
+    ...base, class: 'pending-load',
+    ...(neverSent ? { resolve: async (r: Resolver) => (await r.park(load), 'parked as a pending load (圈存未领): the kiosk never sent the credit') } : {}),
+    operator: kiosk ? `the kiosk left it ${kiosk.state}: the card decides (tap it at a kiosk)` : 'no kiosk journal: tap the card at a kiosk or read the kiosk journal',
+  };
+}
+
+export interface ReconcileResult {
+  differences: Difference[];
+  /** Resolutions made in this run, to journal. */
+  resolutions: PriorResolution[];
+}
+
+/** Finds and classifies every difference and applies the automatic resolutions not already made on an earlier run. */
+export async function reconcile(input: ReconcileInput, resolver: Resolver, now = () => new Date()): Promise<ReconcileResult> {
+  const differences: Difference[] = [];
+  const resolutions: PriorResolution[] = [];
+  for (const p of pairs(input)) {
+    const prior = input.prior.get(p.stan);
+    const found = classify(p, input);
+    if (prior) {
+      // Resolved on an earlier run: reported with its class and action of then, not touched again.
+      differences.push({ class: prior.class, status: 'resolved', ...facts(found ?? current(p, input)), action: prior.action });
+      continue;
+    }
+    if (!found) continue;
+    const done = found.resolve ? await found.resolve(resolver).catch(() => null) : null;
+    if (done) resolutions.push({ stan: p.stan, class: found.class, action: done, at: now().toISOString() });
+    differences.push({ class: found.class, status: done ? 'resolved' : 'open', ...facts(found), action: done ?? found.operator });
+  }
+  return { differences, resolutions };
+}
+
+type Facts = Omit<Difference, 'class' | 'status' | 'action'>;
+
+function facts(f: Facts & Partial<Found>): Facts {
+  const { resolve: _r, operator: _o, class: _c, ...rest } = f;
+  return rest;
+}
+
+/** The facts of a STAN resolved earlier that no longer differs, for the report. */
+function current(p: Pair, input: ReconcileInput): Facts {
+  const load = p.load;
+  return {
+    stan: p.stan, txnId: load?.id ?? null, campusAmount: load?.amount ?? null,
+    bankAmount: p.bank?.debit?.amount ?? null, bankRef: p.bank?.debit?.bankRef || load?.bankRef || null, gatewayState: load?.state ?? null,
+    kioskState: (load && input.kioskLoads?.get(load.id)?.state) ?? null, posting: (load && input.postings.get(load.id)?.status) ?? null,
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * `quancun sim day` then `quancun reconcile`, as an operator runs them, each a child process on the embedded
+ * default with its own data folder: a day with one injected difference of every class, each found and classified,
+ * the automatic ones resolved, and a second run that changes nothing (gateway journal and ledger, and the bank's
+ * state, byte for byte). A day without injections reconciles clean.
+ */
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { DurableStore } from '../../common/store/durable-store.ts';
+import { tempDir } from '../support/temp-dir.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/quancun.mjs', import.meta.url));
+
+async function quancun(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const lastJson = (s: string) => JSON.parse(s.trimEnd().split('\n').at(-1)!);
+const pad2 = (n: number) => String(n).padStart(2, '0');
+const now = new Date();
+const TODAY = `${now.getFullYear()}-${pad2(now.getMonth() + 1)}-${pad2(now.getDate())}`;
+
+async function dump(dataDir: string): Promise<{ gateway: unknown; bank: string }> {
+  const store = new DurableStore(join(dataDir, 'gateway'));
+  await store.open();
+  try {
+    return { gateway: await store.list(''), bank: readFileSync(join(dataDir, 'sim', 'bank.json'), 'utf8') };
+  } finally {
+    await store.close();
+  }
+}
+
+interface Diff { class: string; status: string; stan: number; txnId: string | null; action: string; gatewayState: string | null }
+
+test('a day with a difference of every class: each found and classified, the automatic ones resolved, a second run idempotent', async (t) => {
+  const dataDir = await tempDir(t, 'quancun-day-');
+  const day = await quancun('sim', 'day', '--bank', 'unionpay', '--date', TODAY, '--inject-differences', '--data-dir', dataDir, '--json');
+  t.is(day.code, 0, day.stderr);
+  const injected: Array<{ class: string; stan?: number; txnId?: string | null }> = lastJson(day.stdout).injected;
+  t.deepEqual(injected.map((i) => i.class).sort(), [
+    'amount-mismatch', 'bank-only', 'campus-only', 'card-credited-without-final-posting', 'pending-load', 'reversal-unconfirmed',
+  ]);
+
+  const first = await quancun('reconcile', '--bank', 'unionpay', '--date', TODAY, '--data-dir', dataDir, '--json');
+  t.is(first.code, 1, first.stderr); // differences are left open for an operator
+  const report: { differences: Diff[]; resolved: number; open: number } = lastJson(first.stdout);
+  t.is(report.differences.length, 6);
+  for (const i of injected) {
+    const found = report.differences.find((d) => d.class === i.class);
+    t.truthy(found, i.class);
+    if (i.stan !== undefined) t.is(found!.stan, i.stan, i.class);
+    if (i.txnId) t.is(found!.txnId, i.txnId, i.class);
+  }
+  const status = Object.fromEntries(report.differences.map((d) => [d.class, d.status]));
+  t.deepEqual(status, {
+    'bank-only': 'open', 'campus-only': 'open', 'amount-mismatch': 'open',
+    'pending-load': 'resolved', 'reversal-unconfirmed': 'resolved', 'card-credited-without-final-posting': 'resolved',
+  });
+  t.like(report, { resolved: 3, open: 3 });
+  t.regex(first.stdout, /differences 6: 3 resolved, 3 open/);
+  const csv = readFileSync(join(dataDir, 'reconcile', `unionpay-${TODAY}.csv`), 'utf8').split('\r\n');
+  t.is(csv[0], 'class,status,stan,txnId,campusAmount,bankAmount,bankRef,gatewayState,kioskState,posting,action');
+  t.is(csv.length, 8); // header, six differences, the empty string after the last CRLF
+  t.like(JSON.parse(readFileSync(join(dataDir, 'reconcile', `unionpay-${TODAY}.json`), 'utf8')), { bankId: 'unionpay', date: TODAY, resolved: 3, open: 3 });
+
+  // What the automatic resolutions did, as the journal now says.
+  const after = await dump(dataDir);
+  const second = await quancun('reconcile', '--bank', 'unionpay', '--date', TODAY, '--data-dir', dataDir, '--json');
+  t.is(second.code, 1, second.stderr);
+  const again: { differences: Diff[]; resolved: number; open: number } = lastJson(second.stdout);
+  const key = (d: Diff) => [d.class, d.status, d.stan, d.txnId, d.action];
+  t.deepEqual(again.differences.map(key), report.differences.map(key));
+  t.like(again, { resolved: 3, open: 3 });
+  t.deepEqual(await dump(dataDir), after);
+  const states = Object.fromEntries(again.differences.map((d) => [d.class, d.gatewayState]));
+  t.like(states, { 'reversal-unconfirmed': 'reversed', 'card-credited-without-final-posting': 'completed', 'pending-load': 'pending-load' });
+});
+
+test('a day without injected differences reconciles clean', async (t) => {
+  const dataDir = await tempDir(t, 'quancun-day-');
+  const day = await quancun('sim', 'day', '--bank', 'unionpay', '--data-dir', dataDir, '--json');
+  t.is(day.code, 0, day.stderr);
+  const run = await quancun('reconcile', '--bank', 'unionpay', '--date', TODAY, '--data-dir', dataDir, '--json');
+  t.is(run.code, 0, run.stderr);
+  t.deepEqual(lastJson(run.stdout), { differences: [], resolved: 0, open: 0 });
+  t.regex(run.stdout, /reconciliation unionpay \d{4}-\d{2}-\d{2}: 5 bank lines, 7 campus loads/);
+});
