@@ -59,7 +59,7 @@ export async function runReconcile(o: ReconcileRunOptions): Promise<ReconcileRun
   const bankRecords = parseBankFile(profile.reconciliation, readFileSync(file, 'latin1'), file)
     .filter((r) => !r.terminalId || r.terminalId === bank.terminalId);
 
-  const kioskLoads = await readKioskJournals(dataDir, config.kiosks.map((k) => k.id), o.log);
+  const kioskLoads = await readKioskJournals(dataDir, config.kiosks.map((k) => k.id));
 
   const stops: Array<() => Promise<unknown>> = [];
   try {
@@ -116,12 +116,12 @@ export async function runReconcile(o: ReconcileRunOptions): Promise<ReconcileRun
 const sentOf = (l: GatewayLoadRecord) => l.history.find((h) => h.state === 'bank-pending')?.at ?? l.updatedAt;
 
 /** Every kiosk journal in the data folder; null when there is none (a gateway host without them). */
-async function readKioskJournals(dataDir: string, kioskIds: string[], log: Logger): Promise<Map<string, KioskLoadView> | null> {
+async function readKioskJournals(dataDir: string, kioskIds: string[]): Promise<Map<string, KioskLoadView> | null> {
   const found = kioskIds.filter((id) => existsSync(join(dataDir, `kiosk-${id}`)));
   if (!found.length) return null;
   const views = new Map<string, KioskLoadView>();
   for (const id of found) {
-    const journal = new KioskJournal(join(dataDir, `kiosk-${id}`), id, log);
+    const journal = new KioskJournal(join(dataDir, `kiosk-${id}`), id);
     await journal.store.open();
     try {
       for (const r of await journal.loads.all()) {
