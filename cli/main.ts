@@ -5,10 +5,11 @@ import { commandHelp, parseArgsOptions, type Command } from './command.ts';
 import { run } from './commands/run.ts';
 import { simCard } from './commands/sim-card.ts';
 import { simLoad } from './commands/sim-load.ts';
+import { technicianPin } from './commands/technician-pin.ts';
 import { reconcileCommand } from './commands/reconcile.ts';
 import { simDay } from './commands/sim-day.ts';
 
-const COMMANDS: Command[] = [run, simLoad, simCard, simDay, reconcileCommand];
+const COMMANDS: Command[] = [run, simLoad, simCard, simDay, reconcileCommand, technicianPin];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -58,6 +58,8 @@ export const configSchema = z.object({
     terminalId: z.string().regex(/^[0-9A-Fa-f]{12}$/),
     reader: z.object({ backend: z.enum(['sim', 'pcsc']).default('sim'), name: z.string().optional() }).default({ backend: 'sim' }),
   })).min(1),
+  /** The technician's PIN for the kiosk's maintenance screen, as `quancun technician-pin` hashes it (scrypt). */
+  technician: z.object({ pinHash: z.string().regex(/^scrypt\$[0-9a-f]{32}\$[0-9a-f]{64}$/, 'scrypt$<32 hex salt>$<64 hex hash>') }).optional(),
   /** Notices for the kiosk screens (idle and 公告), newest first. */
   announcements: z.array(z.object({
     id: z.string().min(1),

@@ -78,6 +78,10 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     return this.o.reader;
   }
 
+  get version(): string {
+    return this.o.version;
+  }
+
   async start(): Promise<void> {
     await this.journal.open();
     await this.o.reader.start();

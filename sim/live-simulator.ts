@@ -41,6 +41,7 @@ export async function startKioskScreens(o: KioskScreensOptions): Promise<KioskSc
     kiosk: sim.kiosk, screen, kioskId, log: o.log, printer: sim.printer.printer,
     campusName: { zh: config.campus.name, en: config.campus.nameEn },
     ...(config.announcements ? { announcements: config.announcements } : {}),
+    ...(config.technician ? { technicianPinHash: config.technician.pinHash } : {}),
     ...(o.inactivitySeconds ? { inactivitySeconds: o.inactivitySeconds } : {}),
   });
   await ui.start();

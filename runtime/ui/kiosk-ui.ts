@@ -11,7 +11,7 @@ import type { Logger } from '../../common/log.ts';
 import type { ReceiptPrinter } from '../../hal/printer/printer.ts';
 import { formatReceipt, receiptTime } from '../../hal/printer/receipt.ts';
 import type { RenderReport, ScreenHost } from '../../screens/screen-host.ts';
-import type { Announcement, KioskView, Lang, UiAction } from '../../screens/view-model.ts';
+import type { Announcement, KeypadKey, KioskView, Lang, MaintenanceCommand, UiAction } from '../../screens/view-model.ts';
 import { getBalance } from '../card/purse.ts';
 import type { CardSession } from '../flows/card-session.ts';
 import { checkLoadAmount, type LoadOutcome, type LoadStep } from '../flows/load/load-flow.ts';
@@ -23,6 +23,8 @@ import { Inactivity } from './inactivity.ts';
 import { collectResult, loadCredited, loadReceipt, loadResult, receiptOffer, refusedResult } from './load-result.ts';
 import { checkTransition, NEEDS_CARD, WAITS_FOR_CARDHOLDER, type UiState } from './ui-state.ts';
 import { kioskView } from './ui-view.ts';
+import { maintenanceInfo, testPage } from './maintenance-info.ts';
+import { TechnicianGate } from './technician.ts';
 
 export const DEFAULT_PRESETS = [2_000, 5_000, 10_000, 20_000, 50_000, 100_000];
 
@@ -40,6 +42,8 @@ export interface KioskUiOptions {
   presets?: number[];
   /** How long a session screen waits for the cardholder before returning to idle; default 60. */
   inactivitySeconds?: number;
+  /** The scrypt hash of the technician PIN (config `technician.pinHash`); without it the maintenance screen stays shut. */
+  technicianPinHash?: string;
   /** The language each session starts in; default zh. */
   lang?: Lang;
 }
@@ -62,6 +66,8 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
   #state: UiState = { screen: 'idle' };
   #lang: Lang;
   readonly #inactivity: Inactivity;
+  readonly #gate: TechnicianGate;
+  readonly #startedAt = Date.now();
   /** Bumped when a session ends: an answer that arrives for an ended session is dropped. */
   #token = 0;
   #pinAbort: AbortController | null = null;
@@ -77,6 +83,7 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
     super();
     this.#lang = o.lang ?? 'zh';
     this.#inactivity = new Inactivity(o.inactivitySeconds ?? 60);
+    this.#gate = new TechnicianGate(o.technicianPinHash);
     this.#log = o.log.child({ part: 'ui', kiosk: o.kioskId });
   }
 
@@ -171,6 +178,7 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
 
   #endSession(): void {
     this.#token++;
+    this.#gate.clear();
     this.#pinAbort?.abort();
     this.#pinAbort = null;
     const session = 'session' in this.#state ? this.#state.session : undefined;
@@ -308,10 +316,62 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
       case 'announcements':
         if (action.type === 'announcement') this.#go({ ...s, open: action.id });
         return;
+      case 'idle':
+      case 'out-of-service':
+        if (action.type === 'technician' && this.#gate.open) this.#go({ screen: 'maintenance-pin', digits: 0 });
+        return;
+      case 'maintenance-pin':
+        if (action.type === 'key') this.#technicianKey(action.key);
+        return;
+      case 'maintenance':
+        if (action.type === 'maintenance') this.#maintenance(action.command);
+        return;
       default:
-        // idle (the technician corner: maintenance is not built yet), pin, processing, records, out of service.
+        // pin, processing, records: the pad, the flow or the back button moves them on.
         return;
     }
+  }
+
+  #technicianKey(key: KeypadKey): void {
+    const answer = this.#gate.key(key);
+    const attempts = this.#gate.attemptsLeft;
+    if (answer === 'granted') {
+      this.#log.info('technician signed in');
+      return this.#showMaintenance();
+    }
+    if (answer === 'locked') {
+      this.#log.warn('technician PIN locked after repeated failures');
+      return this.#toIdle();
+    }
+    if (answer === 'denied') this.#log.warn('wrong technician PIN', { attemptsLeft: attempts });
+    this.#go({ screen: 'maintenance-pin', digits: this.#gate.digits, ...(attempts === undefined ? {} : { attemptsLeft: attempts }) });
+  }
+
+  /** `token`: the session the request belongs to; a technician who left meanwhile is not pulled back in. */
+  #showMaintenance(token = this.#token): void {
+    maintenanceInfo(this.o.kiosk, this.#startedAt).then(
+      (info) => token === this.#token && this.#go({ screen: 'maintenance', info }),
+      (err: unknown) => this.#fail(err),
+    );
+  }
+
+  /** The technician's commands; each ends by showing the maintenance screen again with fresh figures. */
+  #maintenance(command: MaintenanceCommand): void {
+    const { kiosk, printer } = this.o;
+    if (command === 'exit') return this.#toIdle();
+    this.#log.info('maintenance command', { command });
+    const token = this.#token;
+    const work =
+      command === 'resync' ? kiosk.recover()
+      : command === 'test-print' ? (printer ? printer.print(testPage(kiosk.version, this.o.kioskId)) : Promise.resolve())
+      : kiosk.stop().then(() => kiosk.start()); // reboot: the kiosk runtime starts afresh, journal first
+    work.then(
+      () => this.#showMaintenance(token),
+      (err: unknown) => {
+        this.#log.warn('maintenance command failed', { command, code: QuancunError.from(err).code });
+        this.#showMaintenance(token);
+      },
+    );
   }
 
   /** Refused amounts stay on the amount screen with their code; nothing is sent. */

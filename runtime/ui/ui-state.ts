@@ -5,7 +5,7 @@
  */
 import { QuancunError, type ErrorCode } from '../../common/errors.ts';
 import type { Receipt } from '../../hal/printer/receipt.ts';
-import type { Processing, ReceiptOffer, RePresent, ResultInfo, TransactionRecord } from '../../screens/view-model.ts';
+import type { MaintenanceInfo, Processing, ReceiptOffer, RePresent, ResultInfo, TransactionRecord } from '../../screens/view-model.ts';
 import type { CardSession } from '../flows/card-session.ts';
 
 export type UiState =
@@ -23,14 +23,17 @@ export type UiState =
   | { screen: 'result'; session?: CardSession; result: ResultInfo; receipt?: Receipt }
   | { screen: 'receipt'; session?: CardSession; receipt: Receipt; offer: ReceiptOffer }
   | { screen: 'records'; session: CardSession; records: TransactionRecord[] }
-  | { screen: 'announcements'; session: CardSession; open?: string };
+  | { screen: 'announcements'; session: CardSession; open?: string }
+  /** The technician's PIN: only the count of digits typed is state; the digits stay in the TechnicianGate. */
+  | { screen: 'maintenance-pin'; digits: number; attemptsLeft?: number }
+  | { screen: 'maintenance'; info: MaintenanceInfo };
 
 export type UiScreen = UiState['screen'];
 
 /** Where each screen may go besides itself and idle (cancel, card gone, inactivity). */
 const NEXT: Record<UiScreen, readonly UiScreen[]> = {
-  idle: ['processing', 'out-of-service'],
-  'out-of-service': [],
+  idle: ['processing', 'out-of-service', 'maintenance-pin'],
+  'out-of-service': ['maintenance-pin'],
   processing: ['card', 'result', 'records', 'receipt', 're-present'],
   card: ['menu'],
   menu: ['amount', 'processing', 'announcements', 'result'],
@@ -41,6 +44,8 @@ const NEXT: Record<UiScreen, readonly UiScreen[]> = {
   receipt: ['processing'],
   records: ['menu'],
   announcements: ['menu'],
+  'maintenance-pin': ['maintenance'],
+  maintenance: [],
 };
 
 export function checkTransition(from: UiScreen, to: UiScreen): void {
@@ -49,7 +54,7 @@ export function checkTransition(from: UiScreen, to: UiScreen): void {
 }
 
 /** Screens where the cardholder is expected to act: they time out back to idle, with a visible countdown. */
-export const WAITS_FOR_CARDHOLDER: ReadonlySet<UiScreen> = new Set(['card', 'menu', 'amount', 'result', 'receipt', 'records', 'announcements']);
+export const WAITS_FOR_CARDHOLDER: ReadonlySet<UiScreen> = new Set(['card', 'menu', 'amount', 'result', 'receipt', 'records', 'announcements', 'maintenance-pin', 'maintenance']);
 
 /** Screens about the card in the field: taking it away ends the session. Result and receipt outlive the card. */
 export const NEEDS_CARD: ReadonlySet<UiScreen> = new Set(['card', 'menu', 'amount', 'pin', 'records', 'announcements']);

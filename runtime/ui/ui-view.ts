@@ -3,6 +3,7 @@ import type { Announcement, CardSummary, KioskView, Lang } from '../../screens/v
 import { maskAsn, maskName, type CardSession } from '../flows/card-session.ts';
 import { MIN_TYPED_FEN } from './amount-entry.ts';
 import type { UiState } from './ui-state.ts';
+import { TECHNICIAN_PIN_DIGITS } from './technician.ts';
 
 /** Bank PINs in China are six digits; the pad accepts 4 to 12, so a longer PIN widens the field rather than overflowing it. */
 const PIN_FIELD_DIGITS = 6;
@@ -33,7 +34,7 @@ export function kioskView(state: UiState, ctx: ViewContext): KioskView {
     clock: ctx.clock,
     campusName: ctx.campusName,
     kioskId: ctx.kioskId,
-    mode: state.screen === 'out-of-service' ? 'out-of-service' : 'in-service',
+    mode: state.screen === 'out-of-service' ? 'out-of-service' : state.screen.startsWith('maintenance') ? 'maintenance' : 'in-service',
     ...(ctx.inactivitySecondsLeft === undefined ? {} : { inactivitySecondsLeft: ctx.inactivitySecondsLeft }),
     ...('session' in state && state.session ? { card: cardSummary(state.session) } : {}),
   };
@@ -69,5 +70,12 @@ export function kioskView(state: UiState, ctx: ViewContext): KioskView {
       return { ...view, records: state.records };
     case 'announcements':
       return { ...view, announcements: ctx.announcements, ...(state.open ? { openAnnouncement: state.open } : {}) };
+    case 'maintenance-pin':
+      return {
+        ...view,
+        pin: { digits: state.digits, maxDigits: TECHNICIAN_PIN_DIGITS, purpose: 'technician', ...(state.attemptsLeft === undefined ? {} : { attemptsLeft: state.attemptsLeft }) },
+      };
+    case 'maintenance':
+      return { ...view, maintenance: state.info };
   }
 }

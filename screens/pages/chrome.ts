@@ -20,7 +20,7 @@ export interface Page {
   render(ctx: PageContext): Widget[];
   /** What the footer's right button does: leave the session, or go one step back. */
   exit?: 'cancel' | 'back';
-  /** Whether the footer's kiosk id opens the technician PIN (idle only). */
+  /** Whether the footer's kiosk id opens the technician PIN (idle and out of service). */
   technician?: boolean;
 }
 

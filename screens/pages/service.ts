@@ -9,6 +9,8 @@ import { banner, table } from './parts.ts';
 import { need, type Page } from './chrome.ts';
 
 export const outOfService: Page = {
+  // The technician's way in is on this screen too: a door opened for service puts the kiosk here.
+  technician: true,
   render({ view, m, content }) {
     const lang = view.lang;
     const [title, reason, hint] = rows(inset(content, m.gap * 3), [2, 1, 1], m.gap) as [Rect, Rect, Rect];
