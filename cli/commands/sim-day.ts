@@ -14,7 +14,8 @@ export const simDay: Command = {
   summary: "run a simulated business day on the embedded default and have the bank simulator write that day's file",
   details: [
     'Starts the embedded default with every configured kiosk, runs loads across them (some refused or declined),',
-    "stops, and has the bank simulator write the day's reconciliation file from its own log into",
+    "settles the batch with the bank (0500, and the batch upload when the bank finds it unbalanced), stops, and has",
+    "the bank simulator write the day's reconciliation file from its own log into",
     '<data>/bank-files/<bank>/, where `quancun reconcile` looks. With --inject-differences the day also carries one',
     'difference of every class (see docs/bank-integration.md). The day runs on the clock, so --date is today.',
     "A cardholder who walks away during a torn credit is given 1 s to come back (limits.rePresentSeconds).",
@@ -47,8 +48,11 @@ export const simDay: Command = {
     const plan = dayPlan(config, inject);
     const system = await startEmbeddedSystem({ loaded: { ...loaded, config }, log, dataDir });
     let loads;
+    let settled;
     try {
       loads = await runBusinessDay(system, config, plan);
+      // End of day: the batch is settled before the bank writes its file.
+      settled = await system.gateway.settlement.settle(bank.id);
     } finally {
       await system.stop();
     }
@@ -63,11 +67,13 @@ export const simDay: Command = {
       injected.push(...file.injected);
     }
     const file = system.bank.writeDayFile(bankFileDir(dataDir, bank.id), date, bank.terminalId, records);
-    const result = { date, bank: bank.id, file, loads, injected };
+    const settlement = { batch: settled.batch, state: settled.state, totals: settled.totals };
+    const result = { date, bank: bank.id, file, loads, settlement, injected };
     if (v.json) {
       console.log(JSON.stringify(result));
     } else {
       console.log(`business day ${date}, bank ${bank.id}: ${loads.length} loads, ${records.length} lines in ${file}`);
+      console.log(`settlement: batch ${settlement.batch} ${settlement.state}, ${settlement.totals.debitCount} debits of ${settlement.totals.debitAmount} fen`);
       for (const l of loads) console.log(`  ${l.kioskId}  ${(l.txnId ?? '(none)').padEnd(14)} ${l.state}${l.code ? ` (${l.code})` : ''}`);
       for (const d of injected) console.log(`  injected ${d.class}${d.txnId ? ` ${d.txnId}` : ''}${'stan' in d && d.stan ? ` STAN ${d.stan}` : ''}`);
     }

@@ -2,7 +2,7 @@
  * `quancun sim day` then `quancun reconcile`, as an operator runs them, each a child process on the embedded
  * default with its own data folder: a day with one injected difference of every class, each found and classified,
  * the automatic ones resolved, and a second run that changes nothing (gateway journal and ledger, and the bank's
- * state, byte for byte). A day without injections reconciles clean.
+ * state, byte for byte). A day without injections settles balanced and reconciles clean.
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
@@ -46,7 +46,9 @@ test('a day with a difference of every class: each found and classified, the aut
   const dataDir = await tempDir(t, 'quancun-day-');
   const day = await quancun('sim', 'day', '--bank', 'unionpay', '--date', TODAY, '--inject-differences', '--data-dir', dataDir, '--json');
   t.is(day.code, 0, day.stderr);
-  const injected: Array<{ class: string; stan?: number; txnId?: string | null }> = lastJson(day.stdout).injected;
+  const { injected, settlement } = lastJson(day.stdout) as { injected: Array<{ class: string; stan?: number; txnId?: string | null }>; settlement: unknown };
+  // The bank still counts the debit whose reversal it never confirmed; the gateway does not: not balanced, uploaded.
+  t.like(settlement, { batch: 1, state: 'uploaded', totals: { debitCount: 7, debitAmount: 19_100 } });
   t.deepEqual(injected.map((i) => i.class).sort(), [
     'amount-mismatch', 'bank-only', 'campus-only', 'card-credited-without-final-posting', 'pending-load', 'reversal-unconfirmed',
   ]);
@@ -90,6 +92,7 @@ test('a day without injected differences reconciles clean', async (t) => {
   const dataDir = await tempDir(t, 'quancun-day-');
   const day = await quancun('sim', 'day', '--bank', 'unionpay', '--data-dir', dataDir, '--json');
   t.is(day.code, 0, day.stderr);
+  t.like(lastJson(day.stdout).settlement, { batch: 1, state: 'balanced', totals: { debitCount: 5, debitAmount: 17_300 } });
   const run = await quancun('reconcile', '--bank', 'unionpay', '--date', TODAY, '--data-dir', dataDir, '--json');
   t.is(run.code, 0, run.stderr);
   t.deepEqual(lastJson(run.stdout), { differences: [], resolved: 0, open: 0 });
