@@ -14,6 +14,7 @@ import { LoadService } from './loads/load-service.ts';
 import { createBankConnection, type BankConnection } from './banks.ts';
 import { SettlementService } from './settlement/settlement-service.ts';
 import type { RetryPolicy } from './saf/reversal-queue.ts';
+import { TxnReports } from './events/txn-reports.ts';
 
 export interface GatewayOptions {
   loaded: LoadedConfig;
@@ -32,6 +33,8 @@ export class Gateway {
   readonly ledger: CampusLedger;
   readonly banks = new Map<string, BankConnection>();
   readonly loads: LoadService;
+  /** The outcomes kiosks report from their outboxes, each kept once. */
+  readonly reports: TxnReports;
   readonly settlement: SettlementService;
   private readonly endpoint: GatewayEndpoint;
 
@@ -60,6 +63,8 @@ export class Gateway {
     this.endpoint.handle('load.recredit', (kiosk, req) => this.loads.recredit(kiosk, req));
     this.endpoint.handle('load.park', (kiosk, req) => this.loads.park(kiosk, req));
     this.endpoint.handle('txn.status', (kiosk, req) => this.loads.status(kiosk, req));
+    this.reports = new TxnReports(this.store, o.log);
+    this.endpoint.onEvent('txn', async (kiosk, event) => void (await this.reports.record(kiosk, event)));
   }
 
   async start(): Promise<void> {

@@ -60,7 +60,7 @@ export class Kiosk extends EventEmitter<KioskEvents> {
   constructor(private readonly o: KioskOptions) {
     super();
     this.log = o.log.child({ kiosk: o.id });
-    this.journal = new KioskJournal(join(o.dataDir, `kiosk-${o.id}`), o.id);
+    this.journal = new KioskJournal(join(o.dataDir, `kiosk-${o.id}`), o.id, this.log);
     this.link = new KioskLink({
       url: o.mqttUrl, kioskId: o.id, version: o.version, log: this.log,
       ...(o.requestTimeoutMs ? { requestTimeoutMs: o.requestTimeoutMs } : {}),
@@ -174,5 +174,7 @@ export class Kiosk extends EventEmitter<KioskEvents> {
         this.log.warn('unfinished transaction left for the next try', { txnId: rec.id, state: rec.state, code: QuancunError.from(err).code });
       }
     }
+    // Then the reports, recovery's among them, in the order they were journaled (runtime/outbox/).
+    await this.journal.outbox.drain(this.link);
   }
 }

@@ -24,11 +24,17 @@ export function isFinal<S extends string>(spec: MachineSpec<S>, state: S): boole
   return spec.transitions[state].length === 0;
 }
 
+export interface MachineOptions<R> {
+  /** Writes that go with every state written, in its batch (the kiosk's outbox entry for a final outcome). */
+  alongside?: (record: R) => Op[];
+}
+
 export class JournaledMachine<S extends string, R extends JournalRecord<S>> {
   constructor(
     private readonly store: DurableStore,
     private readonly prefix: string,
     readonly spec: MachineSpec<S>,
+    private readonly options: MachineOptions<R> = {},
   ) {}
 
   private key(id: string): string {
@@ -42,7 +48,7 @@ export class JournaledMachine<S extends string, R extends JournalRecord<S>> {
     }
     const at = new Date().toISOString();
     const full = { ...record, history: [{ state: record.state, at }], updatedAt: at } as R;
-    await this.store.batch([{ type: 'put', key: this.key(record.id), value: full }, ...alongside]);
+    await this.store.batch([{ type: 'put', key: this.key(record.id), value: full }, ...alongside, ...(this.options.alongside?.(full) ?? [])]);
     return full;
   }
 
@@ -70,7 +76,7 @@ export class JournaledMachine<S extends string, R extends JournalRecord<S>> {
     }
     const at = new Date().toISOString();
     const updated = { ...record, ...patch, state: next, history: [...record.history, { state: next, at }], updatedAt: at } as R;
-    await this.store.batch([{ type: 'put', key: this.key(record.id), value: updated }, ...alongside]);
+    await this.store.batch([{ type: 'put', key: this.key(record.id), value: updated }, ...alongside, ...(this.options.alongside?.(updated) ?? [])]);
     return updated;
   }
 

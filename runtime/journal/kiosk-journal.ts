@@ -6,6 +6,9 @@
 import { DurableStore, type Op } from '../../common/store/durable-store.ts';
 import { JournaledMachine } from '../../common/store/journaled-machine.ts';
 import { LOAD_MACHINE, type LoadRecord, type LoadState } from '../flows/load/load-machine.ts';
+import { createLogger, type Logger } from '../../common/log.ts';
+import { Outbox } from '../outbox/outbox.ts';
+import { reportLoadOutcome } from '../outbox/txn-report.ts';
 import { COLLECT_MACHINE, type CollectRecord, type CollectState } from '../flows/collect/collect-machine.ts';
 
 const SEQ_KEY = 'meta/txn-seq';
@@ -13,6 +16,8 @@ const SEQ_KEY = 'meta/txn-seq';
 export class KioskJournal {
   readonly store: DurableStore;
   readonly loads: JournaledMachine<LoadState, LoadRecord>;
+  /** What the kiosk must report, written with the states that produce it (runtime/outbox/). */
+  readonly outbox: Outbox;
   /** Pending loads (圈存未领) written onto cards at this kiosk. */
   readonly collects: JournaledMachine<CollectState, CollectRecord>;
   /** The last id handed out, kept in memory so two flows can never be given the same one. */
@@ -21,14 +26,17 @@ export class KioskJournal {
   constructor(
     path: string,
     private readonly kioskId: string,
+    log: Logger = createLogger(),
   ) {
-    this.store = new DurableStore(path);
-    this.loads = new JournaledMachine(this.store, 'txn/load', LOAD_MACHINE);
+    this.store = new DurableStore(path, { log });
+    this.outbox = new Outbox(this.store, log);
+    this.loads = new JournaledMachine(this.store, 'txn/load', LOAD_MACHINE, { alongside: reportLoadOutcome(this.outbox) });
     this.collects = new JournaledMachine(this.store, 'txn/collect', COLLECT_MACHINE);
   }
 
   async open(): Promise<void> {
     await this.store.open();
+    await this.outbox.open();
     this.#seq = (await this.store.get<number>(SEQ_KEY)) ?? 0;
   }
 
