@@ -67,6 +67,10 @@ test('Mosquitto stopped: outcomes wait in the outboxes, drain in order once it i
   const [b, c] = await Promise.all([loadB, loadC]);
   t.like(b, { state: 'abandoned', code: 'CARD_REMOVED' });
   t.like(c, { state: 'abandoned', code: 'CARD_REMOVED' });
+  // Offline, nothing that needs the gateway or the bank starts.
+  k1.reader!.insert(system.cards.get(ZHANG.asn)!);
+  await t.throwsAsync(k1.kiosk.openSession(), { code: 'LINK_OFFLINE' });
+  k1.reader!.remove();
 
   // More reports behind B, so the drain has an order to keep.
   const later: Array<EventPayload<'txn'>> = [1, 2].map((n) => ({
