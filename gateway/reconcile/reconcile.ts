@@ -1,6 +1,6 @@
 /**
  * Three-way reconciliation (对账) of one bank's business day: the bank's daily file against the gateway's load
- * journal and the campus ledger, with the kiosks' journals where they are available. Matching goes both ways, by
+ * journal and the campus ledger, with what the kiosks journaled or reported where it is available. Matching goes both ways, by
  * STAN: every bank line must have a campus record and every campus load of the day that the bank should hold must
  * have a bank line, which is what one-way comparison (bank -> campus) misses.
  *
@@ -21,14 +21,15 @@ export const DIFFERENCE_CLASSES = [
 ] as const;
 export type DifferenceClass = (typeof DIFFERENCE_CLASSES)[number];
 
-/** What the kiosk journal says of a load (runtime/flows/load/load-machine.ts), as far as reconciliation needs it. */
+/**
+ * What a kiosk says of a load (runtime/flows/load/load-machine.ts), from its journal or the outcome it reported
+ * through its outbox: the state, and the card's TAC once credited (it covers the new balance the gateway expects).
+ */
 export interface KioskLoadView {
   id: string;
   kioskId: string;
   state: string;
   tac?: string;
-  cardAfter?: number;
-  onlineCounter?: number;
 }
 
 export interface Difference {
@@ -72,7 +73,7 @@ export interface ReconcileInput {
   /** Local day yyyy-mm-dd: which campus loads the bank's file must hold. */
   date: string;
   postings: Map<string, Posting>;
-  /** null: no kiosk journal was available, so nothing that needs one is resolved. */
+  /** null: no kiosk journal or report was available, so nothing that needs one is resolved. */
   kioskLoads: Map<string, KioskLoadView> | null;
   prior: Map<number, PriorResolution>;
 }
@@ -170,7 +171,7 @@ function classify(p: Pair, input: ReconcileInput): Found | null {
   }
   if (load.state !== 'mac2-issued' && load.state !== 'approved') return null;
   // The bank debited and the card may or may not hold the credit: the kiosk journal tells.
-  if (kiosk && CARD_CREDITED.has(kiosk.state) && kiosk.tac && kiosk.cardAfter !== undefined) {
+  if (kiosk && CARD_CREDITED.has(kiosk.state) && kiosk.tac) {
     return {
       ...base, class: 'card-credited-without-final-posting',
       resolve: async (r) => ((await r.confirm(load, kiosk)) ? "final posting made with the kiosk's TAC" : null),
@@ -181,7 +182,7 @@ function classify(p: Pair, input: ReconcileInput): Found | null {
   return {
     ...base, class: 'pending-load',
     ...(neverSent ? { resolve: async (r: Resolver) => (await r.park(load), 'parked as a pending load (圈存未领): the kiosk never sent the credit') } : {}),
-    operator: kiosk ? `the kiosk left it ${kiosk.state}: the card decides (tap it at a kiosk)` : 'no kiosk journal: tap the card at a kiosk or read the kiosk journal',
+    operator: kiosk ? `the kiosk left it ${kiosk.state}: the card decides (tap it at a kiosk)` : 'no kiosk journal or report: tap the card at a kiosk or read the kiosk journal',
   };
 }
 

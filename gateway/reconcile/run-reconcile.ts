@@ -1,7 +1,7 @@
 /**
  * One reconciliation run for a bank and a day, as `quancun reconcile` does it: reads the bank's file, opens the
  * gateway's journal and ledger (the gateway must not be running: LevelDB allows one process), reads the kiosk
- * journals found in the data folder, reconciles, journals the resolutions, and writes the JSON and CSV reports.
+ * journals found in the data folder and the outcomes kiosks reported through their outboxes, reconciles, journals the resolutions, and writes the JSON and CSV reports.
  *
  * Resolutions that talk to the bank (a reversal sent again) use the bank link from the configuration, or the address
  * given (the embedded bank simulator's).
@@ -74,6 +74,11 @@ export async function runReconcile(o: ReconcileRunOptions): Promise<ReconcileRun
     stops.push(() => link.close(), () => gateway.loads.reversals.stop());
 
     const loads = (await gateway.loads.loads.all()).filter((l) => l.bankId === bank.id);
+    // A kiosk whose journal is not here may have reported its outcomes through its outbox.
+    for (const { kioskId, event } of await gateway.reports.all()) {
+      if (event.kind !== 'load' || kioskLoads.has(event.txnId)) continue;
+      kioskLoads.set(event.txnId, { id: event.txnId, kioskId, state: event.state, ...(event.tac ? { tac: event.tac } : {}) });
+    }
     const postings = new Map((await gateway.ledger.postings()).map((p) => [p.txnId, p]));
     const prior = new Map((await gateway.store.list<PriorResolution>(priorKey(bank.id, o.date))).map((e) => [e.value.stan, e.value]));
 
@@ -90,7 +95,10 @@ export async function runReconcile(o: ReconcileRunOptions): Promise<ReconcileRun
       },
       async confirm(load, kiosk) {
         try {
-          await gateway.loads.confirm(load.kioskId, { txnId: load.id, tac: kiosk.tac!, newBalance: kiosk.cardAfter!, onlineCounter: kiosk.onlineCounter! });
+          // The balance and counter the card's TAC must cover are the gateway's own: a TAC over anything else fails.
+          await gateway.loads.confirm(load.kioskId, {
+            txnId: load.id, tac: kiosk.tac!, newBalance: load.oldBalance + load.amount, onlineCounter: load.onlineCounter,
+          });
           return true;
         } catch (err) {
           if (QuancunError.from(err).code === 'CARD_TAC_INVALID') return false;
@@ -101,7 +109,9 @@ export async function runReconcile(o: ReconcileRunOptions): Promise<ReconcileRun
         await gateway.loads.park(load.kioskId, { txnId: load.id });
       },
     };
-    const { differences, resolutions } = await reconcile({ bankRecords, loads, date: o.date, postings, kioskLoads, prior }, resolver);
+    const { differences, resolutions } = await reconcile({
+      bankRecords, loads, date: o.date, postings, kioskLoads: kioskLoads.size ? kioskLoads : null, prior,
+    }, resolver);
     if (resolutions.length) {
       await gateway.store.batch(resolutions.map((r) => ({ type: 'put' as const, key: priorKey(bank.id, o.date, r.stan), value: r })));
     }
@@ -115,21 +125,16 @@ export async function runReconcile(o: ReconcileRunOptions): Promise<ReconcileRun
 
 const sentOf = (l: GatewayLoadRecord) => l.history.find((h) => h.state === 'bank-pending')?.at ?? l.updatedAt;
 
-/** Every kiosk journal in the data folder; null when there is none (a gateway host without them). */
-async function readKioskJournals(dataDir: string, kioskIds: string[]): Promise<Map<string, KioskLoadView> | null> {
+/** Every kiosk journal in the data folder (a gateway host may have none). */
+async function readKioskJournals(dataDir: string, kioskIds: string[]): Promise<Map<string, KioskLoadView>> {
   const found = kioskIds.filter((id) => existsSync(join(dataDir, `kiosk-${id}`)));
-  if (!found.length) return null;
   const views = new Map<string, KioskLoadView>();
   for (const id of found) {
     const journal = new KioskJournal(join(dataDir, `kiosk-${id}`), id);
     await journal.store.open();
     try {
       for (const r of await journal.loads.all()) {
-        views.set(r.id, {
-          id: r.id, kioskId: id, state: r.state,
-          ...(r.tac ? { tac: r.tac } : {}), ...(r.cardAfter !== undefined ? { cardAfter: r.cardAfter } : {}),
-          ...(r.onlineCounter !== undefined ? { onlineCounter: r.onlineCounter } : {}),
-        });
+        views.set(r.id, { id: r.id, kioskId: id, state: r.state, ...(r.tac ? { tac: r.tac } : {}) });
       }
     } finally {
       await journal.store.close();

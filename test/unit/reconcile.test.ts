@@ -70,7 +70,7 @@ test('a debit the card may or may not hold: the kiosk journal decides what is sa
   const { differences } = await reconcile(input({
     loads: [load(1, 'mac2-issued'), load(2, 'mac2-issued'), load(3, 'mac2-issued'), load(4, 'pending-load'), load(5, 'tac-failed')],
     bankRecords: [1, 2, 3, 4, 5].map((s) => line(s)),
-    kioskLoads: new Map([kiosk(1, 'credited', { tac: 'AABBCCDD', cardAfter: 2000, onlineCounter: 1 }), kiosk(2, 'authorized'), kiosk(3, 'torn')]),
+    kioskLoads: new Map([kiosk(1, 'credited', { tac: 'AABBCCDD' }), kiosk(2, 'authorized'), kiosk(3, 'torn')]),
   }), r);
   t.deepEqual(summary(differences), [
     '1 card-credited-without-final-posting resolved', '2 pending-load resolved', '3 pending-load open', '4 pending-load resolved',
@@ -100,7 +100,7 @@ test('a reversal the bank has not confirmed is sent again, whether the file show
   const refused = resolver({ reverse: false, confirm: false });
   const again = await reconcile(input({
     loads: [load(1, 'reversing'), load(2, 'mac2-issued')], bankRecords: [line(1), line(2)],
-    kioskLoads: new Map([kiosk(2, 'completed', { tac: '00000000', cardAfter: 2000, onlineCounter: 1 })]),
+    kioskLoads: new Map([kiosk(2, 'completed', { tac: '00000000' })]),
   }), refused.r);
   t.deepEqual(summary(again.differences), ['1 reversal-unconfirmed open', '2 card-credited-without-final-posting open']);
   t.deepEqual(again.resolutions, []);
