@@ -9,6 +9,9 @@ import type { I2cBus } from './i2c-bus.ts';
 export const EEPROM_SIZE = 256;
 export const EEPROM_PAGE = 8;
 
+/** Polls refused before a write cycle that outlasts its time counts as the chip gone. */
+const MIN_REFUSED_POLLS = 8;
+
 export class Eeprom24c02 {
   constructor(readonly bus: I2cBus, readonly address = 0x50, readonly writeCycleMs = 10) {}
 
@@ -32,15 +35,19 @@ export class Eeprom24c02 {
     }
   }
 
-  /** Acknowledge polling: an empty-ish write (the address byte) is refused until the cycle ends. */
+  /**
+   * Acknowledge polling: an empty-ish write (the address byte) is refused until the cycle ends. The chip is given
+   * up only after the write cycle's time has passed AND a few polls were refused: a stalled event loop (a GC pause,
+   * a busy board) must not turn one slow poll into a dead EEPROM.
+   */
   async #awaitWriteCycle(): Promise<void> {
     const deadline = Date.now() + this.writeCycleMs;
-    for (;;) {
+    for (let refused = 0; ; refused++) {
       try {
         await this.bus.i2cWrite(this.address, 1, Buffer.from([0]));
         return;
       } catch (err) {
-        if (Date.now() > deadline) throw unavailable(err);
+        if (refused >= MIN_REFUSED_POLLS && Date.now() > deadline) throw unavailable(err);
         await new Promise((resolve) => setImmediate(resolve));
       }
     }
