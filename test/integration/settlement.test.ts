@@ -124,3 +124,18 @@ test('a reversed transfer is in neither total: the batch balances', async (t) =>
   t.like(await settlement.settle('b1'), { state: 'balanced', totals: { debitAmount: 1500, debitCount: 1 } });
   t.like(bank.settlements(), [{ result: '1' }]);
 });
+
+test('a settlement the bank never answered is journaled closing and finished by the recovery every gateway start runs', async (t) => {
+  const { bank, link, settlement, load } = await setup(t);
+  await load('K001-00000001', 41, 1500);
+  bank.setBehaviour({ dropConnection: true }, { ops: ['settlement'], count: 1 });
+  const err = await t.throwsAsync(settlement.settle('b1'));
+  t.is((err as { code?: string }).code, 'BANK_TIMEOUT');
+  t.like(await settlement.records.get('b1-000001'), { state: 'closing', totals: { debitAmount: 1500, debitCount: 1 } });
+  t.is(link.batch, '000002'); // closed for good: later transfers belong to the next batch
+  t.deepEqual(bank.settlements(), []);
+
+  await settlement.recover();
+  t.like(await settlement.records.get('b1-000001'), { state: 'balanced' });
+  t.like(bank.settlements(), [{ batch: '000001', result: '1' }]);
+});
