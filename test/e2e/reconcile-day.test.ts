@@ -2,11 +2,12 @@
  * `quancun sim day` then `quancun reconcile`, as an operator runs them, each a child process on the embedded
  * default with its own data folder: a day with one injected difference of every class, each found and classified,
  * the automatic ones resolved, and a second run that changes nothing (gateway journal and ledger, and the bank's
- * state, byte for byte). A day without injections settles balanced and reconciles clean.
+ * state, byte for byte). A day without injections settles balanced and reconciles clean. The ascii-x919 profile's
+ * file layout goes through the same day.
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -14,6 +15,7 @@ import { DurableStore } from '../../common/store/durable-store.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/quancun.mjs', import.meta.url));
+const EMBEDDED = fileURLToPath(new URL('../../config/embedded.json', import.meta.url));
 
 async function quancun(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -97,4 +99,25 @@ test('a day without injected differences reconciles clean', async (t) => {
   t.is(run.code, 0, run.stderr);
   t.deepEqual(lastJson(run.stdout), { differences: [], resolved: 0, open: 0 });
   t.regex(run.stdout, /reconciliation unionpay \d{4}-\d{2}-\d{2}: 5 bank lines, 7 campus loads/);
+});
+
+test('the same day on the ascii-x919 profile: its own file name and layout, the same differences found', async (t) => {
+  const dataDir = await tempDir(t, 'quancun-day-');
+  const config = JSON.parse(readFileSync(EMBEDDED, 'utf8'));
+  config.banks[0].profile = 'ascii-x919';
+  const configPath = join(dataDir, 'config.json');
+  writeFileSync(configPath, JSON.stringify(config));
+  const day = await quancun('sim', 'day', '--config', configPath, '--inject-differences', '--data-dir', dataDir, '--json');
+  t.is(day.code, 0, day.stderr);
+  const { file } = lastJson(day.stdout) as { file: string };
+  t.is(file, join(dataDir, 'bank-files', 'unionpay', `JZ${TODAY.replace(/-/g, '')}.DAT`));
+  const lines = readFileSync(file, 'latin1').split('\n');
+  t.true(lines.slice(0, -1).every((l) => l.length === 91 && /^\d{14}QC000001/.test(l)), lines[0]);
+
+  const run = await quancun('reconcile', '--config', configPath, '--bank', 'unionpay', '--date', TODAY, '--data-dir', dataDir, '--json');
+  const report: { differences: Diff[]; resolved: number; open: number } = lastJson(run.stdout);
+  t.deepEqual(report.differences.map((d) => `${d.class} ${d.status}`).sort(), [
+    'amount-mismatch open', 'bank-only open', 'campus-only open',
+    'card-credited-without-final-posting resolved', 'pending-load resolved', 'reversal-unconfirmed resolved',
+  ]);
 });
