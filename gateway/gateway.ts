@@ -81,9 +81,11 @@ export class Gateway {
 
   async stop(): Promise<void> {
     await this.endpoint.stop();
-    await this.loads.reversals.stop();
+    // No new reversal tries; one in flight ends when its bank link closes and stays owed in the journal.
+    const reversalsStopped = this.loads.reversals.stop();
     // Sign off politely; a bank that does not answer is closed all the same.
     await Promise.all([...this.banks.values()].map((b) => b.link.signOff({ responseMs: 2000 }).catch(() => {}).then(() => b.link.close())));
+    await reversalsStopped;
     await this.store.close();
   }
 

@@ -76,6 +76,7 @@ export class ReversalQueue extends EventEmitter<{ confirmed: [txnId: string, att
    * it queued for the next, after the backoff.
    */
   owe(txnId: string): Promise<boolean> {
+    if (this.#stopped) return Promise.resolve(false); // still `reversing` in the journal: the next start resumes it
     let owed = this.#owed.get(txnId);
     if (!owed) this.#owed.set(txnId, (owed = { attempts: 0 }));
     if (owed.running) return owed.running;
