@@ -3,28 +3,12 @@
  * read as JSON. Figures from config/embedded.json (张三: card 10.00, bank 5000.00).
  */
 import test from 'ava';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-
-const BIN = fileURLToPath(new URL('../../bin/quancun.mjs', import.meta.url));
-
-async function quancun(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-const lastLine = (s: string) => s.trimEnd().split('\n').at(-1)!;
+import { lastJson, quancun } from '../support/cli.ts';
 
 test('sim load --amount 50.00 --json: card +5000 fen, bank -5000 fen, TAC verified, exit 0', async (t) => {
   const run = await quancun('sim', 'load', '--amount', '50.00', '--json');
   t.is(run.code, 0, run.stderr);
-  t.deepEqual(JSON.parse(lastLine(run.stdout)), {
+  t.deepEqual(lastJson(run.stdout), {
     txnId: 'K001-00000001', state: 'completed', amount: 5000,
     card: { before: 1000, after: 6000 }, bank: { before: 500_000, after: 495_000 }, tacVerified: true,
   });
@@ -41,11 +25,11 @@ test('sim load without --json prints the same for a person', async (t) => {
 test('sim load with an amount that is not a number is refused with AMOUNT_INVALID, exit 1', async (t) => {
   const run = await quancun('sim', 'load', '--amount', 'fifty', '--json');
   t.is(run.code, 1);
-  t.like(JSON.parse(lastLine(run.stdout)), { txnId: null, state: 'refused', code: 'AMOUNT_INVALID', tacVerified: false });
+  t.like(lastJson(run.stdout), { txnId: null, state: 'refused', code: 'AMOUNT_INVALID', tacVerified: false });
 });
 
 test('sim load with a wrong PIN is declined with PIN_WRONG and the bank balance is untouched', async (t) => {
   const run = await quancun('sim', 'load', '--amount', '50.00', '--pin', '000000', '--json');
   t.is(run.code, 1);
-  t.like(JSON.parse(lastLine(run.stdout)), { state: 'declined', code: 'PIN_WRONG', card: { before: 1000, after: 1000 }, bank: { before: 500_000, after: 500_000 } });
+  t.like(lastJson(run.stdout), { state: 'declined', code: 'PIN_WRONG', card: { before: 1000, after: 1000 }, bank: { before: 500_000, after: 500_000 } });
 });

@@ -6,7 +6,7 @@
 import test, { type ExecutionContext } from 'ava';
 import mqtt, { type MqttClient } from 'mqtt';
 import { startTestSystem, type TestSystem } from '../support/kiosk-system.ts';
-import { startTestScreens, touch, waitForScreen, waitForView } from '../support/kiosk-screens.ts';
+import { startTestScreens, touch, touchToAmount, waitForScreen, waitForView } from '../support/kiosk-screens.ts';
 
 const ZHANG = { asn: '31030000002023010001', pan: '6217000010000000018', pin: '123456' };
 const FAULT_TOPIC = 'quancun/v1/kiosk/K001/event/fault';
@@ -45,7 +45,7 @@ test('paper out mid-day: the kiosk keeps serving, offers no receipt and says why
   const watch = await watchKiosk(t, system);
   const screens = await startTestScreens(t, system);
   const { ui } = screens;
-  const { reader, keypad, printer, kiosk } = system.kiosks.get('K001')!;
+  const { keypad, printer, kiosk } = system.kiosks.get('K001')!;
   await watch.next(STATE_TOPIC, { mode: 'in-service' });
 
   printer.device.setPaper('out');
@@ -53,13 +53,7 @@ test('paper out mid-day: the kiosk keeps serving, offers no receipt and says why
   t.like(await watch.next(FAULT_TOPIC, { device: 'receipt-printer' }), { code: 'PRINTER_PAPER_OUT' });
   t.is(kiosk.status.reason, null, 'no paper is no reason to stop loading cards');
 
-  await waitForScreen(ui, 'idle');
-  reader!.insert(system.cards.get(ZHANG.asn)!);
-  await waitForScreen(ui, 'card');
-  touch(screens, 'card.continue');
-  await waitForScreen(ui, 'menu');
-  touch(screens, 'menu.load');
-  await waitForScreen(ui, 'amount');
+  await touchToAmount(screens, system, ZHANG.asn);
   keypad.once('entry', () => {
     keypad.type(ZHANG.pin);
     keypad.enter();

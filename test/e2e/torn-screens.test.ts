@@ -7,20 +7,14 @@ import test from 'ava';
 import { once } from 'node:events';
 import type { KioskScreens } from '../../sim/live-simulator.ts';
 import { startTestSystem, type TestSystem } from '../support/kiosk-system.ts';
-import { startTestScreens, touch, waitForScreen } from '../support/kiosk-screens.ts';
+import { startTestScreens, touch, touchToAmount, waitForScreen } from '../support/kiosk-screens.ts';
 import { CREDIT_FOR_LOAD, ZHANG } from '../support/torn-load.ts';
 
 /** From idle to the PIN typed, with the card set to leave during CREDIT FOR LOAD. */
 async function loadByTouches(system: TestSystem, screens: KioskScreens, when: 'before' | 'after'): Promise<void> {
   const { ui } = screens;
   const { reader, keypad } = system.kiosks.get('K001')!;
-  await waitForScreen(ui, 'idle');
-  reader!.insert(system.cards.get(ZHANG.asn)!);
-  await waitForScreen(ui, 'card');
-  touch(screens, 'card.continue');
-  await waitForScreen(ui, 'menu');
-  touch(screens, 'menu.load');
-  await waitForScreen(ui, 'amount');
+  await touchToAmount(screens, system, ZHANG.asn);
   const entry = once(keypad, 'entry');
   reader!.tear({ ins: CREDIT_FOR_LOAD, when });
   touch(screens, 'amount.presets.5000');

@@ -9,7 +9,7 @@ import { ERROR_CODES } from '../../common/errors.ts';
 import type { PrintedReceipt } from '../../sim/printer/escpos-emulator.ts';
 import { receiptText } from '../../sim/printer/render.ts';
 import { startTestSystem } from '../support/kiosk-system.ts';
-import { drawnTexts, startTestScreens, touch, waitForScreen, waitForView } from '../support/kiosk-screens.ts';
+import { drawnTexts, startTestScreens, touch, touchToAmount, waitForScreen, waitForView } from '../support/kiosk-screens.ts';
 
 // From config/embedded.json: 张三's card (balance ¥10.00) bound to bank account 6217…0018 (¥5000.00, PIN 123456);
 // single-load limit ¥1000.00, purse limit ¥2000.00.
@@ -91,14 +91,8 @@ test('an amount over the single-load limit shows AMOUNT_OVER_LOAD_LIMIT, asks fo
   const system = await startTestSystem(t);
   const screens = await startTestScreens(t, system);
   const { ui } = screens;
-  const { reader, keypad, kiosk } = system.kiosks.get('K001')!;
-  await waitForScreen(ui, 'idle');
-  reader!.insert(system.cards.get(ZHANG.asn)!);
-  await waitForScreen(ui, 'card');
-  touch(screens, 'card.continue');
-  await waitForScreen(ui, 'menu');
-  touch(screens, 'menu.load');
-  await waitForScreen(ui, 'amount');
+  const { keypad, kiosk } = system.kiosks.get('K001')!;
+  await touchToAmount(screens, system, ZHANG.asn);
   // ¥1001 typed on the screen keypad: one yuan over the ¥1000.00 limit, and the purse could still hold it.
   for (const key of ['1', '0', '0', '1']) touch(screens, `amount.keypad.${key}`);
   await waitForView(ui, (v) => v.amount?.entered === 100_100, '¥1001 typed');

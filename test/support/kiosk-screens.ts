@@ -69,3 +69,15 @@ export function touch(screens: KioskScreens, id: string): UiAction {
 
 /** All texts drawn in a report, for asserting what the cardholder reads. */
 export const drawnTexts = (report: RenderReport): string[] => report.texts.map((r) => r.text);
+
+/** From idle to the amount screen by touches, with the card tapped on the simulated reader of K001. */
+export async function touchToAmount(screens: KioskScreens, system: TestSystem, asn: string): Promise<void> {
+  const { ui } = screens;
+  await waitForScreen(ui, 'idle');
+  system.kiosks.get('K001')!.reader!.insert(system.cards.get(asn)!);
+  await waitForScreen(ui, 'card');
+  touch(screens, 'card.continue');
+  await waitForScreen(ui, 'menu');
+  touch(screens, 'menu.load');
+  await waitForScreen(ui, 'amount');
+}
