@@ -73,6 +73,7 @@ export class Gateway {
     await this.settlement.restoreBatches();
     await Promise.all([...this.banks.values()].map((bank) => this.signOn(bank)));
     await this.settlement.recover();
+    this.settlement.startSchedule();
     // Reversals owed from before a restart go out before new loads come in.
     await this.loads.reversals.start();
     await this.endpoint.start();
@@ -80,6 +81,7 @@ export class Gateway {
   }
 
   async stop(): Promise<void> {
+    this.settlement.stopSchedule();
     await this.endpoint.stop();
     // No new reversal tries; one in flight ends when its bank link closes and stays owed in the journal.
     const reversalsStopped = this.loads.reversals.stop();

@@ -163,6 +163,10 @@ export class BankLink extends EventEmitter {
     return this.#socket !== null;
   }
 
+  get profile(): BankProfile {
+    return this.#o.profile;
+  }
+
   /** The batch number (60.2) sent with every message; the settlement service rolls it. */
   get batch(): string {
     return this.#batch;

@@ -12,6 +12,7 @@
  * closing batch and here in none: that is what "not balanced" and the batch upload are for, and reconciliation
  * (by STAN, not by batch) settles it for good.
  */
+import { EventEmitter } from 'node:events';
 import { QuancunError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import type { DurableStore } from '../../common/store/durable-store.ts';
@@ -59,14 +60,18 @@ const nextBatch = (batch: number) => (batch % 999999) + 1;
 /** States in which a reversal is owed or done: the bank's debit does not stand (or may not). */
 const UNDONE = new Set<GatewayLoadState>(['reversing', 'reversed']);
 
-export class SettlementService {
+export class SettlementService extends EventEmitter<{ settled: [record: SettlementRecord] }> {
   readonly records: JournaledMachine<SettlementState, SettlementRecord>;
   readonly #o: SettlementServiceOptions;
   readonly #now: () => Date;
   /** One settlement per bank at a time. */
   readonly #running = new Map<string, Promise<SettlementRecord>>();
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+
+  #scheduled = false;
 
   constructor(options: SettlementServiceOptions) {
+    super();
     this.#o = options;
     this.records = new JournaledMachine(options.store, 'gw/settle', SETTLEMENT_MACHINE);
     this.#now = options.now ?? (() => new Date());
@@ -84,6 +89,32 @@ export class SettlementService {
         await this.#finish(r).catch((err) => this.#o.log.warn('settlement not finished yet', { bank: r.bankId, batch: r.batch, error: err as Error }));
       }
     }
+  }
+
+  /** Settles each bank whose profile names a `session.settleAt`, every day at that local time, until stopped. */
+  startSchedule(): void {
+    this.#scheduled = true;
+    for (const bank of this.#o.banks.values()) {
+      const at = bank.link.profile.session.settleAt;
+      if (!at) continue;
+      const arm = () => {
+        if (!this.#scheduled) return;
+        const timer = setTimeout(() => {
+          this.settle(bank.id)
+            .catch((err) => this.#o.log.error('end-of-day settlement failed; it is finished at the next start', { bank: bank.id, error: err as Error }))
+            .finally(arm);
+        }, msUntil(at, this.#now()));
+        timer.unref();
+        this.#timers.set(bank.id, timer);
+      };
+      arm();
+    }
+  }
+
+  stopSchedule(): void {
+    this.#scheduled = false;
+    for (const t of this.#timers.values()) clearTimeout(t);
+    this.#timers.clear();
   }
 
   /** Closes the bank's open batch and settles it with the bank. */
@@ -126,6 +157,7 @@ export class SettlementService {
       for (const item of await this.#items(record)) await link.uploadBatchItem(record.batch, item);
       record = await this.records.advance(record, 'uploaded');
     }
+    this.emit('settled', record);
     return record;
   }
 
@@ -162,3 +194,11 @@ function sentAt(load: GatewayLoadRecord): string {
 }
 
 const inWindow = (at: string, from: string, to: string) => at >= from && at < to;
+
+/** Milliseconds from `now` to the next local `HH:MM` strictly after it (tomorrow's when today's has passed). */
+export function msUntil(at: string, now: Date): number {
+  const [h, m] = at.split(':').map(Number);
+  const next = new Date(now.getFullYear(), now.getMonth(), now.getDate(), h, m, 0, 0);
+  if (next.getTime() <= now.getTime()) next.setDate(next.getDate() + 1);
+  return next.getTime() - now.getTime();
+}

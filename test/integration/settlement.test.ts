@@ -4,6 +4,7 @@
  * The gateway's load records are written into a real LevelDB journal; the bank's debits are real transfers.
  */
 import test, { type ExecutionContext } from 'ava';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { encryptPinBlock, pan12FromPan, pinBlockFormat0 } from '../../common/crypto/pin-block.ts';
 import { silentLogger } from '../../common/log.ts';
@@ -16,7 +17,7 @@ import { createCodec } from '../../gateway/bank/iso8583/codec.ts';
 import { loadBankProfile } from '../../gateway/bank/iso8583/profile.ts';
 import { CampusLedger } from '../../gateway/ledger/campus-ledger.ts';
 import { GATEWAY_LOAD_MACHINE, type GatewayLoadRecord, type GatewayLoadState } from '../../gateway/loads/gateway-load-machine.ts';
-import { SettlementService } from '../../gateway/settlement/settlement-service.ts';
+import { msUntil, SettlementService } from '../../gateway/settlement/settlement-service.ts';
 import { BankHostSimulator } from '../../sim/bank/bank-host.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -47,11 +48,12 @@ test('the 0500 of the unionpay profile: totals in 48, batch in 60.2, written out
   t.deepEqual(codec.decode(bytes), msg);
 });
 
-async function setup(t: ExecutionContext) {
+async function setup(t: ExecutionContext, o: { settleAt?: string; now?: () => Date } = {}) {
   const bank = new BankHostSimulator({ profile, tmk: TMK, accounts: [{ pan: PAN, balance: 500_000, pin: '123456' }] });
   await bank.start();
   const keys = new BankKeys({ tmk: TMK });
-  const link = new BankLink({ profile, keys, ...bank.address(), ...TERMINAL });
+  const linkProfile = o.settleAt ? { ...profile, session: { ...profile.session, settleAt: o.settleAt } } : profile;
+  const link = new BankLink({ profile: linkProfile, keys, ...bank.address(), ...TERMINAL });
   const store = new DurableStore(join(await tempDir(t), 'gateway'));
   await store.open();
   t.teardown(async () => {
@@ -62,7 +64,10 @@ async function setup(t: ExecutionContext) {
   const ledger = new CampusLedger(store);
   await ledger.seed([{ campusAccount: '2023010001', name: '张三', staffNo: '2023010001', asn: ASN, bankId: 'b1', bankPan: PAN }]);
   const loads = new JournaledMachine<GatewayLoadState, GatewayLoadRecord>(store, 'gw/load', GATEWAY_LOAD_MACHINE);
-  const settlement = new SettlementService({ store, loads, ledger, banks: new Map([['b1', { id: 'b1', link, ...TERMINAL }]]), log: silentLogger });
+  const settlement = new SettlementService({
+    store, loads, ledger, banks: new Map([['b1', { id: 'b1', link, ...TERMINAL }]]), log: silentLogger, ...(o.now ? { now: o.now } : {}),
+  });
+  t.teardown(() => settlement.stopSchedule());
   await settlement.restoreBatches();
   await link.startSession();
 
@@ -137,5 +142,27 @@ test('a settlement the bank never answered is journaled closing and finished by 
 
   await settlement.recover();
   t.like(await settlement.records.get('b1-000001'), { state: 'balanced' });
+  t.like(bank.settlements(), [{ batch: '000001', result: '1' }]);
+});
+
+test('the next end-of-day time is the next local HH:MM strictly after now', (t) => {
+  const at = (h: number, m: number, s = 0) => new Date(2026, 10, 28, h, m, s);
+  t.is(msUntil('23:30', at(23, 0)), 30 * 60_000);
+  t.is(msUntil('23:00', at(23, 0)), 24 * 3_600_000); // this minute has come: tomorrow's
+  t.is(msUntil('00:15', at(23, 0)), 75 * 60_000);
+  t.is(msUntil('23:30', at(23, 29, 59)), 1000);
+});
+
+test("the gateway settles by itself at the profile's settleAt", async (t) => {
+  // settleAt is the next minute but one; the service's clock stands 50 ms before it, so the timer fires at once.
+  const next = new Date(Date.now() + 120_000);
+  const fire = new Date(next.getFullYear(), next.getMonth(), next.getDate(), next.getHours(), next.getMinutes());
+  const hhmm = `${String(fire.getHours()).padStart(2, '0')}:${String(fire.getMinutes()).padStart(2, '0')}`;
+  const { bank, settlement, load } = await setup(t, { settleAt: hhmm, now: () => new Date(fire.getTime() - 50) });
+  await load('K001-00000001', 51, 2500);
+  const settled = once(settlement, 'settled');
+  settlement.startSchedule();
+  const [record] = await settled;
+  t.like(record, { state: 'balanced', batch: 1, totals: { debitAmount: 2500, debitCount: 1 } });
   t.like(bank.settlements(), [{ batch: '000001', result: '1' }]);
 });

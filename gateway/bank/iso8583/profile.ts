@@ -44,8 +44,11 @@ export interface BankProfile {
   /** Card number prefixes this bank serves. */
   cardBins: string[];
   timeouts: { connectMs: number; responseMs: number; reconnectMinMs: number; reconnectMaxMs: number };
-  /** Sign on again every so often (fresh working keys); line check when the link has been idle this long. */
-  session: { signOnEveryMs: number; echoEveryMs: number };
+  /**
+   * Sign on again every so often (fresh working keys); line check when the link has been idle this long; settle the
+   * day's batch at this local time (HH:MM), when given.
+   */
+  session: { signOnEveryMs: number; echoEveryMs: number; settleAt?: string };
   templates: Record<Operation, OperationTemplate>;
   reconciliation: ReconFileLayout;
 }
@@ -96,7 +99,7 @@ const profileSchema = z.strictObject({
   pinBlock: z.literal('iso-0'),
   cardBins: z.array(z.string().regex(/^\d{1,11}$/, 'card number prefix')).min(1),
   timeouts: z.strictObject({ connectMs: ms, responseMs: ms, reconnectMinMs: ms, reconnectMaxMs: ms }),
-  session: z.strictObject({ signOnEveryMs: ms, echoEveryMs: ms }),
+  session: z.strictObject({ signOnEveryMs: ms, echoEveryMs: ms, settleAt: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'local time HH:MM').optional() }),
   reconciliation: z.strictObject({
     fileName: z.string().regex(/\{date\}/, 'a file name with {date}'),
     lineEnding: z.enum(['crlf', 'lf']),
