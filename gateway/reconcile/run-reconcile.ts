@@ -59,7 +59,7 @@ export async function runReconcile(o: ReconcileRunOptions): Promise<ReconcileRun
   const bankRecords = parseBankFile(profile.reconciliation, readFileSync(file, 'latin1'), file)
     .filter((r) => !r.terminalId || r.terminalId === bank.terminalId);
 
-  const kioskLoads = await readKioskJournals(dataDir, config.kiosks.map((k) => k.id));
+  const kioskLoads = await readKioskJournals(dataDir, config.kiosks.map((k) => k.id), o.log);
 
   const stops: Array<() => Promise<unknown>> = [];
   try {
@@ -125,13 +125,21 @@ export async function runReconcile(o: ReconcileRunOptions): Promise<ReconcileRun
 
 const sentOf = (l: GatewayLoadRecord) => l.history.find((h) => h.state === 'bank-pending')?.at ?? l.updatedAt;
 
-/** Every kiosk journal in the data folder (a gateway host may have none). */
-async function readKioskJournals(dataDir: string, kioskIds: string[]): Promise<Map<string, KioskLoadView>> {
+/**
+ * Every kiosk journal in the data folder (a gateway host may have none). One that cannot be opened (its kiosk is
+ * running) is left out with a warning: that kiosk's reported outcomes stand in for it.
+ */
+async function readKioskJournals(dataDir: string, kioskIds: string[], log: Logger): Promise<Map<string, KioskLoadView>> {
   const found = kioskIds.filter((id) => existsSync(join(dataDir, `kiosk-${id}`)));
   const views = new Map<string, KioskLoadView>();
   for (const id of found) {
     const journal = new KioskJournal(join(dataDir, `kiosk-${id}`), id);
-    await journal.store.open();
+    try {
+      await journal.store.open();
+    } catch (err) {
+      log.warn('kiosk journal not readable; its reported outcomes are used', { kioskId: id, error: err as Error });
+      continue;
+    }
     try {
       for (const r of await journal.loads.all()) {
         views.set(r.id, { id: r.id, kioskId: id, state: r.state, ...(r.tac ? { tac: r.tac } : {}) });

@@ -121,3 +121,10 @@ test('the same day on the ascii-x919 profile: its own file name and layout, the 
     'card-credited-without-final-posting resolved', 'pending-load resolved', 'reversal-unconfirmed resolved',
   ]);
 });
+
+test('no file from the bank for that day: RECON_FILE_MISSING naming where it was looked for, exit status 1', async (t) => {
+  const dataDir = await tempDir(t, 'quancun-day-');
+  const run = await quancun('reconcile', '--bank', 'unionpay', '--date', '2026-01-05', '--data-dir', dataDir);
+  t.is(run.code, 1);
+  t.is(run.stderr.trim().split('\n').at(-1), `quancun reconcile: RECON_FILE_MISSING: no reconciliation file from bank unionpay for 2026-01-05 at ${join(dataDir, 'bank-files', 'unionpay', 'QC000001_20260105.txt')}`);
+});
