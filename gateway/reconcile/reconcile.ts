@@ -12,6 +12,7 @@
  * The rest are listed for an operator. What was resolved is journaled per day and STAN, so running the same day
  * again resolves nothing twice and reports the same differences.
  */
+import { QuancunError } from '../../common/errors.ts';
 import type { GatewayLoadRecord } from '../loads/gateway-load-machine.ts';
 import type { Posting } from '../ledger/campus-ledger.ts';
 import type { BankFileRecord } from './bank-file.ts';
@@ -205,9 +206,16 @@ export async function reconcile(input: ReconcileInput, resolver: Resolver, now =
       continue;
     }
     if (!found) continue;
-    const done = found.resolve ? await found.resolve(resolver).catch(() => null) : null;
+    let done: string | null = null;
+    let failure = '';
+    try {
+      done = found.resolve ? await found.resolve(resolver) : null;
+    } catch (err) {
+      // Left open for the operator, with what went wrong; the next run tries again.
+      failure = ` (the automatic resolution failed: ${QuancunError.from(err).code})`;
+    }
     if (done) resolutions.push({ stan: p.stan, class: found.class, action: done, at: now().toISOString() });
-    differences.push({ class: found.class, status: done ? 'resolved' : 'open', ...facts(found), action: done ?? found.operator });
+    differences.push({ class: found.class, status: done ? 'resolved' : 'open', ...facts(found), action: done ?? found.operator + failure });
   }
   return { differences, resolutions };
 }

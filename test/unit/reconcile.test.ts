@@ -5,6 +5,7 @@
  * reported and never applied twice.
  */
 import test from 'ava';
+import { QuancunError } from '../../common/errors.ts';
 import type { BankFileRecord } from '../../gateway/reconcile/bank-file.ts';
 import { reconcile, type KioskLoadView, type PriorResolution, type ReconcileInput, type Resolver } from '../../gateway/reconcile/reconcile.ts';
 import type { GatewayLoadRecord, GatewayLoadState } from '../../gateway/loads/gateway-load-machine.ts';
@@ -104,6 +105,11 @@ test('a reversal the bank has not confirmed is sent again, whether the file show
   }), refused.r);
   t.deepEqual(summary(again.differences), ['1 reversal-unconfirmed open', '2 card-credited-without-final-posting open']);
   t.deepEqual(again.resolutions, []);
+
+  const down: Resolver = { ...refused.r, reverse: async () => { throw new QuancunError('BANK_UNAVAILABLE'); } };
+  const unreachable = await reconcile(input({ loads: [load(1, 'reversing')], bankRecords: [line(1)] }), down);
+  t.like(unreachable.differences, [{ class: 'reversal-unconfirmed', status: 'open' }]);
+  t.regex(unreachable.differences[0]!.action, /\(the automatic resolution failed: BANK_UNAVAILABLE\)$/);
 });
 
 test('what an earlier run resolved is reported with its class and never done twice', async (t) => {
