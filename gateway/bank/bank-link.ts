@@ -303,12 +303,13 @@ export class BankLink extends EventEmitter {
   }
 
   /** 0400/0410 for an earlier transfer, with its fields (STAN included). Safe to repeat: the bank applies it once. */
-  async reverse(original: ReversalOriginal, reason: ReversalReason): Promise<{ confirmed: true }> {
+  /** `originalFound` false: the bank answered 25, it never had the transfer (so never debited). */
+  async reverse(original: ReversalOriginal, reason: ReversalReason): Promise<{ confirmed: true; originalFound: boolean }> {
     await this.#signingOn?.catch(() => {});
     if (!this.#signedOn) throw new QuancunError('BANK_NOT_SIGNED_ON', 'not signed on with the bank: reversal not sent');
     const vars = await this.#exchange('reversal', { ...this.#moneyVars(original, original.stan), reason });
     if (!REVERSAL_DONE.has(String(vars.responseCode))) throw this.#declined('reversal', vars, original.stan);
-    return { confirmed: true };
+    return { confirmed: true, originalFound: vars.responseCode === APPROVED };
   }
 
   async close(): Promise<void> {

@@ -71,4 +71,6 @@ export interface GatewayLoadRecord extends JournalRecord<GatewayLoadState> {
   newBalance?: number;
   code?: ErrorCode;
   reversalReason?: '98' | '96' | 'A0' | '06';
+  /** How the bank confirmed the reversal: `reversed` it undid the debit, `not-found` it never had the transfer. */
+  reversalAnswer?: 'reversed' | 'not-found';
 }

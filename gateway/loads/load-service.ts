@@ -283,10 +283,11 @@ export class LoadService {
     const bank = record.bankId ? this.o.banks.get(record.bankId) : undefined;
     const account = await this.o.ledger.accountByAsn(record.asn);
     if (!bank || !account.bankPan || record.stan === undefined) throw new QuancunError('INTERNAL', `reversal of ${record.id} lacks its bank details`);
+    let answer: { originalFound: boolean };
     try {
       // After a restart or a lost session the reversal waits for a sign-on, not for the next reconnect.
       if (!bank.link.signedOn) await bank.link.signOn();
-      await bank.link.reverse(
+      answer = await bank.link.reverse(
         { stan: record.stan, pan: account.bankPan, amount: record.amount, terminalId: bank.terminalId, merchantId: bank.merchantId, campusRef: record.id },
         record.reversalReason ?? '06',
       );
@@ -294,10 +295,10 @@ export class LoadService {
       this.o.log.warn('reversal not confirmed yet', { txnId: record.id, code: QuancunError.from(err).code });
       return false;
     }
-    await this.loads.advance(record, 'reversed', {}, [
+    await this.loads.advance(record, 'reversed', { reversalAnswer: answer.originalFound ? 'reversed' : 'not-found' }, [
       this.o.ledger.postingOp({ txnId: record.id, campusAccount: record.campusAccount, amount: record.amount, status: 'reversed' }),
     ]);
-    this.o.log.info('reversal confirmed', { txnId: record.id });
+    this.o.log.info('reversal confirmed', { txnId: record.id, bankHadTransfer: answer.originalFound });
     return true;
   }
 

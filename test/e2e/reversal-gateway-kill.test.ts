@@ -146,6 +146,7 @@ test('a reversal the bank never answered is sent again by the restarted gateway 
   const record = await new JournaledMachine<GatewayLoadState, GatewayLoadRecord>(store, 'gw/load', GATEWAY_LOAD_MACHINE).require(outcome.txnId);
   t.deepEqual(record.history.map((h) => h.state), ['received', 'bank-pending', 'reversing', 'reversed']);
   t.is(record.reversalReason, '98');
+  t.is(record.reversalAnswer, 'reversed');
   const posting = await new CampusLedger(store).posting(outcome.txnId);
   t.like(posting, { txnId: outcome.txnId, amount: 5000, status: 'reversed' });
 });

@@ -108,9 +108,9 @@ test('a silent bank times out; the reversal credits back once, however often it 
   t.is(bank.balanceOf(RICH), 497500); // the bank applied it and only the answer was lost
   t.like(bank.log[1], { mti: '0200', responseCode: '00', answered: false });
   const original = { stan: 2, pan: RICH, amount: 2500, ...TERMINAL, campusRef: req.campusRef };
-  t.deepEqual(await link.reverse(original, '98'), { confirmed: true });
+  t.deepEqual(await link.reverse(original, '98'), { confirmed: true, originalFound: true });
   t.is(bank.balanceOf(RICH), 500000);
-  t.deepEqual(await link.reverse(original, '98'), { confirmed: true });
+  t.deepEqual(await link.reverse(original, '98'), { confirmed: true, originalFound: true });
   t.is(bank.balanceOf(RICH), 500000);
   t.like(bank.log.slice(2), [{ mti: '0400', stan: '000002', responseCode: '00' }, { mti: '0400', stan: '000002', responseCode: '00' }]);
 });
@@ -127,7 +127,7 @@ test('an answer with a bad MAC is BANK_MAC_INVALID, and the A0 reversal undoes t
 
 test('a reversal of a transfer the bank never saw is confirmed (25) and blocks a late original', async (t) => {
   const { bank, link, request } = await setup(t);
-  t.deepEqual(await link.reverse({ stan: 900, pan: RICH, amount: 1000, ...TERMINAL, campusRef: 'X' }, '98'), { confirmed: true });
+  t.deepEqual(await link.reverse({ stan: 900, pan: RICH, amount: 1000, ...TERMINAL, campusRef: 'X' }, '98'), { confirmed: true, originalFound: false });
   t.like(bank.log[1], { mti: '0400', responseCode: '25' });
   const late = await code(t, link.transfer({ ...request(RICH, 1000, '123456'), stan: 900 }));
   t.is(late.details.responseCode, '94');

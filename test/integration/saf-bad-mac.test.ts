@@ -31,6 +31,7 @@ test('a bad MAC on the transfer and on the first reversal: reversed with reason 
   t.deepEqual(system.bank.state().applied.map((a) => [a.amount, a.status]), [[5000, 'reversed']]);
   const record = await system.gateway.loads.loads.require(result.txnId!);
   t.deepEqual(record.history.map((h) => h.state), ['received', 'bank-pending', 'reversing', 'reversed']);
+  t.like(record, { reversalReason: 'A0', reversalAnswer: 'reversed' });
   t.like(await system.gateway.ledger.posting(result.txnId!), { amount: 5000, status: 'reversed' });
   t.deepEqual(system.gateway.loads.reversals.pending, []);
 });
