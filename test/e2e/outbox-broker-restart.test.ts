@@ -1,7 +1,8 @@
 /**
  * The kiosk's outbox across a Mosquitto outage. Outcomes journaled while the broker is down wait in each kiosk's
  * outbox (nothing is published into the void); once the broker is back each kiosk drains its outbox in the order it
- * was written, and the gateway keeps each report once: a copy delivered again changes nothing.
+ * was written (also after the kiosk itself restarted meanwhile), and the gateway keeps each report once: a copy
+ * delivered again changes nothing.
  */
 import test from 'ava';
 import { once } from 'node:events';
@@ -12,7 +13,7 @@ import type { OutboxEntry } from '../../runtime/outbox/outbox.ts';
 import type { SimKiosk } from '../../sim/embedded-system.ts';
 import { runLoadScenario, scenarioAccounts } from '../../sim/scenarios/load-scenario.ts';
 import { startMosquitto } from '../support/mosquitto.ts';
-import { startTestSystem, type TestSystem } from '../support/kiosk-system.ts';
+import { restartKiosk, startTestSystem, type TestSystem } from '../support/kiosk-system.ts';
 
 // config/embedded.json: 张三 and 李四, their cards and PINs.
 const ZHANG = { asn: '31030000002023010001', pin: '123456' };
@@ -81,7 +82,12 @@ test('Mosquitto stopped: outcomes wait in the outboxes, drain in order once it i
   t.deepEqual(txnIdsOf(await k2.kiosk.journal.outbox.pending()), [c.txnId]);
   t.is(seen.length, 1, 'nothing reached the gateway while the broker was down');
 
-  const online = Promise.all([once(k1.kiosk.link, 'online'), once(k2.kiosk.link, 'online')]);
+  // K001 restarts (a power cut) while the broker is still down: its outbox is on disk, not in memory.
+  const k1b = await restartKiosk(t, system, 'K001');
+  await k1b.kiosk.start();
+  t.deepEqual(txnIdsOf(await k1b.kiosk.journal.outbox.pending()), [b.txnId, 'K001-ORDER-1', 'K001-ORDER-2']);
+
+  const online = Promise.all([once(k1b.kiosk.link, 'online'), once(k2.kiosk.link, 'online')]);
   await broker.restart();
   await online;
   await reportsReach(system, seen, 5);
@@ -89,8 +95,8 @@ test('Mosquitto stopped: outcomes wait in the outboxes, drain in order once it i
   t.deepEqual(fromK1, [a.txnId, b.txnId, 'K001-ORDER-1', 'K001-ORDER-2'], 'in the order the kiosk wrote them');
   t.deepEqual(seen.filter((r) => r.kioskId === 'K002').map((r) => r.event.txnId), [c.txnId]);
   t.like(seen.find((r) => r.event.txnId === b.txnId), { event: { state: 'abandoned', code: 'CARD_REMOVED', amount: 1000 } });
-  await Promise.all([k1.kiosk.recover(), k2.kiosk.recover()]);
-  t.deepEqual(await k1.kiosk.journal.outbox.pending(), [], 'each entry removed once the broker acknowledged it');
+  await Promise.all([k1b.kiosk.recover(), k2.kiosk.recover()]);
+  t.deepEqual(await k1b.kiosk.journal.outbox.pending(), [], 'each entry removed once the broker acknowledged it');
   t.deepEqual(await k2.kiosk.journal.outbox.pending(), []);
 
   // The same report delivered again (a kiosk that crashed between the PUBACK and removing it): nothing changes.
