@@ -51,8 +51,11 @@ export interface Difference {
 
 /** The automatic resolutions, each one journaled and idempotent on the gateway side. */
 export interface Resolver {
-  /** Sends the reversal again; true once the bank confirmed it. */
-  reverse(load: GatewayLoadRecord): Promise<boolean>;
+  /**
+   * Sends the reversal again: `reversed` once the bank confirmed it undid the debit, `not-found` once it answered it
+   * never had the transfer (25), null while it has not answered.
+   */
+  reverse(load: GatewayLoadRecord): Promise<'reversed' | 'not-found' | null>;
   /** Final posting with the kiosk's TAC; false when the TAC does not verify. */
   confirm(load: GatewayLoadRecord, kiosk: KioskLoadView): Promise<boolean>;
   /** 圈存未领: the amount waits in the campus account for the card's next tap. */
@@ -126,8 +129,11 @@ function pairs(input: ReconcileInput): Pair[] {
 }
 
 type Found = Omit<Difference, 'status' | 'action'> & {
-  /** The automatic resolution, when one is safe here; it returns what was done, or null when it could not be done. */
-  resolve?: (r: Resolver) => Promise<string | null>;
+  /**
+   * The automatic resolution, when one is safe here: what was done, or null when it could not be done (then
+   * `operator` applies), or `{ open }` when the attempt showed why an operator is needed.
+   */
+  resolve?: (r: Resolver) => Promise<string | { open: string } | null>;
   /** What an operator has to do when nothing automatic applies (or it failed). */
   operator: string;
 };
@@ -146,7 +152,12 @@ function classify(p: Pair, input: ReconcileInput): Found | null {
   if (load && (load.state === 'reversing' || (load.state === 'reversed' && bankDebit))) {
     return {
       ...base, class: 'reversal-unconfirmed',
-      resolve: async (r) => ((await r.reverse(load)) ? 'reversal sent again and confirmed by the bank' : null),
+      resolve: async (r) => {
+        const answer = await r.reverse(load);
+        // "Never had it" does not undo a debit its own file shows.
+        if (answer === 'not-found' && bankDebit) return { open: 'the bank answers it never had the transfer, yet its file shows the debit: ask the bank' };
+        return answer ? 'reversal sent again and confirmed by the bank' : null;
+      },
       operator: 'the bank did not confirm the reversal: ask the bank, then reverse by hand',
     };
   }
@@ -206,16 +217,19 @@ export async function reconcile(input: ReconcileInput, resolver: Resolver, now =
       continue;
     }
     if (!found) continue;
-    let done: string | null = null;
-    let failure = '';
+    let outcome: string | { open: string } | null = null;
     try {
-      done = found.resolve ? await found.resolve(resolver) : null;
+      outcome = found.resolve ? await found.resolve(resolver) : null;
     } catch (err) {
       // Left open for the operator, with what went wrong; the next run tries again.
-      failure = ` (the automatic resolution failed: ${QuancunError.from(err).code})`;
+      outcome = { open: `${found.operator} (the automatic resolution failed: ${QuancunError.from(err).code})` };
     }
-    if (done) resolutions.push({ stan: p.stan, class: found.class, action: done, at: now().toISOString() });
-    differences.push({ class: found.class, status: done ? 'resolved' : 'open', ...facts(found), action: done ?? found.operator + failure });
+    if (typeof outcome === 'string') {
+      resolutions.push({ stan: p.stan, class: found.class, action: outcome, at: now().toISOString() });
+      differences.push({ class: found.class, status: 'resolved', ...facts(found), action: outcome });
+    } else {
+      differences.push({ class: found.class, status: 'open', ...facts(found), action: outcome?.open ?? found.operator });
+    }
   }
   return { differences, resolutions };
 }

@@ -84,14 +84,17 @@ export async function runReconcile(o: ReconcileRunOptions): Promise<ReconcileRun
 
     const resolver: Resolver = {
       async reverse(load) {
-        if (load.state === 'reversing') return gateway.loads.reversals.owe(load.id);
+        if (load.state === 'reversing') {
+          if (!(await gateway.loads.reversals.owe(load.id))) return null;
+          return (await gateway.loads.loads.get(load.id))?.reversalAnswer ?? 'reversed';
+        }
         // Journaled as reversed while the bank's file still shows the debit: the same reversal again, applied once.
         if (!link.signedOn) await link.signOn();
         const { bankPan } = await gateway.ledger.accountByAsn(load.asn);
-        await link.reverse({
+        const { originalFound } = await link.reverse({
           stan: load.stan!, pan: bankPan!, amount: load.amount, terminalId: bank.terminalId, merchantId: bank.merchantId, campusRef: load.id,
         }, load.reversalReason ?? '06');
-        return true;
+        return originalFound ? 'reversed' : 'not-found';
       },
       async confirm(load, kiosk) {
         try {

@@ -28,10 +28,10 @@ const line = (stan: number, kind: BankFileRecord['kind'] = 'transfer', amount = 
   kind, date: '', time: '', terminalId: '', campusAccount: '2023010001', pan: '6217000010000000018', stan, bankRef: `R${stan}`, campusRef: '', amount,
 });
 
-function resolver(answers: { reverse?: boolean; confirm?: boolean } = {}) {
+function resolver(answers: { reverse?: 'reversed' | 'not-found' | null; confirm?: boolean } = {}) {
   const calls: string[] = [];
   const r: Resolver = {
-    reverse: async (l) => (calls.push(`reverse ${l.stan}`), answers.reverse ?? true),
+    reverse: async (l) => (calls.push(`reverse ${l.stan}`), answers.reverse === undefined ? 'reversed' : answers.reverse),
     confirm: async (l, k) => (calls.push(`confirm ${l.stan} ${k.tac}`), answers.confirm ?? true),
     park: async (l) => void calls.push(`park ${l.stan}`),
   };
@@ -98,13 +98,19 @@ test('a reversal the bank has not confirmed is sent again, whether the file show
   t.deepEqual(summary(differences), ['1 reversal-unconfirmed resolved', '2 reversal-unconfirmed resolved', '3 reversal-unconfirmed resolved']);
   t.deepEqual(calls, ['reverse 1', 'reverse 2', 'reverse 3']);
 
-  const refused = resolver({ reverse: false, confirm: false });
+  const refused = resolver({ reverse: null, confirm: false });
   const again = await reconcile(input({
     loads: [load(1, 'reversing'), load(2, 'mac2-issued')], bankRecords: [line(1), line(2)],
     kioskLoads: new Map([kiosk(2, 'completed', { tac: '00000000' })]),
   }), refused.r);
   t.deepEqual(summary(again.differences), ['1 reversal-unconfirmed open', '2 card-credited-without-final-posting open']);
   t.deepEqual(again.resolutions, []);
+
+  // "Never had it" (25) closes a reversal the file does not contradict, not one whose debit the file shows.
+  const notFound = resolver({ reverse: 'not-found' });
+  const answered = await reconcile(input({ loads: [load(1, 'reversing'), load(2, 'reversing')], bankRecords: [line(1)] }), notFound.r);
+  t.deepEqual(summary(answered.differences), ['1 reversal-unconfirmed open', '2 reversal-unconfirmed resolved']);
+  t.regex(answered.differences[0]!.action, /never had the transfer, yet its file shows the debit/);
 
   const down: Resolver = { ...refused.r, reverse: async () => { throw new QuancunError('BANK_UNAVAILABLE'); } };
   const unreachable = await reconcile(input({ loads: [load(1, 'reversing')], bankRecords: [line(1)] }), down);
