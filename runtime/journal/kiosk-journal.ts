@@ -8,7 +8,7 @@ import { JournaledMachine } from '../../common/store/journaled-machine.ts';
 import { LOAD_MACHINE, type LoadRecord, type LoadState } from '../flows/load/load-machine.ts';
 import { createLogger, type Logger } from '../../common/log.ts';
 import { Outbox } from '../outbox/outbox.ts';
-import { reportLoadOutcome } from '../outbox/txn-report.ts';
+import { reportFinalOutcome } from '../outbox/txn-report.ts';
 import { COLLECT_MACHINE, type CollectRecord, type CollectState } from '../flows/collect/collect-machine.ts';
 
 const SEQ_KEY = 'meta/txn-seq';
@@ -30,8 +30,8 @@ export class KioskJournal {
   ) {
     this.store = new DurableStore(path, { log });
     this.outbox = new Outbox(this.store, log);
-    this.loads = new JournaledMachine(this.store, 'txn/load', LOAD_MACHINE, { alongside: reportLoadOutcome(this.outbox) });
-    this.collects = new JournaledMachine(this.store, 'txn/collect', COLLECT_MACHINE);
+    this.loads = new JournaledMachine(this.store, 'txn/load', LOAD_MACHINE, { alongside: reportFinalOutcome(this.outbox, LOAD_MACHINE) });
+    this.collects = new JournaledMachine(this.store, 'txn/collect', COLLECT_MACHINE, { alongside: reportFinalOutcome(this.outbox, COLLECT_MACHINE) });
   }
 
   async open(): Promise<void> {

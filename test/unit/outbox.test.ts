@@ -52,6 +52,21 @@ test('a final load state brings its report in the same write; other states bring
   }]);
 });
 
+test('a collect (a pending load written onto the card) is reported with the load it wrote and the card\'s TAC', async (t) => {
+  const j = await journal(t);
+  let rec = await j.collects.create({
+    id: 'K001-00000002', state: 'checking', kind: 'collect', pendingId: 'K002-00000007', amount: 3000, terminalId: '000000000001',
+    asn: '31030000002023010001', onlineCounter: 4, cardBefore: 1000,
+  });
+  rec = await j.collects.advance(rec, 'credited', { tac: '1A2B3C4D', cardAfter: 4000, via: 'proof' });
+  t.deepEqual(await j.outbox.pending(), []);
+  rec = await j.collects.advance(rec, 'completed', { tacVerified: true });
+  t.deepEqual(await j.outbox.pending(), [{
+    kind: 'txn',
+    payload: { txnId: 'K001-00000002', kind: 'collect', state: 'completed', amount: 3000, at: rec.updatedAt, tac: '1A2B3C4D', pendingId: 'K002-00000007' },
+  }]);
+});
+
 test('drained strictly in order; a failure keeps that entry and everything behind it for the next drain', async (t) => {
   const j = await journal(t);
   const event = (n: number): EventPayload<'txn'> => ({ txnId: `T${n}`, kind: 'load', state: 'completed', amount: n, at: '2026-01-01T00:00:00.000Z', tac: '0A0B0C0D' });
