@@ -6,28 +6,13 @@
  * file layout goes through the same day.
  */
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { DurableStore } from '../../common/store/durable-store.ts';
 import { tempDir } from '../support/temp-dir.ts';
+import { lastJson, quancun } from '../support/cli.ts';
+import { EMBEDDED_CONFIG as EMBEDDED } from '../support/kiosk-system.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/quancun.mjs', import.meta.url));
-const EMBEDDED = fileURLToPath(new URL('../../config/embedded.json', import.meta.url));
-
-async function quancun(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-const lastJson = (s: string) => JSON.parse(s.trimEnd().split('\n').at(-1)!);
 const pad2 = (n: number) => String(n).padStart(2, '0');
 const now = new Date();
 const TODAY = `${now.getFullYear()}-${pad2(now.getMonth() + 1)}-${pad2(now.getDate())}`;

@@ -15,5 +15,7 @@ export async function quancun(...args: string[]): Promise<{ code: number; stdout
   }
 }
 
-/** The last line of a command's output, as JSON (the `--json` commands end with one). */
-export const lastJson = (stdout: string): unknown => JSON.parse(stdout.trimEnd().split('\n').at(-1)!);
+/** The last line of a command's output, as JSON (the `--json` commands end with one); typed by the caller. */
+export function lastJson<T = Record<string, unknown>>(stdout: string): T {
+  return JSON.parse(stdout.trimEnd().split('\n').at(-1)!) as T;
+}
