@@ -45,6 +45,14 @@ export const configSchema = z.object({
     merchantId: z.string().length(15),
     tmk: hexKey,
   })).min(1),
+  /** Store-and-forward reversals (gateway/saf/); unset keys take the queue's defaults (2 s doubling to 2 min, 3 tries). */
+  reversals: z.object({
+    /** The wait before the second try, doubled after each failed one. */
+    minMs: z.number().int().positive(),
+    maxMs: z.number().int().positive(),
+    /** Failed tries before the error log asks for an operator (the queue keeps trying). */
+    attentionAfter: z.number().int().positive(),
+  }).partial().optional(),
   cardholders: z.array(z.object({
     campusAccount: z.string().min(1),
     name: z.string().min(1),

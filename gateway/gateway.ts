@@ -24,7 +24,7 @@ export interface GatewayOptions {
   /** Where each bank really is, when it differs from the config (the embedded bank simulator's port). */
   bankAddresses?: Map<string, { host: string; port: number }>;
   dataDir?: string;
-  /** Backoff of the store-and-forward reversals; tests shorten it. */
+  /** Backoff of the store-and-forward reversals, over the config's `reversals`; tests shorten it. */
   reversalRetry?: Partial<RetryPolicy>;
 }
 
@@ -51,8 +51,9 @@ export class Gateway {
       pinMasterKey: Buffer.from(config.issuer.pinMasterKey, 'hex'),
     });
     for (const bank of config.banks) this.banks.set(bank.id, createBankConnection(bank, keys, o.log, o.bankAddresses?.get(bank.id)));
+    const reversalRetry = o.reversalRetry ?? config.reversals;
     this.loads = new LoadService({ store: this.store, ledger: this.ledger, keys, banks: this.banks, limits: config.limits, log: o.log,
-      ...(o.reversalRetry ? { reversalRetry: o.reversalRetry } : {}),
+      ...(reversalRetry ? { reversalRetry } : {}),
     });
     this.settlement = new SettlementService({ store: this.store, loads: this.loads.loads, ledger: this.ledger, banks: this.banks, log: o.log });
     this.endpoint = new GatewayEndpoint({ url: o.mqttUrl, clientId: 'quancun-gateway', version: o.version, log: o.log });

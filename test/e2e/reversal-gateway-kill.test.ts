@@ -83,6 +83,7 @@ test('a reversal the bank never answered is sent again by the restarted gateway 
   t.teardown(() => bank.stop());
   raw.mqtt.url = broker.url;
   raw.dataDir = '.';
+  raw.reversals = { minMs: 100, maxMs: 400 }; // short retries, so the test waits little
   raw.banks[0] = { ...raw.banks[0]!, profile: join(dir, 'bank-profile.json'), host: '127.0.0.1', port: bank.address().port };
   const configPath = join(dir, 'config.json');
   writeFileSync(configPath, JSON.stringify(raw));
