@@ -43,7 +43,9 @@ export interface SimKiosk {
 
 export interface EmbeddedSystem {
   mqttUrl: string;
+  /** The first configured bank's simulator; `banks` has every one by bank id. */
   bank: BankHostSimulator;
+  banks: Map<string, BankHostSimulator>;
   gateway: Gateway;
   kiosks: Map<string, SimKiosk>;
   cards: Map<string, VirtualCard>;
@@ -78,19 +80,24 @@ export async function startEmbeddedSystem(o: EmbeddedOptions): Promise<EmbeddedS
     if (broker) stops.push(() => broker.close());
     const mqttUrl = broker?.url ?? config.mqtt.url;
 
-    const bankConfig = config.banks[0]!;
-    const bank = new BankHostSimulator({
-      profile: loadBankProfile(bankProfilePath(bankConfig.profile)),
-      tmk: Buffer.from(bankConfig.tmk, 'hex'),
-      accounts: sim.bankAccounts.filter((a) => a.bankId === bankConfig.id).map(({ pan, balance, pin }) => ({ pan, balance, pin })),
-      statePath: join(dataDir, 'sim', 'bank.json'),
-    });
-    await bank.start();
-    stops.push(() => bank.stop());
+    // One simulated bank host per configured bank; the first keeps sim/bank.json, where reconciliation looks.
+    const banks = new Map<string, BankHostSimulator>();
+    for (const [i, bankConfig] of config.banks.entries()) {
+      const bank = new BankHostSimulator({
+        profile: loadBankProfile(bankProfilePath(bankConfig.profile)),
+        tmk: Buffer.from(bankConfig.tmk, 'hex'),
+        accounts: sim.bankAccounts.filter((a) => a.bankId === bankConfig.id).map(({ pan, balance, pin }) => ({ pan, balance, pin })),
+        statePath: join(dataDir, 'sim', i === 0 ? 'bank.json' : `bank-${bankConfig.id}.json`),
+      });
+      await bank.start();
+      stops.push(() => bank.stop());
+      banks.set(bankConfig.id, bank);
+    }
+    const bank = banks.get(config.banks[0]!.id)!;
 
     const gateway = new Gateway({
       loaded: o.loaded, mqttUrl, log: o.log.child({ part: 'gateway' }), version: VERSION, dataDir,
-      bankAddresses: new Map([[bankConfig.id, bank.address()]]),
+      bankAddresses: new Map([...banks].map(([id, b]) => [id, b.address()])),
     });
     await gateway.start();
     stops.push(() => gateway.stop());
@@ -119,7 +126,7 @@ export async function startEmbeddedSystem(o: EmbeddedOptions): Promise<EmbeddedS
       await online;
       kiosks.set(k.id, { kiosk, reader: simReader, keypad, printer, io: wiring, network });
     }
-    return { mqttUrl, bank, gateway, kiosks, cards, stop };
+    return { mqttUrl, bank, banks, gateway, kiosks, cards, stop };
   } catch (err) {
     await stop();
     throw err;
