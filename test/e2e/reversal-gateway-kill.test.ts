@@ -116,7 +116,7 @@ test('a reversal the bank never answered is sent again by the restarted gateway 
   t.is(outcome.code, 'BANK_TIMEOUT');
   t.is(card.state().balance, ZHANG.card, 'the card was never credited');
 
-  // The first try went out while the kiosk waited; wait for the queue's second, then kill the gateway.
+  // The first try went out as the kiosk was answered; wait for the queue's second, then kill the gateway.
   await gateway.line((r) => r.msg === 'reversal unconfirmed, retrying' && r.txnId === outcome.txnId && Number(r.attempts) >= 2);
   const killed = once(gateway.child, 'exit');
   gateway.child.kill('SIGKILL');
