@@ -139,8 +139,9 @@ function damagedCopies(path: string): string[] {
   return existsSync(dirname(path)) ? readdirSync(dirname(path)).filter((f) => f.startsWith(prefix)).map((f) => join(dirname(path), f)) : [];
 }
 
+/** Data files but no CURRENT. Without data files it is a creation cut short (LOCK, LOG): LevelDB may start afresh. */
 function lacksCurrent(path: string): boolean {
-  return existsSync(path) && readdirSync(path).length > 0 && !existsSync(join(path, 'CURRENT'));
+  return existsSync(path) && !existsSync(join(path, 'CURRENT')) && readdirSync(path).some((f) => /\.(log|ldb|sst)$|^MANIFEST-/.test(f));
 }
 
 /** classic-level wraps LevelDB's own message ("Corruption: ...") in its cause. */

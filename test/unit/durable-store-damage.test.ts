@@ -1,5 +1,5 @@
 import test from 'ava';
-import { existsSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DurableStore } from '../../common/store/durable-store.ts';
 import { createLogger } from '../../common/log.ts';
@@ -56,6 +56,18 @@ test('a missing CURRENT file is repaired, not taken as a new empty database', as
   rmSync(join(path, 'CURRENT'));
   const store = await reopened(t, path);
   t.deepEqual(await store.get('txn/load/K001-00000001'), { state: 'authorizing', amount: 5000 });
+});
+
+test('a creation cut short (LOCK and LOG, no data files yet) opens as a new store', async (t) => {
+  const path = join(await tempDir(t), 'journal');
+  mkdirSync(path);
+  writeFileSync(join(path, 'LOCK'), '');
+  writeFileSync(join(path, 'LOG'), '');
+  const { lines, log } = capture();
+  const store = await reopened(t, path, log);
+  await store.put('txn/load/K001-00000001', { state: 'created' });
+  t.deepEqual(await store.get('txn/load/K001-00000001'), { state: 'created' });
+  t.deepEqual(lines.filter((l) => l.level === 'error'), []);
 });
 
 test('a database whose records are lost too: moved aside as <path>.damaged-<time>, JOURNAL_DAMAGED, nothing empty in its place', async (t) => {
