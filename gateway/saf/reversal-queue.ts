@@ -109,10 +109,8 @@ export class ReversalQueue extends EventEmitter<{ confirmed: [txnId: string, att
     if (owed.attempts === this.#retry.attentionAfter) this.#o.log.error('reversal still unconfirmed: operator attention, retrying', fields);
     else this.#o.log.warn('reversal unconfirmed, retrying', fields);
     this.emit('failed', txnId, owed.attempts, delayMs);
-    if (!this.#stopped) {
-      owed.timer = setTimeout(() => void this.owe(txnId), delayMs);
-      owed.timer.unref();
-    }
+    // Not unref'd: a process that owes a reversal has a reason to stay up; stop() clears it.
+    if (!this.#stopped) owed.timer = setTimeout(() => void this.owe(txnId), delayMs);
     return false;
   }
 }
