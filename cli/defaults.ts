@@ -1,4 +1,5 @@
 /** Paths and helpers the subcommands share. */
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig, type LoadedConfig } from '../common/config.ts';
 import { createLogger, type Logger } from '../common/log.ts';
@@ -15,4 +16,10 @@ export function readConfig(values: Record<string, unknown>): LoadedConfig {
 /** Operator logs go to stderr as JSON lines; quiet commands keep only warnings so their stdout stays readable. */
 export function cliLogger(verbose: boolean): Logger {
   return createLogger({ level: verbose ? 'debug' : (process.env.QUANCUN_LOG_LEVEL as 'info' | undefined) ?? 'warn' });
+}
+
+/** The version a process reports on its MQTT state: the package's (one folder up in the compiled dist/). */
+export function packageVersion(): string {
+  const file = [resolve(PACKAGE_ROOT, 'package.json'), resolve(PACKAGE_ROOT, '..', 'package.json')].find((f) => existsSync(f))!;
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
 }

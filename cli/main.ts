@@ -2,14 +2,17 @@
 import { parseArgs } from 'node:util';
 import { QuancunError } from '../common/errors.ts';
 import { commandHelp, parseArgsOptions, type Command } from './command.ts';
+import { gateway } from './commands/gateway.ts';
+import { kiosk } from './commands/kiosk.ts';
 import { run } from './commands/run.ts';
+import { simBank } from './commands/sim-bank.ts';
 import { simCard } from './commands/sim-card.ts';
 import { simLoad } from './commands/sim-load.ts';
 import { technicianPin } from './commands/technician-pin.ts';
 import { reconcileCommand } from './commands/reconcile.ts';
 import { simDay } from './commands/sim-day.ts';
 
-const COMMANDS: Command[] = [run, simLoad, simCard, simDay, reconcileCommand, technicianPin];
+const COMMANDS: Command[] = [run, gateway, kiosk, simLoad, simCard, simDay, reconcileCommand, simBank, technicianPin];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

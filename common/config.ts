@@ -21,7 +21,9 @@ export const configSchema = z.object({
     /** `embedded` starts an aedes broker in-process on the given port; otherwise an mqtt:// URL. */
     url: z.string().default('embedded'),
     embeddedPort: z.number().int().min(0).max(65535).default(0),
-  }).default({ url: 'embedded', embeddedPort: 0 }),
+    /** How long a kiosk waits for the gateway's answer; longer than the bank's answer time plus a reversal. */
+    requestTimeoutMs: z.number().int().positive().default(15_000),
+  }).default({ url: 'embedded', embeddedPort: 0, requestTimeoutMs: 15_000 }),
   issuer: z.object({
     masterKeys: z.object({ load: hexKey, purchase: hexKey, tac: hexKey }),
     /** Kiosk PIN pads hold keys diversified from this one by terminal id. */

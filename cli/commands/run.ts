@@ -2,14 +2,14 @@ import { QuancunError } from '../../common/errors.ts';
 import type { Command } from '../command.ts';
 import { cliLogger, configOption, readConfig } from '../defaults.ts';
 
-function integer(name: string, value: unknown, min: number, max: number): number {
+export function integer(name: string, value: unknown, min: number, max: number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) throw new QuancunError('CONFIG_INVALID', `--${name} must be an integer from ${min} to ${max}, not ${String(value)}`);
   return n;
 }
 
 /** Resolves with the first of SIGINT or SIGTERM, and stops listening for the other. */
-function shutdownSignal(): Promise<NodeJS.Signals> {
+export function shutdownSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const on = (signal: NodeJS.Signals) => {
       process.off('SIGINT', on);

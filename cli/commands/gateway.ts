@@ -1,0 +1,44 @@
+import type { Command } from '../command.ts';
+import { cliLogger, configOption, packageVersion, readConfig } from '../defaults.ts';
+import { shutdownSignal } from './run.ts';
+
+export const gateway: Command = {
+  name: 'gateway',
+  summary: 'run the front-end gateway (圈存前置): kiosks over MQTT, banks over ISO 8583, until SIGINT/SIGTERM',
+  details: [
+    "Opens the gateway's journal and ledger in the config's data dir, signs on to each bank at banks[].host/port and",
+    "serves the kiosks on the broker at mqtt.url. With mqtt.url `embedded` the gateway runs an aedes broker itself on",
+    'mqtt.embeddedPort (fix the port so kiosks in other processes find it). This is the only process that reads the',
+    'issuer master keys and the PIN master key.',
+  ].join('\n'),
+  options: {
+    config: configOption,
+    verbose: { type: 'boolean', description: 'operator log on stderr', default: false },
+  },
+  async run(v) {
+    const loaded = readConfig(v);
+    const log = cliLogger(Boolean(v.verbose));
+    // Loaded here, not at the top: `quancun --help` must not start up the gateway's modules.
+    const { Gateway } = await import('../../gateway/gateway.ts');
+    const { startEmbeddedBroker } = await import('../../common/mqtt/embedded-broker.ts');
+    const { announceReady, releaseParent } = await import('../../sim/chaos/child-ipc.ts');
+    const stopped = shutdownSignal();
+    const { mqtt } = loaded.config;
+    const broker = mqtt.url === 'embedded' ? await startEmbeddedBroker({ port: mqtt.embeddedPort }) : null;
+    try {
+      const mqttUrl = broker?.url ?? mqtt.url;
+      const gw = new Gateway({ loaded, mqttUrl, log: log.child({ part: 'gateway' }), version: packageVersion() });
+      await gw.start();
+      try {
+        announceReady(`quancun gateway: serving kiosks on ${mqttUrl}, journal in ${loaded.dataDir}`, { mqttUrl });
+        log.info('stopping', { signal: await stopped });
+      } finally {
+        await gw.stop();
+      }
+    } finally {
+      await broker?.close();
+      releaseParent();
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,101 @@
+/**
+ * A simulated cardholder at a kiosk process, driven by its parent over IPC: the parent puts the card in the field
+ * (card-field-ipc.ts) and asks for a load; the kiosk child reads the card, starts the load as the screens would, and
+ * types the PIN on the simulated PIN pad's keys once the pad lights up. The answer is the load's end as the kiosk saw
+ * it. A card owed pending loads has them written first, as the screens do. A parent that loses the child (killed) gets the rejection from `requestLoad`.
+ */
+import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
+import { QuancunError, type ErrorCode } from '../../common/errors.ts';
+import type { Kiosk } from '../../runtime/kiosk.ts';
+import type { CardSession } from '../../runtime/flows/card-session.ts';
+import type { Keypad } from '../pin-pad/pin-pad-emulator.ts';
+import type { IpcPort } from './card-field-ipc.ts';
+
+export interface LoadAsk {
+  t: 'load';
+  id: number;
+  amount: number;
+  pin: string;
+}
+
+export interface LoadAnswer {
+  t: 'load-result';
+  id: number;
+  txnId: string | null;
+  /** The kiosk record's state when the load returned, or `refused` before a record existed. */
+  state: string;
+  code?: ErrorCode;
+  /** Pending loads written onto the card before the load. */
+  collected?: number;
+}
+
+const isLoadAsk = (m: unknown): m is LoadAsk => typeof m === 'object' && m !== null && (m as { t?: unknown }).t === 'load';
+
+/** Child side: answers load requests on `port` with `kiosk`, typing PINs on `keypad`. */
+export function serveCardholder(port: IpcPort, kiosk: Kiosk, keypad: Keypad): void {
+  port.on('message', (m) => {
+    if (!isLoadAsk(m)) return;
+    actOut(kiosk, keypad, m).then((answer) => port.send(answer), (err: unknown) => {
+      port.send({ t: 'load-result', id: m.id, txnId: null, state: 'refused', code: QuancunError.from(err).code } satisfies LoadAnswer);
+    });
+  });
+}
+
+async function actOut(kiosk: Kiosk, keypad: Keypad, ask: LoadAsk): Promise<LoadAnswer> {
+  if (!kiosk.link.online) await once(kiosk.link, 'online');
+  let session = await openSession(kiosk);
+  // As the screens do: a card owed pending loads (圈存未领) gets them written first, then the cardholder loads.
+  let collected = 0;
+  if (session.account.pendingLoads.length > 0) {
+    try {
+      collected = (await kiosk.collect(session)).filter((o) => o.state === 'completed').length;
+    } finally {
+      await session.channel.close().catch(() => {});
+    }
+    session = await openSession(kiosk);
+  }
+  const typePin = () => {
+    keypad.type(ask.pin);
+    keypad.enter();
+  };
+  keypad.on('entry', typePin);
+  try {
+    const outcome = await kiosk.load(session, ask.amount);
+    return { t: 'load-result', id: ask.id, txnId: outcome.txnId, state: outcome.state, collected, ...(outcome.code ? { code: outcome.code } : {}) };
+  } finally {
+    keypad.off('entry', typePin);
+    await session.channel.close().catch(() => {});
+  }
+}
+
+async function openSession(kiosk: Kiosk): Promise<CardSession> {
+  if (!kiosk.reader.cardPresent) await kiosk.reader.waitForCard();
+  return kiosk.openSession();
+}
+
+let nextAsk = 0;
+
+/** Parent side: one load at the child kiosk; rejects if the child exits first. */
+export function requestLoad(child: ChildProcess, amount: number, pin: string): Promise<LoadAnswer> {
+  const id = ++nextAsk;
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: unknown) => {
+      if (typeof m !== 'object' || m === null || (m as LoadAnswer).t !== 'load-result' || (m as LoadAnswer).id !== id) return;
+      done();
+      resolve(m as LoadAnswer);
+    };
+    const onExit = () => {
+      done();
+      reject(new QuancunError('INTERNAL', 'the kiosk process ended during the load'));
+    };
+    const done = () => {
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    if (!child.connected) return reject(new QuancunError('INTERNAL', 'the kiosk process is not running'));
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+    child.send({ t: 'load', id, amount, pin } satisfies LoadAsk);
+  });
+}

@@ -1,0 +1,134 @@
+/**
+ * The OS processes of a chaos run: `quancun kiosk` and `quancun gateway` (with the journal tap preloaded), and the
+ * MQTT broker (Mosquitto when installed, else aedes in a process of its own). Each can be killed with SIGKILL and
+ * started again on the same data dir or port. Children are killed when the harness exits.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { once } from 'node:events';
+import net from 'node:net';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { childReady, type ReadyMessage } from './child-ipc.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const BIN = resolve(ROOT, 'bin/quancun.mjs');
+const TAP = pathToFileURL(resolve(import.meta.dirname, 'child-tap.ts')).href;
+export const MOSQUITTO = '/usr/sbin/mosquitto';
+
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+export interface Proc {
+  child: ChildProcess;
+  /** The child's ready message; rejects with its output if it ends first. */
+  ready: Promise<ReadyMessage>;
+  /** stdout and stderr so far (the tail), for a failure's message. */
+  output(): string;
+}
+
+export function spawnNode(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  let out = '';
+  const keep = (chunk: Buffer) => {
+    out = (out + chunk.toString()).slice(-8000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const ready = childReady(child, () => out);
+  ready.catch(() => {}); // a spare killed unused never gets ready; whoever awaits it still sees the rejection
+  return { child, ready, output: () => out };
+}
+
+/**
+ * `quancun <args>` with the chaos journal tap preloaded. The child loads its modules and then waits for `go()`
+ * (the tap holds it): a spare started ahead replaces a killed process in a fraction of a cold start.
+ */
+export function spawnTapped(args: string[], env: NodeJS.ProcessEnv = {}): Proc & { go(): void } {
+  const proc = spawnNode(['--import', 'tsx', '--import', TAP, BIN, ...args], env);
+  return { ...proc, go: () => proc.child.connected && proc.child.send({ t: 'go' }) };
+}
+
+/** SIGKILL, as a power cut would; resolves once the process is gone. */
+export async function kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill(signal);
+  await exited;
+}
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+export interface BrokerProcess {
+  name: 'mosquitto' | 'aedes';
+  url: string;
+  /** Kills the broker (SIGKILL: sessions and retained messages are lost) and starts a fresh one on the same port. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startBroker(): Promise<BrokerProcess> {
+  const port = await freePort();
+  const mosquitto = existsSync(MOSQUITTO);
+  const launch = async (): Promise<ChildProcess> => {
+    if (!mosquitto) {
+      const aedes = spawnNode(['--import', 'tsx', resolve(import.meta.dirname, 'aedes-process.ts'), String(port)]);
+      await aedes.ready;
+      return aedes.child;
+    }
+    return launchMosquitto(port);
+  };
+  let child = await launch();
+  return {
+    name: mosquitto ? 'mosquitto' : 'aedes',
+    url: `mqtt://127.0.0.1:${port}`,
+    async restart() {
+      await kill(child);
+      child = await launch();
+    },
+    stop: () => kill(child, 'SIGTERM'),
+  };
+}
+
+/** Mosquitto as deployed (TCP_NODELAY, no persistence); resolves once it says it is running. */
+async function launchMosquitto(port: number): Promise<ChildProcess> {
+  const config = [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'set_tcp_nodelay true', 'persistence false', 'log_dest stderr', 'log_type error', 'log_type warning', 'log_type notice', 'log_type information'].join('\n');
+  const dir = await mkdtemp(join(tmpdir(), 'quancun-chaos-mosquitto-'));
+  const file = join(dir, 'mosquitto.conf');
+  await writeFile(file, `${config}\n`);
+  const child = spawn(MOSQUITTO, ['-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  let output = '';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        output = (output + chunk.toString()).slice(-8000);
+        if (/mosquitto version \S+ running/.test(output)) resolve();
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('error', reject);
+      child.once('exit', (code, signal) => reject(new Error(`mosquitto exited (${code ?? signal}) before it was running:\n${output}`)));
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true }); // read by now
+  }
+  return child;
+}

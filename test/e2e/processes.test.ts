@@ -1,0 +1,79 @@
+/**
+ * The deployment shape: `quancun sim bank`, `quancun gateway` (with its embedded broker) and `quancun kiosk`, each
+ * its own OS process, complete one load together. The card is a virtual card held by this test process and reached
+ * by the kiosk over its IPC channel; the PIN is typed on the kiosk's simulated PIN pad. Figures from
+ * config/embedded.json: 张三's card 10.00 and bank account 5000.00, PIN 123456; the load is 50.00.
+ */
+import test from 'ava';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadConfig } from '../../common/config.ts';
+import { SimCardReader } from '../../hal/card-reader/sim-reader.ts';
+import { issueSimulationCards } from '../../sim/card/config-cards.ts';
+import { serveCardField } from '../../sim/chaos/card-field-ipc.ts';
+import { requestLoad } from '../../sim/chaos/cardholder-ipc.ts';
+import { freePort, kill, spawnNode, type Proc } from '../../sim/chaos/processes.ts';
+import { QUANCUN_BIN, quancun } from '../support/cli.ts';
+import { tempDir } from '../support/temp-dir.ts';
+
+const EMBEDDED = join(import.meta.dirname, '../../config/embedded.json');
+
+test('sim bank, gateway and kiosk as three processes complete a load of 50.00: card 60.00, bank 4950.00; SIGTERM ends each with status 0', async (t) => {
+  t.timeout(60_000);
+  const dir = await tempDir(t);
+  const config = JSON.parse(await readFile(EMBEDDED, 'utf8'));
+  config.dataDir = join(dir, 'data');
+  config.mqtt = { url: 'embedded', embeddedPort: await freePort() };
+  config.banks[0].port = await freePort();
+  const configPath = join(dir, 'config.json');
+  await writeFile(configPath, JSON.stringify(config));
+
+  const started: Proc[] = [];
+  t.teardown(async () => {
+    for (const p of started.reverse()) await kill(p.child);
+  });
+  const start = async (...args: string[]) => {
+    const p = spawnNode([QUANCUN_BIN, ...args, '--config', configPath]);
+    started.push(p);
+    return { ...p, ready: await p.ready };
+  };
+
+  const bank = await start('sim', 'bank');
+  t.is(bank.ready.port, config.banks[0].port);
+  const gateway = await start('gateway');
+  t.is(gateway.ready.mqttUrl, `mqtt://127.0.0.1:${config.mqtt.embeddedPort}`);
+
+  // The card field is this process's: the kiosk process only ever sees APDUs.
+  const card = issueSimulationCards(loadConfig(EMBEDDED).config).get('31030000002023010001')!;
+  const field = new SimCardReader();
+  const kioskProc = spawnNode([QUANCUN_BIN, 'kiosk', '--id', 'K001', '--config', configPath]);
+  started.push(kioskProc);
+  serveCardField(kioskProc.child, field);
+  t.like(await kioskProc.ready, { kioskId: 'K001' });
+
+  field.insert(card);
+  const answer = await requestLoad(kioskProc.child, 5000, '123456');
+  t.like(answer, { txnId: 'K001-00000001', state: 'completed' });
+  t.is(card.state().balance, 6000);
+
+  for (const p of [kioskProc, gateway, bank]) {
+    const exited = new Promise<number | null>((resolve) => p.child.once('exit', (code) => resolve(code)));
+    p.child.kill('SIGTERM');
+    t.is(await exited, 0, p.output());
+  }
+  // The bank simulator kept its state in the data dir: the debit is on disk.
+  const bankState = JSON.parse(await readFile(join(config.dataDir, 'sim', 'bank-unionpay.json'), 'utf8'));
+  t.is(bankState.accounts.find((a: { pan: string }) => a.pan === '6217000010000000018').balance, 495_000);
+});
+
+test('kiosk with the simulated reader refuses to start without a parent holding the cards', async (t) => {
+  const dir = await tempDir(t);
+  const config = JSON.parse(await readFile(EMBEDDED, 'utf8'));
+  config.dataDir = dir;
+  config.mqtt = { url: 'mqtt://127.0.0.1:1' };
+  const configPath = join(dir, 'config.json');
+  await writeFile(configPath, JSON.stringify(config));
+  const run = await quancun('kiosk', '--id', 'K001', '--config', configPath);
+  t.is(run.code, 1);
+  t.regex(run.stderr, /quancun kiosk: CONFIG_INVALID: kiosk K001: reader "sim" needs the simulator that holds the cards/);
+});
