@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { QuancunError } from '../common/errors.ts';
 import { commandHelp, parseArgsOptions, type Command } from './command.ts';
+import { chaos } from './commands/chaos.ts';
 import { gateway } from './commands/gateway.ts';
 import { kiosk } from './commands/kiosk.ts';
 import { run } from './commands/run.ts';
@@ -12,7 +13,7 @@ import { technicianPin } from './commands/technician-pin.ts';
 import { reconcileCommand } from './commands/reconcile.ts';
 import { simDay } from './commands/sim-day.ts';
 
-const COMMANDS: Command[] = [run, gateway, kiosk, simLoad, simCard, simDay, reconcileCommand, simBank, technicianPin];
+const COMMANDS: Command[] = [run, gateway, kiosk, simLoad, simCard, simDay, reconcileCommand, simBank, chaos, technicianPin];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,0 +1,362 @@
+/**
+ * `quancun chaos`: many seeded load scenarios against real processes (the broker, the gateway and two kiosks as
+ * child processes; the bank simulator and the cards in this one), each with faults injected, each followed by a
+ * settle and the money invariant (invariant.ts). Processes are reused across runs and only restarted where a run
+ * kills them, which is what makes thousands of runs affordable.
+ */
+import { EventEmitter } from 'node:events';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig, type Config, type LoadedConfig } from '../../common/config.ts';
+import { bankProfilePath } from '../../gateway/banks.ts';
+import { loadBankProfile } from '../../gateway/bank/iso8583/profile.ts';
+import { GATEWAY_LOAD_MACHINE } from '../../gateway/loads/gateway-load-machine.ts';
+import { LOAD_MACHINE } from '../../runtime/flows/load/load-machine.ts';
+import { COLLECT_MACHINE } from '../../runtime/flows/collect/collect-machine.ts';
+import { SimCardReader } from '../../hal/card-reader/sim-reader.ts';
+import type { MachineSpec } from '../../common/store/journaled-machine.ts';
+import { BankHostSimulator, type BankBehaviour } from '../bank/bank-host.ts';
+import { issueSimulationCards } from '../card/config-cards.ts';
+import type { CardDevice } from '../card/card-device.ts';
+import type { VirtualCard } from '../card/virtual-card.ts';
+import { requestLoad } from './cardholder-ipc.ts';
+import type { JournalStep } from './child-tap.ts';
+import { checkInvariant, type CardCredit, type JournalEntry, type Violation } from './invariant.ts';
+import { Member } from './member.ts';
+import { prng } from './prng.ts';
+import { startBroker, type BrokerProcess } from './processes.ts';
+import { FAULT_KINDS, describeFault, drawScenario, faultKey, type Fault, type FaultKind, type Scenario, type ScenarioKind, type ScenarioWorld } from './scenario.ts';
+
+export interface ChaosOptions {
+  /** The deployment config the run is built from (cardholders, kiosks, keys); the harness adapts a copy. */
+  loaded: LoadedConfig;
+  runs: number;
+  seed: number;
+  /** Run only this scenario index (a replay), on fresh processes and data. */
+  only?: number;
+  faultKinds?: readonly FaultKind[];
+  /** Longest wait for the journals to finish after a run. */
+  settleMs?: number;
+  /** Environment for the kiosk processes (the broken-build test sets QUANCUN_CHAOS_BROKEN here). */
+  kioskEnv?: NodeJS.ProcessEnv;
+  onProgress?: (done: number, total: number, violations: number) => void;
+}
+
+export interface ReportedViolation extends Violation {
+  seed: number;
+  run: number;
+  scenario: string;
+  /** The command that replays the run that showed it. */
+  replay: string;
+}
+
+export interface ChaosReport {
+  runs: number;
+  seed: number;
+  broker: string;
+  mix: Record<ScenarioKind, number>;
+  /** How the kiosk ended each load (its journal state, and the error code if any). */
+  outcomes: Record<string, number>;
+  faults: Record<string, number>;
+  violations: ReportedViolation[];
+  elapsedMs: number;
+}
+
+/** Bank answer time of the harness's copy of the bank profile: short, so silent banks cost little time. */
+const BANK_RESPONSE_MS = 400;
+const KIOSK_PREFIX = 'txn/load';
+const GATEWAY_PREFIX = 'gw/load';
+const GATEWAY_LOADS = `${GATEWAY_PREFIX}/`;
+/** The kiosk journals whose records must all reach a final state. */
+const KIOSK_JOURNALS: Record<string, MachineSpec<string>> = {
+  [`${KIOSK_PREFIX}/`]: LOAD_MACHINE as MachineSpec<string>,
+  'txn/collect/': COLLECT_MACHINE as MachineSpec<string>,
+};
+const CREDIT_FOR_LOAD = 0x52;
+
+type Arm = { prefix: string; state: string; action: 'freeze' | 'pause' };
+
+/** A virtual card as the harness holds it: every successful CREDIT FOR LOAD is recorded with its MAC2. */
+class ObservedCard implements CardDevice {
+  readonly initialBalance: number;
+  constructor(readonly card: VirtualCard, readonly asn: string, private readonly credits: CardCredit[]) {
+    this.initialBalance = card.state().balance;
+  }
+  get atr(): Buffer {
+    return this.card.atr;
+  }
+  reset(): void {
+    this.card.reset();
+  }
+  transmit(apdu: Buffer): Buffer {
+    const before = apdu[1] === CREDIT_FOR_LOAD ? this.card.state().balance : 0;
+    const answer = this.card.transmit(apdu);
+    if (apdu[0] === 0x80 && apdu[1] === CREDIT_FOR_LOAD && answer.readUInt16BE(answer.length - 2) === 0x9000) {
+      // CREDIT FOR LOAD data: date(4) | time(3) | MAC2(4).
+      this.credits.push({ asn: this.asn, mac2: apdu.subarray(12, 16).toString('hex').toUpperCase(), amount: this.card.state().balance - before });
+    }
+    return answer;
+  }
+}
+
+export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
+  const started = Date.now();
+  const world = await startWorld(o);
+  const mix: Record<ScenarioKind, number> = { load: 0, 'wrong-pin': 0, 'unbound-card': 0 };
+  const faults: Record<string, number> = {};
+  const outcomes: Record<string, number> = {};
+  const violations: ReportedViolation[] = [];
+  const reported = new Set<string>();
+  const indices = o.only !== undefined ? [o.only] : Array.from({ length: o.runs }, (_, i) => i);
+  try {
+    for (const [done, index] of indices.entries()) {
+      const s = drawScenario(prng(o.seed, index), index, world.scenarioWorld);
+      mix[s.kind]++;
+      for (const f of s.faults) faults[faultKey(f)] = (faults[faultKey(f)] ?? 0) + 1;
+      const { outcome, violations: found } = await world.run(s, reported);
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+      if (process.env.QUANCUN_CHAOS_TRACE) console.error(`${describe(s)} -> ${outcome}`);
+      for (const v of found) {
+        reported.add(v.key);
+        violations.push({ ...v, seed: o.seed, run: index, scenario: describe(s), replay: `quancun chaos --seed ${o.seed} --replay ${index}` });
+      }
+      o.onProgress?.(done + 1, indices.length, violations.length);
+    }
+  } finally {
+    await world.stop();
+  }
+  return { runs: indices.length, seed: o.seed, broker: world.broker.name, mix, outcomes, faults, violations, elapsedMs: Date.now() - started };
+}
+
+export function describe(s: Scenario): string {
+  return `#${s.index} ${s.kind} ${s.amount} fen card …${s.asn.slice(-4)} at ${s.kioskId}` + (s.faults.length ? `; ${s.faults.map(describeFault).join(', ')}` : '');
+}
+
+async function startWorld(o: ChaosOptions) {
+  const dir = await mkdtemp(join(tmpdir(), 'quancun-chaos-'));
+  const stops: Array<() => Promise<unknown>> = [() => rm(dir, { recursive: true, force: true })];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch(() => {});
+  };
+  try {
+    const base = o.loaded.config;
+    const bankConfig = base.banks[0]!;
+    // The bank's own profile with short timeouts: an unanswered transfer costs 0.6 s here, not 30 s.
+    const profile = JSON.parse(await readFile(bankProfilePath(bankConfig.profile), 'utf8')) as Record<string, unknown>;
+    profile.timeouts = { connectMs: 1000, responseMs: BANK_RESPONSE_MS, reconnectMinMs: 20, reconnectMaxMs: 200 };
+    const profilePath = join(dir, 'bank-profile.json');
+    await writeFile(profilePath, JSON.stringify(profile));
+
+    const config = chaosConfig(base, dir, profilePath);
+    const bank = new BankHostSimulator({
+      profile: loadBankProfile(profilePath), tmk: Buffer.from(bankConfig.tmk, 'hex'),
+      accounts: config.simulation!.bankAccounts.filter((a) => a.bankId === bankConfig.id).map(({ pan, balance, pin }) => ({ pan, balance, pin })),
+    });
+    await bank.start();
+    stops.push(() => bank.stop());
+    const broker = await startBroker();
+    stops.push(() => broker.stop());
+
+    config.mqtt = { url: broker.url, embeddedPort: 0, requestTimeoutMs: 3 * BANK_RESPONSE_MS + 300 };
+    config.banks = config.banks.map((b) => (b.id === bankConfig.id ? { ...b, host: '127.0.0.1', port: bank.address().port } : b));
+    const configPath = join(dir, 'config.json');
+    await writeFile(configPath, JSON.stringify(config));
+    const loaded = parseConfig(config, configPath);
+
+    const credits: CardCredit[] = [];
+    const cards = new Map([...issueSimulationCards(loaded.config)].map(([asn, card]) => [asn, new ObservedCard(card, asn, credits)]));
+
+    const gateway = new Member('gateway', ['gateway', '--config', configPath]);
+    await gateway.start();
+    stops.push(() => gateway.stop());
+    const kiosks = new Map<string, { member: Member; field: SimCardReader }>();
+    for (const k of loaded.config.kiosks) {
+      const member = new Member(`kiosk ${k.id}`, ['kiosk', '--id', k.id, '--config', configPath], o.kioskEnv);
+      const field = new SimCardReader({ name: `field ${k.id}` });
+      member.useField(field);
+      await member.start();
+      stops.push(() => member.stop());
+      kiosks.set(k.id, { member, field });
+    }
+
+    const bound = loaded.config.cardholders.filter((c) => c.bankPan && cards.has(c.asn.toUpperCase()));
+    const pins = new Map(loaded.config.simulation!.bankAccounts.map((a) => [a.pan, a.pin]));
+    const scenarioWorld: ScenarioWorld = {
+      kioskIds: [...kiosks.keys()],
+      boundCards: bound.map((c) => ({ asn: c.asn.toUpperCase(), pin: pins.get(c.bankPan!)! })),
+      unboundCards: [...cards.keys()].filter((asn) => !bound.some((c) => c.asn.toUpperCase() === asn)),
+      maxLoad: loaded.config.limits.maxLoad,
+      bankResponseMs: BANK_RESPONSE_MS,
+      faultKinds: o.faultKinds ?? FAULT_KINDS,
+    };
+    const members = [gateway, ...[...kiosks.values()].map((k) => k.member)];
+    const journalEvents = new EventEmitter<{ step: [JournalStep] }>();
+    for (const m of members) m.on('journal', (s) => journalEvents.emit('step', s));
+
+    const collect = async () => {
+      const journals = [{ where: 'gateway gw/load', spec: GATEWAY_LOAD_MACHINE as MachineSpec<string>, records: (await gateway.dump([GATEWAY_LOADS]))[GATEWAY_LOADS] as JournalEntry[] }];
+      for (const [id, k] of kiosks) {
+        const dump = await k.member.dump(Object.keys(KIOSK_JOURNALS));
+        for (const [prefix, spec] of Object.entries(KIOSK_JOURNALS)) journals.push({ where: `kiosk ${id} ${prefix}`, spec, records: dump[prefix] as JournalEntry[] });
+      }
+      return {
+        bank: bank.state().applied.filter((a) => a.terminalId === bankConfig.terminalId),
+        gateway: journals[0]!.records,
+        journals,
+        credits,
+        cardIncrease: [...cards.values()].reduce((sum, c) => sum + c.card.state().balance - c.initialBalance, 0),
+      };
+    };
+
+    /** Waits until no journal holds an unfinished record not already reported, or the bound passes. */
+    const settle = async (reported: Set<string>) => {
+      const deadline = Date.now() + (o.settleMs ?? 8000);
+      for (;;) {
+        const view = await collect();
+        const open = checkInvariant(view).filter((v) => v.rule === 'unfinished' && !reported.has(v.key));
+        if (open.length === 0 || Date.now() > deadline) return view;
+        // Woken by the next journal write anywhere, or a short poll for progress that writes nothing.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, 100);
+          function done() {
+            clearTimeout(timer);
+            journalEvents.off('step', done);
+            resolve();
+          }
+          journalEvents.once('step', done);
+        });
+      }
+    };
+
+    const run = async (s: Scenario, reported: Set<string>): Promise<{ outcome: string; violations: Violation[] }> => {
+      const kiosk = kiosks.get(s.kioskId)!;
+      // A fresh field per run: the card leaves every other reader, and no tear stays armed from a run it missed.
+      for (const k of kiosks.values()) k.field.remove();
+      const field = new SimCardReader({ name: `field ${s.kioskId}` });
+      kiosk.field = field;
+      kiosk.member.useField(field);
+      const card = cards.get(s.asn)!;
+      const restarts: Array<Promise<void>> = [];
+      const detach: Array<() => void> = [];
+      const arms = { kiosk: [] as Arm[], gateway: [] as Arm[] };
+      const killOnFreeze = (m: Member) => {
+        const onStep = (step: JournalStep) => {
+          if (step.held === 'freeze') restarts.push(m.restart());
+        };
+        m.on('journal', onStep);
+        detach.push(() => m.off('journal', onStep));
+      };
+      let cardReturns = true;
+      for (const f of s.faults) cardReturns &&= applyFault(f);
+      kiosk.member.arm(arms.kiosk);
+      gateway.arm(arms.gateway);
+
+      function applyFault(f: Fault): boolean {
+        switch (f.kind) {
+          case 'kiosk-kill':
+            arms.kiosk.push({ prefix: KIOSK_PREFIX, state: f.step, action: 'freeze' });
+            killOnFreeze(kiosk.member);
+            return true;
+          case 'gateway-kill':
+            arms.gateway.push({ prefix: GATEWAY_PREFIX, state: f.step, action: 'freeze' });
+            killOnFreeze(gateway);
+            return true;
+          case 'broker-restart': {
+            let done = false;
+            const onStep = (step: JournalStep) => {
+              if (done || step.prefix !== KIOSK_PREFIX || step.state !== f.step) return;
+              done = true;
+              restarts.push(broker.restart());
+            };
+            kiosk.member.on('journal', onStep);
+            detach.push(() => kiosk.member.off('journal', onStep));
+            return true;
+          }
+          case 'card-removed': {
+            field.tear({ ins: f.ins, when: f.when });
+            if (!f.returns) return false;
+            // The cardholder puts the card back while the kiosk asks for it (the re-present window is 1 s here).
+            const back = () => {
+              const timer = setTimeout(() => field.insert(card), f.returnAfterMs);
+              detach.push(() => clearTimeout(timer));
+            };
+            field.once('absent', back);
+            detach.push(() => field.off('absent', back));
+            return true;
+          }
+          default: {
+            // The misbehaviour is set while the gateway waits right after journaling bank-pending, so it meets
+            // exactly this load's 0200 (not a sign-on or an echo).
+            arms.gateway.push({ prefix: GATEWAY_PREFIX, state: 'bank-pending', action: 'pause' });
+            const onStep = (step: JournalStep) => {
+              if (step.held !== 'pause') return;
+              bank.setBehaviour(bankBehaviour(f), { count: 1 });
+              gateway.resume(step.id);
+            };
+            gateway.on('journal', onStep);
+            detach.push(() => gateway.off('journal', onStep));
+            return true;
+          }
+        }
+      }
+
+      field.insert(card);
+      // A kiosk killed during the load answers nothing: what it journaled is all that counts now.
+      const answer = await requestLoad(kiosk.member.child, s.amount, s.pin).catch(() => null);
+      // A freeze armed for a step the run never reached must not fire in a later run.
+      for (const m of members) m.arm([]);
+      await Promise.all(restarts);
+      // The cardholder: back with the card if it was pulled away and comes back, or the card stays on the reader
+      // while the kiosk recovers; a card that never returns is simply gone for this run.
+      if (!field.cardPresent && cardReturns) field.insert(card);
+      if (!cardReturns) field.remove();
+      const view = await settle(reported);
+      await Promise.all(restarts);
+      for (const d of detach) d();
+      bank.setBehaviour({});
+      field.remove();
+      return { outcome: answer ? answer.code ? `${answer.state} ${answer.code}` : answer.state : 'kiosk killed', violations: checkInvariant(view).filter((v) => !reported.has(v.key)) };
+    };
+
+    return { broker, scenarioWorld, run, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+function bankBehaviour(f: Fault): Partial<BankBehaviour> {
+  switch (f.kind) {
+    case 'bank-late':
+    case 'bank-too-late':
+      return { latencyMs: f.latencyMs };
+    case 'bank-silent':
+      return { silence: true };
+    case 'bank-bad-mac':
+      return { badMac: true };
+    case 'bank-drop':
+      return { dropConnection: true };
+    default:
+      return {};
+  }
+}
+
+/**
+ * The harness's copy of a deployment config: its own data dir and bank profile, bank accounts deep enough and a
+ * purse limit high enough for thousands of loads, a short re-present window so an absent card's load settles
+ * quickly, and store-and-forward reversals retried within a run's settle time.
+ */
+function chaosConfig(base: Config, dir: string, profilePath: string): Config {
+  const config = structuredClone(base) as Config & { limits: Config['limits'] & { rePresentSeconds?: number } };
+  config.dataDir = join(dir, 'data');
+  config.banks = config.banks.map((b, i) => (i === 0 ? { ...b, profile: profilePath } : b));
+  config.limits = { ...config.limits, purseLimit: 2_000_000_000, rePresentSeconds: 1 };
+  config.reversals = { minMs: 50, maxMs: 400, attentionAfter: 20 };
+  const simulation = config.simulation ?? { bankAccounts: [], cards: [] };
+  config.simulation = {
+    bankAccounts: simulation.bankAccounts.map((a) => ({ ...a, balance: 1_000_000_000 })),
+    cards: simulation.cards,
+  };
+  return config;
+}
