@@ -23,6 +23,7 @@ export const chaos: Command = {
     faults: { type: 'string', description: 'comma-separated fault kinds to draw from (default: all)' },
     'settle-ms': { type: 'string', description: 'longest wait for the journals to finish after a run', default: '8000' },
     json: { type: 'boolean', description: 'last line: {runs, faults, violations}', default: false },
+    trace: { type: 'boolean', description: "each run's scenario and outcome on stderr", default: false },
     config: configOption,
   },
   async run(v) {
@@ -39,9 +40,10 @@ export const chaos: Command = {
       loaded, runs, seed, faultKinds: faultKinds as typeof FAULT_KINDS,
       settleMs: integer('settle-ms', v['settle-ms'], 100, 600_000),
       ...(v.replay !== undefined ? { only: integer('replay', v.replay, 0, 1_000_000) } : {}),
-      ...(tty ? { onProgress: progressBar } : {}),
+      ...(tty && !v.trace ? { onProgress: progressBar } : {}),
+      ...(v.trace ? { onRun: (scenario: string, outcome: string) => console.error(`${scenario} -> ${outcome}`) } : {}),
     });
-    if (tty) process.stderr.write('\n');
+    if (tty && !v.trace) process.stderr.write('\n');
     console.log(`chaos: ${report.runs} runs, seed ${report.seed}, broker ${report.broker}, ${(report.elapsedMs / 1000).toFixed(1)} s`);
     console.log(`scenarios: ${Object.entries(report.mix).map(([k, n]) => `${k} ${n}`).join(', ')}`);
     console.log(`outcomes:  ${Object.entries(report.outcomes).sort().map(([k, n]) => `${k} ${n}`).join(', ')}`);

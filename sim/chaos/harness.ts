@@ -41,13 +41,15 @@ export interface ChaosOptions {
   /** Environment for the kiosk processes (the broken-build test sets QUANCUN_CHAOS_BROKEN here). */
   kioskEnv?: NodeJS.ProcessEnv;
   onProgress?: (done: number, total: number, violations: number) => void;
+  /** Each run's scenario and how the kiosk ended the load. */
+  onRun?: (scenario: string, outcome: string) => void;
 }
 
 export interface ReportedViolation extends Violation {
   seed: number;
   run: number;
   scenario: string;
-  /** The command that replays the run that showed it. */
+  /** The command that replays the run that showed it: alone on fresh processes, or with the runs before it. */
   replay: string;
 }
 
@@ -116,10 +118,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       for (const f of s.faults) faults[faultKey(f)] = (faults[faultKey(f)] ?? 0) + 1;
       const { outcome, violations: found } = await world.run(s, reported);
       outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-      if (process.env.QUANCUN_CHAOS_TRACE) console.error(`${describe(s)} -> ${outcome}`);
+      o.onRun?.(describe(s), outcome);
       for (const v of found) {
         reported.add(v.key);
-        violations.push({ ...v, seed: o.seed, run: index, scenario: describe(s), replay: `quancun chaos --seed ${o.seed} --replay ${index}` });
+        violations.push({ ...v, seed: o.seed, run: index, scenario: describe(s), replay: `quancun chaos --seed ${o.seed} --replay ${index}  (with the runs before it: --runs ${index + 1})` });
       }
       o.onProgress?.(done + 1, indices.length, violations.length);
     }

@@ -18,7 +18,7 @@ test('a kiosk that undoes a load the card applied is reported: credited and reve
   const first = report.violations.find((v) => v.rule === 'credited-and-reversed');
   t.truthy(first, JSON.stringify(report.violations, null, 2));
   t.is(first!.seed, 11);
-  t.is(first!.replay, `quancun chaos --seed 11 --replay ${first!.run}`);
+  t.is(first!.replay, `quancun chaos --seed 11 --replay ${first!.run}  (with the runs before it: --runs ${first!.run + 1})`);
   t.true(report.violations.some((v) => v.rule === 'sums'));
 });
 
