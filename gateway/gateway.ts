@@ -75,7 +75,8 @@ export class Gateway {
     await Promise.all([...this.banks.values()].map((bank) => this.signOn(bank)));
     await this.settlement.recover();
     this.settlement.startSchedule();
-    // Reversals owed from before a restart go out before new loads come in.
+    // Loads a stop interrupted end, and reversals owed from before it go out, before new loads come in.
+    await this.loads.closeUnsent();
     await this.loads.reversals.start();
     await this.endpoint.start();
     await this.endpoint.publishState(this.bankStates());

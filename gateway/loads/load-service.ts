@@ -277,6 +277,17 @@ export class LoadService {
   }
 
   /**
+   * At start, before serving: a load still `received` was stopped before the bank was asked (`bank-pending` is
+   * journaled before the 0200), so nothing was debited: it ends `rejected`, and the kiosk's abandon gets not-debited.
+   */
+  async closeUnsent(): Promise<void> {
+    for (const record of (await this.loads.all()).filter((r) => r.state === 'received')) {
+      await this.loads.advance(record, 'rejected', { code: 'INTERNAL' });
+      this.o.log.warn('load interrupted by a gateway stop before the bank was asked: rejected', { txnId: record.id, kioskId: record.kioskId });
+    }
+  }
+
+  /**
    * One try of the 0400 (the queue in gateway/saf/ repeats it); true once the bank confirmed it. A failed try leaves
    * the record in `reversing`. Confirmed, the load ends `reversed` with a `reversed` posting in the same batch.
    */

@@ -50,9 +50,17 @@ export class ReversalQueue extends EventEmitter<{ confirmed: [txnId: string, att
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
   }
 
-  /** Every reversal the journal says is owed, each tried now and then retried until confirmed. */
+  /**
+   * Every reversal the journal says is owed, each tried now and then retried until confirmed. Run before requests are
+   * served: a `bank-pending` record then is a transfer the gateway stopped waiting for, so its outcome is unknown and
+   * it is owed a reversal (98) too, journaled before it is sent.
+   */
   async start(): Promise<void> {
     this.#stopped = false;
+    for (const record of (await this.#o.loads.all()).filter((r) => r.state === 'bank-pending')) {
+      this.#o.log.warn('transfer left unanswered by a gateway stop: reversing', { txnId: record.id });
+      await this.#o.loads.advance(record, 'reversing', { code: 'BANK_TIMEOUT', reversalReason: '98' });
+    }
     const owed = (await this.#o.loads.all()).filter((r) => r.state === 'reversing');
     if (owed.length > 0) this.#o.log.warn('resuming reversals owed from before the restart', { count: owed.length, txnIds: owed.map((r) => r.id) });
     for (const record of owed) void this.owe(record.id);
