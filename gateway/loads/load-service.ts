@@ -160,7 +160,7 @@ export class LoadService {
       record = await this.loads.advance(record, 'reversing', { code: e.code, reversalReason: e.code === 'BANK_MAC_INVALID' ? 'A0' : '98' });
       log.warn('bank outcome uncertain, reversing', { code: e.code });
       // Journaled and queued: the kiosk hears at once, without waiting out a try that may be as slow as the transfer.
-      void this.reversals.owe(record.id).catch((err: unknown) => log.error('reversal not queued', { error: QuancunError.from(err) }));
+      void this.reversals.owe(record.id);
       throw e.code === 'BANK_MAC_INVALID' ? e : new QuancunError('BANK_TIMEOUT', e.message, { txnId: req.txnId });
     }
 

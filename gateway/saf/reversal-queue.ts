@@ -81,7 +81,7 @@ export class ReversalQueue extends EventEmitter<{ confirmed: [txnId: string, att
 
   /**
    * Tries the owed reversal of a record already journaled `reversing` now; true once confirmed. A failed try leaves
-   * it queued for the next, after the backoff.
+   * it queued for the next, after the backoff. Never rejects: callers may leave it running.
    */
   owe(txnId: string): Promise<boolean> {
     if (this.#stopped) return Promise.resolve(false); // still `reversing` in the journal: the next start resumes it
@@ -89,7 +89,13 @@ export class ReversalQueue extends EventEmitter<{ confirmed: [txnId: string, att
     if (!owed) this.#owed.set(txnId, (owed = { attempts: 0 }));
     if (owed.running) return owed.running;
     clearTimeout(owed.timer);
-    owed.running = this.#attempt(txnId, owed).finally(() => (owed.running = undefined));
+    owed.running = this.#attempt(txnId, owed)
+      .catch((err: unknown) => {
+        // The journal could not be read or written (the store closing under a stop): the record says what is owed.
+        this.#o.log.error('reversal try failed', { txnId, error: QuancunError.from(err) });
+        return false;
+      })
+      .finally(() => (owed.running = undefined));
     return owed.running;
   }
 

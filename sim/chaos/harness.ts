@@ -26,7 +26,7 @@ import { checkInvariant, type CardCredit, type JournalEntry, type Violation } fr
 import { Member } from './member.ts';
 import { prng } from './prng.ts';
 import { startBroker, type BrokerProcess } from './processes.ts';
-import { FAULT_KINDS, describeFault, drawScenario, faultKey, type Fault, type FaultKind, type Scenario, type ScenarioKind, type ScenarioWorld } from './scenario.ts';
+import { FAULT_KINDS, describeFault, drawScenario, faultKey, journalStep, type Fault, type FaultKind, type Scenario, type ScenarioKind, type ScenarioWorld } from './scenario.ts';
 
 export interface ChaosOptions {
   /** The deployment config the run is built from (cardholders, kiosks, keys); the harness adapts a copy. */
@@ -257,11 +257,11 @@ async function startWorld(o: ChaosOptions) {
       function applyFault(f: Fault): boolean {
         switch (f.kind) {
           case 'kiosk-kill':
-            arms.kiosk.push({ prefix: KIOSK_PREFIX, state: f.step, action: 'freeze' });
+            arms.kiosk.push({ ...journalStep(f.step), action: 'freeze' });
             killOnFreeze(kiosk.member);
             return true;
           case 'gateway-kill':
-            arms.gateway.push({ prefix: GATEWAY_PREFIX, state: f.step, action: 'freeze' });
+            arms.gateway.push({ ...journalStep(f.step), action: 'freeze' });
             killOnFreeze(gateway);
             return true;
           case 'broker-restart': {

@@ -4,10 +4,22 @@
  */
 import type { Prng } from './prng.ts';
 
-/** Kiosk journal states after which the kiosk process can be killed (each allows a step that moves money). */
-export const KIOSK_KILL_STEPS = ['created', 'authorizing', 'authorized', 'crediting', 'credited'] as const;
-/** Gateway journal states after which the gateway process can be killed. */
-export const GATEWAY_KILL_STEPS = ['received', 'bank-pending', 'approved', 'mac2-issued'] as const;
+/**
+ * Journal steps after which the kiosk process can be killed: each state of a load and of a collect (领款) that
+ * allows a step. Steps on error paths (torn, abandoning) fire only in runs that reach them.
+ */
+export const KIOSK_KILL_STEPS = [
+  'txn/load created', 'txn/load authorizing', 'txn/load authorized', 'txn/load crediting', 'txn/load credited', 'txn/load torn',
+  'txn/load abandoning', 'txn/collect checking', 'txn/collect crediting', 'txn/collect credited',
+] as const;
+/** Gateway journal steps after which the gateway process can be killed. */
+export const GATEWAY_KILL_STEPS = ['gw/load received', 'gw/load bank-pending', 'gw/load approved', 'gw/load mac2-issued', 'gw/load reversing', 'gw/load pending-load'] as const;
+
+/** `txn/load crediting` → the machine's key prefix and the state. */
+export function journalStep(step: string): { prefix: string; state: string } {
+  const [prefix, state] = step.split(' ') as [string, string];
+  return { prefix, state };
+}
 /** Kiosk journal states at which the broker is killed and restarted. */
 export const BROKER_STEPS = ['authorizing', 'authorized', 'crediting', 'credited'] as const;
 /** APDUs during which the card leaves the field: SELECT, READ BINARY, GET BALANCE, INITIALIZE FOR LOAD, CREDIT FOR LOAD. */
