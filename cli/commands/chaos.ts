@@ -1,7 +1,7 @@
 import { QuancunError } from '../../common/errors.ts';
 import type { Command } from '../command.ts';
 import { configOption, readConfig } from '../defaults.ts';
-import { integer } from './run.ts';
+import { integer, shutdownSignal } from './run.ts';
 
 export const chaos: Command = {
   name: 'chaos',
@@ -36,7 +36,11 @@ export const chaos: Command = {
     const unknown = faultKinds.filter((k) => !(FAULT_KINDS as readonly string[]).includes(k));
     if (unknown.length) throw new QuancunError('CONFIG_INVALID', `unknown fault kind ${unknown.join(', ')}; kinds: ${FAULT_KINDS.join(', ')}`);
     const tty = process.stderr.isTTY;
+    // Ctrl-C ends the series after the current run, stops every child process and still prints the summary.
+    const interrupted = new AbortController();
+    void shutdownSignal().then(() => interrupted.abort());
     const report = await runChaos({
+      signal: interrupted.signal,
       loaded, runs, seed, faultKinds: faultKinds as typeof FAULT_KINDS,
       settleMs: integer('settle-ms', v['settle-ms'], 100, 600_000),
       ...(v.replay !== undefined ? { only: integer('replay', v.replay, 0, 1_000_000) } : {}),

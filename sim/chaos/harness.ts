@@ -43,6 +43,8 @@ export interface ChaosOptions {
   onProgress?: (done: number, total: number, violations: number) => void;
   /** Each run's scenario and how the kiosk ended the load. */
   onRun?: (scenario: string, outcome: string) => void;
+  /** Ends the series after the current run; the report covers the runs done. */
+  signal?: AbortSignal;
 }
 
 export interface ReportedViolation extends Violation {
@@ -110,9 +112,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const outcomes: Record<string, number> = {};
   const violations: ReportedViolation[] = [];
   const reported = new Set<string>();
+  let runs = 0;
   const indices = o.only !== undefined ? [o.only] : Array.from({ length: o.runs }, (_, i) => i);
   try {
     for (const [done, index] of indices.entries()) {
+      if (o.signal?.aborted) break;
+      runs++;
       const s = drawScenario(prng(o.seed, index), index, world.scenarioWorld);
       mix[s.kind]++;
       for (const f of s.faults) faults[faultKey(f)] = (faults[faultKey(f)] ?? 0) + 1;
@@ -128,7 +133,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   } finally {
     await world.stop();
   }
-  return { runs: indices.length, seed: o.seed, broker: world.broker.name, mix, outcomes, faults, violations, elapsedMs: Date.now() - started };
+  return { runs, seed: o.seed, broker: world.broker.name, mix, outcomes, faults, violations, elapsedMs: Date.now() - started };
 }
 
 export function describe(s: Scenario): string {

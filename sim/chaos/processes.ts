@@ -36,6 +36,8 @@ export function spawnNode(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    // Its own process group: a Ctrl-C at the terminal reaches the harness, which stops its children in order.
+    detached: true,
   });
   running.add(child);
   child.once('exit', () => running.delete(child));
@@ -112,7 +114,7 @@ async function launchMosquitto(port: number): Promise<ChildProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'quancun-chaos-mosquitto-'));
   const file = join(dir, 'mosquitto.conf');
   await writeFile(file, `${config}\n`);
-  const child = spawn(MOSQUITTO, ['-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(MOSQUITTO, ['-c', file], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   running.add(child);
   child.once('exit', () => running.delete(child));
   let output = '';
