@@ -17,8 +17,6 @@ export class Member extends EventEmitter<{ journal: [step: JournalStep] }> {
   #field: CardReader | null = null;
   #unserve: (() => void) | null = null;
   #nextDump = 0;
-  /** Kills of this process so far. */
-  kills = 0;
 
   constructor(
     readonly name: string,
@@ -68,7 +66,6 @@ export class Member extends EventEmitter<{ journal: [step: JournalStep] }> {
   }
 
   async restart(): Promise<void> {
-    this.kills++;
     this.#unserve?.();
     this.#unserve = null;
     if (this.#proc) await kill(this.#proc.child);

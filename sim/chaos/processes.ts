@@ -16,7 +16,7 @@ import { childReady, type ReadyMessage } from './child-ipc.ts';
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = resolve(ROOT, 'bin/quancun.mjs');
 const TAP = pathToFileURL(resolve(import.meta.dirname, 'child-tap.ts')).href;
-export const MOSQUITTO = '/usr/sbin/mosquitto';
+const MOSQUITTO = '/usr/sbin/mosquitto';
 
 const running = new Set<ChildProcess>();
 process.once('exit', () => {
