@@ -22,7 +22,7 @@ import type { CardDevice } from '../card/card-device.ts';
 import type { VirtualCard } from '../card/virtual-card.ts';
 import { requestLoad } from './cardholder-ipc.ts';
 import type { JournalStep } from './child-tap.ts';
-import { checkInvariant, type CardCredit, type JournalEntry, type Violation } from './invariant.ts';
+import { checkInvariant, type CardCredit, type JournalEntry, type MoneyView, type Violation } from './invariant.ts';
 import { Member } from './member.ts';
 import { prng } from './prng.ts';
 import { startBroker, type BrokerProcess } from './processes.ts';
@@ -72,6 +72,7 @@ const BANK_RESPONSE_MS = 400;
 const KIOSK_PREFIX = 'txn/load';
 const GATEWAY_PREFIX = 'gw/load';
 const GATEWAY_LOADS = `${GATEWAY_PREFIX}/`;
+const LEDGER_POSTINGS = 'ledger/posting/';
 /** The kiosk journals whose records must all reach a final state. */
 const KIOSK_JOURNALS: Record<string, MachineSpec<string>> = {
   [`${KIOSK_PREFIX}/`]: LOAD_MACHINE as MachineSpec<string>,
@@ -202,7 +203,8 @@ async function startWorld(o: ChaosOptions) {
     for (const m of members) m.on('journal', (s) => journalEvents.emit('step', s));
 
     const collect = async () => {
-      const journals = [{ where: 'gateway gw/load', spec: GATEWAY_LOAD_MACHINE as MachineSpec<string>, records: (await gateway.dump([GATEWAY_LOADS]))[GATEWAY_LOADS] as JournalEntry[] }];
+      const gw = await gateway.dump([GATEWAY_LOADS, LEDGER_POSTINGS]);
+      const journals = [{ where: 'gateway gw/load', spec: GATEWAY_LOAD_MACHINE as MachineSpec<string>, records: gw[GATEWAY_LOADS] as JournalEntry[] }];
       for (const [id, k] of kiosks) {
         const dump = await k.member.dump(Object.keys(KIOSK_JOURNALS));
         for (const [prefix, spec] of Object.entries(KIOSK_JOURNALS)) journals.push({ where: `kiosk ${id} ${prefix}`, spec, records: dump[prefix] as JournalEntry[] });
@@ -212,6 +214,7 @@ async function startWorld(o: ChaosOptions) {
         gateway: journals[0]!.records,
         journals,
         credits,
+        postings: gw[LEDGER_POSTINGS] as MoneyView['postings'],
         cardIncrease: [...cards.values()].reduce((sum, c) => sum + c.card.state().balance - c.initialBalance, 0),
       };
     };

@@ -4,7 +4,7 @@
  * - every bank debit ends as exactly one card credit, a pending load, or a confirmed reversal;
  * - no card is credited twice for one debit, and no card is credited for a debit that was reversed or never made;
  * - card balance increases + pending loads + reversed amounts = bank debits;
- * - no transaction is left without a final state.
+ * - no transaction is left without a final state, and the ledger's posting agrees with the gateway's end of it.
  * Card credits are seen at the card itself (the harness holds the cards): each successful CREDIT FOR LOAD with its
  * MAC2, which binds it to the one gateway transaction that issued that MAC2.
  */
@@ -36,6 +36,8 @@ export interface MoneyView {
   /** Every journal checked for records without a final state: the gateway's loads, each kiosk's loads and collects. */
   journals: Array<{ where: string; spec: MachineSpec<string>; records: JournalEntry[] }>;
   credits: CardCredit[];
+  /** The campus ledger's postings (ledger/posting), one per load that reached the bank's approval or a reversal. */
+  postings: Array<{ txnId: string; status: string; amount: number }>;
   /** Per card: balance now minus balance when the harness issued it. */
   cardIncrease: number;
 }
@@ -43,7 +45,7 @@ export interface MoneyView {
 export interface Violation {
   /** Stable across runs, so one problem is reported once: the rule and the transaction. */
   key: string;
-  rule: 'unfinished' | 'debit-unaccounted' | 'credited-twice' | 'credited-and-reversed' | 'credit-without-debit' | 'sums';
+  rule: 'unfinished' | 'debit-unaccounted' | 'credited-twice' | 'credited-and-reversed' | 'credit-without-debit' | 'sums' | 'ledger';
   txnId?: string;
   detail: string;
 }
@@ -54,6 +56,11 @@ export interface Violation {
  * the card's next tap. A state the spec does not know counts as unfinished.
  */
 const unfinished = (spec: MachineSpec<string>, state: string) => state !== 'pending-load' && (spec.transitions[state]?.length ?? 1) > 0;
+
+/** The ledger posting each settled gateway state must have (null: none); other states are not checked. */
+const LEDGER_STATUS: Record<string, string | null> = {
+  completed: 'final', 'pending-load': 'pending', reversed: 'reversed', declined: null, rejected: null,
+};
 
 export function checkInvariant(v: MoneyView): Violation[] {
   const out: Violation[] = [];
@@ -99,6 +106,18 @@ export function checkInvariant(v: MoneyView): Violation[] {
   }
   for (const [id, credits] of creditsOf) {
     if (!seen.has(id)) out.push({ key: `no-debit:${id}`, rule: 'credit-without-debit', txnId: id, detail: `${id}: card credited ${credits.length}× with no bank debit standing for it` });
+  }
+  const postings = new Map(v.postings.map((p) => [p.txnId, p]));
+  for (const r of v.gateway) {
+    const expected = LEDGER_STATUS[r.state];
+    if (expected === undefined) continue;
+    const posting = postings.get(r.id);
+    if ((posting?.status ?? null) !== expected || (posting && posting.amount !== r.amount)) {
+      out.push({
+        key: `ledger:${r.id}:${r.state}`, rule: 'ledger', txnId: r.id,
+        detail: `${r.id} is ${r.state} at the gateway but the ledger holds ${posting ? `a ${posting.status} posting of ${posting.amount} fen` : 'no posting'}`,
+      });
+    }
   }
   if (v.cardIncrease + pending + reversed !== debits) {
     out.push({
