@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { QuancunError } from '../../common/errors.ts';
-import type { LoadedConfig } from '../../common/config.ts';
+import { parseConfig, type LoadedConfig } from '../../common/config.ts';
 import type { Logger } from '../../common/log.ts';
 import type { Command } from '../command.ts';
-import { cliLogger, configOption, packageVersion, readConfig } from '../defaults.ts';
+import { DEFAULT_CONFIG, cliLogger, configOption, packageVersion } from '../defaults.ts';
 import { shutdownSignal } from './run.ts';
 
 export const kiosk: Command = {
@@ -13,7 +15,7 @@ export const kiosk: Command = {
     'vpcd); reader `sim` is the card field of the simulator that started this process over its IPC channel (the chaos',
     'harness, a test), which also types the PIN on the simulated PIN pad. The PIN pad is the simulator, given its key',
     "as a provisioning station would. The broker is the config's mqtt.url (`embedded`: the gateway's on mqtt.embeddedPort).",
-    'The kiosk holds no issuer key: the config file it reads may be the gateway\'s, it keeps only its own entry.',
+    "The kiosk holds no issuer key: the config file it reads may be the gateway's; its master keys are dropped as it is read.",
   ].join('\n'),
   options: {
     id: { type: 'string', description: 'kiosk id from the config (default: the first)' },
@@ -21,7 +23,7 @@ export const kiosk: Command = {
     verbose: { type: 'boolean', description: 'operator log on stderr', default: false },
   },
   async run(v) {
-    const loaded = readConfig(v);
+    const loaded = readKioskConfig(String(v.config ?? DEFAULT_CONFIG));
     const log = cliLogger(Boolean(v.verbose));
     const stopped = shutdownSignal();
     const running = await startKioskProcess(loaded, String(v.id ?? loaded.config.kiosks[0]!.id), log);
@@ -33,6 +35,24 @@ export const kiosk: Command = {
     return 0;
   },
 };
+
+const NO_KEY = '0'.repeat(32);
+
+/**
+ * The config as a kiosk may hold it: the issuer master keys (load, purchase, TAC) are blanked as the file is read,
+ * before validation, so they never reach this process's config object even when it reads the gateway's file. The
+ * PIN master key stays for the simulated PIN pad's provisioning only.
+ */
+function readKioskConfig(path: string): LoadedConfig {
+  let raw: { issuer?: { masterKeys?: unknown } };
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8')) as typeof raw;
+  } catch (err) {
+    throw new QuancunError('CONFIG_INVALID', `${path}: ${(err as Error).message}`, { path }, { cause: err });
+  }
+  if (raw.issuer) raw.issuer.masterKeys = { load: NO_KEY, purchase: NO_KEY, tac: NO_KEY };
+  return parseConfig(raw, resolve(path));
+}
 
 /** The broker a process other than the gateway connects to: `embedded` is the gateway's, on its fixed port. */
 export function brokerUrl(loaded: LoadedConfig): string {
