@@ -36,6 +36,8 @@ export interface KioskBenchReport {
   apduRttMs: number;
   mqttRttMs: number;
   rss: { idleMb: number; duringMaxMb: number; afterMb: number };
+  /** After the loads and a GC: what of the RSS is V8's heap, and what its buffers outside it. */
+  heap: { usedMb: number; totalMb: number; externalMb: number };
   completed: number;
   /** The card as it is after the run, for a next run to go on from. */
   card: VirtualCardState;
@@ -129,8 +131,10 @@ async function run(req: KioskBenchRequest): Promise<KioskBenchReport> {
   await client.endAsync();
   global.gc?.();
   const afterMb = mb();
+  const m = process.memoryUsage();
+  const heap = { usedMb: m.heapUsed / 2 ** 20, totalMb: m.heapTotal / 2 ** 20, externalMb: m.external / 2 ** 20 };
   await kiosk.stop();
-  return { loadMs, apdusPerLoad, mqttRequestsPerLoad, journalWritesPerLoad, apduRttMs, mqttRttMs: mean(rtts), rss: { idleMb, duringMaxMb, afterMb }, completed, card: virtualCard.state() };
+  return { loadMs, apdusPerLoad, mqttRequestsPerLoad, journalWritesPerLoad, apduRttMs, mqttRttMs: mean(rtts), rss: { idleMb, duringMaxMb, afterMb }, heap, completed, card: virtualCard.state() };
 }
 
 process.once('message', (req: KioskBenchRequest) => {
