@@ -8,7 +8,6 @@ import { once } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
 import { QuancunError, type ErrorCode } from '../../common/errors.ts';
 import type { Kiosk } from '../../runtime/kiosk.ts';
-import type { CardSession } from '../../runtime/flows/card-session.ts';
 import type { Keypad } from '../pin-pad/pin-pad-emulator.ts';
 import type { IpcPort } from './card-field-ipc.ts';
 
@@ -44,7 +43,8 @@ export function serveCardholder(port: IpcPort, kiosk: Kiosk, keypad: Keypad): vo
 
 async function actOut(kiosk: Kiosk, keypad: Keypad, ask: LoadAsk): Promise<LoadAnswer> {
   if (!kiosk.link.online) await once(kiosk.link, 'online');
-  let session = await openSession(kiosk);
+  // The card was put in the field before the ask (its event came first on the channel); a card gone is CARD_ABSENT.
+  let session = await kiosk.openSession();
   // As the screens do: a card owed pending loads (圈存未领) gets them written first, then the cardholder loads.
   let collected = 0;
   if (session.account.pendingLoads.length > 0) {
@@ -53,7 +53,7 @@ async function actOut(kiosk: Kiosk, keypad: Keypad, ask: LoadAsk): Promise<LoadA
     } finally {
       await session.channel.close().catch(() => {});
     }
-    session = await openSession(kiosk);
+    session = await kiosk.openSession();
   }
   const typePin = () => {
     keypad.type(ask.pin);
@@ -69,15 +69,10 @@ async function actOut(kiosk: Kiosk, keypad: Keypad, ask: LoadAsk): Promise<LoadA
   }
 }
 
-async function openSession(kiosk: Kiosk): Promise<CardSession> {
-  if (!kiosk.reader.cardPresent) await kiosk.reader.waitForCard();
-  return kiosk.openSession();
-}
-
 let nextAsk = 0;
 
-/** Parent side: one load at the child kiosk; rejects if the child exits first. */
-export function requestLoad(child: ChildProcess, amount: number, pin: string): Promise<LoadAnswer> {
+/** Parent side: one load at the child kiosk; rejects if the child exits first or takes longer than `limitMs`. */
+export function requestLoad(child: ChildProcess, amount: number, pin: string, limitMs = 60_000): Promise<LoadAnswer> {
   const id = ++nextAsk;
   return new Promise((resolve, reject) => {
     const onMessage = (m: unknown) => {
@@ -90,10 +85,15 @@ export function requestLoad(child: ChildProcess, amount: number, pin: string): P
       reject(new QuancunError('INTERNAL', 'the kiosk process ended during the load'));
     };
     const done = () => {
+      clearTimeout(timer);
       child.off('message', onMessage);
       child.off('exit', onExit);
     };
     if (!child.connected) return reject(new QuancunError('INTERNAL', 'the kiosk process is not running'));
+    const timer = setTimeout(() => {
+      done();
+      reject(new QuancunError('TXN_STATE', `the kiosk did not end the load within ${limitMs} ms`));
+    }, limitMs);
     child.on('message', onMessage);
     child.once('exit', onExit);
     child.send({ t: 'load', id, amount, pin } satisfies LoadAsk);

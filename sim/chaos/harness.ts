@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, type Config, type LoadedConfig } from '../../common/config.ts';
+import { QuancunError } from '../../common/errors.ts';
 import { bankProfilePath } from '../../gateway/banks.ts';
 import { loadBankProfile } from '../../gateway/bank/iso8583/profile.ts';
 import { GATEWAY_LOAD_MACHINE } from '../../gateway/loads/gateway-load-machine.ts';
@@ -69,6 +70,8 @@ export interface ChaosReport {
 
 /** Bank answer time of the harness's copy of the bank profile: short, so silent banks cost little time. */
 const BANK_RESPONSE_MS = 400;
+/** Longest a load may take at a kiosk, torn-card waits and retries included, before the harness calls it hung. */
+const LOAD_LIMIT_MS = 30_000;
 const KIOSK_PREFIX = 'txn/load';
 const GATEWAY_PREFIX = 'gw/load';
 const GATEWAY_LOADS = `${GATEWAY_PREFIX}/`;
@@ -312,8 +315,15 @@ async function startWorld(o: ChaosOptions) {
       }
 
       field.insert(card);
-      // A kiosk killed during the load answers nothing: what it journaled is all that counts now.
-      const answer = await requestLoad(kiosk.member.child, s.amount, s.pin).catch(() => null);
+      // A kiosk killed during the load answers nothing: what it journaled is all that counts now. One that neither
+      // answers nor dies has hung with a cardholder in front of it: reported, and restarted so the series goes on.
+      const stuck: Violation[] = [];
+      const answer = await requestLoad(kiosk.member.child, s.amount, s.pin, LOAD_LIMIT_MS).catch(async (err: unknown) => {
+        if (QuancunError.from(err).code !== 'TXN_STATE') return null;
+        stuck.push({ key: `stuck:${s.index}`, rule: 'stuck', detail: `kiosk ${s.kioskId} did not end the load within ${LOAD_LIMIT_MS / 1000} s` });
+        await kiosk.member.restart();
+        return null;
+      });
       // A freeze armed for a step the run never reached must not fire in a later run.
       for (const m of members) m.arm([]);
       await Promise.all(restarts);
@@ -326,7 +336,8 @@ async function startWorld(o: ChaosOptions) {
       for (const d of detach) d();
       bank.setBehaviour({});
       field.remove();
-      return { outcome: answer ? answer.code ? `${answer.state} ${answer.code}` : answer.state : 'kiosk killed', violations: checkInvariant(view).filter((v) => !reported.has(v.key)) };
+      const outcome = answer ? (answer.code ? `${answer.state} ${answer.code}` : answer.state) : stuck.length ? 'kiosk hung' : 'kiosk killed';
+      return { outcome, violations: [...stuck, ...checkInvariant(view).filter((v) => !reported.has(v.key))] };
     };
 
     return { broker, scenarioWorld, run, stop };

@@ -45,7 +45,7 @@ export interface MoneyView {
 export interface Violation {
   /** Stable across runs, so one problem is reported once: the rule and the transaction. */
   key: string;
-  rule: 'unfinished' | 'debit-unaccounted' | 'credited-twice' | 'credited-and-reversed' | 'credit-without-debit' | 'sums' | 'ledger';
+  rule: 'unfinished' | 'debit-unaccounted' | 'credited-twice' | 'credited-and-reversed' | 'credit-without-debit' | 'sums' | 'ledger' | 'stuck';
   txnId?: string;
   detail: string;
 }
