@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type pcscType from 'pcsclite';
-import type { CardChannel, CardReader, CardReaderEvents } from './card-reader.ts';
+import { nextPresent, type CardChannel, type CardReader, type CardReaderEvents } from './card-reader.ts';
 import { QuancunError, type ErrorCode } from '../../common/errors.ts';
 
 type PcscLite = ReturnType<typeof pcscType>;
@@ -174,18 +174,7 @@ export class PcscCardReader extends EventEmitter<CardReaderEvents> implements Ca
   waitForCard(signal?: AbortSignal): Promise<Buffer> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#atr) return Promise.resolve(this.#atr);
-    return new Promise((resolve, reject) => {
-      const onPresent = (atr: Buffer) => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(atr);
-      };
-      const onAbort = () => {
-        this.off('present', onPresent);
-        reject(signal?.reason);
-      };
-      this.once('present', onPresent);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return nextPresent(this, signal);
   }
 
   /** Opens a PC/SC context; without pcscd that throws, which is a fault and a later retry. */

@@ -4,7 +4,7 @@
  * default and the fault-injection harness use to act out a cardholder and a failing reader.
  */
 import { EventEmitter } from 'node:events';
-import type { CardChannel, CardReader, CardReaderEvents } from './card-reader.ts';
+import { nextPresent, type CardChannel, type CardReader, type CardReaderEvents } from './card-reader.ts';
 import type { CardDevice } from '../../sim/card/card-device.ts';
 import { QuancunError } from '../../common/errors.ts';
 
@@ -89,20 +89,9 @@ export class SimCardReader extends EventEmitter<CardReaderEvents> implements Car
   }
 
   waitForCard(signal?: AbortSignal): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      if (this.cardPresent) return resolve(this.#device!.atr);
-      const onPresent = (atr: Buffer) => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(atr);
-      };
-      const onAbort = () => {
-        this.off('present', onPresent);
-        reject(signal!.reason);
-      };
-      this.once('present', onPresent);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.cardPresent) return Promise.resolve(this.#device!.atr);
+    return nextPresent(this, signal);
   }
 
   #checkPlugged(): void {

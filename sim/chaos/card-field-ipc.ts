@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
 import { QuancunError, type ErrorCode } from '../../common/errors.ts';
-import type { CardChannel, CardReader, CardReaderEvents } from '../../hal/card-reader/card-reader.ts';
+import { nextPresent, type CardChannel, type CardReader, type CardReaderEvents } from '../../hal/card-reader/card-reader.ts';
 
 type CardRequest =
   | { t: 'card'; id: number; op: 'connect' }
@@ -91,20 +91,10 @@ export class IpcCardReader extends EventEmitter<CardReaderEvents> implements Car
   }
 
   waitForCard(signal?: AbortSignal): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const onPresent = (atr: Buffer) => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(atr);
-      };
-      const onAbort = () => {
-        this.off('present', onPresent);
-        reject(signal!.reason);
-      };
-      this.once('present', onPresent);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (this.#present) this.port.send({ t: 'card-hello' });
-    });
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const present = nextPresent(this, signal);
+    if (this.#present) this.port.send({ t: 'card-hello' });
+    return present;
   }
 
   async #ask(body: { op: 'connect' } | { op: 'transmit'; ch: number; apdu: string } | { op: 'close'; ch: number }): Promise<Extract<CardReply, { ok: true }>> {
