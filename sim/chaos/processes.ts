@@ -5,18 +5,16 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { once } from 'node:events';
 import net from 'node:net';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { childReady, type ReadyMessage } from './child-ipc.ts';
+import { launchMosquitto, MOSQUITTO } from '../broker/mosquitto-process.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = resolve(ROOT, 'bin/quancun.mjs');
 const TAP = pathToFileURL(resolve(import.meta.dirname, 'child-tap.ts')).href;
-const MOSQUITTO = '/usr/sbin/mosquitto';
 
 const running = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -94,7 +92,10 @@ export async function startBroker(): Promise<BrokerProcess> {
       await aedes.ready;
       return aedes.child;
     }
-    return launchMosquitto(port);
+    const child = await launchMosquitto(port, { detached: true });
+    running.add(child);
+    child.once('exit', () => running.delete(child));
+    return child;
   };
   let child = await launch();
   return {
@@ -108,29 +109,3 @@ export async function startBroker(): Promise<BrokerProcess> {
   };
 }
 
-/** Mosquitto as deployed (TCP_NODELAY, no persistence); resolves once it says it is running. */
-async function launchMosquitto(port: number): Promise<ChildProcess> {
-  const config = [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'set_tcp_nodelay true', 'persistence false', 'log_dest stderr', 'log_type error', 'log_type warning', 'log_type notice', 'log_type information'].join('\n');
-  const dir = await mkdtemp(join(tmpdir(), 'quancun-chaos-mosquitto-'));
-  const file = join(dir, 'mosquitto.conf');
-  await writeFile(file, `${config}\n`);
-  const child = spawn(MOSQUITTO, ['-c', file], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  let output = '';
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        output = (output + chunk.toString()).slice(-8000);
-        if (/mosquitto version \S+ running/.test(output)) resolve();
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      child.once('error', reject);
-      child.once('exit', (code, signal) => reject(new Error(`mosquitto exited (${code ?? signal}) before it was running:\n${output}`)));
-    });
-  } finally {
-    await rm(dir, { recursive: true, force: true }); // read by now
-  }
-  return child;
-}

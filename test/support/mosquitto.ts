@@ -2,16 +2,13 @@
  * A private Mosquitto per call, on a free loopback port, as deployed (TCP_NODELAY on, no persistence).
  * Missing mosquitto is a failure naming the Debian package, never a skip.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { TestBroker } from './brokers.ts';
+import { launchMosquitto, MOSQUITTO } from '../../sim/broker/mosquitto-process.ts';
 
-const MOSQUITTO = '/usr/sbin/mosquitto';
 
 /** Brokers still running when the test process exits are killed with it. */
 const running = new Set<ChildProcess>();
@@ -24,18 +21,7 @@ export async function startMosquitto(): Promise<TestBroker> {
     throw new Error(`${MOSQUITTO} not found: install the Debian package "mosquitto" (apt-get install mosquitto)`);
   }
   const port = await freePort();
-  const config = [
-    `listener ${port} 127.0.0.1`,
-    'allow_anonymous true',
-    'set_tcp_nodelay true',
-    'persistence false',
-    'log_dest stderr', // unbuffered: stdout to a pipe is not flushed
-    'log_type error',
-    'log_type warning',
-    'log_type notice',
-    'log_type information',
-  ].join('\n');
-  let child: ChildProcess | undefined = await launch(config);
+  let child: ChildProcess | undefined = await launch(port);
   const halt = async (signal: NodeJS.Signals) => {
     if (child) await kill(child, signal);
     child = undefined;
@@ -47,7 +33,7 @@ export async function startMosquitto(): Promise<TestBroker> {
     /** Kills the broker as a crash would (SIGKILL, if running) and starts a fresh one on the same port. */
     async restart() {
       await halt('SIGKILL');
-      child = await launch(config);
+      child = await launch(port);
     },
   };
 }
@@ -60,29 +46,10 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Resolves when mosquitto logs that it is running (its listener is bound by then). */
-async function launch(config: string): Promise<ChildProcess> {
-  const dir = await mkdtemp(join(tmpdir(), 'quancun-mosquitto-'));
-  const file = join(dir, 'mosquitto.conf');
-  await writeFile(file, `${config}\n`);
-  const child = spawn(MOSQUITTO, ['-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function launch(port: number): Promise<ChildProcess> {
+  const child = await launchMosquitto(port);
   running.add(child);
   child.once('exit', () => running.delete(child));
-  let output = '';
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        if (/mosquitto version \S+ running/.test(output)) resolve();
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      child.once('error', reject);
-      child.once('exit', (code, signal) => reject(new Error(`mosquitto exited (${code ?? signal}) before it was running:\n${output}`)));
-    });
-  } finally {
-    await rm(dir, { recursive: true, force: true }); // mosquitto has read its config by now
-  }
   return child;
 }
 
