@@ -33,6 +33,8 @@ export interface KioskBenchReport {
   apdusPerLoad: number;
   mqttRequestsPerLoad: number;
   journalWritesPerLoad: number;
+  /** Time the kiosk waited for its synced writes, per load. */
+  journalWriteMsPerLoad: number;
   apduRttMs: number;
   mqttRttMs: number;
   rss: { idleMb: number; duringMaxMb: number; afterMb: number };
@@ -88,7 +90,7 @@ async function run(req: KioskBenchRequest): Promise<KioskBenchReport> {
   let duringMaxMb = 0;
   let completed = 0;
   for (let i = 0; i < req.warmup + req.loads; i++) {
-    if (i === req.warmup) card.apdus = mqttRequests = kiosk.journal.store.syncedWrites = 0;
+    if (i === req.warmup) card.apdus = mqttRequests = kiosk.journal.store.syncedWrites = kiosk.journal.store.syncedWriteMs = 0;
     reader.insert(card);
     const start = performance.now();
     const session = await kiosk.openSession();
@@ -106,6 +108,7 @@ async function run(req: KioskBenchRequest): Promise<KioskBenchReport> {
   const apdusPerLoad = card.apdus / req.loads;
   const mqttRequestsPerLoad = mqttRequests / req.loads;
   const journalWritesPerLoad = kiosk.journal.store.syncedWrites / req.loads;
+  const journalWriteMsPerLoad = kiosk.journal.store.syncedWriteMs / req.loads;
 
   // Floor 1: the same reader and card, one raw APDU (GET BALANCE) per round trip.
   reader.insert(card);
@@ -134,7 +137,7 @@ async function run(req: KioskBenchRequest): Promise<KioskBenchReport> {
   const m = process.memoryUsage();
   const heap = { usedMb: m.heapUsed / 2 ** 20, totalMb: m.heapTotal / 2 ** 20, externalMb: m.external / 2 ** 20 };
   await kiosk.stop();
-  return { loadMs, apdusPerLoad, mqttRequestsPerLoad, journalWritesPerLoad, apduRttMs, mqttRttMs: mean(rtts), rss: { idleMb, duringMaxMb, afterMb }, heap, completed, card: virtualCard.state() };
+  return { loadMs, apdusPerLoad, mqttRequestsPerLoad, journalWritesPerLoad, journalWriteMsPerLoad, apduRttMs, mqttRttMs: mean(rtts), rss: { idleMb, duringMaxMb, afterMb }, heap, completed, card: virtualCard.state() };
 }
 
 process.once('message', (req: KioskBenchRequest) => {

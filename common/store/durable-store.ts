@@ -30,8 +30,9 @@ export class DurableStore {
   /** Made in open(): a Level handle opens itself on the next tick, which must not happen before the checks. */
   private db!: Level<string, string>;
   private readonly log: Logger;
-  /** Synced writes since open: what the write-ahead rule costs, for benchmarks and the maintenance screen. */
+  /** Synced writes since open, and the time spent waiting for them: what the write-ahead rule costs (bench/). */
   syncedWrites = 0;
+  syncedWriteMs = 0;
 
   constructor(readonly path: string, options: { log?: Logger } = {}) {
     this.log = (options.log ?? createLogger()).child({ store: path });
@@ -111,17 +112,25 @@ export class DurableStore {
 
   /** Synced: resolves only once the write is on disk. */
   put(key: string, value: unknown): Promise<void> {
-    this.syncedWrites++;
-    return this.db.put(key, JSON.stringify(value), { sync: true });
+    return this.#synced(this.db.put(key, JSON.stringify(value), { sync: true }));
   }
 
   /** Atomic and synced. */
   batch(ops: Op[]): Promise<void> {
-    this.syncedWrites++;
-    return this.db.batch(
+    return this.#synced(this.db.batch(
       ops.map((op) => (op.type === 'put' ? { type: 'put' as const, key: op.key, value: JSON.stringify(op.value) } : op)),
       { sync: true },
-    );
+    ));
+  }
+
+  async #synced(write: Promise<void>): Promise<void> {
+    const start = performance.now();
+    this.syncedWrites++;
+    try {
+      await write;
+    } finally {
+      this.syncedWriteMs += performance.now() - start;
+    }
   }
 
   /** All entries whose key starts with prefix, in key order. */
