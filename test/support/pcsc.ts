@@ -7,9 +7,17 @@ import { watch } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import type { ExecutionContext } from 'ava';
+import { registerCompletionHandler, type ExecutionContext } from 'ava';
 import { PcscCardReader, type PcscReaderOptions } from '../../hal/card-reader/pcsc-reader.ts';
 import { VpcdConnector } from '../../sim/card/vpcd-connector.ts';
+
+/**
+ * pcsclite closes a context's event handle only when its status thread's last event reaches JS, and that event can
+ * be swallowed by a close racing it (src/pcsclite.cpp: Close and HandleReaderStatusChange): the handle then keeps a
+ * finished test process alive, and AVA reports a timeout for a file whose tests all passed. Seen once in a while in
+ * CI; once AVA is done with a file that uses the real PC/SC stack, the process ends.
+ */
+registerCompletionHandler(() => process.exit());
 
 export interface VpcdSlot {
   port: number;
