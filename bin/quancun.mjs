@@ -4,4 +4,6 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+// A command returns once its work is done and stopped (journals synced, devices closed): the process ends then, even
+// if a native addon left a handle open (pcsclite can, docs/pcsc-testing.md). Output to pipes is synchronous on Linux.
+process.exit(await main(process.argv.slice(2)));

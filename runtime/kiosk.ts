@@ -54,7 +54,8 @@ export class Kiosk extends EventEmitter<KioskEvents> {
   /** A load in progress owns its journal record: recovery must not touch it until the load returns. */
   private busy = false;
   /** Aborted by stop(): a load waiting for its card back stops waiting, its record left for recovery. */
-  private readonly stopping = new AbortController();
+  /** Aborted by stop(); a start() after it (the technician's restart) begins with a fresh one. */
+  private stopping = new AbortController();
   private recovering: Promise<void> | null = null;
 
   constructor(private readonly o: KioskOptions) {
@@ -83,6 +84,7 @@ export class Kiosk extends EventEmitter<KioskEvents> {
   }
 
   async start(): Promise<void> {
+    if (this.stopping.signal.aborted) this.stopping = new AbortController();
     await this.journal.open();
     await this.o.reader.start();
     await this.o.pinPad.start();
@@ -95,6 +97,8 @@ export class Kiosk extends EventEmitter<KioskEvents> {
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.link.stop();
+    // A recovery pass still running (after the last load) finishes before the journal under it closes.
+    await this.recovering?.catch(() => {});
     this.status.stop();
     await this.o.io?.stop();
     await this.o.printer?.stop();
@@ -155,7 +159,7 @@ export class Kiosk extends EventEmitter<KioskEvents> {
    * flows/load/load-recovery.ts and collect-flow.ts): never a money step repeated blindly. Runs on every (re)connection.
    */
   recover(): Promise<void> {
-    if (this.busy) return Promise.resolve();
+    if (this.busy || this.stopping.signal.aborted) return Promise.resolve();
     this.recovering ??= this.recoverOnce().finally(() => (this.recovering = null));
     return this.recovering;
   }

@@ -5,7 +5,7 @@
  * result is the flow's outcome. Cardholder input that a flow would refuse gets its error code on screen and starts
  * nothing.
  */
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { QuancunError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import type { ReceiptPrinter } from '../../hal/printer/printer.ts';
@@ -364,7 +364,10 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
     const work =
       command === 'resync' ? kiosk.recover()
       : command === 'test-print' ? (printer ? printer.print(testPage(kiosk.version, this.o.kioskId)) : Promise.resolve())
-      : kiosk.stop().then(() => kiosk.start()); // reboot: the kiosk runtime starts afresh, journal first
+      // reboot: the kiosk runtime starts afresh, journal first; the screen comes back once the link is (bounded)
+      : kiosk.stop().then(() => kiosk.start()).then(async () => {
+        if (!kiosk.link.online) await once(kiosk.link, 'online', { signal: AbortSignal.timeout(15_000) });
+      });
     work.then(
       () => this.#showMaintenance(token),
       (err: unknown) => {

@@ -6,10 +6,11 @@ import test from 'ava';
 import { once } from 'node:events';
 import type { PrintedReceipt } from '../../sim/printer/escpos-emulator.ts';
 import { receiptText } from '../../sim/printer/render.ts';
+import { runLoadScenario, scenarioAccounts } from '../../sim/scenarios/load-scenario.ts';
 import { startTestSystem } from '../support/kiosk-system.ts';
 import { startTestScreens, touch, waitForScreen, waitForView } from '../support/kiosk-screens.ts';
 
-test('door open: technician PIN (a wrong one first), maintenance figures, test print, exit back to out of service, door shut', async (t) => {
+test('door open: technician PIN (a wrong one first), maintenance figures, test print, runtime restart, exit back to out of service, door shut, a load served', async (t) => {
   const system = await startTestSystem(t);
   const screens = await startTestScreens(t, system);
   const { ui } = screens;
@@ -36,9 +37,21 @@ test('door open: technician PIN (a wrong one first), maintenance figures, test p
   const [page] = await printed;
   t.regex(receiptText(page, 32), /打印测试 \/ TEST PRINT[\s\S]*K001/);
 
+  // Restart: the kiosk runtime stops and starts again (journal, devices, link) and the screen comes back.
+  await waitForView(ui, (v) => v.screen === 'maintenance', 'the maintenance screen after the print');
+  const restarted = once(system.kiosks.get('K001')!.kiosk.link, 'online');
+  touch(screens, 'maintenance.reboot');
+  await restarted;
+  const { view: again } = await waitForView(ui, (v) => v.screen === 'maintenance' && v.maintenance?.network === 'up', 'maintenance after the restart');
+  t.like(again.maintenance, { reader: 'ok', journalOpen: 0 });
+
   touch(screens, 'maintenance.exit');
   const { view: after } = await waitForScreen(ui, 'out-of-service');
   t.is(after.outOfService, 'DOOR_OPEN');
   io.closeDoor();
   await waitForScreen(ui, 'idle');
+
+  // The restarted kiosk serves cards: a load completes.
+  const result = await runLoadScenario(system, { kioskId: 'K001', amount: 5000, ...scenarioAccounts(system.loaded.config) });
+  t.like(result, { state: 'completed', card: { before: 1000, after: 6000 }, tacVerified: true });
 });
