@@ -5,16 +5,13 @@
  * cross-checks of a profile fail at load time naming the file and the reason.
  */
 import test from 'ava';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { QuancunError } from '../../common/errors.ts';
 import { bankProfilePath } from '../../gateway/banks.ts';
 import { createCodec, type IsoMessage } from '../../gateway/bank/iso8583/codec.ts';
 import { FrameDecoder, frame } from '../../gateway/bank/iso8583/framing.ts';
 import { computeMac, encodeWithMac } from '../../gateway/bank/iso8583/message-mac.ts';
 import { loadBankProfile, OPERATIONS } from '../../gateway/bank/iso8583/profile.ts';
 import { buildMessage, matchesTemplate } from '../../gateway/bank/iso8583/template.ts';
-import { tempDir } from '../support/temp-dir.ts';
+import { profileMistakeTests, type ProfileMistake } from '../support/profile-mistakes.ts';
 
 const PROFILE_PATH = bankProfilePath('ascii-x919');
 const profile = loadBankProfile(PROFILE_PATH);
@@ -82,8 +79,7 @@ test('echo and sign-off share MTIs 0820/0830 and are told apart by 60.3', (t) =>
   t.deepEqual(of(answer('999')), []);
 });
 
-const shipped = () => JSON.parse(readFileSync(PROFILE_PATH, 'utf8'));
-const fixtures: Array<[string, (p: any) => void, RegExp]> = [
+const fixtures: ProfileMistake[] = [
   ['missing-settlement', (p) => delete p.templates.settlement, /templates\.settlement: missing template/],
   ['echo-like-sign-off', (p) => (p.templates.signOff.request.fields['60'].netCode = '301'),
     /templates\.signOff\.request and templates\.echo\.request: same MTI and no literal tells them apart/],
@@ -92,15 +88,4 @@ const fixtures: Array<[string, (p: any) => void, RegExp]> = [
   ['unknown-column', (p) => p.reconciliation.columns.push({ name: 'branch', width: 4 }), /reconciliation\.columns\.9\.name: Invalid option/],
   ['x919-single-length', (p) => (p.workingKeys.keyLength = 8), /mac\.algorithm: x9\.19 needs 16-byte working keys/],
 ];
-for (const [name, mutate, reason] of fixtures) {
-  test(`profile error at load time: ${name}`, async (t) => {
-    const raw = shipped();
-    mutate(raw);
-    const path = join(await tempDir(t), `${name}.json`);
-    writeFileSync(path, JSON.stringify(raw));
-    const err = t.throws(() => loadBankProfile(path), { instanceOf: QuancunError });
-    t.is(err?.code, 'CONFIG_INVALID');
-    t.true(err!.message.startsWith(`${path}: `), err!.message);
-    t.regex(err!.message, reason);
-  });
-}
+profileMistakeTests(PROFILE_PATH, fixtures);

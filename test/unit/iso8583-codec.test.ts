@@ -3,7 +3,7 @@
  * by hand, field by field; the MAC of the 0200 was computed with openssl (see the comment there).
  */
 import test from 'ava';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { QuancunError } from '../../common/errors.ts';
 import { bankProfilePath } from '../../gateway/banks.ts';
@@ -14,6 +14,7 @@ import { computeMac, encodeWithMac, macParts } from '../../gateway/bank/iso8583/
 import { loadBankProfile } from '../../gateway/bank/iso8583/profile.ts';
 import { buildMessage, readMessage } from '../../gateway/bank/iso8583/template.ts';
 import { tempDir } from '../support/temp-dir.ts';
+import { profileMistakeTests, type ProfileMistake } from '../support/profile-mistakes.ts';
 
 const PROFILE_PATH = bankProfilePath('unionpay');
 const profile = loadBankProfile(PROFILE_PATH);
@@ -217,8 +218,7 @@ test('a frame with a foreign TPDU id or an impossible length breaks the stream',
 });
 
 // Profile fixtures: the shipped profile with one mistake each, written to a file and loaded from it.
-const shipped = () => JSON.parse(readFileSync(PROFILE_PATH, 'utf8'));
-const fixtures: Array<[string, (p: any) => void, RegExp]> = [
+const fixtures: ProfileMistake[] = [
   ['unknown-format', (p) => (p.fields.find((f: any) => f.no === 52).format = 'x'), /field 52\.format: Invalid option/],
   ['duplicate-field', (p) => p.fields.push({ no: 4, format: 'n', length: 12 }), /field 4: declared twice/],
   ['overlapping-subfields', (p) => (p.fields.find((f: any) => f.no === 60).subfields[1].offset = 1), /field 60: subfields type and batch overlap/],
@@ -228,18 +228,7 @@ const fixtures: Array<[string, (p: any) => void, RegExp]> = [
   ['literal-too-long', (p) => (p.templates.transfer.request.fields['3'] = '4000000'), /templates\.transfer\.request field 3: literal does not fit the field \(field 3: length 7, profile says 6\)/],
   ['mac-field-not-binary', (p) => (p.mac.field = 63), /mac\.field: field 63 must be declared as b, fixed, 8 bytes/],
 ];
-for (const [name, mutate, reason] of fixtures) {
-  test(`profile error at load time: ${name}`, async (t) => {
-    const raw = shipped();
-    mutate(raw);
-    const path = join(await tempDir(t), `${name}.json`);
-    writeFileSync(path, JSON.stringify(raw));
-    const err = t.throws(() => loadBankProfile(path), { instanceOf: QuancunError });
-    t.is(err?.code, 'CONFIG_INVALID');
-    t.true(err!.message.startsWith(`${path}: `), err!.message);
-    t.regex(err!.message, reason);
-  });
-}
+profileMistakeTests(PROFILE_PATH, fixtures);
 
 test('a profile file that is not JSON names the file', async (t) => {
   const path = join(await tempDir(t), 'broken.json');
