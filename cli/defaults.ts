@@ -8,6 +8,7 @@ export const PACKAGE_ROOT = resolve(import.meta.dirname, '..');
 export const DEFAULT_CONFIG = resolve(PACKAGE_ROOT, 'config/embedded.json');
 
 export const configOption = { type: 'string', description: 'configuration file', default: DEFAULT_CONFIG } as const;
+export const verboseOption = { type: 'boolean', description: 'operator log on stderr', default: false } as const;
 
 export function readConfig(values: Record<string, unknown>): LoadedConfig {
   return loadConfig(String(values.config ?? DEFAULT_CONFIG));

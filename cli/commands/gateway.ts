@@ -1,5 +1,5 @@
 import type { Command } from '../command.ts';
-import { cliLogger, configOption, packageVersion, readConfig } from '../defaults.ts';
+import { cliLogger, configOption, packageVersion, readConfig, verboseOption } from '../defaults.ts';
 import { shutdownSignal } from './run.ts';
 
 export const gateway: Command = {
@@ -13,7 +13,7 @@ export const gateway: Command = {
   ].join('\n'),
   options: {
     config: configOption,
-    verbose: { type: 'boolean', description: 'operator log on stderr', default: false },
+    verbose: verboseOption,
   },
   async run(v) {
     const loaded = readConfig(v);

@@ -4,7 +4,7 @@ import { QuancunError } from '../../common/errors.ts';
 import { parseConfig, type LoadedConfig } from '../../common/config.ts';
 import type { Logger } from '../../common/log.ts';
 import type { Command } from '../command.ts';
-import { DEFAULT_CONFIG, cliLogger, configOption, packageVersion } from '../defaults.ts';
+import { DEFAULT_CONFIG, cliLogger, configOption, packageVersion, verboseOption } from '../defaults.ts';
 import { shutdownSignal } from './run.ts';
 
 export const kiosk: Command = {
@@ -20,7 +20,7 @@ export const kiosk: Command = {
   options: {
     id: { type: 'string', description: 'kiosk id from the config (default: the first)' },
     config: configOption,
-    verbose: { type: 'boolean', description: 'operator log on stderr', default: false },
+    verbose: verboseOption,
   },
   async run(v) {
     const loaded = readKioskConfig(String(v.config ?? DEFAULT_CONFIG));

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { QuancunError } from '../../common/errors.ts';
 import type { Command } from '../command.ts';
-import { configOption, readConfig, cliLogger } from '../defaults.ts';
+import { configOption, readConfig, cliLogger, verboseOption } from '../defaults.ts';
 
 export const reconcileCommand: Command = {
   name: 'reconcile',
@@ -22,7 +22,7 @@ export const reconcileCommand: Command = {
     out: { type: 'string', description: 'folder for the JSON and CSV reports (default: <data>/reconcile)' },
     json: { type: 'boolean', description: 'print {differences, resolved, open} as JSON on the last line', default: false },
     config: configOption,
-    verbose: { type: 'boolean', description: 'operator log on stderr', default: false },
+    verbose: verboseOption,
   },
   async run(v) {
     const loaded = readConfig(v);

@@ -1,6 +1,6 @@
 import { QuancunError } from '../../common/errors.ts';
 import type { Command } from '../command.ts';
-import { cliLogger, configOption, readConfig } from '../defaults.ts';
+import { cliLogger, configOption, readConfig, verboseOption } from '../defaults.ts';
 
 export function integer(name: string, value: unknown, min: number, max: number): number {
   const n = Number(value);
@@ -36,7 +36,7 @@ export const run: Command = {
     port: { type: 'string', description: 'live view port; 0 picks a free one', default: '8080' },
     width: { type: 'string', description: 'screen width in pixels', default: '1024' },
     height: { type: 'string', description: 'screen height in pixels', default: '600' },
-    verbose: { type: 'boolean', description: 'operator log on stderr', default: false },
+    verbose: verboseOption,
   },
   async run(v) {
     const loaded = readConfig(v);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { QuancunError } from '../../common/errors.ts';
 import type { Command } from '../command.ts';
-import { cliLogger, configOption, readConfig } from '../defaults.ts';
+import { cliLogger, configOption, readConfig, verboseOption } from '../defaults.ts';
 import { integer, shutdownSignal } from './run.ts';
 
 export const simBank: Command = {
@@ -18,7 +18,7 @@ export const simBank: Command = {
     port: { type: 'string', description: "TCP port (default: the bank's port in the config)" },
     host: { type: 'string', description: 'address to listen on', default: '127.0.0.1' },
     config: configOption,
-    verbose: { type: 'boolean', description: 'operator log on stderr', default: false },
+    verbose: verboseOption,
   },
   async run(v) {
     const loaded = readConfig(v);

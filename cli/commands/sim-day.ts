@@ -1,7 +1,7 @@
 import { QuancunError } from '../../common/errors.ts';
 import type { BusinessDayResult } from '../../sim/bank/business-day.ts';
 import type { Command } from '../command.ts';
-import { configOption, readConfig, cliLogger } from '../defaults.ts';
+import { configOption, readConfig, cliLogger, verboseOption } from '../defaults.ts';
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
 const today = () => {
@@ -27,7 +27,7 @@ export const simDay: Command = {
     'data-dir': { type: 'string', description: "journals and files go here (default: the config's data dir)" },
     json: { type: 'boolean', description: 'print the result as JSON on the last line', default: false },
     config: configOption,
-    verbose: { type: 'boolean', description: 'operator log on stderr', default: false },
+    verbose: verboseOption,
   },
   async run(v) {
     const loaded = readConfig(v);

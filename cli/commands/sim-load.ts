@@ -5,7 +5,7 @@ import { parseYuan, formatYuan } from '../../common/money.ts';
 import { QuancunError } from '../../common/errors.ts';
 import type { LoadScenarioResult } from '../../sim/scenarios/load-scenario.ts';
 import type { Command } from '../command.ts';
-import { configOption, readConfig, cliLogger } from '../defaults.ts';
+import { configOption, readConfig, cliLogger, verboseOption } from '../defaults.ts';
 
 export const simLoad: Command = {
   name: 'sim load',
@@ -26,7 +26,7 @@ export const simLoad: Command = {
     'reader-name': { type: 'string', description: 'PC/SC reader name (default: the first reader)' },
     'keep-data': { type: 'boolean', description: "keep journals in the config's data dir", default: false },
     config: configOption,
-    verbose: { type: 'boolean', description: 'operator log on stderr', default: false },
+    verbose: verboseOption,
   },
   async run(v) {
     const loaded = readConfig(v);
