@@ -32,16 +32,16 @@ export const simLoad: Command = {
     const loaded = readConfig(v);
     const log = cliLogger(Boolean(v.verbose));
     const kioskId = String(v.kiosk);
+    // Loaded here, not at the top: `quancun --help` must not start up the whole system's modules.
+    const { runLoadScenario, scenarioAccounts, refusedBeforeSession } = await import('../../sim/scenarios/load-scenario.ts');
     let amount: number;
     try {
       amount = parseYuan(String(v.amount ?? ''));
     } catch (err) {
-      return report(refusal(QuancunError.from(err)), Boolean(v.json));
+      return report(refusedBeforeSession(err, 0), Boolean(v.json));
     }
     if (v.reader !== 'sim' && v.reader !== 'pcsc') throw new QuancunError('CONFIG_INVALID', `--reader must be sim or pcsc, not ${String(v.reader)}`);
-    // Loaded here, not at the top: `quancun --help` must not start up the whole system's modules.
     const { startEmbeddedSystem } = await import('../../sim/embedded-system.ts');
-    const { runLoadScenario, scenarioAccounts } = await import('../../sim/scenarios/load-scenario.ts');
     const dataDir = v['keep-data'] ? undefined : await mkdtemp(join(tmpdir(), 'quancun-sim-'));
     const system = await startEmbeddedSystem({
       loaded, log, readerBackend: v.reader, kioskIds: [kioskId],
@@ -59,10 +59,6 @@ export const simLoad: Command = {
     }
   },
 };
-
-function refusal(e: QuancunError): LoadScenarioResult {
-  return { txnId: null, state: 'refused', code: e.code, amount: 0, card: { before: 0, after: 0 }, bank: { before: null, after: null }, tacVerified: false };
-}
 
 function report(r: LoadScenarioResult, json: boolean): number {
   if (json) {

@@ -38,6 +38,12 @@ export interface LoadScenarioResult {
   tacVerified: boolean;
 }
 
+/** A load turned down before the card was read (bad amount, unknown card): nothing known of card or bank. */
+export function refusedBeforeSession(err: unknown, amount: number): LoadScenarioResult {
+  const { code } = QuancunError.from(err);
+  return { txnId: null, state: 'refused', code, amount, card: { before: 0, after: 0 }, bank: { before: null, after: null }, tacVerified: false };
+}
+
 export async function runLoadScenario(system: EmbeddedSystem, s: LoadScenario): Promise<LoadScenarioResult> {
   const sim = system.kiosks.get(s.kioskId);
   if (!sim) throw new QuancunError('CONFIG_INVALID', `no kiosk ${s.kioskId} in this system`);
@@ -57,8 +63,7 @@ export async function runLoadScenario(system: EmbeddedSystem, s: LoadScenario): 
     session = await kiosk.openSession();
   } catch (err) {
     reader?.remove();
-    const e = QuancunError.from(err);
-    return { txnId: null, state: 'refused', code: e.code, amount: s.amount, card: { before: 0, after: 0 }, bank: { before: null, after: null }, tacVerified: false };
+    return refusedBeforeSession(err, s.amount);
   }
   const pan = s.bankPans.get(session.asn);
   const bankBalance = () => (pan ? system.bank.balanceOf(pan) ?? null : null);
