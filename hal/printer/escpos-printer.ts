@@ -8,7 +8,7 @@ import { QuancunError } from '../../common/errors.ts';
 import type { SerialLink } from '../serial/serial-link.ts';
 import type { PrinterDocument } from './document.ts';
 import { encodeEscPos, isStatusByte, parseStatus, STATUS_QUERY, type PrinterColumns, type PrinterStatus } from './escpos.ts';
-import type { ReceiptPrinter, ReceiptPrinterEvents } from './printer.ts';
+import { printerStatusError, type ReceiptPrinter, type ReceiptPrinterEvents } from './printer.ts';
 
 export interface EscPosPrinterOptions {
   columns: PrinterColumns;
@@ -71,11 +71,11 @@ export class EscPosPrinter extends EventEmitter<ReceiptPrinterEvents> implements
     const bytes = encodeEscPos(doc, { columns: this.#options.columns });
     return this.#exclusive(async () => {
       const before = await this.#query();
-      if (!canPrint(before)) throw statusError(before, this.name);
+      if (!canPrint(before)) throw printerStatusError(before, this.name);
       await this.#link.write(bytes);
       // paper that ran out during the job leaves a partial receipt: the runtime must know
       const after = await this.#query();
-      if (after.paperOut || !after.online) throw statusError(after, this.name, { partial: true });
+      if (after.paperOut || !after.online) throw printerStatusError(after, this.name, { partial: true });
     });
   }
 
@@ -124,7 +124,7 @@ export class EscPosPrinter extends EventEmitter<ReceiptPrinterEvents> implements
     if (!changed) return;
     this.emit('status', next);
     if (canPrint(next) && (!wasKnown || !canPrint(prev))) this.emit('ready');
-    else if (!canPrint(next) && (!wasKnown || canPrint(prev) || prev.paperOut !== next.paperOut)) this.emit('fault', statusError(next, this.name));
+    else if (!canPrint(next) && (!wasKnown || canPrint(prev) || prev.paperOut !== next.paperOut)) this.emit('fault', printerStatusError(next, this.name));
   }
 
   #schedulePoll(): void {
@@ -140,8 +140,3 @@ function canPrint(s: PrinterStatus): boolean {
   return s.online && !s.paperOut && !s.coverOpen;
 }
 
-function statusError(s: PrinterStatus, device: string, details: Record<string, unknown> = {}): QuancunError {
-  return s.online && s.paperOut
-    ? new QuancunError('PRINTER_PAPER_OUT', 'printer is out of paper', { device, ...details })
-    : new QuancunError('PRINTER_OFFLINE', s.coverOpen ? 'printer cover is open' : 'printer is offline', { device, ...details });
-}

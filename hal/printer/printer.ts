@@ -4,6 +4,7 @@
  * offer a receipt: paper out or an offline printer means no receipt offered, a notice shown, the fault reported.
  */
 import type { EventEmitter } from 'node:events';
+import { QuancunError } from '../../common/errors.ts';
 import type { PrinterDocument } from './document.ts';
 import type { PrinterStatus } from './escpos.ts';
 
@@ -29,4 +30,11 @@ export interface ReceiptPrinter extends EventEmitter<ReceiptPrinterEvents> {
   refreshStatus(): Promise<PrinterStatus>;
   /** Rejects with PRINTER_PAPER_OUT or PRINTER_OFFLINE, never prints half-known. */
   print(doc: PrinterDocument): Promise<void>;
+}
+
+/** Why a printer in status `s` cannot print: PRINTER_PAPER_OUT, or PRINTER_OFFLINE (off, cover open). */
+export function printerStatusError(s: PrinterStatus, device: string, details: Record<string, unknown> = {}): QuancunError {
+  return s.online && s.paperOut
+    ? new QuancunError('PRINTER_PAPER_OUT', 'printer is out of paper', { device, ...details })
+    : new QuancunError('PRINTER_OFFLINE', s.coverOpen ? 'printer cover is open' : 'printer is offline', { device, ...details });
 }

@@ -10,7 +10,7 @@ import type { Logger } from '../../common/log.ts';
 import type { CardReader } from '../../hal/card-reader/card-reader.ts';
 import type { KioskIo } from '../../hal/gpio/gpio.ts';
 import type { PinPad } from '../../hal/pin-pad/pin-pad.ts';
-import type { ReceiptPrinter } from '../../hal/printer/printer.ts';
+import { printerStatusError, type ReceiptPrinter } from '../../hal/printer/printer.ts';
 import type { KioskLink } from '../link/kiosk-link.ts';
 
 export type DeviceName = 'card-reader' | 'pin-pad' | 'receipt-printer' | 'door';
@@ -62,10 +62,7 @@ export class ServiceStatus extends EventEmitter<{ change: [reason: ErrorCode | n
       on(printer, 'fault', (err: Error) => this.#fault('receipt-printer', err));
       on(printer, 'ready', () => this.#clear('receipt-printer'));
       // A started printer knows its status: one that cannot print from the start never emits a change.
-      if (!printer.canPrint) {
-        const code = printer.status.online && printer.status.paperOut ? 'PRINTER_PAPER_OUT' : 'PRINTER_OFFLINE';
-        this.#fault('receipt-printer', new QuancunError(code, `${printer.name} cannot print`));
-      }
+      if (!printer.canPrint) this.#fault('receipt-printer', printerStatusError(printer.status, printer.name));
     }
     if (io) {
       on(io, 'door', (open: boolean) => (open ? this.#fault('door', new QuancunError('DOOR_OPEN', 'the kiosk door was opened')) : this.#clear('door')));
