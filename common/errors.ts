@@ -20,8 +20,16 @@ export const ERROR_CODES = {
   CARD_MAC_INVALID: { retryable: false, zh: '卡片校验失败', en: 'Card verification failed' },
   CARD_TAC_INVALID: { retryable: false, zh: '交易校验失败，请联系服务中心', en: 'Transaction proof failed, contact the service centre' },
   CARD_MISMATCH: { retryable: false, zh: '不是同一张卡', en: 'This is not the same card' },
+  // the exchange with the card broke off: what the card did with the command is unknown (hal/card-reader)
+  CARD_NO_ANSWER: { retryable: true, zh: '卡片无应答，请重新放卡', en: 'The card did not answer, please tap again' },
+  CARD_NOT_TRANSACTED: { retryable: true, zh: '读卡中断，请重新放卡', en: 'The card exchange broke off, please tap again' },
+  CARD_RESET: { retryable: true, zh: '卡片已复位，请重新放卡', en: 'The card was reset, please tap again' },
+  CARD_UNPOWERED: { retryable: true, zh: '卡片断电，请重新放卡', en: 'The card lost power, please tap again' },
+  CARD_UNRESPONSIVE: { retryable: true, zh: '卡片无响应，请重新放卡', en: 'The card does not respond, please tap again' },
+  CARD_TIMEOUT: { retryable: true, zh: '卡片应答超时，请重新放卡', en: 'The card took too long to answer, please tap again' },
   // reader / devices
   READER_UNAVAILABLE: { retryable: true, zh: '读卡器故障，暂停服务', en: 'Card reader unavailable, out of service' },
+  READER_COMM_ERROR: { retryable: true, zh: '读卡器通信错误，请重新放卡', en: 'Card reader communication error, please tap again' },
   // bank
   BANK_DECLINED: { retryable: false, zh: '银行拒绝交易', en: 'The bank declined the transfer' },
   BANK_INSUFFICIENT_FUNDS: { retryable: false, zh: '银行账户余额不足', en: 'Insufficient funds in the bank account' },

@@ -3,8 +3,12 @@
  * `sim-reader.ts` (in-process, for the embedded default). The kiosk sees only this interface.
  */
 import { once, type EventEmitter } from 'node:events';
+import { QuancunError, type ErrorCode } from '../../common/errors.ts';
 
-/** An open channel to the card in the field. transmit() rejects with QuancunError CARD_REMOVED when the card left. */
+/**
+ * An open channel to the card in the field. transmit() resolves with the card's whole answer (data || SW1 SW2, at
+ * least the two status bytes) or rejects with one of EXCHANGE_FAILURES, saying what the reader saw.
+ */
 export interface CardChannel {
   readonly atr: Buffer;
   transmit(apdu: Buffer): Promise<Buffer>;
@@ -38,4 +42,24 @@ export function nextPresent(reader: CardReader, signal?: AbortSignal): Promise<B
     ([atr]) => atr as Buffer,
     (err: unknown) => Promise.reject(signal?.aborted ? signal.reason : err),
   );
+}
+
+/**
+ * Codes with which a transmit rejects when the exchange itself broke off, as a reader reports it: the card left the
+ * field (CARD_REMOVED), answered nothing or less than a status word (CARD_NO_ANSWER: pcscd answers a command cut off
+ * by the card leaving with 0 bytes and success), the next command after such a break (CARD_NOT_TRANSACTED), the card
+ * reset, lost power or stopped responding, no answer in time, a garbled exchange, the reader gone. After any of them
+ * the card may or may not have acted on the command: only the card, read again, can tell.
+ */
+export const EXCHANGE_FAILURES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'CARD_REMOVED', 'CARD_ABSENT', 'CARD_NO_ANSWER', 'CARD_NOT_TRANSACTED', 'CARD_RESET', 'CARD_UNPOWERED', 'CARD_UNRESPONSIVE',
+  'CARD_TIMEOUT', 'READER_COMM_ERROR', 'READER_UNAVAILABLE',
+]);
+
+/** An answer of fewer than two bytes carries no status word: "no answer", whatever its bytes (a lone byte is not a status). */
+export function requireStatusWord(answer: Buffer, apdu: Buffer): Buffer {
+  if (answer.length >= 2) return answer;
+  throw new QuancunError('CARD_NO_ANSWER', `the card's answer to INS ${(apdu[1] ?? 0).toString(16).toUpperCase()} is ${answer.length} bytes: no status word`, {
+    ins: apdu[1], bytes: answer.length,
+  });
 }

@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type pcscType from 'pcsclite';
-import { nextPresent, type CardChannel, type CardReader, type CardReaderEvents } from './card-reader.ts';
+import { nextPresent, requireStatusWord, type CardChannel, type CardReader, type CardReaderEvents } from './card-reader.ts';
 import { QuancunError, type ErrorCode } from '../../common/errors.ts';
 
 type PcscLite = ReturnType<typeof pcscType>;
@@ -41,6 +41,11 @@ export interface PcscReaderOptions {
   maxResponseLength?: number;
   /** How often to look for pcscd again after it went away (ms). */
   retryIntervalMs?: number;
+  /**
+   * Longest wait for the answer to one command (ms), then CARD_TIMEOUT: pcscd with vpcd waits for ever on a card that
+   * stays in the field and never answers. Default 5000, above the longest frame waiting time ISO 14443-4 allows (~4.9 s).
+   */
+  answerTimeoutMs?: number;
 }
 
 /** PC/SC return codes this backend tells apart (pcsclite puts them in the message as `(0x8010....)`). */
@@ -48,6 +53,7 @@ const SCARD = {
   E_CANCELLED: 0x80100002,
   E_INVALID_HANDLE: 0x80100003,
   E_UNKNOWN_READER: 0x80100009,
+  E_TIMEOUT: 0x8010000a,
   E_NO_SMARTCARD: 0x8010000c,
   F_COMM_ERROR: 0x80100013,
   E_NOT_TRANSACTED: 0x80100016,
@@ -55,23 +61,28 @@ const SCARD = {
   E_NO_SERVICE: 0x8010001d,
   E_SERVICE_STOPPED: 0x8010001e,
   E_NO_READERS_AVAILABLE: 0x8010002e,
+  E_COMM_DATA_LOST: 0x8010002f,
   W_UNRESPONSIVE_CARD: 0x80100066,
   W_UNPOWERED_CARD: 0x80100067,
   W_RESET_CARD: 0x80100068,
   W_REMOVED_CARD: 0x80100069,
 } as const;
 
+/** Each code as the reader reported it, so a flow (and an operator reading the log) knows what was seen. */
 const ERROR_BY_SCARD = new Map<number, ErrorCode>([
   [SCARD.E_NO_SMARTCARD, 'CARD_ABSENT'],
   [SCARD.W_REMOVED_CARD, 'CARD_REMOVED'],
-  [SCARD.W_RESET_CARD, 'CARD_REMOVED'],
-  [SCARD.W_UNPOWERED_CARD, 'CARD_REMOVED'],
+  // The handle belonged to a presence of the card that has ended (removed and put back, or reset by another client).
   [SCARD.E_INVALID_HANDLE, 'CARD_REMOVED'],
-  // A contactless exchange that breaks off is the card leaving the field (seen before pcscd's next presence poll).
-  [SCARD.E_NOT_TRANSACTED, 'CARD_REMOVED'],
-  [SCARD.W_UNRESPONSIVE_CARD, 'CARD_ERROR'],
+  [SCARD.W_RESET_CARD, 'CARD_RESET'],
+  [SCARD.W_UNPOWERED_CARD, 'CARD_UNPOWERED'],
+  [SCARD.W_UNRESPONSIVE_CARD, 'CARD_UNRESPONSIVE'],
+  // Seen on pcscd + vpcd for the command after one the card left during (that one "succeeded" with 0 bytes).
+  [SCARD.E_NOT_TRANSACTED, 'CARD_NOT_TRANSACTED'],
+  [SCARD.E_TIMEOUT, 'CARD_TIMEOUT'],
+  [SCARD.F_COMM_ERROR, 'READER_COMM_ERROR'],
+  [SCARD.E_COMM_DATA_LOST, 'READER_COMM_ERROR'],
   [SCARD.E_UNKNOWN_READER, 'READER_UNAVAILABLE'],
-  [SCARD.F_COMM_ERROR, 'READER_UNAVAILABLE'],
   [SCARD.E_READER_UNAVAILABLE, 'READER_UNAVAILABLE'],
   [SCARD.E_NO_SERVICE, 'READER_UNAVAILABLE'],
   [SCARD.E_SERVICE_STOPPED, 'READER_UNAVAILABLE'],
@@ -116,6 +127,7 @@ export class PcscCardReader extends EventEmitter<CardReaderEvents> implements Ca
       shareMode: options.shareMode ?? 'shared',
       maxResponseLength: options.maxResponseLength ?? 65538,
       retryIntervalMs: options.retryIntervalMs ?? 1000,
+      answerTimeoutMs: options.answerTimeoutMs ?? 5000,
     };
   }
 
@@ -164,7 +176,7 @@ export class PcscCardReader extends EventEmitter<CardReaderEvents> implements Ca
         err ? reject(toQuancunError(err)) : resolve(p),
       ),
     );
-    const channel = new PcscChannel(reader, protocol, this.#atr, this.#options.maxResponseLength, () => {
+    const channel = new PcscChannel(reader, protocol, this.#atr, this.#options, () => {
       if (this.#channel === channel) this.#channel = undefined;
     });
     this.#channel = channel;
@@ -294,13 +306,15 @@ class PcscChannel implements CardChannel {
   #open = true;
   /** Set once the card this channel was opened on left the field: from then on every command is CARD_REMOVED. */
   #lost = false;
+  /** A command pcscd has not answered yet, past its timeout: the handle is busy until it does. */
+  #unanswered: Promise<void> | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly reader: NativeReader,
     private readonly protocol: number,
     atr: Buffer,
-    private readonly maxResponseLength: number,
+    private readonly limits: { maxResponseLength: number; answerTimeoutMs: number },
     private readonly onClose: () => void,
   ) {
     this.atr = atr;
@@ -328,14 +342,29 @@ class PcscChannel implements CardChannel {
 
   #send(apdu: Buffer): Promise<Buffer> {
     if (this.#lost) return Promise.reject(new QuancunError('CARD_REMOVED', 'the card of this channel left the field'));
+    if (this.#unanswered) return Promise.reject(new QuancunError('CARD_TIMEOUT', 'an earlier command to this card is still unanswered'));
     if (!this.#open) return Promise.reject(new QuancunError('CARD_ERROR', 'channel closed'));
-    return new Promise((resolve, reject) =>
-      this.reader.transmit(apdu, this.maxResponseLength, this.protocol, (err, data) => {
-        if (err) return reject(toQuancunError(err));
-        if (data.length < 2) return reject(new QuancunError('CARD_ERROR', `response of ${data.length} bytes has no status word`));
-        resolve(data);
-      }),
-    );
+    return new Promise((resolve, reject) => {
+      let settle!: () => void;
+      const timer = setTimeout(() => {
+        this.#unanswered = new Promise((done) => (settle = done));
+        reject(new QuancunError('CARD_TIMEOUT', `no answer to INS ${apdu[1]!.toString(16).toUpperCase()} in ${this.limits.answerTimeoutMs} ms`, { ins: apdu[1] }));
+      }, this.limits.answerTimeoutMs);
+      this.reader.transmit(apdu, this.limits.maxResponseLength, this.protocol, (err, data) => {
+        clearTimeout(timer);
+        if (this.#unanswered) {
+          this.#unanswered = undefined;
+          settle();
+          return;
+        }
+        if (err) return reject(toQuancunError(err, 'READER_COMM_ERROR'));
+        try {
+          resolve(requireStatusWord(data, apdu));
+        } catch (e) {
+          reject(e as QuancunError);
+        }
+      });
+    });
   }
 
   lost(): void {
@@ -348,7 +377,11 @@ class PcscChannel implements CardChannel {
     this.#open = false;
     this.onClose();
     await this.#queue;
-    await new Promise<void>((resolve) => this.reader.disconnect(this.reader.SCARD_LEAVE_CARD, () => resolve()));
+    const disconnect = () => new Promise<void>((resolve) => this.reader.disconnect(this.reader.SCARD_LEAVE_CARD, () => resolve()));
+    // pcscd holds the handle until the unanswered command ends (the card answers or leaves): disconnect after it,
+    // without making the kiosk wait for a card that may never answer.
+    if (this.#unanswered) void this.#unanswered.then(disconnect);
+    else await disconnect();
   }
 }
 

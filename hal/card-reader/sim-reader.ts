@@ -4,15 +4,26 @@
  * default and the fault-injection harness use to act out a cardholder and a failing reader.
  */
 import { EventEmitter } from 'node:events';
-import { nextPresent, type CardChannel, type CardReader, type CardReaderEvents } from './card-reader.ts';
+import { nextPresent, requireStatusWord, type CardChannel, type CardReader, type CardReaderEvents } from './card-reader.ts';
 import type { CardDevice } from '../../sim/card/card-device.ts';
-import { QuancunError } from '../../common/errors.ts';
+import { QuancunError, type ErrorCode } from '../../common/errors.ts';
+
+/**
+ * How an exchange breaks off, as the reader reports it:
+ * - `leave` (the default): the card leaves the field mid-command. As pcscd does with vpcd (a FIN or an RST alike),
+ *   the transmit answers 0 bytes (CARD_NO_ANSWER) and the card is gone after it;
+ * - `{ answer }`: the card stays and answers these bytes (hex) instead: 1 byte, or garbage;
+ * - `{ error }`: the reader rejects the transmit with this code (CARD_REMOVED as pcsclite reports 0x80100069,
+ *   CARD_NOT_TRANSACTED, CARD_RESET, CARD_TIMEOUT, READER_COMM_ERROR, …); READER_UNAVAILABLE also unplugs the reader.
+ */
+export type TearHow = 'leave' | { answer: string } | { error: ErrorCode };
 
 export interface TearSpec {
-  /** INS of the APDU during which the card leaves the field. */
+  /** INS of the APDU during which the exchange breaks off. */
   ins: number;
   /** before: the card never sees the APDU; after: the card applies it but the response is lost. */
   when: 'before' | 'after';
+  how?: TearHow;
 }
 
 export class SimCardReader extends EventEmitter<CardReaderEvents> implements CardReader {
@@ -45,7 +56,7 @@ export class SimCardReader extends EventEmitter<CardReaderEvents> implements Car
     if (this.#plugged) this.emit('present', device.atr);
   }
 
-  /** The card leaves the field: pending and later transmits on its channels reject with CARD_REMOVED. */
+  /** The card leaves the field: transmits on its channels after this reject with CARD_REMOVED. */
   remove(): void {
     if (!this.#device) return;
     this.#device = null;
@@ -54,8 +65,8 @@ export class SimCardReader extends EventEmitter<CardReaderEvents> implements Car
   }
 
   /**
-   * One-shot, stays armed until it fires: the card leaves the field when the next APDU with this INS arrives, before
-   * or after the card acts on it; that transmit rejects with CARD_REMOVED.
+   * One-shot, stays armed until it fires: the exchange of the next APDU with this INS breaks off as `how` says,
+   * before or after the card acts on it.
    */
   tear(spec: TearSpec): void {
     this.#tear = spec;
@@ -94,6 +105,18 @@ export class SimCardReader extends EventEmitter<CardReaderEvents> implements Car
     return nextPresent(this, signal);
   }
 
+  /** The answer a broken-off exchange gives the channel, or the reader's error; the field changes as it would. */
+  #breakOff(how: TearHow): Buffer {
+    if (how === 'leave') {
+      this.remove();
+      return Buffer.alloc(0);
+    }
+    if ('answer' in how) return Buffer.from(how.answer, 'hex');
+    if (how.error === 'READER_UNAVAILABLE') this.unplug();
+    if (how.error === 'CARD_REMOVED') this.remove();
+    throw new QuancunError(how.error, `the reader reported ${how.error} during the command`);
+  }
+
   #checkPlugged(): void {
     if (!this.#plugged) throw new QuancunError('READER_UNAVAILABLE', `${this.name} is unplugged`);
   }
@@ -106,13 +129,12 @@ export class SimCardReader extends EventEmitter<CardReaderEvents> implements Car
       this.#checkPlugged();
       if (presence !== this.#presence) throw new QuancunError('CARD_REMOVED', 'the card left the field');
       const tear = this.#tear?.ins === apdu[1] ? this.#tear : null;
-      if (tear?.when === 'after') device.transmit(Buffer.from(apdu));
-      if (tear) {
-        this.#tear = null;
-        this.remove();
-        throw new QuancunError('CARD_REMOVED', `the card left the field ${tear.when} the card processed INS ${apdu[1]!.toString(16)}`);
+      if (tear) this.#tear = null;
+      if (tear?.when !== 'before') {
+        const answer = device.transmit(Buffer.from(apdu));
+        if (!tear) return answer;
       }
-      return device.transmit(Buffer.from(apdu));
+      return requireStatusWord(this.#breakOff(tear.how ?? 'leave'), apdu);
     };
     return {
       atr: device.atr,

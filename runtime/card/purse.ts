@@ -4,11 +4,12 @@
  * never holds a card key, so MAC1 goes to the gateway and MAC2 comes back from it.
  */
 import iconv from 'iconv-lite';
-import type { CardChannel } from '../../hal/card-reader/card-reader.ts';
+import { requireStatusWord, type CardChannel } from '../../hal/card-reader/card-reader.ts';
 import { QuancunError, type ErrorCode } from '../../common/errors.ts';
 import { fromBcd, fromHex, toHex, uintBE } from '../../common/bytes.ts';
 import { decodePurseRecord, PURSE_RECORD_BYTES, type PurseRecord } from '../../common/purse-record.ts';
 import type { CardProfile, TextField } from './card-profile.ts';
+import { writeToCard, type CardWriteResult } from './card-write.ts';
 
 export type { PurseRecord };
 
@@ -28,8 +29,7 @@ function apdu(header: number[], data?: Buffer, le?: number): Buffer {
 interface Expect { allow?: number[]; sw9401?: ErrorCode }
 
 async function exchange(ch: CardChannel, command: Buffer, expect: Expect = {}): Promise<{ sw: number; data: Buffer }> {
-  const response = await ch.transmit(command);
-  if (response.length < 2) throw new QuancunError('CARD_ERROR', 'card answered without a status word', { ins: command[1] });
+  const response = requireStatusWord(await ch.transmit(command), command);
   const sw = response.readUInt16BE(response.length - 2);
   const data = response.subarray(0, response.length - 2);
   if (sw === 0x9000 || expect.allow?.includes(sw)) return { sw, data };
@@ -139,9 +139,9 @@ export async function initializeForLoad(ch: CardChannel, r: PurseInitRequest): P
   };
 }
 
-/** CREDIT FOR LOAD; returns the TAC. A MAC2 the card refuses is CARD_MAC_INVALID and nothing was credited. */
-export async function creditForLoad(ch: CardChannel, r: { date: Buffer; time: Buffer; mac2: Buffer }): Promise<Buffer> {
-  return Buffer.from(await command(ch, apdu([0x80, 0x52, 0x00, 0x00], Buffer.concat([r.date, r.time, r.mac2]), 0x04), 4));
+/** CREDIT FOR LOAD: applied with the TAC, refused, or undecided (card-write.ts decides; never throws). */
+export function creditForLoad(ch: CardChannel, r: { date: Buffer; time: Buffer; mac2: Buffer }): Promise<CardWriteResult<Buffer>> {
+  return writeToCard(ch, 'credit-for-load', apdu([0x80, 0x52, 0x00, 0x00], Buffer.concat([r.date, r.time, r.mac2]), 0x04), 4, (tac) => tac);
 }
 
 /**
@@ -185,11 +185,12 @@ export async function initializeForPurchase(ch: CardChannel, r: PurseInitRequest
   };
 }
 
-/** DEBIT FOR PURCHASE with the host's MAC1; returns the card's TAC and MAC2. */
-export async function debitForPurchase(
+/** DEBIT FOR PURCHASE with the host's MAC1: applied with the card's TAC and MAC2, refused, or undecided (card-write.ts). */
+export function debitForPurchase(
   ch: CardChannel, r: { terminalTxSeq: number; date: Buffer; time: Buffer; mac1: Buffer },
-): Promise<{ tac: Buffer; mac2: Buffer }> {
+): Promise<CardWriteResult<{ tac: Buffer; mac2: Buffer }>> {
   const data = Buffer.concat([uintBE(r.terminalTxSeq, 4), r.date, r.time, r.mac1]);
-  const d = await command(ch, apdu([0x80, 0x54, 0x01, 0x00], data, 0x08), 8);
-  return { tac: Buffer.from(d.subarray(0, 4)), mac2: Buffer.from(d.subarray(4, 8)) };
+  return writeToCard(ch, 'debit-for-purchase', apdu([0x80, 0x54, 0x01, 0x00], data, 0x08), 8, (d) => ({
+    tac: d.subarray(0, 4), mac2: d.subarray(4, 8),
+  }));
 }

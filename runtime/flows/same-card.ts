@@ -3,13 +3,13 @@
  * CARD_MISMATCH: reported, never touched beyond reading its serial, and ignored until it leaves the field.
  */
 import { once } from 'node:events';
-import { QuancunError } from '../../common/errors.ts';
-import type { CardChannel, CardReader } from '../../hal/card-reader/card-reader.ts';
+import { QuancunError, type ErrorCode } from '../../common/errors.ts';
+import { EXCHANGE_FAILURES, type CardChannel, type CardReader } from '../../hal/card-reader/card-reader.ts';
 import type { CardProfile } from '../card/card-profile.ts';
 import { readPublicData, selectPurse } from '../card/purse.ts';
 
-/** Card faults that only mean "try the next presentation". */
-const RETRY_ON_NEXT_TAP = new Set(['CARD_REMOVED', 'CARD_ABSENT', 'CARD_ERROR']);
+/** Card faults that only mean "try the next presentation": a broken exchange, or an answer that made no sense. */
+const retryOnNextTap = (code: ErrorCode) => code === 'CARD_ERROR' || EXCHANGE_FAILURES.has(code);
 
 /** A channel to the card with this serial once it is presented; rejects with the signal's reason on abort. */
 export async function waitForSameCard(
@@ -43,7 +43,7 @@ async function readCard(reader: CardReader, profile: CardProfile, asn: string): 
     return 'other';
   } catch (err) {
     await channel?.close().catch(() => {});
-    if (RETRY_ON_NEXT_TAP.has(QuancunError.from(err).code)) return 'unreadable';
+    if (retryOnNextTap(QuancunError.from(err).code)) return 'unreadable';
     throw err;
   }
 }

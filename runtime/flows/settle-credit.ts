@@ -66,7 +66,7 @@ export interface CreditStamp {
 
 /**
  * Brings the owed credit onto the card exactly once. `beforeCredit` journals the fresh MAC2 (write-ahead) before
- * CREDIT FOR LOAD is sent; an error after it (CARD_REMOVED above all) leaves the credit undecided again.
+ * CREDIT FOR LOAD is sent; a credit then refused or undecided (card-write.ts) throws, and stays owed.
  */
 export async function settleOnCard(
   ch: CardChannel, link: KioskLink, terminalId: string, owed: OwedCredit, beforeCredit: (stamp: CreditStamp) => Promise<void>,
@@ -83,8 +83,10 @@ export async function settleOnCard(
     },
   });
   await beforeCredit({ cardBefore: init.oldBalance, ...fresh });
-  const tac = await creditForLoad(ch, { date: Buffer.from(fresh.hostDate, 'hex'), time: Buffer.from(fresh.hostTime, 'hex'), mac2: Buffer.from(fresh.mac2, 'hex') });
-  return { tac: hexOf(tac), cardAfter: init.oldBalance + owed.amount, via: 'recredit' };
+  const written = await creditForLoad(ch, { date: Buffer.from(fresh.hostDate, 'hex'), time: Buffer.from(fresh.hostTime, 'hex'), mac2: Buffer.from(fresh.mac2, 'hex') });
+  // Refused or undecided, the credit is still owed and the card's counter decides at the next reading.
+  if (written.decision !== 'applied') throw written.error;
+  return { tac: hexOf(written.value), cardAfter: init.oldBalance + owed.amount, via: 'recredit' };
 }
 
 /** The final posting for a credit on the card. False when the gateway found the TAC bad (held for an operator). */

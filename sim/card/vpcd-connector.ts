@@ -16,6 +16,18 @@ const POWER_ON = 1;
 const RESET = 2;
 const GET_ATR = 4;
 
+/**
+ * A card exchange that breaks off, on the card's side of vpcd (one-shot, armed until the next APDU with this INS):
+ * `when` before the card applies the command or after it applied it; `how` the card leaves the field by closing
+ * its connection (`fin`) or resetting it (`rst`) — pcscd then answers the transmit with 0 bytes and success — or
+ * stays and answers these bytes instead (hex: `''` an empty frame, which pcscd never answers; one byte; garbage).
+ */
+export interface VpcdTear {
+  ins: number;
+  when: 'before' | 'after';
+  how: 'fin' | 'rst' | { answer: string };
+}
+
 export interface VpcdConnectorOptions {
   host?: string;
   port?: number;
@@ -25,6 +37,7 @@ export class VpcdConnector {
   readonly host: string;
   readonly port: number;
   #socket: net.Socket | undefined;
+  #tear: VpcdTear | undefined;
 
   constructor({ host = '127.0.0.1', port = VPCD_BASE_PORT }: VpcdConnectorOptions = {}) {
     this.host = host;
@@ -60,11 +73,31 @@ export class VpcdConnector {
       while (pending.length >= 2) {
         const length = pending.readUInt16BE(0);
         if (pending.length < 2 + length) break;
-        const reply = answer(card, pending.subarray(2, 2 + length));
+        const payload = pending.subarray(2, 2 + length);
         pending = pending.subarray(2 + length);
-        if (reply) socket.write(frame(reply));
+        const tear = payload.length > 1 && this.#tear?.ins === payload[1] ? this.#tear : undefined;
+        if (!tear) {
+          const reply = answer(card, payload);
+          if (reply) socket.write(frame(reply));
+          continue;
+        }
+        this.#tear = undefined;
+        if (tear.when === 'after') answer(card, payload);
+        if (typeof tear.how === 'object') {
+          socket.write(frame(Buffer.from(tear.how.answer, 'hex')));
+          continue;
+        }
+        this.#socket = undefined;
+        if (tear.how === 'rst') socket.resetAndDestroy();
+        else socket.destroy();
+        return;
       }
     });
+  }
+
+  /** Breaks off the next exchange of this INS as the spec says (see VpcdTear). */
+  tear(spec: VpcdTear): void {
+    this.#tear = spec;
   }
 
   /** Takes the card out of the field: closes the connection and resolves once it is closed. */

@@ -103,6 +103,7 @@ if (process.env.QUANCUN_CHAOS_BROKEN === 'lying-credit') {
   IpcCardReader.prototype.exchange = async function (this: IpcCardReader, ch: number, apdu: Buffer) {
     const answer = await exchange.call(this, ch, apdu);
     const creditFor = apdu[0] === 0x80 && apdu[1] === 0x52;
-    return creditFor && answer.endsWith('9000') ? '6988' : answer;
+    // 9302 is a refusal the decision table accepts (runtime/card/card-write.ts): the kiosk then undoes the debit.
+    return creditFor && answer.endsWith('9000') ? '9302' : answer;
   };
 }

@@ -37,7 +37,7 @@ const SELECT = fromHex('00A4040009A00000000386980701 00');
 const GET_BALANCE = fromHex('805C000204');
 const code = (err: unknown) => (err as QuancunError).code;
 
-test('SimCardReader: tear before: the card never sees the APDU and has left the field', async (t) => {
+test('SimCardReader: tear before: the card never sees the APDU, the answer is empty as pcscd gives it, the card has left', async (t) => {
   const reader = new SimCardReader();
   const c = card();
   reader.insert(c);
@@ -45,8 +45,9 @@ test('SimCardReader: tear before: the card never sees the APDU and has left the 
   await ch.transmit(SELECT);
   reader.tear({ ins: 0x5c, when: 'before' });
   const absent = once(reader, 'absent');
-  t.is(code(await t.throwsAsync(ch.transmit(GET_BALANCE))), 'CARD_REMOVED');
+  t.is(code(await t.throwsAsync(ch.transmit(GET_BALANCE))), 'CARD_NO_ANSWER');
   await absent;
+  t.is(code(await t.throwsAsync(ch.transmit(GET_BALANCE))), 'CARD_REMOVED', 'the next command finds the card gone');
   t.false(reader.cardPresent);
   reader.insert(c);
   const again = await reader.connect();
@@ -61,8 +62,45 @@ test('SimCardReader: tear after: the card applied the APDU, the answer is lost',
   const ch = await reader.connect();
   await ch.transmit(SELECT);
   reader.tear({ ins: 0x20, when: 'after' });
-  t.is(code(await t.throwsAsync(ch.transmit(fromHex('0020000003999999')))), 'CARD_REMOVED');
+  t.is(code(await t.throwsAsync(ch.transmit(fromHex('0020000003999999')))), 'CARD_NO_ANSWER');
   t.is(c.state().pinTriesLeft, 2, 'the wrong PIN was counted');
+});
+
+test('SimCardReader: a card that stays and answers one byte or garbage: no status word is CARD_NO_ANSWER, garbage comes back as it is', async (t) => {
+  const reader = new SimCardReader();
+  const c = card();
+  reader.insert(c);
+  const ch = await reader.connect();
+  await ch.transmit(SELECT);
+  reader.tear({ ins: 0x5c, when: 'before', how: { answer: '90' } });
+  t.is(code(await t.throwsAsync(ch.transmit(GET_BALANCE))), 'CARD_NO_ANSWER');
+  reader.tear({ ins: 0x5c, when: 'after', how: { answer: '123456' } });
+  t.is(toHex(await ch.transmit(GET_BALANCE)), '123456');
+  t.true(reader.cardPresent, 'the card stayed in the field');
+  t.is(toHex(await ch.transmit(GET_BALANCE)), '000027109000');
+});
+
+for (const [error, stays] of [['CARD_REMOVED', false], ['CARD_NOT_TRANSACTED', true], ['CARD_RESET', true], ['CARD_TIMEOUT', true], ['READER_COMM_ERROR', true]] as const) {
+  test(`SimCardReader: the reader reports ${error} during a command${stays ? ', the card stays' : ', the card is gone'}`, async (t) => {
+    const reader = new SimCardReader();
+    reader.insert(card());
+    const ch = await reader.connect();
+    await ch.transmit(SELECT);
+    reader.tear({ ins: 0x5c, when: 'after', how: { error } });
+    t.is(code(await t.throwsAsync(ch.transmit(GET_BALANCE))), error);
+    t.is(reader.cardPresent, stays);
+  });
+}
+
+test('SimCardReader: the reader vanishing mid-command is READER_UNAVAILABLE and a fault', async (t) => {
+  const reader = new SimCardReader();
+  reader.insert(card());
+  const ch = await reader.connect();
+  await ch.transmit(SELECT);
+  const fault = once(reader, 'fault');
+  reader.tear({ ins: 0x5c, when: 'before', how: { error: 'READER_UNAVAILABLE' } });
+  t.is(code(await t.throwsAsync(ch.transmit(GET_BALANCE))), 'READER_UNAVAILABLE');
+  t.is(code((await fault)[0]), 'READER_UNAVAILABLE');
 });
 
 test('SimCardReader: a transmit already on its way when the card leaves rejects with CARD_REMOVED', async (t) => {

@@ -77,7 +77,7 @@ test('a collect torn in its turn is decided at the next tap from the counter it 
   const first = await tapAt(system, 'K002');
   first.reader.tear({ ins: CREDIT_FOR_LOAD, when: 'after' });
   const [torn] = await first.kiosk.collect(first.session);
-  t.like(torn, { state: 'not-collected', code: 'CARD_REMOVED' });
+  t.like(torn, { state: 'not-collected', code: 'CARD_NO_ANSWER' });
   t.like(system.cards.get(ZHANG.asn)!.state(), { balance: 6000, onlineCounter: 1 }, 'the card applied the collect credit');
   t.like(await system.gateway.loads.loads.require(parked.txnId), { state: 'pending-load' });
 

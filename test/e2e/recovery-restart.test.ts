@@ -122,7 +122,7 @@ test('a collect credited at restart (TAC journaled, confirm never sent) gets its
   // The collect's credit reaches the card and its answer is lost: the crash image rewinds it to `credited`.
   reader!.tear({ ins: CREDIT_FOR_LOAD, when: 'after' });
   const [lost] = await before.collect(await before.openSession());
-  t.like(lost, { state: 'not-collected', code: 'CARD_REMOVED' });
+  t.like(lost, { state: 'not-collected', code: 'CARD_NO_ANSWER' });
   const { kiosk } = await restartKiosk(t, system, 'K001', async (journal) => {
     const rec = await journal.collects.require(lost!.txnId);
     const credited: CollectRecord = {

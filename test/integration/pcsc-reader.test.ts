@@ -112,7 +112,7 @@ test('removal: absent, CARD_REMOVED on the open channel, CARD_ABSENT on connect;
   await channel.close(); // closing a channel of a card that left is harmless
 });
 
-test('a card pulled while the kiosk talks to it gives CARD_REMOVED, not a crash', async (t) => {
+test('a card pulled while the kiosk talks to it is a broken exchange, not a crash', async (t) => {
   const { reader, connector } = await pcscRig(t);
   await connector.insert(new ChattyCard());
   await reader.waitForCard();
@@ -120,10 +120,75 @@ test('a card pulled while the kiosk talks to it gives CARD_REMOVED, not a crash'
   await connector.remove();
   // Before pcscd's next presence poll the exchange itself fails; after it, the handle reports the removed card.
   const first = await t.throwsAsync(channel.transmit(hex('00 A4 04 00 00')), { instanceOf: QuancunError });
-  t.is(first?.code, 'CARD_REMOVED');
+  t.true(['CARD_NO_ANSWER', 'CARD_NOT_TRANSACTED', 'CARD_REMOVED'].includes(first!.code), first?.code);
   await once(reader, 'absent');
   const second = await t.throwsAsync(channel.transmit(hex('00 A4 04 00 00')), { instanceOf: QuancunError });
   t.is(second?.code, 'CARD_REMOVED');
+});
+
+/** A counting card: every command it applies is recorded, so a tear 'after' shows it was applied. */
+class CountingCard extends ChattyCard {
+  applied = 0;
+  override transmit(apdu: Buffer): Buffer {
+    if (apdu[1] === 0x52) {
+      this.applied++;
+      return hex('91C4D42C 9000');
+    }
+    return super.transmit(apdu);
+  }
+}
+const CREDIT = hex('80 52 00 00 0B 20240915 143005 3405F523 04');
+
+for (const how of ['fin', 'rst'] as const) {
+  test(`a card that applied a command and left by ${how.toUpperCase()} before answering: 0 bytes (CARD_NO_ANSWER), then CARD_NOT_TRANSACTED`, async (t) => {
+    const { reader, connector } = await pcscRig(t);
+    const card = new CountingCard();
+    await connector.insert(card);
+    await reader.waitForCard();
+    const channel = await reader.connect();
+    const absent = once(reader, 'absent');
+    connector.tear({ ins: 0x52, when: 'after', how });
+    t.is((await t.throwsAsync(channel.transmit(CREDIT), { instanceOf: QuancunError }))?.code, 'CARD_NO_ANSWER');
+    t.is(card.applied, 1, 'the card applied it');
+    const next = await t.throwsAsync(channel.transmit(hex('00 A4 04 00 00')), { instanceOf: QuancunError });
+    t.true(['CARD_NOT_TRANSACTED', 'CARD_REMOVED'].includes(next!.code), next?.code);
+    await absent;
+    t.false(connector.inserted);
+  });
+}
+
+test('a card that answers one byte is CARD_NO_ANSWER; garbage comes back as the card sent it', async (t) => {
+  const { reader, connector } = await pcscRig(t);
+  const card = new CountingCard();
+  await connector.insert(card);
+  await reader.waitForCard();
+  const channel = await reader.connect();
+  connector.tear({ ins: 0x52, when: 'after', how: { answer: '90' } });
+  t.is((await t.throwsAsync(channel.transmit(CREDIT), { instanceOf: QuancunError }))?.code, 'CARD_NO_ANSWER');
+  connector.tear({ ins: 0x52, when: 'before', how: { answer: '123456' } });
+  t.deepEqual(await channel.transmit(CREDIT), hex('123456'));
+  t.is(card.applied, 1);
+  t.deepEqual(await channel.transmit(hex('00 A4 04 00 00')), sw(0x9000), 'the card is still there and answers');
+});
+
+test('a card that sends an empty frame is never answered by pcscd: CARD_TIMEOUT, and the reader serves the next card', async (t) => {
+  const { reader, connector } = await pcscRig(t, { answerTimeoutMs: 300 });
+  await connector.insert(new CountingCard());
+  await reader.waitForCard();
+  const channel = await reader.connect();
+  connector.tear({ ins: 0x52, when: 'after', how: { answer: '' } });
+  t.is((await t.throwsAsync(channel.transmit(CREDIT), { instanceOf: QuancunError }))?.code, 'CARD_TIMEOUT');
+  t.is((await t.throwsAsync(channel.transmit(hex('00 A4 04 00 00')), { instanceOf: QuancunError }))?.code, 'CARD_TIMEOUT', 'the handle is still busy');
+  const absent = once(reader, 'absent');
+  await connector.remove();
+  await absent;
+  await channel.close();
+  const present = once(reader, 'present');
+  await connector.insert(new ChattyCard());
+  await present;
+  const again = await reader.connect();
+  t.deepEqual(await again.transmit(hex('00 A4 04 00 00')), sw(0x9000));
+  await again.close();
 });
 
 test('start emits ready; a reader pcscd does not list is a READER_UNAVAILABLE fault', async (t) => {

@@ -8,6 +8,7 @@ import type { Logger } from '../../../common/log.ts';
 import type { KioskJournal } from '../../journal/kiosk-journal.ts';
 import type { KioskLink } from '../../link/kiosk-link.ts';
 import type { CardSession } from '../card-session.ts';
+import { decideInterrupted } from '../../card/card-write.ts';
 import { confirmCredit, settleOnCard } from '../settle-credit.ts';
 import type { CollectRecord, CollectState } from './collect-machine.ts';
 
@@ -83,7 +84,9 @@ export async function confirmCollect(ctx: Pick<CollectContext, 'link' | 'journal
  */
 export async function recoverCollect(ctx: Pick<CollectContext, 'link' | 'journal'>, rec: CollectRecord): Promise<CollectRecord> {
   if (rec.state === 'credited') return confirmCollect(ctx, rec);
-  return ctx.journal.collects.advance(rec, 'not-collected', { code: rec.code ?? 'INTERNAL' });
+  // A credit already sent is undecided (card-write.ts), never refused: the load stays pending for the card's counter.
+  const code = rec.state === 'crediting' ? decideInterrupted('credit-for-load', rec.code).error.code : (rec.code ?? 'INTERNAL');
+  return ctx.journal.collects.advance(rec, 'not-collected', { code });
 }
 
 function outcomeOf(rec: CollectRecord): CollectOutcome {

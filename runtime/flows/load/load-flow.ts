@@ -130,24 +130,22 @@ async function drive(ctx: LoadContext, session: CardSession, rec: LoadRecord, pi
   rec = await journal.loads.advance(rec, 'authorized', { mac2: auth.mac2, hostDate: auth.hostDate, hostTime: auth.hostTime, bankRef: auth.bankRef });
   rec = await journal.loads.advance(rec, 'crediting');
   step('card-credit');
-  let tac: Buffer;
-  try {
-    tac = await creditForLoad(session.channel, {
-      date: Buffer.from(auth.hostDate, 'hex'), time: Buffer.from(auth.hostTime, 'hex'), mac2: Buffer.from(auth.mac2, 'hex'),
-    });
-  } catch (err) {
-    const e = QuancunError.from(err);
-    if (e.code === 'CARD_REMOVED') {
-      // The card may or may not have applied the credit: only its online counter can tell (torn write).
-      rec = await journal.loads.advance(rec, 'torn', { code: e.code });
-      ctx.log.warn('card left during the credit: torn load', { txnId });
-      return resolveTorn(ctx, rec, session.account.limits.rePresentSeconds);
-    }
-    // The card answered and refused: it did not credit, so the debit must go back.
-    rec = await journal.loads.advance(rec, 'abandoning', { code: e.code });
-    await abandonLoad(ctx, rec).catch(() => {});
-    throw e;
+  const written = await creditForLoad(session.channel, {
+    date: Buffer.from(auth.hostDate, 'hex'), time: Buffer.from(auth.hostTime, 'hex'), mac2: Buffer.from(auth.mac2, 'hex'),
+  });
+  if (written.decision === 'undecided') {
+    // The card may or may not have applied the credit: only its online counter can tell (torn write).
+    rec = await journal.loads.advance(rec, 'torn', { code: written.error.code });
+    ctx.log.warn('card write undecided: torn load', { txnId, code: written.error.code });
+    return resolveTorn(ctx, rec, session.account.limits.rePresentSeconds);
   }
+  if (written.decision === 'not-applied') {
+    // The card refused before changing anything (card-write.ts lists each such answer): the debit must go back.
+    rec = await journal.loads.advance(rec, 'abandoning', { code: written.error.code });
+    await abandonLoad(ctx, rec).catch(() => {});
+    throw written.error;
+  }
+  const tac = written.value;
 
   rec = await journal.loads.advance(rec, 'credited', { tac: tac.toString('hex').toUpperCase(), cardAfter: init.oldBalance + amount });
   step('confirming');

@@ -15,6 +15,7 @@ import { QuancunError } from '../../../common/errors.ts';
 import type { OpResponse } from '../../../common/api/topics.ts';
 import type { KioskJournal } from '../../journal/kiosk-journal.ts';
 import type { KioskLink } from '../../link/kiosk-link.ts';
+import { decideInterrupted } from '../../card/card-write.ts';
 import { abandonLoad, confirmLoad, parkLoad } from './load-flow.ts';
 import type { LoadRecord } from './load-machine.ts';
 
@@ -52,7 +53,9 @@ export async function recoverLoad(ctx: RecoveryContext, rec: LoadRecord): Promis
     case 'crediting':
     case 'torn': {
       const status = await gatewayStatus(ctx, rec.id);
-      const torn = rec.state === 'torn' ? rec : await journal.loads.advance(rec, 'torn', { code: rec.code ?? 'INTERNAL' });
+      // The credit was sent and its answer is lost with the process: undecided, as any unanswered card write.
+      const undecided = decideInterrupted('credit-for-load', rec.code);
+      const torn = rec.state === 'torn' ? rec : await journal.loads.advance(rec, 'torn', { code: undecided.error.code });
       if (status?.state === 'mac2-issued' || status?.state === 'pending-load' || status?.state === 'completed') return parkLoad(ctx, torn);
       throw new QuancunError('TXN_STATE', `the gateway holds this torn load as ${status?.state ?? 'unknown'}: left for an operator`, { txnId: rec.id });
     }

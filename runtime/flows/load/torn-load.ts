@@ -5,6 +5,7 @@
  * back, the gateway keeps the amount as a pending load (圈存未领) that any kiosk writes at the card's next tap.
  */
 import { QuancunError, type ErrorCode } from '../../../common/errors.ts';
+import { EXCHANGE_FAILURES } from '../../../hal/card-reader/card-reader.ts';
 import { waitForSameCard } from '../same-card.ts';
 import { settleOnCard } from '../settle-credit.ts';
 import type { LoadContext } from './load-flow.ts';
@@ -57,8 +58,9 @@ export async function resolveTorn(ctx: LoadContext, rec: LoadRecord, seconds: nu
         const e = QuancunError.from(err);
         if (rec.state === 'crediting') rec = await journal.loads.advance(rec, 'torn', { code: e.code });
         log.warn('torn load not decided on this tap', { txnId: rec.id, code: e.code });
-        // Taken away again: wait on. Anything else (the card refused, the gateway unreachable) will not mend here.
-        if (e.code !== 'CARD_REMOVED') break;
+        // The exchange broke off again (taken away, no answer): wait on. Anything else (the card refused, the
+        // gateway unreachable) will not mend here.
+        if (!EXCHANGE_FAILURES.has(e.code)) break;
       } finally {
         await channel.close().catch(() => {});
       }
