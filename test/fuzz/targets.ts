@@ -1,0 +1,8 @@
+/** Every fuzz target, in the order `npm run fuzz` runs them. */
+import { iso8583Target } from './iso8583.fuzz.ts';
+import type { FuzzTarget } from './target.ts';
+
+export const TARGETS: FuzzTarget[] = [
+  iso8583Target('unionpay'),
+  iso8583Target('ascii-x919'),
+];
