@@ -6,6 +6,7 @@
  * input the same way.
  */
 import fc from 'fast-check';
+import { QuancunError } from '../../common/errors.ts';
 
 export type Input = Buffer[];
 
@@ -117,4 +118,14 @@ export function chunked(bytes: fc.Arbitrary<Buffer>): fc.Arbitrary<Input> {
 /** A result that breaks a bound the parser promises: the runner counts it as a finding. */
 export function bound(ok: boolean, what: string): void {
   if (!ok) throw new Error(`bound broken: ${what}`);
+}
+
+/** Runs one of several parsers fed the same input: a QuancunError is that parser's answer, the others still run. */
+export function attempt(parse: () => unknown): unknown {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof QuancunError) return err;
+    throw err;
+  }
 }

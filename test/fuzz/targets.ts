@@ -1,8 +1,10 @@
 /** Every fuzz target, in the order `npm run fuzz` runs them. */
 import { iso8583Target } from './iso8583.fuzz.ts';
+import { mqttApiTarget } from './mqtt-api.fuzz.ts';
 import type { FuzzTarget } from './target.ts';
 
 export const TARGETS: FuzzTarget[] = [
   iso8583Target('unionpay'),
   iso8583Target('ascii-x919'),
+  mqttApiTarget,
 ];
