@@ -110,12 +110,29 @@ export function parseConfig(raw: unknown, path = '<inline>'): LoadedConfig {
   return { config, path, dataDir: resolve(dirname(path), config.dataDir) };
 }
 
-export function loadConfig(path: string): LoadedConfig {
-  let raw: unknown;
+const unreadable = (path: string, err: unknown) =>
+  new QuancunError('CONFIG_INVALID', `${path}: ${(err as Error).message}`, { path }, { cause: err });
+
+/** The text of a JSON configuration file (the config, a bank profile); text that is not JSON is CONFIG_INVALID naming it. */
+export function parseJsonText(text: string, path: string): unknown {
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    return JSON.parse(text);
   } catch (err) {
-    throw new QuancunError('CONFIG_INVALID', `${path}: ${(err as Error).message}`, { path }, { cause: err });
+    throw unreadable(path, err);
   }
-  return parseConfig(raw, resolve(path));
+}
+
+/** A JSON configuration file as a value; a file that cannot be read is CONFIG_INVALID too. */
+export function readJsonFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw unreadable(path, err);
+  }
+  return parseJsonText(text, path);
+}
+
+export function loadConfig(path: string): LoadedConfig {
+  return parseConfig(readJsonFile(path), resolve(path));
 }

@@ -34,6 +34,35 @@ export function redactFrame(fields: string[]): Buffer {
   return encodeFrame([cmd, ...rest.map((f, i) => (i < secret ? '*'.repeat(f.length) : f))]);
 }
 
+/** A frame from the pad as the host reads it; null for a frame it does not know or that is not well formed (ignored). */
+export type PadMessage =
+  | { kind: 'ready'; keyCheckValue: string | undefined }
+  | { kind: 'accepted' }
+  | { kind: 'refused'; reason: string }
+  | { kind: 'progress'; digits: number }
+  | { kind: 'block'; block: Buffer }
+  | { kind: 'cancelled' };
+
+export function parsePadFrame([kind, value = '']: string[]): PadMessage | null {
+  switch (kind) {
+    case 'R':
+      if (value === 'NOKEY') return { kind: 'ready', keyCheckValue: undefined };
+      return /^[0-9A-F]{6}$/i.test(value) ? { kind: 'ready', keyCheckValue: value } : null;
+    case 'A':
+      return { kind: 'accepted' };
+    case 'N':
+      return { kind: 'refused', reason: value };
+    case 'K':
+      return /^(\d|1[0-2])$/.test(value) ? { kind: 'progress', digits: Number(value) } : null;
+    case 'B':
+      return /^[0-9A-F]{16}$/i.test(value) ? { kind: 'block', block: Buffer.from(value, 'hex') } : null;
+    case 'X':
+      return { kind: 'cancelled' };
+    default:
+      return null;
+  }
+}
+
 /** Splits a byte stream into frames; bytes outside frames and frames with a bad LRC are dropped (and counted). */
 export class FrameReader {
   #buffer = Buffer.alloc(0);

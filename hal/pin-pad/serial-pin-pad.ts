@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { QuancunError } from '../../common/errors.ts';
 import type { SerialLink } from '../serial/serial-link.ts';
 import type { PinEntryRequest, PinPad, PinPadEvents } from './pin-pad.ts';
-import { encodeFrame, FrameReader, redactFrame } from './protocol.ts';
+import { encodeFrame, FrameReader, parsePadFrame, redactFrame, type PadMessage } from './protocol.ts';
 
 export interface SerialPinPadOptions {
   /** How long the pad has to answer a command. */
@@ -25,8 +25,8 @@ export class SerialPinPad extends EventEmitter<PinPadEvents> implements PinPad {
   #pingMs: number;
   #pingTimer: NodeJS.Timeout | undefined;
   /** Who takes the next entry frame (A, N, K, B, X); pings have their own slot, so the pad is pinged during entry too. */
-  #waiter: ((fields: string[]) => void) | undefined;
-  #pong: ((fields: string[]) => void) | undefined;
+  #waiter: ((message: PadMessage) => void) | undefined;
+  #pong: ((keyCheckValue: string | undefined) => void) | undefined;
   /** undefined until the first ping answers or fails, so an absent pad is reported at start too. */
   #healthy: boolean | undefined;
   #entry = false;
@@ -44,8 +44,9 @@ export class SerialPinPad extends EventEmitter<PinPadEvents> implements PinPad {
     link.on('data', (chunk) => {
       for (const fields of this.#reader.push(chunk)) {
         link.traceRx(redactFrame(fields));
-        if (fields[0] === 'R') this.#pong?.(fields);
-        else this.#waiter?.(fields);
+        const message = parsePadFrame(fields);
+        if (message?.kind === 'ready') this.#pong?.(message.keyCheckValue);
+        else if (message) this.#waiter?.(message);
       }
     });
     link.on('up', () => void this.#ping());
@@ -99,12 +100,12 @@ export class SerialPinPad extends EventEmitter<PinPadEvents> implements PinPad {
         void this.#send(['C']).catch(() => {}); // best effort: a pad that missed it refuses nothing, the next E resets it
       };
       const onDown = (err: Error) => finish(() => reject(unavailable('PIN pad lost during entry', err)));
-      this.#waiter = ([kind, value = '']) => {
-        if (kind === 'A') clearTimeout(timer);
-        else if (kind === 'N') finish(() => reject(new QuancunError('DEVICE_PROTOCOL', `PIN pad refused entry: ${value}`, { reason: value })));
-        else if (kind === 'K') this.emit('progress', Number(value));
-        else if (kind === 'X') finish(() => reject(new QuancunError('PIN_ENTRY_CANCELLED')));
-        else if (kind === 'B' && /^[0-9A-F]{16}$/i.test(value)) finish(() => resolve(Buffer.from(value, 'hex')));
+      this.#waiter = (m) => {
+        if (m.kind === 'accepted') clearTimeout(timer);
+        else if (m.kind === 'refused') finish(() => reject(new QuancunError('DEVICE_PROTOCOL', `PIN pad refused entry: ${m.reason}`, { reason: m.reason })));
+        else if (m.kind === 'progress') this.emit('progress', m.digits);
+        else if (m.kind === 'cancelled') finish(() => reject(new QuancunError('PIN_ENTRY_CANCELLED')));
+        else if (m.kind === 'block') finish(() => resolve(m.block));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#link.on('down', onDown);
@@ -120,18 +121,17 @@ export class SerialPinPad extends EventEmitter<PinPadEvents> implements PinPad {
     if (this.#pinging || !this.#link.isUp) return Promise.resolve();
     this.#pinging = (async () => {
       try {
-        const answer = await new Promise<string[]>((resolve, reject) => {
+        this.keyCheckValue = await new Promise<string | undefined>((resolve, reject) => {
           const timer = setTimeout(() => reject(new Error('no answer to ping')), this.#answerTimeoutMs);
-          this.#pong = (fields) => {
+          this.#pong = (keyCheckValue) => {
             clearTimeout(timer);
-            resolve(fields);
+            resolve(keyCheckValue);
           };
           this.#send(['P']).catch((err: Error) => {
             clearTimeout(timer);
             reject(err);
           });
         });
-        this.keyCheckValue = answer[1] === 'NOKEY' ? undefined : answer[1];
         this.#setHealthy(true);
       } catch (err) {
         this.#setHealthy(false, err as Error);

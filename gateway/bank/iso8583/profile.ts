@@ -4,8 +4,8 @@
  * schedule and the layout of the daily reconciliation file.
  * Everything is checked at load time; a mistake fails with CONFIG_INVALID naming the file, the field and the reason.
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { readJsonFile } from '../../../common/config.ts';
 import { QuancunError } from '../../../common/errors.ts';
 import { encodeField, type FieldSpec } from './field-format.ts';
 import type { FramingSpec } from './framing.ts';
@@ -299,11 +299,5 @@ export function parseBankProfile(input: unknown, source: string): BankProfile {
 }
 
 export function loadBankProfile(path: string): BankProfile {
-  let input: unknown;
-  try {
-    input = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new QuancunError('CONFIG_INVALID', `${path}: ${(err as Error).message}`, { path }, { cause: err });
-  }
-  return parseBankProfile(input, path);
+  return parseBankProfile(readJsonFile(path), path);
 }
