@@ -29,7 +29,21 @@ async function pcscSystem(t: ExecutionContext) {
     await connector.insert(card);
     await seen;
   };
-  return { system, kiosk, keypad, reader, connector, card, present };
+  /** The card's next tap: once the reader saw it go, it is put back. */
+  const retap = async () => {
+    if (reader.cardPresent) await once(reader, 'absent');
+    await present();
+  };
+  /** A session on the card in the field whose load will have its PIN typed when the pad asks. */
+  const sessionWithPin = async () => {
+    const session = await kiosk.openSession();
+    keypad.once('entry', () => {
+      keypad.type(ZHANG.pin);
+      keypad.enter();
+    });
+    return session;
+  };
+  return { system, kiosk, connector, card, present, retap, sessionWithPin };
 }
 
 /** The bank debited once, no reversal, the card credited once, and the ledger's one posting as given. */
@@ -43,20 +57,15 @@ async function assertOneDebit(t: ExecutionContext, system: TestSystem, txnId: st
 
 for (const how of ['fin', 'rst'] as const) {
   test(`card applied the credit and left by ${how.toUpperCase()} before answering, brought back: completed with its TAC`, async (t) => {
-    const { system, kiosk, keypad, reader, connector, card, present } = await pcscSystem(t);
+    const { system, kiosk, connector, card, present, retap, sessionWithPin } = await pcscSystem(t);
     await present();
-    const session = await kiosk.openSession();
-    keypad.once('entry', () => {
-      keypad.type(ZHANG.pin);
-      keypad.enter();
-    });
+    const session = await sessionWithPin();
     connector.tear({ ins: CREDIT_FOR_LOAD, when: 'after', how });
     const asked = once(kiosk, 're-present');
     const outcome = kiosk.load(session, AMOUNT);
     await asked;
     t.like(card.state(), { balance: ZHANG.card + AMOUNT, onlineCounter: 1 }, 'the card applied the credit');
-    if (reader.cardPresent) await once(reader, 'absent');
-    await present();
+    await retap();
 
     const done = await outcome;
     t.like(done, { state: 'completed', tacVerified: true, cardBefore: ZHANG.card, cardAfter: ZHANG.card + AMOUNT });
@@ -68,13 +77,9 @@ for (const how of ['fin', 'rst'] as const) {
   });
 
   test(`card applied the credit and left by ${how.toUpperCase()}, never brought back: a pending load, then collected by its proof`, async (t) => {
-    const { system, kiosk, keypad, reader, connector, present } = await pcscSystem(t);
+    const { system, kiosk, connector, present, retap, sessionWithPin } = await pcscSystem(t);
     await present();
-    const session = await kiosk.openSession();
-    keypad.once('entry', () => {
-      keypad.type(ZHANG.pin);
-      keypad.enter();
-    });
+    const session = await sessionWithPin();
     connector.tear({ ins: CREDIT_FOR_LOAD, when: 'after', how });
     const parked = await kiosk.load(session, AMOUNT);
     t.like(parked, { state: 'pending-load', code: 'LOAD_PENDING' });
@@ -82,8 +87,7 @@ for (const how of ['fin', 'rst'] as const) {
     t.like(await system.gateway.loads.loads.require(parked.txnId), { state: 'pending-load' });
 
     // The card's next tap: the collect finds the counter moved and completes with the proof, no second credit.
-    if (reader.cardPresent) await once(reader, 'absent');
-    await present();
+    await retap();
     const [collected] = await kiosk.collect(await kiosk.openSession());
     t.like(collected, { state: 'completed', tacVerified: true, cardAfter: ZHANG.card + AMOUNT });
     t.is((await kiosk.journal.collects.require(collected!.txnId)).via, 'proof');
@@ -91,13 +95,9 @@ for (const how of ['fin', 'rst'] as const) {
   });
 
   test(`a collect whose credit the card applied before leaving by ${how.toUpperCase()} stays owed; the next tap completes it by its proof`, async (t) => {
-    const { system, kiosk, keypad, reader, connector, card, present } = await pcscSystem(t);
+    const { system, kiosk, connector, card, present, retap, sessionWithPin } = await pcscSystem(t);
     await present();
-    const session = await kiosk.openSession();
-    keypad.once('entry', () => {
-      keypad.type(ZHANG.pin);
-      keypad.enter();
-    });
+    const session = await sessionWithPin();
     // First the card never sees the load's credit and does not come back: a pending load the card does not hold.
     connector.tear({ ins: CREDIT_FOR_LOAD, when: 'before', how });
     const parked = await kiosk.load(session, AMOUNT);
@@ -105,16 +105,14 @@ for (const how of ['fin', 'rst'] as const) {
     t.is(card.state().balance, ZHANG.card);
 
     // At the next tap the collect's fresh credit is applied and its answer lost the same way.
-    if (reader.cardPresent) await once(reader, 'absent');
-    await present();
+    await retap();
     connector.tear({ ins: CREDIT_FOR_LOAD, when: 'after', how });
     const [torn] = await kiosk.collect(await kiosk.openSession());
     t.like(torn, { state: 'not-collected', code: 'CARD_NO_ANSWER' });
     t.is(card.state().balance, ZHANG.card + AMOUNT, 'the card holds it');
     t.like(await system.gateway.loads.loads.require(parked.txnId), { state: 'pending-load' });
 
-    if (reader.cardPresent) await once(reader, 'absent');
-    await present();
+    await retap();
     const [collected] = await kiosk.collect(await kiosk.openSession());
     t.like(collected, { state: 'completed', tacVerified: true, cardAfter: ZHANG.card + AMOUNT });
     t.is((await kiosk.journal.collects.require(collected!.txnId)).via, 'proof');
