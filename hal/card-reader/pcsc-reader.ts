@@ -110,6 +110,8 @@ export class PcscCardReader extends EventEmitter<CardReaderEvents> implements Ca
   #reader: NativeReader | undefined;
   #atr: Buffer | undefined;
   #channel: PcscChannel | undefined;
+  /** The last channel's handle given back: pcscd keeps a handle until its unanswered command ends. */
+  #released: Promise<void> = Promise.resolve();
   #ready = false;
   #faulted = false;
   #running = false;
@@ -170,13 +172,18 @@ export class PcscCardReader extends EventEmitter<CardReaderEvents> implements Ca
     if (!this.#atr) throw new QuancunError('CARD_ABSENT', `no card on ${reader.name}`);
     // pcsclite keeps one card handle per reader: a channel left open by an earlier session is closed first.
     await this.#channel?.close();
+    // pcsclite's connect on a handle not yet given back "succeeds" with no protocol: wait for it, bounded, as a command.
+    if (!(await settlesWithin(this.#released, this.#options.answerTimeoutMs))) {
+      throw new QuancunError('CARD_TIMEOUT', `the card on ${reader.name} has not answered its last command; it must be taken away and presented again`);
+    }
     const shareMode = this.#options.shareMode === 'exclusive' ? reader.SCARD_SHARE_EXCLUSIVE : reader.SCARD_SHARE_SHARED;
     const protocol = await new Promise<number>((resolve, reject) =>
       reader.connect({ share_mode: shareMode, protocol: reader.SCARD_PROTOCOL_T0 | reader.SCARD_PROTOCOL_T1 }, (err, p) =>
         err ? reject(toQuancunError(err)) : resolve(p),
       ),
     );
-    const channel = new PcscChannel(reader, protocol, this.#atr, this.#options, () => {
+    const channel = new PcscChannel(reader, protocol, this.#atr, this.#options, (released) => {
+      this.#released = released;
       if (this.#channel === channel) this.#channel = undefined;
     });
     this.#channel = channel;
@@ -315,7 +322,7 @@ class PcscChannel implements CardChannel {
     private readonly protocol: number,
     atr: Buffer,
     private readonly limits: { maxResponseLength: number; answerTimeoutMs: number },
-    private readonly onClose: () => void,
+    private readonly onClose: (released: Promise<void>) => void,
   ) {
     this.atr = atr;
   }
@@ -375,13 +382,23 @@ class PcscChannel implements CardChannel {
   async close(): Promise<void> {
     if (!this.#open) return;
     this.#open = false;
-    this.onClose();
     await this.#queue;
     const disconnect = () => new Promise<void>((resolve) => this.reader.disconnect(this.reader.SCARD_LEAVE_CARD, () => resolve()));
     // pcscd holds the handle until the unanswered command ends (the card answers or leaves): disconnect after it,
     // without making the kiosk wait for a card that may never answer.
-    if (this.#unanswered) void this.#unanswered.then(disconnect);
-    else await disconnect();
+    const released = this.#unanswered ? this.#unanswered.then(disconnect) : disconnect();
+    this.onClose(released);
+    if (!this.#unanswered) await released;
+  }
+}
+
+async function settlesWithin(p: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
+  try {
+    return await Promise.race([p.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

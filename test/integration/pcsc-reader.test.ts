@@ -179,10 +179,11 @@ test('a card that sends an empty frame is never answered by pcscd: CARD_TIMEOUT,
   connector.tear({ ins: 0x52, when: 'after', how: { answer: '' } });
   t.is((await t.throwsAsync(channel.transmit(CREDIT), { instanceOf: QuancunError }))?.code, 'CARD_TIMEOUT');
   t.is((await t.throwsAsync(channel.transmit(hex('00 A4 04 00 00')), { instanceOf: QuancunError }))?.code, 'CARD_TIMEOUT', 'the handle is still busy');
+  await channel.close();
+  t.is((await t.throwsAsync(reader.connect(), { instanceOf: QuancunError }))?.code, 'CARD_TIMEOUT', 'a new session on the busy handle too');
   const absent = once(reader, 'absent');
   await connector.remove();
   await absent;
-  await channel.close();
   const present = once(reader, 'present');
   await connector.insert(new ChattyCard());
   await present;
