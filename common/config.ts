@@ -66,7 +66,12 @@ export const configSchema = z.object({
   kiosks: z.array(z.object({
     id: z.string().regex(/^[A-Za-z0-9_-]+$/),
     terminalId: z.string().regex(/^[0-9A-Fa-f]{12}$/),
-    reader: z.object({ backend: z.enum(['sim', 'pcsc']).default('sim'), name: z.string().optional() }).default({ backend: 'sim' }),
+    reader: z.object({
+      backend: z.enum(['sim', 'pcsc']).default('sim'),
+      name: z.string().optional(),
+      /** pcsc: how long a command may go unanswered before it counts as undecided (a mute card never answers). */
+      answerTimeoutMs: z.number().int().min(100).max(60_000).optional(),
+    }).default({ backend: 'sim' }),
   })).min(1),
   /** The technician's PIN for the kiosk's maintenance screen, as `quancun technician-pin` hashes it (scrypt). */
   technician: z.object({ pinHash: z.string().regex(/^scrypt\$[0-9a-f]{32}\$[0-9a-f]{64}$/, 'scrypt$<32 hex salt>$<64 hex hash>') }).optional(),

@@ -77,7 +77,8 @@ async function startKioskProcess(loaded: LoadedConfig, id: string, log: Logger):
   let reader;
   if (entry.reader.backend === 'pcsc') {
     const { PcscCardReader } = await import('../../hal/card-reader/pcsc-reader.ts');
-    reader = new PcscCardReader(entry.reader.name ? { readerName: entry.reader.name } : {});
+    const { name, answerTimeoutMs } = entry.reader;
+    reader = new PcscCardReader({ ...(name ? { readerName: name } : {}), ...(answerTimeoutMs ? { answerTimeoutMs } : {}) });
   } else {
     if (!port) throw new QuancunError('CONFIG_INVALID', `kiosk ${id}: reader "sim" needs the simulator that holds the cards as this process's parent; use reader "pcsc" (with vpcd for virtual cards)`);
     reader = new IpcCardReader(port);
