@@ -3,6 +3,8 @@
 # the whole ava suite inside a private mount + network namespace with its own pcscd and vpcd virtual readers, so tests
 # drive the real PC/SC stack without touching the host's pcscd, readers or routes. See docs/pcsc-testing.md.
 # The last line printed is always `N passed, N failed` (CI reads it); the exit status is non-zero on any failure.
+# `scripts/test.sh --exec <command…>` runs a command in that same private namespace instead of the suite (e.g.
+# `node bin/quancun.mjs chaos --field pcsc`), with its exit status.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -107,6 +109,11 @@ run_in_namespace() {
   QUANCUN_VPCD_READERS=$(IFS=,; echo "${readers[*]}")
   export QUANCUN_VPCD_PORTS QUANCUN_VPCD_READERS
 
+  if [[ ${QUANCUN_EXEC:-} == 1 ]]; then
+    "$@"
+    exit $?
+  fi
+
   # ava's own output stays as it is; its per-test lines are counted for the summary (CI does not read ava's).
   local out=$work/ava.out status
   npx ava "$@" 2>&1 | tee "$out"
@@ -133,6 +140,12 @@ run_in_namespace() {
 if [[ ${1:-} == --in-namespace ]]; then
   shift
   run_in_namespace "$@"
+fi
+
+if [[ ${1:-} == --exec ]]; then
+  shift
+  (($#)) || die "--exec needs a command"
+  export QUANCUN_EXEC=1
 fi
 
 prepare_host
