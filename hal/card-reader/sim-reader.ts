@@ -32,7 +32,7 @@ export class SimCardReader extends EventEmitter<CardReaderEvents> implements Car
   /** Bumped on every insert and removal: a channel belongs to one presence of one card. */
   #presence = 0;
   #plugged = true;
-  #tear: TearSpec | null = null;
+  #tear: { spec: TearSpec; fired(): void } | null = null;
 
   constructor(options: { name?: string } = {}) {
     super();
@@ -66,10 +66,12 @@ export class SimCardReader extends EventEmitter<CardReaderEvents> implements Car
 
   /**
    * One-shot, stays armed until it fires: the exchange of the next APDU with this INS breaks off as `how` says,
-   * before or after the card acts on it.
+   * before or after the card acts on it. Resolves when it fired (never, if no such APDU comes).
    */
-  tear(spec: TearSpec): void {
-    this.#tear = spec;
+  tear(spec: TearSpec): Promise<void> {
+    return new Promise((fired) => {
+      this.#tear = { spec, fired };
+    });
   }
 
   /** The reader goes away (USB pulled): 'fault' with READER_UNAVAILABLE; channels and connect() fail until replug(). */
@@ -128,13 +130,14 @@ export class SimCardReader extends EventEmitter<CardReaderEvents> implements Car
       if (!open) throw new QuancunError('CARD_ERROR', 'the card channel is closed');
       this.#checkPlugged();
       if (presence !== this.#presence) throw new QuancunError('CARD_REMOVED', 'the card left the field');
-      const tear = this.#tear?.ins === apdu[1] ? this.#tear : null;
-      if (tear) this.#tear = null;
-      if (tear?.when !== 'before') {
+      const armed = this.#tear?.spec.ins === apdu[1] ? this.#tear : null;
+      if (armed) this.#tear = null;
+      if (armed?.spec.when !== 'before') {
         const answer = device.transmit(Buffer.from(apdu));
-        if (!tear) return answer;
+        if (!armed) return answer;
       }
-      return requireStatusWord(this.#breakOff(tear.how ?? 'leave'), apdu);
+      armed.fired();
+      return requireStatusWord(this.#breakOff(armed.spec.how ?? 'leave'), apdu);
     };
     return {
       atr: device.atr,

@@ -37,7 +37,7 @@ export class VpcdConnector {
   readonly host: string;
   readonly port: number;
   #socket: net.Socket | undefined;
-  #tear: VpcdTear | undefined;
+  #tear: { spec: VpcdTear; fired(): void } | undefined;
 
   constructor({ host = '127.0.0.1', port = VPCD_BASE_PORT }: VpcdConnectorOptions = {}) {
     this.host = host;
@@ -75,14 +75,16 @@ export class VpcdConnector {
         if (pending.length < 2 + length) break;
         const payload = pending.subarray(2, 2 + length);
         pending = pending.subarray(2 + length);
-        const tear = payload.length > 1 && this.#tear?.ins === payload[1] ? this.#tear : undefined;
-        if (!tear) {
+        const armed = payload.length > 1 && this.#tear?.spec.ins === payload[1] ? this.#tear : undefined;
+        if (!armed) {
           const reply = answer(card, payload);
           if (reply) socket.write(frame(reply));
           continue;
         }
         this.#tear = undefined;
+        const tear = armed.spec;
         if (tear.when === 'after') answer(card, payload);
+        armed.fired();
         if (typeof tear.how === 'object') {
           socket.write(frame(Buffer.from(tear.how.answer, 'hex')));
           continue;
@@ -95,9 +97,11 @@ export class VpcdConnector {
     });
   }
 
-  /** Breaks off the next exchange of this INS as the spec says (see VpcdTear). */
-  tear(spec: VpcdTear): void {
-    this.#tear = spec;
+  /** Breaks off the next exchange of this INS as the spec says (see VpcdTear); resolves when it fired. */
+  tear(spec: VpcdTear): Promise<void> {
+    return new Promise((fired) => {
+      this.#tear = { spec, fired };
+    });
   }
 
   /** Takes the card out of the field: closes the connection and resolves once it is closed. */
