@@ -13,6 +13,10 @@ export const chaos: Command = {
     'after a journal step and restarted, the broker killed and restarted, the bank answering late, never, with a bad',
     'MAC or dropping the connection, the card leaving the field before or after an APDU and sometimes not coming back.',
     'After each run the system settles and the invariant is checked across bank, ledger, cards and journals.',
+    '--field pcsc puts the kiosks on their PC/SC backend, the cards in vpcd slots of a running pcscd (vsmartcard-vpcd),',
+    'torn there as the real stack breaks off (FIN, RST, empty, short or garbage answers); --field both alternates.',
+    'The slots come from --vpcd, else from QUANCUN_VPCD_PORTS/QUANCUN_VPCD_READERS (scripts/test.sh sets them),',
+    "else vpcd's own first slots (port 35963 \"Virtual PCD 00 00\", 35964 \"Virtual PCD 00 01\").",
     'A violation names its seed and run index; --replay <index> runs that one scenario again on fresh processes.',
     'Exit status 0 only with no violation. See docs/chaos.md.',
   ].join('\n'),
@@ -21,6 +25,8 @@ export const chaos: Command = {
     seed: { type: 'string', description: 'PRNG seed (default: a random one, printed)' },
     replay: { type: 'string', description: 'run only the scenario with this index of the seed' },
     faults: { type: 'string', description: 'comma-separated fault kinds to draw from (default: all)' },
+    field: { type: 'string', description: 'where the kiosks read cards: sim, pcsc or both', default: 'sim' },
+    vpcd: { type: 'string', description: 'vpcd slots for pcsc kiosks: port=reader name, comma-separated' },
     'settle-ms': { type: 'string', description: 'longest wait for the journals to finish after a run', default: '8000' },
     json: { type: 'boolean', description: 'last line: {runs, faults, violations}', default: false },
     trace: { type: 'boolean', description: "each run's scenario and outcome on stderr", default: false },
@@ -35,6 +41,8 @@ export const chaos: Command = {
     const faultKinds = v.faults === undefined ? FAULT_KINDS : String(v.faults).split(',').map((k) => k.trim()).filter(Boolean);
     const unknown = faultKinds.filter((k) => !(FAULT_KINDS as readonly string[]).includes(k));
     if (unknown.length) throw new QuancunError('CONFIG_INVALID', `unknown fault kind ${unknown.join(', ')}; kinds: ${FAULT_KINDS.join(', ')}`);
+    const field = String(v.field);
+    if (!(FIELDS as readonly string[]).includes(field)) throw new QuancunError('CONFIG_INVALID', `--field must be one of ${FIELDS.join(', ')}, not "${field}"`);
     const tty = process.stderr.isTTY;
     // Ctrl-C ends the series after the current run, stops every child process and still prints the summary.
     const interrupted = new AbortController();
@@ -42,6 +50,7 @@ export const chaos: Command = {
     const report = await runChaos({
       signal: interrupted.signal,
       loaded, runs, seed, faultKinds: faultKinds as typeof FAULT_KINDS,
+      field: field as (typeof FIELDS)[number], vpcdSlots: vpcdSlots(v.vpcd === undefined ? undefined : String(v.vpcd)),
       settleMs: integer('settle-ms', v['settle-ms'], 100, 600_000),
       ...(v.replay !== undefined ? { only: integer('replay', v.replay, 0, 1_000_000) } : {}),
       ...(tty && !v.trace ? { onProgress: progressBar } : {}),
@@ -52,12 +61,31 @@ export const chaos: Command = {
     console.log(`scenarios: ${Object.entries(report.mix).map(([k, n]) => `${k} ${n}`).join(', ')}`);
     console.log(`outcomes:  ${Object.entries(report.outcomes).sort().map(([k, n]) => `${k} ${n}`).join(', ')}`);
     console.log(`faults:    ${Object.entries(report.faults).sort().map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
+    console.log(`fields:    ${Object.entries(report.fields).map(([k, f]) => `${k} ${f}`).join(', ')}`);
+    console.log(`tears:     ${Object.entries(report.tears).sort().map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
+    console.log(`tear ways: ${Object.entries(report.tearWays).sort().map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
     console.log(`violations: ${report.violations.length}`);
     for (const x of report.violations) console.log(`  [${x.rule}] ${x.detail}\n    run ${x.scenario}\n    replay: ${x.replay}`);
-    if (v.json) console.log(JSON.stringify({ runs: report.runs, faults: report.faults, violations: report.violations }));
+    if (v.json) console.log(JSON.stringify({ runs: report.runs, faults: report.faults, fields: report.fields, tears: report.tears, tearWays: report.tearWays, violations: report.violations }));
     return report.violations.length === 0 ? 0 : 1;
   },
 };
+
+const FIELDS = ['sim', 'pcsc', 'both'] as const;
+/** vpcd's own reader.conf: slot n on port 0x8C7B + n, named "Virtual PCD 00 0n". */
+const VPCD_DEFAULT = '35963=Virtual PCD 00 00,35964=Virtual PCD 00 01';
+
+/** `port=name,…` from --vpcd, else the slots scripts/test.sh's private pcscd declares, else vpcd's defaults. */
+function vpcdSlots(option: string | undefined): Array<{ port: number; readerName: string }> {
+  const { QUANCUN_VPCD_PORTS: ports, QUANCUN_VPCD_READERS: names } = process.env;
+  const fromEnv = ports && names ? ports.split(',').map((p, i) => `${p}=${names.split(',')[i] ?? ''}`).join(',') : undefined;
+  return (option ?? fromEnv ?? VPCD_DEFAULT).split(',').map((entry) => {
+    const [port, ...name] = entry.split('=');
+    const readerName = name.join('=').trim();
+    if (!readerName) throw new QuancunError('CONFIG_INVALID', `--vpcd: "${entry}" is not port=reader name`);
+    return { port: integer('vpcd', port, 1, 65535), readerName };
+  });
+}
 
 function progressBar(done: number, total: number, violations: number): void {
   const width = 30;

@@ -29,6 +29,9 @@ export interface LoadAnswer {
   collected?: number;
 }
 
+/** How long after the ask the kiosk's reader may take to report the card the parent put down. */
+const CARD_SEEN_MS = 2000;
+
 const isLoadAsk = (m: unknown): m is LoadAsk => typeof m === 'object' && m !== null && (m as { t?: unknown }).t === 'load';
 
 /** Child side: answers load requests on `port` with `kiosk`, typing PINs on `keypad`. */
@@ -43,7 +46,9 @@ export function serveCardholder(port: IpcPort, kiosk: Kiosk, keypad: Keypad): vo
 
 async function actOut(kiosk: Kiosk, keypad: Keypad, ask: LoadAsk): Promise<LoadAnswer> {
   if (!kiosk.link.online) await once(kiosk.link, 'online');
-  // The card was put in the field before the ask (its event came first on the channel); a card gone is CARD_ABSENT.
+  // The card was put on the reader before the ask; a PC/SC reader may learn of it a moment after the parent did
+  // (pcscd tells each client separately). A card not seen in that time is gone: CARD_ABSENT.
+  await kiosk.reader.waitForCard(AbortSignal.timeout(CARD_SEEN_MS)).catch(() => {});
   let session = await kiosk.openSession();
   // As the screens do: a card owed pending loads (圈存未领) gets them written first, then the cardholder loads.
   let collected = 0;

@@ -15,7 +15,6 @@ import { loadBankProfile } from '../../gateway/bank/iso8583/profile.ts';
 import { GATEWAY_LOAD_MACHINE } from '../../gateway/loads/gateway-load-machine.ts';
 import { LOAD_MACHINE } from '../../runtime/flows/load/load-machine.ts';
 import { COLLECT_MACHINE } from '../../runtime/flows/collect/collect-machine.ts';
-import { SimCardReader } from '../../hal/card-reader/sim-reader.ts';
 import type { MachineSpec } from '../../common/store/journaled-machine.ts';
 import { BankHostSimulator, type BankBehaviour } from '../bank/bank-host.ts';
 import { issueSimulationCards } from '../card/config-cards.ts';
@@ -27,13 +26,24 @@ import { checkInvariant, type CardCredit, type JournalEntry, type MoneyView, typ
 import { Member } from './member.ts';
 import { prng } from './prng.ts';
 import { startBroker, type BrokerProcess } from './processes.ts';
-import { FAULT_KINDS, describeFault, drawScenario, faultKey, journalStep, type Fault, type FaultKind, type Scenario, type ScenarioKind, type ScenarioWorld } from './scenario.ts';
+import { pcscField, simField, type KioskField, type RunField, type VpcdSlot } from './fields.ts';
+import {
+  FAULT_KINDS, RE_PRESENT_SECONDS, describeFault, drawScenario, faultKey, journalStep, tearPoint,
+  type Fault, type FaultKind, type FieldKind, type Scenario, type ScenarioKind, type ScenarioWorld,
+} from './scenario.ts';
 
 export interface ChaosOptions {
   /** The deployment config the run is built from (cardholders, kiosks, keys); the harness adapts a copy. */
   loaded: LoadedConfig;
   runs: number;
   seed: number;
+  /**
+   * Where the kiosks read cards: every kiosk on the simulated field, every kiosk on a vpcd slot of a running pcscd
+   * (its PC/SC backend), or both (the first kiosk simulated, the next on pcscd, and so on). Default sim.
+   */
+  field?: FieldKind | 'both';
+  /** The vpcd slots for the pcsc kiosks, in order (one each). */
+  vpcdSlots?: readonly VpcdSlot[];
   /** Run only this scenario index (a replay), on fresh processes and data. */
   only?: number;
   faultKinds?: readonly FaultKind[];
@@ -64,6 +74,11 @@ export interface ChaosReport {
   /** How the kiosk ended each load (its journal state, and the error code if any). */
   outcomes: Record<string, number>;
   faults: Record<string, number>;
+  /** The field each kiosk read from. */
+  fields: Record<string, FieldKind>;
+  /** Tears that actually happened, per flow, APDU and before/after the card applied it; and per way they broke off. */
+  tears: Record<string, number>;
+  tearWays: Record<string, number>;
   violations: ReportedViolation[];
   elapsedMs: number;
 }
@@ -82,6 +97,10 @@ const KIOSK_JOURNALS: Record<string, MachineSpec<string>> = {
   'txn/collect/': COLLECT_MACHINE as MachineSpec<string>,
 };
 const CREDIT_FOR_LOAD = 0x52;
+const INITIALIZE_FOR_LOAD = 0x50;
+const GET_TRANSACTION_PROVE = 0x5a;
+/** How each field's card leaves in the middle of a command. */
+const LEAVES = { sim: 'leave', pcsc: 'fin' } as const;
 
 type Arm = { prefix: string; state: string; action: 'freeze' | 'pause' };
 
@@ -114,6 +133,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const mix: Record<ScenarioKind, number> = { load: 0, 'wrong-pin': 0, 'unbound-card': 0 };
   const faults: Record<string, number> = {};
   const outcomes: Record<string, number> = {};
+  const tears: Record<string, number> = {};
+  const tearWays: Record<string, number> = {};
   const violations: ReportedViolation[] = [];
   const reported = new Set<string>();
   let runs = 0;
@@ -125,7 +146,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       const s = drawScenario(prng(o.seed, index), index, world.scenarioWorld);
       mix[s.kind]++;
       for (const f of s.faults) faults[faultKey(f)] = (faults[faultKey(f)] ?? 0) + 1;
-      const { outcome, violations: found } = await world.run(s, reported);
+      const { outcome, violations: found, torn } = await world.run(s, reported);
+      for (const t of torn) {
+        tears[tearPoint(t)] = (tears[tearPoint(t)] ?? 0) + 1;
+        tearWays[t.how] = (tearWays[t.how] ?? 0) + 1;
+      }
       outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
       o.onRun?.(describe(s), outcome);
       for (const v of found) {
@@ -137,7 +162,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   } finally {
     await world.stop();
   }
-  return { runs, seed: o.seed, broker: world.broker.name, mix, outcomes, faults, violations, elapsedMs: Date.now() - started };
+  return {
+    runs, seed: o.seed, broker: world.broker.name, mix, outcomes, faults, fields: world.scenarioWorld.fields, tears, tearWays, violations,
+    elapsedMs: Date.now() - started,
+  };
 }
 
 export function describe(s: Scenario): string {
@@ -159,7 +187,9 @@ async function startWorld(o: ChaosOptions) {
     const profilePath = join(dir, 'bank-profile.json');
     await writeFile(profilePath, JSON.stringify(profile));
 
-    const config = chaosConfig(base, dir, profilePath);
+    const fields = await kioskFields(base, o);
+    for (const f of fields.values()) stops.push(() => f.stop());
+    const config = chaosConfig(base, dir, profilePath, fields);
     const bank = new BankHostSimulator({
       profile: loadBankProfile(profilePath), tmk: Buffer.from(bankConfig.tmk, 'hex'),
       accounts: config.simulation!.bankAccounts.filter((a) => a.bankId === bankConfig.id).map(({ pan, balance, pin }) => ({ pan, balance, pin })),
@@ -181,20 +211,21 @@ async function startWorld(o: ChaosOptions) {
     const gateway = new Member('gateway', ['gateway', '--config', configPath]);
     await gateway.start();
     stops.push(() => gateway.stop());
-    const kiosks = new Map<string, { member: Member; field: SimCardReader }>();
+    const kiosks = new Map<string, { member: Member; field: KioskField; run: RunField }>();
     for (const k of loaded.config.kiosks) {
       const member = new Member(`kiosk ${k.id}`, ['kiosk', '--id', k.id, '--config', configPath], o.kioskEnv);
-      const field = new SimCardReader({ name: `field ${k.id}` });
-      member.useField(field);
+      const field = fields.get(k.id)!;
+      const run = field.fresh(member);
       await member.start();
       stops.push(() => member.stop());
-      kiosks.set(k.id, { member, field });
+      kiosks.set(k.id, { member, field, run });
     }
 
     const bound = loaded.config.cardholders.filter((c) => c.bankPan && cards.has(c.asn.toUpperCase()));
     const pins = new Map(loaded.config.simulation!.bankAccounts.map((a) => [a.pan, a.pin]));
     const scenarioWorld: ScenarioWorld = {
       kioskIds: [...kiosks.keys()],
+      fields: Object.fromEntries([...fields].map(([id, f]) => [id, f.kind])),
       boundCards: bound.map((c) => ({ asn: c.asn.toUpperCase(), pin: pins.get(c.bankPan!)! })),
       unboundCards: [...cards.keys()].filter((asn) => !bound.some((c) => c.asn.toUpperCase() === asn)),
       maxLoad: loaded.config.limits.maxLoad,
@@ -242,17 +273,39 @@ async function startWorld(o: ChaosOptions) {
       }
     };
 
-    const run = async (s: Scenario, reported: Set<string>): Promise<{ outcome: string; violations: Violation[] }> => {
+    type Torn = Extract<Fault, { kind: 'card-removed' }>;
+    const run = async (s: Scenario, reported: Set<string>): Promise<{ outcome: string; violations: Violation[]; torn: Torn[] }> => {
       const kiosk = kiosks.get(s.kioskId)!;
       // A fresh field per run: the card leaves every other reader, and no tear stays armed from a run it missed.
-      for (const k of kiosks.values()) k.field.remove();
-      const field = new SimCardReader({ name: `field ${s.kioskId}` });
-      kiosk.field = field;
-      kiosk.member.useField(field);
+      for (const k of kiosks.values()) await k.run.remove();
+      const field = (kiosk.run = kiosk.field.fresh(kiosk.member));
       const card = cards.get(s.asn)!;
       const restarts: Array<Promise<void>> = [];
-      const detach: Array<() => void> = [];
+      let ended = false;
+      const detach: Array<() => void> = [() => (ended = true)];
       const arms = { kiosk: [] as Arm[], gateway: [] as Arm[] };
+      const torn: Torn[] = [];
+      /** Pauses `m` right after it journals `state` (once), does `act`, and lets it go on. */
+      const pauseAt = (m: Member, prefix: string, state: string, act: () => void) => {
+        (m === gateway ? arms.gateway : arms.kiosk).push({ prefix, state, action: 'pause' });
+        const onStep = (step: JournalStep) => {
+          if (step.held !== 'pause' || step.prefix !== prefix || step.state !== state) return;
+          m.off('journal', onStep);
+          act();
+          m.resume(step.id);
+        };
+        m.on('journal', onStep);
+        detach.push(() => m.off('journal', onStep));
+      };
+      // A collect needs a pending load for this card: a load first whose card leaves during CREDIT FOR LOAD and is
+      // not back within the window (after the card applied it, when the collect's GET TRANSACTION PROVE is torn).
+      const collectTear = s.faults.find((f): f is Torn => f.kind === 'card-removed' && f.flow === 'collect');
+      if (collectTear) {
+        void field.tear({ ins: CREDIT_FOR_LOAD, when: collectTear.ins === GET_TRANSACTION_PROVE ? 'after' : 'before', how: LEAVES[kiosk.field.kind] });
+        await field.insert(card);
+        await requestLoad(kiosk.member.child, s.amount, s.pin, LOAD_LIMIT_MS).catch(() => null);
+        await field.remove();
+      }
       const killOnFreeze = (m: Member) => {
         const onStep = (step: JournalStep) => {
           if (step.held === 'freeze') restarts.push(m.restart());
@@ -287,34 +340,31 @@ async function startWorld(o: ChaosOptions) {
             return true;
           }
           case 'card-removed': {
-            field.tear({ ins: f.ins, when: f.when });
-            if (!f.returns) return false;
-            // The cardholder puts the card back while the kiosk asks for it (the re-present window is 1 s here).
-            const back = () => {
-              const timer = setTimeout(() => field.insert(card), f.returnAfterMs);
-              detach.push(() => clearTimeout(timer));
-            };
-            field.once('absent', back);
-            detach.push(() => field.off('absent', back));
-            return true;
+            const tear = () =>
+              void field.tear(f, () => torn.push(f)).then(() => {
+                // A tear whose card is lifted after the run ended puts nothing back: the next run has the field.
+                if (ended || !f.returns) return;
+                // The cardholder puts the card back: within the re-present window, or after it (the next tap).
+                const timer = setTimeout(() => void field.restore(card), f.returnAfterMs);
+                detach.push(() => clearTimeout(timer));
+              });
+            // A load's INITIALIZE and CREDIT FOR LOAD are armed once its record exists, a collect's once its record
+            // does: a card owed pending loads has them written first, and their APDUs must not take the load's tear.
+            if (f.flow === 'collect') pauseAt(kiosk.member, 'txn/collect', 'checking', tear);
+            else if (f.ins === INITIALIZE_FOR_LOAD || f.ins === CREDIT_FOR_LOAD) pauseAt(kiosk.member, KIOSK_PREFIX, 'created', tear);
+            else tear();
+            return f.returns;
           }
           default: {
             // The misbehaviour is set while the gateway waits right after journaling bank-pending, so it meets
             // exactly this load's 0200 (not a sign-on or an echo).
-            arms.gateway.push({ prefix: GATEWAY_PREFIX, state: 'bank-pending', action: 'pause' });
-            const onStep = (step: JournalStep) => {
-              if (step.held !== 'pause') return;
-              bank.setBehaviour(bankBehaviour(f), { count: 1 });
-              gateway.resume(step.id);
-            };
-            gateway.on('journal', onStep);
-            detach.push(() => gateway.off('journal', onStep));
+            pauseAt(gateway, GATEWAY_PREFIX, 'bank-pending', () => bank.setBehaviour(bankBehaviour(f), { count: 1 }));
             return true;
           }
         }
       }
 
-      field.insert(card);
+      await field.insert(card);
       // A kiosk killed during the load answers nothing: what it journaled is all that counts now. One that neither
       // answers nor dies has hung with a cardholder in front of it: reported, and restarted so the series goes on.
       const stuck: Violation[] = [];
@@ -329,15 +379,15 @@ async function startWorld(o: ChaosOptions) {
       await Promise.all(restarts);
       // The cardholder: back with the card if it was pulled away and comes back, or the card stays on the reader
       // while the kiosk recovers; a card that never returns is simply gone for this run.
-      if (!field.cardPresent && cardReturns) field.insert(card);
-      if (!cardReturns) field.remove();
+      if (cardReturns) await field.restore(card);
+      else await field.remove();
       const view = await settle(reported);
       await Promise.all(restarts);
       for (const d of detach) d();
       bank.setBehaviour({});
-      field.remove();
+      await field.remove();
       const outcome = answer ? (answer.code ? `${answer.state} ${answer.code}` : answer.state) : stuck.length ? 'kiosk hung' : 'kiosk killed';
-      return { outcome, violations: [...stuck, ...checkInvariant(view).filter((v) => !reported.has(v.key))] };
+      return { outcome, violations: [...stuck, ...checkInvariant(view).filter((v) => !reported.has(v.key))], torn };
     };
 
     return { broker, scenarioWorld, run, stop };
@@ -364,15 +414,16 @@ function bankBehaviour(f: Fault): Partial<BankBehaviour> {
 }
 
 /**
- * The harness's copy of a deployment config: its own data dir and bank profile, bank accounts deep enough and a
- * purse limit high enough for thousands of loads, a short re-present window so an absent card's load settles
- * quickly, and store-and-forward reversals retried within a run's settle time.
+ * The harness's copy of a deployment config: its own data dir and bank profile, each kiosk on its field, bank
+ * accounts deep enough and a purse limit high enough for thousands of loads, a short re-present window so an absent
+ * card's load settles quickly, and store-and-forward reversals retried within a run's settle time.
  */
-function chaosConfig(base: Config, dir: string, profilePath: string): Config {
+function chaosConfig(base: Config, dir: string, profilePath: string, fields: Map<string, KioskField>): Config {
   const config = structuredClone(base) as Config & { limits: Config['limits'] & { rePresentSeconds?: number } };
   config.dataDir = join(dir, 'data');
+  config.kiosks = config.kiosks.map((k) => ({ ...k, reader: fields.get(k.id)!.reader }));
   config.banks = config.banks.map((b, i) => (i === 0 ? { ...b, profile: profilePath } : b));
-  config.limits = { ...config.limits, purseLimit: 2_000_000_000, rePresentSeconds: 1 };
+  config.limits = { ...config.limits, purseLimit: 2_000_000_000, rePresentSeconds: RE_PRESENT_SECONDS };
   config.reversals = { minMs: 50, maxMs: 400, attentionAfter: 20 };
   const simulation = config.simulation ?? { bankAccounts: [], cards: [] };
   config.simulation = {
@@ -380,4 +431,26 @@ function chaosConfig(base: Config, dir: string, profilePath: string): Config {
     cards: simulation.cards,
   };
   return config;
+}
+
+/** Each kiosk's field, in config order: `both` alternates sim and pcsc; pcsc kiosks take the vpcd slots in order. */
+async function kioskFields(base: Config, o: ChaosOptions): Promise<Map<string, KioskField>> {
+  const fields = new Map<string, KioskField>();
+  const slots = [...(o.vpcdSlots ?? [])];
+  try {
+    for (const [i, k] of base.kiosks.entries()) {
+      const kind = o.field === 'both' ? (i % 2 === 0 ? 'sim' : 'pcsc') : (o.field ?? 'sim');
+      if (kind === 'sim') {
+        fields.set(k.id, simField(k.id));
+        continue;
+      }
+      const slot = slots.shift();
+      if (!slot) throw new QuancunError('CONFIG_INVALID', `kiosk ${k.id} reads from pcscd but no vpcd slot is left for it (${o.vpcdSlots?.length ?? 0} given)`);
+      fields.set(k.id, await pcscField(slot));
+    }
+  } catch (err) {
+    for (const f of fields.values()) await f.stop();
+    throw err;
+  }
+  return fields;
 }

@@ -22,8 +22,45 @@ export function journalStep(step: string): { prefix: string; state: string } {
 }
 /** Kiosk journal states at which the broker is killed and restarted. */
 export const BROKER_STEPS = ['authorizing', 'authorized', 'crediting', 'credited'] as const;
-/** APDUs during which the card leaves the field: SELECT, READ BINARY, GET BALANCE, INITIALIZE FOR LOAD, CREDIT FOR LOAD. */
-export const TEAR_INS = [0xa4, 0xb0, 0x5c, 0x50, 0x52] as const;
+/** Where a kiosk reads cards: the simulated field over IPC, or a vpcd slot of a real pcscd (fields.ts). */
+export type FieldKind = 'sim' | 'pcsc';
+
+export const INS_NAMES: Record<number, string> = {
+  0xa4: 'SELECT', 0xb0: 'READ BINARY', 0x5c: 'GET BALANCE', 0x50: 'INITIALIZE FOR LOAD', 0x5a: 'GET TRANSACTION PROVE', 0x52: 'CREDIT FOR LOAD',
+};
+/**
+ * The APDUs an exchange breaks off at, per flow: a load's card read at the tap, its INITIALIZE and CREDIT FOR LOAD;
+ * a collect's check of the card's counter (INITIALIZE, GET TRANSACTION PROVE when the earlier credit applied) and its
+ * CREDIT FOR LOAD.
+ */
+export const TEAR_POINTS = {
+  load: [0xa4, 0xb0, 0x5c, 0x50, 0x52],
+  collect: [0x50, 0x5a, 0x52],
+} as const;
+export type TearFlow = keyof typeof TEAR_POINTS;
+
+/**
+ * How an exchange breaks off, per field, as its parts do. pcscd + vpcd: the card leaves by FIN or RST (pcscd answers
+ * 0 bytes with success), answers an empty frame (pcscd never answers: the kiosk's answer timeout), 1 byte, or
+ * garbage. The simulated field: the card leaves (as pcscd reports it), the same wrong answers, and the reader's own
+ * faults, which a shared pcscd cannot be made to produce: a comm error, a card reset, an unresponsive card, the
+ * reader unplugged.
+ */
+export const TEAR_WAYS = {
+  pcsc: ['fin', 'rst', 'empty', 'short', 'garbage'],
+  sim: ['leave', 'empty', 'short', 'garbage', 'comm-error', 'card-reset', 'unresponsive', 'reader-unplugged'],
+} as const;
+export type TearWay = (typeof TEAR_WAYS)[FieldKind][number];
+
+export interface Tear {
+  ins: number;
+  /** before: the card never sees the APDU; after: it applied it and the answer is lost. */
+  when: 'before' | 'after';
+  how: TearWay;
+}
+
+/** The re-present window of the harness's kiosks: a card back within it is read again by the waiting load. */
+export const RE_PRESENT_SECONDS = 3;
 
 export type Fault =
   | { kind: 'kiosk-kill'; step: (typeof KIOSK_KILL_STEPS)[number] }
@@ -34,7 +71,7 @@ export type Fault =
   | { kind: 'bank-silent' }
   | { kind: 'bank-bad-mac' }
   | { kind: 'bank-drop' }
-  | { kind: 'card-removed'; ins: (typeof TEAR_INS)[number]; when: 'before' | 'after'; returns: boolean; returnAfterMs: number };
+  | ({ kind: 'card-removed'; flow: TearFlow; returns: boolean; returnAfterMs: number } & Tear);
 
 export type FaultKind = Fault['kind'];
 export const FAULT_KINDS: readonly FaultKind[] = [
@@ -55,6 +92,8 @@ export interface Scenario {
 
 export interface ScenarioWorld {
   kioskIds: string[];
+  /** The field each kiosk reads from. */
+  fields: Record<string, FieldKind>;
   /** Cards bound to a bank account, with the account's PIN. */
   boundCards: Array<{ asn: string; pin: string }>;
   unboundCards: string[];
@@ -65,7 +104,7 @@ export interface ScenarioWorld {
   faultKinds: readonly FaultKind[];
 }
 
-function drawFault(r: Prng, kind: FaultKind, w: ScenarioWorld): Fault {
+function drawFault(r: Prng, kind: FaultKind, w: ScenarioWorld, field: FieldKind, load: boolean): Fault {
   switch (kind) {
     case 'kiosk-kill':
       return { kind, step: r.pick(KIOSK_KILL_STEPS) };
@@ -77,8 +116,17 @@ function drawFault(r: Prng, kind: FaultKind, w: ScenarioWorld): Fault {
       return { kind, latencyMs: r.int(20, Math.floor(w.bankResponseMs / 3)) };
     case 'bank-too-late':
       return { kind, latencyMs: w.bankResponseMs + r.int(50, 400) };
-    case 'card-removed':
-      return { kind, ins: r.pick(TEAR_INS), when: r.chance(0.5) ? 'before' : 'after', returns: r.chance(0.7), returnAfterMs: r.int(0, 400) };
+    case 'card-removed': {
+      // A collect needs a pending load, which the run makes first: only where the bank debits (a load).
+      const flow: TearFlow = load && r.chance(0.4) ? 'collect' : 'load';
+      // Back after 1–25 s, most often soon: about 45% within the re-present window, the rest after it closed,
+      // when the load is a pending one that the next tap writes.
+      const returnAfterMs = 1000 + Math.floor(24_000 * r.next() ** 3);
+      return {
+        kind, flow, ins: r.pick(TEAR_POINTS[flow]), when: r.chance(0.5) ? 'before' : 'after', how: r.pick(TEAR_WAYS[field]),
+        returns: r.chance(0.7), returnAfterMs,
+      };
+    }
     default:
       return { kind };
   }
@@ -89,6 +137,7 @@ const BANK_KINDS = new Set<FaultKind>(['bank-late', 'bank-too-late', 'bank-silen
 export function drawScenario(r: Prng, index: number, w: ScenarioWorld): Scenario {
   const roll = r.next();
   const kind: ScenarioKind = roll < 0.06 && w.unboundCards.length ? 'unbound-card' : roll < 0.12 ? 'wrong-pin' : 'load';
+  const kioskId = r.pick(w.kioskIds);
   const card = r.pick(w.boundCards);
   const asn = kind === 'unbound-card' ? r.pick(w.unboundCards) : card.asn;
   const pin = kind === 'wrong-pin' ? card.pin.split('').reverse().join('') + '9' : card.pin;
@@ -100,9 +149,9 @@ export function drawScenario(r: Prng, index: number, w: ScenarioWorld): Scenario
     const k = r.pick(w.faultKinds);
     // One bank misbehaviour per run: the simulator takes one behaviour at a time.
     if (faults.some((f) => f.kind === k || (BANK_KINDS.has(f.kind) && BANK_KINDS.has(k)))) continue;
-    faults.push(drawFault(r, k, w));
+    faults.push(drawFault(r, k, w, w.fields[kioskId]!, kind === 'load'));
   }
-  return { index, kind, kioskId: r.pick(w.kioskIds), asn, amount: r.int(1, Math.min(w.maxLoad, 5000)), pin, faults };
+  return { index, kind, kioskId, asn, amount: r.int(1, Math.min(w.maxLoad, 5000)), pin, faults };
 }
 
 export function describeFault(f: Fault): string {
@@ -115,10 +164,15 @@ export function describeFault(f: Fault): string {
     case 'bank-too-late':
       return `${f.kind}(${f.latencyMs}ms)`;
     case 'card-removed':
-      return `card-removed ${f.when} INS ${f.ins.toString(16).toUpperCase()}${f.returns ? `, back after ${f.returnAfterMs}ms` : ', never returns'}`;
+      return `card-removed (${f.how}) ${f.when} ${f.flow} ${INS_NAMES[f.ins]}${f.returns ? `, back after ${f.returnAfterMs}ms` : ', never returns'}`;
     default:
       return f.kind;
   }
+}
+
+/** Where a tear was drawn, as the summary counts it: flow, APDU, before or after the card applied it. */
+export function tearPoint(t: Tear & { flow: TearFlow }): string {
+  return `${t.flow} ${INS_NAMES[t.ins]} ${t.when}`;
 }
 
 /** The key a fault is counted under in the summary: a card that never comes back is its own kind. */

@@ -1,0 +1,184 @@
+/**
+ * The card fields a chaos kiosk reads from, held by the harness: `sim`, a SimCardReader whose APDUs cross the IPC
+ * channel (card-field-ipc.ts), or `pcsc`, a vpcd slot of a running pcscd that the kiosk reaches through its real
+ * PC/SC backend. Both give the harness the same handle per run: put the card down, take it away, and break off one
+ * exchange the way that field's parts break off (scenario.ts lists the ways per field).
+ */
+import { once } from 'node:events';
+import { PcscCardReader } from '../../hal/card-reader/pcsc-reader.ts';
+import { SimCardReader, type TearHow } from '../../hal/card-reader/sim-reader.ts';
+import type { Config } from '../../common/config.ts';
+import type { CardDevice } from '../card/card-device.ts';
+import { VpcdConnector } from '../card/vpcd-connector.ts';
+import type { Member } from './member.ts';
+import type { FieldKind, Tear, TearWay } from './scenario.ts';
+
+type ReaderConfig = Config['kiosks'][number]['reader'];
+
+/** How long a chaos kiosk waits for a card's answer on pcscd: a mute card costs this, not the 5 s default. */
+const PCSC_ANSWER_TIMEOUT_MS = 1500;
+/** A mute card (pcscd never answers an empty frame) lies on the reader this long before the cardholder lifts it. */
+const MUTE_CARD_MS = PCSC_ANSWER_TIMEOUT_MS + 500;
+/** An answer that is no status word (1 byte), and one that is garbage (an unknown status word after stray bytes). */
+const SHORT_ANSWER = '90';
+const GARBAGE_ANSWER = 'FF3C17';
+
+/** One run's field: a fresh one per run, so no tear armed in a run that missed it stays armed. */
+export interface RunField {
+  readonly cardPresent: boolean;
+  /** The card is on the reader once this resolves (the kiosk's reader sees it at about the same time). */
+  insert(card: CardDevice): Promise<void>;
+  /** The card is off the reader (and the reader says so) once this resolves. */
+  remove(): Promise<void>;
+  /**
+   * Breaks off the next exchange of `tear.ins` (`fired` is called the moment it does); resolves once the field is as
+   * that leaves it: the card gone (the cardholder lifted it when the screen asked again) or, for a reader unplugged,
+   * the reader gone. Never resolves when no such exchange comes.
+   */
+  tear(tear: Tear, fired?: () => void): Promise<void>;
+  /** Undoes what a tear left: the card put back, the reader plugged in again. */
+  restore(card: CardDevice): Promise<void>;
+}
+
+export interface KioskField {
+  readonly kind: FieldKind;
+  /** The `reader` of the kiosk's config entry. */
+  readonly reader: ReaderConfig;
+  /** The field of the next run (the kiosk process is told where it is, for the sim field). */
+  fresh(member: Member): RunField;
+  stop(): Promise<void>;
+}
+
+/** Serialises a field's operations: a tear's after-effect and the run's last insert never interleave. */
+function queue(): <T>(op: () => Promise<T> | T) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (op) => {
+    const next = tail.then(op);
+    tail = next.catch(() => {});
+    return next;
+  };
+}
+
+export function simField(kioskId: string): KioskField {
+  return {
+    kind: 'sim',
+    reader: { backend: 'sim' },
+    fresh(member) {
+      const reader = new SimCardReader({ name: `field ${kioskId}` });
+      member.useField(reader);
+      const run = queue();
+      return {
+        get cardPresent() {
+          return reader.cardPresent;
+        },
+        insert: (card) => run(() => {
+          if (!reader.cardPresent) reader.insert(card);
+        }),
+        remove: () => run(() => reader.remove()),
+        tear: async (tear, fired) => {
+          await reader.tear({ ins: tear.ins, when: tear.when, how: simTear(tear.how) });
+          fired?.();
+          // The cardholder lifts a card that answered wrongly or that the reader lost; an unplugged reader stays out.
+          if (tear.how !== 'reader-unplugged') await run(() => reader.remove());
+        },
+        restore: (card) => run(() => {
+          reader.replug();
+          if (!reader.cardPresent) reader.insert(card);
+        }),
+      };
+    },
+    stop: async () => {},
+  };
+}
+
+function simTear(how: TearWay): TearHow {
+  switch (how) {
+    case 'leave':
+      return 'leave';
+    case 'empty':
+      return { answer: '' };
+    case 'short':
+      return { answer: SHORT_ANSWER };
+    case 'garbage':
+      return { answer: GARBAGE_ANSWER };
+    case 'comm-error':
+      return { error: 'READER_COMM_ERROR' };
+    case 'card-reset':
+      return { error: 'CARD_RESET' };
+    case 'unresponsive':
+      return { error: 'CARD_UNRESPONSIVE' };
+    case 'reader-unplugged':
+      return { error: 'READER_UNAVAILABLE' };
+    default:
+      throw new Error(`a simulated field cannot break off by ${how}`);
+  }
+}
+
+export interface VpcdSlot {
+  port: number;
+  readerName: string;
+}
+
+/**
+ * A vpcd slot of the pcscd this process can reach. The harness watches the slot with a reader of its own, so it knows
+ * when pcscd saw a card come or go (vpcd reports a change at its next poll, not at once).
+ */
+export async function pcscField(slot: VpcdSlot): Promise<KioskField> {
+  const watcher = new PcscCardReader({ readerName: slot.readerName });
+  await watcher.start();
+  if (!watcher.ready) {
+    await watcher.stop();
+    throw new Error(`no PC/SC reader "${slot.readerName}": is pcscd running with vsmartcard-vpcd (slot port ${slot.port})?`);
+  }
+  const seen = async (present: boolean) => {
+    if (watcher.cardPresent !== present) await once(watcher, present ? 'present' : 'absent');
+  };
+  return {
+    kind: 'pcsc',
+    reader: { backend: 'pcsc', name: slot.readerName, answerTimeoutMs: PCSC_ANSWER_TIMEOUT_MS },
+    fresh() {
+      const connector = new VpcdConnector({ port: slot.port });
+      const run = queue();
+      const insert = async (card: CardDevice) => {
+        if (!connector.inserted) await connector.insert(card);
+        await seen(true);
+      };
+      const remove = async () => {
+        await connector.remove();
+        await seen(false);
+      };
+      return {
+        get cardPresent() {
+          return connector.inserted;
+        },
+        insert: (card) => run(() => insert(card)),
+        remove: () => run(remove),
+        tear: async (tear, fired) => {
+          await connector.tear({ ins: tear.ins, when: tear.when, how: pcscTear(tear.how) });
+          fired?.();
+          // pcscd waits for a mute card's answer until the card goes: it lies there a while, then is lifted.
+          if (tear.how === 'empty') await new Promise((r) => setTimeout(r, MUTE_CARD_MS));
+          await run(remove);
+        },
+        restore: (card) => run(() => insert(card)),
+      };
+    },
+    stop: () => watcher.stop(),
+  };
+}
+
+function pcscTear(how: TearWay): 'fin' | 'rst' | { answer: string } {
+  switch (how) {
+    case 'fin':
+    case 'rst':
+      return how;
+    case 'empty':
+      return { answer: '' };
+    case 'short':
+      return { answer: SHORT_ANSWER };
+    case 'garbage':
+      return { answer: GARBAGE_ANSWER };
+    default:
+      throw new Error(`a vpcd slot cannot break off by ${how}`);
+  }
+}
