@@ -5,21 +5,10 @@
  */
 import test from 'ava';
 import type { LoadStep } from '../../runtime/flows/load/load-flow.ts';
-import { startTestSystem, type TestSystem } from '../support/kiosk-system.ts';
+import { loadAt, startTestSystem } from '../support/kiosk-system.ts';
 
 const ZHANG = { asn: '31030000002023010001', pan: '6217000010000000018', pin: '123456' };
 const LI = { asn: '31030000002023010002', pan: '6228480000000000015', pin: '654321' };
-
-async function load(system: TestSystem, kioskId: string, who: { asn: string; pin: string }, amount: number) {
-  const { kiosk, reader, keypad } = system.kiosks.get(kioskId)!;
-  keypad.once('entry', () => {
-    keypad.type(who.pin);
-    keypad.enter();
-  });
-  reader!.insert(system.cards.get(who.asn)!);
-  const session = await kiosk.openSession();
-  return kiosk.load(session, amount);
-}
 
 test('a slow bank holds up only its own loads: K001 completes through the fast bank while K002 waits on the slow one', async (t) => {
   const system = await startTestSystem(t, {
@@ -36,10 +25,10 @@ test('a slow bank holds up only its own loads: K001 completes through the fast b
   let liSettled = false;
   const k2 = system.kiosks.get('K002')!.kiosk;
   const atBank = new Promise<void>((resolve) => k2.on('step', (s: LoadStep) => s === 'bank' && resolve()));
-  const liLoad = load(system, 'K002', LI, 3000).finally(() => (liSettled = true));
+  const liLoad = loadAt(system, 'K002', LI, 3000).finally(() => (liSettled = true));
   await atBank;
 
-  const zhang = await load(system, 'K001', ZHANG, 2000);
+  const zhang = await loadAt(system, 'K001', ZHANG, 2000);
   t.like(zhang, { state: 'completed', cardBefore: 1000, cardAfter: 3000, tacVerified: true });
   t.false(liSettled, 'the load at the slow bank is still waiting for its answer');
 
