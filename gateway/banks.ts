@@ -8,11 +8,14 @@ import type { Logger } from '../common/log.ts';
 import { loadBankProfile } from './bank/iso8583/profile.ts';
 import { BankKeys } from './bank/bank-keys.ts';
 import { BankLink } from './bank/bank-link.ts';
+import type { StanCounter } from './bank/stan-counter.ts';
 import type { KeyStore } from './keystore/key-store.ts';
 
 export interface BankConnection {
   id: string;
   link: BankLink;
+  /** The bank terminal's STAN counter: the link's own messages count on it, and so do the transfers sent on it. */
+  stans: StanCounter;
   terminalId: string;
   merchantId: string;
 }
@@ -24,7 +27,9 @@ export function bankProfilePath(profile: string): string {
   return /[/\\]|\.json$/.test(profile) ? resolve(profile) : resolve(PROFILE_DIR, `${profile}.json`);
 }
 
-export function createBankConnection(bank: BankConfig, keyStore: KeyStore, log: Logger, address?: { host: string; port: number }): BankConnection {
+export function createBankConnection(
+  bank: BankConfig, keyStore: KeyStore, stans: StanCounter, log: Logger, address?: { host: string; port: number },
+): BankConnection {
   const profile = loadBankProfile(bankProfilePath(bank.profile));
   const keys = new BankKeys({ tmk: Buffer.from(bank.tmk, 'hex') });
   keyStore.addBank(bank.id, keys);
@@ -36,7 +41,8 @@ export function createBankConnection(bank: BankConfig, keyStore: KeyStore, log: 
     ...(bank.localAddress ? { localAddress: bank.localAddress } : {}),
     terminalId: bank.terminalId,
     merchantId: bank.merchantId,
+    stanStore: stans,
     log: log.child({ bank: bank.id }),
   });
-  return { id: bank.id, link, terminalId: bank.terminalId, merchantId: bank.merchantId };
+  return { id: bank.id, link, stans, terminalId: bank.terminalId, merchantId: bank.merchantId };
 }

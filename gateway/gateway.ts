@@ -12,6 +12,7 @@ import { KeyStore } from './keystore/key-store.ts';
 import { CampusLedger } from './ledger/campus-ledger.ts';
 import { LoadService } from './loads/load-service.ts';
 import { createBankConnection, type BankConnection } from './banks.ts';
+import { StanCounters } from './bank/stan-counter.ts';
 import { SettlementService } from './settlement/settlement-service.ts';
 import type { RetryPolicy } from './saf/reversal-queue.ts';
 import { TxnReports } from './events/txn-reports.ts';
@@ -50,7 +51,10 @@ export class Gateway {
       },
       pinMasterKey: Buffer.from(config.issuer.pinMasterKey, 'hex'),
     });
-    for (const bank of config.banks) this.banks.set(bank.id, createBankConnection(bank, keys, o.log, o.bankAddresses?.get(bank.id)));
+    const stans = new StanCounters(this.store);
+    for (const bank of config.banks) {
+      this.banks.set(bank.id, createBankConnection(bank, keys, stans.forTerminal(bank.terminalId), o.log, o.bankAddresses?.get(bank.id)));
+    }
     const reversalRetry = o.reversalRetry ?? config.reversals;
     this.loads = new LoadService({ store: this.store, ledger: this.ledger, keys, banks: this.banks, limits: config.limits, log: o.log,
       ...(reversalRetry ? { reversalRetry } : {}),

@@ -22,7 +22,7 @@ import { OPERATIONS, type BankProfile, type Operation } from './iso8583/profile.
 import { buildMessage, matchesTemplate, readMessage, type Vars } from './iso8583/template.ts';
 
 export interface StanStore {
-  /** The next system trace audit number, 1..999999, persisted before it is used. */
+  /** The terminal's next system trace audit number, 1..999999, persisted before it is used (see stan-counter.ts). */
   next(): Promise<number>;
 }
 
@@ -36,8 +36,8 @@ export interface BankLinkOptions {
   terminalId: string;
   merchantId: string;
   log?: Logger;
-  /** Defaults to an in-memory counter (tests); the gateway passes its journal's. */
-  stanStore?: StanStore;
+  /** The STANs of sign-on, sign-off, line check, settlement, and of a transfer that brings none. */
+  stanStore: StanStore;
   /** Operator code sent at sign-on. */
   operator?: string;
   /** Override the profile's timeouts and session schedule (tests). */
@@ -117,11 +117,6 @@ const batch6 = (batch: number) => {
   return String(batch).padStart(6, '0');
 };
 
-function memoryStanStore(): StanStore {
-  let last = 0;
-  return { next: async () => (last = (last % 999999) + 1) };
-}
-
 export class BankLink extends EventEmitter {
   readonly #o: BankLinkOptions;
   readonly #codec: Codec;
@@ -149,7 +144,7 @@ export class BankLink extends EventEmitter {
     this.#o = options;
     this.#codec = createCodec(options.profile);
     this.#log = options.log ?? silentLogger;
-    this.#stans = options.stanStore ?? memoryStanStore();
+    this.#stans = options.stanStore;
     this.#timeouts = { ...options.profile.timeouts, ...options.timeouts };
     this.#session = { ...options.profile.session, ...options.session };
     this.#backoff = this.#timeouts.reconnectMinMs;

@@ -6,7 +6,7 @@
 import { QuancunError, type ErrorCode } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import { JournaledMachine } from '../../common/store/journaled-machine.ts';
-import type { DurableStore, Op } from '../../common/store/durable-store.ts';
+import type { DurableStore } from '../../common/store/durable-store.ts';
 import type { OpRequest, OpResponse } from '../../common/api/topics.ts';
 import type { CampusLedger, CampusAccount } from '../ledger/campus-ledger.ts';
 import type { KeyStore } from '../keystore/key-store.ts';
@@ -37,7 +37,6 @@ export interface LoadServiceOptions {
   reversalRetry?: Partial<RetryPolicy>;
 }
 
-const STAN_KEY = 'meta/stan';
 const hex = (b: Buffer) => b.toString('hex').toUpperCase();
 
 function stampOf(record: GatewayLoadRecord): LoadStamp {
@@ -60,8 +59,6 @@ export class LoadService {
   /** Every reversal owed, retried until the bank answers; the gateway starts and stops it. */
   readonly reversals: ReversalQueue;
   private readonly now: () => Date;
-  private savedStan: Promise<number | undefined> | undefined;
-  private stan: number | undefined;
 
   constructor(private readonly o: LoadServiceOptions) {
     this.loads = new JournaledMachine(o.store, 'gw/load', GATEWAY_LOAD_MACHINE);
@@ -130,11 +127,13 @@ export class LoadService {
       throw e;
     }
 
-    const { stan, reserve } = await this.nextStan();
-    record = await this.loads.advance(record, 'bank-pending', { campusAccount: account.campusAccount, bankId: bank.id, stan }, [reserve]);
+    // The STAN is reserved in the batch that journals bank-pending: a reversal after a crash finds it there.
+    const received = record;
+    record = await bank.stans.reserve((stan, reserve) =>
+      this.loads.advance(received, 'bank-pending', { campusAccount: account.campusAccount, bankId: bank.id, stan }, [reserve]));
     try {
       const approval = await bank.link.transfer({
-        stan,
+        stan: record.stan!,
         pan: account.bankPan,
         amount: req.amount,
         pinBlock,
@@ -312,16 +311,6 @@ export class LoadService {
     ]);
     this.o.log.info('reversal confirmed', { txnId: record.id, bankHadTransfer: answer.originalFound });
     return true;
-  }
-
-  /**
-   * The next STAN and the write that reserves it, batched with the state that records it. Counted in memory: loads
-   * from several kiosks authorize at once, and a read-then-write on the store would hand two of them the same STAN.
-   */
-  private async nextStan(): Promise<{ stan: number; reserve: Op }> {
-    const saved = (await (this.savedStan ??= this.o.store.get<number>(STAN_KEY))) ?? 0;
-    this.stan = ((this.stan ?? saved) % 999999) + 1;
-    return { stan: this.stan, reserve: { type: 'put', key: STAN_KEY, value: this.stan } };
   }
 
   /**

@@ -11,6 +11,7 @@ import { bankProfilePath } from '../../gateway/banks.ts';
 import { BankKeys } from '../../gateway/bank/bank-keys.ts';
 import { BankLink, type TransferRequest } from '../../gateway/bank/bank-link.ts';
 import { loadBankProfile } from '../../gateway/bank/iso8583/profile.ts';
+import { memoryStans } from '../support/memory-stans.ts';
 import { BankHostSimulator, type BankHostOptions } from '../../sim/bank/bank-host.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -30,7 +31,7 @@ async function setup(t: ExecutionContext, o: { signOn?: boolean; responseMs?: nu
   await bank.start();
   const keys = new BankKeys({ tmk: TMK });
   const link = new BankLink({
-    profile, keys, ...bank.address(), localAddress: '127.0.0.1', ...TERMINAL,
+    profile, keys, ...bank.address(), localAddress: '127.0.0.1', ...TERMINAL, stanStore: memoryStans(),
     timeouts: { responseMs: o.responseMs ?? 5000, reconnectMinMs: 10, reconnectMaxMs: 50 },
   });
   t.teardown(async () => {
@@ -153,7 +154,7 @@ test('a bank that is not listening is BANK_UNAVAILABLE', async (t) => {
   await bank.start();
   const address = bank.address();
   await bank.stop();
-  const link = new BankLink({ profile, keys: new BankKeys({ tmk: TMK }), ...address, ...TERMINAL });
+  const link = new BankLink({ profile, keys: new BankKeys({ tmk: TMK }), ...address, ...TERMINAL, stanStore: memoryStans() });
   t.teardown(() => link.close());
   t.is((await code(t, link.signOn())).code, 'BANK_UNAVAILABLE');
 });
@@ -171,7 +172,7 @@ test('the bank keeps accounts, applied transfers and sessions across a restart',
   await again.start();
   t.teardown(() => again.stop());
   const keys = new BankKeys({ tmk: TMK });
-  const relinked = new BankLink({ profile, keys, ...again.address(), ...TERMINAL });
+  const relinked = new BankLink({ profile, keys, ...again.address(), ...TERMINAL, stanStore: memoryStans() });
   t.teardown(() => relinked.close());
   await relinked.signOn();
   await relinked.reverse({ stan: 2, pan: RICH, amount: 1200, ...TERMINAL, campusRef: req.campusRef }, '96');

@@ -10,6 +10,7 @@ import { bankProfilePath } from '../../gateway/banks.ts';
 import { BankKeys } from '../../gateway/bank/bank-keys.ts';
 import { BankLink, type BankLinkOptions } from '../../gateway/bank/bank-link.ts';
 import { loadBankProfile } from '../../gateway/bank/iso8583/profile.ts';
+import { memoryStans } from '../support/memory-stans.ts';
 import { BankHostSimulator } from '../../sim/bank/bank-host.ts';
 
 const TMK = Buffer.from('C8D9EAFB0C1D2E3F405162738495A6B7', 'hex');
@@ -21,7 +22,7 @@ async function setup(t: ExecutionContext, profileId: string, session: BankLinkOp
   const bank = new BankHostSimulator({ profile, tmk: TMK, accounts: [] });
   await bank.start();
   const keys = new BankKeys({ tmk: TMK });
-  const link = new BankLink({ profile, keys, ...bank.address(), ...TERMINAL, session, timeouts: { responseMs, reconnectMinMs: 10, reconnectMaxMs: 50 } });
+  const link = new BankLink({ profile, keys, ...bank.address(), ...TERMINAL, stanStore: memoryStans(), session, timeouts: { responseMs, reconnectMinMs: 10, reconnectMaxMs: 50 } });
   t.teardown(async () => {
     await link.close();
     await bank.stop();

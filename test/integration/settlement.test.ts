@@ -15,6 +15,7 @@ import { BankKeys } from '../../gateway/bank/bank-keys.ts';
 import { BankLink } from '../../gateway/bank/bank-link.ts';
 import { createCodec } from '../../gateway/bank/iso8583/codec.ts';
 import { loadBankProfile } from '../../gateway/bank/iso8583/profile.ts';
+import { StanCounter } from '../../gateway/bank/stan-counter.ts';
 import { CampusLedger } from '../../gateway/ledger/campus-ledger.ts';
 import { GATEWAY_LOAD_MACHINE, type GatewayLoadRecord, type GatewayLoadState } from '../../gateway/loads/gateway-load-machine.ts';
 import { msUntil, SettlementService } from '../../gateway/settlement/settlement-service.ts';
@@ -53,9 +54,10 @@ async function setup(t: ExecutionContext, o: { settleAt?: string; now?: () => Da
   await bank.start();
   const keys = new BankKeys({ tmk: TMK });
   const linkProfile = o.settleAt ? { ...profile, session: { ...profile.session, settleAt: o.settleAt } } : profile;
-  const link = new BankLink({ profile: linkProfile, keys, ...bank.address(), ...TERMINAL });
   const store = new DurableStore(join(await tempDir(t), 'gateway'));
   await store.open();
+  const stans = new StanCounter(store, TERMINAL.terminalId);
+  const link = new BankLink({ profile: linkProfile, keys, ...bank.address(), ...TERMINAL, stanStore: stans });
   t.teardown(async () => {
     await link.close();
     await bank.stop();
@@ -65,7 +67,7 @@ async function setup(t: ExecutionContext, o: { settleAt?: string; now?: () => Da
   await ledger.seed([{ campusAccount: '2023010001', name: '张三', staffNo: '2023010001', asn: ASN, bankId: 'b1', bankPan: PAN }]);
   const loads = new JournaledMachine<GatewayLoadState, GatewayLoadRecord>(store, 'gw/load', GATEWAY_LOAD_MACHINE);
   const settlement = new SettlementService({
-    store, loads, ledger, banks: new Map([['b1', { id: 'b1', link, ...TERMINAL }]]), log: silentLogger, ...(o.now ? { now: o.now } : {}),
+    store, loads, ledger, banks: new Map([['b1', { id: 'b1', link, stans, ...TERMINAL }]]), log: silentLogger, ...(o.now ? { now: o.now } : {}),
   });
   t.teardown(() => settlement.stopSchedule());
   await settlement.restoreBatches();

@@ -47,6 +47,18 @@ export async function startTestSystem(t: ExecutionContext, o: TestSystemOptions 
   return { ...system, loaded, dataDir };
 }
 
+/** A load at the kiosk: the card tapped, the PIN typed when the PIN pad asks, the outcome. */
+export async function loadAt(system: EmbeddedSystem, kioskId: string, who: { asn: string; pin: string }, amount: number) {
+  const { kiosk, reader, keypad } = system.kiosks.get(kioskId)!;
+  keypad.once('entry', () => {
+    keypad.type(who.pin);
+    keypad.enter();
+  });
+  reader!.insert(system.cards.get(who.asn)!);
+  const session = await kiosk.openSession();
+  return kiosk.load(session, amount);
+}
+
 /**
  * A kiosk process restarted on its own journal (a power cut, then the board boots again): the old Kiosk is stopped,
  * a new one built from its options, with a fresh PIN pad link, replaces it in `system.kiosks`. Not started yet: the
