@@ -9,7 +9,7 @@ import type { KioskJournal } from '../../journal/kiosk-journal.ts';
 import type { KioskLink } from '../../link/kiosk-link.ts';
 import type { CardSession } from '../card-session.ts';
 import { decideInterrupted } from '../../card/card-write.ts';
-import { confirmCredit, settleOnCard } from '../settle-credit.ts';
+import { confirmCredit, creditedOutcome, settleOnCard } from '../settle-credit.ts';
 import type { CollectRecord, CollectState } from './collect-machine.ts';
 
 export interface CollectContext {
@@ -112,11 +112,8 @@ function outcomeOf(rec: CollectRecord): CollectOutcome {
   switch (rec.state) {
     case 'completed':
     case 'credited':
-      // tac, cardAfter and via are journaled at `credited`.
-      return {
-        ...base, state: rec.state, cardAfter: rec.cardAfter!, tac: rec.tac!, tacVerified: rec.tacVerified ?? false, via: rec.via!,
-        ...(rec.code ? { code: rec.code } : {}),
-      };
+      // via is journaled at `credited`, with the TAC.
+      return { ...base, state: rec.state, ...creditedOutcome(rec), via: rec.via! };
     case 'checking':
     case 'crediting':
     case 'not-collected':

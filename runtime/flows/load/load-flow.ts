@@ -11,7 +11,7 @@ import type { CardProfile } from '../../card/card-profile.ts';
 import type { KioskLink } from '../../link/kiosk-link.ts';
 import type { KioskJournal } from '../../journal/kiosk-journal.ts';
 import type { CardSession } from '../card-session.ts';
-import { confirmCredit, LOAD_KEY_INDEX } from '../settle-credit.ts';
+import { confirmCredit, creditedOutcome, LOAD_KEY_INDEX } from '../settle-credit.ts';
 import type { LoadRecord, LoadState } from './load-machine.ts';
 import { resolveTorn, type RePresentInfo } from './torn-load.ts';
 
@@ -111,16 +111,13 @@ export async function runLoad(ctx: LoadContext, session: CardSession, amount: nu
 /** `cardBefore`: the card's balance when the load began (the record has none if the card's INITIALIZE failed). */
 function outcomeOf(rec: LoadRecord, cardBefore: number): LoadOutcome {
   const base = { txnId: rec.id, amount: rec.amount, cardBefore };
-  // Every path that does not end on the card throws after journaling its code, so a record short of one is a bug.
+  // Every record that did not end on the card carries the code of why: one short of it is a bug.
   const code = rec.code ?? 'INTERNAL';
   switch (rec.state) {
     case 'completed':
     case 'credited':
-      // tac and cardAfter are journaled at `credited`, bankRef at `authorized`: every credit passed both.
-      return {
-        ...base, state: rec.state, cardAfter: rec.cardAfter!, tac: rec.tac!, tacVerified: rec.tacVerified ?? false, bankRef: rec.bankRef!,
-        ...(rec.code ? { code: rec.code } : {}),
-      };
+      // bankRef is journaled at `authorized`, which every credit passed.
+      return { ...base, state: rec.state, ...creditedOutcome(rec), bankRef: rec.bankRef! };
     case 'crediting':
     case 'torn':
     case 'pending-load':
