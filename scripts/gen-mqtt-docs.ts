@@ -2,7 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import {
-  events, operations, opNames, requestEnvelopeSchema, responseEnvelopeSchema, states, topicTree, type EventKind,
+  events, gatewayLoadStates, operations, opNames, requestEnvelopeSchema, responseEnvelopeSchema, states, topicTree, type EventKind,
 } from '../common/api/topics.ts';
 
 export const MQTT_API_DOC = fileURLToPath(new URL('../docs/mqtt-api.md', import.meta.url));
@@ -95,6 +95,14 @@ export function renderMqttApiDoc(): string {
     );
   }
   out.push(
+    '',
+    '## Gateway load states',
+    '',
+    'The `state` of a load in `txn.status` (and `load.park`): what the gateway\'s journal says of it, what a kiosk\'s recovery decides from.',
+    '',
+    '| State | Meaning |',
+    '| --- | --- |',
+    ...Object.entries(gatewayLoadStates).map(([state, meaning]) => `| \`${state}\` | ${meaning} |`),
     '',
     '## Kiosk state',
     '',

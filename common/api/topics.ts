@@ -51,6 +51,26 @@ const loadInit = z.object({
 const hostDate = z.string().regex(/^\d{4}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$/).describe('YYYYMMDD');
 const hostTime = z.string().regex(/^([01]\d|2[0-3])[0-5]\d[0-5]\d$/).describe('hhmmss');
 
+/**
+ * The gateway's states of a load, as `txn.status` reports them and as the kiosk's recovery branches on them. The
+ * gateway's state machine (gateway/loads/gateway-load-machine.ts) is typed by this list, so the two cannot drift.
+ */
+export const gatewayLoadStates = {
+  received: 'request taken in; nothing sent to the bank',
+  rejected: 'refused before the bank was asked (unknown card, not bound, MAC1, limits): nothing debited',
+  'bank-pending': 'the transfer may have reached the bank',
+  declined: 'the bank refused: nothing debited',
+  approved: 'the bank debited; provisional posting made',
+  'mac2-issued': 'MAC2 handed to the kiosk: the card may credit itself from here on (again on a fresh MAC2, `load.recredit`)',
+  completed: 'the TAC verified; final posting made',
+  'tac-failed': 'the card answered with a TAC that does not verify: held for an operator',
+  reversing: 'the transfer\'s outcome is unknown or must be undone: a reversal is owed',
+  reversed: 'the bank confirmed the reversal',
+  'pending-load': 'the card could not be written: the amount waits (圈存未领) for any kiosk to write it',
+} as const;
+export type GatewayLoadState = keyof typeof gatewayLoadStates;
+export const gatewayLoadStateSchema = z.enum(Object.keys(gatewayLoadStates) as [GatewayLoadState, ...GatewayLoadState[]]);
+
 export const operations = {
   'card.lookup': op({
     summary: 'Who holds this card, where it loads from, its limits and loads waiting to be written to it.',
@@ -137,7 +157,9 @@ export const operations = {
   'load.park': op({
     summary: 'The card left during the credit and did not come back in time: keep the amount as a pending load (圈存未领).',
     request: z.object({ txnId }),
-    response: z.object({ state: z.enum(['pending-load', 'completed']).describe('completed: another kiosk already wrote it onto the card') }),
+    response: z.object({
+      state: gatewayLoadStateSchema.extract(['pending-load', 'completed']).describe('completed: another kiosk already wrote it onto the card'),
+    }),
     example: { request: { txnId: 'JX-A101-000042' }, response: { state: 'pending-load' } },
   }),
   'load.abandon': op({
@@ -154,7 +176,7 @@ export const operations = {
     request: z.object({ txnId }),
     response: z.object({
       txnId,
-      state: z.string().min(1),
+      state: gatewayLoadStateSchema.describe('see Gateway load states below'),
       amount: fen,
       final: z.boolean(),
       mac2: hex(8, 'MAC2').optional(),
@@ -165,7 +187,7 @@ export const operations = {
       request: { txnId: 'JX-A101-000042' },
       response: {
         txnId: 'JX-A101-000042',
-        state: 'authorized',
+        state: 'mac2-issued',
         amount: 10000,
         final: false,
         mac2: 'A1B2C3D4',

@@ -1,33 +1,13 @@
 /**
  * The gateway side of a load, as one explicit state machine. The state is journaled before each step it allows:
- * `bank-pending` before the transfer is sent, `reversing` before a reversal is sent.
+ * `bank-pending` before the transfer is sent, `reversing` before a reversal is sent. Its states, and what each means,
+ * are those the API reports in `txn.status` (common/api/topics.ts): the transitions below must name every one of them.
  */
 import type { MachineSpec, JournalRecord } from '../../common/store/journaled-machine.ts';
 import type { ErrorCode } from '../../common/errors.ts';
+import type { GatewayLoadState } from '../../common/api/topics.ts';
 
-export type GatewayLoadState =
-  /** Request taken in; nothing sent to the bank. */
-  | 'received'
-  /** Refused before the bank was asked (unknown card, not bound, MAC1, limits). */
-  | 'rejected'
-  /** The transfer may have reached the bank. */
-  | 'bank-pending'
-  /** The bank refused: nothing debited. */
-  | 'declined'
-  /** The bank debited; provisional posting made. */
-  | 'approved'
-  /** MAC2 handed to the kiosk: the card may credit itself from here on. Again on a fresh MAC2 (`load.recredit`). */
-  | 'mac2-issued'
-  /** The TAC verified; final posting made. */
-  | 'completed'
-  /** The card answered with a TAC that does not verify: held for an operator. */
-  | 'tac-failed'
-  /** The transfer's outcome is unknown (no answer, late answer, bad MAC) or must be undone: a reversal is owed. */
-  | 'reversing'
-  /** The bank confirmed the reversal. */
-  | 'reversed'
-  /** The card could not be written: the amount waits in the campus account (圈存未领) for any kiosk to write it. */
-  | 'pending-load';
+export type { GatewayLoadState };
 
 export const GATEWAY_LOAD_MACHINE: MachineSpec<GatewayLoadState> = {
   name: 'gateway load',

@@ -5,7 +5,7 @@
  * counter means it was not, and the gateway issues a fresh MAC2 for the same debit (`load.recredit`, no second bank
  * debit), bound to the card's new random, so no earlier MAC2 can ever apply after it.
  */
-import { QuancunError } from '../../common/errors.ts';
+import { QuancunError, type ErrorCode } from '../../common/errors.ts';
 import type { CardChannel } from '../../hal/card-reader/card-reader.ts';
 import { creditForLoad, getTransactionProve, initializeForLoad, type LoadInit } from '../card/purse.ts';
 import type { KioskLink } from '../link/kiosk-link.ts';
@@ -98,4 +98,10 @@ export async function confirmCredit(link: KioskLink, c: { txnId: string; tac: st
     if (QuancunError.from(err).code !== 'CARD_TAC_INVALID') throw err;
     return false;
   }
+}
+
+/** The part of a load's or a collect's outcome that says what the card holds, once its record reached `credited`. */
+export function creditedOutcome(rec: { tac?: string; cardAfter?: number; tacVerified?: boolean; code?: ErrorCode }) {
+  // tac and cardAfter are journaled at `credited`, tacVerified at `completed`.
+  return { cardAfter: rec.cardAfter!, tac: rec.tac!, tacVerified: rec.tacVerified ?? false, ...(rec.code ? { code: rec.code } : {}) };
 }

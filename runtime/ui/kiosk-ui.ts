@@ -15,6 +15,7 @@ import type { Announcement, KeypadKey, KioskView, Lang, MaintenanceCommand, UiAc
 import { getBalance } from '../card/purse.ts';
 import type { CardSession } from '../flows/card-session.ts';
 import { checkLoadAmount, type LoadOutcome, type LoadStep } from '../flows/load/load-flow.ts';
+import { collected } from '../flows/collect/collect-flow.ts';
 import type { RePresentInfo } from '../flows/load/torn-load.ts';
 import type { Kiosk } from '../kiosk.ts';
 import { editAmount } from './amount-entry.ts';
@@ -254,7 +255,7 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
     })().then(
       ({ outcomes, balance }) => {
         if (token !== this.#token) return;
-        const left = session.account.pendingLoads.slice(outcomes.filter((o) => o.state !== 'not-collected').length);
+        const left = session.account.pendingLoads.slice(outcomes.filter(collected).length);
         const after = { ...session, balance, account: { ...session.account, pendingLoads: left } };
         this.#go({ screen: 'result', session: after, result: collectResult(outcomes, balance) });
       },
@@ -411,15 +412,11 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
       });
   }
 
-  async #loadEnded(token: number, session: CardSession, outcome: LoadOutcome): Promise<void> {
+  #loadEnded(token: number, session: CardSession, outcome: LoadOutcome): void {
     if (token !== this.#token) return;
     if (!loadCredited(outcome)) return this.#go({ screen: 'result', session, result: loadResult(outcome) });
     const after = { ...session, balance: outcome.cardAfter };
-    const record = await this.o.kiosk.journal.loads.require(outcome.txnId).catch(() => undefined);
-    if (token !== this.#token) return;
-    const receipt = loadReceipt(outcome, after, {
-      campus: this.o.campusName.zh, kioskId: this.o.kioskId, ...(record?.bankRef ? { bankRef: record.bankRef } : {}),
-    });
+    const receipt = loadReceipt(outcome, after, { campus: this.o.campusName.zh, kioskId: this.o.kioskId });
     this.#go({ screen: 'result', session: after, result: loadResult(outcome), receipt });
   }
 

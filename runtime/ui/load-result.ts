@@ -4,12 +4,12 @@ import type { ReceiptPrinter } from '../../hal/printer/printer.ts';
 import type { Receipt } from '../../hal/printer/receipt.ts';
 import type { Operation, ReceiptOffer, ResultInfo } from '../../screens/view-model.ts';
 import type { CardSession } from '../flows/card-session.ts';
-import type { LoadOutcome } from '../flows/load/load-flow.ts';
-import type { CollectOutcome } from '../flows/collect/collect-flow.ts';
+import type { LoadCredited, LoadOutcome } from '../flows/load/load-flow.ts';
+import { collected, type CollectOutcome } from '../flows/collect/collect-flow.ts';
 import { maskedCardNo } from './ui-view.ts';
 
 /** The card holds the money: completed, or credited with the gateway's final posting still owed (recovery posts it). */
-export function loadCredited(outcome: LoadOutcome): boolean {
+export function loadCredited(outcome: LoadOutcome): outcome is LoadCredited {
   return outcome.state === 'completed' || outcome.state === 'credited';
 }
 
@@ -18,18 +18,18 @@ export function loadResult(outcome: LoadOutcome): ResultInfo {
   return {
     ok, operation: 'load', amount: outcome.amount, reference: outcome.txnId,
     // After a torn credit only the card's counter can tell what it holds: no balance is shown rather than a guess.
-    ...(outcome.state === 'torn' || outcome.state === 'pending-load' ? {} : { newBalance: outcome.cardAfter }),
-    ...(ok ? {} : { code: outcome.code ?? 'INTERNAL' }),
+    ...('cardAfter' in outcome ? { newBalance: outcome.cardAfter } : {}),
+    ...(ok ? {} : { code: outcome.code }),
   };
 }
 
 /** Pending loads written at a tap: ok when every one is on the card; the balance as the card reads it afterwards. */
 export function collectResult(outcomes: CollectOutcome[], balance: number): ResultInfo {
-  const failed = outcomes.find((o) => o.state === 'not-collected');
-  const written = outcomes.filter((o) => o.state !== 'not-collected');
+  const failed = outcomes.find((o) => !collected(o));
+  const written = outcomes.filter(collected);
   return {
     ok: !failed, operation: 'collect', amount: written.reduce((sum, o) => sum + o.amount, 0), newBalance: balance,
-    ...(outcomes[0] ? { reference: outcomes[0].pendingId } : {}), ...(failed ? { code: failed.code ?? 'INTERNAL' } : {}),
+    ...(outcomes[0] ? { reference: outcomes[0].pendingId } : {}), ...(failed ? { code: failed.code } : {}),
   };
 }
 
@@ -38,11 +38,10 @@ export function refusedResult(code: ErrorCode, operation: Operation, amount: num
   return { ok: false, operation, amount, code, ...(session ? { newBalance: session.balance } : {}) };
 }
 
-export function loadReceipt(outcome: LoadOutcome, session: CardSession, where: { campus: string; kioskId: string; bankRef?: string }): Receipt {
+export function loadReceipt(outcome: LoadCredited, session: CardSession, where: { campus: string; kioskId: string }): Receipt {
   return {
     campus: where.campus, kioskId: where.kioskId, txnRef: outcome.txnId, time: new Date(), operation: 'load',
-    maskedCard: maskedCardNo(session.asn), amountFen: outcome.amount, balanceAfterFen: outcome.cardAfter,
-    ...(where.bankRef ? { bankRef: where.bankRef } : {}),
+    maskedCard: maskedCardNo(session.asn), amountFen: outcome.amount, balanceAfterFen: outcome.cardAfter, bankRef: outcome.bankRef,
   };
 }
 

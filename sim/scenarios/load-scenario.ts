@@ -77,9 +77,10 @@ export async function runLoadScenario(system: EmbeddedSystem, s: LoadScenario): 
   try {
     const outcome = await kiosk.load(session, s.amount).catch((err: unknown) => {
       const e = QuancunError.from(err);
-      return { txnId: null, state: 'refused', code: e.code, cardBefore: session.balance, cardAfter: session.balance, tacVerified: false };
+      return { txnId: null, state: 'refused', code: e.code, tacVerified: false };
     });
-    const cardAfter = await getBalance(session.channel).catch(() => outcome.cardAfter);
+    // Unreadable now: the balance after the credit when the kiosk knows it, else the one the card was read with.
+    const cardAfter = await getBalance(session.channel).catch(() => ('cardAfter' in outcome ? outcome.cardAfter : session.balance));
     return {
       txnId: outcome.txnId,
       state: outcome.state,

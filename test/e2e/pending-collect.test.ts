@@ -15,7 +15,8 @@ async function parkedAtK001(t: ExecutionContext, when: 'before' | 'after'): Prom
   const system = await startTestSystem(t, { kioskIds: ['K001', 'K002'], edit: (c) => void (c.limits.rePresentSeconds = 1) });
   const torn = await startTornLoad(system, 'K001', AMOUNT, when);
   const parked = await torn.outcome;
-  t.like(parked, { state: 'pending-load', code: 'LOAD_PENDING', cardAfter: 1000 });
+  t.like(parked, { state: 'pending-load', code: 'LOAD_PENDING', cardBefore: 1000 });
+  t.false('cardAfter' in parked, 'a pending load has no balance after: only the card\'s counter can tell');
   t.like(await system.gateway.loads.loads.require(parked.txnId), { state: 'pending-load' });
   t.deepEqual(postingsOf(await system.gateway.ledger.postings()), [{ txnId: parked.txnId, amount: AMOUNT, status: 'pending' }]);
   t.is(system.bank.balanceOf(ZHANG.pan), 495_000);

@@ -58,6 +58,8 @@ test('a load from idle to result by touches: the new balance shown is the card\'
   touch(screens, 'receipt.print');
   const [receipt] = await printed;
   t.regex(receiptText(receipt, 32), /60\.00/);
+  // The bank simulator numbers its debits from 1: this is the first.
+  t.regex(receiptText(receipt, 32), /000000000001/, 'the receipt carries the bank reference of the debit');
   await waitForScreen(ui, 'idle');
 
   // 查询: the balance and the load as the card itself records them.

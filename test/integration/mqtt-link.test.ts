@@ -6,7 +6,7 @@ import test, { type ExecutionContext } from 'ava';
 import { once } from 'node:events';
 import mqtt, { type MqttClient } from 'mqtt';
 import { QuancunError } from '../../common/errors.ts';
-import { events, operations } from '../../common/api/topics.ts';
+import { events, operations, type OpResponse } from '../../common/api/topics.ts';
 import type { LinkLog } from '../../common/mqtt/connect.ts';
 import { KioskLink, type KioskLinkOptions } from '../../runtime/link/kiosk-link.ts';
 import { GatewayEndpoint } from '../../gateway/link/gateway-endpoint.ts';
@@ -93,7 +93,7 @@ function withoutSince(state: Record<string, unknown>): Record<string, unknown> {
   return typeof since === 'string' && !Number.isNaN(Date.parse(since)) ? rest : state;
 }
 
-const statusOf = (txnId: string) => ({ txnId, state: 'done', amount: 10000, final: true });
+const statusOf = (txnId: string): OpResponse<'txn.status'> => ({ txnId, state: 'completed', amount: 10000, final: true });
 
 for (const factory of brokers) {
   const title = (what: string) => `${factory.name}: ${what}`;

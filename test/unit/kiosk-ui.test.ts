@@ -1,10 +1,10 @@
 import test from 'ava';
 import { QuancunError } from '../../common/errors.ts';
-import { maskName } from '../../runtime/flows/card-session.ts';
-import type { LoadOutcome } from '../../runtime/flows/load/load-flow.ts';
+import { maskName, type CardSession } from '../../runtime/flows/card-session.ts';
+import type { LoadCredited } from '../../runtime/flows/load/load-flow.ts';
 import { editAmount } from '../../runtime/ui/amount-entry.ts';
 import { toTransactionRecord } from '../../runtime/ui/card-records.ts';
-import { loadResult } from '../../runtime/ui/load-result.ts';
+import { loadReceipt, loadResult } from '../../runtime/ui/load-result.ts';
 import { checkTransition } from '../../runtime/ui/ui-state.ts';
 import type { KeypadKey } from '../../screens/view-model.ts';
 
@@ -32,11 +32,22 @@ test('the UI state table allows the flow and refuses a jump past the PIN', (t) =
   t.is(err?.code, 'INTERNAL');
 });
 
+const CREDITED: LoadCredited = {
+  txnId: 'T1', state: 'completed', amount: 5000, cardBefore: 1000, cardAfter: 6000, tac: '5E6F7A8B', tacVerified: true, bankRef: '250901000123',
+};
+
 test('a load result shows the card balance after the credit, none after a torn credit, the code when refused', (t) => {
-  const base: LoadOutcome = { txnId: 'T1', state: 'completed', amount: 5000, cardBefore: 1000, cardAfter: 6000, tacVerified: true };
-  t.like(loadResult(base), { ok: true, newBalance: 6000, reference: 'T1' });
+  const base = { txnId: 'T1', amount: 5000, cardBefore: 1000, tacVerified: false } as const;
+  t.like(loadResult(CREDITED), { ok: true, newBalance: 6000, reference: 'T1' });
   t.is(loadResult({ ...base, state: 'torn', code: 'CARD_REMOVED' }).newBalance, undefined);
   t.like(loadResult({ ...base, state: 'declined', cardAfter: 1000, code: 'PIN_WRONG' }), { ok: false, code: 'PIN_WRONG', newBalance: 1000 });
+});
+
+test('a load receipt carries the bank reference from the outcome of the load', (t) => {
+  const session = { asn: '31030000002023010001' } as CardSession;
+  t.like(loadReceipt(CREDITED, session, { campus: '测试大学', kioskId: 'K001' }), {
+    txnRef: 'T1', operation: 'load', amountFen: 5000, balanceAfterFen: 6000, bankRef: '250901000123', maskedCard: '****0001',
+  });
 });
 
 test('card records: loads are credits, purchases debits, with the host date and time', (t) => {

@@ -1,9 +1,10 @@
 import test from 'ava';
 import { QuancunError } from '../../common/errors.ts';
 import {
-  events, operations, opNames, parseEvent, parseGatewayState, parseKioskState, parseOpRequest, parseRequestEnvelope,
-  parseResponseEnvelope, parseTopic, peekId, states, subscriptions, topics, type EventKind,
+  events, gatewayLoadStateSchema, operations, opNames, parseEvent, parseGatewayState, parseKioskState, parseOpRequest, parseOpResponse,
+  parseRequestEnvelope, parseResponseEnvelope, parseTopic, peekId, states, subscriptions, topics, type EventKind,
 } from '../../common/api/topics.ts';
+import { GATEWAY_LOAD_MACHINE } from '../../gateway/loads/gateway-load-machine.ts';
 
 const ID = '3f1e9c1a-6b2d-4c8e-9a57-0d4f2b8e6c11';
 
@@ -92,6 +93,20 @@ test('bad payloads are LINK_BAD_MESSAGE naming the path, never the value', (t) =
 
   const leak = t.throws(() => parseOpRequest('load.authorize', { ...authorize, pinBlock: 'SECRETPINBLOCK00' }));
   t.false(leak?.message.includes('SECRETPINBLOCK00'));
+});
+
+const GATEWAY_LOAD_STATES = [
+  'received', 'rejected', 'bank-pending', 'declined', 'approved', 'mac2-issued', 'completed', 'tac-failed', 'reversing', 'reversed', 'pending-load',
+];
+
+test('the gateway reports exactly the states of its load machine, and a kiosk refuses any other', (t) => {
+  t.deepEqual(gatewayLoadStateSchema.options, GATEWAY_LOAD_STATES);
+  t.deepEqual(Object.keys(GATEWAY_LOAD_MACHINE.transitions).sort(), [...GATEWAY_LOAD_STATES].sort());
+  const status = operations['txn.status'].example.response;
+  t.is(parseOpResponse('txn.status', { ...status, state: 'reversing' }).state, 'reversing');
+  // `authorized` is the kiosk's name for a debited load, not a gateway state.
+  badMessage(t, () => parseOpResponse('txn.status', { ...status, state: 'authorized' }), 'data.state');
+  badMessage(t, () => parseResponseEnvelope('load.park', { id: ID, ok: true, data: { state: 'mac2-issued' } }), 'data.state');
 });
 
 test('peekId finds the id of a message that fails validation, if it has one', (t) => {

@@ -9,7 +9,7 @@ import type { KioskJournal } from '../../journal/kiosk-journal.ts';
 import type { KioskLink } from '../../link/kiosk-link.ts';
 import type { CardSession } from '../card-session.ts';
 import { decideInterrupted } from '../../card/card-write.ts';
-import { confirmCredit, settleOnCard } from '../settle-credit.ts';
+import { confirmCredit, creditedOutcome, settleOnCard } from '../settle-credit.ts';
 import type { CollectRecord, CollectState } from './collect-machine.ts';
 
 export interface CollectContext {
@@ -19,16 +19,34 @@ export interface CollectContext {
   log: Logger;
 }
 
-export interface CollectOutcome {
+interface CollectOutcomeOf<S extends CollectState> {
   txnId: string;
+  /** The gateway's transaction id of the load collected. */
   pendingId: string;
-  state: CollectState;
+  state: S;
   amount: number;
-  /** The balance right after the credit, when it is on the card. */
-  cardAfter?: number;
+}
+
+/** The amount is on the card. `credited`: the gateway's final posting is still owed (recovery posts it). */
+export interface Collected extends CollectOutcomeOf<'completed' | 'credited'> {
+  /** The balance right after the credit. */
+  cardAfter: number;
+  tac: string;
   tacVerified: boolean;
+  /** proof: the earlier credit had in fact applied; recredit: written at this tap. */
+  via: 'proof' | 'recredit';
   code?: ErrorCode;
 }
+
+/** Not written at this tap: the gateway still holds the load, and the card's next tap decides again. */
+export interface NotCollected extends CollectOutcomeOf<'checking' | 'crediting' | 'not-collected'> {
+  tacVerified: false;
+  code: ErrorCode;
+}
+
+export type CollectOutcome = Collected | NotCollected;
+
+export const collected = (o: CollectOutcome): o is Collected => o.state === 'completed' || o.state === 'credited';
 
 type Owed = CardSession['account']['pendingLoads'][number];
 
@@ -38,7 +56,7 @@ export async function runCollect(ctx: CollectContext, session: CardSession): Pro
   for (const owed of session.account.pendingLoads) {
     const outcome = await collectOne(ctx, session, owed);
     outcomes.push(outcome);
-    if (outcome.state === 'not-collected') break;
+    if (!collected(outcome)) break;
   }
   return outcomes;
 }
@@ -90,8 +108,15 @@ export async function recoverCollect(ctx: Pick<CollectContext, 'link' | 'journal
 }
 
 function outcomeOf(rec: CollectRecord): CollectOutcome {
-  return {
-    txnId: rec.id, pendingId: rec.pendingId, state: rec.state, amount: rec.amount, tacVerified: rec.tacVerified ?? false,
-    ...(rec.cardAfter === undefined ? {} : { cardAfter: rec.cardAfter }), ...(rec.code ? { code: rec.code } : {}),
-  };
+  const base = { txnId: rec.id, pendingId: rec.pendingId, amount: rec.amount };
+  switch (rec.state) {
+    case 'completed':
+    case 'credited':
+      // via is journaled at `credited`, with the TAC.
+      return { ...base, state: rec.state, ...creditedOutcome(rec), via: rec.via! };
+    case 'checking':
+    case 'crediting':
+    case 'not-collected':
+      return { ...base, state: rec.state, tacVerified: false, code: rec.code ?? 'INTERNAL' };
+  }
 }

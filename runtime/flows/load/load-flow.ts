@@ -2,7 +2,7 @@
  * Runs one bank-to-card load on a card session, driving LOAD_MACHINE. Each money-moving step (asking the gateway to
  * debit the bank, sending CREDIT FOR LOAD to the card) happens only after the state that admits it is synced.
  */
-import { QuancunError } from '../../../common/errors.ts';
+import { QuancunError, type ErrorCode } from '../../../common/errors.ts';
 import type { Logger } from '../../../common/log.ts';
 import type { PinPad } from '../../../hal/pin-pad/pin-pad.ts';
 import type { CardReader } from '../../../hal/card-reader/card-reader.ts';
@@ -11,7 +11,7 @@ import type { CardProfile } from '../../card/card-profile.ts';
 import type { KioskLink } from '../../link/kiosk-link.ts';
 import type { KioskJournal } from '../../journal/kiosk-journal.ts';
 import type { CardSession } from '../card-session.ts';
-import { confirmCredit, LOAD_KEY_INDEX } from '../settle-credit.ts';
+import { confirmCredit, creditedOutcome, LOAD_KEY_INDEX } from '../settle-credit.ts';
 import type { LoadRecord, LoadState } from './load-machine.ts';
 import { resolveTorn, type RePresentInfo } from './torn-load.ts';
 
@@ -35,15 +35,39 @@ export interface LoadContext {
   stopSignal?: AbortSignal;
 }
 
-export interface LoadOutcome {
+interface OutcomeOf<S extends LoadState> {
   txnId: string;
-  state: LoadState;
+  state: S;
   amount: number;
   cardBefore: number;
-  cardAfter: number;
-  tacVerified: boolean;
-  code?: QuancunError['code'];
 }
+
+/** The card holds the money. `credited`: the gateway's final posting is still owed (recovery posts it). */
+export interface LoadCredited extends OutcomeOf<'completed' | 'credited'> {
+  cardAfter: number;
+  tac: string;
+  /** False until the gateway verified the TAC, and when it found it bad (code CARD_TAC_INVALID). */
+  tacVerified: boolean;
+  /** The bank's reference for the debit, printed on the receipt. */
+  bankRef: string;
+  code?: ErrorCode;
+}
+
+/** The card was not credited: its balance is the one it started from; the code says why. */
+export interface LoadNotCredited extends OutcomeOf<'created' | 'authorizing' | 'authorized' | 'declined' | 'abandoning' | 'abandoned'> {
+  cardAfter: number;
+  tacVerified: false;
+  code: ErrorCode;
+}
+
+/** Only the card's online counter can tell whether it holds the money (torn, or parked as a pending load 圈存未领). */
+export interface LoadUndecided extends OutcomeOf<'crediting' | 'torn' | 'pending-load'> {
+  tacVerified: false;
+  code: ErrorCode;
+}
+
+/** What a load ended as, one shape for each thing the card may hold, so no end has to read the journal for it. */
+export type LoadOutcome = LoadCredited | LoadNotCredited | LoadUndecided;
 
 const LINK_UNCERTAIN = new Set(['LINK_TIMEOUT', 'LINK_OFFLINE']);
 
@@ -81,11 +105,31 @@ export async function runLoad(ctx: LoadContext, session: CardSession, amount: nu
     log.info('load ended without a credit', { code: e.code });
     rec = { ...(await journal.loads.require(txnId)), code: e.code };
   }
-  return {
-    txnId, state: rec.state, amount, cardBefore: rec.cardBefore ?? session.balance,
-    cardAfter: rec.cardAfter ?? rec.cardBefore ?? session.balance, tacVerified: rec.tacVerified ?? false,
-    ...(rec.code ? { code: rec.code } : {}),
-  };
+  return outcomeOf(rec, rec.cardBefore ?? session.balance);
+}
+
+/** `cardBefore`: the card's balance when the load began (the record has none if the card's INITIALIZE failed). */
+function outcomeOf(rec: LoadRecord, cardBefore: number): LoadOutcome {
+  const base = { txnId: rec.id, amount: rec.amount, cardBefore };
+  // Every record that did not end on the card carries the code of why: one short of it is a bug.
+  const code = rec.code ?? 'INTERNAL';
+  switch (rec.state) {
+    case 'completed':
+    case 'credited':
+      // bankRef is journaled at `authorized`, which every credit passed.
+      return { ...base, state: rec.state, ...creditedOutcome(rec), bankRef: rec.bankRef! };
+    case 'crediting':
+    case 'torn':
+    case 'pending-load':
+      return { ...base, state: rec.state, tacVerified: false, code };
+    case 'created':
+    case 'authorizing':
+    case 'authorized':
+    case 'declined':
+    case 'abandoning':
+    case 'abandoned':
+      return { ...base, state: rec.state, cardAfter: cardBefore, tacVerified: false, code };
+  }
 }
 
 /** The journaled steps after the record exists; throws (after journaling) when the load cannot go on. */

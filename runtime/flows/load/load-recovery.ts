@@ -12,7 +12,7 @@
  * Anything the gateway cannot settle yet (a bank transfer still in flight) is left for the next try.
  */
 import { QuancunError } from '../../../common/errors.ts';
-import type { OpResponse } from '../../../common/api/topics.ts';
+import type { GatewayLoadState, OpResponse } from '../../../common/api/topics.ts';
 import type { KioskJournal } from '../../journal/kiosk-journal.ts';
 import type { KioskLink } from '../../link/kiosk-link.ts';
 import { decideInterrupted } from '../../card/card-write.ts';
@@ -23,6 +23,11 @@ interface RecoveryContext {
   link: KioskLink;
   journal: KioskJournal;
 }
+
+/** The gateway refused or the bank declined: nothing was debited. */
+const NOT_DEBITED: ReadonlySet<GatewayLoadState> = new Set(['rejected', 'declined']);
+/** A MAC2 went out: the card may hold the credit, so only its counter may decide, never a reversal. */
+const CARD_MAY_HOLD: ReadonlySet<GatewayLoadState> = new Set(['mac2-issued', 'pending-load', 'completed']);
 
 /** The gateway's view of the transaction; null when it never received it. */
 async function gatewayStatus(ctx: RecoveryContext, txnId: string): Promise<OpResponse<'txn.status'> | null> {
@@ -41,7 +46,7 @@ export async function recoverLoad(ctx: RecoveryContext, rec: LoadRecord): Promis
       return journal.loads.advance(rec, 'abandoned', { outcome: 'not-debited', code: rec.code ?? 'INTERNAL' });
     case 'authorizing': {
       const status = await gatewayStatus(ctx, rec.id);
-      if (status?.state === 'rejected' || status?.state === 'declined') {
+      if (status && NOT_DEBITED.has(status.state)) {
         return journal.loads.advance(rec, 'declined', { outcome: 'not-debited', code: rec.code ?? 'INTERNAL' });
       }
       return abandonLoad(ctx, await journal.loads.advance(rec, 'abandoning', { code: rec.code ?? 'INTERNAL' }));
@@ -56,7 +61,7 @@ export async function recoverLoad(ctx: RecoveryContext, rec: LoadRecord): Promis
       // The credit was sent and its answer is lost with the process: undecided, as any unanswered card write.
       const undecided = decideInterrupted('credit-for-load', rec.code);
       const torn = rec.state === 'torn' ? rec : await journal.loads.advance(rec, 'torn', { code: undecided.error.code });
-      if (status?.state === 'mac2-issued' || status?.state === 'pending-load' || status?.state === 'completed') return parkLoad(ctx, torn);
+      if (status && CARD_MAY_HOLD.has(status.state)) return parkLoad(ctx, torn);
       throw new QuancunError('TXN_STATE', `the gateway holds this torn load as ${status?.state ?? 'unknown'}: left for an operator`, { txnId: rec.id });
     }
     case 'credited': {
