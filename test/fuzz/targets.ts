@@ -4,6 +4,7 @@ import { escposStatusTarget } from './escpos-status.fuzz.ts';
 import { evdevTarget } from './evdev.fuzz.ts';
 import { iso8583Target } from './iso8583.fuzz.ts';
 import { mqttApiTarget } from './mqtt-api.fuzz.ts';
+import { pinPadTarget } from './pin-pad.fuzz.ts';
 import { reconFileTarget } from './recon-file.fuzz.ts';
 import type { FuzzTarget } from './target.ts';
 
@@ -16,4 +17,5 @@ export const TARGETS: FuzzTarget[] = [
   reconFileTarget,
   configTarget,
   bankProfileTarget,
+  pinPadTarget,
 ];
