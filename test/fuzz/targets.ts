@@ -5,6 +5,7 @@ import { evdevTarget } from './evdev.fuzz.ts';
 import { iso8583Target } from './iso8583.fuzz.ts';
 import { mqttApiTarget } from './mqtt-api.fuzz.ts';
 import { pinPadTarget } from './pin-pad.fuzz.ts';
+import { purseTarget } from './purse.fuzz.ts';
 import { reconFileTarget } from './recon-file.fuzz.ts';
 import type { FuzzTarget } from './target.ts';
 
@@ -18,4 +19,5 @@ export const TARGETS: FuzzTarget[] = [
   configTarget,
   bankProfileTarget,
   pinPadTarget,
+  purseTarget,
 ];
