@@ -63,7 +63,17 @@ export function parsePadFrame([kind, value = '']: string[]): PadMessage | null {
   }
 }
 
-/** Splits a byte stream into frames; bytes outside frames and frames with a bad LRC are dropped (and counted). */
+/**
+ * The longest payload the protocol has: `E|<pan12>|<min>|<max>` with two-digit counts (20 bytes); every pad answer is
+ * shorter. The reader is shared by both ends, so this bounds what either keeps of a frame whose ETX never comes.
+ */
+export const MAX_PAYLOAD = 20;
+
+/**
+ * Splits a byte stream into frames; bytes outside frames, frames with a bad LRC and an STX with no ETX within
+ * MAX_PAYLOAD bytes are dropped (the last two counted). After an overlong frame the reader resynchronises at the next
+ * STX after the dropped one, so a line glitch costs the frame it hit and never grows the buffer.
+ */
 export class FrameReader {
   #buffer = Buffer.alloc(0);
   rejected = 0;
@@ -77,12 +87,16 @@ export class FrameReader {
         this.#buffer = Buffer.alloc(0);
         break;
       }
-      const end = this.#buffer.indexOf(ETX, start);
-      if (end < 0 || end + 1 >= this.#buffer.length) {
-        this.#buffer = this.#buffer.subarray(start);
-        break;
+      this.#buffer = this.#buffer.subarray(start);
+      // STX, payload, ETX: the ETX of a frame the protocol allows is at index MAX_PAYLOAD + 1 at the latest
+      const end = this.#buffer.subarray(0, MAX_PAYLOAD + 2).indexOf(ETX, 1);
+      if (end < 0 && this.#buffer.length >= MAX_PAYLOAD + 2) {
+        this.rejected++;
+        this.#buffer = this.#buffer.subarray(1);
+        continue;
       }
-      const body = this.#buffer.subarray(start + 1, end + 1);
+      if (end < 0 || end + 1 >= this.#buffer.length) break;
+      const body = this.#buffer.subarray(1, end + 1);
       const check = this.#buffer[end + 1];
       this.#buffer = this.#buffer.subarray(end + 2);
       if (lrc(body) !== check) {

@@ -32,13 +32,25 @@ const MEMORY_EVERY = 4096;
 
 export const showInput = (input: Input): string[] => input.map((c) => c.toString('hex'));
 
-function judge(target: FuzzTarget, input: Input, started: number, inputMs: number, outcome: { threw: boolean; error?: unknown }): void {
-  const ms = performance.now() - started;
+interface Outcome { ms: number; threw: boolean; error?: unknown }
+
+async function runOnce(target: FuzzTarget, input: Input): Promise<Outcome> {
+  const started = performance.now();
+  try {
+    const result = target.run(input);
+    if (result instanceof Promise) await result;
+    return { ms: performance.now() - started, threw: false };
+  } catch (error) {
+    return { ms: performance.now() - started, threw: true, error };
+  }
+}
+
+function judge(target: FuzzTarget, inputMs: number, outcome: Outcome): void {
   if (outcome.threw && !(outcome.error instanceof QuancunError)) {
     const e = outcome.error;
     throw new Error(`${target.name} threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, { cause: e });
   }
-  if (ms > inputMs) throw new Error(`${target.name} took ${ms.toFixed(1)} ms on one input (bound ${inputMs} ms)`);
+  if (outcome.ms > inputMs) throw new Error(`${target.name} took ${outcome.ms.toFixed(1)} ms on one input, twice (bound ${inputMs} ms)`);
 }
 
 export async function fuzz(target: FuzzTarget, o: FuzzOptions): Promise<FuzzReport> {
@@ -51,21 +63,18 @@ export async function fuzz(target: FuzzTarget, o: FuzzOptions): Promise<FuzzRepo
       const grown = process.memoryUsage().arrayBuffers - baseline;
       if (grown > ARRAY_BUFFER_SLACK) throw new Error(`array buffers grew by ${grown} bytes`);
     }
-    return performance.now();
   };
   const property = fc.asyncProperty(target.inputs, async (input) => {
-    const started = before(input);
-    let outcome: { threw: boolean; error?: unknown } = { threw: false };
-    try {
-      const result = target.run(input);
-      if (result instanceof Promise) await result;
-    } catch (error) {
-      outcome = { threw: true, error };
-    }
-    judge(target, input, started, inputMs, outcome);
+    before(input);
+    let outcome = await runOnce(target, input);
+    // Over the bound, the input is timed again: a parser slow on it is slow again, a stall of the shared machine
+    // (other processes on both cores, a GC pause) is not. A full run failed on a 349 ms stall of a 2 ms input.
+    if (outcome.ms > inputMs) outcome = await runOnce(target, input);
+    judge(target, inputMs, outcome);
   });
   const t0 = performance.now();
-  const details = await fc.check(property, { numRuns: o.runs, seed: o.seed, timeout: inputMs * 4, verbose: fc.VerbosityLevel.None });
+  // the timeout catches a promise that never settles; two timed runs fit in it
+  const details = await fc.check(property, { numRuns: o.runs, seed: o.seed, timeout: inputMs * 8, verbose: fc.VerbosityLevel.None });
   const seconds = (performance.now() - t0) / 1000;
   const report: FuzzReport = { name: target.name, inputs: details.numRuns, seconds, failures: details.failed ? 1 : 0 };
   if (details.failed) {

@@ -120,12 +120,20 @@ export function bound(ok: boolean, what: string): void {
   if (!ok) throw new Error(`bound broken: ${what}`);
 }
 
-/** Runs one of several parsers fed the same input: a QuancunError is that parser's answer, the others still run. */
+const keepQuancunError = (err: unknown): QuancunError => {
+  if (err instanceof QuancunError) return err;
+  throw err;
+};
+
+/**
+ * Runs one of several parsers fed the same input: a QuancunError is that parser's answer, the others still run. An
+ * async parser's promise resolves to its QuancunError the same way.
+ */
 export function attempt(parse: () => unknown): unknown {
   try {
-    return parse();
+    const result = parse();
+    return result instanceof Promise ? result.catch(keepQuancunError) : result;
   } catch (err) {
-    if (err instanceof QuancunError) return err;
-    throw err;
+    return keepQuancunError(err);
   }
 }

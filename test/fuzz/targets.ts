@@ -4,6 +4,8 @@ import { escposStatusTarget } from './escpos-status.fuzz.ts';
 import { evdevTarget } from './evdev.fuzz.ts';
 import { iso8583Target } from './iso8583.fuzz.ts';
 import { mqttApiTarget } from './mqtt-api.fuzz.ts';
+import { pinPadTarget } from './pin-pad.fuzz.ts';
+import { purseTarget } from './purse.fuzz.ts';
 import { reconFileTarget } from './recon-file.fuzz.ts';
 import type { FuzzTarget } from './target.ts';
 
@@ -16,4 +18,6 @@ export const TARGETS: FuzzTarget[] = [
   reconFileTarget,
   configTarget,
   bankProfileTarget,
+  pinPadTarget,
+  purseTarget,
 ];

@@ -30,3 +30,44 @@ test('frames split across chunks and several in one chunk are all read; a bad LR
   t.deepEqual(reader.push(Buffer.from([0x33, 0x03, 0x07, 0x02, 0x41, 0x03, 0x42, 0x02, 0x58, 0x03, 0x00])), [['K', '3'], ['A']]);
   t.is(reader.rejected, 1);
 });
+
+// 'N|' and eighteen 'A': 0x4e ^ 0x7c = 0x32, an even count of 0x41 cancels, ^ ETX 0x03 = 0x31; nineteen 'A': 0x70
+const A = 0x41;
+const payload20 = [0x4e, 0x7c, ...Array<number>(18).fill(A)];
+const payload21 = [0x4e, 0x7c, ...Array<number>(19).fill(A)];
+
+test('the longest frame the protocol has is read: E with a 12-digit PAN and two-digit counts, 20 payload bytes', (t) => {
+  const reader = new FrameReader();
+  // 'E|' 0x45 ^ 0x7c = 0x39; '1234567890' XORs to 0x01, '12' to 0x03, each '|12' cancels; 0x39 ^ 0x01 ^ 0x03 ^ ETX = 0x38
+  const e = [0x45, 0x7c, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x30, 0x31, 0x32, 0x7c, 0x31, 0x32, 0x7c, 0x31, 0x32];
+  t.deepEqual(reader.push(Buffer.from([0x02, ...e, 0x03, 0x38])), [['E', '123456789012', '12', '12']]);
+  t.deepEqual(reader.push(Buffer.from([0x02, ...payload20, 0x03, 0x31])), [['N', 'A'.repeat(18)]]);
+  t.is(reader.rejected, 0);
+});
+
+test('a frame one byte longer than the longest is dropped and counted even with a good LRC', (t) => {
+  const reader = new FrameReader();
+  t.deepEqual(reader.push(Buffer.from([0x02, ...payload21, 0x03, 0x70])), []);
+  t.is(reader.rejected, 1);
+  // the next frame is read as usual: STX 'A' ETX 0x42
+  t.deepEqual(reader.push(Buffer.from([0x02, 0x41, 0x03, 0x42])), [['A']]);
+});
+
+test('an STX whose ETX never comes is dropped after the longest payload, and the reader finds the next frame', (t) => {
+  const reader = new FrameReader();
+  t.deepEqual(reader.push(Buffer.from([0x02])), []);
+  // 100,000 bytes of line noise without an ETX, a byte at a time for the first 30 and then in one chunk
+  for (let i = 0; i < 30; i++) t.deepEqual(reader.push(Buffer.from([0x78])), []);
+  t.deepEqual(reader.push(Buffer.alloc(99_970, 0x78)), []);
+  t.is(reader.rejected, 1);
+  // STX 'K' '|' '3' ETX 0x07 after the noise: read, where a reader keeping the noise would have taken it as its payload
+  t.deepEqual(reader.push(Buffer.from([0x02, 0x4b, 0x7c, 0x33, 0x03, 0x07])), [['K', '3']]);
+  t.is(reader.rejected, 1);
+});
+
+test('an overlong frame holding an STX resynchronises there: the frame inside it is read', (t) => {
+  const reader = new FrameReader();
+  // STX, 25 noise bytes, then STX 'X' ETX 0x5b (0x58 ^ 0x03) with no ETX between the two STX
+  t.deepEqual(reader.push(Buffer.from([0x02, ...Array<number>(25).fill(0x78), 0x02, 0x58, 0x03, 0x5b])), [['X']]);
+  t.is(reader.rejected, 1);
+});
