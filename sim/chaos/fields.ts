@@ -19,9 +19,12 @@ type ReaderConfig = Config['kiosks'][number]['reader'];
 const PCSC_ANSWER_TIMEOUT_MS = 1500;
 /** A mute card (pcscd never answers an empty frame) lies on the reader this long before the cardholder lifts it. */
 const MUTE_CARD_MS = PCSC_ANSWER_TIMEOUT_MS + 500;
-/** An answer that is no status word (1 byte), and one that is garbage (an unknown status word after stray bytes). */
-const SHORT_ANSWER = '90';
-const GARBAGE_ANSWER = 'FF3C17';
+/**
+ * The card stays and answers wrongly, the same bytes on either field: an empty frame, an answer that is no status word
+ * (1 byte), and garbage (an unknown status word after stray bytes).
+ */
+const WRONG_ANSWERS: Partial<Record<TearWay, string>> = { empty: '', short: '90', garbage: 'FF3C17' };
+const wrongAnswer = (how: TearWay) => (WRONG_ANSWERS[how] === undefined ? undefined : { answer: WRONG_ANSWERS[how] });
 
 /** One run's field: a fresh one per run, so no tear armed in a run that missed it stays armed. */
 export interface RunField {
@@ -92,15 +95,11 @@ export function simField(kioskId: string): KioskField {
 }
 
 function simTear(how: TearWay): TearHow {
+  const answer = wrongAnswer(how);
+  if (answer) return answer;
   switch (how) {
     case 'leave':
       return 'leave';
-    case 'empty':
-      return { answer: '' };
-    case 'short':
-      return { answer: SHORT_ANSWER };
-    case 'garbage':
-      return { answer: GARBAGE_ANSWER };
     case 'comm-error':
       return { error: 'READER_COMM_ERROR' };
     case 'card-reset':
@@ -168,17 +167,8 @@ export async function pcscField(slot: VpcdSlot): Promise<KioskField> {
 }
 
 function pcscTear(how: TearWay): 'fin' | 'rst' | { answer: string } {
-  switch (how) {
-    case 'fin':
-    case 'rst':
-      return how;
-    case 'empty':
-      return { answer: '' };
-    case 'short':
-      return { answer: SHORT_ANSWER };
-    case 'garbage':
-      return { answer: GARBAGE_ANSWER };
-    default:
-      throw new Error(`a vpcd slot cannot break off by ${how}`);
-  }
+  const answer = wrongAnswer(how);
+  if (answer) return answer;
+  if (how === 'fin' || how === 'rst') return how;
+  throw new Error(`a vpcd slot cannot break off by ${how}`);
 }
