@@ -28,7 +28,7 @@ export const chaos: Command = {
     field: { type: 'string', description: 'where the kiosks read cards: sim, pcsc or both', default: 'sim' },
     vpcd: { type: 'string', description: 'vpcd slots for pcsc kiosks: port=reader name, comma-separated' },
     'settle-ms': { type: 'string', description: 'longest wait for the journals to finish after a run', default: '8000' },
-    json: { type: 'boolean', description: 'last line: {runs, faults, violations}', default: false },
+    json: { type: 'boolean', description: 'last line: {runs, faults, fields, tears, tearWays, violations}', default: false },
     trace: { type: 'boolean', description: "each run's scenario and outcome on stderr", default: false },
     config: configOption,
   },
