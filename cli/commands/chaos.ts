@@ -1,4 +1,5 @@
 import { QuancunError } from '../../common/errors.ts';
+import { VPCD_DEFAULT_SLOTS, vpcdSlotsFromEnv, type VpcdSlot } from '../../sim/card/vpcd-connector.ts';
 import type { Command } from '../command.ts';
 import { configOption, readConfig } from '../defaults.ts';
 import { integer, shutdownSignal } from './run.ts';
@@ -72,14 +73,10 @@ export const chaos: Command = {
 };
 
 const FIELDS = ['sim', 'pcsc', 'both'] as const;
-/** vpcd's own reader.conf: slot n on port 0x8C7B + n, named "Virtual PCD 00 0n". */
-const VPCD_DEFAULT = '35963=Virtual PCD 00 00,35964=Virtual PCD 00 01';
-
 /** `port=name,…` from --vpcd, else the slots scripts/test.sh's private pcscd declares, else vpcd's defaults. */
-function vpcdSlots(option: string | undefined): Array<{ port: number; readerName: string }> {
-  const { QUANCUN_VPCD_PORTS: ports, QUANCUN_VPCD_READERS: names } = process.env;
-  const fromEnv = ports && names ? ports.split(',').map((p, i) => `${p}=${names.split(',')[i] ?? ''}`).join(',') : undefined;
-  return (option ?? fromEnv ?? VPCD_DEFAULT).split(',').map((entry) => {
+function vpcdSlots(option: string | undefined): readonly VpcdSlot[] {
+  if (option === undefined) return vpcdSlotsFromEnv() ?? VPCD_DEFAULT_SLOTS;
+  return option.split(',').map((entry) => {
     const [port, ...name] = entry.split('=');
     const readerName = name.join('=').trim();
     if (!readerName) throw new QuancunError('CONFIG_INVALID', `--vpcd: "${entry}" is not port=reader name`);

@@ -11,6 +11,23 @@ import type { CardDevice } from './card-device.ts';
 /** vpcd's first slot; slot n listens on 0x8C7B + n. */
 export const VPCD_BASE_PORT = 0x8c7b;
 
+/** A vpcd slot: the port the card connects to, and the reader name pcscd shows for it. */
+export interface VpcdSlot {
+  port: number;
+  readerName: string;
+}
+
+/** The two slots of vpcd's own reader.conf: slot n on VPCD_BASE_PORT + n, named "Virtual PCD 00 0n". */
+export const VPCD_DEFAULT_SLOTS: readonly VpcdSlot[] = [0, 1].map((n) => ({ port: VPCD_BASE_PORT + n, readerName: `Virtual PCD 00 0${n}` }));
+
+/** The slots scripts/test.sh's private pcscd declares (QUANCUN_VPCD_PORTS, QUANCUN_VPCD_READERS), if it runs. */
+export function vpcdSlotsFromEnv(env: NodeJS.ProcessEnv = process.env): VpcdSlot[] | undefined {
+  const { QUANCUN_VPCD_PORTS: ports, QUANCUN_VPCD_READERS: names } = env;
+  if (!ports || !names) return undefined;
+  const readerNames = names.split(',');
+  return ports.split(',').map((port, i) => ({ port: Number(port), readerName: readerNames[i]! }));
+}
+
 const POWER_OFF = 0;
 const POWER_ON = 1;
 const RESET = 2;

@@ -9,7 +9,7 @@ import { PcscCardReader } from '../../hal/card-reader/pcsc-reader.ts';
 import { SimCardReader, type TearHow } from '../../hal/card-reader/sim-reader.ts';
 import type { Config } from '../../common/config.ts';
 import type { CardDevice } from '../card/card-device.ts';
-import { VpcdConnector } from '../card/vpcd-connector.ts';
+import { VpcdConnector, type VpcdSlot } from '../card/vpcd-connector.ts';
 import type { Member } from './member.ts';
 import type { FieldKind, Tear, TearWay } from './scenario.ts';
 
@@ -111,11 +111,6 @@ function simTear(how: TearWay): TearHow {
     default:
       throw new Error(`a simulated field cannot break off by ${how}`);
   }
-}
-
-export interface VpcdSlot {
-  port: number;
-  readerName: string;
 }
 
 /**

@@ -26,7 +26,8 @@ import { checkInvariant, type CardCredit, type JournalEntry, type MoneyView, typ
 import { Member } from './member.ts';
 import { prng } from './prng.ts';
 import { startBroker, type BrokerProcess } from './processes.ts';
-import { pcscField, simField, type KioskField, type RunField, type VpcdSlot } from './fields.ts';
+import { pcscField, simField, type KioskField, type RunField } from './fields.ts';
+import type { VpcdSlot } from '../card/vpcd-connector.ts';
 import {
   FAULT_KINDS, RE_PRESENT_SECONDS, describeFault, drawScenario, faultKey, journalStep, tearPoint,
   type Fault, type FaultKind, type FieldKind, type Scenario, type ScenarioKind, type ScenarioWorld,

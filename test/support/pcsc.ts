@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { registerCompletionHandler, type ExecutionContext } from 'ava';
 import { PcscCardReader, type PcscReaderOptions } from '../../hal/card-reader/pcsc-reader.ts';
-import { VpcdConnector } from '../../sim/card/vpcd-connector.ts';
+import { VpcdConnector, vpcdSlotsFromEnv, type VpcdSlot } from '../../sim/card/vpcd-connector.ts';
 
 /**
  * pcsclite closes a context's event handle only when its status thread's last event reaches JS, and that event can
@@ -18,11 +18,6 @@ import { VpcdConnector } from '../../sim/card/vpcd-connector.ts';
  * CI; once AVA is done with a file that uses the real PC/SC stack, the process ends.
  */
 registerCompletionHandler(() => process.exit());
-
-export interface VpcdSlot {
-  port: number;
-  readerName: string;
-}
 
 /** Throws unless a private pcscd of scripts/test.sh is running. */
 export function requirePrivatePcscd(): void {
@@ -41,9 +36,10 @@ function list(name: string): string[] {
 }
 
 export function vpcdSlots(): VpcdSlot[] {
-  const ports = list('QUANCUN_VPCD_PORTS').map(Number);
-  const names = list('QUANCUN_VPCD_READERS');
-  return ports.map((port, i) => ({ port, readerName: names[i]! }));
+  requirePrivatePcscd();
+  const slots = vpcdSlotsFromEnv();
+  if (!slots) throw new Error('QUANCUN_VPCD_PORTS and QUANCUN_VPCD_READERS are not set: run the tests with `npm test`');
+  return slots;
 }
 
 /** Port of vpcd slot `slot` (0-based, in the order scripts/test.sh lists them). */
