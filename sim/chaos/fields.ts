@@ -28,7 +28,6 @@ const wrongAnswer = (how: TearWay) => (WRONG_ANSWERS[how] === undefined ? undefi
 
 /** One run's field: a fresh one per run, so no tear armed in a run that missed it stays armed. */
 export interface RunField {
-  readonly cardPresent: boolean;
   /** The card is on the reader once this resolves (the kiosk's reader sees it at about the same time). */
   insert(card: CardDevice): Promise<void>;
   /** The card is off the reader (and the reader says so) once this resolves. */
@@ -70,13 +69,11 @@ export function simField(kioskId: string): KioskField {
       const reader = new SimCardReader({ name: `field ${kioskId}` });
       member.useField(reader);
       const run = queue();
+      const put = (card: CardDevice) => {
+        if (!reader.cardPresent) reader.insert(card);
+      };
       return {
-        get cardPresent() {
-          return reader.cardPresent;
-        },
-        insert: (card) => run(() => {
-          if (!reader.cardPresent) reader.insert(card);
-        }),
+        insert: (card) => run(() => put(card)),
         remove: () => run(() => reader.remove()),
         tear: async (tear, fired) => {
           await reader.tear({ ins: tear.ins, when: tear.when, how: simTear(tear.how) });
@@ -86,7 +83,7 @@ export function simField(kioskId: string): KioskField {
         },
         restore: (card) => run(() => {
           reader.replug();
-          if (!reader.cardPresent) reader.insert(card);
+          put(card);
         }),
       };
     },
@@ -142,9 +139,6 @@ export async function pcscField(slot: VpcdSlot): Promise<KioskField> {
         await seen(false);
       };
       return {
-        get cardPresent() {
-          return connector.inserted;
-        },
         insert: (card) => run(() => insert(card)),
         remove: () => run(remove),
         tear: async (tear, fired) => {
