@@ -13,7 +13,8 @@ import { writeToCard, type CardWriteResult } from './card-write.ts';
 
 export type { PurseRecord };
 
-const INS_NAME: Record<number, string> = {
+/** The instructions this module sends, by INS byte, as error messages name them. */
+export const INS_NAME: Readonly<Record<number, string>> = {
   0xa4: 'SELECT', 0xb0: 'READ BINARY', 0xb2: 'READ RECORD', 0x20: 'VERIFY', 0x5c: 'GET BALANCE',
   0x50: 'INITIALIZE', 0x52: 'CREDIT FOR LOAD', 0x54: 'DEBIT FOR PURCHASE', 0x5a: 'GET TRANSACTION PROVE',
 };

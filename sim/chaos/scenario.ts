@@ -2,6 +2,7 @@
  * What one chaos run does, drawn from its seeded generator: who loads how much where, and the faults injected.
  * A scenario is plain data, printed with a violation so it can be read as well as replayed.
  */
+import { INS_NAME } from '../../runtime/card/purse.ts';
 import type { Prng } from './prng.ts';
 
 /**
@@ -25,9 +26,8 @@ export const BROKER_STEPS = ['authorizing', 'authorized', 'crediting', 'credited
 /** Where a kiosk reads cards: the simulated field over IPC, or a vpcd slot of a real pcscd (fields.ts). */
 export type FieldKind = 'sim' | 'pcsc';
 
-export const INS_NAMES: Record<number, string> = {
-  0xa4: 'SELECT', 0xb0: 'READ BINARY', 0x5c: 'GET BALANCE', 0x50: 'INITIALIZE FOR LOAD', 0x5a: 'GET TRANSACTION PROVE', 0x52: 'CREDIT FOR LOAD',
-};
+/** The purse's names; INITIALIZE (0x50) serves purchases too, but every tear here is in a load or a collect. */
+const INS_NAMES: Readonly<Record<number, string>> = { ...INS_NAME, 0x50: 'INITIALIZE FOR LOAD' };
 /**
  * The APDUs an exchange breaks off at, per flow: a load's card read at the tap, its INITIALIZE and CREDIT FOR LOAD;
  * a collect's check of the card's counter (INITIALIZE, GET TRANSACTION PROVE when the earlier credit applied) and its
