@@ -5,7 +5,7 @@
  */
 import { once } from 'node:events';
 import { QuancunError } from '../common/errors.ts';
-import { SIM_PRINTER_COLUMNS } from '../hal/printer/sim-printer.ts';
+import { SIM_PRINTER_COLUMNS } from './printer/sim-printer.ts';
 import { maskName } from '../runtime/flows/card-session.ts';
 import { maskedCardNo } from '../runtime/ui/ui-view.ts';
 import type { SimulatorCard, SimulatorPanel, SimulatorReceipt, SimulatorStatus } from '../screens/live-view/simulator-panel.ts';

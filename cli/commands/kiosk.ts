@@ -67,7 +67,7 @@ async function startKioskProcess(loaded: LoadedConfig, id: string, log: Logger):
   if (!entry) throw new QuancunError('CONFIG_INVALID', `${loaded.path}: no kiosk "${id}"`);
   // Loaded here, not at the top: `quancun --help` must not start up the kiosk's modules.
   const { Kiosk } = await import('../../runtime/kiosk.ts');
-  const { createSimPinPad } = await import('../../hal/pin-pad/sim-pin-pad.ts');
+  const { createSimPinPad } = await import('../../sim/pin-pad/sim-pin-pad.ts');
   const { pinPadKeyFor } = await import('../../provisioning/pin-key-injection.ts');
   const { IpcCardReader } = await import('../../sim/chaos/card-field-ipc.ts');
   const { serveCardholder } = await import('../../sim/chaos/cardholder-ipc.ts');

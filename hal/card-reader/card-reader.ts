@@ -1,6 +1,6 @@
 /**
  * The card-reader device kind. Backends: `pcsc-reader.ts` (pcsclite + pcscd, the board and vpcd) and
- * `sim-reader.ts` (in-process, for the embedded default). The kiosk sees only this interface.
+ * `sim/card/sim-reader.ts` (in-process, for the embedded default). The kiosk sees only this interface.
  */
 import { once, type EventEmitter } from 'node:events';
 import { QuancunError, type ErrorCode } from '../../common/errors.ts';

@@ -1,7 +1,7 @@
 /**
  * The kiosk I/O device kind: door/tamper switch in, status LEDs, the card reader's power relay and a buzzer out.
  * `KioskIo` is what the runtime uses; it is built once (kiosk-io.ts) on a `GpioBackend` of plain lines, which is
- * onoff on a board (onoff-backend.ts) and an in-memory line set in the simulator (sim/gpio).
+ * onoff on a board (onoff-backend.ts) and an in-memory line set in the simulator (sim/gpio/sim-gpio.ts).
  */
 import type { EventEmitter } from 'node:events';
 

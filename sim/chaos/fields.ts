@@ -6,7 +6,7 @@
  */
 import { once } from 'node:events';
 import { PcscCardReader } from '../../hal/card-reader/pcsc-reader.ts';
-import { SimCardReader, type TearHow } from '../../hal/card-reader/sim-reader.ts';
+import { SimCardReader, type TearHow } from '../card/sim-reader.ts';
 import type { Config } from '../../common/config.ts';
 import type { CardDevice } from '../card/card-device.ts';
 import { VpcdConnector, type VpcdSlot } from '../card/vpcd-connector.ts';

@@ -2,7 +2,7 @@
 import test from 'ava';
 import { once } from 'node:events';
 import { cardReaderContract, type CardReaderRig } from './card-reader.contract.ts';
-import { SimCardReader } from '../../hal/card-reader/sim-reader.ts';
+import { SimCardReader } from '../../sim/card/sim-reader.ts';
 import { VirtualCard } from '../../sim/card/virtual-card.ts';
 import { personalise } from '../../sim/card/issuance.ts';
 import { fromHex, toHex } from '../../common/bytes.ts';

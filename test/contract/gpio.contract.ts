@@ -2,7 +2,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { once } from 'node:events';
 import type { KioskIo } from '../../hal/gpio/gpio.ts';
-import type { KioskWiring } from '../../hal/gpio/sim-gpio.ts';
+import type { KioskWiring } from '../../sim/gpio/sim-gpio.ts';
 
 export interface GpioRig {
   io: KioskIo;

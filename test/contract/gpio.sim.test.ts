@@ -1,7 +1,7 @@
 /** The kiosk I/O contract on simulated lines (the same GpioKioskIo a board runs, over in-memory lines). */
 import test from 'ava';
 import { once } from 'node:events';
-import { createSimKioskIo } from '../../hal/gpio/sim-gpio.ts';
+import { createSimKioskIo } from '../../sim/gpio/sim-gpio.ts';
 import { gpioContract } from './gpio.contract.ts';
 
 gpioContract('sim', async () => createSimKioskIo({ debounceMs: 15 }));

@@ -1,7 +1,7 @@
 /** The PIN pad contract on the in-process simulator (driver + emulator over the in-memory cable). */
 import { createTrafficInspector } from '../../hal/serial/traffic-inspector.ts';
 import type { SerialPinPad } from '../../hal/pin-pad/serial-pin-pad.ts';
-import { createSimPinPad } from '../../hal/pin-pad/sim-pin-pad.ts';
+import { createSimPinPad } from '../../sim/pin-pad/sim-pin-pad.ts';
 import { pinPadContract, TEST_KEY } from './pin-pad.contract.ts';
 
 pinPadContract('sim', async () => {

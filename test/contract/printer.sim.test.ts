@@ -1,5 +1,5 @@
 /** The receipt-printer contract on the in-process simulator (ESC/POS driver + emulator over the in-memory cable). */
-import { createSimPrinter } from '../../hal/printer/sim-printer.ts';
+import { createSimPrinter } from '../../sim/printer/sim-printer.ts';
 import { printerContract } from './printer.contract.ts';
 
 printerContract('sim', async () => {

@@ -8,7 +8,7 @@ import test from 'ava';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig } from '../../common/config.ts';
-import { SimCardReader } from '../../hal/card-reader/sim-reader.ts';
+import { SimCardReader } from '../../sim/card/sim-reader.ts';
 import { issueSimulationCards } from '../../sim/card/config-cards.ts';
 import { serveCardField } from '../../sim/chaos/card-field-ipc.ts';
 import { requestLoad } from '../../sim/chaos/cardholder-ipc.ts';

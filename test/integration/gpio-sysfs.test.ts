@@ -12,7 +12,7 @@ import { QuancunError } from '../../common/errors.ts';
 import { GpioKioskIo } from '../../hal/gpio/kiosk-io.ts';
 import { resolveGpioLine } from '../../hal/gpio/line-numbers.ts';
 import { createOnoffBackend } from '../../hal/gpio/onoff-backend.ts';
-import { SIM_LINES } from '../../hal/gpio/sim-gpio.ts';
+import { SIM_LINES } from '../../sim/gpio/sim-gpio.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 async function chip(root: string, name: string, label: string, base: number, ngpio: number) {

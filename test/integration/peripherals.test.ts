@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { QuancunError } from '../../common/errors.ts';
-import { createDevices, SIM_BOARD_PROFILE } from '../../hal/board-profile.ts';
+import { createDevices, SIM_BOARD_PROFILE } from '../../board/board-profile.ts';
 import { readBoardIdentity, writeBoardIdentity } from '../../hal/i2c/board-identity.ts';
 import { formatReceipt } from '../../hal/printer/receipt.ts';
 import { receiptText } from '../../sim/printer/render.ts';

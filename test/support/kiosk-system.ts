@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
 import { parseConfig, type Config, type LoadedConfig } from '../../common/config.ts';
 import { silentLogger } from '../../common/log.ts';
-import { createSimPinPad } from '../../hal/pin-pad/sim-pin-pad.ts';
+import { createSimPinPad } from '../../sim/pin-pad/sim-pin-pad.ts';
 import { pinPadKeyFor } from '../../provisioning/pin-key-injection.ts';
 import { Kiosk } from '../../runtime/kiosk.ts';
 import { KioskJournal } from '../../runtime/journal/kiosk-journal.ts';

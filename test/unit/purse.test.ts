@@ -5,7 +5,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import type { CardChannel } from '../../hal/card-reader/card-reader.ts';
-import { SimCardReader } from '../../hal/card-reader/sim-reader.ts';
+import { SimCardReader } from '../../sim/card/sim-reader.ts';
 import { VirtualCard, type VirtualCardState } from '../../sim/card/virtual-card.ts';
 import { personalise } from '../../sim/card/issuance.ts';
 import { CAMPUS_CARD_PROFILE, type CardProfile } from '../../runtime/card/card-profile.ts';

@@ -4,8 +4,8 @@
  * default and the fault-injection harness use to act out a cardholder and a failing reader.
  */
 import { EventEmitter } from 'node:events';
-import { nextPresent, requireStatusWord, type CardChannel, type CardReader, type CardReaderEvents } from './card-reader.ts';
-import type { CardDevice } from '../../sim/card/card-device.ts';
+import { nextPresent, requireStatusWord, type CardChannel, type CardReader, type CardReaderEvents } from '../../hal/card-reader/card-reader.ts';
+import type { CardDevice } from './card-device.ts';
 import { QuancunError, type ErrorCode } from '../../common/errors.ts';
 
 /**

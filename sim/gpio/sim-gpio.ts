@@ -2,8 +2,8 @@
  * Simulated GPIO lines and the device-side handle of the kiosk's wiring: open/close (or rattle) the door, see LEDs,
  * the card reader's power relay and what the buzzer played. The KioskIo on top is the same code a board runs.
  */
-import { GpioKioskIo, type KioskIoLines } from './kiosk-io.ts';
-import type { Bit, GpioBackend, KioskIo, LedName } from './gpio.ts';
+import { GpioKioskIo, type KioskIoLines } from '../../hal/gpio/kiosk-io.ts';
+import type { Bit, GpioBackend, KioskIo, LedName } from '../../hal/gpio/gpio.ts';
 
 export class SimGpioBackend implements GpioBackend {
   /** Physical levels by line number. */

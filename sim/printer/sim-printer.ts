@@ -2,12 +2,12 @@
  * A simulated receipt printer in-process: the real ESC/POS driver wired to the printer emulator over the in-memory
  * cable, so the runtime exercises the driver a board runs, and a test or panel drives the device side.
  */
-import { PrinterEmulator, type PrinterDevice } from '../../sim/printer/escpos-emulator.ts';
-import { memoryCable, type MemoryCable } from '../serial/memory-cable.ts';
-import { SerialLink } from '../serial/serial-link.ts';
-import type { TrafficInspector } from '../serial/traffic-inspector.ts';
-import { EscPosPrinter, type EscPosPrinterOptions } from './escpos-printer.ts';
-import type { ReceiptPrinter } from './printer.ts';
+import { PrinterEmulator, type PrinterDevice } from './escpos-emulator.ts';
+import { memoryCable, type MemoryCable } from '../../hal/serial/memory-cable.ts';
+import { SerialLink } from '../../hal/serial/serial-link.ts';
+import type { TrafficInspector } from '../../hal/serial/traffic-inspector.ts';
+import { EscPosPrinter, type EscPosPrinterOptions } from '../../hal/printer/escpos-printer.ts';
+import type { ReceiptPrinter } from '../../hal/printer/printer.ts';
 
 /** The simulated printer's paper width in font A cells (58 mm paper); the panel lays its receipt text out with it. */
 export const SIM_PRINTER_COLUMNS = 32;

@@ -5,22 +5,22 @@
  */
 import { z } from 'zod';
 import { QuancunError } from '../common/errors.ts';
-import type { KioskIo, LedName } from './gpio/gpio.ts';
-import { GpioKioskIo } from './gpio/kiosk-io.ts';
-import { resolveGpioLine } from './gpio/line-numbers.ts';
-import { createSimKioskIo, type KioskWiring } from './gpio/sim-gpio.ts';
-import { Eeprom24c02 } from './i2c/eeprom-24c02.ts';
-import type { I2cBus } from './i2c/i2c-bus.ts';
-import { Lm75 } from './i2c/lm75.ts';
-import type { PinPad } from './pin-pad/pin-pad.ts';
-import { SerialPinPad } from './pin-pad/serial-pin-pad.ts';
-import { createSimPinPad } from './pin-pad/sim-pin-pad.ts';
-import { PRINTER_COLUMNS, type PrinterColumns } from './printer/escpos.ts';
-import { EscPosPrinter } from './printer/escpos-printer.ts';
-import type { ReceiptPrinter } from './printer/printer.ts';
-import { createSimPrinter } from './printer/sim-printer.ts';
-import { SerialLink, type SerialOpener } from './serial/serial-link.ts';
-import { createTrafficInspector, disabledInspector, type TrafficInspector } from './serial/traffic-inspector.ts';
+import type { KioskIo, LedName } from '../hal/gpio/gpio.ts';
+import { GpioKioskIo } from '../hal/gpio/kiosk-io.ts';
+import { resolveGpioLine } from '../hal/gpio/line-numbers.ts';
+import { createSimKioskIo, type KioskWiring } from '../sim/gpio/sim-gpio.ts';
+import { Eeprom24c02 } from '../hal/i2c/eeprom-24c02.ts';
+import type { I2cBus } from '../hal/i2c/i2c-bus.ts';
+import { Lm75 } from '../hal/i2c/lm75.ts';
+import type { PinPad } from '../hal/pin-pad/pin-pad.ts';
+import { SerialPinPad } from '../hal/pin-pad/serial-pin-pad.ts';
+import { createSimPinPad } from '../sim/pin-pad/sim-pin-pad.ts';
+import { PRINTER_COLUMNS, type PrinterColumns } from '../hal/printer/escpos.ts';
+import { EscPosPrinter } from '../hal/printer/escpos-printer.ts';
+import type { ReceiptPrinter } from '../hal/printer/printer.ts';
+import { createSimPrinter } from '../sim/printer/sim-printer.ts';
+import { SerialLink, type SerialOpener } from '../hal/serial/serial-link.ts';
+import { createTrafficInspector, disabledInspector, type TrafficInspector } from '../hal/serial/traffic-inspector.ts';
 import type { Keypad } from '../sim/pin-pad/pin-pad-emulator.ts';
 import type { PrinterDevice } from '../sim/printer/escpos-emulator.ts';
 import { SimEeprom24c02, SimI2cBus, SimLm75 } from '../sim/i2c/sim-bus.ts';
@@ -99,7 +99,7 @@ export interface Devices {
 }
 
 async function realSerial(path: string, baudRate: number): Promise<SerialOpener> {
-  const { serialPortOpener } = await import('./serial/serialport-opener.ts');
+  const { serialPortOpener } = await import('../hal/serial/serialport-opener.ts');
   return serialPortOpener(path, baudRate);
 }
 
@@ -137,7 +137,7 @@ export async function createDevices(input: unknown, options: { inspectorSink?: (
     const leds = {} as Record<LedName, number>;
     for (const [name, offset] of Object.entries(g.lines.leds)) leds[name as LedName] = await resolve(offset);
     const lines = { door: await resolve(g.lines.door), leds, cardReaderPower: await resolve(g.lines.cardReaderPower), buzzer: await resolve(g.lines.buzzer) };
-    const { createOnoffBackend } = await import('./gpio/onoff-backend.ts');
+    const { createOnoffBackend } = await import('../hal/gpio/onoff-backend.ts');
     io = new GpioKioskIo(createOnoffBackend, { lines, doorOpenLevel: g.doorOpenLevel, relayActiveLow: g.relayActiveLow, debounceMs: g.debounceMs });
   } else {
     const s = createSimKioskIo({ debounceMs: g.debounceMs });
@@ -149,7 +149,7 @@ export async function createDevices(input: unknown, options: { inspectorSink?: (
   let addresses = { eeprom: 0x50, temperature: 0x48 };
   const i = profile.i2c;
   if (i.backend === 'i2c-bus') {
-    const { openI2cBus } = await import('./i2c/open-bus.ts');
+    const { openI2cBus } = await import('../hal/i2c/open-bus.ts');
     bus = await openI2cBus(i.bus);
     addresses = { eeprom: i.eeprom, temperature: i.temperature };
   } else {

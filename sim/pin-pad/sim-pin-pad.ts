@@ -2,12 +2,12 @@
  * A simulated PIN pad in-process: the real driver (SerialPinPad) wired to the emulator over the in-memory cable, so
  * the load flow and the embedded default exercise the same driver code a board runs.
  */
-import { PinPadEmulator, type Keypad } from '../../sim/pin-pad/pin-pad-emulator.ts';
-import { memoryCable, type MemoryCable } from '../serial/memory-cable.ts';
-import { SerialLink } from '../serial/serial-link.ts';
-import type { TrafficInspector } from '../serial/traffic-inspector.ts';
-import type { PinPad } from './pin-pad.ts';
-import { SerialPinPad, type SerialPinPadOptions } from './serial-pin-pad.ts';
+import { PinPadEmulator, type Keypad } from './pin-pad-emulator.ts';
+import { memoryCable, type MemoryCable } from '../../hal/serial/memory-cable.ts';
+import { SerialLink } from '../../hal/serial/serial-link.ts';
+import type { TrafficInspector } from '../../hal/serial/traffic-inspector.ts';
+import type { PinPad } from '../../hal/pin-pad/pin-pad.ts';
+import { SerialPinPad, type SerialPinPadOptions } from '../../hal/pin-pad/serial-pin-pad.ts';
 
 export interface SimPinPad {
   pinPad: PinPad;
