@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig, type LoadedConfig } from '../common/config.ts';
 import { createLogger, type Logger } from '../common/log.ts';
+import { journalSink } from '../common/systemd/journal-sink.ts';
 
 export const PACKAGE_ROOT = resolve(import.meta.dirname, '..');
 export const DEFAULT_CONFIG = resolve(PACKAGE_ROOT, 'config/embedded.json');
@@ -17,6 +18,16 @@ export function readConfig(values: Record<string, unknown>): LoadedConfig {
 /** Operator logs go to stderr as JSON lines; quiet commands keep only warnings so their stdout stays readable. */
 export function cliLogger(verbose: boolean): Logger {
   return createLogger({ level: verbose ? 'debug' : (process.env.QUANCUN_LOG_LEVEL as 'info' | undefined) ?? 'warn' });
+}
+
+/**
+ * A service's log (kiosk, gateway): under systemd each record goes to the journal with its fields
+ * (common/systemd/journal-sink.ts); elsewhere as JSON lines on stderr, like cliLogger.
+ */
+export function serviceLogger(verbose: boolean, identifier: string): Logger {
+  const sink = journalSink(identifier);
+  const level = verbose ? 'debug' : (process.env.QUANCUN_LOG_LEVEL as 'info' | undefined) ?? (sink ? 'info' : 'warn');
+  return createLogger({ level, ...(sink ? { sink } : {}) });
 }
 
 /** The version a process reports on its MQTT state: the package's (one folder up in the compiled dist/). */

@@ -30,13 +30,17 @@ function redact(value: unknown, depth = 0): unknown {
   return out;
 }
 
-export function createLogger(options: { level?: Level; sink?: (line: string) => void; bindings?: Fields } = {}): Logger {
+/** Gets each record as its JSON line and as the object (for sinks with fields of their own, such as the journal). */
+export type LogSink = (line: string, record: Fields) => void;
+
+export function createLogger(options: { level?: Level; sink?: LogSink; bindings?: Fields } = {}): Logger {
   const min = ORDER[options.level ?? (process.env.QUANCUN_LOG_LEVEL as Level | undefined) ?? 'info'] ?? ORDER.info;
   const sink = options.sink ?? ((line: string) => process.stderr.write(line + '\n'));
   const bindings = options.bindings ?? {};
   const write = (level: Level, msg: string, fields?: Fields) => {
     if (ORDER[level] < min) return;
-    sink(JSON.stringify({ t: new Date().toISOString(), level, msg, ...(redact({ ...bindings, ...fields }) as Fields) }));
+    const record: Fields = { t: new Date().toISOString(), level, msg, ...(redact({ ...bindings, ...fields }) as Fields) };
+    sink(JSON.stringify(record), record);
   };
   return {
     debug: (m, f) => write('debug', m, f),

@@ -5,7 +5,13 @@
  */
 import type { Config } from '../common/config.ts';
 import { kioskPinKey } from '../gateway/keystore/kiosk-keys.ts';
+import { padMemoryPath, writePadKey } from '../sim/pin-pad/pad-memory.ts';
 
 export function pinPadKeyFor(config: Config, terminalId: string): Buffer {
   return kioskPinKey(Buffer.from(config.issuer.pinMasterKey, 'hex'), terminalId);
+}
+
+/** Injects a simulated pad's key into its memory, as a station does for a real one, before the kiosk starts. */
+export async function injectSimPinPadKey(config: Config, kiosk: { id: string; terminalId: string }, dataDir: string): Promise<void> {
+  await writePadKey(padMemoryPath(dataDir, kiosk.id), pinPadKeyFor(config, kiosk.terminalId));
 }

@@ -1,9 +1,12 @@
 /**
- * The kiosk process's controller: devices, journal, link to the gateway, and the flows over them. Modules start in
- * a fixed order (journal, devices, link) and stop in reverse. On every (re)connection to the gateway it brings the
- * journal's unfinished records to a definite end, asking the gateway how far each got (flows/load/load-recovery.ts).
+ * The kiosk process's controller: devices, journal, link to the gateway, and the flows over them. Parts start in one
+ * declared order (status, journal, devices, link) and stop in reverse. A part that fails to start is a fault the
+ * status reports (out of service, a fault event), never an exception out of start(): a kiosk with a damaged journal
+ * or an absent reader shows why it cannot serve, and a device that comes back brings service back. On every
+ * (re)connection to the gateway it brings the journal's unfinished records to a definite end, asking the gateway how
+ * far each got (flows/load/load-recovery.ts).
  */
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { join } from 'node:path';
 import type { Logger } from '../common/log.ts';
 import { QuancunError } from '../common/errors.ts';
@@ -11,7 +14,7 @@ import type { CardReader } from '../hal/card-reader/card-reader.ts';
 import type { PinPad } from '../hal/pin-pad/pin-pad.ts';
 import type { KioskIo } from '../hal/gpio/gpio.ts';
 import type { ReceiptPrinter } from '../hal/printer/printer.ts';
-import { ServiceStatus } from './health/service-status.ts';
+import { ServiceStatus, type DeviceName } from './health/service-status.ts';
 import { CAMPUS_CARD_PROFILE, type CardProfile } from './card/card-profile.ts';
 import { KioskJournal } from './journal/kiosk-journal.ts';
 import { KioskLink } from './link/kiosk-link.ts';
@@ -36,6 +39,18 @@ export interface KioskOptions {
   io?: KioskIo;
   cardProfile?: CardProfile;
   requestTimeoutMs?: number;
+  /** Devices the board could not even open (board/devices.ts): faults from the start. */
+  startFaults?: ReadonlyArray<{ device: DeviceName; error: Error }>;
+}
+
+/** Rewritten by the watchdog's journal check; nothing reads it back. */
+const HEARTBEAT_KEY = 'meta/heartbeat';
+
+/** A device the controller starts and stops. */
+interface Part {
+  name: DeviceName;
+  start(): Promise<void>;
+  stop(): Promise<void>;
 }
 
 export interface KioskEvents {
@@ -43,6 +58,8 @@ export interface KioskEvents {
   /** A torn load asks for the same card back: seconds left, each second and when another card is presented. */
   're-present': [info: RePresentInfo];
   recovered: [txnId: string, state: string];
+  /** A load or collect ended: no money step is in progress. */
+  idle: [];
 }
 
 export class Kiosk extends EventEmitter<KioskEvents> {
@@ -57,6 +74,8 @@ export class Kiosk extends EventEmitter<KioskEvents> {
   /** Aborted by stop(); a start() after it (the technician's restart) begins with a fresh one. */
   private stopping = new AbortController();
   private recovering: Promise<void> | null = null;
+  /** False while the journal could not be opened: nothing that needs it runs. */
+  private journalOpen = false;
 
   constructor(private readonly o: KioskOptions) {
     super();
@@ -83,14 +102,30 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     return this.o.version;
   }
 
+  /** The devices in start order; stopped in reverse. */
+  private get parts(): Part[] {
+    const { reader, pinPad, printer, io } = this.o;
+    return [
+      { name: 'card-reader', start: () => reader.start(), stop: () => reader.stop() },
+      { name: 'pin-pad', start: () => pinPad.start(), stop: () => pinPad.stop() },
+      ...(printer ? [{ name: 'receipt-printer' as const, start: () => printer.start(), stop: () => printer.stop() }] : []),
+      ...(io ? [{ name: 'door' as const, start: () => io.start(), stop: () => io.stop() }] : []),
+    ];
+  }
+
   async start(): Promise<void> {
     if (this.stopping.signal.aborted) this.stopping = new AbortController();
-    await this.journal.open();
-    await this.o.reader.start();
-    await this.o.pinPad.start();
-    await this.o.printer?.start();
-    await this.o.io?.start();
+    // The status listens before anything starts: a device that fails as it starts is a fault, not a silent in-service.
     this.status.start();
+    for (const { device, error } of this.o.startFaults ?? []) this.status.fault(device, error);
+    try {
+      await this.journal.open();
+      this.journalOpen = true;
+    } catch (err) {
+      this.log.error('journal not opened: out of service until an operator repairs it', { error: err as Error });
+      this.status.fault('journal', err);
+    }
+    for (const part of this.parts) await part.start().catch((err: unknown) => this.status.fault(part.name, err));
     await this.link.start();
   }
 
@@ -100,11 +135,9 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     // A recovery pass still running (after the last load) finishes before the journal under it closes.
     await this.recovering?.catch(() => {});
     this.status.stop();
-    await this.o.io?.stop();
-    await this.o.printer?.stop();
-    await this.o.pinPad.stop();
-    await this.o.reader.stop();
-    await this.journal.close();
+    for (const part of this.parts.reverse()) await part.stop().catch((err: unknown) => this.log.warn('device did not stop cleanly', { device: part.name, error: err as Error }));
+    if (this.journalOpen) await this.journal.close();
+    this.journalOpen = false;
   }
 
   /** Reads the card in the field and asks the gateway about it. */
@@ -122,8 +155,34 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     return this.o.pinPad;
   }
 
-  async load(session: CardSession, amount: number, options: { signal?: AbortSignal } = {}): Promise<LoadOutcome> {
+  /** Whether a load or collect is in progress (a money step may be under way). */
+  get inTransaction(): boolean {
+    return this.busy;
+  }
+
+  /**
+   * Resolves when no load or collect is in progress, or after `limitMs` (false then): a stop waits here, so a
+   * service stop never cuts a money step short unless it takes longer than the unit allows.
+   */
+  async whenIdle(limitMs: number): Promise<boolean> {
+    if (!this.busy) return true;
+    return once(this, 'idle', { signal: AbortSignal.timeout(limitMs) }).then(() => true, () => !this.busy);
+  }
+
+  /** A synced write to the journal: the watchdog's proof that money steps can still be written. */
+  async checkJournal(): Promise<void> {
+    if (!this.journalOpen) return; // already out of service for it, and showing why
+    await this.journal.store.put(HEARTBEAT_KEY, Date.now());
+  }
+
+  /** Money moves only with a journal to write each step to first. */
+  private claim(): void {
+    if (!this.journalOpen) throw new QuancunError('JOURNAL_UNAVAILABLE', 'the kiosk journal is not open');
     if (this.busy) throw new QuancunError('TXN_STATE', 'a transaction is already in progress at this kiosk');
+  }
+
+  async load(session: CardSession, amount: number, options: { signal?: AbortSignal } = {}): Promise<LoadOutcome> {
+    this.claim();
     this.busy = true;
     try {
       return await runLoad(
@@ -137,19 +196,21 @@ export class Kiosk extends EventEmitter<KioskEvents> {
       );
     } finally {
       this.busy = false;
+      this.emit('idle');
       if (this.link.online) void this.recover().catch((err) => this.log.error('recovery failed', { error: err as Error }));
     }
   }
 
   /** Writes the card's pending loads (圈存未领, `session.account.pendingLoads`) onto it: 领款 / 补写. */
   async collect(session: CardSession): Promise<CollectOutcome[]> {
-    if (this.busy) throw new QuancunError('TXN_STATE', 'a transaction is already in progress at this kiosk');
+    this.claim();
     if (!this.link.online) throw new QuancunError('LINK_OFFLINE', 'the gateway is not reachable');
     this.busy = true;
     try {
       return await runCollect({ journal: this.journal, link: this.link, terminalId: this.o.terminalId, log: this.log }, session);
     } finally {
       this.busy = false;
+      this.emit('idle');
       if (this.link.online) void this.recover().catch((err) => this.log.error('recovery failed', { error: err as Error }));
     }
   }
@@ -159,7 +220,7 @@ export class Kiosk extends EventEmitter<KioskEvents> {
    * flows/load/load-recovery.ts and collect-flow.ts): never a money step repeated blindly. Runs on every (re)connection.
    */
   recover(): Promise<void> {
-    if (this.busy || this.stopping.signal.aborted) return Promise.resolve();
+    if (this.busy || !this.journalOpen || this.stopping.signal.aborted) return Promise.resolve();
     this.recovering ??= this.recoverOnce().finally(() => (this.recovering = null));
     return this.recovering;
   }

@@ -78,6 +78,11 @@ export class ScreenHost extends EventEmitter<ScreenHostEvents> {
     return { changed, texts: painter.texts, widgets, frame };
   }
 
+  /** Resolves once every render queued so far is on the display: a screen that never gets there is stuck. */
+  settled(): Promise<void> {
+    return this.queue.then(() => {});
+  }
+
   /** The action of the button under (x, y) on the current screen, also emitted as 'action'; null when none. */
   touch(x: number, y: number): UiAction | null {
     const action = hitTest(this.tree, x, y);

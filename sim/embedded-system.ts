@@ -13,14 +13,15 @@ import { startEmbeddedBroker } from '../common/mqtt/embedded-broker.ts';
 import { Gateway } from '../gateway/gateway.ts';
 import { bankProfilePath } from '../gateway/banks.ts';
 import { loadBankProfile } from '../gateway/bank/iso8583/profile.ts';
-import { Kiosk } from '../runtime/kiosk.ts';
-import type { CardReader } from '../hal/card-reader/card-reader.ts';
-import { SimCardReader } from './card/sim-reader.ts';
-import { PcscCardReader } from '../hal/card-reader/pcsc-reader.ts';
-import { createSimPinPad } from './pin-pad/sim-pin-pad.ts';
-import { createSimPrinter, type SimPrinter } from './printer/sim-printer.ts';
-import { createSimKioskIo, type KioskWiring } from './gpio/sim-gpio.ts';
-import { pinPadKeyFor } from '../provisioning/pin-key-injection.ts';
+import type { Kiosk } from '../runtime/kiosk.ts';
+import type { ReceiptPrinter } from '../hal/printer/printer.ts';
+import { assembleKiosk, type AssembledKiosk } from '../board/kiosk-assembly.ts';
+import { kioskConfigFor } from '../board/kiosk-config.ts';
+import { injectSimPinPadKey } from '../provisioning/pin-key-injection.ts';
+import type { SimCardReader } from './card/sim-reader.ts';
+import type { KioskWiring } from './gpio/sim-gpio.ts';
+import type { Keypad } from './pin-pad/pin-pad-emulator.ts';
+import type { PrinterDevice } from './printer/escpos-emulator.ts';
 import { BankHostSimulator } from './bank/bank-host.ts';
 import { VirtualCard } from './card/virtual-card.ts';
 import { issueSimulationCards } from './card/config-cards.ts';
@@ -30,11 +31,13 @@ export const VERSION = '0.1.0';
 
 export interface SimKiosk {
   kiosk: Kiosk;
+  /** The kiosk as board/kiosk-assembly.ts built it: its config, its devices, its screens. */
+  assembled: AssembledKiosk;
   /** Present only with the simulated reader: tap and remove cards. */
   reader: SimCardReader | null;
-  keypad: ReturnType<typeof createSimPinPad>['keypad'];
+  keypad: Keypad;
   /** The kiosk's receipt printer: the driver the runtime prints on, and the emulated device behind it. */
-  printer: SimPrinter;
+  printer: { printer: ReceiptPrinter; device: PrinterDevice };
   /** The door switch and status LEDs of the kiosk's board. */
   io: KioskWiring;
   /** Between the kiosk and an mqtt:// broker: unplug it to take this kiosk (only) offline. Null for other URLs. */
@@ -106,25 +109,26 @@ export async function startEmbeddedSystem(o: EmbeddedOptions): Promise<EmbeddedS
 
     const kiosks = new Map<string, SimKiosk>();
     for (const k of config.kiosks.filter((k) => !o.kioskIds || o.kioskIds.includes(k.id))) {
-      const simReader = (o.readerBackend ?? k.reader.backend) === 'sim' ? new SimCardReader() : null;
-      const reader: CardReader = simReader ?? new PcscCardReader(o.readerName ?? k.reader.name ? { readerName: o.readerName ?? k.reader.name! } : {});
-      const { pinPad, keypad } = createSimPinPad({ key: pinPadKeyFor(config, k.terminalId) });
       const network = new URL(mqttUrl).protocol === 'mqtt:' ? await startNetworkCable(mqttUrl) : null;
       if (network) stops.push(() => network.close());
-      const printer = createSimPrinter({ name: `printer-${k.id}` });
-      const { io, wiring } = createSimKioskIo();
-      const kiosk = new Kiosk({
-        id: k.id, terminalId: k.terminalId.toUpperCase(), mqttUrl: network?.url ?? mqttUrl, dataDir, version: VERSION, reader, pinPad,
-        printer: printer.printer, io, log: o.log.child({ part: 'kiosk' }),
-      });
+      const kioskConfig = kioskConfigFor(o.loaded, k.id, { mqttUrl: network?.url ?? mqttUrl, dataDir });
+      if ((o.readerBackend ?? k.reader.backend) === 'sim') kioskConfig.board.reader = { backend: 'sim' };
+      else kioskConfig.board.reader = { ...k.reader, backend: 'pcsc', ...(o.readerName ? { name: o.readerName } : {}) };
+      // The embedded default is its simulated pads' provisioning station too.
+      await injectSimPinPadKey(config, k, dataDir);
+      const assembled = await assembleKiosk(kioskConfig, { log: o.log, version: VERSION });
+      const { kiosk, devices } = assembled;
       // The gateway is in this process: a kiosk handed out before its link is up would only refuse cards.
       const online = once(kiosk.link, 'online', { signal: AbortSignal.timeout(15_000) }).catch(() => {
         if (!kiosk.link.online) throw new QuancunError('LINK_OFFLINE', `kiosk ${k.id} did not reach the gateway at ${mqttUrl}`);
       });
-      await kiosk.start();
-      stops.push(() => kiosk.stop());
+      await assembled.start();
+      stops.push(() => assembled.stop());
       await online;
-      kiosks.set(k.id, { kiosk, reader: simReader, keypad, printer, io: wiring, network });
+      kiosks.set(k.id, {
+        kiosk, assembled, reader: devices.sim.reader ?? null, keypad: devices.sim.keypad!,
+        printer: { printer: devices.printer!, device: devices.sim.printer! }, io: devices.sim.wiring!, network,
+      });
     }
     return { mqttUrl, bank, banks, gateway, kiosks, cards, stop };
   } catch (err) {

@@ -3,21 +3,17 @@
  * controller a board runs, a LiveDisplay instead of the framebuffer, and the embedded system's device handles on the
  * page's side panel. `quancun run` and the end-to-end tests start it the same way.
  */
-import type { LoadedConfig } from '../common/config.ts';
 import { QuancunError } from '../common/errors.ts';
-import type { Logger } from '../common/log.ts';
 import type { Display } from '../hal/display/display.ts';
-import { KioskUi } from '../runtime/ui/kiosk-ui.ts';
+import type { KioskUi } from '../runtime/ui/kiosk-ui.ts';
 import { LiveDisplay } from '../screens/live-view/live-display.ts';
 import { startLiveView } from '../screens/live-view/server.ts';
-import { ScreenHost } from '../screens/screen-host.ts';
+import type { ScreenHost } from '../screens/screen-host.ts';
 import { EmbeddedPanel } from './embedded-panel.ts';
 import type { EmbeddedSystem } from './embedded-system.ts';
 
 export interface KioskScreensOptions {
   system: EmbeddedSystem;
-  loaded: LoadedConfig;
-  log: Logger;
   /** Default: the first kiosk of the system. */
   kioskId?: string;
   display: Display;
@@ -30,22 +26,13 @@ export interface KioskScreens {
   screen: ScreenHost;
 }
 
-/** The UI controller of one kiosk drawing on `display`, started; stop it with `ui.stop()`. */
+/** The screens of one kiosk drawing on `display`, started (board/kiosk-assembly.ts wires them); stop with `ui.stop()`. */
 export async function startKioskScreens(o: KioskScreensOptions): Promise<KioskScreens> {
   const kioskId = o.kioskId ?? o.system.kiosks.keys().next().value;
   const sim = kioskId === undefined ? undefined : o.system.kiosks.get(kioskId);
   if (!kioskId || !sim) throw new QuancunError('CONFIG_INVALID', `no kiosk ${kioskId ?? ''} in the embedded system`);
-  const { config } = o.loaded;
-  const screen = new ScreenHost({ display: o.display, width: o.display.width, height: o.display.height });
-  const ui = new KioskUi({
-    kiosk: sim.kiosk, screen, kioskId, log: o.log, printer: sim.printer.printer,
-    campusName: { zh: config.campus.name, en: config.campus.nameEn },
-    ...(config.announcements ? { announcements: config.announcements } : {}),
-    ...(config.technician ? { technicianPinHash: config.technician.pinHash } : {}),
-    ...(o.inactivitySeconds ? { inactivitySeconds: o.inactivitySeconds } : {}),
-  });
-  await ui.start();
-  return { kioskId, ui, screen };
+  const screens = await sim.assembled.attachScreens(o.display, o.inactivitySeconds ? { inactivitySeconds: o.inactivitySeconds } : {});
+  return { kioskId, ...screens };
 }
 
 export interface LiveSimulatorOptions extends Omit<KioskScreensOptions, 'display'> {

@@ -1,101 +1,88 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { QuancunError } from '../../common/errors.ts';
-import { parseConfig, type LoadedConfig } from '../../common/config.ts';
 import type { Logger } from '../../common/log.ts';
+import { QuancunError } from '../../common/errors.ts';
+import type { LoadedKioskConfig } from '../../board/kiosk-config.ts';
+import type { ServiceManager } from '../../common/systemd/service-manager.ts';
 import type { Command } from '../command.ts';
-import { DEFAULT_CONFIG, cliLogger, configOption, packageVersion, verboseOption } from '../defaults.ts';
+import { packageVersion, serviceLogger, verboseOption } from '../defaults.ts';
 import { shutdownSignal } from './run.ts';
+
+/** Where an installed kiosk's config lives (deploy/quancun-kiosk.service). */
+export const KIOSK_CONFIG = '/etc/quancun/kiosk.json';
 
 export const kiosk: Command = {
   name: 'kiosk',
-  summary: 'run one kiosk: journal, card reader, PIN pad and the link to the gateway, until SIGINT/SIGTERM',
+  summary: 'run one kiosk from its own config and board profile: devices, screens, journal, link; until SIGINT/SIGTERM',
   details: [
-    "The kiosk named by --id, with the devices its config entry names: reader `pcsc` is a PC/SC reader (a board's, or",
-    'vpcd); reader `sim` is the card field of the simulator that started this process over its IPC channel (the chaos',
-    'harness, a test), which also types the PIN on the simulated PIN pad. The PIN pad is the simulator, given its key',
-    "as a provisioning station would. The broker is the config's mqtt.url (`embedded`: the gateway's on mqtt.embeddedPort).",
-    "The kiosk holds no issuer key: the config file it reads may be the gateway's; its master keys are dropped as it is read.",
+    "Builds the kiosk its config file names (docs/deployment.md): the board profile's card reader, PIN pad, printer,",
+    'GPIO, I2C, display and touch, the journal and the link to the gateway through the broker at mqtt.url. The file',
+    'holds no issuer or PIN key. A device that is missing or fails is a fault: the kiosk shows out of service, reports',
+    'it, and serves again when the device is back. Under systemd (deploy/quancun-kiosk.service) it tells READY once it',
+    'serves or shows why it cannot, feeds the watchdog while its journal and screen work, and on stop waits for a load',
+    "in progress to end (up to --stop-wait seconds). Reader `sim` takes the card field from the simulator that started",
+    'this process over IPC (the chaos harness, a test).',
   ].join('\n'),
   options: {
-    id: { type: 'string', description: 'kiosk id from the config (default: the first)' },
-    config: configOption,
+    config: { type: 'string', description: 'the kiosk config file', default: KIOSK_CONFIG },
+    'stop-wait': { type: 'string', description: 'seconds a stop waits for a load in progress to end', default: '60' },
     verbose: verboseOption,
   },
   async run(v) {
-    const loaded = readKioskConfig(String(v.config ?? DEFAULT_CONFIG));
-    const log = cliLogger(Boolean(v.verbose));
+    const { loadKioskConfig } = await import('../../board/kiosk-config.ts');
+    const { connectServiceManager } = await import('../../common/systemd/service-manager.ts');
+    const loaded = loadKioskConfig(String(v.config));
+    const stopWaitMs = Number(v['stop-wait']) * 1000;
+    if (!Number.isFinite(stopWaitMs) || stopWaitMs < 0) throw new QuancunError('CONFIG_INVALID', `--stop-wait: "${String(v['stop-wait'])}" is not a number of seconds`);
+    const log = serviceLogger(Boolean(v.verbose), 'quancun-kiosk');
+    const manager = connectServiceManager(log);
     const stopped = shutdownSignal();
-    const running = await startKioskProcess(loaded, String(v.id ?? loaded.config.kiosks[0]!.id), log);
+    const running = await startKioskProcess(loaded, log, manager);
     try {
       log.info('stopping', { signal: await stopped });
     } finally {
-      await running.stop();
+      await running.stop(stopWaitMs);
+      manager.close();
     }
     return 0;
   },
 };
 
-const NO_KEY = '0'.repeat(32);
-
-/**
- * The config as a kiosk may hold it: the issuer master keys (load, purchase, TAC) are blanked as the file is read,
- * before validation, so they never reach this process's config object even when it reads the gateway's file. The
- * PIN master key stays for the simulated PIN pad's provisioning only.
- */
-function readKioskConfig(path: string): LoadedConfig {
-  let raw: { issuer?: { masterKeys?: unknown } };
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8')) as typeof raw;
-  } catch (err) {
-    throw new QuancunError('CONFIG_INVALID', `${path}: ${(err as Error).message}`, { path }, { cause: err });
-  }
-  if (raw.issuer) raw.issuer.masterKeys = { load: NO_KEY, purchase: NO_KEY, tac: NO_KEY };
-  return parseConfig(raw, resolve(path));
-}
-
-/** The broker a process other than the gateway connects to: `embedded` is the gateway's, on its fixed port. */
-export function brokerUrl(loaded: LoadedConfig): string {
-  const { url, embeddedPort } = loaded.config.mqtt;
-  if (url !== 'embedded') return url;
-  if (!embeddedPort) throw new QuancunError('CONFIG_INVALID', `${loaded.path}: mqtt.embeddedPort must be fixed for kiosks in other processes to find the gateway's broker`);
-  return `mqtt://127.0.0.1:${embeddedPort}`;
-}
-
-async function startKioskProcess(loaded: LoadedConfig, id: string, log: Logger): Promise<{ stop(): Promise<void> }> {
-  const entry = loaded.config.kiosks.find((k) => k.id === id);
-  if (!entry) throw new QuancunError('CONFIG_INVALID', `${loaded.path}: no kiosk "${id}"`);
+async function startKioskProcess(loaded: LoadedKioskConfig, log: Logger, manager: ServiceManager): Promise<{ stop(waitMs: number): Promise<void> }> {
   // Loaded here, not at the top: `quancun --help` must not start up the kiosk's modules.
-  const { Kiosk } = await import('../../runtime/kiosk.ts');
-  const { createSimPinPad } = await import('../../sim/pin-pad/sim-pin-pad.ts');
-  const { pinPadKeyFor } = await import('../../provisioning/pin-key-injection.ts');
+  const { assembleKiosk } = await import('../../board/kiosk-assembly.ts');
+  const { startWatchdog } = await import('../../common/systemd/service-manager.ts');
   const { IpcCardReader } = await import('../../sim/chaos/card-field-ipc.ts');
   const { serveCardholder } = await import('../../sim/chaos/cardholder-ipc.ts');
   const { parentPort, announceReady, releaseParent } = await import('../../sim/chaos/child-ipc.ts');
 
+  const { config } = loaded;
+  const id = config.kiosk.id;
   const port = parentPort();
-  let reader;
-  if (entry.reader.backend === 'pcsc') {
-    const { PcscCardReader } = await import('../../hal/card-reader/pcsc-reader.ts');
-    const { name, answerTimeoutMs } = entry.reader;
-    reader = new PcscCardReader({ ...(name ? { readerName: name } : {}), ...(answerTimeoutMs ? { answerTimeoutMs } : {}) });
-  } else {
-    if (!port) throw new QuancunError('CONFIG_INVALID', `kiosk ${id}: reader "sim" needs the simulator that holds the cards as this process's parent; use reader "pcsc" (with vpcd for virtual cards)`);
-    reader = new IpcCardReader(port);
+  if (config.board.reader.backend === 'sim' && !port) {
+    throw new QuancunError('CONFIG_INVALID', `${loaded.path}: board.reader "sim" needs the simulator that holds the cards as this process's parent; use reader "pcsc" (with vpcd for virtual cards)`);
   }
-  // The simulated PIN pad's provisioning: the key a key-injection station would have put into a real pad. Only
-  // this derived key stays in the process; a real pad arrives with its key inside.
-  const { pinPad, keypad } = createSimPinPad({ key: pinPadKeyFor(loaded.config, entry.terminalId) });
-  const kiosk = new Kiosk({
-    id, terminalId: entry.terminalId.toUpperCase(), mqttUrl: brokerUrl(loaded), dataDir: loaded.dataDir, version: packageVersion(),
-    reader, pinPad, log: log.child({ part: 'kiosk' }), requestTimeoutMs: loaded.config.mqtt.requestTimeoutMs,
+  const assembled = await assembleKiosk({ ...config, dataDir: loaded.dataDir }, {
+    log, version: packageVersion(), ...(port && config.board.reader.backend === 'sim' ? { simReader: new IpcCardReader(port) } : {}),
   });
-  await kiosk.start();
-  if (port) serveCardholder(port, kiosk, keypad);
-  announceReady(`quancun kiosk ${id}: journal in ${loaded.dataDir}, broker ${brokerUrl(loaded)}`, { kioskId: id });
+  const { kiosk, devices } = assembled;
+  await assembled.start();
+  if (port && devices.sim.keypad) serveCardholder(port, kiosk, devices.sim.keypad);
+
+  const serviceText = () => (kiosk.status.reason ? `out of service: ${kiosk.status.reason}` : 'in service');
+  const onChange = () => manager.status(serviceText());
+  kiosk.status.on('change', onChange);
+  const stopWatchdog = startWatchdog(manager, [
+    { name: 'journal', check: () => kiosk.checkJournal() },
+    ...(assembled.screens ? [{ name: 'screen', check: () => assembled.screens!.screen.settled() }] : []),
+  ], log);
+  manager.ready(serviceText());
+  announceReady(`quancun kiosk ${id}: journal in ${loaded.dataDir}, broker ${config.mqtt.url}, ${serviceText()}`, { kioskId: id });
   return {
-    async stop() {
-      await kiosk.stop();
+    async stop(waitMs) {
+      manager.stopping(kiosk.inTransaction ? 'waiting for the transaction in progress to end' : 'stopping');
+      if (!(await kiosk.whenIdle(waitMs))) log.error('stopping with a transaction in progress: its record is finished at the next start', { waitedMs: waitMs });
+      stopWatchdog();
+      kiosk.status.off('change', onChange);
+      await assembled.stop();
       releaseParent();
     },
   };

@@ -51,7 +51,7 @@ export const run: Command = {
     const stopped = shutdownSignal();
     const system = await startEmbeddedSystem({ loaded, log, kioskIds: [kioskId] });
     try {
-      const live = await startLiveSimulator({ system, loaded, log, kioskId, width, height, host: String(v.host), port });
+      const live = await startLiveSimulator({ system, kioskId, width, height, host: String(v.host), port });
       console.log(`quancun: kiosk ${kioskId} live view at ${live.url}  (Ctrl+C stops)`);
       const signal = await stopped;
       log.info('stopping', { signal });

@@ -13,10 +13,14 @@ import type { PinPad } from '../../hal/pin-pad/pin-pad.ts';
 import { printerStatusError, type ReceiptPrinter } from '../../hal/printer/printer.ts';
 import type { KioskLink } from '../link/kiosk-link.ts';
 
-export type DeviceName = 'card-reader' | 'pin-pad' | 'receipt-printer' | 'door';
+/** A part of the kiosk the status watches, by the name fault events and the maintenance screen give it. */
+export type DeviceName = 'journal' | 'door' | 'card-reader' | 'pin-pad' | 'display' | 'touch' | 'receipt-printer' | 'i2c';
 
-/** Which faults stop service, most urgent first; a printer fault only withdraws the receipt offer. */
-const BLOCKING: readonly DeviceName[] = ['door', 'card-reader', 'pin-pad'];
+/**
+ * Which faults stop service, most urgent first. A printer fault only withdraws the receipt offer; the I2C devices
+ * (identity EEPROM, thermometer) are reported and do not stop a cardholder.
+ */
+const BLOCKING: readonly DeviceName[] = ['journal', 'door', 'card-reader', 'pin-pad', 'display', 'touch'];
 
 export interface ServiceStatusOptions {
   reader: CardReader;
@@ -38,7 +42,7 @@ export class ServiceStatus extends EventEmitter<{ change: [reason: ErrorCode | n
     this.#o = o;
   }
 
-  /** Why the kiosk cannot serve now (DOOR_OPEN, READER_UNAVAILABLE, DEVICE_UNAVAILABLE, LINK_OFFLINE), or null. */
+  /** Why the kiosk cannot serve now (JOURNAL_DAMAGED, DOOR_OPEN, READER_UNAVAILABLE, DEVICE_UNAVAILABLE, LINK_OFFLINE), or null. */
   get reason(): ErrorCode | null {
     return this.#reason;
   }
@@ -79,6 +83,15 @@ export class ServiceStatus extends EventEmitter<{ change: [reason: ErrorCode | n
 
   stop(): void {
     for (const off of this.#unsubscribe.splice(0)) off();
+  }
+
+  /** A fault the controller saw itself: a device that could not be opened or started, a journal that did not open. */
+  fault(device: DeviceName, err: unknown): void {
+    this.#fault(device, err as Error);
+  }
+
+  clear(device: DeviceName): void {
+    this.#clear(device);
   }
 
   #fault(device: DeviceName, err: Error): void {

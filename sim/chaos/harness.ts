@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, type Config, type LoadedConfig } from '../../common/config.ts';
 import { QuancunError } from '../../common/errors.ts';
+import { kioskConfigFor } from '../../board/kiosk-config.ts';
+import { injectSimPinPadKey } from '../../provisioning/pin-key-injection.ts';
 import { bankProfilePath } from '../../gateway/banks.ts';
 import { loadBankProfile } from '../../gateway/bank/iso8583/profile.ts';
 import { GATEWAY_LOAD_MACHINE } from '../../gateway/loads/gateway-load-machine.ts';
@@ -214,7 +216,11 @@ async function startWorld(o: ChaosOptions) {
     stops.push(() => gateway.stop());
     const kiosks = new Map<string, { member: Member; field: KioskField; run: RunField }>();
     for (const k of loaded.config.kiosks) {
-      const member = new Member(`kiosk ${k.id}`, ['kiosk', '--id', k.id, '--config', configPath], o.kioskEnv);
+      // Each kiosk process gets a config of its own, with no key in it; the harness injects its simulated pad's key.
+      const kioskConfigPath = join(dir, `kiosk-${k.id}.json`);
+      await writeFile(kioskConfigPath, JSON.stringify(kioskConfigFor(loaded, k.id)));
+      await injectSimPinPadKey(loaded.config, k, loaded.dataDir);
+      const member = new Member(`kiosk ${k.id}`, ['kiosk', '--config', kioskConfigPath], o.kioskEnv);
       const field = fields.get(k.id)!;
       const run = field.fresh(member);
       await member.start();

@@ -5,7 +5,6 @@
  */
 import test from 'ava';
 import type { Page } from 'playwright-core';
-import { silentLogger } from '../../common/log.ts';
 import { startLiveSimulator, type LiveSimulator } from '../../sim/live-simulator.ts';
 import { openChromium } from '../support/chromium.ts';
 import { startTestSystem } from '../support/kiosk-system.ts';
@@ -24,7 +23,7 @@ async function click(page: Page, live: LiveSimulator, id: string): Promise<void>
 
 test('a load clicked through in the live view: the result screen shows the card\'s balance', async (t) => {
   const system = await startTestSystem(t);
-  const live = await startLiveSimulator({ system, loaded: system.loaded, log: silentLogger, kioskId: 'K001', port: 0, ...SIZE });
+  const live = await startLiveSimulator({ system, kioskId: 'K001', port: 0, ...SIZE });
   t.teardown(() => live.stop());
   const { ui } = live;
   const card = system.cards.get(ZHANG.asn)!;
@@ -60,7 +59,7 @@ test('a load clicked through in the live view: the result screen shows the card\
 
 test('the panel\'s network switch takes the kiosk offline for real, and back', async (t) => {
   const system = await startTestSystem(t);
-  const live = await startLiveSimulator({ system, loaded: system.loaded, log: silentLogger, kioskId: 'K001', port: 0, ...SIZE });
+  const live = await startLiveSimulator({ system, kioskId: 'K001', port: 0, ...SIZE });
   t.teardown(() => live.stop());
   const { kiosk } = system.kiosks.get('K001')!;
   await waitForScreen(live.ui, 'idle');

@@ -8,6 +8,7 @@ import test from 'ava';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig } from '../../common/config.ts';
+import { injectSimPinPadKey } from '../../provisioning/pin-key-injection.ts';
 import { SimCardReader } from '../../sim/card/sim-reader.ts';
 import { issueSimulationCards } from '../../sim/card/config-cards.ts';
 import { serveCardField } from '../../sim/chaos/card-field-ipc.ts';
@@ -17,6 +18,15 @@ import { QUANCUN_BIN, quancun } from '../support/cli.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const EMBEDDED = join(import.meta.dirname, '../../config/embedded.json');
+
+/** Kiosk K001's own config file with the simulated board, as docs/deployment.md shows it. */
+const kioskFile = (dataDir: string, mqttUrl: string) => ({
+  campus: { name: '示范大学', nameEn: 'Demo University' },
+  dataDir,
+  mqtt: { url: mqttUrl },
+  kiosk: { id: 'K001', terminalId: '000000000001' },
+  board: { reader: { backend: 'sim' }, printer: { backend: 'sim' }, pinPad: { backend: 'sim' }, gpio: { backend: 'sim' }, i2c: { backend: 'sim' } },
+});
 
 test('sim bank, gateway and kiosk as three processes complete a load of 50.00: card 60.00, bank 4950.00; SIGTERM ends each with status 0', async (t) => {
   t.timeout(60_000);
@@ -46,7 +56,11 @@ test('sim bank, gateway and kiosk as three processes complete a load of 50.00: c
   // The card field is this process's: the kiosk process only ever sees APDUs.
   const card = issueSimulationCards(loadConfig(EMBEDDED).config).get('31030000002023010001')!;
   const field = new SimCardReader();
-  const kioskProc = spawnNode([QUANCUN_BIN, 'kiosk', '--id', 'K001', '--config', configPath]);
+  // The kiosk's own file, as an installer writes it: no key in it; the simulated pad got its key at provisioning.
+  const kioskConfigPath = join(dir, 'kiosk.json');
+  await writeFile(kioskConfigPath, JSON.stringify(kioskFile(config.dataDir, `mqtt://127.0.0.1:${config.mqtt.embeddedPort}`)));
+  await injectSimPinPadKey(loadConfig(configPath).config, { id: 'K001', terminalId: '000000000001' }, config.dataDir);
+  const kioskProc = spawnNode([QUANCUN_BIN, 'kiosk', '--config', kioskConfigPath]);
   started.push(kioskProc);
   serveCardField(kioskProc.child, field);
   t.like(await kioskProc.ready, { kioskId: 'K001' });
@@ -68,12 +82,9 @@ test('sim bank, gateway and kiosk as three processes complete a load of 50.00: c
 
 test('kiosk with the simulated reader refuses to start without a parent holding the cards', async (t) => {
   const dir = await tempDir(t);
-  const config = JSON.parse(await readFile(EMBEDDED, 'utf8'));
-  config.dataDir = dir;
-  config.mqtt = { url: 'mqtt://127.0.0.1:1' };
-  const configPath = join(dir, 'config.json');
-  await writeFile(configPath, JSON.stringify(config));
-  const run = await quancun('kiosk', '--id', 'K001', '--config', configPath);
+  const configPath = join(dir, 'kiosk.json');
+  await writeFile(configPath, JSON.stringify(kioskFile(dir, 'mqtt://127.0.0.1:1')));
+  const run = await quancun('kiosk', '--config', configPath);
   t.is(run.code, 1);
-  t.regex(run.stderr, /quancun kiosk: CONFIG_INVALID: kiosk K001: reader "sim" needs the simulator that holds the cards/);
+  t.regex(run.stderr, /quancun kiosk: CONFIG_INVALID: .*kiosk\.json: board\.reader "sim" needs the simulator that holds the cards/);
 });

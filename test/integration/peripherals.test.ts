@@ -7,7 +7,9 @@ import { once } from 'node:events';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { QuancunError } from '../../common/errors.ts';
-import { createDevices, SIM_BOARD_PROFILE } from '../../board/board-profile.ts';
+import { SIM_BOARD_PROFILE } from '../../board/board-profile.ts';
+import { createDevices } from '../../board/devices.ts';
+import { writePadKey } from '../../sim/pin-pad/pad-memory.ts';
 import { readBoardIdentity, writeBoardIdentity } from '../../hal/i2c/board-identity.ts';
 import { formatReceipt } from '../../hal/printer/receipt.ts';
 import { receiptText } from '../../sim/printer/render.ts';
@@ -19,7 +21,9 @@ const KEY = '0123456789ABCDEFFEDCBA9876543210';
 
 test('a completed load on the simulated board: PIN block from the pad, one receipt with its QR, door events', async (t) => {
   const trace: string[] = [];
-  const devices = await createDevices({ ...SIM_BOARD_PROFILE, pinPad: { backend: 'sim', key: KEY }, inspector: { enabled: true } }, { inspectorSink: (l) => trace.push(l) });
+  const simPadMemory = join(await tempDir(t), 'pad.key');
+  await writePadKey(simPadMemory, Buffer.from(KEY, 'hex'));
+  const devices = await createDevices({ ...SIM_BOARD_PROFILE, inspector: { enabled: true } }, { inspectorSink: (l) => trace.push(l), simPadMemory });
   const { printer, pinPad, io, sim } = devices;
   t.teardown(async () => {
     await printer?.stop();
@@ -47,10 +51,10 @@ test('a completed load on the simulated board: PIN block from the pad, one recei
   sim.wiring!.openDoor();
   t.deepEqual(await door, [true]);
 
-  await writeBoardIdentity(devices.eeprom, { kioskId: 'QY-K0017', serial: 'S1', hardwareRevision: 'B2', provisionedAt: new Date(0) });
-  t.is((await readBoardIdentity(devices.eeprom)).kioskId, 'QY-K0017');
+  await writeBoardIdentity(devices.eeprom!, { kioskId: 'QY-K0017', serial: 'S1', hardwareRevision: 'B2', provisionedAt: new Date(0) });
+  t.is((await readBoardIdentity(devices.eeprom!)).kioskId, 'QY-K0017');
   sim.i2c!.lm75.setCelsius(41.5);
-  t.is(await devices.thermometer.readCelsius(), 41.5);
+  t.is(await devices.thermometer!.readCelsius(), 41.5);
 });
 
 test('a board profile error names its path', async (t) => {

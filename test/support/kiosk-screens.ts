@@ -3,7 +3,6 @@
  * at the middle of its rectangle as the current widget tree places it (no pixel positions written into tests).
  */
 import type { ExecutionContext } from 'ava';
-import { silentLogger } from '../../common/log.ts';
 import { PngSnapshotDisplay } from '../../hal/display/png-snapshot.ts';
 import type { KioskUi } from '../../runtime/ui/kiosk-ui.ts';
 import type { RenderReport } from '../../screens/screen-host.ts';
@@ -23,7 +22,7 @@ export interface Drawn {
 /** The screens of the test system's kiosk K001 on an in-memory display, stopped at teardown. */
 export async function startTestScreens(t: ExecutionContext, system: TestSystem, o: { inactivitySeconds?: number; width?: number; height?: number } = {}): Promise<KioskScreens> {
   const display = new PngSnapshotDisplay({ width: o.width ?? 1024, height: o.height ?? 600 });
-  const screens = await startKioskScreens({ system, loaded: system.loaded, log: silentLogger, kioskId: 'K001', display, ...o });
+  const screens = await startKioskScreens({ system, kioskId: 'K001', display, ...o });
   t.teardown(() => screens.ui.stop());
   return screens;
 }

@@ -8,9 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
 import { parseConfig, type Config, type LoadedConfig } from '../../common/config.ts';
 import { silentLogger } from '../../common/log.ts';
-import { createSimPinPad } from '../../sim/pin-pad/sim-pin-pad.ts';
-import { pinPadKeyFor } from '../../provisioning/pin-key-injection.ts';
-import { Kiosk } from '../../runtime/kiosk.ts';
+import { assembleKiosk } from '../../board/kiosk-assembly.ts';
 import { KioskJournal } from '../../runtime/journal/kiosk-journal.ts';
 import { startEmbeddedSystem, type EmbeddedSystem, type SimKiosk } from '../../sim/embedded-system.ts';
 import { tempDir } from './temp-dir.ts';
@@ -74,10 +72,11 @@ export async function restartKiosk(
     await journal.open();
     await whileDown(journal).finally(() => journal.close());
   }
-  const { pinPad, keypad } = createSimPinPad({ key: pinPadKeyFor(system.loaded.config, old.kiosk.options.terminalId) });
-  const kiosk = new Kiosk({ ...old.kiosk.options, pinPad });
-  t.teardown(() => kiosk.stop());
-  const restarted = { ...old, kiosk, keypad };
+  // The same board, rebuilt on the same journal: the pad's key is still in its memory, the cards stay in the field.
+  const assembled = await assembleKiosk(old.assembled.config, { log: silentLogger, version: old.kiosk.version, ...(old.reader ? { simReader: old.reader } : {}) });
+  const { kiosk, devices } = assembled;
+  t.teardown(() => assembled.stop());
+  const restarted: SimKiosk = { ...old, kiosk, assembled, keypad: devices.sim.keypad!, printer: { printer: devices.printer!, device: devices.sim.printer! }, io: devices.sim.wiring! };
   system.kiosks.set(kioskId, restarted);
   return restarted;
 }

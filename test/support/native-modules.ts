@@ -18,7 +18,8 @@ export const NATIVE_MODULES: readonly { module: string; usedBy: string; fix: str
   { module: 'classic-level', usedBy: 'level (journal and stores)', fix: approve('classic-level') },
   { module: '@serialport/bindings-cpp', usedBy: 'serialport (PIN pad, printer)', fix: approve('@serialport/bindings-cpp') },
   { module: 'i2c-bus', usedBy: 'EEPROM / sensors', fix: `${approve('i2c-bus')} (needs build-essential, python3)` },
-  { module: 'epoll', usedBy: 'onoff (GPIO)', fix: `${approve('epoll')} (needs build-essential, python3)` },
+  { module: 'epoll', usedBy: 'onoff (GPIO), touch input', fix: `${approve('epoll')} (needs build-essential, python3)` },
+  { module: 'unix-dgram', usedBy: 'systemd notify and journal', fix: `${approve('unix-dgram')} (needs build-essential, python3)` },
   {
     module: '@napi-rs/canvas',
     usedBy: 'screens',

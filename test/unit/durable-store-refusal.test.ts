@@ -1,6 +1,7 @@
 /**
- * A gateway or kiosk whose journal cannot be repaired refuses to start (JOURNAL_DAMAGED) rather than serve from an
- * empty journal: at the first start, which moves it aside, and at the next, while the moved copy is there.
+ * A gateway or kiosk whose journal cannot be repaired never serves from an empty journal (JOURNAL_DAMAGED): at the
+ * first start, which moves it aside, and at the next, while the moved copy is there. The gateway refuses to start;
+ * the kiosk starts out of service and says why on its screen, so a board does not crash-loop in front of a queue.
  */
 import test from 'ava';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,9 +11,11 @@ import { silentLogger } from '../../common/log.ts';
 import { DurableStore } from '../../common/store/durable-store.ts';
 import { QuancunError } from '../../common/errors.ts';
 import { Gateway } from '../../gateway/gateway.ts';
-import { SimCardReader } from '../../sim/card/sim-reader.ts';
-import { createSimPinPad } from '../../sim/pin-pad/sim-pin-pad.ts';
-import { Kiosk } from '../../runtime/kiosk.ts';
+import { SIM_BOARD_PROFILE } from '../../board/board-profile.ts';
+import { assembleKiosk } from '../../board/kiosk-assembly.ts';
+import { PngSnapshotDisplay } from '../../hal/display/png-snapshot.ts';
+import type { CardSession } from '../../runtime/flows/card-session.ts';
+import { drawnTexts, waitForScreen } from '../support/kiosk-screens.ts';
 import { EMBEDDED_CONFIG } from '../support/kiosk-system.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -36,13 +39,21 @@ test('a gateway whose journal is damaged beyond repair does not start, then or a
   t.deepEqual(readdirSync(dir).map((f) => f.replace(/\d{4}-.*Z$/, '<time>')), ['gateway.damaged-<time>']);
 });
 
-test('a kiosk whose journal is damaged beyond repair does not start', async (t) => {
+test("a kiosk whose journal is damaged beyond repair starts out of service with the operator's message, and moves no money", async (t) => {
   const dir = await tempDir(t);
   await ruined(join(dir, 'kiosk-K001'));
-  const kiosk = new Kiosk({
-    id: 'K001', terminalId: '000000000001', mqttUrl: 'mqtt://127.0.0.1:1', dataDir: dir, version: 'test',
-    reader: new SimCardReader(), pinPad: createSimPinPad().pinPad, log: silentLogger,
-  });
-  await t.throwsAsync(kiosk.start(), { instanceOf: QuancunError, code: 'JOURNAL_DAMAGED' });
-  t.false(kiosk.link.online);
+  const kiosk = await assembleKiosk({
+    campus: { name: '示范大学', nameEn: 'Demo University' }, dataDir: dir, mqtt: { url: 'mqtt://127.0.0.1:1' },
+    kiosk: { id: 'K001', terminalId: '000000000001' }, board: SIM_BOARD_PROFILE,
+  }, { log: silentLogger, version: 'test' });
+  t.teardown(() => kiosk.stop());
+  await kiosk.start();
+  t.is(kiosk.kiosk.status.reason, 'JOURNAL_DAMAGED');
+  const { ui } = await kiosk.attachScreens(new PngSnapshotDisplay({ width: 1024, height: 600 }));
+  const { view, report } = await waitForScreen(ui, 'out-of-service');
+  t.is(view.outOfService, 'JOURNAL_DAMAGED');
+  t.true(drawnTexts(report).includes('交易日志损坏，暂停服务，请联系服务中心'));
+  const session = { channel: { close: async () => {} } } as unknown as CardSession;
+  await t.throwsAsync(kiosk.kiosk.load(session, 5000), { instanceOf: QuancunError, code: 'JOURNAL_UNAVAILABLE' });
+  t.deepEqual(readdirSync(dir).filter((f) => f.startsWith('kiosk-K001.damaged-')).length, 1);
 });

@@ -1,0 +1,100 @@
+/**
+ * The one place a kiosk is built: its config entry and board profile become devices, the kiosk controller and, where
+ * there is a screen, the screens and the touch panel. `quancun kiosk` on a board, the embedded default, the chaos
+ * harness's kiosk processes and the tests all build their kiosks here; nothing else wires a kiosk together.
+ * Parts start in one declared order and stop in reverse: the kiosk (status, journal, devices, link), then the screens.
+ */
+import type { Logger } from '../common/log.ts';
+import type { CardReader } from '../hal/card-reader/card-reader.ts';
+import type { Display } from '../hal/display/display.ts';
+import { Kiosk } from '../runtime/kiosk.ts';
+import { KioskUi } from '../runtime/ui/kiosk-ui.ts';
+import { ScreenHost } from '../screens/screen-host.ts';
+import { padMemoryPath } from '../sim/pin-pad/pad-memory.ts';
+import { createDevices, type Devices } from './devices.ts';
+import { parseKioskConfig, type KioskConfig, type KioskConfigInput } from './kiosk-config.ts';
+
+export interface AssembleOptions {
+  log: Logger;
+  version: string;
+  /** The simulated field when its cards are held by another process (the chaos harness, over IPC). */
+  simReader?: CardReader;
+  inspectorSink?: (line: string) => void;
+}
+
+export interface KioskScreens {
+  ui: KioskUi;
+  screen: ScreenHost;
+}
+
+export interface AssembledKiosk {
+  config: KioskConfig;
+  kiosk: Kiosk;
+  devices: Devices;
+  /** The screens on the board's own display, once started; see `attachScreens` for another display. */
+  screens: KioskScreens | undefined;
+  start(): Promise<void>;
+  /** Draws this kiosk's screens on `display` (the live view's, a test's) and starts them; stopped with the kiosk. */
+  attachScreens(display: Display, o?: { inactivitySeconds?: number }): Promise<KioskScreens>;
+  stop(): Promise<void>;
+}
+
+export async function assembleKiosk(input: KioskConfigInput, o: AssembleOptions): Promise<AssembledKiosk> {
+  const { config, dataDir } = parseKioskConfig(input);
+  const { id, terminalId } = config.kiosk;
+  const log = o.log.child({ part: 'kiosk' });
+  const devices = await createDevices(config.board, {
+    simPadMemory: padMemoryPath(dataDir, id),
+    screenSize: { width: config.screens.width, height: config.screens.height },
+    ...(o.simReader ? { simReader: o.simReader } : {}),
+    ...(o.inspectorSink ? { inspectorSink: o.inspectorSink } : {}),
+  });
+  const kiosk = new Kiosk({
+    id, terminalId: terminalId.toUpperCase(), mqttUrl: config.mqtt.url, dataDir, version: o.version, log,
+    reader: devices.reader, pinPad: devices.pinPad, io: devices.io, startFaults: devices.faults,
+    requestTimeoutMs: config.mqtt.requestTimeoutMs,
+    ...(devices.printer ? { printer: devices.printer } : {}),
+  });
+
+  const attached: KioskScreens[] = [];
+  const attachScreens = async (display: Display, so: { inactivitySeconds?: number } = {}): Promise<KioskScreens> => {
+    const screen = new ScreenHost({ display, width: display.width, height: display.height });
+    const ui = new KioskUi({
+      kiosk, screen, kioskId: id, log, campusName: { zh: config.campus.name, en: config.campus.nameEn },
+      inactivitySeconds: so.inactivitySeconds ?? config.screens.inactivitySeconds,
+      ...(devices.printer ? { printer: devices.printer } : {}),
+      ...(config.announcements ? { announcements: config.announcements } : {}),
+      ...(config.technician ? { technicianPinHash: config.technician.pinHash } : {}),
+    });
+    await ui.start();
+    attached.push({ ui, screen });
+    return { ui, screen };
+  };
+
+  let screens: KioskScreens | undefined;
+  return {
+    config, kiosk, devices,
+    get screens() {
+      return screens;
+    },
+    attachScreens,
+    async start() {
+      await kiosk.start();
+      const { display, touch } = devices;
+      if (!display) return;
+      screens = await attachScreens(display);
+      if (touch) {
+        const own = screens.screen;
+        touch.on('down', (x, y) => own.touch(x, y));
+        touch.on('error', (err) => kiosk.status.fault('touch', err));
+        touch.start();
+      }
+    },
+    async stop() {
+      devices.touch?.close();
+      for (const s of attached.splice(0).reverse()) await s.ui.stop();
+      await kiosk.stop();
+      await devices.display?.close();
+    },
+  };
+}
