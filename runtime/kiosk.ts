@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { Logger } from '../common/log.ts';
 import { QuancunError } from '../common/errors.ts';
+import { DEFAULT_TIME_ZONE } from '../common/campus-time.ts';
 import type { CardReader } from '../hal/card-reader/card-reader.ts';
 import type { PinPad } from '../hal/pin-pad/pin-pad.ts';
 import type { KioskIo } from '../hal/gpio/gpio.ts';
@@ -36,6 +37,8 @@ export interface KioskOptions {
   io?: KioskIo;
   cardProfile?: CardProfile;
   requestTimeoutMs?: number;
+  /** The campus's IANA time zone (config `campus.timeZone`): card checks, screens and receipts; default Asia/Shanghai. */
+  timeZone?: string;
 }
 
 export interface KioskEvents {
@@ -83,6 +86,10 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     return this.o.version;
   }
 
+  get timeZone(): string {
+    return this.o.timeZone ?? DEFAULT_TIME_ZONE;
+  }
+
   async start(): Promise<void> {
     if (this.stopping.signal.aborted) this.stopping = new AbortController();
     await this.journal.open();
@@ -109,7 +116,7 @@ export class Kiosk extends EventEmitter<KioskEvents> {
 
   /** Reads the card in the field and asks the gateway about it. */
   openSession(): Promise<CardSession> {
-    return openCardSession(this.o.reader, this.link, this.o.cardProfile ?? CAMPUS_CARD_PROFILE);
+    return openCardSession(this.o.reader, this.link, this.o.cardProfile ?? CAMPUS_CARD_PROFILE, this.timeZone);
   }
 
   /** What this kiosk was built with: a restart on the same journal builds a new Kiosk from them. */

@@ -88,7 +88,7 @@ async function startKioskProcess(loaded: LoadedConfig, id: string, log: Logger):
   const { pinPad, keypad } = createSimPinPad({ key: pinPadKeyFor(loaded.config, entry.terminalId) });
   const kiosk = new Kiosk({
     id, terminalId: entry.terminalId.toUpperCase(), mqttUrl: brokerUrl(loaded), dataDir: loaded.dataDir, version: packageVersion(),
-    reader, pinPad, log: log.child({ part: 'kiosk' }), requestTimeoutMs: loaded.config.mqtt.requestTimeoutMs,
+    reader, pinPad, log: log.child({ part: 'kiosk' }), requestTimeoutMs: loaded.config.mqtt.requestTimeoutMs, timeZone: loaded.config.campus.timeZone,
   });
   await kiosk.start();
   if (port) serveCardholder(port, kiosk, keypad);
