@@ -87,7 +87,7 @@ export async function startEmbeddedSystem(o: EmbeddedOptions): Promise<EmbeddedS
         profile: loadBankProfile(bankProfilePath(bankConfig.profile)),
         tmk: Buffer.from(bankConfig.tmk, 'hex'),
         accounts: sim.bankAccounts.filter((a) => a.bankId === bankConfig.id).map(({ pan, balance, pin }) => ({ pan, balance, pin })),
-        statePath: join(dataDir, 'sim', i === 0 ? 'bank.json' : `bank-${bankConfig.id}.json`),
+        statePath: join(dataDir, 'sim', i === 0 ? 'bank.json' : `bank-${bankConfig.id}.json`), timeZone: config.campus.timeZone,
       });
       await bank.start();
       stops.push(() => bank.stop());
@@ -115,7 +115,7 @@ export async function startEmbeddedSystem(o: EmbeddedOptions): Promise<EmbeddedS
       const { io, wiring } = createSimKioskIo();
       const kiosk = new Kiosk({
         id: k.id, terminalId: k.terminalId.toUpperCase(), mqttUrl: network?.url ?? mqttUrl, dataDir, version: VERSION, reader, pinPad,
-        printer: printer.printer, io, log: o.log.child({ part: 'kiosk' }),
+        printer: printer.printer, io, log: o.log.child({ part: 'kiosk' }), timeZone: config.campus.timeZone,
       });
       // The gateway is in this process: a kiosk handed out before its link is up would only refuse cards.
       const online = once(kiosk.link, 'online', { signal: AbortSignal.timeout(15_000) }).catch(() => {
