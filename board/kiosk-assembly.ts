@@ -52,7 +52,7 @@ export async function assembleKiosk(input: KioskConfigInput, o: AssembleOptions)
   const kiosk = new Kiosk({
     id, terminalId: terminalId.toUpperCase(), mqttUrl: config.mqtt.url, dataDir, version: o.version, log,
     reader: devices.reader, pinPad: devices.pinPad, io: devices.io, startFaults: devices.faults,
-    requestTimeoutMs: config.mqtt.requestTimeoutMs,
+    requestTimeoutMs: config.mqtt.requestTimeoutMs, timeZone: config.campus.timeZone,
     ...(devices.printer ? { printer: devices.printer } : {}),
   });
 

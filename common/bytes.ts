@@ -37,18 +37,14 @@ export function fromBcd(data: Buffer): string {
   return digits;
 }
 
-const pad2 = (n: number) => String(n).padStart(2, '0');
-
-/** 4-byte BCD YYYYMMDD from "YYYYMMDD" or a Date (its local calendar date: kiosks run on campus local time). */
-export function bcdDate(date: Date | string): Buffer {
-  const text = typeof date === 'string' ? date : `${date.getFullYear()}${pad2(date.getMonth() + 1)}${pad2(date.getDate())}`;
+/** 4-byte BCD YYYYMMDD (a campus date: common/campus-time.ts's `dateDigits`). */
+export function bcdDate(text: string): Buffer {
   if (!/^\d{8}$/.test(text)) throw new RangeError(`date must be YYYYMMDD: ${JSON.stringify(text)}`);
   return toBcd(text);
 }
 
-/** 3-byte BCD hhmmss from "hhmmss" or a Date (local time). */
-export function bcdTime(time: Date | string): Buffer {
-  const text = typeof time === 'string' ? time : `${pad2(time.getHours())}${pad2(time.getMinutes())}${pad2(time.getSeconds())}`;
+/** 3-byte BCD hhmmss (campus-time.ts's `timeDigits`). */
+export function bcdTime(text: string): Buffer {
   if (!/^\d{6}$/.test(text)) throw new RangeError(`time must be hhmmss: ${JSON.stringify(text)}`);
   return toBcd(text);
 }

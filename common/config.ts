@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { QuancunError } from './errors.ts';
+import { DEFAULT_TIME_ZONE, isTimeZone } from './campus-time.ts';
 
 const hexKey = z.string().regex(/^[0-9A-Fa-f]{32}$/, '16-byte key as 32 hex digits');
 const fen = z.number().int().nonnegative();
@@ -14,7 +15,12 @@ const pan = z.string().regex(/^\d{13,19}$/, 'bank card number of 13 to 19 digits
 const asn = z.string().regex(/^[0-9A-Fa-f]{20}$/, 'application serial number as 20 hex digits');
 
 export const configSchema = z.object({
-  campus: z.object({ name: z.string().min(1), nameEn: z.string().min(1) }),
+  campus: z.object({
+    name: z.string().min(1),
+    nameEn: z.string().min(1),
+    /** IANA zone of the campus's wall clock: screens, receipts, card dates, the business day, settlement times. */
+    timeZone: z.string().refine(isTimeZone, { error: (iss) => `unknown time zone "${String(iss.input)}" (an IANA name such as Asia/Shanghai)` }).default(DEFAULT_TIME_ZONE),
+  }),
   /** Where LevelDB journals live, relative to the config file unless absolute. */
   dataDir: z.string().default('var'),
   mqtt: z.object({

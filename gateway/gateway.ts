@@ -57,9 +57,10 @@ export class Gateway {
     }
     const reversalRetry = o.reversalRetry ?? config.reversals;
     this.loads = new LoadService({ store: this.store, ledger: this.ledger, keys, banks: this.banks, limits: config.limits, log: o.log,
-      ...(reversalRetry ? { reversalRetry } : {}),
+      timeZone: config.campus.timeZone, ...(reversalRetry ? { reversalRetry } : {}),
     });
-    this.settlement = new SettlementService({ store: this.store, loads: this.loads.loads, ledger: this.ledger, banks: this.banks, log: o.log });
+    this.settlement = new SettlementService({ store: this.store, loads: this.loads.loads, ledger: this.ledger, banks: this.banks, log: o.log,
+      timeZone: config.campus.timeZone });
     this.endpoint = new GatewayEndpoint({ url: o.mqttUrl, clientId: 'quancun-gateway', version: o.version, log: o.log });
     this.endpoint.handle('card.lookup', (kiosk, req) => this.loads.lookup(kiosk, req));
     this.endpoint.handle('load.authorize', (kiosk, req) => this.loads.authorize(kiosk, req));

@@ -10,6 +10,7 @@ import { EventEmitter, once } from 'node:events';
 import { join } from 'node:path';
 import type { Logger } from '../common/log.ts';
 import { QuancunError } from '../common/errors.ts';
+import { DEFAULT_TIME_ZONE } from '../common/campus-time.ts';
 import type { CardReader } from '../hal/card-reader/card-reader.ts';
 import type { PinPad } from '../hal/pin-pad/pin-pad.ts';
 import type { KioskIo } from '../hal/gpio/gpio.ts';
@@ -41,6 +42,8 @@ export interface KioskOptions {
   requestTimeoutMs?: number;
   /** Devices the board could not even open (board/devices.ts): faults from the start. */
   startFaults?: ReadonlyArray<{ device: DeviceName; error: Error }>;
+  /** The campus's IANA time zone (config `campus.timeZone`): card checks, screens and receipts; default Asia/Shanghai. */
+  timeZone?: string;
 }
 
 /** Rewritten by the watchdog's journal check; nothing reads it back. */
@@ -102,6 +105,10 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     return this.o.version;
   }
 
+  get timeZone(): string {
+    return this.o.timeZone ?? DEFAULT_TIME_ZONE;
+  }
+
   /** The devices in start order; stopped in reverse. */
   private get parts(): Part[] {
     const { reader, pinPad, printer, io } = this.o;
@@ -142,7 +149,7 @@ export class Kiosk extends EventEmitter<KioskEvents> {
 
   /** Reads the card in the field and asks the gateway about it. */
   openSession(): Promise<CardSession> {
-    return openCardSession(this.o.reader, this.link, this.o.cardProfile ?? CAMPUS_CARD_PROFILE);
+    return openCardSession(this.o.reader, this.link, this.o.cardProfile ?? CAMPUS_CARD_PROFILE, this.timeZone);
   }
 
   /** What this kiosk was built with: a restart on the same journal builds a new Kiosk from them. */

@@ -90,7 +90,7 @@ export async function startEmbeddedSystem(o: EmbeddedOptions): Promise<EmbeddedS
         profile: loadBankProfile(bankProfilePath(bankConfig.profile)),
         tmk: Buffer.from(bankConfig.tmk, 'hex'),
         accounts: sim.bankAccounts.filter((a) => a.bankId === bankConfig.id).map(({ pan, balance, pin }) => ({ pan, balance, pin })),
-        statePath: join(dataDir, 'sim', i === 0 ? 'bank.json' : `bank-${bankConfig.id}.json`),
+        statePath: join(dataDir, 'sim', i === 0 ? 'bank.json' : `bank-${bankConfig.id}.json`), timeZone: config.campus.timeZone,
       });
       await bank.start();
       stops.push(() => bank.stop());

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { campusTime } from '../../common/campus-time.ts';
 import { QuancunError } from '../../common/errors.ts';
 import type { Command } from '../command.ts';
 import { configOption, readConfig, cliLogger, verboseOption } from '../defaults.ts';
@@ -16,7 +17,7 @@ export const reconcileCommand: Command = {
   ].join('\n'),
   options: {
     bank: { type: 'string', description: 'bank id' },
-    date: { type: 'string', description: 'business day, yyyy-mm-dd' },
+    date: { type: 'string', description: "business day, yyyy-mm-dd (today on the campus's calendar, campus.timeZone)" },
     file: { type: 'string', description: "the bank's file (default: <data>/bank-files/<bank>/<name from the profile>)" },
     'data-dir': { type: 'string', description: "gateway and kiosk journals (default: the config's data dir)" },
     out: { type: 'string', description: 'folder for the JSON and CSV reports (default: <data>/reconcile)' },
@@ -27,7 +28,8 @@ export const reconcileCommand: Command = {
   async run(v) {
     const loaded = readConfig(v);
     const log = cliLogger(Boolean(v.verbose));
-    if (typeof v.bank !== 'string' || typeof v.date !== 'string') throw new QuancunError('CONFIG_INVALID', '--bank and --date are required');
+    if (typeof v.bank !== 'string') throw new QuancunError('CONFIG_INVALID', '--bank is required');
+    const date = typeof v.date === 'string' ? v.date : campusTime(new Date(), loaded.config.campus.timeZone).date;
     const bank = loaded.config.banks.find((b) => b.id === v.bank);
     const dataDir = v['data-dir'] ? String(v['data-dir']) : loaded.dataDir;
     const { runReconcile } = await import('../../gateway/reconcile/run-reconcile.ts');
@@ -40,13 +42,13 @@ export const reconcileCommand: Command = {
       const { BankHostSimulator } = await import('../../sim/bank/bank-host.ts');
       const { bankProfilePath } = await import('../../gateway/banks.ts');
       const { loadBankProfile } = await import('../../gateway/bank/iso8583/profile.ts');
-      const started = new BankHostSimulator({ profile: loadBankProfile(bankProfilePath(bank.profile)), tmk: Buffer.from(bank.tmk, 'hex'), statePath, log });
+      const started = new BankHostSimulator({ profile: loadBankProfile(bankProfilePath(bank.profile)), tmk: Buffer.from(bank.tmk, 'hex'), statePath, log, timeZone: loaded.config.campus.timeZone });
       await started.start();
       sim = started;
     }
     try {
       const { summary, reports } = await runReconcile({
-        loaded, bankId: v.bank, date: v.date, log, dataDir,
+        loaded, bankId: v.bank, date, log, dataDir,
         ...(v.file ? { file: String(v.file) } : {}), ...(v.out ? { outDir: String(v.out) } : {}),
         ...(sim ? { bankAddress: sim.address() } : {}),
       });

@@ -41,6 +41,7 @@ export const simBank: Command = {
       host: String(v.host),
       port,
       log: log.child({ part: 'bank-sim', bank: bank.id }),
+      timeZone: config.campus.timeZone,
     });
     await sim.start();
     try {

@@ -1,13 +1,8 @@
+import { campusTime } from '../../common/campus-time.ts';
 import { QuancunError } from '../../common/errors.ts';
 import type { BusinessDayResult } from '../../sim/bank/business-day.ts';
 import type { Command } from '../command.ts';
 import { configOption, readConfig, cliLogger, verboseOption } from '../defaults.ts';
-
-const pad2 = (n: number) => String(n).padStart(2, '0');
-const today = () => {
-  const d = new Date();
-  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
-};
 
 export const simDay: Command = {
   name: 'sim day',
@@ -17,12 +12,13 @@ export const simDay: Command = {
     "settles the batch with the bank (0500, and the batch upload when the bank finds it unbalanced), stops, and has",
     "the bank simulator write the day's reconciliation file from its own log into",
     '<data>/bank-files/<bank>/, where `quancun reconcile` looks. With --inject-differences the day also carries one',
-    'difference of every class (see docs/bank-integration.md). The day runs on the clock, so --date is today.',
+    'difference of every class (see docs/bank-integration.md). The day runs on the clock, so --date is today on the',
+    "campus's calendar (campus.timeZone).",
     "A cardholder who walks away during a torn credit is given 1 s to come back (limits.rePresentSeconds).",
   ].join('\n'),
   options: {
     bank: { type: 'string', description: 'bank id (the embedded default simulates its first bank)' },
-    date: { type: 'string', description: 'business day, yyyy-mm-dd (today)' },
+    date: { type: 'string', description: "business day, yyyy-mm-dd (today on the campus's calendar)" },
     'inject-differences': { type: 'boolean', description: 'inject one difference of every class', default: false },
     'data-dir': { type: 'string', description: "journals and files go here (default: the config's data dir)" },
     json: { type: 'boolean', description: 'print the result as JSON on the last line', default: false },
@@ -32,8 +28,9 @@ export const simDay: Command = {
   async run(v) {
     const loaded = readConfig(v);
     const log = cliLogger(Boolean(v.verbose));
-    const date = String(v.date ?? today());
-    if (date !== today()) throw new QuancunError('CONFIG_INVALID', `--date: a simulated day runs on the clock, so it is today (${today()}), not ${date}`);
+    const today = campusTime(new Date(), loaded.config.campus.timeZone).date;
+    const date = String(v.date ?? today);
+    if (date !== today) throw new QuancunError('CONFIG_INVALID', `--date: a simulated day runs on the clock, so it is today (${today}), not ${date}`);
     const bank = loaded.config.banks[0]!;
     if (v.bank !== undefined && v.bank !== bank.id) throw new QuancunError('CONFIG_INVALID', `--bank: the embedded default simulates bank "${bank.id}", not "${String(v.bank)}"`);
     const inject = Boolean(v['inject-differences']);

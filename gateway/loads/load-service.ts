@@ -3,6 +3,7 @@
  * card proved itself (MAC1) and the binding was checked; MAC2 is issued only after the bank approved; the final
  * posting waits for a TAC that verifies. Every step is journaled first (see gateway-load-machine.ts).
  */
+import { campusTime } from '../../common/campus-time.ts';
 import { QuancunError, type ErrorCode } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import { JournaledMachine } from '../../common/store/journaled-machine.ts';
@@ -32,6 +33,8 @@ export interface LoadServiceOptions {
   banks: Map<string, BankConnection>;
   limits: LoadLimits;
   log: Logger;
+  /** The campus's IANA time zone: a load's date and time on the card (CREDIT FOR LOAD, the card's records) are its. */
+  timeZone: string;
   now?: () => Date;
   /** Backoff of the store-and-forward reversals (gateway/saf/). */
   reversalRetry?: Partial<RetryPolicy>;
@@ -141,11 +144,10 @@ export class LoadService {
         merchantId: bank.merchantId,
         campusRef: req.txnId,
       });
-      const at = this.now();
       record = await this.loads.advance(
         record,
         'approved',
-        { bankRef: approval.bankRef, hostDate: bcdDate(at), hostTime: bcdTime(at) },
+        { bankRef: approval.bankRef, ...this.stampNow() },
         [this.o.ledger.postingOp({ txnId: req.txnId, campusAccount: account.campusAccount, amount: req.amount, status: 'provisional' })],
       );
     } catch (err) {
@@ -208,8 +210,7 @@ export class LoadService {
     }
     const fresh = { ...record, terminalId: req.terminalId, oldBalance: req.card.oldBalance, random: req.card.random };
     this.o.keys.card.verifyLoadMac1(initOf(fresh), Buffer.from(req.card.mac1, 'hex'));
-    const at = this.now();
-    const stamp = { hostDate: bcdDate(at), hostTime: bcdTime(at) };
+    const stamp = this.stampNow();
     const mac2 = hex(this.o.keys.card.issueLoadMac2(initOf(fresh), stampOf({ ...fresh, ...stamp })));
     record = await this.loads.advance(record, record.state, {
       terminalId: fresh.terminalId, oldBalance: fresh.oldBalance, random: fresh.random, ...stamp, mac2,
@@ -323,6 +324,12 @@ export class LoadService {
     throw new QuancunError('TXN_UNKNOWN', 'transaction belongs to another kiosk');
   }
 
+  /** The date and time the card is credited with: the campus's wall clock, as the MAC2 and TAC cover them. */
+  private stampNow(): { hostDate: string; hostTime: string } {
+    const { dateDigits, timeDigits } = campusTime(this.now(), this.o.timeZone);
+    return { hostDate: dateDigits, hostTime: timeDigits };
+  }
+
   private collectorOf(record: GatewayLoadRecord, kioskId: string): { collector?: string } {
     return record.kioskId === kioskId ? {} : { collector: kioskId };
   }
@@ -344,12 +351,4 @@ function pan12(pan: string): string {
 
 function maskAccount(pan: string): string {
   return `**** ${pan.slice(-4)}`;
-}
-
-function bcdDate(d: Date): string {
-  return `${d.getFullYear()}${String(d.getMonth() + 1).padStart(2, '0')}${String(d.getDate()).padStart(2, '0')}`;
-}
-
-function bcdTime(d: Date): string {
-  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join('');
 }

@@ -12,6 +12,7 @@
  * The rest are listed for an operator. What was resolved is journaled per day and STAN, so running the same day
  * again resolves nothing twice and reports the same differences.
  */
+import { campusTime } from '../../common/campus-time.ts';
 import { QuancunError } from '../../common/errors.ts';
 import type { GatewayLoadRecord } from '../loads/gateway-load-machine.ts';
 import type { Posting } from '../ledger/campus-ledger.ts';
@@ -74,8 +75,10 @@ export interface ReconcileInput {
   bankRecords: BankFileRecord[];
   /** Every load of this bank in the gateway journal (matching is by STAN, so a load sent just before midnight is found). */
   loads: GatewayLoadRecord[];
-  /** Local day yyyy-mm-dd: which campus loads the bank's file must hold. */
+  /** The business day yyyy-mm-dd: which campus loads the bank's file must hold. */
   date: string;
+  /** The campus's IANA time zone, whose calendar the business day is on. */
+  timeZone: string;
   postings: Map<string, Posting>;
   /** null: no kiosk journal or report was available, so nothing that needs one is resolved. */
   kioskLoads: Map<string, KioskLoadView> | null;
@@ -88,13 +91,12 @@ const DEBIT_STANDS = (l: GatewayLoadRecord) => l.bankRef !== undefined && l.stat
 const CREDIT_NEVER_SENT = new Set(['created', 'authorizing', 'authorized', 'declined', 'abandoning', 'abandoned']);
 const CARD_CREDITED = new Set(['credited', 'completed']);
 
-const pad2 = (n: number) => String(n).padStart(2, '0');
-export function localDay(iso: string): string {
-  const d = new Date(iso);
-  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
-}
-
 const sentAt = (l: GatewayLoadRecord) => l.history.find((h) => h.state === 'bank-pending')?.at ?? l.updatedAt;
+
+/** The business day of a load: the campus's date when its transfer was journaled as possibly sent. */
+export function businessDay(load: GatewayLoadRecord, timeZone: string): string {
+  return campusTime(new Date(sentAt(load)), timeZone).date;
+}
 
 /** The bank's view of one STAN: its debit stands when transferred and not reversed. */
 interface BankView {
@@ -124,7 +126,7 @@ function pairs(input: ReconcileInput): Pair[] {
     if (!seen || sentAt(seen) < sentAt(l)) loads.set(l.stan, l);
   }
   const stans = new Set(bank.keys());
-  for (const [stan, l] of loads) if (localDay(sentAt(l)) === input.date) stans.add(stan);
+  for (const [stan, l] of loads) if (businessDay(l, input.timeZone) === input.date) stans.add(stan);
   return [...stans].sort((a, b) => a - b).map((stan) => ({ stan, bank: bank.get(stan), load: loads.get(stan) }));
 }
 

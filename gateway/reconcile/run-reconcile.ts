@@ -15,15 +15,14 @@ import { KioskJournal } from '../../runtime/journal/kiosk-journal.ts';
 import { bankProfilePath } from '../banks.ts';
 import { loadBankProfile } from '../bank/iso8583/profile.ts';
 import { Gateway } from '../gateway.ts';
-import type { GatewayLoadRecord } from '../loads/gateway-load-machine.ts';
 import { bankFileName, parseBankFile } from './bank-file.ts';
-import { localDay, reconcile, type KioskLoadView, type PriorResolution, type Resolver } from './reconcile.ts';
+import { businessDay, reconcile, type KioskLoadView, type PriorResolution, type Resolver } from './reconcile.ts';
 import { formatCsv, summarise, type ReconcileSummary } from './report.ts';
 
 export interface ReconcileRunOptions {
   loaded: LoadedConfig;
   bankId: string;
-  /** yyyy-mm-dd, local. */
+  /** The business day, yyyy-mm-dd on the campus's calendar (`campus.timeZone`). */
   date: string;
   log: Logger;
   dataDir?: string;
@@ -113,20 +112,18 @@ export async function runReconcile(o: ReconcileRunOptions): Promise<ReconcileRun
       },
     };
     const { differences, resolutions } = await reconcile({
-      bankRecords, loads, date: o.date, postings, kioskLoads: kioskLoads.size ? kioskLoads : null, prior,
+      bankRecords, loads, date: o.date, timeZone: config.campus.timeZone, postings, kioskLoads: kioskLoads.size ? kioskLoads : null, prior,
     }, resolver);
     if (resolutions.length) {
       await gateway.store.batch(resolutions.map((r) => ({ type: 'put' as const, key: priorKey(bank.id, o.date, r.stan), value: r })));
     }
-    const campusLoads = loads.filter((l) => l.stan !== undefined && localDay(sentOf(l)) === o.date).length;
+    const campusLoads = loads.filter((l) => l.stan !== undefined && businessDay(l, config.campus.timeZone) === o.date).length;
     const summary = summarise(bank.id, o.date, { bankLines: bankRecords.length, campusLoads }, differences);
     return { summary, reports: writeReports(o.outDir ?? join(dataDir, 'reconcile'), summary) };
   } finally {
     for (const stop of stops.reverse()) await stop().catch((err) => o.log.warn('reconcile: stop failed', { error: err as Error }));
   }
 }
-
-const sentOf = (l: GatewayLoadRecord) => l.history.find((h) => h.state === 'bank-pending')?.at ?? l.updatedAt;
 
 /**
  * Every kiosk journal in the data folder (a gateway host may have none). One that cannot be opened (its kiosk is

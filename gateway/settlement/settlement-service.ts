@@ -13,6 +13,7 @@
  * (by STAN, not by batch) settles it for good.
  */
 import { EventEmitter } from 'node:events';
+import { nextTimeOfDay } from '../../common/campus-time.ts';
 import { QuancunError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import type { DurableStore } from '../../common/store/durable-store.ts';
@@ -52,6 +53,8 @@ export interface SettlementServiceOptions {
   ledger: CampusLedger;
   banks: Map<string, BankConnection>;
   log: Logger;
+  /** The campus's IANA time zone: a profile's `settleAt` is on its wall clock. */
+  timeZone: string;
   now?: () => Date;
 }
 
@@ -91,7 +94,7 @@ export class SettlementService extends EventEmitter<{ settled: [record: Settleme
     }
   }
 
-  /** Settles each bank whose profile names a `session.settleAt`, every day at that local time, until stopped. */
+  /** Settles each bank whose profile names a `session.settleAt`, every day at that campus time, until stopped. */
   startSchedule(): void {
     this.#scheduled = true;
     for (const bank of this.#o.banks.values()) {
@@ -103,7 +106,7 @@ export class SettlementService extends EventEmitter<{ settled: [record: Settleme
           this.settle(bank.id)
             .catch((err) => this.#o.log.error('end-of-day settlement failed; it is finished at the next start', { bank: bank.id, error: err as Error }))
             .finally(arm);
-        }, msUntil(at, this.#now()));
+        }, msUntil(at, this.#now(), this.#o.timeZone));
         timer.unref();
         this.#timers.set(bank.id, timer);
       };
@@ -195,10 +198,7 @@ function sentAt(load: GatewayLoadRecord): string {
 
 const inWindow = (at: string, from: string, to: string) => at >= from && at < to;
 
-/** Milliseconds from `now` to the next local `HH:MM` strictly after it (tomorrow's when today's has passed). */
-export function msUntil(at: string, now: Date): number {
-  const [h, m] = at.split(':').map(Number);
-  const next = new Date(now.getFullYear(), now.getMonth(), now.getDate(), h, m, 0, 0);
-  if (next.getTime() <= now.getTime()) next.setDate(next.getDate() + 1);
-  return next.getTime() - now.getTime();
+/** Milliseconds from `now` to the next `HH:MM` in `timeZone` strictly after it (tomorrow's when today's has passed). */
+export function msUntil(at: string, now: Date, timeZone: string): number {
+  return nextTimeOfDay(at, now, timeZone).getTime() - now.getTime();
 }

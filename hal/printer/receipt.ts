@@ -2,6 +2,7 @@
  * The receipt as data, and its layout in zh or en. The runtime passes a Receipt; the words, the order and the
  * alignment live here, so every kiosk prints the same receipt. The QR code carries the transaction reference.
  */
+import { campusTime } from '../../common/campus-time.ts';
 import { formatYuan } from '../../common/money.ts';
 import type { PrinterDocument } from './document.ts';
 
@@ -20,8 +21,8 @@ export interface Receipt {
   balanceAfterFen: number;
   /** The bank's retrieval reference, when the bank answered. */
   bankRef?: string;
-  /** Campus time zone: receipts show the kiosk's wall-clock time. */
-  timeZone?: string;
+  /** The campus's IANA time zone: the receipt shows `time` on the campus's wall clock. */
+  timeZone: string;
 }
 
 const WORDS = {
@@ -37,13 +38,6 @@ const WORDS = {
   },
 } as const;
 
-/** `2026-11-28 12:04:12` in the given zone. */
-export function receiptTime(time: Date, timeZone = 'Asia/Shanghai'): string {
-  return new Intl.DateTimeFormat('sv-SE', {
-    timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false,
-  }).format(time);
-}
-
 export function formatReceipt(receipt: Receipt, lang: 'zh' | 'en'): PrinterDocument {
   const w = WORDS[lang];
   const money = (fen: number) => (lang === 'zh' ? `${formatYuan(fen)}${w.yuan}` : `${w.yuan} ${formatYuan(fen)}`);
@@ -53,7 +47,7 @@ export function formatReceipt(receipt: Receipt, lang: 'zh' | 'en'): PrinterDocum
     { kind: 'rule' },
     { kind: 'pair', left: w.kiosk, right: receipt.kioskId },
     { kind: 'pair', left: w.ref, right: receipt.txnRef },
-    { kind: 'pair', left: w.time, right: receiptTime(receipt.time, receipt.timeZone) },
+    { kind: 'pair', left: w.time, right: campusTime(receipt.time, receipt.timeZone).dateTime },
     { kind: 'pair', left: w.op, right: w[receipt.operation] },
     { kind: 'pair', left: w.card, right: receipt.maskedCard },
     ...(receipt.bankRef ? [{ kind: 'pair', left: w.bankRef, right: receipt.bankRef } as const] : []),

@@ -8,6 +8,7 @@ import type { CardProfile } from '../card/card-profile.ts';
 import type { KioskLink } from '../link/kiosk-link.ts';
 import type { OpResponse } from '../../common/api/topics.ts';
 import { QuancunError } from '../../common/errors.ts';
+import { campusTime } from '../../common/campus-time.ts';
 
 export interface CardSession {
   channel: CardChannel;
@@ -32,12 +33,13 @@ export function maskName(name: string): string {
   return `${chars[0]}${'*'.repeat(chars.length - 1 - last.length)}${last}`;
 }
 
-export async function openCardSession(reader: CardReader, link: KioskLink, profile: CardProfile): Promise<CardSession> {
+/** `timeZone`: the campus's, whose calendar the card's end date is on. */
+export async function openCardSession(reader: CardReader, link: KioskLink, profile: CardProfile, timeZone: string): Promise<CardSession> {
   const channel = await reader.connect();
   try {
     await selectPurse(channel, profile);
     const publicData = await readPublicData(channel);
-    const today = new Date().toISOString().slice(0, 10).replaceAll('-', '');
+    const today = campusTime(new Date(), timeZone).dateDigits;
     if (publicData.endDate < today) throw new QuancunError('CARD_EXPIRED', `card expired on ${publicData.endDate}`);
     const cardHolder = await readHolder(channel, profile);
     const balance = await getBalance(channel);

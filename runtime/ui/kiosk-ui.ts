@@ -6,10 +6,11 @@
  * nothing.
  */
 import { EventEmitter, once } from 'node:events';
+import { campusTime } from '../../common/campus-time.ts';
 import { QuancunError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import type { ReceiptPrinter } from '../../hal/printer/printer.ts';
-import { formatReceipt, receiptTime } from '../../hal/printer/receipt.ts';
+import { formatReceipt } from '../../hal/printer/receipt.ts';
 import type { RenderReport, ScreenHost } from '../../screens/screen-host.ts';
 import type { Announcement, KeypadKey, KioskView, Lang, MaintenanceCommand, UiAction } from '../../screens/view-model.ts';
 import { getBalance } from '../card/purse.ts';
@@ -60,8 +61,6 @@ interface RunningLoad {
   session: CardSession;
   amount: number;
 }
-
-const clockNow = (): string => receiptTime(new Date()).slice(0, 16);
 
 export class KioskUi extends EventEmitter<KioskUiEvents> {
   #state: UiState = { screen: 'idle' };
@@ -146,9 +145,14 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
     this.#render();
   }
 
+  /** `yyyy-mm-dd hh:mm` on the campus's wall clock: the screens' header and the idle screen. */
+  #clock(): string {
+    return campusTime(new Date(), this.o.kiosk.timeZone).dateTime.slice(0, 16);
+  }
+
   #render(): void {
     const view = kioskView(this.#state, {
-      lang: this.#lang, clock: clockNow(), campusName: this.o.campusName, kioskId: this.o.kioskId,
+      lang: this.#lang, clock: this.#clock(), campusName: this.o.campusName, kioskId: this.o.kioskId,
       announcements: this.o.announcements ?? [], presets: this.o.presets ?? DEFAULT_PRESETS,
       inactivitySecondsLeft: this.#inactivity.secondsLeft(),
     });
@@ -192,7 +196,7 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
     if (left === 0) {
       this.#log.info('session timed out', { screen: this.#state.screen });
       this.#toIdle();
-    } else if (left !== undefined || clockNow() !== this.#lastClock) {
+    } else if (left !== undefined || this.#clock() !== this.#lastClock) {
       this.#render();
     }
   }
@@ -416,7 +420,7 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
     if (token !== this.#token) return;
     if (!loadCredited(outcome)) return this.#go({ screen: 'result', session, result: loadResult(outcome) });
     const after = { ...session, balance: outcome.cardAfter };
-    const receipt = loadReceipt(outcome, after, { campus: this.o.campusName.zh, kioskId: this.o.kioskId });
+    const receipt = loadReceipt(outcome, after, { campus: this.o.campusName.zh, kioskId: this.o.kioskId, timeZone: this.o.kiosk.timeZone });
     this.#go({ screen: 'result', session: after, result: loadResult(outcome), receipt });
   }
 

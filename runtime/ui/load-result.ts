@@ -38,9 +38,9 @@ export function refusedResult(code: ErrorCode, operation: Operation, amount: num
   return { ok: false, operation, amount, code, ...(session ? { newBalance: session.balance } : {}) };
 }
 
-export function loadReceipt(outcome: LoadCredited, session: CardSession, where: { campus: string; kioskId: string }): Receipt {
+export function loadReceipt(outcome: LoadCredited, session: CardSession, where: { campus: string; kioskId: string; timeZone: string }): Receipt {
   return {
-    campus: where.campus, kioskId: where.kioskId, txnRef: outcome.txnId, time: new Date(), operation: 'load',
+    campus: where.campus, kioskId: where.kioskId, timeZone: where.timeZone, txnRef: outcome.txnId, time: new Date(), operation: 'load',
     maskedCard: maskedCardNo(session.asn), amountFen: outcome.amount, balanceAfterFen: outcome.cardAfter, bankRef: outcome.bankRef,
   };
 }

@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
+import { campusTime, DEFAULT_TIME_ZONE, type CampusTime } from '../../common/campus-time.ts';
 import { QuancunError } from '../../common/errors.ts';
 import { silentLogger, type Logger } from '../../common/log.ts';
 import { pan12FromPan, verifyPinBlock } from '../../common/crypto/pin-block.ts';
@@ -103,20 +104,12 @@ export interface BankHostOptions {
   host?: string;
   port?: number;
   log?: Logger;
+  /** The bank's own clock (fields 12 and 13, the reconciliation file's days), an IANA zone; default Asia/Shanghai. */
+  timeZone?: string;
 }
 
 const NORMAL: BankBehaviour = { latencyMs: 0, decline: null, silence: false, badMac: false, dropConnection: false };
 
-const pad2 = (n: number) => String(n).padStart(2, '0');
-/** yyyy-mm-dd and hhmmss in local time: the bank's business day is the campus's. */
-const localDate = (iso: string) => {
-  const d = new Date(iso);
-  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
-};
-const localTime = (iso: string) => {
-  const d = new Date(iso);
-  return `${pad2(d.getHours())}${pad2(d.getMinutes())}${pad2(d.getSeconds())}`;
-};
 
 export class BankHostSimulator {
   /** Every request received, in order. */
@@ -233,11 +226,11 @@ export class BankHostSimulator {
     entry.responseCode = String(answer.responseCode);
     if (behaviour.silence) return;
 
-    const now = new Date();
+    const now = this.#clock(new Date());
     const reply = buildMessage(template.response, profile.fields, {
       ...vars,
-      hostDate: `${pad2(now.getMonth() + 1)}${pad2(now.getDate())}`,
-      hostTime: `${pad2(now.getHours())}${pad2(now.getMinutes())}${pad2(now.getSeconds())}`,
+      hostDate: now.dateDigits.slice(4), // MMDD
+      hostTime: now.timeDigits,
       ...answer,
     });
     const mak = this.#session(String(vars.terminalId))?.mak;
@@ -368,8 +361,13 @@ export class BankHostSimulator {
     return structuredClone(this.#state.settlements ?? []);
   }
 
+  /** The bank's wall clock at `at` (an instant or its ISO string). */
+  #clock(at: Date | string): CampusTime {
+    return campusTime(new Date(at), this.#o.timeZone ?? DEFAULT_TIME_ZONE);
+  }
+
   /**
-   * The day's lines of the reconciliation file from the bank's log (local time): every transfer debited that day and
+   * The day's lines of the reconciliation file from the bank's log (days and times on the bank's clock): every transfer debited that day and
    * every reversal applied that day. A reversal of a transfer the bank never saw moved nothing and is not listed.
    * The campus account is left blank: the caller fills it from the binding (签约) it knows.
    */
@@ -377,13 +375,15 @@ export class BankHostSimulator {
     const out: BankFileRecord[] = [];
     for (const a of this.#state.applied) {
       if (a.status === 'reversal-only') continue;
-      const line = (kind: BankFileRecord['kind'], at: string): BankFileRecord => ({
-        kind, date: localDate(at).replace(/-/g, ''), time: localTime(at), terminalId: a.terminalId,
+      const line = (kind: BankFileRecord['kind'], at: CampusTime): BankFileRecord => ({
+        kind, date: at.dateDigits, time: at.timeDigits, terminalId: a.terminalId,
         campusAccount: '', pan: a.pan, stan: Number(a.stan), bankRef: a.bankRef,
         campusRef: a.campusRef ?? '', amount: a.amount,
       });
-      if (localDate(a.time) === date) out.push(line('transfer', a.time));
-      if (a.reversedAt && localDate(a.reversedAt) === date) out.push(line('reversal', a.reversedAt));
+      const sent = this.#clock(a.time);
+      if (sent.date === date) out.push(line('transfer', sent));
+      const reversed = a.reversedAt ? this.#clock(a.reversedAt) : undefined;
+      if (reversed?.date === date) out.push(line('reversal', reversed));
     }
     return out;
   }

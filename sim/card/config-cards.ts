@@ -18,7 +18,7 @@ export function issueSimulationCards(config: Config): Map<string, VirtualCard> {
     const holder = config.cardholders.find((c) => c.asn.toUpperCase() === card.asn.toUpperCase());
     cards.set(card.asn.toUpperCase(), new VirtualCard(personalise({
       masterKeys, asn: card.asn, balance: card.balance, pin: card.pin, purseLimit: config.limits.purseLimit,
-      holder: { name: holder?.name ?? '', staffNo: holder?.staffNo ?? '' },
+      holder: { name: holder?.name ?? '', staffNo: holder?.staffNo ?? '' }, timeZone: config.campus.timeZone,
     })));
   }
   return cards;

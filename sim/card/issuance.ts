@@ -4,6 +4,7 @@
  */
 import { diversifyKey } from '../../common/crypto/pboc.ts';
 import { bcdDate, fromHex, toHex } from '../../common/bytes.ts';
+import { calendarDate, campusTime, DEFAULT_TIME_ZONE } from '../../common/campus-time.ts';
 import { HOLDER_FIELD_BYTES, type VirtualCardState } from './virtual-card.ts';
 
 export interface PersonaliseOptions {
@@ -20,9 +21,11 @@ export interface PersonaliseOptions {
   holder?: { name?: string; staffNo?: string; idType?: number };
   /** 16 hex digits. */
   issuerId?: string;
-  /** YYYYMMDD; default today and ten years on. */
+  /** YYYYMMDD; default today (on the campus's calendar) and ten years on. */
   startDate?: string;
   endDate?: string;
+  /** The campus's IANA time zone, for today's date; default Asia/Shanghai. */
+  timeZone?: string;
   keyIndex?: number;
   keyVersion?: number;
 }
@@ -35,15 +38,15 @@ export function personalise(o: PersonaliseOptions): VirtualCardState {
   const asn = fromHex(o.asn, 10);
   const pin = o.pin ?? '123456';
   if (!/^\d{4,12}$/.test(pin)) throw new RangeError('card PIN must be 4 to 12 digits');
-  const today = new Date();
-  const tenYears = new Date(today.getFullYear() + 10, today.getMonth(), today.getDate());
+  const today = campusTime(new Date(), o.timeZone ?? DEFAULT_TIME_ZONE);
+  const tenYears = calendarDate(today.year + 10, today.month, today.day).replaceAll('-', '');
   const key = (master: Buffer) => toHex(diversifyKey(master, asn));
   const state: VirtualCardState = {
     asn: toHex(asn),
     issuerId: toHex(fromHex(o.issuerId ?? DEFAULT_ISSUER_ID, 8)),
     appType: APP_TYPE_EP,
     appVersion: 0x01,
-    startDate: bcdDate(o.startDate ?? today).toString('hex'),
+    startDate: bcdDate(o.startDate ?? today.dateDigits).toString('hex'),
     endDate: bcdDate(o.endDate ?? tenYears).toString('hex'),
     holder: { name: o.holder?.name ?? '', staffNo: o.holder?.staffNo ?? '', idType: o.holder?.idType ?? 0 },
     keys: {

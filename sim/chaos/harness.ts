@@ -196,6 +196,7 @@ async function startWorld(o: ChaosOptions) {
     const bank = new BankHostSimulator({
       profile: loadBankProfile(profilePath), tmk: Buffer.from(bankConfig.tmk, 'hex'),
       accounts: config.simulation!.bankAccounts.filter((a) => a.bankId === bankConfig.id).map(({ pan, balance, pin }) => ({ pan, balance, pin })),
+      timeZone: config.campus.timeZone,
     });
     await bank.start();
     stops.push(() => bank.stop());

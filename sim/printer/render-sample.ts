@@ -12,6 +12,7 @@ import { renderReceiptPng } from './render.ts';
 export const SAMPLE: Receipt = {
   campus: '清源大学', kioskId: 'QY-K0017', txnRef: '20261128120412000317', time: new Date('2026-11-28T04:04:12Z'),
   operation: 'load', maskedCard: '2023****0317', amountFen: 10000, balanceAfterFen: 12345, bankRef: '123456789012',
+  timeZone: 'Asia/Shanghai',
 };
 
 /** Feeds the document's bytes to an emulator and returns what it printed. */

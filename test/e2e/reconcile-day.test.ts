@@ -8,14 +8,15 @@
 import test from 'ava';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { campusTime } from '../../common/campus-time.ts';
+import { loadConfig } from '../../common/config.ts';
 import { DurableStore } from '../../common/store/durable-store.ts';
 import { tempDir } from '../support/temp-dir.ts';
-import { lastJson, quancun } from '../support/cli.ts';
+import { lastJson, quancun, quancunWithEnv } from '../support/cli.ts';
 import { EMBEDDED_CONFIG as EMBEDDED } from '../support/kiosk-system.ts';
 
-const pad2 = (n: number) => String(n).padStart(2, '0');
-const now = new Date();
-const TODAY = `${now.getFullYear()}-${pad2(now.getMonth() + 1)}-${pad2(now.getDate())}`;
+/** The business day on the campus's calendar (Asia/Shanghai in the embedded default), not the machine's. */
+const TODAY = campusTime(new Date(), loadConfig(EMBEDDED).config.campus.timeZone).date;
 
 async function dump(dataDir: string): Promise<{ gateway: unknown; bank: string }> {
   const store = new DurableStore(join(dataDir, 'gateway'));
@@ -75,15 +76,17 @@ test('a day with a difference of every class: each found and classified, the aut
   t.like(states, { 'reversal-unconfirmed': 'reversed', 'card-credited-without-final-posting': 'completed', 'pending-load': 'pending-load' });
 });
 
-test('a day without injected differences reconciles clean', async (t) => {
+test('a day without injected differences reconciles clean; both commands default to the campus\'s day on a machine 20 hours behind it', async (t) => {
   const dataDir = await tempDir(t, 'quancun-day-');
-  const day = await quancun('sim', 'day', '--bank', 'unionpay', '--data-dir', dataDir, '--json');
+  // UTC-12: its date differs from Beijing's 20 hours a day, so a default taken from the machine's zone would show.
+  const machine = { TZ: 'Etc/GMT+12' };
+  const day = await quancunWithEnv(machine, 'sim', 'day', '--bank', 'unionpay', '--data-dir', dataDir, '--json');
   t.is(day.code, 0, day.stderr);
-  t.like(lastJson(day.stdout).settlement, { batch: 1, state: 'balanced', totals: { debitCount: 5, debitAmount: 17_300 } });
-  const run = await quancun('reconcile', '--bank', 'unionpay', '--date', TODAY, '--data-dir', dataDir, '--json');
+  t.like(lastJson(day.stdout), { date: TODAY, settlement: { batch: 1, state: 'balanced', totals: { debitCount: 5, debitAmount: 17_300 } } });
+  const run = await quancunWithEnv(machine, 'reconcile', '--bank', 'unionpay', '--data-dir', dataDir, '--json');
   t.is(run.code, 0, run.stderr);
   t.deepEqual(lastJson(run.stdout), { differences: [], resolved: 0, open: 0 });
-  t.regex(run.stdout, /reconciliation unionpay \d{4}-\d{2}-\d{2}: 5 bank lines, 7 campus loads/);
+  t.true(run.stdout.includes(`reconciliation unionpay ${TODAY}: 5 bank lines, 7 campus loads`), run.stdout);
 });
 
 test('the same day on the ascii-x919 profile: its own file name and layout, the same differences found', async (t) => {

@@ -6,6 +6,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { once } from 'node:events';
 import { join } from 'node:path';
+import { campusTime } from '../../common/campus-time.ts';
 import { encryptPinBlock, pan12FromPan, pinBlockFormat0 } from '../../common/crypto/pin-block.ts';
 import { silentLogger } from '../../common/log.ts';
 import { DurableStore } from '../../common/store/durable-store.ts';
@@ -28,6 +29,7 @@ const PIN_KEY = Buffer.from('A1A2A3A4A5A6A7A8B1B2B3B4B5B6B7B8', 'hex');
 const PAN = '6217000010000000018';
 const ASN = '31030000002023010001';
 const TERMINAL = { terminalId: 'QC000001', merchantId: '898310048990001' };
+const ZONE = 'Asia/Shanghai';
 
 test('the 0500 of the unionpay profile: totals in 48, batch in 60.2, written out by hand', (t) => {
   const hex = (...p: string[]) => Buffer.from(p.join('').replace(/\s/g, ''), 'hex');
@@ -67,7 +69,7 @@ async function setup(t: ExecutionContext, o: { settleAt?: string; now?: () => Da
   await ledger.seed([{ campusAccount: '2023010001', name: '张三', staffNo: '2023010001', asn: ASN, bankId: 'b1', bankPan: PAN }]);
   const loads = new JournaledMachine<GatewayLoadState, GatewayLoadRecord>(store, 'gw/load', GATEWAY_LOAD_MACHINE);
   const settlement = new SettlementService({
-    store, loads, ledger, banks: new Map([['b1', { id: 'b1', link, stans, ...TERMINAL }]]), log: silentLogger, ...(o.now ? { now: o.now } : {}),
+    store, loads, ledger, banks: new Map([['b1', { id: 'b1', link, stans, ...TERMINAL }]]), log: silentLogger, timeZone: ZONE, ...(o.now ? { now: o.now } : {}),
   });
   t.teardown(() => settlement.stopSchedule());
   await settlement.restoreBatches();
@@ -147,19 +149,21 @@ test('a settlement the bank never answered is journaled closing and finished by 
   t.like(bank.settlements(), [{ batch: '000001', result: '1' }]);
 });
 
-test('the next end-of-day time is the next local HH:MM strictly after now', (t) => {
-  const at = (h: number, m: number, s = 0) => new Date(2026, 10, 28, h, m, s);
-  t.is(msUntil('23:30', at(23, 0)), 30 * 60_000);
-  t.is(msUntil('23:00', at(23, 0)), 24 * 3_600_000); // this minute has come: tomorrow's
-  t.is(msUntil('00:15', at(23, 0)), 75 * 60_000);
-  t.is(msUntil('23:30', at(23, 29, 59)), 1000);
+test('the next end-of-day time is the next campus HH:MM strictly after now, whatever the machine\'s zone', (t) => {
+  // 2026-11-28 hh:mm:ss in Beijing (UTC+8), written as the UTC instant.
+  const at = (h: number, m: number, s = 0) => new Date(Date.UTC(2026, 10, 28, h - 8, m, s));
+  t.is(msUntil('23:30', at(23, 0), ZONE), 30 * 60_000);
+  t.is(msUntil('23:00', at(23, 0), ZONE), 24 * 3_600_000); // this minute has come: tomorrow's
+  t.is(msUntil('00:15', at(23, 0), ZONE), 75 * 60_000);
+  t.is(msUntil('23:30', at(23, 29, 59), ZONE), 1000);
+  t.is(msUntil('08:00', at(7, 0), ZONE), 3_600_000); // 00:00 UTC: midnight on a UTC machine, 08:00 on campus
 });
 
 test("the gateway settles by itself at the profile's settleAt", async (t) => {
-  // settleAt is the next minute but one; the service's clock stands 50 ms before it, so the timer fires at once.
-  const next = new Date(Date.now() + 120_000);
-  const fire = new Date(next.getFullYear(), next.getMonth(), next.getDate(), next.getHours(), next.getMinutes());
-  const hhmm = `${String(fire.getHours()).padStart(2, '0')}:${String(fire.getMinutes()).padStart(2, '0')}`;
+  // settleAt is the next minute but one on the campus clock (Beijing's minutes start with UTC's); the service's clock
+  // stands 50 ms before it, so the timer fires at once.
+  const fire = new Date(Math.floor((Date.now() + 120_000) / 60_000) * 60_000);
+  const hhmm = campusTime(fire, ZONE).dateTime.slice(11, 16);
   const { bank, settlement, load } = await setup(t, { settleAt: hhmm, now: () => new Date(fire.getTime() - 50) });
   await load('K001-00000001', 51, 2500);
   const settled = once(settlement, 'settled');

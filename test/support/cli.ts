@@ -5,9 +5,14 @@ import { promisify } from 'node:util';
 
 export const QUANCUN_BIN = fileURLToPath(new URL('../../bin/quancun.mjs', import.meta.url));
 
-export async function quancun(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export function quancun(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return quancunWithEnv({}, ...args);
+}
+
+/** The same with environment variables added to this process's (e.g. TZ, the machine's time zone). */
+export async function quancunWithEnv(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [QUANCUN_BIN, ...args]);
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [QUANCUN_BIN, ...args], { env: { ...process.env, ...env } });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };

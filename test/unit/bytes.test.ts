@@ -1,6 +1,7 @@
 /** Hex, big-endian and BCD helpers, with the bytes written out by hand. */
 import test from 'ava';
 import { bcdDate, bcdTime, fromBcd, fromHex, toBcd, toHex, uintBE } from '../../common/bytes.ts';
+import { campusTime } from '../../common/campus-time.ts';
 
 test('hex parses with spaces, checks digits and length, prints upper case', (t) => {
   t.is(toHex(fromHex('a0 00 00 00 03')), 'A000000003');
@@ -24,9 +25,9 @@ test('BCD digits, dates and times', (t) => {
   t.throws(() => fromBcd(fromHex('12345F')), { instanceOf: RangeError });
   t.is(toHex(bcdDate('20240915')), '20240915');
   t.is(toHex(bcdTime('143005')), '143005');
-  // Local calendar fields of the Date: 2024-09-05 08:07:06
-  const at = new Date(2024, 8, 5, 8, 7, 6);
-  t.is(toHex(bcdDate(at)), '20240905');
-  t.is(toHex(bcdTime(at)), '080706');
+  // A card command's date and time are the campus's: 2024-09-05 00:07:06 UTC is 08:07:06 in Beijing.
+  const at = campusTime(new Date(Date.UTC(2024, 8, 5, 0, 7, 6)), 'Asia/Shanghai');
+  t.is(toHex(bcdDate(at.dateDigits)), '20240905');
+  t.is(toHex(bcdTime(at.timeDigits)), '080706');
   t.throws(() => bcdDate('2024-09-15'), { instanceOf: RangeError });
 });

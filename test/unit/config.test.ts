@@ -39,3 +39,15 @@ test('a file that is not JSON is CONFIG_INVALID naming the file', async (t) => {
   t.is(err?.code, 'CONFIG_INVALID');
   t.true(err!.message.startsWith(path));
 });
+
+test('the campus time zone defaults to Asia/Shanghai; a name Intl does not know is CONFIG_INVALID naming it', (t) => {
+  const raw = sample();
+  delete raw.campus.timeZone;
+  t.is(parseConfig(raw, 'c.json').config.campus.timeZone, 'Asia/Shanghai');
+  raw.campus.timeZone = 'Europe/Berlin';
+  t.is(parseConfig(raw, 'c.json').config.campus.timeZone, 'Europe/Berlin');
+  raw.campus.timeZone = 'Beijing';
+  const err = t.throws(() => parseConfig(raw, 'c.json'), { instanceOf: QuancunError });
+  t.is(err?.code, 'CONFIG_INVALID');
+  t.is(err?.message, 'c.json: campus.timeZone: unknown time zone "Beijing" (an IANA name such as Asia/Shanghai)');
+});

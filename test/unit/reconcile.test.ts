@@ -7,13 +7,14 @@
 import test from 'ava';
 import { QuancunError } from '../../common/errors.ts';
 import type { BankFileRecord } from '../../gateway/reconcile/bank-file.ts';
-import { reconcile, type KioskLoadView, type PriorResolution, type ReconcileInput, type Resolver } from '../../gateway/reconcile/reconcile.ts';
+import { businessDay, reconcile, type KioskLoadView, type PriorResolution, type ReconcileInput, type Resolver } from '../../gateway/reconcile/reconcile.ts';
 import type { GatewayLoadRecord, GatewayLoadState } from '../../gateway/loads/gateway-load-machine.ts';
 
-// Local noon on the day, so the day is the same in every time zone.
+// Noon in Beijing on the day, and the day before.
+const ZONE = 'Asia/Shanghai';
 const DAY = '2026-11-28';
-const AT = new Date(2026, 10, 28, 12, 0, 0).toISOString();
-const YESTERDAY = new Date(2026, 10, 27, 12, 0, 0).toISOString();
+const AT = new Date(Date.UTC(2026, 10, 28, 4, 0, 0)).toISOString();
+const YESTERDAY = new Date(Date.UTC(2026, 10, 27, 4, 0, 0)).toISOString();
 
 function load(stan: number, state: GatewayLoadState, o: Partial<GatewayLoadRecord> = {}): GatewayLoadRecord {
   const approved = !['received', 'rejected', 'bank-pending', 'declined'].includes(state) || o.bankRef !== undefined;
@@ -39,7 +40,7 @@ function resolver(answers: { reverse?: 'reversed' | 'not-found' | null; confirm?
 }
 
 const input = (o: Partial<ReconcileInput>): ReconcileInput =>
-  ({ bankRecords: [], loads: [], date: DAY, postings: new Map(), kioskLoads: new Map(), prior: new Map(), ...o });
+  ({ bankRecords: [], loads: [], date: DAY, timeZone: ZONE, postings: new Map(), kioskLoads: new Map(), prior: new Map(), ...o });
 const kiosk = (stan: number, state: string, o: Partial<KioskLoadView> = {}): [string, KioskLoadView] =>
   [`K001-${String(stan).padStart(8, '0')}`, { id: `K001-${String(stan).padStart(8, '0')}`, kioskId: 'K001', state, ...o }];
 const summary = (ds: Array<{ class: string; stan: number; status: string }>) => ds.map((d) => `${d.stan} ${d.class} ${d.status}`);
@@ -64,6 +65,20 @@ test('matched loads, declines and confirmed reversals are no difference; the res
   t.like(differences[3], { txnId: null, bankAmount: 1000, gatewayState: null });
   t.deepEqual(calls, []);
   t.deepEqual(resolutions, []);
+});
+
+test("a load's business day is the campus's date when it was sent, whatever the machine's zone", (t) => {
+  const sent = (at: number) => load(1, 'completed', { history: [{ state: 'bank-pending', at: new Date(at).toISOString() }] });
+  // 23:59:59 Beijing on the 5th is 15:59:59 UTC on the 5th; 00:00:01 Beijing on the 6th is still the 5th in UTC.
+  t.is(businessDay(sent(Date.UTC(2026, 11, 5, 15, 59, 59)), ZONE), '2026-12-05');
+  t.is(businessDay(sent(Date.UTC(2026, 11, 5, 16, 0, 1)), ZONE), '2026-12-06');
+  t.is(businessDay(sent(Date.UTC(2026, 11, 5, 16, 0, 1)), 'America/New_York'), '2026-12-05');
+});
+
+test('a load sent after midnight on campus is not in the day before, though it is in UTC', async (t) => {
+  const late = load(2, 'completed', { history: [{ state: 'bank-pending', at: new Date(Date.UTC(2026, 10, 28, 16, 0, 1)).toISOString() }] });
+  const { differences } = await reconcile(input({ loads: [load(1, 'completed'), late], bankRecords: [line(1)] }), resolver().r);
+  t.deepEqual(differences, []); // the 29th's load: its bank line comes in the 29th's file
 });
 
 test('a debit the card may or may not hold: the kiosk journal decides what is safe', async (t) => {
