@@ -46,9 +46,6 @@ export interface KioskOptions {
   timeZone?: string;
 }
 
-/** Rewritten by the watchdog's journal check; nothing reads it back. */
-const HEARTBEAT_KEY = 'meta/heartbeat';
-
 /** A device the controller starts and stops. */
 interface Part {
   name: DeviceName;
@@ -179,7 +176,7 @@ export class Kiosk extends EventEmitter<KioskEvents> {
   /** A synced write to the journal: the watchdog's proof that money steps can still be written. */
   async checkJournal(): Promise<void> {
     if (!this.journalOpen) return; // already out of service for it, and showing why
-    await this.journal.store.put(HEARTBEAT_KEY, Date.now());
+    await this.journal.store.touch();
   }
 
   /** Money moves only with a journal to write each step to first. */

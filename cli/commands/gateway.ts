@@ -1,5 +1,5 @@
 import type { Command } from '../command.ts';
-import { cliLogger, configOption, packageVersion, readConfig, verboseOption } from '../defaults.ts';
+import { configOption, packageVersion, readConfig, serviceLogger, verboseOption } from '../defaults.ts';
 import { shutdownSignal } from './run.ts';
 
 export const gateway: Command = {
@@ -9,7 +9,8 @@ export const gateway: Command = {
     "Opens the gateway's journal and ledger in the config's data dir, signs on to each bank at banks[].host/port and",
     "serves the kiosks on the broker at mqtt.url. With mqtt.url `embedded` the gateway runs an aedes broker itself on",
     'mqtt.embeddedPort (fix the port so kiosks in other processes find it). This is the only process that reads the',
-    'issuer master keys and the PIN master key.',
+    'issuer master keys and the PIN master key. Under systemd (deploy/quancun-gateway.service) it tells READY once it',
+    'serves and feeds the watchdog while its journal takes a synced write; its logs go to the journal with their fields.',
   ].join('\n'),
   options: {
     config: configOption,
@@ -17,11 +18,13 @@ export const gateway: Command = {
   },
   async run(v) {
     const loaded = readConfig(v);
-    const log = cliLogger(Boolean(v.verbose));
+    const log = serviceLogger(Boolean(v.verbose), 'quancun-gateway');
     // Loaded here, not at the top: `quancun --help` must not start up the gateway's modules.
     const { Gateway } = await import('../../gateway/gateway.ts');
     const { startEmbeddedBroker } = await import('../../common/mqtt/embedded-broker.ts');
     const { announceReady, releaseParent } = await import('../../sim/chaos/child-ipc.ts');
+    const { connectServiceManager, startWatchdog } = await import('../../common/systemd/service-manager.ts');
+    const manager = connectServiceManager(log);
     const stopped = shutdownSignal();
     const { mqtt } = loaded.config;
     const broker = mqtt.url === 'embedded' ? await startEmbeddedBroker({ port: mqtt.embeddedPort }) : null;
@@ -29,14 +32,19 @@ export const gateway: Command = {
       const mqttUrl = broker?.url ?? mqtt.url;
       const gw = new Gateway({ loaded, mqttUrl, log: log.child({ part: 'gateway' }), version: packageVersion() });
       await gw.start();
+      const stopWatchdog = startWatchdog(manager, [{ name: 'journal', check: () => gw.store.touch() }], log);
       try {
+        manager.ready(`serving kiosks on ${mqttUrl}`);
         announceReady(`quancun gateway: serving kiosks on ${mqttUrl}, journal in ${loaded.dataDir}`, { mqttUrl });
         log.info('stopping', { signal: await stopped });
+        manager.stopping('stopping');
       } finally {
+        stopWatchdog();
         await gw.stop();
       }
     } finally {
       await broker?.close();
+      manager.close();
       releaseParent();
     }
     return 0;

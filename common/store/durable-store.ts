@@ -115,6 +115,11 @@ export class DurableStore {
     return this.#synced(this.db.put(key, JSON.stringify(value), { sync: true }));
   }
 
+  /** A synced write of a heartbeat key nothing reads: a watchdog's proof that the store still takes writes. */
+  touch(): Promise<void> {
+    return this.put('meta/heartbeat', Date.now());
+  }
+
   /** Atomic and synced. */
   batch(ops: Op[]): Promise<void> {
     return this.#synced(this.db.batch(

@@ -1,7 +1,7 @@
 /**
- * Single-touch input from an evdev touchscreen: BTN_TOUCH for down/up, ABS_X/ABS_Y or ABS_MT_POSITION_X/Y for the
- * position, EV_SYN to end a report. Raw values are mapped through the configured calibration (min/max per axis; a
- * min above max flips the axis) and rotation to screen pixels.
+ * Single-touch input from an evdev touchscreen: BTN_TOUCH (or BTN_LEFT, as tablet-style panels send) for down/up,
+ * ABS_X/ABS_Y or ABS_MT_POSITION_X/Y for the position, EV_SYN to end a report. Raw values are mapped through the
+ * configured calibration (min/max per axis; a min above max flips the axis) and rotation to screen pixels.
  */
 import { EventEmitter } from 'node:events';
 import { EV_ABS, EV_KEY, EV_SYN, InputEventReader, SYN_REPORT, type InputEvent, type RecordSize } from './input-event.ts';
@@ -11,6 +11,8 @@ const ABS_Y = 0x01;
 const ABS_MT_POSITION_X = 0x35;
 const ABS_MT_POSITION_Y = 0x36;
 const BTN_TOUCH = 0x14a;
+/** What tablet-style panels (QEMU's virtio-tablet, some USB touch panels) press with instead of BTN_TOUCH. */
+const BTN_LEFT = 0x110;
 
 export interface TouchCalibration {
   minX: number;
@@ -57,7 +59,7 @@ export class TouchDecoder {
   feed(ev: InputEvent): TouchPoint | null {
     if (ev.type === EV_ABS && (ev.code === ABS_X || ev.code === ABS_MT_POSITION_X)) this.rawX = ev.value;
     else if (ev.type === EV_ABS && (ev.code === ABS_Y || ev.code === ABS_MT_POSITION_Y)) this.rawY = ev.value;
-    else if (ev.type === EV_KEY && ev.code === BTN_TOUCH) this.change = ev.value ? 'down' : 'up';
+    else if (ev.type === EV_KEY && (ev.code === BTN_TOUCH || ev.code === BTN_LEFT)) this.change = ev.value ? 'down' : 'up';
     else if (ev.type === EV_SYN && ev.code === SYN_REPORT && this.change) {
       const kind = this.change;
       this.change = null;

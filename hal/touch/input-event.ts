@@ -4,7 +4,8 @@
  * process and 24 bytes for a 64-bit one.
  */
 import { EventEmitter } from 'node:events';
-import { createReadStream, type ReadStream } from 'node:fs';
+import { closeSync, constants, createReadStream, fstatSync, openSync, readSync, type ReadStream } from 'node:fs';
+import { createRequire } from 'node:module';
 
 export const EV_SYN = 0x00;
 export const EV_KEY = 0x01;
@@ -47,10 +48,35 @@ export interface InputEventReaderEvents {
   end: [];
 }
 
-/** Reads an event device (or a FIFO or file in tests) as a stream of input events. */
+interface Poller {
+  add(fd: number, events: number): Poller;
+  remove(fd: number): Poller;
+  close(): void;
+}
+type EpollModule = { Epoll: { new (cb: (err: Error | null, fd: number) => void): Poller; EPOLLIN: number } };
+
+const require = createRequire(import.meta.url);
+
+/** onoff's epoll binding; undefined where it is not built (a laptop without build tools). */
+function epoll(): EpollModule | undefined {
+  try {
+    return require('epoll') as EpollModule;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads an event device (or a FIFO or file in tests) as a stream of input events. A device node is read without
+ * blocking, woken by epoll: a blocking read sits in libuv's thread pool until the next touch, so a stop would keep the
+ * process alive until someone touched the screen (the board test stops the kiosk with nobody touching). A FIFO or a
+ * regular file (test fixtures, a recorded session) is read as a stream, as before.
+ */
 export class InputEventReader extends EventEmitter<InputEventReaderEvents> {
   readonly recordSize: RecordSize;
   private stream: ReadStream | null = null;
+  private polled: { fd: number; poller: Poller } | null = null;
+  private pending: Buffer = Buffer.alloc(0);
 
   constructor(readonly device: string, recordSize: RecordSize | 'auto' = 'auto') {
     super();
@@ -58,19 +84,65 @@ export class InputEventReader extends EventEmitter<InputEventReaderEvents> {
   }
 
   start(): void {
-    let pending: Buffer = Buffer.alloc(0);
-    this.stream = createReadStream(this.device);
-    this.stream.on('data', (chunk) => {
-      const { events, rest } = parseInputEvents(Buffer.concat([pending, chunk as Buffer]), this.recordSize);
-      pending = rest;
-      for (const ev of events) this.emit('event', ev);
-    });
-    this.stream.on('error', (err) => this.emit('error', err));
-    this.stream.on('end', () => this.emit('end'));
+    const module = epoll();
+    let fd: number;
+    try {
+      fd = openSync(this.device, constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch (err) {
+      process.nextTick(() => this.emit('error', err as Error));
+      return;
+    }
+    if (!module || !fstatSync(fd).isCharacterDevice()) {
+      closeSync(fd);
+      this.stream = createReadStream(this.device);
+      this.stream.on('data', (chunk) => this.feed(chunk as Buffer));
+      this.stream.on('error', (err) => this.emit('error', err));
+      this.stream.on('end', () => this.emit('end'));
+      return;
+    }
+    const poller = new module.Epoll((err) => (err ? this.fail(err) : this.drain()));
+    poller.add(fd, module.Epoll.EPOLLIN);
+    this.polled = { fd, poller };
   }
 
   close(): void {
     this.stream?.destroy();
     this.stream = null;
+    if (this.polled) {
+      this.polled.poller.remove(this.polled.fd).close();
+      closeSync(this.polled.fd);
+      this.polled = null;
+    }
+  }
+
+  private feed(chunk: Buffer): void {
+    const { events, rest } = parseInputEvents(Buffer.concat([this.pending, chunk]), this.recordSize);
+    this.pending = rest;
+    for (const ev of events) this.emit('event', ev);
+  }
+
+  /** Reads until the device has nothing more now (EAGAIN); 0 bytes is the end (a FIFO's writer closed). */
+  private drain(): void {
+    const chunk = Buffer.allocUnsafe(this.recordSize * 64);
+    while (this.polled) {
+      let n: number;
+      try {
+        n = readSync(this.polled.fd, chunk, 0, chunk.length, null);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return;
+        return this.fail(err as Error); // ENODEV: the panel was unplugged
+      }
+      if (n === 0) {
+        this.close();
+        this.emit('end');
+        return;
+      }
+      this.feed(chunk.subarray(0, n));
+    }
+  }
+
+  private fail(err: Error): void {
+    this.close();
+    this.emit('error', err);
   }
 }

@@ -26,7 +26,7 @@ function rec(size: 16 | 24, type: number, code: number, value: number, sec = 1_7
 }
 
 const EV_SYN = 0, EV_KEY = 1, EV_ABS = 3;
-const ABS_X = 0x00, ABS_Y = 0x01, ABS_MT_X = 0x35, ABS_MT_Y = 0x36, BTN_TOUCH = 0x14a;
+const ABS_X = 0x00, ABS_Y = 0x01, ABS_MT_X = 0x35, ABS_MT_Y = 0x36, BTN_TOUCH = 0x14a, BTN_LEFT = 0x110;
 
 test('16- and 24-byte records written out in hex parse to their fields', (t) => {
   // sec=0x6929b474 usec=250000, EV_ABS ABS_MT_POSITION_X 1000
@@ -110,6 +110,23 @@ test('a file of 16-byte multitouch records with a rotated panel', async (t) => {
   const down = once(touch, 'down');
   touch.start();
   t.deepEqual(await down, [1079, 0]);
+  touch.close();
+});
+
+test('a tablet-style panel (QEMU virtio-tablet, some USB panels) presses with BTN_LEFT over 0..32767 axes', async (t) => {
+  const dir = await tempDir(t);
+  const file = join(dir, 'event3');
+  await writeFile(file, Buffer.concat([
+    rec(24, EV_ABS, ABS_X, 16384),
+    rec(24, EV_ABS, ABS_Y, 8192),
+    rec(24, EV_KEY, BTN_LEFT, 1),
+    rec(24, EV_SYN, 0, 0),
+  ]));
+  const touch = new EvdevTouch({ device: file, recordSize: 24, width: 1280, height: 800, calibration: { minX: 0, maxX: 32767, minY: 0, maxY: 32767 } });
+  const down = once(touch, 'down');
+  touch.start();
+  // 16384/32767*1279 = 639.5 -> 640; 8192/32767*799 = 199.8 -> 200
+  t.deepEqual(await down, [640, 200]);
   touch.close();
 });
 
