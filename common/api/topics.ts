@@ -305,6 +305,11 @@ export const events = {
     schema: z.object({ device: z.string().min(1), code: errorCodeLike, message: z.string(), at: isoTime }),
     example: { device: 'card-reader', code: 'READER_UNAVAILABLE', message: 'reader unplugged', at: '2025-09-01T08:31:00.000Z' },
   }),
+  'fault-cleared': messageSpec({
+    summary: 'A device reported at fault works again (a fault cleared while the link was down shows only in the state).',
+    schema: z.object({ device: z.string().min(1), at: isoTime }),
+    example: { device: 'card-reader', at: '2025-09-01T08:33:10.000Z' },
+  }),
 };
 
 export type EventKind = keyof typeof events;

@@ -107,6 +107,11 @@ export class ServiceStatus extends EventEmitter<{ change: [reason: ErrorCode | n
   #clear(device: DeviceName): void {
     if (!this.#faults.delete(device)) return;
     this.#o.log.info('device back in order', { device });
+    if (this.#o.link.online) {
+      this.#o.link.publishEvent('fault-cleared', { device, at: new Date().toISOString() }).catch((err: unknown) =>
+        this.#o.log.warn('fault-cleared report not sent; the kiosk state says it', { device, code: QuancunError.from(err).code }),
+      );
+    }
     this.#update();
   }
 

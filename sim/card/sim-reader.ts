@@ -43,7 +43,10 @@ export class SimCardReader extends EventEmitter<CardReaderEvents> implements Car
     return this.#plugged && this.#device !== null;
   }
 
-  async start(): Promise<void> {}
+  /** Like the PC/SC reader, an absent reader is a fault as the kiosk starts, not a silence. */
+  async start(): Promise<void> {
+    if (!this.#plugged) this.emit('fault', new QuancunError('READER_UNAVAILABLE', `${this.name} is unplugged`));
+  }
 
   async stop(): Promise<void> {}
 

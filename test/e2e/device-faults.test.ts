@@ -3,46 +3,15 @@
  * shows, what the kiosk reports to the gateway (fault events and its retained state on the broker), and how it comes
  * back by itself. Read from the broker with a client of the test's own, not from the kiosk's objects.
  */
-import test, { type ExecutionContext } from 'ava';
-import mqtt, { type MqttClient } from 'mqtt';
-import { startTestSystem, type TestSystem } from '../support/kiosk-system.ts';
+import test from 'ava';
+import { startTestSystem } from '../support/kiosk-system.ts';
+import { FAULT_TOPIC, STATE_TOPIC, watchKiosk } from '../support/kiosk-watch.ts';
 import { startTestScreens, touch, touchToAmount, waitForScreen, waitForView } from '../support/kiosk-screens.ts';
 
 const ZHANG = { asn: '31030000002023010001', pan: '6217000010000000018', pin: '123456' };
-const FAULT_TOPIC = 'quancun/v1/kiosk/K001/event/fault';
-const STATE_TOPIC = 'quancun/v1/kiosk/K001/state';
-
-/** A client watching K001's fault events and retained state; `next` resolves with the first message that matches. */
-async function watchKiosk(t: ExecutionContext, system: TestSystem) {
-  const client: MqttClient = await mqtt.connectAsync(system.mqttUrl, { protocolVersion: 4, clientId: 'test-watcher' });
-  t.teardown(() => client.endAsync());
-  const seen: Array<{ topic: string; body: Record<string, unknown> }> = [];
-  const waiters = new Set<() => void>();
-  client.on('message', (topic, payload) => {
-    seen.push({ topic, body: JSON.parse(payload.toString()) as Record<string, unknown> });
-    for (const w of waiters) w();
-  });
-  await client.subscribeAsync([FAULT_TOPIC, STATE_TOPIC], { qos: 1 });
-  return {
-    next(topic: string, match: Record<string, unknown>): Promise<Record<string, unknown>> {
-      const find = () => seen.find((m) => m.topic === topic && Object.entries(match).every(([k, v]) => m.body[k] === v))?.body;
-      return new Promise((resolve) => {
-        const check = () => {
-          const found = find();
-          if (!found) return;
-          waiters.delete(check);
-          resolve(found);
-        };
-        waiters.add(check);
-        check();
-      });
-    },
-  };
-}
-
 test('paper out mid-day: the kiosk keeps serving, offers no receipt and says why, and reports it', async (t) => {
   const system = await startTestSystem(t);
-  const watch = await watchKiosk(t, system);
+  const watch = await watchKiosk(t, system.mqttUrl);
   const screens = await startTestScreens(t, system);
   const { ui } = screens;
   const { keypad, printer, kiosk } = system.kiosks.get('K001')!;
@@ -72,7 +41,7 @@ test('paper out mid-day: the kiosk keeps serving, offers no receipt and says why
 
 test('door opened: out of service with DOOR_OPEN, maintenance state and a fault report; closed: back in service', async (t) => {
   const system = await startTestSystem(t);
-  const watch = await watchKiosk(t, system);
+  const watch = await watchKiosk(t, system.mqttUrl);
   const screens = await startTestScreens(t, system);
   const { io } = system.kiosks.get('K001')!;
   await waitForScreen(screens.ui, 'idle');
@@ -95,7 +64,7 @@ test('door opened: out of service with DOOR_OPEN, maintenance state and a fault 
 
 test('card reader unplugged: out of service with READER_UNAVAILABLE and reported; plugged back: a card is served again', async (t) => {
   const system = await startTestSystem(t);
-  const watch = await watchKiosk(t, system);
+  const watch = await watchKiosk(t, system.mqttUrl);
   const screens = await startTestScreens(t, system);
   const { reader } = system.kiosks.get('K001')!;
   await waitForScreen(screens.ui, 'idle');
