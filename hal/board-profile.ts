@@ -4,7 +4,7 @@
  * build never loads serialport's native binding, onoff or i2c-bus.
  */
 import { z } from 'zod';
-import { QuancunError } from '../common/errors.ts';
+import { parseConfigSection } from '../common/config-errors.ts';
 import type { KioskIo, LedName } from './gpio/gpio.ts';
 import { GpioKioskIo } from './gpio/kiosk-io.ts';
 import { resolveGpioLine } from './gpio/line-numbers.ts';
@@ -78,13 +78,9 @@ export const SIM_BOARD_PROFILE: BoardProfileInput = {
   i2c: { backend: 'sim' },
 };
 
-export function parseBoardProfile(input: unknown): BoardProfile {
-  const result = boardProfileSchema.safeParse(input);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new QuancunError('CONFIG_INVALID', `board profile ${issue.path.join('.')}: ${issue.message}`, { path: issue.path });
-  }
-  return result.data;
+/** `source` names the profile in errors: its file when it came from one. */
+export function parseBoardProfile(input: unknown, source = 'board profile'): BoardProfile {
+  return parseConfigSection(boardProfileSchema, input, source);
 }
 
 export interface Devices {
