@@ -27,13 +27,14 @@ async function onTerminal(steps: Array<{ prompt: string; keys: string }>): Promi
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   child.stdout.on('data', (d: Buffer) => {
     shown += d.toString();
-    const next = steps[step];
-    if (!next) return;
-    const at = stripAnsi(shown).indexOf(next.prompt, from);
-    if (at < 0) return;
-    from = at + next.prompt.length;
-    step++;
-    child.stdin.write(next.keys);
+    // One chunk may hold several prompts (a refusal and the question after it).
+    for (let next = steps[step]; next; next = steps[step]) {
+      const at = stripAnsi(shown).indexOf(next.prompt, from);
+      if (at < 0) return;
+      from = at + next.prompt.length;
+      step++;
+      child.stdin.write(next.keys);
+    }
   });
   const code = await exited;
   return { code, stdout: stripAnsi(shown), stderr };
