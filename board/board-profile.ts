@@ -4,7 +4,7 @@
  * (board/devices.ts), so a simulator build never loads pcsclite, serialport, onoff or i2c-bus.
  */
 import { z } from 'zod';
-import { QuancunError } from '../common/errors.ts';
+import { parseConfigSection } from '../common/config-errors.ts';
 import { PRINTER_COLUMNS } from '../hal/printer/escpos.ts';
 
 const serialPort = z.object({ path: z.string().min(1), baudRate: z.number().int().positive() });
@@ -88,11 +88,7 @@ export const SIM_BOARD_PROFILE: BoardProfileInput = {
   i2c: { backend: 'sim' },
 };
 
-export function parseBoardProfile(input: unknown): BoardProfile {
-  const result = boardProfileSchema.safeParse(input);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new QuancunError('CONFIG_INVALID', `board profile ${issue.path.join('.')}: ${issue.message}`, { path: issue.path });
-  }
-  return result.data;
+/** `source` names the profile in errors: its file when it came from one. */
+export function parseBoardProfile(input: unknown, source = 'board profile'): BoardProfile {
+  return parseConfigSection(boardProfileSchema, input, source);
 }

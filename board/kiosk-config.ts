@@ -7,6 +7,7 @@
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { configSchema, readJsonFile, type LoadedConfig } from '../common/config.ts';
+import { parseConfigSection } from '../common/config-errors.ts';
 import { QuancunError } from '../common/errors.ts';
 import { boardProfileSchema, SIM_BOARD_PROFILE } from './board-profile.ts';
 
@@ -45,13 +46,10 @@ export interface LoadedKioskConfig {
   dataDir: string;
 }
 
+/** Every key checked, an unknown one (an `issuer` section copied from the gateway's file) named as an error. */
 export function parseKioskConfig(raw: unknown, path = '<inline>'): LoadedKioskConfig {
-  const result = kioskConfigSchema.safeParse(raw);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new QuancunError('CONFIG_INVALID', `${path}: ${problems}`, { path });
-  }
-  return { config: result.data, path, dataDir: resolve(dirname(path), result.data.dataDir) };
+  const config = parseConfigSection(kioskConfigSchema, raw, path);
+  return { config, path, dataDir: resolve(dirname(path), config.dataDir) };
 }
 
 export function loadKioskConfig(path: string): LoadedKioskConfig {

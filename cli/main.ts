@@ -1,5 +1,6 @@
 /** `quancun <command>`: one CLI for the kiosk, the gateway and the simulators. */
 import { parseArgs } from 'node:util';
+import { nearest } from '../common/config-errors.ts';
 import { QuancunError } from '../common/errors.ts';
 import { commandHelp, parseArgsOptions, type Command } from './command.ts';
 import { chaos } from './commands/chaos.ts';
@@ -12,6 +13,7 @@ import { simLoad } from './commands/sim-load.ts';
 import { technicianPin } from './commands/technician-pin.ts';
 import { reconcileCommand } from './commands/reconcile.ts';
 import { simDay } from './commands/sim-day.ts';
+import { packageVersion } from './defaults.ts';
 
 const COMMANDS: Command[] = [run, gateway, kiosk, simLoad, simCard, simDay, reconcileCommand, simBank, chaos, technicianPin];
 
@@ -20,11 +22,23 @@ function usage(): string {
   return [
     'quancun — campus one-card self-service load kiosk runtime (圈存机)',
     '',
-    'Usage: quancun <command> [options]     quancun <command> --help',
+    'Usage: quancun <command> [options]     quancun <command> --help     quancun --version',
     '',
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
   ].join('\n');
+}
+
+/** What was typed instead of a command, and the command it was probably meant to be. */
+function unknownCommand(argv: string[]): string {
+  const [first = '', second] = argv;
+  if (first.startsWith('-')) return `unknown option "${first}" (options go after the command)`;
+  const group = COMMANDS.filter((c) => c.name.startsWith(`${first} `)).map((c) => c.name);
+  if (group.length > 0 && second === undefined) return `"${first}" needs its second word: ${group.map((n) => `"${n}"`).join(', ')}`;
+  // `sim lod`: the group's word was right, the second one is the slip.
+  const typed = group.length > 0 ? `${first} ${second}` : first;
+  const near = nearest(typed, COMMANDS.map((c) => c.name));
+  return `unknown command "${typed}"${near ? ` (did you mean "${near}"?)` : ''}`;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -33,9 +47,17 @@ export async function main(argv: string[]): Promise<number> {
     return words.every((w, i) => argv[i] === w);
   });
   if (!command) {
+    if (argv[0] === '--version' || argv[0] === '-V') {
+      console.log(packageVersion());
+      return 0;
+    }
     const asked = argv[0] === undefined || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help';
-    (asked ? console.log : console.error)(usage());
-    return asked ? 0 : 2;
+    if (asked) {
+      console.log(usage());
+      return 0;
+    }
+    console.error(`quancun: ${unknownCommand(argv)}\n\n${usage()}`);
+    return 2;
   }
   const rest = argv.slice(command.name.split(' ').length);
   if (rest.includes('--help') || rest.includes('-h')) {

@@ -4,8 +4,10 @@
  * Every key is validated at start with the path of what is wrong, before anything is opened.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { configInvalid, jsonErrorPosition, parseConfigSection } from './config-errors.ts';
 import { QuancunError } from './errors.ts';
 import { DEFAULT_TIME_ZONE, isTimeZone } from './campus-time.ts';
 
@@ -13,6 +15,15 @@ const hexKey = z.string().regex(/^[0-9A-Fa-f]{32}$/, '16-byte key as 32 hex digi
 const fen = z.number().int().nonnegative();
 const pan = z.string().regex(/^\d{13,19}$/, 'bank card number of 13 to 19 digits');
 const asn = z.string().regex(/^[0-9A-Fa-f]{20}$/, 'application serial number as 20 hex digits');
+const host = z.string().refine((h) => isIP(h) !== 0 || z.regexes.hostname.test(h), 'a host name or IP address (not a URL)');
+const isBrokerUrl = (text: string) => {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'mqtt:' || url.protocol === 'mqtts:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+};
 
 export const configSchema = z.object({
   campus: z.object({
@@ -25,7 +36,7 @@ export const configSchema = z.object({
   dataDir: z.string().default('var'),
   mqtt: z.object({
     /** `embedded` starts an aedes broker in-process on the given port; otherwise an mqtt:// URL. */
-    url: z.string().default('embedded'),
+    url: z.string().refine((u) => u === 'embedded' || isBrokerUrl(u), '"embedded", or the broker as mqtt://host:port or mqtts://host:port').default('embedded'),
     embeddedPort: z.number().int().min(0).max(65535).default(0),
     /** How long a kiosk waits for the gateway's answer; longer than the bank's answer time plus a reversal. */
     requestTimeoutMs: z.number().int().positive().default(15_000),
@@ -44,11 +55,11 @@ export const configSchema = z.object({
   banks: z.array(z.object({
     id: z.string().regex(/^[a-z0-9-]+$/),
     profile: z.string(),
-    host: z.string().default('127.0.0.1'),
+    host: host.default('127.0.0.1'),
     /** 0 with the embedded bank simulator: it picks a free port. */
     port: z.number().int().min(0).max(65535),
     /** Local address the bank connection binds to (the gateway's bank-side interface). */
-    localAddress: z.string().optional(),
+    localAddress: z.string().refine((a) => isIP(a) !== 0, 'an IP address').optional(),
     terminalId: z.string().length(8),
     merchantId: z.string().length(15),
     tmk: hexKey,
@@ -108,28 +119,24 @@ export interface LoadedConfig {
 }
 
 export function parseConfig(raw: unknown, path = '<inline>'): LoadedConfig {
-  const result = configSchema.safeParse(raw);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new QuancunError('CONFIG_INVALID', `${path}: ${problems}`, { path });
-  }
-  const config = result.data;
+  const config = parseConfigSection(configSchema, raw, path);
   const known = new Set(config.banks.map((b) => b.id));
   for (const [i, c] of config.cardholders.entries()) {
-    if (c.bankId && !known.has(c.bankId)) throw new QuancunError('CONFIG_INVALID', `${path}: cardholders.${i}.bankId: no bank "${c.bankId}"`, { path });
+    if (c.bankId && !known.has(c.bankId)) throw configInvalid(path, [`cardholders.${i}.bankId: no bank "${c.bankId}"`]);
   }
   return { config, path, dataDir: resolve(dirname(path), config.dataDir) };
 }
 
-const unreadable = (path: string, err: unknown) =>
-  new QuancunError('CONFIG_INVALID', `${path}: ${(err as Error).message}`, { path }, { cause: err });
+/** `at`, when known, is where in the file: the message starts `<file>:<line>:<column>:` as compilers' do. */
+const unreadable = (path: string, err: unknown, at?: { line: number; column: number }) =>
+  new QuancunError('CONFIG_INVALID', `${path}${at ? `:${at.line}:${at.column}` : ''}: ${(err as Error).message}`, { path, ...at }, { cause: err });
 
-/** The text of a JSON configuration file (the config, a bank profile); text that is not JSON is CONFIG_INVALID naming it. */
+/** The text of a JSON configuration file (the config, a bank profile); text that is not JSON is CONFIG_INVALID naming it, and where. */
 export function parseJsonText(text: string, path: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw unreadable(path, err);
+    throw unreadable(path, err, jsonErrorPosition(text, err as Error));
   }
 }
 

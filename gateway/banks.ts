@@ -2,8 +2,11 @@
  * One connection per configured bank: its ISO 8583 profile, its terminal master key in the key store, and the
  * TCP link. Banks are independent: one slow or absent bank holds up no other.
  */
+import { existsSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { BankConfig } from '../common/config.ts';
+import { nearest } from '../common/config-errors.ts';
+import { QuancunError } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
 import { loadBankProfile } from './bank/iso8583/profile.ts';
 import { BankKeys } from './bank/bank-keys.ts';
@@ -22,9 +25,25 @@ export interface BankConnection {
 
 const PROFILE_DIR = resolve(import.meta.dirname, 'bank/profiles');
 
-/** A profile is named by id (a shipped profile) or by a path to a JSON file. */
+/** The ids of the profiles shipped in gateway/bank/profiles/. */
+function shippedBankProfiles(): string[] {
+  return readdirSync(PROFILE_DIR).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length)).sort();
+}
+
+/**
+ * A profile is named by id (a shipped profile) or by a path to a JSON file. One that is not there is CONFIG_INVALID
+ * naming the file looked for and the shipped ones: a newcomer's typo, or a custom profile's wrong path.
+ */
 export function bankProfilePath(profile: string): string {
-  return /[/\\]|\.json$/.test(profile) ? resolve(profile) : resolve(PROFILE_DIR, `${profile}.json`);
+  const path = /[/\\]|\.json$/.test(profile) ? resolve(profile) : resolve(PROFILE_DIR, `${profile}.json`);
+  if (existsSync(path)) return path;
+  const shipped = shippedBankProfiles();
+  const near = nearest(profile, shipped);
+  throw new QuancunError(
+    'CONFIG_INVALID',
+    `no bank profile "${profile}": ${path} does not exist${near ? ` (did you mean "${near}"?)` : ''}; the shipped profiles are ${shipped.join(', ')}, or give the path of a profile file`,
+    { path, profile, shipped },
+  );
 }
 
 export function createBankConnection(

@@ -8,7 +8,7 @@
  * journal is never silently replaced by an empty one; the process that owns it refuses to serve until an operator
  * has settled it and removed the copy.
  */
-import { existsSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Level } from 'level';
 import { QuancunError } from '../errors.ts';
@@ -60,6 +60,7 @@ export class DurableStore {
         await this.db.open();
       } catch (err) {
         const reason = openFailure(err);
+        if (/^IO error: lock /.test(reason)) throw lockedError(this.path, reason, err);
         if (!/corrupt/i.test(reason)) {
           throw new QuancunError('JOURNAL_UNAVAILABLE', `cannot open store at ${this.path}: ${reason}`, { path: this.path }, { cause: err });
         }
@@ -156,6 +157,42 @@ function damagedCopies(path: string): string[] {
 /** Data files but no CURRENT. Without data files it is a creation cut short (LOCK, LOG): LevelDB may start afresh. */
 function lacksCurrent(path: string): boolean {
   return existsSync(path) && !existsSync(join(path, 'CURRENT')) && readdirSync(path).some((f) => /\.(log|ldb|sst)$|^MANIFEST-/.test(f));
+}
+
+/**
+ * LevelDB's LOCK is held: by another process, or by another open of the same store in this one. Said in the words
+ * of what to do, since the usual cause is a second gateway or kiosk started on the same dataDir.
+ */
+function lockedError(path: string, reason: string, cause: unknown): QuancunError {
+  // LevelDB refuses a second open in the same process before it asks the kernel (and its refusal drops the first
+  // open's POSIX lock, so /proc/locks no longer shows it).
+  if (reason.endsWith('already held by process')) return new QuancunError('JOURNAL_UNAVAILABLE', `store at ${path} is already open in this process`, { path }, { cause });
+  const holder = lockHolder(join(path, 'LOCK'));
+  return new QuancunError(
+    'JOURNAL_UNAVAILABLE',
+    `store at ${path} is locked by ${holder ? `process ${holder.pid} (${holder.command})` : 'another process'}, probably a quancun gateway or kiosk using the same dataDir: stop that process, or give this one another dataDir in its config`,
+    { path, ...(holder ? { pid: holder.pid } : {}) },
+    { cause },
+  );
+}
+
+/** The process holding a POSIX lock on `file`, from /proc/locks (Linux): the entry whose device and inode are the file's. */
+function lockHolder(file: string): { pid: number; command: string } | undefined {
+  try {
+    const { dev, ino } = statSync(file, { bigint: true });
+    // /proc/locks writes the device as hex major:minor; Linux packs a dev_t as glibc's gnu_dev_major/minor read it.
+    const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
+    const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
+    const id = `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}:${ino}`;
+    const entry = readFileSync('/proc/locks', 'utf8').split('\n').map((l) => l.trim().split(/\s+/)).find((f) => f[5] === id);
+    if (!entry) return undefined;
+    const pid = Number(entry[4]);
+    const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+    return { pid, command };
+  } catch {
+    // Not Linux, or the holder went in the meantime: the message does without its pid.
+    return undefined;
+  }
 }
 
 /** classic-level wraps LevelDB's own message ("Corruption: ...") in its cause. */

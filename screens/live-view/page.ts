@@ -6,15 +6,22 @@ export function livePage(width: number, height: number): string {
 <meta charset="utf-8">
 <title>quancun live view</title>
 <style>
-  body { margin: 0; display: flex; gap: 16px; padding: 16px; font: 14px system-ui, sans-serif; background: #d9dee6; }
-  #screen { width: ${width}px; max-width: 70vw; height: auto; background: #000; cursor: pointer; box-shadow: 0 2px 12px #0004; }
-  aside { min-width: 260px; display: flex; flex-direction: column; gap: 12px; }
+  /* The screen keeps its size and shape whatever the panel beside it holds: a long receipt used to stretch it. */
+  body { margin: 0; display: flex; align-items: flex-start; gap: 16px; padding: 16px; font: 14px system-ui, sans-serif; background: #d9dee6; }
+  #screen { flex: none; width: ${width}px; max-width: 70vw; height: auto; aspect-ratio: ${width} / ${height}; background: #000; cursor: pointer; box-shadow: 0 2px 12px #0004; }
+  aside { flex: 0 1 320px; min-width: 260px; display: flex; flex-direction: column; gap: 12px; }
+  #receipt-png { max-width: 100%; }
+  #connection-lost { position: fixed; inset: 0 0 auto 0; padding: 10px 16px; background: #b3261e; color: #fff; font-weight: 600; z-index: 1; }
+  body[data-connection="lost"] #screen { opacity: 0.4; cursor: not-allowed; }
   fieldset { border: 1px solid #9aa5b4; border-radius: 6px; background: #fff; }
   button { margin: 2px 0; }
   pre { white-space: pre-wrap; font-size: 12px; }
 </style>
 </head>
-<body data-frames="0">
+<body data-frames="0" data-connection="connecting">
+<div id="connection-lost" role="alert" hidden>The quancun process behind this page is gone (stopped, or no longer reachable): the screen shows the last
+frame it drew and nothing here reaches the kiosk. Start it again and this page picks up by itself.
+与圈存机进程的连接已断开：画面停在最后一帧，操作不会生效；重新启动进程后本页自动恢复。</div>
 <canvas id="screen" width="${width}" height="${height}"></canvas>
 <aside>
   <fieldset><legend>Cards 卡片</legend><div id="cards"></div><button id="remove">Remove card 移开卡片</button></fieldset>
@@ -45,6 +52,13 @@ async function draw(patches) {
 }
 
 const events = new EventSource('/events');
+// The browser reconnects by itself; until then the page says the process behind it is gone.
+const connection = (state) => () => {
+  document.body.dataset.connection = state;
+  document.getElementById('connection-lost').hidden = state !== 'lost';
+};
+events.addEventListener('open', connection('live'));
+events.addEventListener('error', connection('lost'));
 events.addEventListener('frame', (e) => { const patches = JSON.parse(e.data); drawing = drawing.then(() => draw(patches)); });
 events.addEventListener('action', (e) => { document.getElementById('last-action').textContent = e.data; });
 

@@ -94,7 +94,8 @@ export async function startLiveView(options: LiveViewOptions): Promise<LiveViewS
       watchers++;
       const initial = display.patches();
       enqueue(async () => {
-        res.write(`event: frame\ndata: ${patchJson(await initial)}\n\n`);
+        // retry: a page whose process comes back reconnects within a second, not the browser's default three.
+        res.write(`retry: 1000\nevent: frame\ndata: ${patchJson(await initial)}\n\n`);
         if (!res.destroyed) clients.add(res);
       });
       req.on('close', () => {

@@ -83,7 +83,7 @@ export async function runBusinessDay(system: EmbeddedSystem, config: Config, pla
     sim.kiosk.on('step', onStep);
     try {
       const r = await runLoadScenario(system, { kioskId: load.kioskId, asn: load.asn, amount: load.amount, ...accounts, ...(load.pin ? { pin: load.pin } : {}) });
-      results.push({ kioskId: load.kioskId, txnId: r.txnId, state: r.state, amount: r.amount, ...(r.code ? { code: r.code } : {}) });
+      results.push({ kioskId: load.kioskId, txnId: r.txnId, state: r.state, amount: load.amount, ...(r.code ? { code: r.code } : {}) });
     } finally {
       sim.kiosk.off('step', onStep);
     }

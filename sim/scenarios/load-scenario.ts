@@ -4,13 +4,17 @@
  */
 import { once } from 'node:events';
 import { QuancunError, type ErrorCode } from '../../common/errors.ts';
-import { getBalance } from '../../runtime/card/purse.ts';
+import { parseYuan } from '../../common/money.ts';
+import { CAMPUS_CARD_PROFILE } from '../../runtime/card/card-profile.ts';
+import { getBalance, selectPurse } from '../../runtime/card/purse.ts';
+import type { Kiosk } from '../../runtime/kiosk.ts';
 import type { Config } from '../../common/config.ts';
 import type { EmbeddedSystem } from '../embedded-system.ts';
 
 export interface LoadScenario {
   kioskId: string;
-  amount: number;
+  /** In fen, or the yuan an operator typed: parsed once the card is read, so that a refusal still shows its balance. */
+  amount: number | string;
   /** With the simulated reader: the card to tap. With PC/SC: whatever card is presented. */
   asn?: string;
   /** The PIN typed on the PIN pad; by default the bound bank account's PIN from the simulation section. */
@@ -31,17 +35,30 @@ export interface LoadScenarioResult {
   txnId: string | null;
   /** The load's final journal state, or `refused` when it was turned down before a transaction existed. */
   state: string;
+  /** Why it did not complete, in the operator's words (the cardholder's are the code's, docs/errors.md). */
   code?: ErrorCode;
-  amount: number;
-  card: { before: number; after: number };
+  message?: string;
+  /** Null when the amount given was no amount. */
+  amount: number | null;
+  /** As read from the card; null when the card could not be read at all. */
+  card: { before: number | null; after: number | null };
   bank: { before: number | null; after: number | null };
   tacVerified: boolean;
 }
 
-/** A load turned down before the card was read (bad amount, unknown card): nothing known of card or bank. */
-export function refusedBeforeSession(err: unknown, amount: number): LoadScenarioResult {
-  const { code } = QuancunError.from(err);
-  return { txnId: null, state: 'refused', code, amount, card: { before: 0, after: 0 }, bank: { before: null, after: null }, tacVerified: false };
+/** The card's balance read through the kiosk's reader on a channel of its own; null when it cannot be read. */
+async function readBalance(kiosk: Kiosk): Promise<number | null> {
+  try {
+    const channel = await kiosk.reader.connect();
+    try {
+      await selectPurse(channel, kiosk.options.cardProfile ?? CAMPUS_CARD_PROFILE);
+      return await getBalance(channel);
+    } finally {
+      await channel.close().catch(() => {});
+    }
+  } catch {
+    return null;
+  }
 }
 
 export async function runLoadScenario(system: EmbeddedSystem, s: LoadScenario): Promise<LoadScenarioResult> {
@@ -58,12 +75,18 @@ export async function runLoadScenario(system: EmbeddedSystem, s: LoadScenario): 
     await kiosk.reader.waitForCard();
   }
 
+  const refused = (err: unknown, amount: number | null, card: number | null, bank: number | null): LoadScenarioResult => {
+    const { code, message } = QuancunError.from(err);
+    return { txnId: null, state: 'refused', code, message, amount, card: { before: card, after: card }, bank: { before: bank, after: bank }, tacVerified: false };
+  };
   let session;
   try {
     session = await kiosk.openSession();
   } catch (err) {
+    // The session reads the balance before it asks the gateway about the card: read it again for the report.
+    const balance = await readBalance(kiosk);
     reader?.remove();
-    return refusedBeforeSession(err, s.amount);
+    return refused(err, typeof s.amount === 'number' ? s.amount : null, balance, null);
   }
   const pan = s.bankPans.get(session.asn);
   const bankBalance = () => (pan ? system.bank.balanceOf(pan) ?? null : null);
@@ -75,9 +98,15 @@ export async function runLoadScenario(system: EmbeddedSystem, s: LoadScenario): 
   };
   keypad.on('entry', typePin);
   try {
-    const outcome = await kiosk.load(session, s.amount).catch((err: unknown) => {
+    let amount: number;
+    try {
+      amount = typeof s.amount === 'number' ? s.amount : parseYuan(s.amount);
+    } catch (err) {
+      return refused(err, null, session.balance, bankBefore);
+    }
+    const outcome = await kiosk.load(session, amount).catch((err: unknown) => {
       const e = QuancunError.from(err);
-      return { txnId: null, state: 'refused', code: e.code, tacVerified: false };
+      return { txnId: null, state: 'refused', code: e.code, message: e.message, tacVerified: false };
     });
     // Unreadable now: the balance after the credit when the kiosk knows it, else the one the card was read with.
     const cardAfter = await getBalance(session.channel).catch(() => ('cardAfter' in outcome ? outcome.cardAfter : session.balance));
@@ -85,7 +114,8 @@ export async function runLoadScenario(system: EmbeddedSystem, s: LoadScenario): 
       txnId: outcome.txnId,
       state: outcome.state,
       ...(outcome.code ? { code: outcome.code } : {}),
-      amount: s.amount,
+      ...('message' in outcome && outcome.message ? { message: outcome.message } : {}),
+      amount,
       card: { before: session.balance, after: cardAfter },
       bank: { before: bankBefore, after: bankBalance() },
       tacVerified: outcome.tacVerified,

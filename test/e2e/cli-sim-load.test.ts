@@ -22,10 +22,22 @@ test('sim load without --json prints the same for a person', async (t) => {
   ].join('\n'));
 });
 
-test('sim load with an amount that is not a number is refused with AMOUNT_INVALID, exit 1', async (t) => {
+test('sim load with an amount that is not a number is refused with AMOUNT_INVALID and the balances of the card tapped, exit 1', async (t) => {
   const run = await quancun('sim', 'load', '--amount', 'fifty', '--json');
   t.is(run.code, 1);
-  t.like(lastJson(run.stdout), { txnId: null, state: 'refused', code: 'AMOUNT_INVALID', tacVerified: false });
+  t.deepEqual(lastJson(run.stdout), {
+    txnId: null, state: 'refused', code: 'AMOUNT_INVALID', message: 'not an amount in yuan: "fifty"', amount: null,
+    card: { before: 1000, after: 1000 }, bank: { before: 500_000, after: 500_000 }, tacVerified: false,
+  });
+});
+
+test('sim load --amount 0 for a person: the error in the operator\'s words and the card\'s real balance', async (t) => {
+  const run = await quancun('sim', 'load', '--amount', '0');
+  t.is(run.code, 1);
+  t.is(run.stdout, [
+    'transaction  (none)', 'state        refused', 'error        AMOUNT_INVALID: amount must be greater than zero',
+    'card         10.00 -> 10.00', 'bank         5000.00 -> 5000.00', 'TAC verified no', '',
+  ].join('\n'));
 });
 
 test('sim load with a wrong PIN is declined with PIN_WRONG and the bank balance is untouched', async (t) => {

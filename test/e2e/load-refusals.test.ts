@@ -20,6 +20,8 @@ interface Refusal {
   asn: string;
   amount: number;
   code: ErrorCode;
+  /** The error's message, in the operator's words. */
+  message: string;
   /** The final state: `refused` when no transaction was started. */
   state: string;
   pin?: string;
@@ -28,23 +30,23 @@ interface Refusal {
 }
 
 const refusals: Refusal[] = [
-  { title: 'a zero amount', asn: ZHANG.asn, amount: 0, code: 'AMOUNT_INVALID', state: 'refused' },
-  { title: 'a negative amount', asn: ZHANG.asn, amount: -5000, code: 'AMOUNT_INVALID', state: 'refused' },
-  { title: 'a fraction of a fen', asn: ZHANG.asn, amount: 12.5, code: 'AMOUNT_INVALID', state: 'refused' },
-  { title: 'an amount above the single-load limit', asn: ZHANG.asn, amount: 100_001, code: 'AMOUNT_OVER_LOAD_LIMIT', state: 'refused' },
+  { title: 'a zero amount', asn: ZHANG.asn, amount: 0, code: 'AMOUNT_INVALID', message: 'amount must be a positive number of fen: 0', state: 'refused' },
+  { title: 'a negative amount', asn: ZHANG.asn, amount: -5000, code: 'AMOUNT_INVALID', message: 'amount must be a positive number of fen: -5000', state: 'refused' },
+  { title: 'a fraction of a fen', asn: ZHANG.asn, amount: 12.5, code: 'AMOUNT_INVALID', message: 'amount must be a positive number of fen: 12.5', state: 'refused' },
+  { title: 'an amount above the single-load limit', asn: ZHANG.asn, amount: 100_001, code: 'AMOUNT_OVER_LOAD_LIMIT', message: 'amount 100001 exceeds the single-load limit 100000', state: 'refused' },
   {
-    title: 'an amount that would take the card above the purse limit', asn: ZHANG.asn, amount: 60_000, code: 'AMOUNT_OVER_PURSE_LIMIT', state: 'refused',
+    title: 'an amount that would take the card above the purse limit', asn: ZHANG.asn, amount: 60_000, code: 'AMOUNT_OVER_PURSE_LIMIT', message: 'balance would exceed the purse limit 200000', state: 'refused',
     edit: (c) => void (c.simulation!.cards[0]!.balance = 150_000),
   },
-  { title: 'an amount above the bank balance', asn: LI.asn, amount: 5000, code: 'BANK_INSUFFICIENT_FUNDS', state: 'declined' },
+  { title: 'an amount above the bank balance', asn: LI.asn, amount: 5000, code: 'BANK_INSUFFICIENT_FUNDS', message: 'Insufficient funds in the bank account', state: 'declined' },
   {
-    title: 'a card the campus does not know', asn: STRANGER, amount: 5000, code: 'CARD_UNKNOWN', state: 'refused',
-    edit: (c) => void c.simulation!.cards.push({ asn: STRANGER, balance: 0, pin: '123456' }),
+    title: 'a card the campus does not know', asn: STRANGER, amount: 5000, code: 'CARD_UNKNOWN', message: 'no campus account holds this card', state: 'refused',
+    edit: (c) => void c.simulation!.cards.push({ asn: STRANGER, balance: 777, pin: '123456' }),
   },
-  { title: 'a card not bound to a bank account', asn: WANG.asn, amount: 5000, code: 'CARD_NOT_BOUND', state: 'refused' },
-  { title: 'a wrong PIN', asn: ZHANG.asn, amount: 5000, pin: '000000', code: 'PIN_WRONG', state: 'declined' },
+  { title: 'a card not bound to a bank account', asn: WANG.asn, amount: 5000, code: 'CARD_NOT_BOUND', message: 'card is not bound to a bank account', state: 'refused' },
+  { title: 'a wrong PIN', asn: ZHANG.asn, amount: 5000, pin: '000000', code: 'PIN_WRONG', message: 'Wrong PIN', state: 'declined' },
   {
-    title: 'a bank decline', asn: ZHANG.asn, amount: 5000, code: 'BANK_DECLINED', state: 'declined',
+    title: 'a bank decline', asn: ZHANG.asn, amount: 5000, code: 'BANK_DECLINED', message: 'transfer declined by the bank (05)', state: 'declined',
     before: (s) => s.bank.setBehaviour({ decline: '05' }),
   },
 ];
@@ -65,7 +67,8 @@ for (const r of refusals) {
     r.before?.(system);
     const scenario: LoadScenario = { kioskId: 'K001', asn: r.asn, amount: r.amount, ...scenarioAccounts(system.loaded.config), ...(r.pin ? { pin: r.pin } : {}) };
     const result = await runLoadScenario(system, scenario);
-    t.like(result, { state: r.state, code: r.code, tacVerified: false });
+    t.like(result, { state: r.state, code: r.code, message: r.message, tacVerified: false });
+    t.is(result.card.before, system.loaded.config.simulation!.cards.find((c) => c.asn === r.asn)!.balance, 'the balance the card really has');
     t.is(result.card.after, result.card.before);
     t.is(result.bank.after, result.bank.before);
     await assertNothingMoved(t, system, r.asn);

@@ -4,7 +4,8 @@ import { request } from 'node:http';
 import { ScreenHost } from '../../screens/screen-host.ts';
 import { LiveDisplay } from '../../screens/live-view/live-display.ts';
 import { startLiveView } from '../../screens/live-view/server.ts';
-import type { SimulatorPanel, SimulatorStatus } from '../../screens/live-view/simulator-panel.ts';
+import type { SimulatorPanel, SimulatorReceipt, SimulatorStatus } from '../../screens/live-view/simulator-panel.ts';
+import { encodePng } from '../../hal/display/png-snapshot.ts';
 import { sampleViews } from '../../screens/sample-views.ts';
 import type { KioskView, UiAction } from '../../screens/view-model.ts';
 import { QuancunError } from '../../common/errors.ts';
@@ -40,8 +41,9 @@ class RecordingPanel implements SimulatorPanel {
     this.calls.push(`network ${up}`);
     this.state = { ...this.state, networkUp: up };
   }
+  receipt: SimulatorReceipt | null = { text: '清源大学 圈存凭条\n金额 ¥50.00' };
   lastReceipt() {
-    return { text: '清源大学 圈存凭条\n金额 ¥50.00' };
+    return this.receipt;
   }
   typePin(digits: string) {
     this.calls.push(`pin ${digits.length} digits`);
@@ -111,4 +113,59 @@ test('the live view listens on loopback only and refuses foreign Host headers an
   t.is(form.status, 415);
   const ok = await fetch(new URL('/touch', live.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"x":1,"y":1}' });
   t.deepEqual(await ok.json(), { action: null });
+});
+
+/** A receipt as the simulated printer leaves one: a long text and a tall image (576 dots wide, as 80 mm paper). */
+async function longReceipt(): Promise<SimulatorReceipt> {
+  const [width, height] = [576, 2400];
+  const png = await encodePng({ width, height, rgba: new Uint8Array(width * height * 4).fill(255) });
+  return { text: ['清源大学 圈存凭条', ...Array.from({ length: 60 }, (_, i) => `第 ${i + 1} 行 line ${i + 1} ${'-'.repeat(60)}`)].join('\n'), png };
+}
+
+test('a printed receipt beside the screen leaves the screen at its size and shape', async (t) => {
+  const display = new LiveDisplay({ width: 800, height: 480 });
+  const host = new ScreenHost({ display, width: 800, height: 480 });
+  const panel = new RecordingPanel();
+  panel.receipt = null;
+  await host.render(amountView(3_500));
+  const live = await startLiveView({ display, screen: host, panel, port: 0 });
+  t.teardown(() => live.close());
+  const { page, errors } = await openChromium(t);
+  await page.goto(live.url);
+  await page.waitForFunction(() => Number(document.body.dataset.frames) >= 1);
+  const size = async () => {
+    const box = (await page.locator('#screen').boundingBox())!;
+    return { width: box.width, height: box.height };
+  };
+  t.deepEqual(await size(), { width: 800, height: 480 });
+
+  panel.receipt = await longReceipt();
+  await host.render(amountView(35_700)); // a frame makes the page read the panel again
+  await page.waitForFunction(() => {
+    const img = document.getElementById('receipt-png') as HTMLImageElement;
+    return !img.hidden && img.complete && img.naturalHeight === 2400;
+  });
+  t.deepEqual(await size(), { width: 800, height: 480 });
+  t.deepEqual(errors, []);
+});
+
+test('the page says so when the process behind it is gone, and picks up again when it is back', async (t) => {
+  const display = new LiveDisplay({ width: 800, height: 480 });
+  const host = new ScreenHost({ display, width: 800, height: 480 });
+  await host.render(amountView(3_500));
+  const live = await startLiveView({ display, screen: host, panel: new RecordingPanel(), port: 0 });
+  const { page } = await openChromium(t);
+  await page.goto(live.url);
+  await page.waitForFunction(() => document.body.dataset.connection === 'live' && Number(document.body.dataset.frames) >= 1);
+  t.false(await page.locator('#connection-lost').isVisible());
+
+  await live.close();
+  await page.waitForFunction(() => document.body.dataset.connection === 'lost');
+  t.true(await page.locator('#connection-lost').isVisible());
+  t.regex((await page.locator('#connection-lost').textContent())!, /^The quancun process behind this page is gone/);
+
+  const back = await startLiveView({ display, screen: host, panel: new RecordingPanel(), port: Number(new URL(live.url).port) });
+  t.teardown(() => back.close());
+  await page.waitForFunction(() => document.body.dataset.connection === 'live', undefined, { timeout: 10_000 });
+  t.false(await page.locator('#connection-lost').isVisible());
 });

@@ -1,6 +1,8 @@
 import test from 'ava';
 import { existsSync, mkdirSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join, resolve } from 'node:path';
 import { DurableStore } from '../../common/store/durable-store.ts';
 import { createLogger } from '../../common/log.ts';
 import { QuancunError } from '../../common/errors.ts';
@@ -97,11 +99,24 @@ test('a database whose records are lost too: moved aside as <path>.damaged-<time
   t.is(await settled.get('txn/load/K001-00000001'), undefined);
 });
 
-test('a database another process holds is JOURNAL_UNAVAILABLE and is neither repaired nor moved', async (t) => {
+test('a database this process holds already is JOURNAL_UNAVAILABLE, and is neither repaired nor moved', async (t) => {
   const path = await writtenStore(await tempDir(t));
   await reopened(t, path);
   const { lines, log } = capture();
-  await t.throwsAsync(new DurableStore(path, { log }).open(), { instanceOf: QuancunError, code: 'JOURNAL_UNAVAILABLE' });
+  const err = await t.throwsAsync(new DurableStore(path, { log }).open(), { instanceOf: QuancunError, code: 'JOURNAL_UNAVAILABLE' });
+  t.is(err.message, `store at ${path} is already open in this process`);
   t.deepEqual(lines, []);
   t.true(existsSync(join(path, 'CURRENT')));
+});
+
+test('a database another process holds is JOURNAL_UNAVAILABLE naming that process and what to do', async (t) => {
+  const path = await writtenStore(await tempDir(t));
+  // Another process with the store open, as a second gateway on the same dataDir would have it.
+  const args = ['--input-type=module', '-e', `import { Level } from 'level'; await new Level(${JSON.stringify(path)}).open(); console.log('open'); setInterval(() => {}, 1000);`];
+  const holder = spawn(process.execPath, args, { cwd: resolve(import.meta.dirname, '../..'), stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => holder.kill());
+  await once(holder.stdout, 'data');
+  const err = await t.throwsAsync(new DurableStore(path).open(), { instanceOf: QuancunError, code: 'JOURNAL_UNAVAILABLE' });
+  t.is(err.message, `store at ${path} is locked by process ${holder.pid} (${[process.execPath, ...args].join(' ')}), probably a quancun gateway or kiosk using the same dataDir: stop that process, or give this one another dataDir in its config`);
+  t.deepEqual(err.details, { path, pid: holder.pid });
 });

@@ -230,10 +230,10 @@ const fixtures: ProfileMistake[] = [
 ];
 profileMistakeTests(PROFILE_PATH, fixtures);
 
-test('a profile file that is not JSON names the file', async (t) => {
+test('a profile file that is not JSON names the file, line and column', async (t) => {
   const path = join(await tempDir(t), 'broken.json');
   writeFileSync(path, '{ "id": ');
   const err = t.throws(() => loadBankProfile(path), { instanceOf: QuancunError });
   t.is(err?.code, 'CONFIG_INVALID');
-  t.true(err!.message.startsWith(`${path}: `));
+  t.is(err!.message, `${path}:1:9: Unexpected end of JSON input`);
 });

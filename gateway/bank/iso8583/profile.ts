@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { readJsonFile } from '../../../common/config.ts';
-import { QuancunError } from '../../../common/errors.ts';
+import { configInvalid, parseConfigSection } from '../../../common/config-errors.ts';
 import { encodeField, type FieldSpec } from './field-format.ts';
 import type { FramingSpec } from './framing.ts';
 import { MAC_ALGORITHMS, MAC_BYTES, type MacSpec } from './message-mac.ts';
@@ -263,12 +263,7 @@ function checkReconciliation(raw: RawProfile, problems: string[]): void {
 
 /** Validates an already parsed profile; `source` names it in errors. */
 export function parseBankProfile(input: unknown, source: string): BankProfile {
-  const parsed = profileSchema.safeParse(input);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${describePath(input, i.path)}: ${i.message}`);
-    throw new QuancunError('CONFIG_INVALID', `${source}: ${issues.join('; ')}`, { path: source, issues });
-  }
-  const raw = parsed.data;
+  const raw = parseConfigSection(profileSchema, input, source, { describePath: (path) => describePath(input, path) });
   const problems: string[] = [];
   const fields = resolveFields(raw, problems);
   const macField = fields.get(raw.mac.field);
@@ -279,7 +274,7 @@ export function parseBankProfile(input: unknown, source: string): BankProfile {
   if (raw.timeouts.reconnectMinMs > raw.timeouts.reconnectMaxMs) problems.push('timeouts.reconnectMinMs: exceeds reconnectMaxMs');
   const templates = resolveTemplates(raw, fields, problems);
   checkReconciliation(raw, problems);
-  if (problems.length) throw new QuancunError('CONFIG_INVALID', `${source}: ${problems.join('; ')}`, { path: source, issues: problems });
+  if (problems.length) throw configInvalid(source, problems);
   return {
     id: raw.id,
     source,

@@ -58,12 +58,15 @@ export interface LoadNotCredited extends OutcomeOf<'created' | 'authorizing' | '
   cardAfter: number;
   tacVerified: false;
   code: ErrorCode;
+  /** The operator's words for the error that ended the load (the journal keeps only its code). */
+  message?: string;
 }
 
 /** Only the card's online counter can tell whether it holds the money (torn, or parked as a pending load 圈存未领). */
 export interface LoadUndecided extends OutcomeOf<'crediting' | 'torn' | 'pending-load'> {
   tacVerified: false;
   code: ErrorCode;
+  message?: string;
 }
 
 /** What a load ended as, one shape for each thing the card may hold, so no end has to read the journal for it. */
@@ -97,6 +100,7 @@ export async function runLoad(ctx: LoadContext, session: CardSession, amount: nu
   let rec = await journal.loads.create({
     id: txnId, state: 'created', kind: 'load', amount, terminalId: ctx.terminalId, asn: session.asn, cardBefore: session.balance,
   }, [reserve]);
+  let message: string | undefined;
   try {
     rec = await drive(ctx, session, rec, pinBlock);
     log.info('load finished', { state: rec.state, amount });
@@ -104,12 +108,16 @@ export async function runLoad(ctx: LoadContext, session: CardSession, amount: nu
     const e = QuancunError.from(err);
     log.info('load ended without a credit', { code: e.code });
     rec = { ...(await journal.loads.require(txnId)), code: e.code };
+    message = e.message;
   }
-  return outcomeOf(rec, rec.cardBefore ?? session.balance);
+  return outcomeOf(rec, rec.cardBefore ?? session.balance, message);
 }
 
-/** `cardBefore`: the card's balance when the load began (the record has none if the card's INITIALIZE failed). */
-function outcomeOf(rec: LoadRecord, cardBefore: number): LoadOutcome {
+/**
+ * `cardBefore`: the card's balance when the load began (the record has none if the card's INITIALIZE failed).
+ * `message`: the operator's words for the error that ended the load, when this run saw it.
+ */
+function outcomeOf(rec: LoadRecord, cardBefore: number, message?: string): LoadOutcome {
   const base = { txnId: rec.id, amount: rec.amount, cardBefore };
   // Every record that did not end on the card carries the code of why: one short of it is a bug.
   const code = rec.code ?? 'INTERNAL';
@@ -121,14 +129,14 @@ function outcomeOf(rec: LoadRecord, cardBefore: number): LoadOutcome {
     case 'crediting':
     case 'torn':
     case 'pending-load':
-      return { ...base, state: rec.state, tacVerified: false, code };
+      return { ...base, state: rec.state, tacVerified: false, code, ...(message ? { message } : {}) };
     case 'created':
     case 'authorizing':
     case 'authorized':
     case 'declined':
     case 'abandoning':
     case 'abandoned':
-      return { ...base, state: rec.state, cardAfter: cardBefore, tacVerified: false, code };
+      return { ...base, state: rec.state, cardAfter: cardBefore, tacVerified: false, code, ...(message ? { message } : {}) };
   }
 }
 
