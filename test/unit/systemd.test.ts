@@ -4,6 +4,7 @@
  * native protocol. Expected bytes are written out from sd_notify(3) and systemd's journal protocol documentation.
  */
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { silentLogger } from '../../common/log.ts';
@@ -91,4 +92,12 @@ test('a log record as one native journal entry, its fields as QUANCUN_* names', 
     Buffer.from('line 1\nline 2\n'),
   ]);
   t.is(entry.toString('hex'), expected.toString('hex'));
+});
+
+test("the deploy/ units pass systemd-analyze verify, ignoring only the restart backoff keys systemd 252 predates", (t) => {
+  const units = ['quancun-kiosk.service', 'quancun-gateway.service'].map((u) => join(import.meta.dirname, '../../deploy', u));
+  const run = spawnSync('systemd-analyze', ['verify', ...units], { encoding: 'utf8' });
+  t.is(run.status, 0, run.stderr);
+  const complaints = run.stderr.split('\n').filter((l) => l && !/Unknown key '(RestartSteps|RestartMaxDelaySec)' in section \[Service\], ignoring\.$/.test(l));
+  t.deepEqual(complaints, []);
 });
