@@ -46,6 +46,7 @@ export const ERROR_CODES = {
   // transactions
   TXN_UNKNOWN: { retryable: false, zh: '交易不存在', en: 'Unknown transaction' },
   TXN_STATE: { retryable: false, zh: '交易状态错误', en: 'Transaction is not in a state that allows this' },
+  KIOSK_STOPPING: { retryable: true, zh: '终端正在停止服务，请稍后再试', en: 'The kiosk is stopping; please try again shortly' },
   // settlement and reconciliation (gateway operators)
   RECON_FILE_MISSING: { retryable: true, zh: '银行对账文件未到', en: "The bank's reconciliation file for that day is not there" },
   LOAD_PENDING: {

@@ -74,6 +74,8 @@ export class Kiosk extends EventEmitter<KioskEvents> {
   /** Aborted by stop(); a start() after it (the technician's restart) begins with a fresh one. */
   private stopping = new AbortController();
   private recovering: Promise<void> | null = null;
+  /** Set by drain(): a stop is under way and no new transaction starts. */
+  private draining = false;
   /** False while the journal could not be opened: nothing that needs it runs. */
   private journalOpen = false;
 
@@ -119,6 +121,7 @@ export class Kiosk extends EventEmitter<KioskEvents> {
 
   async start(): Promise<void> {
     if (this.stopping.signal.aborted) this.stopping = new AbortController();
+    this.draining = false;
     // The status listens before anything starts: a device that fails as it starts is a fault, not a silent in-service.
     this.status.start();
     for (const { device, error } of this.o.startFaults ?? []) this.status.fault(device, error);
@@ -165,10 +168,12 @@ export class Kiosk extends EventEmitter<KioskEvents> {
   }
 
   /**
-   * Resolves when no load or collect is in progress, or after `limitMs` (false then): a stop waits here, so a
-   * service stop never cuts a money step short unless it takes longer than the unit allows.
+   * The first half of a stop: no new load or collect starts (KIOSK_STOPPING), and this resolves when the one in
+   * progress has ended, or after `limitMs` (false then). A service stop waits here, so it never cuts a money step
+   * short unless the step takes longer than the unit allows; the journal then finishes it at the next start.
    */
-  async whenIdle(limitMs: number): Promise<boolean> {
+  async drain(limitMs: number): Promise<boolean> {
+    this.draining = true;
     if (!this.busy) return true;
     return once(this, 'idle', { signal: AbortSignal.timeout(limitMs) }).then(() => true, () => !this.busy);
   }
@@ -181,6 +186,7 @@ export class Kiosk extends EventEmitter<KioskEvents> {
 
   /** Money moves only with a journal to write each step to first. */
   private claim(): void {
+    if (this.draining) throw new QuancunError('KIOSK_STOPPING', 'the kiosk is stopping');
     if (!this.journalOpen) throw new QuancunError('JOURNAL_UNAVAILABLE', 'the kiosk journal is not open');
     if (this.busy) throw new QuancunError('TXN_STATE', 'a transaction is already in progress at this kiosk');
   }

@@ -79,7 +79,7 @@ async function startKioskProcess(loaded: LoadedKioskConfig, log: Logger, manager
   return {
     async stop(waitMs) {
       manager.stopping(kiosk.inTransaction ? 'waiting for the transaction in progress to end' : 'stopping');
-      if (!(await kiosk.whenIdle(waitMs))) log.error('stopping with a transaction in progress: its record is finished at the next start', { waitedMs: waitMs });
+      if (!(await kiosk.drain(waitMs))) log.error('stopping with a transaction in progress: its record is finished at the next start', { waitedMs: waitMs });
       stopWatchdog();
       kiosk.status.off('change', onChange);
       await assembled.stop();
