@@ -6,7 +6,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { configSchema, readJsonFile, type LoadedConfig } from '../common/config.ts';
+import { configSchema, readJsonFile, type Loaded, type LoadedConfig } from '../common/config.ts';
 import { parseConfigSection } from '../common/config-errors.ts';
 import { QuancunError } from '../common/errors.ts';
 import { boardProfileSchema, SIM_BOARD_PROFILE } from './board-profile.ts';
@@ -39,12 +39,7 @@ export const kioskConfigSchema = z.object({
 export type KioskConfig = z.infer<typeof kioskConfigSchema>;
 export type KioskConfigInput = z.input<typeof kioskConfigSchema>;
 
-export interface LoadedKioskConfig {
-  config: KioskConfig;
-  path: string;
-  /** dataDir resolved against the file's folder. */
-  dataDir: string;
-}
+export type LoadedKioskConfig = Loaded<KioskConfig>;
 
 /** Every key checked, an unknown one (an `issuer` section copied from the gateway's file) named as an error. */
 export function parseKioskConfig(raw: unknown, path = '<inline>'): LoadedKioskConfig {

@@ -108,15 +108,18 @@ export const configSchema = z.object({
 });
 
 export type Config = z.infer<typeof configSchema>;
-export type KioskConfig = Config['kiosks'][number];
 export type BankConfig = Config['banks'][number];
 
-export interface LoadedConfig {
-  config: Config;
+/** A config as read from its file: the gateway's (or the embedded system's), or a kiosk's own. */
+export interface Loaded<C> {
+  config: C;
   /** The file it came from; relative paths in it are taken from its folder. */
   path: string;
+  /** `dataDir` resolved against the file's folder. */
   dataDir: string;
 }
+
+export type LoadedConfig = Loaded<Config>;
 
 export function parseConfig(raw: unknown, path = '<inline>'): LoadedConfig {
   const config = parseConfigSection(configSchema, raw, path);

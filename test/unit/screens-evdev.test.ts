@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { open, writeFile } from 'node:fs/promises';
@@ -97,37 +97,29 @@ test('a touchscreen FIFO with 24-byte records gives down and up at calibrated po
   t.deepEqual(seen, ['down 400,120', 'up 410,120']);
 });
 
-test('a file of 16-byte multitouch records with a rotated panel', async (t) => {
-  const dir = await tempDir(t);
-  const file = join(dir, 'event1');
-  await writeFile(file, Buffer.concat([
-    rec(16, EV_ABS, ABS_MT_X, 0),
-    rec(16, EV_ABS, ABS_MT_Y, 0),
-    rec(16, EV_KEY, BTN_TOUCH, 1),
-    rec(16, EV_SYN, 0, 0),
-  ]));
-  const touch = new EvdevTouch({ device: file, recordSize: 16, width: 1080, height: 1920, rotation: 90, calibration: { minX: 0, maxX: 1023, minY: 0, maxY: 599 } });
+/** The first press a touch panel reports from a recorded file of these events. */
+async function firstDown(t: ExecutionContext, records: Buffer[], options: Omit<ConstructorParameters<typeof EvdevTouch>[0], 'device'>) {
+  const file = join(await tempDir(t), 'event');
+  await writeFile(file, Buffer.concat(records));
+  const touch = new EvdevTouch({ device: file, ...options });
   const down = once(touch, 'down');
   touch.start();
-  t.deepEqual(await down, [1079, 0]);
-  touch.close();
+  try {
+    return await down;
+  } finally {
+    touch.close();
+  }
+}
+
+test('a file of 16-byte multitouch records with a rotated panel', async (t) => {
+  const records = [rec(16, EV_ABS, ABS_MT_X, 0), rec(16, EV_ABS, ABS_MT_Y, 0), rec(16, EV_KEY, BTN_TOUCH, 1), rec(16, EV_SYN, 0, 0)];
+  t.deepEqual(await firstDown(t, records, { recordSize: 16, width: 1080, height: 1920, rotation: 90, calibration: { minX: 0, maxX: 1023, minY: 0, maxY: 599 } }), [1079, 0]);
 });
 
 test('a tablet-style panel (QEMU virtio-tablet, some USB panels) presses with BTN_LEFT over 0..32767 axes', async (t) => {
-  const dir = await tempDir(t);
-  const file = join(dir, 'event3');
-  await writeFile(file, Buffer.concat([
-    rec(24, EV_ABS, ABS_X, 16384),
-    rec(24, EV_ABS, ABS_Y, 8192),
-    rec(24, EV_KEY, BTN_LEFT, 1),
-    rec(24, EV_SYN, 0, 0),
-  ]));
-  const touch = new EvdevTouch({ device: file, recordSize: 24, width: 1280, height: 800, calibration: { minX: 0, maxX: 32767, minY: 0, maxY: 32767 } });
-  const down = once(touch, 'down');
-  touch.start();
+  const records = [rec(24, EV_ABS, ABS_X, 16384), rec(24, EV_ABS, ABS_Y, 8192), rec(24, EV_KEY, BTN_LEFT, 1), rec(24, EV_SYN, 0, 0)];
   // 16384/32767*1279 = 639.5 -> 640; 8192/32767*799 = 199.8 -> 200
-  t.deepEqual(await down, [640, 200]);
-  touch.close();
+  t.deepEqual(await firstDown(t, records, { recordSize: 24, width: 1280, height: 800, calibration: { minX: 0, maxX: 32767, minY: 0, maxY: 32767 } }), [640, 200]);
 });
 
 test('a hardware keypad FIFO: presses become keys, releases and auto-repeat do not', async (t) => {
