@@ -9,7 +9,8 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 DEBIAN_PACKAGES=(pcscd libpcsclite-dev vsmartcard-vpcd mosquitto socat chromium fonts-wqy-microhei
-  iproute2 util-linux build-essential python3)
+  iproute2 util-linux build-essential python3
+  qemu-system-x86 debootstrap zstd e2fsprogs) # the virtual kiosk board (test/board/, docs/virtual-board.md)
 # vpcd slots for tests: each reader.conf entry opens two slots, on its port and the next one.
 VPCD_ENTRY_PORTS=(35963 35965 35967 35969)
 
@@ -51,6 +52,12 @@ prepare_host() {
   ((EUID == 0)) || die "must run as root: the tests need a private pcscd in its own mount and network namespace (unshare --mount --net), see docs/pcsc-testing.md"
   command -v unshare >/dev/null || die "unshare not found (Debian package util-linux)"
   mkdir -p /run/pcscd # the bind-mount target; harmless on the host
+
+  # The virtual board's guest image is built from the Debian mirror, out of reach inside the namespace: here, once per
+  # recipe (cached in /var/cache/quancun/board), when the run includes test/board (the whole suite or a path there).
+  if (($# == 0)) || [[ " $* " == *" test/board"* ]]; then
+    bash test/board/image/build.sh >/dev/null || die "building the board guest image failed (see above)"
+  fi
 }
 
 # Inside the namespaces: loopback up with quick ACKs, a private /run/pcscd, pcscd with our vpcd slots, then ava.
@@ -148,6 +155,6 @@ if [[ ${1:-} == --exec ]]; then
   export QUANCUN_EXEC=1
 fi
 
-prepare_host
+prepare_host "$@"
 # --kill-child: if this script is killed, the namespace's processes (pcscd, test workers) go with it.
 exec unshare --mount --net --fork --kill-child -- bash "${BASH_SOURCE[0]}" --in-namespace "$@"

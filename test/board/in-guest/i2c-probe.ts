@@ -1,0 +1,26 @@
+/**
+ * Run in the guest: the project's own I2C drivers (i2c-bus backend, 24C02 EEPROM, LM75) against the i2c-stub chips
+ * on the bus given as argument. Prints what each call gave, {ok, value} or {ok: false, code, message}, as JSON.
+ *   node --import tsx /opt/quancun/test/board/in-guest/i2c-probe.ts 1
+ */
+import { Eeprom24c02 } from '../../../hal/i2c/eeprom-24c02.ts';
+import { Lm75 } from '../../../hal/i2c/lm75.ts';
+import { openI2cBus } from '../../../hal/i2c/open-bus.ts';
+import type { QuancunError } from '../../../common/errors.ts';
+
+const bus = await openI2cBus(Number(process.argv[2]));
+const outcome = async (call: () => Promise<unknown>) => {
+  try {
+    const value = await call();
+    return { ok: true, value: Buffer.isBuffer(value) ? value.toString('hex') : value };
+  } catch (err) {
+    return { ok: false, code: (err as QuancunError).code, message: (err as Error).message };
+  }
+};
+const eeprom = new Eeprom24c02(bus, 0x50);
+console.log(JSON.stringify({
+  eepromRead: await outcome(() => eeprom.read(0, 4)),
+  eepromWrite: await outcome(() => eeprom.write(0, Buffer.from('QC'))),
+  lm75: await outcome(() => new Lm75(bus, 0x48).readCelsius()),
+}));
+await bus.close();
