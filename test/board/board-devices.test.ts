@@ -34,7 +34,9 @@ test.before(async (t) => {
   const hostPort = (hostService.address() as net.AddressInfo).port;
   t.context.served = served;
   t.context.hostService = hostService;
+  const started = Date.now();
   t.context.guest = await bootGuest({ forwards: [{ guestPort: FORWARDED_GUEST_PORT, hostPort }] });
+  t.log(`guest booted in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 });
 
 test.after.always(async (t) => {
@@ -230,7 +232,8 @@ test('smart card: a virtual card the host puts in the vpcd forward answers throu
   const SELECT_PURSE = '00A4040009A0000000038698070100';
   const GET_BALANCE = '805C000204';
   const out = await sh(guest, `cd ${GUEST_PATHS.project} && node --import tsx test/board/in-guest/pcsc-probe.ts ${SELECT_PURSE} ${GET_BALANCE}`, 180_000);
-  const result = JSON.parse(out) as { reader: string; atr: string; answers: string[] };
+  const result = JSON.parse(out) as { reader: string; atr: string; answers: string[]; ms: number[] };
+  t.log(`APDU round trips: ${result.ms.join(', ')} ms`);
   t.is(result.reader, 'Virtual PCD 00 00');
   t.is(result.atr, VIRTUAL_CARD_ATR.toString('hex'));
   t.regex(result.answers[0]!, /9000$/);
