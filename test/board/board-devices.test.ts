@@ -176,15 +176,16 @@ test('GPIO: gpio-sim chip "quancun-board", 8 named lines; a pulled input is read
   // The simulator's side of the lines: /sys/devices/platform/<device>/<chip>/sim_gpioN/{pull,value}.
   const config = '/sys/kernel/config/gpio-sim/quancun';
   const sim = await sh(guest, `echo /sys/devices/platform/$(cat ${config}/dev_name)/$(cat ${config}/bank0/chip_name)`);
-  t.is(await sh(guest, `cat ${config}/bank0/line0/name ${config}/bank0/line1/name`), 'door\nled-ready');
+  t.is(await sh(guest, `cat ${config}/bank0/line0/name ${config}/bank0/line1/name ${config}/bank0/line6/name`), 'door\nled-ready\nspare-6');
 
-  // Line 0 (door) as an input: what the simulator pulls is what sysfs reads.
-  const door = base! + 0;
-  await sh(guest, `echo ${door} >/sys/class/gpio/export && echo in >/sys/class/gpio/gpio${door}/direction`);
-  await sh(guest, `echo pull-up >${sim}/sim_gpio0/pull`);
-  t.is(await sh(guest, `cat /sys/class/gpio/gpio${door}/value`), '1');
-  await sh(guest, `echo pull-down >${sim}/sim_gpio0/pull`);
-  t.is(await sh(guest, `cat /sys/class/gpio/gpio${door}/value`), '0');
+  // Line 6 (spare-6) as an input: what the simulator pulls is what sysfs reads. (The door line's edges have their
+  // own test, running at the same time.)
+  const input = base! + 6;
+  await sh(guest, `echo ${input} >/sys/class/gpio/export && echo in >/sys/class/gpio/gpio${input}/direction`);
+  await sh(guest, `echo pull-up >${sim}/sim_gpio6/pull`);
+  t.is(await sh(guest, `cat /sys/class/gpio/gpio${input}/value`), '1');
+  await sh(guest, `echo pull-down >${sim}/sim_gpio6/pull`);
+  t.is(await sh(guest, `cat /sys/class/gpio/gpio${input}/value`), '0');
 
   // Line 1 (led-ready) as an output: what sysfs drives is what the simulator sees.
   const led = base! + 1;
@@ -193,7 +194,24 @@ test('GPIO: gpio-sim chip "quancun-board", 8 named lines; a pulled input is read
   t.is(await sh(guest, `cat ${sim}/sim_gpio1/value`), '1');
   await sh(guest, `echo 0 >/sys/class/gpio/gpio${led}/value`);
   t.is(await sh(guest, `cat ${sim}/sim_gpio1/value`), '0');
-  await sh(guest, `echo ${door} >/sys/class/gpio/unexport && echo ${led} >/sys/class/gpio/unexport`);
+  await sh(guest, `echo ${input} >/sys/class/gpio/unexport && echo ${led} >/sys/class/gpio/unexport`);
+});
+
+test("GPIO edges: the project's onoff backend in the guest gets the door line's rising and falling edges from gpio-sim", async (t) => {
+  t.timeout(240_000);
+  const { guest } = t.context;
+  const progress = join(guest.exchangeDir, 'gpio-edges.json');
+  const sim = '/sys/devices/platform/gpio-sim.0/gpiochip0/sim_gpio0/pull';
+  const probe = guest.exec(`cd ${GUEST_PATHS.project} && node --import tsx test/board/in-guest/gpio-probe.ts ${GUEST_PATHS.exchange}/gpio-edges.json 2`, { timeoutMs: 180_000 });
+  const edgesSeen = (n: number) => pollUntil(`${n} edge(s) in the guest`, 180_000, () =>
+    readFile(progress, 'utf8').then((text) => (JSON.parse(text) as number[]).length === n, () => false));
+  await edgesSeen(0);
+  await sh(guest, `echo pull-up >${sim}`);
+  await edgesSeen(1);
+  await sh(guest, `echo pull-down >${sim}`);
+  const { stdout, stderr, code } = await probe;
+  t.is(code, 0, stderr);
+  t.deepEqual(JSON.parse(stdout), { line: 1016, edges: [1, 0] });
 });
 
 test('I2C: i2c-stub on /dev/i2c-1 with chips at 0x48 and 0x50; SMBus byte and block transfers read back what was written', async (t) => {
