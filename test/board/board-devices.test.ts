@@ -34,7 +34,9 @@ test.before(async (t) => {
   const hostPort = (hostService.address() as net.AddressInfo).port;
   t.context.served = served;
   t.context.hostService = hostService;
+  const started = Date.now();
   t.context.guest = await bootGuest({ forwards: [{ guestPort: FORWARDED_GUEST_PORT, hostPort }] });
+  t.log(`guest booted in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 });
 
 test.after.always(async (t) => {
@@ -146,9 +148,11 @@ for (const tty of ['ttyS1', 'ttyS2'] as const) {
     const sent = `ping ${tty} from the host`;
     const answer = `pong from the guest on ${tty}`;
     const ready = `${tty}.ready`;
-    // The guest opens the port (raw) before the host writes: bytes reaching a closed 8250 port are dropped.
-    await sh(guest, `systemd-run --unit=${tty}-probe --collect sh -c 'exec 3<>/dev/${tty} && stty raw -echo 9600 <&3 && ` +
-      `touch ${GUEST_PATHS.exchange}/${ready} && head -c ${sent.length} <&3 >${GUEST_PATHS.exchange}/${tty}.in && printf "%s" "${answer}" >&3'`);
+    // The guest opens the port (raw) before the host writes: bytes reaching a closed 8250 port are dropped. It runs
+    // straight from the guest agent, not as a unit: a unit's shell is a session leader, the port would become its
+    // controlling terminal, and the kernel hangs such a port up when the shell exits, dropping the unsent answer.
+    const guestSide = guest.exec(`exec 3<>/dev/${tty} && stty raw -echo 9600 <&3 && touch ${GUEST_PATHS.exchange}/${ready} && ` +
+      `head -c ${sent.length} <&3 && printf '%s' '${answer}' >&3`);
     await pollUntil(`${tty} open in the guest`, 60_000, () => stat(join(guest.exchangeDir, ready)).then(() => true, () => false));
 
     const port = new SerialPort({ path: guest.ptys[tty], baudRate: 9600 });
@@ -158,7 +162,7 @@ for (const tty of ['ttyS1', 'ttyS2'] as const) {
     port.write(sent);
     await pollUntil(`the guest's answer on ${tty}`, 60_000, async () => received.length >= answer.length);
     await new Promise((resolve) => port.close(resolve));
-    t.is(await readFile(join(guest.exchangeDir, `${tty}.in`), 'latin1'), sent);
+    t.deepEqual(await guestSide, { stdout: sent, stderr: '', code: 0 });
     t.is(received, answer);
   });
 }
@@ -172,15 +176,16 @@ test('GPIO: gpio-sim chip "quancun-board", 8 named lines; a pulled input is read
   // The simulator's side of the lines: /sys/devices/platform/<device>/<chip>/sim_gpioN/{pull,value}.
   const config = '/sys/kernel/config/gpio-sim/quancun';
   const sim = await sh(guest, `echo /sys/devices/platform/$(cat ${config}/dev_name)/$(cat ${config}/bank0/chip_name)`);
-  t.is(await sh(guest, `cat ${config}/bank0/line0/name ${config}/bank0/line1/name`), 'door\nled-ready');
+  t.is(await sh(guest, `cat ${config}/bank0/line0/name ${config}/bank0/line1/name ${config}/bank0/line6/name`), 'door\nled-ready\nspare-6');
 
-  // Line 0 (door) as an input: what the simulator pulls is what sysfs reads.
-  const door = base! + 0;
-  await sh(guest, `echo ${door} >/sys/class/gpio/export && echo in >/sys/class/gpio/gpio${door}/direction`);
-  await sh(guest, `echo pull-up >${sim}/sim_gpio0/pull`);
-  t.is(await sh(guest, `cat /sys/class/gpio/gpio${door}/value`), '1');
-  await sh(guest, `echo pull-down >${sim}/sim_gpio0/pull`);
-  t.is(await sh(guest, `cat /sys/class/gpio/gpio${door}/value`), '0');
+  // Line 6 (spare-6) as an input: what the simulator pulls is what sysfs reads. (The door line's edges have their
+  // own test, running at the same time.)
+  const input = base! + 6;
+  await sh(guest, `echo ${input} >/sys/class/gpio/export && echo in >/sys/class/gpio/gpio${input}/direction`);
+  await sh(guest, `echo pull-up >${sim}/sim_gpio6/pull`);
+  t.is(await sh(guest, `cat /sys/class/gpio/gpio${input}/value`), '1');
+  await sh(guest, `echo pull-down >${sim}/sim_gpio6/pull`);
+  t.is(await sh(guest, `cat /sys/class/gpio/gpio${input}/value`), '0');
 
   // Line 1 (led-ready) as an output: what sysfs drives is what the simulator sees.
   const led = base! + 1;
@@ -189,7 +194,24 @@ test('GPIO: gpio-sim chip "quancun-board", 8 named lines; a pulled input is read
   t.is(await sh(guest, `cat ${sim}/sim_gpio1/value`), '1');
   await sh(guest, `echo 0 >/sys/class/gpio/gpio${led}/value`);
   t.is(await sh(guest, `cat ${sim}/sim_gpio1/value`), '0');
-  await sh(guest, `echo ${door} >/sys/class/gpio/unexport && echo ${led} >/sys/class/gpio/unexport`);
+  await sh(guest, `echo ${input} >/sys/class/gpio/unexport && echo ${led} >/sys/class/gpio/unexport`);
+});
+
+test("GPIO edges: the project's onoff backend in the guest gets the door line's rising and falling edges from gpio-sim", async (t) => {
+  t.timeout(240_000);
+  const { guest } = t.context;
+  const progress = join(guest.exchangeDir, 'gpio-edges.json');
+  const sim = '/sys/devices/platform/gpio-sim.0/gpiochip0/sim_gpio0/pull';
+  const probe = guest.exec(`cd ${GUEST_PATHS.project} && node --import tsx test/board/in-guest/gpio-probe.ts ${GUEST_PATHS.exchange}/gpio-edges.json 2`, { timeoutMs: 180_000 });
+  const edgesSeen = (n: number) => pollUntil(`${n} edge(s) in the guest`, 180_000, () =>
+    readFile(progress, 'utf8').then((text) => (JSON.parse(text) as number[]).length === n, () => false));
+  await edgesSeen(0);
+  await sh(guest, `echo pull-up >${sim}`);
+  await edgesSeen(1);
+  await sh(guest, `echo pull-down >${sim}`);
+  const { stdout, stderr, code } = await probe;
+  t.is(code, 0, stderr);
+  t.deepEqual(JSON.parse(stdout), { line: 1016, edges: [1, 0] });
 });
 
 test('I2C: i2c-stub on /dev/i2c-1 with chips at 0x48 and 0x50; SMBus byte and block transfers read back what was written', async (t) => {
@@ -230,7 +252,8 @@ test('smart card: a virtual card the host puts in the vpcd forward answers throu
   const SELECT_PURSE = '00A4040009A0000000038698070100';
   const GET_BALANCE = '805C000204';
   const out = await sh(guest, `cd ${GUEST_PATHS.project} && node --import tsx test/board/in-guest/pcsc-probe.ts ${SELECT_PURSE} ${GET_BALANCE}`, 180_000);
-  const result = JSON.parse(out) as { reader: string; atr: string; answers: string[] };
+  const result = JSON.parse(out) as { reader: string; atr: string; answers: string[]; ms: number[] };
+  t.log(`APDU round trips: ${result.ms.join(', ')} ms`);
   t.is(result.reader, 'Virtual PCD 00 00');
   t.is(result.atr, VIRTUAL_CARD_ATR.toString('hex'));
   t.regex(result.answers[0]!, /9000$/);

@@ -14,7 +14,7 @@ import { GuestAgent, type ExecOptions, type ExecResult } from './guest-agent.ts'
 import { boardImage, unpackRootfs } from './image.ts';
 import { JsonChannel } from './json-channel.ts';
 import { Qmp } from './qmp.ts';
-import { SCREEN, startMachine, type GuestForward } from './qemu.ts';
+import { SCREEN, startMachine, type GuestForward, type RunningMachine } from './qemu.ts';
 
 export { HOST_SERVICES_ADDRESS, SCREEN, type GuestForward } from './qemu.ts';
 export type { ExecResult } from './guest-agent.ts';
@@ -73,36 +73,27 @@ const run = promisify(execFile);
 export async function bootGuest(options: BootOptions = {}): Promise<Guest> {
   const image = await boardImage();
   const runDir = await mkdtemp(join(tmpdir(), 'quancun-board-'));
-  const exchangeDir = join(runDir, 'exchange');
-  await mkdir(exchangeDir);
-  const vpcdPort = await freeLoopbackPort();
-  const machine = await startMachine({
-    image,
-    rootfs: await unpackRootfs(image, runDir),
-    projectDir: PROJECT_DIR,
-    nodeModulesDir: await realpath(join(PROJECT_DIR, 'node_modules')),
-    exchangeDir,
-    runDir,
-    vpcdHostPort: vpcdPort,
-    forwards: options.forwards ?? [],
-    memoryMb: options.memoryMb ?? 1536,
-    cpus: options.cpus ?? 2,
-  });
+  let machine: RunningMachine | undefined;
   const consoleLog = () => readFile(join(runDir, 'console.log'), 'utf8').catch(() => '');
-  const stop = async () => {
-    if (machine.child.exitCode === null && machine.child.signalCode === null) {
-      await qmp.execute('quit').catch(() => {}); // QEMU may close the socket before it answers
-      const timer = setTimeout(() => machine.child.kill('SIGKILL'), 10_000);
-      await machine.exited;
-      clearTimeout(timer);
-    }
-    await rm(runDir, { recursive: true, force: true });
-  };
-
-  let qmp!: Qmp;
   try {
-    qmp = await Qmp.open(machine.qmpSocket);
-    const agent = new GuestAgent(new JsonChannel(machine.agentSocket, 'guest agent'));
+    const exchangeDir = join(runDir, 'exchange');
+    await mkdir(exchangeDir);
+    const vpcdPort = await freeLoopbackPort();
+    machine = await startMachine({
+      image,
+      rootfs: await unpackRootfs(image, runDir),
+      projectDir: PROJECT_DIR,
+      nodeModulesDir: await realpath(join(PROJECT_DIR, 'node_modules')),
+      exchangeDir,
+      runDir,
+      vpcdHostPort: vpcdPort,
+      forwards: options.forwards ?? [],
+      memoryMb: options.memoryMb ?? 1536,
+      cpus: options.cpus ?? 2,
+    });
+    const running = machine;
+    const qmp = await Qmp.open(running.qmpSocket);
+    const agent = new GuestAgent(new JsonChannel(running.agentSocket, 'guest agent'));
     const ptys = await serialPorts(qmp);
     const bootTimeoutMs = options.bootTimeoutMs ?? 240_000;
     const booted = (async () => {
@@ -115,12 +106,21 @@ export async function bootGuest(options: BootOptions = {}): Promise<Guest> {
         throw new Error(`guest booted ${stdout.trim()}:\n${failed.stdout}`);
       }
     })();
-    await Promise.race([booted, machine.exited.then((code) => Promise.reject(new Error(`QEMU exited (${code})`)))]);
+    await Promise.race([booted, running.exited.then((code) => Promise.reject(new Error(`QEMU exited (${code})`)))]);
+    const stop = async () => {
+      if (running.child.exitCode === null && running.child.signalCode === null) {
+        await qmp.execute('quit').catch(() => {}); // QEMU may close the socket before it answers
+        const timer = setTimeout(() => running.child.kill('SIGKILL'), 10_000);
+        await running.exited;
+        clearTimeout(timer);
+      }
+      await rm(runDir, { recursive: true, force: true });
+    };
     return guestHandle({ qmp, agent, ptys, vpcdPort, exchangeDir, console: consoleLog, stop }, runDir);
   } catch (err) {
-    const message = `board guest did not boot: ${(err as Error).message}\nQEMU: ${machine.stderr()}\nconsole:\n${(await consoleLog()).slice(-4000)}`;
-    machine.child.kill('SIGKILL');
-    await machine.exited;
+    const message = `board guest did not boot: ${(err as Error).message}\nQEMU: ${machine?.stderr() ?? ''}\nconsole:\n${(await consoleLog()).slice(-4000)}`;
+    machine?.child.kill('SIGKILL');
+    await machine?.exited;
     await rm(runDir, { recursive: true, force: true });
     throw new Error(message, { cause: err });
   }

@@ -69,10 +69,6 @@ export class JsonChannel {
     return message.return as T;
   }
 
-  close(): void {
-    this.#socket.destroy();
-  }
-
   #answer(message: JsonMessage): void {
     const pending = this.#pending.shift();
     if (pending && !pending.abandoned) pending.resolve(message);

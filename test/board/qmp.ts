@@ -12,20 +12,16 @@ export interface QmpEvent {
 }
 
 export class Qmp extends EventEmitter<{ event: [QmpEvent]; greeting: [] }> {
-  readonly channel: JsonChannel;
-  /** Every event since the connection, oldest first: a test can look back at what already happened. */
-  readonly events: QmpEvent[] = [];
+  readonly #channel: JsonChannel;
 
   private constructor(socket: Socket) {
     super();
-    this.channel = new JsonChannel(socket, 'QMP', (message: JsonMessage) => {
+    this.#channel = new JsonChannel(socket, 'QMP', (message: JsonMessage) => {
       if (message.QMP !== undefined) {
         this.emit('greeting');
         return;
       }
-      const event = { event: message.event!, data: message.data ?? {} };
-      this.events.push(event);
-      this.emit('event', event);
+      this.emit('event', { event: message.event!, data: message.data ?? {} });
     });
   }
 
@@ -38,25 +34,6 @@ export class Qmp extends EventEmitter<{ event: [QmpEvent]; greeting: [] }> {
   }
 
   execute<T = unknown>(command: string, args?: object, timeoutMs?: number): Promise<T> {
-    return this.channel.execute<T>(command, args, timeoutMs);
-  }
-
-  /** The first event named `name` (already seen or still to come) that `match` accepts. */
-  async waitForEvent(name: string, timeoutMs: number, match: (data: Record<string, unknown>) => boolean = () => true): Promise<QmpEvent> {
-    const seen = this.events.find((e) => e.event === name && match(e.data));
-    if (seen) return seen;
-    return new Promise((resolve, reject) => {
-      const onEvent = (e: QmpEvent) => {
-        if (e.event !== name || !match(e.data)) return;
-        clearTimeout(timer);
-        this.off('event', onEvent);
-        resolve(e);
-      };
-      const timer = setTimeout(() => {
-        this.off('event', onEvent);
-        reject(new Error(`QMP: no ${name} event within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.on('event', onEvent);
-    });
+    return this.#channel.execute<T>(command, args, timeoutMs);
   }
 }

@@ -102,15 +102,15 @@ mount_proc "$root"
 in_root "$root" depmod "$kver"
 # A fixed machine id: the journal works from the first boot and systemd skips its first-boot setup.
 echo 5155414e43554e424f41524400000001 >"$root/etc/machine-id"
-in_root "$root" systemctl enable quancun-board.service systemd-networkd.service
+in_root "$root" systemctl --quiet enable quancun-board.service systemd-networkd.service
 # pcscd's own [Install] only names its socket: started at boot as rootfs/etc/systemd/system/pcscd.service.d says.
 ln -s /lib/systemd/system/pcscd.service "$root/etc/systemd/system/multi-user.target.wants/pcscd.service"
 # The host's node, shared at /opt/node (test/board/qemu.ts), under the names a unit file uses.
 ln -s /opt/node/node "$root/usr/local/bin/node"
 ln -s /opt/node/node "$root/usr/bin/node"
-# Nothing on the screen but what the kiosk draws; no apt timers or logins in a test guest.
-in_root "$root" systemctl mask getty@tty1.service serial-getty@ttyS0.service apt-daily.timer apt-daily-upgrade.timer \
-  e2scrub_all.timer fstrim.timer
+# Nothing on the screen but what the kiosk draws; no logins, apt timers or file system checks in a test guest.
+in_root "$root" systemctl --quiet mask getty@tty1.service getty-static.service serial-getty@ttyS0.service \
+  apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer
 umount "$root/proc" "$root/sys"
 in_root "$root" apt-get clean
 

@@ -1,6 +1,6 @@
 /**
  * Run in the guest (shared node, shared node_modules): waits for a card in the first vpcd reader of the guest's pcscd,
- * sends the APDUs given as hex arguments and prints {reader, atr, answers} as JSON. That the pcsclite addon built on
+ * sends the APDUs given as hex arguments and prints {reader, atr, answers, ms} as JSON (ms: each APDU's round trip). That the pcsclite addon built on
  * the host loads here is part of what it shows.
  *   node --import tsx /opt/quancun/test/board/in-guest/pcsc-probe.ts 00A40400... 805C000204
  */
@@ -27,8 +27,13 @@ pcsc.on('reader', (reader) => {
         new Promise<Buffer>((resolve, reject) => reader.transmit(apdu, 258, protocol!, (e, data) => (e ? reject(e) : resolve(data))));
       try {
         const answers: string[] = [];
-        for (const apdu of apdus) answers.push((await transmit(apdu)).toString('hex'));
-        console.log(JSON.stringify({ reader: reader.name, atr: status.atr?.toString('hex'), answers }));
+        const ms: number[] = [];
+        for (const apdu of apdus) {
+          const started = performance.now();
+          answers.push((await transmit(apdu)).toString('hex'));
+          ms.push(Math.round(performance.now() - started));
+        }
+        console.log(JSON.stringify({ reader: reader.name, atr: status.atr?.toString('hex'), answers, ms }));
         // pcsclite keeps the process alive after close (docs/pcsc-testing.md): the answer is out, so end here.
         process.exit(0);
       } catch (e) {
