@@ -56,14 +56,20 @@ export class FbdevDisplay implements Display {
   readonly geometry: FbGeometry;
   readonly stats: FbdevStats = { bytesWritten: 0, writes: 0 };
   private fd: number | null;
+  /** One row, plus room for one pixel of a neighbouring line (see update()). */
   private readonly row: Buffer;
+  private readonly rowAfterPixel: Buffer;
+  private readonly pixel: Buffer;
 
   private constructor(fd: number, geometry: FbGeometry) {
     this.fd = fd;
     this.geometry = geometry;
     this.width = geometry.width;
     this.height = geometry.height;
-    this.row = Buffer.alloc(geometry.width * bytesPerPixel(geometry.format));
+    const bpp = bytesPerPixel(geometry.format);
+    this.row = Buffer.alloc((geometry.width + 1) * bpp);
+    this.rowAfterPixel = this.row.subarray(bpp);
+    this.pixel = Buffer.alloc(bpp);
   }
 
   static async open(options: FbdevOptions = {}): Promise<FbdevDisplay> {
@@ -76,16 +82,38 @@ export class FbdevDisplay implements Display {
     }
   }
 
-  /** Synchronous writes on purpose: a framebuffer write is a memory copy, and a thread-pool hop per row costs latency. */
+  /**
+   * Synchronous writes on purpose: a framebuffer write is a memory copy, and a thread-pool hop per row costs latency.
+   * A DRM framebuffer with a shadow buffer (Linux 6.1's fbdev emulation: bochs, virtio-gpu, …) turns each write into
+   * a damage rectangle, and computes an empty one for a write confined to one scanline that ends exactly at the line's
+   * end: such a row never reached the screen. A row like that carries one neighbouring pixel of the same frame too (the
+   * next line's first, or on the last line the previous line's last), so its write spans two scanlines.
+   */
   async update(frame: Frame, changed: readonly Rect[]): Promise<void> {
     if (this.fd === null) throw new QuancunError('INTERNAL', 'framebuffer is closed');
     const { stride, format } = this.geometry;
     const bpp = bytesPerPixel(format);
+    const padded = stride > this.width * bpp;
     for (const r of changed) {
-      const len = r.w * bpp;
+      const reachesLineEnd = !padded && r.x + r.w === this.width;
       for (let row = 0; row < r.h; row++) {
-        convertRow(frame, r, row, format, this.row);
-        writeSync(this.fd, this.row, 0, len, (r.y + row) * stride + r.x * bpp);
+        const y = r.y + row;
+        let offset = y * stride + r.x * bpp;
+        let len = r.w * bpp;
+        if (reachesLineEnd && y + 1 < this.height) {
+          convertRow(frame, r, row, format, this.row);
+          convertRow(frame, { x: 0, y: y + 1, w: 1, h: 1 }, 0, format, this.pixel);
+          this.pixel.copy(this.row, len);
+          len += bpp;
+        } else if (reachesLineEnd) {
+          convertRow(frame, { x: this.width - 1, y: y - 1, w: 1, h: 1 }, 0, format, this.row);
+          convertRow(frame, r, row, format, this.rowAfterPixel);
+          offset -= bpp;
+          len += bpp;
+        } else {
+          convertRow(frame, r, row, format, this.row);
+        }
+        writeSync(this.fd, this.row, 0, len, offset);
         this.stats.bytesWritten += len;
         this.stats.writes++;
       }
