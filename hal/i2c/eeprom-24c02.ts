@@ -2,12 +2,16 @@
  * A 24C02-class EEPROM: 256 bytes, one address byte, 8-byte write pages. A write that crosses a page boundary wraps
  * inside the page on the chip, so writes are split at page boundaries here; after each page the chip is busy for its
  * write cycle (up to 5 ms) and does not acknowledge, so we poll for the acknowledge before the next access.
+ * On the wire an SMBus I2C block read is the chip's random read (address byte, repeated start, sequential read) and
+ * an I2C block write is its page write (address byte, data), so these SMBus calls are the datasheet's transactions.
  */
 import { QuancunError } from '../../common/errors.ts';
 import type { I2cBus } from './i2c-bus.ts';
 
 export const EEPROM_SIZE = 256;
 export const EEPROM_PAGE = 8;
+/** The most an SMBus I2C block transfer carries. */
+const SMBUS_BLOCK_MAX = 32;
 
 /** Polls refused before a write cycle that outlasts its time counts as the chip gone. */
 const MIN_REFUSED_POLLS = 8;
@@ -17,10 +21,14 @@ export class Eeprom24c02 {
 
   async read(offset: number, length: number): Promise<Buffer> {
     check(offset, length);
-    await this.#call(() => this.bus.i2cWrite(this.address, 1, Buffer.from([offset])));
-    const { buffer, bytesRead } = await this.#call(() => this.bus.i2cRead(this.address, length, Buffer.alloc(length)));
-    if (bytesRead !== length) throw new QuancunError('DEVICE_UNAVAILABLE', `EEPROM read ${bytesRead} of ${length} bytes`);
-    return buffer;
+    const out = Buffer.alloc(length);
+    for (let pos = 0; pos < length; pos += SMBUS_BLOCK_MAX) {
+      const n = Math.min(SMBUS_BLOCK_MAX, length - pos);
+      const piece = out.subarray(pos, pos + n);
+      const { bytesRead } = await this.#call(() => this.bus.readI2cBlock(this.address, offset + pos, n, piece));
+      if (bytesRead !== n) throw new QuancunError('DEVICE_UNAVAILABLE', `EEPROM read ${bytesRead} of ${n} bytes at ${offset + pos}`);
+    }
+    return out;
   }
 
   async write(offset: number, data: Buffer): Promise<void> {
@@ -28,15 +36,16 @@ export class Eeprom24c02 {
     for (let pos = 0; pos < data.length; ) {
       const at = offset + pos;
       const n = Math.min(EEPROM_PAGE - (at % EEPROM_PAGE), data.length - pos);
-      const frame = Buffer.concat([Buffer.from([at]), data.subarray(pos, pos + n)]);
-      await this.#call(() => this.bus.i2cWrite(this.address, frame.length, frame));
+      await this.#call(() => this.bus.writeI2cBlock(this.address, at, n, data.subarray(pos, pos + n)));
       await this.#awaitWriteCycle();
       pos += n;
     }
   }
 
   /**
-   * Acknowledge polling: an empty-ish write (the address byte) is refused until the cycle ends. The chip is given
+   * Acknowledge polling: the chip refuses its address until the cycle ends. The poll is an SMBus receive byte (a
+   * current-address read, harmless: every access sets its own address), not a quick write, which is known to corrupt
+   * the AT24RF08 (why i2cdetect reads instead at 0x50-0x5F); i2c-stub accepts both. The chip is given
    * up only after the write cycle's time has passed AND a few polls were refused: a stalled event loop (a GC pause,
    * a busy board) must not turn one slow poll into a dead EEPROM.
    */
@@ -44,7 +53,7 @@ export class Eeprom24c02 {
     const deadline = Date.now() + this.writeCycleMs;
     for (let refused = 0; ; refused++) {
       try {
-        await this.bus.i2cWrite(this.address, 1, Buffer.from([0]));
+        await this.bus.receiveByte(this.address);
         return;
       } catch (err) {
         if (refused >= MIN_REFUSED_POLLS && Date.now() > deadline) throw unavailable(err);

@@ -7,9 +7,11 @@ export class Lm75 {
 
   async readCelsius(): Promise<number> {
     try {
-      await this.bus.i2cWrite(this.address, 1, Buffer.from([0x00]));
-      const { buffer } = await this.bus.i2cRead(this.address, 2, Buffer.alloc(2));
-      return lm75Celsius(buffer);
+      const word = await this.bus.readWord(this.address, 0x00);
+      // An SMBus word's first byte on the wire is its low byte; the LM75 sends its MSB first.
+      const wire = Buffer.alloc(2);
+      wire.writeUInt16LE(word);
+      return lm75Celsius(wire);
     } catch (err) {
       throw new QuancunError('DEVICE_UNAVAILABLE', `temperature sensor: ${(err as Error).message}`, {}, { cause: err });
     }
@@ -17,6 +19,6 @@ export class Lm75 {
 }
 
 /** MSB:LSB, the top 9 bits signed. */
-export function lm75Celsius(bytes: Buffer): number {
+function lm75Celsius(bytes: Buffer): number {
   return (bytes.readInt16BE(0) >> 7) / 2;
 }

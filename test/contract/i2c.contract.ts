@@ -1,6 +1,6 @@
 /**
- * The I2C device contract: the EEPROM (board identity) and LM75 drivers over an I2cBus. Expected bytes come from the
- * 24C02 and LM75 datasheets and the CRC-16/CCITT-FALSE catalogue check value.
+ * The I2C device contract: the EEPROM (board identity) and LM75 drivers over an I2cBus (SMBus transfers). Expected
+ * bytes come from the 24C02 and LM75 datasheets and the CRC-16/CCITT-FALSE catalogue check value.
  */
 import test, { type ExecutionContext } from 'ava';
 import { QuancunError } from '../../common/errors.ts';
@@ -14,7 +14,8 @@ export interface I2cRig {
   /** Raw EEPROM bytes as the chip holds them, and a way to damage one. */
   eepromBytes(): Buffer;
   corrupt(offset: number): void;
-  setCelsius(celsius: number): void;
+  /** The LM75's temperature register as the chip sends it, MSB first. */
+  setTemperatureRegister(msbLsb: Buffer): void;
   unplug(address: number): void;
 }
 
@@ -49,6 +50,15 @@ export function i2cContract(backend: string, makeRig: () => Promise<I2cRig>): vo
     t.is((await eeprom.read(6, 4)).toString('hex'), '01020304');
   });
 
+  rigTest('a read longer than one SMBus block (the whole chip) comes back in order', async (t, rig) => {
+    const eeprom = new Eeprom24c02(rig.bus, 0x50);
+    const pattern = Buffer.from([...Array(256)].map((_, i) => (i * 7 + 3) & 0xff));
+    await eeprom.write(0, pattern);
+    t.deepEqual(rig.eepromBytes(), pattern);
+    t.deepEqual(await eeprom.read(0, 256), pattern);
+    t.deepEqual(await eeprom.read(250, 6), pattern.subarray(250));
+  });
+
   rigTest('a damaged or blank identity is EEPROM_CHECKSUM', async (t, rig) => {
     const eeprom = new Eeprom24c02(rig.bus, 0x50);
     t.is((await t.throwsAsync(readBoardIdentity(eeprom), { instanceOf: QuancunError }))?.code, 'EEPROM_CHECKSUM');
@@ -57,11 +67,12 @@ export function i2cContract(backend: string, makeRig: () => Promise<I2cRig>): vo
     t.is((await t.throwsAsync(readBoardIdentity(eeprom), { instanceOf: QuancunError }))?.code, 'EEPROM_CHECKSUM');
   });
 
-  rigTest('LM75 temperatures in 0.5 degree steps, below zero too', async (t, rig) => {
+  rigTest('LM75 temperatures in 0.5 degree steps, below zero too (register bytes from the datasheet table)', async (t, rig) => {
     const sensor = new Lm75(rig.bus, 0x48);
-    for (const c of [25, 0.5, -0.5, -25, 125, -55]) {
-      rig.setCelsius(c);
-      t.is(await sensor.readCelsius(), c);
+    const cases: [string, number][] = [['1980', 25.5], ['1900', 25], ['0080', 0.5], ['0000', 0], ['ff80', -0.5], ['e700', -25], ['7d00', 125], ['c900', -55]];
+    for (const [hex, c] of cases) {
+      rig.setTemperatureRegister(Buffer.from(hex, 'hex'));
+      t.is(await sensor.readCelsius(), c, hex);
     }
   });
 

@@ -5,7 +5,7 @@
 import test from 'ava';
 import { QuancunError } from '../../common/errors.ts';
 import { Eeprom24c02 } from '../../hal/i2c/eeprom-24c02.ts';
-import { Lm75, lm75Celsius } from '../../hal/i2c/lm75.ts';
+import { Lm75 } from '../../hal/i2c/lm75.ts';
 import { openI2cBus } from '../../hal/i2c/open-bus.ts';
 import { SimEeprom24c02, SimI2cBus, SimLm75 } from '../../sim/i2c/sim-bus.ts';
 import { i2cContract } from './i2c.contract.ts';
@@ -18,14 +18,17 @@ i2cContract('sim', async () => {
     bus,
     eepromBytes: () => Buffer.from(eeprom.memory),
     corrupt: (offset) => void (eeprom.memory[offset]! ^= 0x01),
-    setCelsius: (c) => lm75.setCelsius(c),
+    setTemperatureRegister: (msbLsb) => lm75.setTemperatureRegister(msbLsb),
     unplug: (address) => bus.detach(address),
   };
 });
 
-test('LM75 register bytes from the datasheet table', (t) => {
-  const cases: [string, number][] = [['7d00', 125], ['1900', 25], ['0080', 0.5], ['0000', 0], ['ff80', -0.5], ['e700', -25], ['c900', -55]];
-  for (const [hex, c] of cases) t.is(lm75Celsius(Buffer.from(hex, 'hex')), c, hex);
+test('an address with no chip is not acknowledged: EREMOTEIO, as i2c-bus reports it from a Pi\'s adapter', async (t) => {
+  const bus = new SimI2cBus();
+  t.like(await t.throwsAsync(bus.readWord(0x48, 0)), { code: 'EREMOTEIO', errno: 121 });
+  const err = await t.throwsAsync(new Lm75(bus).readCelsius(), { instanceOf: QuancunError });
+  t.is(err?.code, 'DEVICE_UNAVAILABLE');
+  t.regex(err!.message, /Remote I\/O error/);
 });
 
 test('the page writes of a 50-byte identity: 7 pages, each waited out by acknowledge polling', async (t) => {
