@@ -218,25 +218,34 @@ test('I2C: i2c-stub on /dev/i2c-1 with chips at 0x48 and 0x50; SMBus byte and bl
   t.timeout(180_000);
   const { guest } = t.context;
   t.is(await sh(guest, 'cat /sys/bus/i2c/devices/i2c-1/name'), 'SMBus stub driver');
-  // A stub chip answers at its address (registers start at 0); no other address does.
-  t.is(await sh(guest, 'i2cget -y 1 0x48 0x00 && i2cget -y 1 0x50 0x00'), '0x00\n0x00');
+  // A stub chip answers at its address (registers start at 0); no other address does. Registers 0xc0 and up: the
+  // drivers' test beside this one uses the EEPROM's first 50 bytes and the LM75's register 0.
+  t.is(await sh(guest, 'i2cget -y 1 0x48 0xff && i2cget -y 1 0x50 0xff'), '0x00\n0x00');
   t.not((await guest.exec('i2cget -y 1 0x51 0x00')).code, 0);
-  await sh(guest, 'i2cset -y 1 0x50 0x10 0xa5');
-  t.is(await sh(guest, 'i2cget -y 1 0x50 0x10'), '0xa5');
-  await sh(guest, 'i2cset -y 1 0x50 0x20 0x51 0x43 0x01 i');
-  t.is(await sh(guest, 'i2cget -y 1 0x50 0x20 i 3'), '0x51 0x43 0x01');
+  await sh(guest, 'i2cset -y 1 0x50 0xc0 0xa5');
+  t.is(await sh(guest, 'i2cget -y 1 0x50 0xc0'), '0xa5');
+  await sh(guest, 'i2cset -y 1 0x50 0xd0 0x51 0x43 0x01 i');
+  t.is(await sh(guest, 'i2cget -y 1 0x50 0xd0 i 3'), '0x51 0x43 0x01');
 });
 
-test("I2C: the project's EEPROM and LM75 drivers use plain I2C transfers, which i2c-stub refuses (it speaks SMBus only)", async (t) => {
+test("I2C: the project's EEPROM (board identity) and LM75 drivers work on i2c-stub through i2c-bus (SMBus transfers)", async (t) => {
   t.timeout(240_000);
   const { guest } = t.context;
+  // The stub's register 0 as an SMBus word: 0x8019 is the bytes 19 80 on the wire, MSB first for an LM75: 25.5 °C.
+  await sh(guest, 'i2cset -y 1 0x48 0x00 0x8019 w');
   const out = await sh(guest, `cd ${GUEST_PATHS.project} && node --import tsx test/board/in-guest/i2c-probe.ts 1`, 180_000);
-  const result = JSON.parse(out) as Record<string, { ok: boolean; code?: string; message?: string }>;
-  for (const call of ['eepromRead', 'eepromWrite', 'lm75'] as const) {
-    t.false(result[call]!.ok, call);
-    t.is(result[call]!.code, 'DEVICE_UNAVAILABLE', call);
-    t.regex(result[call]!.message!, /not supported/i, call);
-  }
+  const result = JSON.parse(out) as Record<string, { ok: boolean; value?: unknown; code?: string; message?: string }>;
+  t.like(result.identityWrite, { ok: true });
+  t.deepEqual(result.identityRead, { ok: true, value: {
+    kioskId: 'QY-K0017', serial: 'QC2026110001', hardwareRevision: 'B2', provisionedAt: '2026-11-01T00:00:00.000Z',
+  } });
+  t.deepEqual(result.lm75, { ok: true, value: 25.5 });
+  // i2c-stub has no bus to NACK on: an address without a chip is ENODEV (a Pi's adapter says EREMOTEIO).
+  t.like(result.absent, { ok: false, code: 'DEVICE_UNAVAILABLE' });
+  t.regex(result.absent!.message!, /ENODEV/);
+  // What the chip holds, read with i2c-tools: "QC", version 1, 0, then at 44 the date as u32 BE (date +%s 1793491200).
+  t.is(await sh(guest, 'i2cget -y 1 0x50 0x00 i 4'), '0x51 0x43 0x01 0x00');
+  t.is(await sh(guest, 'i2cget -y 1 0x50 0x2c i 4'), '0x6a 0xe6 0x81 0x00');
 });
 
 test('smart card: a virtual card the host puts in the vpcd forward answers through pcscd in the guest', async (t) => {
