@@ -65,3 +65,12 @@ mount_chroot() {
 # seconds_since <start from $SECONDS-style date +%s.%N>: elapsed seconds with one decimal.
 now() { date +%s.%N; }
 seconds_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# remove_tree <dir>: rm -rf, but only once nothing is mounted under it (a bind mount left there would be emptied too).
+remove_tree() {
+  if grep -q " $1/" /proc/mounts; then
+    echo "left $1 in place: something is still mounted under it" >&2
+    return 1
+  fi
+  rm -rf "$1"
+}
