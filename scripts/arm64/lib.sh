@@ -2,10 +2,14 @@
 # through binfmt_misc, and a chroot with /proc, /sys and /dev. Every mount and registration made here is undone on exit.
 
 ARM64_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ARM64_REPO=$(cd "$ARM64_DIR/../.." && pwd)
 ARM64_CACHE=${QUANCUN_ARM64_CACHE:-/var/cache/quancun/arm64}
 # The rootfs is keyed by its recipe: what goes into it (rootfs.conf) and how it is made (rootfs.sh).
 ARM64_KEY=$(cat "$ARM64_DIR/rootfs.conf" "$ARM64_DIR/rootfs.sh" | sha256sum | cut -c1-16)
 ARM64_ROOTFS_DIR=$ARM64_CACHE/$ARM64_KEY
+# The arm64 checkout test:arm64 leaves (sources, node_modules, dist): its native modules are built against this
+# rootfs's Node and headers, so it is keyed by both the rootfs and package-lock.json.
+ARM64_PROJECT=$ARM64_ROOTFS_DIR/quancun-$(cat "$ARM64_REPO/package-lock.json" <(echo "$ARM64_KEY") | sha256sum | cut -c1-16)
 BINFMT=/proc/sys/fs/binfmt_misc
 
 die() {
@@ -73,4 +77,23 @@ remove_tree() {
     return 1
   fi
   rm -rf "$1"
+}
+
+# unpack_rootfs <dir>: the cached rootfs, fresh, into <dir>.
+unpack_rootfs() {
+  zstd -dc "$ARM64_ROOTFS_DIR/rootfs.tar.zst" | tar --numeric-owner --xattrs --acls -xf - -C "$1" ||
+    die "could not unpack $ARM64_ROOTFS_DIR/rootfs.tar.zst into $1"
+}
+
+# check_sim_load_result <file>: the last line of <file> is the JSON result the README documents for
+# `quancun sim load --amount 50.00 --json` (the line under that example).
+check_sim_load_result() {
+  local expected
+  expected=$(grep -A1 -F 'quancun sim load --amount 50.00 --json' "$ARM64_REPO/README.md" | sed -n 's/^# \({.*}\)$/\1/p')
+  [[ -n $expected ]] || die "README.md no longer shows the JSON result of \`quancun sim load --amount 50.00 --json\`"
+  node -e '
+    const { deepStrictEqual } = require("node:assert");
+    const lines = require("node:fs").readFileSync(process.argv[1], "utf8").trim().split("\n");
+    deepStrictEqual(JSON.parse(lines.at(-1)), JSON.parse(process.argv[2]));' "$1" "$expected" &&
+    echo "sim load result is the README's: $expected"
 }
