@@ -54,9 +54,16 @@ for bind in "$ARM64_PROJECT:/opt/quancun" "$ARM64_CACHE/npm:/root/.npm"; do
   on_exit "umount $root${bind#*:}"
 done
 figures=("rootfs unpacked: $(seconds_since "$t") s")
+# The host's extra CAs (on these machines the registry is reached through a TLS-intercepting proxy) come along for
+# npm in the chroot, without going into the cached rootfs.
+host_env=()
+if [[ -n ${NODE_EXTRA_CA_CERTS:-} ]]; then
+  cp "$NODE_EXTRA_CA_CERTS" "$root/etc/ssl/host-extra-ca.crt"
+  host_env=(NODE_EXTRA_CA_CERTS=/etc/ssl/host-extra-ca.crt)
+fi
 
 in_arm64() {
-  chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+  chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "${host_env[@]}" \
     bash -o pipefail -c "cd /opt/quancun && $1"
 }
 
