@@ -5,7 +5,7 @@
 # prebuilds), the native modules loaded, npm run build, npm prune --omit=dev, and `quancun sim load --amount 50.00
 # --json` from dist/ with the pruned node_modules (what the image holds) checked against the result the README documents. Prints the time each step took; the last line is
 # `N passed, N failed`, the exit status non-zero on any failure.
-#   --build      build the rootfs first when the cache lacks it (about half an hour)
+#   --build      build the rootfs first when the cache lacks it (half an hour to over an hour on a shared machine)
 #   --if-cached  pass without running anything when the cache lacks it (for CI machines without the rootfs)
 # The arm64 checkout, its node_modules and dist stay in the cache (keyed by the rootfs and package-lock.json) for the
 # board test to reuse; the host's node_modules is never touched. Run as root.

@@ -66,7 +66,7 @@ mount_chroot() {
   cp /etc/resolv.conf "$root/etc/resolv.conf"
 }
 
-# seconds_since <start from $SECONDS-style date +%s.%N>: elapsed seconds with one decimal.
+# t=$(now) ... seconds_since "$t": elapsed seconds, one decimal.
 now() { date +%s.%N; }
 seconds_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 

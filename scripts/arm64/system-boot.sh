@@ -13,6 +13,7 @@ require_commands qemu-system-aarch64:qemu-system-arm mkfs.ext4:e2fsprogs zstd:zs
 [[ -f $ARM64_ROOTFS_DIR/rootfs.tar.zst ]] || die "no cached arm64 rootfs at $ARM64_ROOTFS_DIR: run \`npm run test:arm64 -- --build\`"
 [[ -f $ARM64_PROJECT/dist/cli/main.js ]] || die "no built arm64 checkout at $ARM64_PROJECT: run \`npm run test:arm64\` first"
 renice -n 15 -p $$ >/dev/null
+lock_cache # test:arm64 rewrites the checkout this copies
 
 work=$(mktemp -d /var/tmp/quancun-arm64-system.XXXXXX)
 on_exit "remove_tree $work"
