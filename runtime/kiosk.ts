@@ -133,6 +133,7 @@ export class Kiosk extends EventEmitter<KioskEvents> {
       this.status.fault('journal', err);
     }
     for (const part of this.parts) await part.start().catch((err: unknown) => this.status.fault(part.name, err));
+    this.status.devicesStarted();
     await this.link.start();
   }
 

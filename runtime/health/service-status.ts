@@ -65,12 +65,9 @@ export class ServiceStatus extends EventEmitter<{ change: [reason: ErrorCode | n
     if (printer) {
       on(printer, 'fault', (err: Error) => this.#fault('receipt-printer', err));
       on(printer, 'ready', () => this.#clear('receipt-printer'));
-      // A started printer knows its status: one that cannot print from the start never emits a change.
-      if (!printer.canPrint) this.#fault('receipt-printer', printerStatusError(printer.status, printer.name));
     }
     if (io) {
       on(io, 'door', (open: boolean) => (open ? this.#fault('door', new QuancunError('DOOR_OPEN', 'the kiosk door was opened')) : this.#clear('door')));
-      if (io.doorOpen) this.#fault('door', new QuancunError('DOOR_OPEN', 'the kiosk door is open'));
     }
     // Faults seen while the link was down are told once it is back: the gateway must not learn of them by chance.
     on(link, 'online', () => {
@@ -79,6 +76,16 @@ export class ServiceStatus extends EventEmitter<{ change: [reason: ErrorCode | n
     });
     on(link, 'offline', () => this.#update());
     this.#update();
+  }
+
+  /**
+   * Once the devices have started: what they know without an event. A printer that cannot print from the start, or
+   * a door open at power-on, never emits a change.
+   */
+  devicesStarted(): void {
+    const { printer, io } = this.#o;
+    if (printer && !printer.canPrint) this.#fault('receipt-printer', printerStatusError(printer.status, printer.name));
+    if (io?.doorOpen) this.#fault('door', new QuancunError('DOOR_OPEN', 'the kiosk door is open'));
   }
 
   stop(): void {

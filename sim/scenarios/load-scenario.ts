@@ -67,18 +67,36 @@ export async function runLoadScenario(system: EmbeddedSystem, s: LoadScenario): 
   const { kiosk, reader, keypad } = sim;
   if (!kiosk.link.online) await once(kiosk.link, 'online');
 
+  const refused = (err: unknown, amount: number | null, card: number | null, bank: number | null): LoadScenarioResult => {
+    const { code, message } = QuancunError.from(err);
+    return { txnId: null, state: 'refused', code, message, amount, card: { before: card, after: card }, bank: { before: bank, after: bank }, tacVerified: false };
+  };
+  // As the screens do: a kiosk out of service (no pcscd, no reader, no PIN pad) takes no card, and says why.
+  const outOfService = () => {
+    const reason = kiosk.status.reason;
+    return reason ? new QuancunError(reason, `kiosk ${s.kioskId} is out of service: ${kiosk.status.faults.values().next().value?.message ?? reason}`) : null;
+  };
+  const amountAsked = typeof s.amount === 'number' ? s.amount : null;
+  if (outOfService()) return refused(outOfService(), amountAsked, null, null);
+
   if (reader) {
     const card = s.asn ? system.cards.get(s.asn.toUpperCase()) : system.cards.values().next().value;
     if (!card) throw new QuancunError('CARD_UNKNOWN', `no virtual card ${s.asn ?? ''}`);
     reader.insert(card);
   } else {
-    await kiosk.reader.waitForCard();
+    // Waiting for a card ends when one comes, or when the kiosk goes out of service meanwhile.
+    const stop = new AbortController();
+    const onChange = () => outOfService() && stop.abort();
+    kiosk.status.on('change', onChange);
+    try {
+      await kiosk.reader.waitForCard(stop.signal);
+    } catch (err) {
+      if (!stop.signal.aborted) throw err;
+      return refused(outOfService(), amountAsked, null, null);
+    } finally {
+      kiosk.status.off('change', onChange);
+    }
   }
-
-  const refused = (err: unknown, amount: number | null, card: number | null, bank: number | null): LoadScenarioResult => {
-    const { code, message } = QuancunError.from(err);
-    return { txnId: null, state: 'refused', code, message, amount, card: { before: card, after: card }, bank: { before: bank, after: bank }, tacVerified: false };
-  };
   let session;
   try {
     session = await kiosk.openSession();
@@ -86,7 +104,7 @@ export async function runLoadScenario(system: EmbeddedSystem, s: LoadScenario): 
     // The session reads the balance before it asks the gateway about the card: read it again for the report.
     const balance = await readBalance(kiosk);
     reader?.remove();
-    return refused(err, typeof s.amount === 'number' ? s.amount : null, balance, null);
+    return refused(err, amountAsked, balance, null);
   }
   const pan = s.bankPans.get(session.asn);
   const bankBalance = () => (pan ? system.bank.balanceOf(pan) ?? null : null);

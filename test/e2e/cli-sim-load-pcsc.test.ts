@@ -44,3 +44,11 @@ test('sim card in a vpcd slot, then sim load --reader pcsc loads that card: card
   t.is(code, 0);
   t.regex(cardOut, /card taken away; balance 30\.00/);
 });
+
+test('sim load --reader pcsc on a reader pcscd does not have refuses at once with READER_UNAVAILABLE, moving nothing', async (t) => {
+  const run = await promisify(execFile)(process.execPath, [
+    BIN, 'sim', 'load', '--reader', 'pcsc', '--reader-name', 'No Such Reader', '--amount', '20.00', '--json',
+  ]).then(() => ({ code: 0, stdout: '' }), (err: { code: number; stdout: string }) => err);
+  t.is(run.code, 1);
+  t.like(JSON.parse(run.stdout.trimEnd().split('\n').at(-1)!), { state: 'refused', code: 'READER_UNAVAILABLE', txnId: null });
+});
