@@ -198,6 +198,18 @@ async function touch(t: ExecutionContext<Context>, name: string, id: string, sam
   await t.context.guest.touch(x, y);
 }
 
+/** A cardholder with the card on the reader: continue, 圈存, ¥50.00 by touches, the PIN on the pad when it asks. */
+async function loadByTouches(t: ExecutionContext<Context>): Promise<void> {
+  const { pad } = t.context;
+  await touch(t, 'card', 'card.continue');
+  await touch(t, 'menu', 'menu.load');
+  pad.once('entry', () => {
+    pad.type(ZHANG.pin);
+    pad.enter();
+  });
+  await touch(t, 'amount', 'amount.presets.5000');
+}
+
 test('systemd starts the kiosk from deploy/quancun-kiosk.service; READY comes once it serves', async (t) => {
   t.timeout(600_000);
   const { guest } = t.context;
@@ -210,16 +222,10 @@ test('systemd starts the kiosk from deploy/quancun-kiosk.service; READY comes on
 
 test('a load at the board: card tapped, touches at the layout, PIN on the pad, result with the new balance on the screen, the receipt at the printer', async (t) => {
   t.timeout(600_000);
-  const { guest, pad, printer, vpcd, card: watched } = t.context;
+  const { guest, printer, vpcd, card: watched } = t.context;
   const card = watched.card;
   await vpcd.insert(watched);
-  await touch(t, 'card', 'card.continue');
-  await touch(t, 'menu', 'menu.load');
-  pad.once('entry', () => {
-    pad.type(ZHANG.pin);
-    pad.enter();
-  });
-  await touch(t, 'amount', 'amount.presets.5000');
+  await loadByTouches(t);
 
   // The result as the guest draws it for a 50.00 load leaving 60.00 on the card, and the same screen saying the card
   // kept its 10.00: the guest's screen must be the first and far from the second.
@@ -282,7 +288,7 @@ test("the reader's pcscd stopped is a fault, started again a recovery", async (t
 
 test('SIGKILL between CREDIT and confirm: systemd restarts the kiosk and it finishes the load, credited once', async (t) => {
   t.timeout(900_000);
-  const { guest, system, cable, pad, vpcd, card } = t.context;
+  const { guest, system, cable, vpcd, card } = t.context;
   const restartsBefore = Number(await sh(guest, `systemctl show -P NRestarts ${UNIT}`));
   const before = card.card.state().balance;
   // The network goes the moment the card has the credit: the confirm cannot leave, the record stays `credited`.
@@ -291,13 +297,7 @@ test('SIGKILL between CREDIT and confirm: systemd restarts the kiosk and it fini
     cable.unplug();
   };
   await vpcd.insert(card);
-  await touch(t, 'card', 'card.continue');
-  await touch(t, 'menu', 'menu.load');
-  pad.once('entry', () => {
-    pad.type(ZHANG.pin);
-    pad.enter();
-  });
-  await touch(t, 'amount', 'amount.presets.5000');
+  await loadByTouches(t);
   // Found by its journal fields, as an operator would: the message and the transaction id the kiosk logged with it.
   const txnId = await pollUntil('the kiosk journaling the credit it cannot confirm', 240_000, async () => {
     const entry = await sh(guest, `journalctl -u ${UNIT} -o json --no-pager MESSAGE='final posting not confirmed yet' | tail -1`);
