@@ -62,8 +62,14 @@ prepare_host() {
   # Dockerfile.arm's steps on arm64 (npm run test:arm64, docs/arm64.md) need the npm registry, also out of reach inside
   # the namespace: run here on a whole-suite run when the arm64 rootfs is cached; its counts join the summary.
   if (($# == 0)) && [[ ${QUANCUN_EXEC:-} != 1 ]]; then
-    local arm64
-    arm64=$(bash scripts/test-arm64.sh --if-cached 2>&1 | tee /dev/stderr | tail -n 1)
+    # Its output through a file, not `tee /dev/stderr`: reopening stderr when it is a log file writes from offset 0
+    # over what the suite writes after.
+    local arm64 log
+    log=$(mktemp)
+    bash scripts/test-arm64.sh --if-cached >"$log" 2>&1
+    cat "$log" >&2
+    arm64=$(tail -n 1 "$log")
+    rm -f "$log"
     if [[ $arm64 =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
       export QUANCUN_ARM64_PASSED=${BASH_REMATCH[1]} QUANCUN_ARM64_FAILED=${BASH_REMATCH[2]}
     else
