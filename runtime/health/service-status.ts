@@ -97,10 +97,6 @@ export class ServiceStatus extends EventEmitter<{ change: [reason: ErrorCode | n
     this.#fault(device, err as Error);
   }
 
-  clear(device: DeviceName): void {
-    this.#clear(device);
-  }
-
   #fault(device: DeviceName, err: Error): void {
     const error = QuancunError.from(err);
     const known = this.#faults.get(device);

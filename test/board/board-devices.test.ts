@@ -14,7 +14,7 @@ import { SerialPort } from 'serialport';
 import { personalise } from '../../sim/card/issuance.ts';
 import { VIRTUAL_CARD_ATR, VirtualCard } from '../../sim/card/virtual-card.ts';
 import { VpcdConnector } from '../../sim/card/vpcd-connector.ts';
-import { bootGuest, GUEST_PATHS, pollUntil, type Guest } from './guest.ts';
+import { bootGuest, GUEST_PATHS, pollUntil, type Guest, sh } from './guest.ts';
 
 /** `served` is one object shared by every test's copy of the context: the host service counts there. */
 const test = anyTest as TestFn<{ guest: Guest; hostService: net.Server; served: { connections: number } }>;
@@ -44,12 +44,6 @@ test.after.always(async (t) => {
   t.context.hostService?.close();
 });
 
-/** Runs a command in the guest and returns its stdout; a non-zero status fails with its stderr. */
-async function sh(guest: Guest, command: string, timeoutMs?: number): Promise<string> {
-  const { stdout, stderr, code } = await guest.exec(command, { timeoutMs });
-  if (code !== 0) throw new Error(`guest: ${command}\nexit ${code}: ${stderr}`);
-  return stdout.trim();
-}
 
 test('the guest: systemd is PID 1, the project and the host node are shared, the board unit ran', async (t) => {
   t.timeout(180_000);

@@ -169,6 +169,13 @@ function guestHandle(parts: Pick<Guest, 'qmp' | 'ptys' | 'vpcdPort' | 'exchangeD
  * Polls real state until `check` gives a value other than false/undefined, and returns it; rejects after timeoutMs.
  * The pause between polls only paces them: what is waited for is the state `check` reads.
  */
+/** Runs a command in the guest and returns its stdout, trimmed; a non-zero status fails with its stderr. */
+export async function sh(guest: Guest, command: string, timeoutMs?: number): Promise<string> {
+  const { stdout, stderr, code } = await guest.exec(command, { timeoutMs });
+  if (code !== 0) throw new Error(`guest: ${command}\nexit ${code}: ${stderr}`);
+  return stdout.trim();
+}
+
 export async function pollUntil<T>(what: string, timeoutMs: number, check: () => Promise<T | false | undefined>, everyMs = 250): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

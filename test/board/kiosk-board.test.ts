@@ -30,7 +30,7 @@ import { CLEARED_TOPIC, FAULT_TOPIC, STATE_TOPIC, watchKiosk } from '../support/
 import { PinPadEmulator } from '../../sim/pin-pad/pin-pad-emulator.ts';
 import { PrinterEmulator, type PrintedReceipt } from '../../sim/printer/escpos-emulator.ts';
 import { receiptText } from '../../sim/printer/render.ts';
-import { bootGuest, GUEST_PATHS, HOST_SERVICES_ADDRESS, pollUntil, SCREEN, type Guest } from './guest.ts';
+import { bootGuest, GUEST_PATHS, HOST_SERVICES_ADDRESS, pollUntil, SCREEN, type Guest, sh } from './guest.ts';
 import { buttonCenter, differingPixels, hostRender, pngPixels, widgetRect } from './screen-layout.ts';
 
 interface Context {
@@ -74,11 +74,6 @@ const GUEST_BROKER_PORT = 1883;
 const UNIT = 'quancun-kiosk.service';
 const P = GUEST_PATHS.project;
 
-async function sh(guest: Guest, command: string, timeoutMs?: number): Promise<string> {
-  const { stdout, stderr, code } = await guest.exec(command, { timeoutMs });
-  if (code !== 0) throw new Error(`guest: ${command}\nexit ${code}: ${stderr}`);
-  return stdout.trim();
-}
 
 /** The kiosk's own file on the board: every device on its real backend, the broker through the forwarded port. */
 function boardKioskConfig(gpioChip: string) {
