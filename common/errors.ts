@@ -68,6 +68,14 @@ export const ERROR_CODES = {
   PRINTER_OFFLINE: { retryable: true, zh: '凭条打印机故障，本次不提供凭条', en: 'The receipt printer is unavailable; no receipt this time' },
   DOOR_OPEN: { retryable: false, zh: '设备维护中，暂停服务', en: 'Under maintenance, out of service' },
   EEPROM_CHECKSUM: { retryable: false, zh: '设备标识损坏，请联系服务中心', en: 'Board identity is corrupt, contact the service centre' },
+  // provisioning and identity on the broker
+  ENROL_CODE_INVALID: { retryable: false, zh: '注册码无效', en: 'The enrolment code is not valid for this kiosk' },
+  ENROL_CODE_EXPIRED: { retryable: false, zh: '注册码已过期', en: 'The enrolment code has expired' },
+  ENROL_CODE_USED: { retryable: false, zh: '注册码已使用', en: 'The enrolment code was already used' },
+  ENROL_BOARD_MISMATCH: { retryable: false, zh: '该终端号已绑定另一块主板', en: 'This kiosk id is bound to another board' },
+  ENROL_CSR_INVALID: { retryable: false, zh: '证书请求无效', en: 'The certificate request is not valid' },
+  KIOSK_NOT_ENROLLED: { retryable: false, zh: '终端未注册', en: 'This kiosk is not enrolled with the gateway' },
+  KIOSK_REVOKED: { retryable: false, zh: '终端已被吊销', en: 'This kiosk has been revoked' },
   CARD_BALANCE_INSUFFICIENT: { retryable: false, zh: '卡内余额不足', en: 'Not enough balance on the card' },
 } as const satisfies Record<string, { retryable: boolean; zh: string; en: string }>;
 

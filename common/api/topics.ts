@@ -320,6 +320,59 @@ export function isEventKind(value: string): value is EventKind {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Enrolment: `quancun provision` on a new board -> the gateway's campus CA, over the provisioning-only broker account
+
+const pem = (what: string) => z.string().regex(/^-----BEGIN [A-Z ]+-----\r?\n[\s\S]+-----END [A-Z ]+-----\s*$/).max(8192).describe(`${what}, PEM`);
+const boardSerial = z.string().regex(/^[\x21-\x7e]{1,16}$/).describe('the board serial from its identity EEPROM (printable ASCII, at most 16)');
+
+export const enrolment = {
+  summary: 'A board asks for its kiosk certificate with a one-time enrolment code. The key pair was made on the board; '
+    + 'only the CSR leaves it. The gateway checks the code (one kiosk id, unexpired, unused) and the board binding '
+    + '(a kiosk id stays bound to the board serial it first enrolled with; the same board re-enrols with a new code), '
+    + 'signs the CSR with CN = kiosk id and serialNumber = board serial, and returns the PIN pad\'s working key '
+    + 'encrypted under that pad\'s transport key with its check value: the clear key never reaches the board.',
+  request: z.object({
+    id: z.uuid().describe('fresh per request; the response carries it back'),
+    sentAt: isoTime,
+    data: z.object({
+      kioskId: topicLevelSchema,
+      code: z.string().regex(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/).describe('the one-time enrolment code, as `quancun ca code` shows it; never logged'),
+      boardSerial,
+      location: z.string().min(1).max(120).describe('where the kiosk stands, as the installer typed it'),
+      csr: pem('PKCS#10 certificate request for the key made on the board'),
+      pinPad: z.object({ serial: boardSerial.describe('the PIN pad\'s serial, as its ping reports it') }),
+    }),
+  }),
+  response: z.discriminatedUnion('ok', [
+    z.object({
+      id: z.string().min(1),
+      ok: z.literal(true),
+      data: z.object({
+        kioskId: topicLevelSchema,
+        terminalId: hex(12, 'terminal id the gateway keeps for this kiosk'),
+        certificate: pem('the kiosk certificate'),
+        caChain: z.array(pem('a CA certificate')).min(1).describe('issuing CA first, root last'),
+        pinKey: z.object({
+          underTransportKey: hex(32, 'the pad\'s PIN key, 3DES-encrypted (ECB) under the pad\'s transport key'),
+          checkValue: hex(6, 'key check value of the clear PIN key'),
+        }),
+      }),
+    }),
+    z.object({ id: z.string().min(1), ok: z.literal(false), error: z.object({ code: errorCodeSchema, message: z.string() }) }),
+  ]),
+};
+export type EnrolmentRequest = z.output<typeof enrolment.request>;
+export type EnrolmentResponse = z.output<typeof enrolment.response>;
+
+export function parseEnrolmentRequest(payload: unknown): EnrolmentRequest {
+  return parse(enrolment.request, payload, 'enrolment request');
+}
+
+export function parseEnrolmentResponse(payload: unknown): EnrolmentResponse {
+  return parse(enrolment.response, payload, 'enrolment response');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Topics
 
 function level(value: string): string {
@@ -335,6 +388,9 @@ export const topics = {
   kioskState: (kioskId: string) => `${ROOT}/kiosk/${level(kioskId)}/state`,
   event: (kioskId: string, kind: EventKind) => `${ROOT}/kiosk/${level(kioskId)}/event/${kind}`,
   gatewayState: `${ROOT}/gateway/state`,
+  /** `session` is the provisioning client's own client id: the broker lets it use only its own pair. */
+  enrolRequest: (session: string) => `${ROOT}/enrol/${level(session)}/request`,
+  enrolResponse: (session: string) => `${ROOT}/enrol/${level(session)}/response`,
 };
 
 /** Topic filters to subscribe to. */
@@ -344,6 +400,7 @@ export const subscriptions = {
   allKioskStates: `${ROOT}/kiosk/+/state`,
   allEvents: `${ROOT}/kiosk/+/event/+`,
   gatewayState: `${ROOT}/gateway/state`,
+  allEnrolRequests: `${ROOT}/enrol/+/request`,
 };
 
 export type ParsedTopic =
@@ -375,6 +432,8 @@ export const topicTree = {
   kioskState: { topic: `${ROOT}/kiosk/{kioskId}/state`, publisher: 'kiosk (and its last will)', qos: 1, retained: true, payload: 'kiosk state' },
   event: { topic: `${ROOT}/kiosk/{kioskId}/event/{kind}`, publisher: 'kiosk', qos: 1, retained: false, payload: 'event' },
   gatewayState: { topic: `${ROOT}/gateway/state`, publisher: 'gateway (and its last will)', qos: 1, retained: true, payload: 'gateway state' },
+  enrolRequest: { topic: `${ROOT}/enrol/{session}/request`, publisher: 'quancun provision (provisioning account)', qos: 1, retained: false, payload: 'enrolment request' },
+  enrolResponse: { topic: `${ROOT}/enrol/{session}/response`, publisher: 'gateway', qos: 1, retained: false, payload: 'enrolment response' },
 } as const;
 
 // ---------------------------------------------------------------------------------------------------------------
