@@ -20,6 +20,8 @@ export interface AssembleOptions {
   /** The simulated field when its cards are held by another process (the chaos harness, over IPC). */
   simReader?: CardReader;
   inspectorSink?: (line: string) => void;
+  /** The file the config came from: its relative paths (`mqtt.tls`) are taken from its folder. */
+  configPath?: string;
 }
 
 export interface KioskScreens {
@@ -40,7 +42,7 @@ export interface AssembledKiosk {
 }
 
 export async function assembleKiosk(input: KioskConfigInput, o: AssembleOptions): Promise<AssembledKiosk> {
-  const { config, dataDir } = parseKioskConfig(input);
+  const { config, dataDir, tls } = parseKioskConfig(input, o.configPath);
   const { id, terminalId } = config.kiosk;
   const log = o.log.child({ part: 'kiosk' });
   const devices = await createDevices(config.board, {
@@ -50,7 +52,7 @@ export async function assembleKiosk(input: KioskConfigInput, o: AssembleOptions)
     ...(o.inspectorSink ? { inspectorSink: o.inspectorSink } : {}),
   });
   const kiosk = new Kiosk({
-    id, terminalId: terminalId.toUpperCase(), mqttUrl: config.mqtt.url, dataDir, version: o.version, log,
+    id, terminalId: terminalId.toUpperCase(), mqttUrl: config.mqtt.url, ...(tls ? { mqttTls: tls } : {}), dataDir, version: o.version, log,
     reader: devices.reader, pinPad: devices.pinPad, io: devices.io, startFaults: devices.faults,
     requestTimeoutMs: config.mqtt.requestTimeoutMs, timeZone: config.campus.timeZone,
     ...(devices.printer ? { printer: devices.printer } : {}),

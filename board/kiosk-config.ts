@@ -6,7 +6,8 @@
  */
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { configSchema, readJsonFile, type Loaded, type LoadedConfig } from '../common/config.ts';
+import { brokerTls, configSchema, readJsonFile, type Loaded, type LoadedConfig } from '../common/config.ts';
+import { tlsFilesSchema, type TlsFiles } from '../common/mqtt/tls-files.ts';
 import { parseConfigSection } from '../common/config-errors.ts';
 import { QuancunError } from '../common/errors.ts';
 import { boardProfileSchema, SIM_BOARD_PROFILE } from './board-profile.ts';
@@ -22,6 +23,8 @@ export const kioskConfigSchema = z.object({
     url: z.string().regex(/^mqtts?:\/\/[^/\s]+/, 'an mqtt:// or mqtts:// URL with a host'),
     /** How long the kiosk waits for the gateway's answer; longer than the bank's answer time plus a reversal. */
     requestTimeoutMs: z.number().int().positive().default(15_000),
+    /** For an mqtts:// broker: the campus CA, this kiosk's certificate (CN = kiosk id) and key; relative to this file. */
+    tls: tlsFilesSchema.optional(),
   }),
   kiosk: z.object({ id: kioskEntry.id, terminalId: kioskEntry.terminalId }),
   board: boardProfileSchema,
@@ -44,7 +47,8 @@ export type LoadedKioskConfig = Loaded<KioskConfig>;
 /** Every key checked, an unknown one (an `issuer` section copied from the gateway's file) named as an error. */
 export function parseKioskConfig(raw: unknown, path = '<inline>'): LoadedKioskConfig {
   const config = parseConfigSection(kioskConfigSchema, raw, path);
-  return { config, path, dataDir: resolve(dirname(path), config.dataDir) };
+  const tls = brokerTls(config.mqtt, path, { test: (cn) => cn === config.kiosk.id, what: `this kiosk's id ${config.kiosk.id}` });
+  return { config, path, dataDir: resolve(dirname(path), config.dataDir), ...(tls ? { tls } : {}) };
 }
 
 export function loadKioskConfig(path: string): LoadedKioskConfig {
@@ -63,14 +67,14 @@ export function brokerUrl(loaded: LoadedConfig): string {
  * Kiosk `id` of a system config (the embedded default's, the chaos harness's) as its own config: the simulated
  * board with the entry's reader, the system's broker (or `mqttUrl`) and data dir. No key is carried over.
  */
-export function kioskConfigFor(loaded: LoadedConfig, id: string, o: { mqttUrl?: string; dataDir?: string } = {}): KioskConfigInput {
+export function kioskConfigFor(loaded: LoadedConfig, id: string, o: { mqttUrl?: string; dataDir?: string; tls?: TlsFiles } = {}): KioskConfigInput {
   const { config } = loaded;
   const entry = config.kiosks.find((k) => k.id === id);
   if (!entry) throw new QuancunError('CONFIG_INVALID', `${loaded.path}: no kiosk "${id}" (kiosks: ${config.kiosks.map((k) => k.id).join(', ')})`);
   return {
     campus: config.campus,
     dataDir: o.dataDir ?? loaded.dataDir,
-    mqtt: { url: o.mqttUrl ?? brokerUrl(loaded), requestTimeoutMs: config.mqtt.requestTimeoutMs },
+    mqtt: { url: o.mqttUrl ?? brokerUrl(loaded), requestTimeoutMs: config.mqtt.requestTimeoutMs, ...(o.tls ? { tls: o.tls } : {}) },
     kiosk: { id: entry.id, terminalId: entry.terminalId },
     board: { ...SIM_BOARD_PROFILE, reader: entry.reader },
     ...(config.technician ? { technician: config.technician } : {}),

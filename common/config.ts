@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { configInvalid, jsonErrorPosition, parseConfigSection } from './config-errors.ts';
 import { QuancunError } from './errors.ts';
 import { DEFAULT_TIME_ZONE, isTimeZone } from './campus-time.ts';
+import { loadTlsFiles, tlsFilesSchema, type TlsMaterial } from './mqtt/tls-files.ts';
 
 const hexKey = z.string().regex(/^[0-9A-Fa-f]{32}$/, '16-byte key as 32 hex digits');
 const fen = z.number().int().nonnegative();
@@ -40,6 +41,8 @@ export const configSchema = z.object({
     embeddedPort: z.number().int().min(0).max(65535).default(0),
     /** How long a kiosk waits for the gateway's answer; longer than the bank's answer time plus a reversal. */
     requestTimeoutMs: z.number().int().positive().default(15_000),
+    /** For an mqtts:// broker: the campus CA, the gateway's certificate (CN gateway.<name>) and key; relative to this file. */
+    tls: tlsFilesSchema.optional(),
   }).default({ url: 'embedded', embeddedPort: 0, requestTimeoutMs: 15_000 }),
   issuer: z.object({
     masterKeys: z.object({ load: hexKey, purchase: hexKey, tac: hexKey }),
@@ -117,6 +120,27 @@ export interface Loaded<C> {
   path: string;
   /** `dataDir` resolved against the file's folder. */
   dataDir: string;
+  /** The files of `mqtt.tls`, read and checked against each other. */
+  tls?: TlsMaterial;
+}
+
+/**
+ * `mqtt.tls` read and checked: required by an mqtts:// broker and meaningless without one; the certificate's CN must
+ * be the identity `expect` says this process has.
+ */
+export function brokerTls(
+  mqtt: { url: string; tls?: z.infer<typeof tlsFilesSchema> },
+  path: string,
+  expect: { test(cn: string): boolean; what: string },
+): TlsMaterial | undefined {
+  const secure = mqtt.url.startsWith('mqtts://');
+  if (secure !== (mqtt.tls !== undefined)) {
+    throw configInvalid(path, [secure ? 'mqtt.tls: an mqtts:// broker needs the CA, certificate and key files' : 'mqtt.tls: only for an mqtts:// broker']);
+  }
+  if (!mqtt.tls) return undefined;
+  const tls = loadTlsFiles(mqtt.tls, path);
+  if (!expect.test(tls.identity)) throw configInvalid(path, [`mqtt.tls.cert: its CN is "${tls.identity}", not ${expect.what}`]);
+  return tls;
 }
 
 export type LoadedConfig = Loaded<Config>;
@@ -127,7 +151,8 @@ export function parseConfig(raw: unknown, path = '<inline>'): LoadedConfig {
   for (const [i, c] of config.cardholders.entries()) {
     if (c.bankId && !known.has(c.bankId)) throw configInvalid(path, [`cardholders.${i}.bankId: no bank "${c.bankId}"`]);
   }
-  return { config, path, dataDir: resolve(dirname(path), config.dataDir) };
+  const tls = brokerTls(config.mqtt, path, { test: (cn) => cn.startsWith('gateway.'), what: 'a gateway\'s (gateway.<name>)' });
+  return { config, path, dataDir: resolve(dirname(path), config.dataDir), ...(tls ? { tls } : {}) };
 }
 
 /** `at`, when known, is where in the file: the message starts `<file>:<line>:<column>:` as compilers' do. */

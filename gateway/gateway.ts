@@ -8,6 +8,7 @@ import type { LoadedConfig } from '../common/config.ts';
 import type { Logger } from '../common/log.ts';
 import { DurableStore } from '../common/store/durable-store.ts';
 import { GatewayEndpoint } from './link/gateway-endpoint.ts';
+import { identityName } from '../common/api/access.ts';
 import { KeyStore } from './keystore/key-store.ts';
 import { CampusLedger } from './ledger/campus-ledger.ts';
 import { LoadService } from './loads/load-service.ts';
@@ -61,7 +62,10 @@ export class Gateway {
     });
     this.settlement = new SettlementService({ store: this.store, loads: this.loads.loads, ledger: this.ledger, banks: this.banks, log: o.log,
       timeZone: config.campus.timeZone });
-    this.endpoint = new GatewayEndpoint({ url: o.mqttUrl, clientId: 'quancun-gateway', version: o.version, log: o.log });
+    const { tls } = o.loaded;
+    this.endpoint = new GatewayEndpoint({
+      url: o.mqttUrl, identity: tls?.identity ?? identityName.gateway('main'), ...(tls ? { tls } : {}), version: o.version, log: o.log,
+    });
     this.endpoint.handle('card.lookup', (kiosk, req) => this.loads.lookup(kiosk, req));
     this.endpoint.handle('load.authorize', (kiosk, req) => this.loads.authorize(kiosk, req));
     this.endpoint.handle('load.confirm', (kiosk, req) => this.loads.confirm(kiosk, req));

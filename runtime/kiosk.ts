@@ -19,6 +19,7 @@ import { ServiceStatus, type DeviceName } from './health/service-status.ts';
 import { CAMPUS_CARD_PROFILE, type CardProfile } from './card/card-profile.ts';
 import { KioskJournal } from './journal/kiosk-journal.ts';
 import { KioskLink } from './link/kiosk-link.ts';
+import type { TlsMaterial } from '../common/mqtt/tls-files.ts';
 import { openCardSession, type CardSession } from './flows/card-session.ts';
 import { runLoad, type LoadOutcome, type LoadStep } from './flows/load/load-flow.ts';
 import { recoverLoad } from './flows/load/load-recovery.ts';
@@ -29,6 +30,8 @@ export interface KioskOptions {
   id: string;
   terminalId: string;
   mqttUrl: string;
+  /** The campus CA, this kiosk's certificate and key, for an mqtts:// broker. */
+  mqttTls?: TlsMaterial;
   dataDir: string;
   version: string;
   reader: CardReader;
@@ -84,7 +87,7 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     this.log = o.log.child({ kiosk: o.id });
     this.journal = new KioskJournal(join(o.dataDir, `kiosk-${o.id}`), o.id, this.log);
     this.link = new KioskLink({
-      url: o.mqttUrl, kioskId: o.id, version: o.version, log: this.log,
+      url: o.mqttUrl, ...(o.mqttTls ? { tls: o.mqttTls } : {}), kioskId: o.id, version: o.version, log: this.log,
       ...(o.requestTimeoutMs ? { requestTimeoutMs: o.requestTimeoutMs } : {}),
     });
     this.status = new ServiceStatus({

@@ -23,6 +23,7 @@ import type { KioskWiring } from './gpio/sim-gpio.ts';
 import type { Keypad } from './pin-pad/pin-pad-emulator.ts';
 import type { PrinterDevice } from './printer/escpos-emulator.ts';
 import { BankHostSimulator } from './bank/bank-host.ts';
+import type { TlsFiles } from '../common/mqtt/tls-files.ts';
 import { VirtualCard } from './card/virtual-card.ts';
 import { issueSimulationCards } from './card/config-cards.ts';
 import { startNetworkCable, type NetworkCable } from './network/network-cable.ts';
@@ -64,6 +65,8 @@ export interface EmbeddedOptions {
   readerBackend?: 'sim' | 'pcsc';
   readerName?: string;
   kioskIds?: string[];
+  /** Each kiosk's CA, certificate and key (absolute paths), for an mqtts:// broker. */
+  kioskTls?: (kioskId: string) => TlsFiles;
 }
 
 export async function startEmbeddedSystem(o: EmbeddedOptions): Promise<EmbeddedSystem> {
@@ -111,7 +114,7 @@ export async function startEmbeddedSystem(o: EmbeddedOptions): Promise<EmbeddedS
     for (const k of config.kiosks.filter((k) => !o.kioskIds || o.kioskIds.includes(k.id))) {
       const network = new URL(mqttUrl).protocol === 'mqtt:' ? await startNetworkCable(mqttUrl) : null;
       if (network) stops.push(() => network.close());
-      const kioskConfig = kioskConfigFor(o.loaded, k.id, { mqttUrl: network?.url ?? mqttUrl, dataDir });
+      const kioskConfig = kioskConfigFor(o.loaded, k.id, { mqttUrl: network?.url ?? mqttUrl, dataDir, ...(o.kioskTls ? { tls: o.kioskTls(k.id) } : {}) });
       if ((o.readerBackend ?? k.reader.backend) === 'sim') kioskConfig.board.reader = { backend: 'sim' };
       else kioskConfig.board.reader = { ...k.reader, backend: 'pcsc', ...(o.readerName ? { name: o.readerName } : {}) };
       // The embedded default is its simulated pads' provisioning station too.

@@ -61,7 +61,7 @@ async function startKioskProcess(loaded: LoadedKioskConfig, log: Logger, manager
     throw new QuancunError('CONFIG_INVALID', `${loaded.path}: board.reader "sim" needs the simulator that holds the cards as this process's parent; use reader "pcsc" (with vpcd for virtual cards)`);
   }
   const assembled = await assembleKiosk({ ...config, dataDir: loaded.dataDir }, {
-    log, version: packageVersion(), ...(port && config.board.reader.backend === 'sim' ? { simReader: new IpcCardReader(port) } : {}),
+    log, version: packageVersion(), configPath: loaded.path, ...(port && config.board.reader.backend === 'sim' ? { simReader: new IpcCardReader(port) } : {}),
   });
   const { kiosk, devices } = assembled;
   await assembled.start();

@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
 import { ERROR_CODES, QuancunError, type ErrorCode } from '../../common/errors.ts';
 import { connectMqtt, silentLog, type LinkLog } from '../../common/mqtt/connect.ts';
+import type { TlsMaterial } from '../../common/mqtt/tls-files.ts';
 import {
   isEventKind, isOpName, parseEvent, parseKioskState, parseOpResponse, parseRequestEnvelope, parseTopic, peekId, subscriptions,
   topics,
@@ -16,7 +17,9 @@ import {
 
 export interface GatewayEndpointOptions {
   url: string;
-  clientId: string;
+  /** `gateway.<name>` (common/api/access.ts); with `tls`, the certificate's CN. */
+  identity: string;
+  tls?: TlsMaterial;
   version: string;
   reconnectPeriodMs?: number;
   log?: LinkLog;
@@ -64,7 +67,8 @@ export class GatewayEndpoint extends EventEmitter<{ 'kiosk-state': [kioskId: str
     if (this.#client) return;
     const client = connectMqtt({
       url: this.#opts.url,
-      clientId: this.#opts.clientId,
+      identity: this.#opts.identity,
+      ...(this.#opts.tls ? { tls: this.#opts.tls } : {}),
       role: 'gateway',
       will: () => ({ topic: topics.gatewayState, payload: this.#statePayload(false, {}) }),
       reconnectPeriodMs: this.#opts.reconnectPeriodMs,
@@ -112,7 +116,7 @@ export class GatewayEndpoint extends EventEmitter<{ 'kiosk-state': [kioskId: str
   }
 
   async #onConnect(client: MqttClient): Promise<void> {
-    this.#opts.log.info('connected to the broker', { clientId: this.#opts.clientId });
+    this.#opts.log.info('connected to the broker', { identity: this.#opts.identity });
     this.#since = new Date().toISOString();
     try {
       await client.subscribeAsync([subscriptions.allRequests, subscriptions.allKioskStates, subscriptions.allEvents], { qos: 1 });

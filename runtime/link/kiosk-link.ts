@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import { QuancunError } from '../../common/errors.ts';
 import { connectMqtt, silentLog, type LinkLog } from '../../common/mqtt/connect.ts';
+import type { TlsMaterial } from '../../common/mqtt/tls-files.ts';
 import {
   isOpName, parseEvent, parseGatewayState, parseOpRequest, parseResponseEnvelope, parseTopic, peekId, subscriptions, topics,
   type EventKind, type EventPayload, type KioskMode, type KioskState, type OpName, type OpRequest, type OpResponse,
@@ -19,6 +20,8 @@ export interface KioskLinkOptions {
   url: string;
   kioskId: string;
   version: string;
+  /** The campus CA, the kiosk's certificate (CN = kiosk id) and key, for an mqtts:// broker. */
+  tls?: TlsMaterial;
   requestTimeoutMs?: number;
   reconnectPeriodMs?: number;
   log?: LinkLog;
@@ -62,7 +65,8 @@ export class KioskLink extends EventEmitter<{ online: []; offline: [] }> {
     if (this.#client) return;
     const client = connectMqtt({
       url: this.#opts.url,
-      clientId: `quancun-kiosk-${this.#opts.kioskId}`,
+      identity: this.#opts.kioskId,
+      ...(this.#opts.tls ? { tls: this.#opts.tls } : {}),
       role: 'kiosk',
       will: () => ({ topic: this.#stateTopic, payload: this.#statePayload(false, { mode: 'offline', reason: 'connection lost' }) }),
       reconnectPeriodMs: this.#opts.reconnectPeriodMs,

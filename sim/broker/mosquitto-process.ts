@@ -1,19 +1,53 @@
 /**
  * A private Mosquitto on a loopback port, configured as a campus deploys it (TCP_NODELAY on, no persistence): the
  * real broker for the tests and the chaos harness. Resolves once Mosquitto says it is running (its listener is bound).
+ * `secure` gives it the campus layout of deploy/mosquitto/: a mutual-TLS listener for kiosks, gateways and operators
+ * (the certificate's CN is the username and the client id; the ACL file from common/api/access.ts) and a provisioning
+ * listener (server TLS, the installers' password accounts `installer.<name>`, its own ACL).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** Debian's mosquitto package. */
 export const MOSQUITTO = '/usr/sbin/mosquitto';
 
-export async function launchMosquitto(port: number, options: { detached?: boolean } = {}): Promise<ChildProcess> {
+export interface SecureBrokerFiles {
+  /** The campus CA; the broker's certificate (with the CA after it) and key. */
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  aclFile: string;
+  provisioning?: { port: number; passwordFile: string; aclFile: string };
+}
+
+export function secureListenerLines(port: number, host: string, f: SecureBrokerFiles): string[] {
+  const tls = [`cafile ${f.caFile}`, `certfile ${f.certFile}`, `keyfile ${f.keyFile}`];
+  return [
+    'per_listener_settings true',
+    `listener ${port} ${host}`,
+    ...tls,
+    'require_certificate true',
+    'use_identity_as_username true',
+    'use_username_as_clientid true',
+    `acl_file ${f.aclFile}`,
+    ...(f.provisioning ? [
+      `listener ${f.provisioning.port} ${host}`,
+      ...tls,
+      'require_certificate false',
+      'allow_anonymous false',
+      'use_username_as_clientid true',
+      `password_file ${f.provisioning.passwordFile}`,
+      `acl_file ${f.provisioning.aclFile}`,
+    ] : []),
+  ];
+}
+
+export async function launchMosquitto(port: number, options: { detached?: boolean; secure?: SecureBrokerFiles } = {}): Promise<ChildProcess> {
+  const { secure } = options;
   const config = [
-    `listener ${port} 127.0.0.1`,
-    'allow_anonymous true',
+    ...(secure ? secureListenerLines(port, '127.0.0.1', secure) : [`listener ${port} 127.0.0.1`, 'allow_anonymous true']),
     'set_tcp_nodelay true',
     'persistence false',
     'log_dest stderr', // unbuffered: stdout to a pipe is not flushed
@@ -22,6 +56,8 @@ export async function launchMosquitto(port: number, options: { detached?: boolea
     'log_type notice',
     'log_type information',
   ].join('\n');
+  if (secure) await readableByBroker([secure.caFile, secure.certFile, secure.keyFile, secure.aclFile,
+    ...(secure.provisioning ? [secure.provisioning.passwordFile, secure.provisioning.aclFile] : [])]);
   const dir = await mkdtemp(join(tmpdir(), 'quancun-mosquitto-'));
   const file = join(dir, 'mosquitto.conf');
   await writeFile(file, `${config}\n`);
@@ -45,4 +81,13 @@ export async function launchMosquitto(port: number, options: { detached?: boolea
     await rm(dir, { recursive: true, force: true }); // mosquitto has read its config by now
   }
   return child;
+}
+
+/** Started as root, Mosquitto drops to its own user before it reads certificates and keys: give them to that user. */
+async function readableByBroker(files: string[]): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  const entry = (await readFile('/etc/passwd', 'utf8')).split('\n').find((line) => line.startsWith('mosquitto:'));
+  if (!entry) return;
+  const [, , uid, gid] = entry.split(':');
+  await Promise.all(files.map((f) => chown(f, Number(uid), Number(gid))));
 }

@@ -46,7 +46,7 @@ async function startGateway(
   setup: (gateway: GatewayEndpoint) => void,
   log?: LinkLog,
 ): Promise<GatewayEndpoint> {
-  const gateway = new GatewayEndpoint({ url, clientId: 'quancun-gateway-test', version: VERSION, reconnectPeriodMs: 100, log });
+  const gateway = new GatewayEndpoint({ url, identity: 'gateway.test', version: VERSION, reconnectPeriodMs: 100, log });
   setup(gateway);
   await gateway.start();
   t.teardown(() => gateway.stop());
@@ -63,8 +63,9 @@ async function startKiosk(t: ExecutionContext, url: string, kioskId: string, opt
   return link;
 }
 
-async function rawClient(t: ExecutionContext, url: string): Promise<MqttClient> {
-  const client = await mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0 });
+/** A client of the test's own with an identity of common/api/access.ts (the embedded broker holds it to its role). */
+async function rawClient(t: ExecutionContext, url: string, identity: string): Promise<MqttClient> {
+  const client = await mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0, clientId: identity, username: identity });
   t.teardown(() => client.endAsync());
   return client;
 }
@@ -107,7 +108,7 @@ for (const factory of brokers) {
         return operations['card.lookup'].example.response;
       }),
     );
-    const sniffer = await rawClient(t, broker.url);
+    const sniffer = await rawClient(t, broker.url, 'gateway.sniffer');
     const sniffed = nextMessage(sniffer, 'quancun/v1/kiosk/JX-A101/request/card.lookup');
     await sniffer.subscribeAsync('quancun/v1/kiosk/+/request/+', { qos: 1 });
     const link = await startKiosk(t, broker.url, 'JX-A101');
@@ -136,7 +137,7 @@ for (const factory of brokers) {
         return statusOf(txnId);
       }),
     );
-    const sniffer = await rawClient(t, broker.url);
+    const sniffer = await rawClient(t, broker.url, 'gateway.sniffer');
     const fastSent = nextMessage(sniffer, 'quancun/v1/kiosk/K-A/request/txn.status', (json) => json.data.txnId === 'fast');
     await sniffer.subscribeAsync('quancun/v1/kiosk/+/request/+', { qos: 1 });
     const a = await startKiosk(t, broker.url, 'K-A');
@@ -211,7 +212,7 @@ for (const factory of brokers) {
     });
 
     // A kiosk that does not use KioskLink (or a corrupted message) gets an error response, and no handler runs.
-    const raw = await rawClient(t, broker.url);
+    const raw = await rawClient(t, broker.url, 'K-RAW');
     const response = 'quancun/v1/kiosk/K-RAW/response/card.lookup';
     const rejected = nextMessage(raw, response, (json) => json.id === ID);
     await raw.subscribeAsync(response, { qos: 1 });
@@ -271,7 +272,7 @@ for (const factory of brokers) {
     await link.publishState('in-service');
     const topic = 'quancun/v1/kiosk/JX-A101/state';
 
-    const observer = await rawClient(t, broker.url);
+    const observer = await rawClient(t, broker.url, 'operator.observer');
     const retained = nextMessage(observer, topic);
     await observer.subscribeAsync(topic, { qos: 1 });
     const first = await retained;
@@ -288,7 +289,7 @@ for (const factory of brokers) {
     await gatewaySaw;
     t.deepEqual(withoutSince({ ...gateway.kioskStates.get('JX-A101') }), { online: false, mode: 'offline', version: VERSION, reason: 'connection lost' });
 
-    const latecomer = await rawClient(t, broker.url);
+    const latecomer = await rawClient(t, broker.url, 'operator.latecomer');
     const stored = nextMessage(latecomer, topic);
     await latecomer.subscribeAsync(topic, { qos: 1 });
     const last = await stored;

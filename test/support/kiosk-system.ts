@@ -10,7 +10,7 @@ import { parseConfig, type Config, type LoadedConfig } from '../../common/config
 import { silentLogger } from '../../common/log.ts';
 import { assembleKiosk } from '../../board/kiosk-assembly.ts';
 import { KioskJournal } from '../../runtime/journal/kiosk-journal.ts';
-import { startEmbeddedSystem, type EmbeddedSystem, type SimKiosk } from '../../sim/embedded-system.ts';
+import { startEmbeddedSystem, type EmbeddedOptions, type EmbeddedSystem, type SimKiosk } from '../../sim/embedded-system.ts';
 import { tempDir } from './temp-dir.ts';
 
 export const EMBEDDED_CONFIG = fileURLToPath(new URL('../../config/embedded.json', import.meta.url));
@@ -23,6 +23,8 @@ export interface TestSystemOptions {
   edit?: (config: Config) => void;
   /** The config's kiosks to start; default K001 only. */
   kioskIds?: string[];
+  /** Each kiosk's CA, certificate and key, for an mqtts:// broker. */
+  kioskTls?: EmbeddedOptions['kioskTls'];
 }
 
 export interface TestSystem extends EmbeddedSystem {
@@ -37,7 +39,7 @@ export async function startTestSystem(t: ExecutionContext, o: TestSystemOptions 
   const loaded = parseConfig(raw, EMBEDDED_CONFIG);
   const dataDir = await tempDir(t, 'quancun-system-');
   const system = await startEmbeddedSystem({
-    loaded, log: silentLogger, dataDir, kioskIds: o.kioskIds ?? ['K001'],
+    loaded, log: silentLogger, dataDir, kioskIds: o.kioskIds ?? ['K001'], ...(o.kioskTls ? { kioskTls: o.kioskTls } : {}),
     ...(o.pcscReader ? { readerBackend: 'pcsc' as const, readerName: o.pcscReader } : { readerBackend: 'sim' as const }),
   });
   // Registered after tempDir's: ava runs teardowns last-in first-out, so the system stops before its folder goes.

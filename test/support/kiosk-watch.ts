@@ -11,7 +11,7 @@ export const CLEARED_TOPIC = 'quancun/v1/kiosk/K001/event/fault-cleared';
 
 /** A client watching K001's fault events and retained state; `next` resolves with the first message not yet taken that matches. */
 export async function watchKiosk(t: ExecutionContext, mqttUrl: string) {
-  const client: MqttClient = await mqtt.connectAsync(mqttUrl, { protocolVersion: 4, clientId: 'test-watcher' });
+  const client: MqttClient = await mqtt.connectAsync(mqttUrl, { protocolVersion: 4, clientId: 'operator.test-watcher', username: 'operator.test-watcher' });
   t.teardown(() => client.endAsync());
   const seen: Array<{ topic: string; body: Record<string, unknown> }> = [];
   const waiters = new Set<() => void>();

@@ -6,8 +6,13 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import net from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { TestBroker } from './brokers.ts';
-import { launchMosquitto, MOSQUITTO } from '../../sim/broker/mosquitto-process.ts';
+import type { Pki } from './test-pki.ts';
+import { launchMosquitto, MOSQUITTO, type SecureBrokerFiles } from '../../sim/broker/mosquitto-process.ts';
+import { mosquittoAcl, mosquittoProvisioningAcl, type AclParties } from '../../common/api/access.ts';
 
 
 /** Brokers still running when the test process exits are killed with it. */
@@ -17,10 +22,54 @@ process.once('exit', () => {
 });
 
 export async function startMosquitto(): Promise<TestBroker> {
+  return start(await freePort());
+}
+
+export interface SecureTestBroker extends TestBroker {
+  /** mqtts:// of the mutual-TLS listener. */
+  url: string;
+  /** mqtts:// of the provisioning listener, an installer's account and password. */
+  provisioning: { url: string; username: string; password: string };
+  /** Rewrites the ACL file for these parties and tells Mosquitto to reload it (SIGHUP): no restart. */
+  setParties(parties: AclParties): Promise<void>;
+}
+
+/** The installer account of the secure test broker's provisioning listener. */
+export const INSTALLER = 'installer.test';
+
+/** Mosquitto as deploy/mosquitto/ sets it up, with the test's certificates and the ACL for `parties`. */
+export async function startSecureMosquitto(pki: Pki, parties: AclParties): Promise<SecureTestBroker> {
+  const [port, provisioningPort] = [await freePort(), await freePort()];
+  const files: SecureBrokerFiles = {
+    caFile: pki.ca, certFile: pki.broker.cert, keyFile: pki.broker.key, aclFile: join(pki.dir, 'broker.acl'),
+    provisioning: { port: provisioningPort, passwordFile: join(pki.dir, 'provision.passwd'), aclFile: join(pki.dir, 'provision.acl') },
+  };
+  const password = 'installer-secret';
+  execFileSync('mosquitto_passwd', ['-c', '-b', files.provisioning!.passwordFile, INSTALLER, password]);
+  await writeFile(files.provisioning!.aclFile, mosquittoProvisioningAcl());
+  await writeFile(files.aclFile, mosquittoAcl(parties));
+  const broker = await start(port, files);
+  return {
+    ...broker,
+    url: `mqtts://127.0.0.1:${port}`,
+    provisioning: { url: `mqtts://127.0.0.1:${provisioningPort}`, username: INSTALLER, password },
+    async setParties(next) {
+      await writeFile(files.aclFile, mosquittoAcl(next));
+      broker.reload();
+    },
+  };
+}
+
+async function start(port: number, secure?: SecureBrokerFiles): Promise<TestBroker & { reload(): void }> {
   if (!existsSync(MOSQUITTO)) {
     throw new Error(`${MOSQUITTO} not found: install the Debian package "mosquitto" (apt-get install mosquitto)`);
   }
-  const port = await freePort();
+  const launch = async (p: number) => {
+    const child = await launchMosquitto(p, secure ? { secure } : {});
+    running.add(child);
+    child.once('exit', () => running.delete(child));
+    return child;
+  };
   let child: ChildProcess | undefined = await launch(port);
   const halt = async (signal: NodeJS.Signals) => {
     if (child) await kill(child, signal);
@@ -35,6 +84,7 @@ export async function startMosquitto(): Promise<TestBroker> {
       await halt('SIGKILL');
       child = await launch(port);
     },
+    reload: () => child?.kill('SIGHUP'),
   };
 }
 
@@ -44,13 +94,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as net.AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-async function launch(port: number): Promise<ChildProcess> {
-  const child = await launchMosquitto(port);
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  return child;
 }
 
 async function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
