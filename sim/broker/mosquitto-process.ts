@@ -22,18 +22,20 @@ export interface SecureBrokerFiles {
   provisioning?: { port: number; passwordFile: string; aclFile: string };
 }
 
-export function secureListenerLines(port: number, host: string, f: SecureBrokerFiles): string[] {
+/** The listeners' settings; deploy/mosquitto/quancun.conf holds the same lines (a test compares them). */
+export function secureListenerLines(port: number, host: string | undefined, f: SecureBrokerFiles): string[] {
   const tls = [`cafile ${f.caFile}`, `certfile ${f.certFile}`, `keyfile ${f.keyFile}`];
+  const listener = (p: number) => (host ? `listener ${p} ${host}` : `listener ${p}`);
   return [
     'per_listener_settings true',
-    `listener ${port} ${host}`,
+    listener(port),
     ...tls,
     'require_certificate true',
     'use_identity_as_username true',
     'use_username_as_clientid true',
     `acl_file ${f.aclFile}`,
     ...(f.provisioning ? [
-      `listener ${f.provisioning.port} ${host}`,
+      listener(f.provisioning.port),
       ...tls,
       'require_certificate false',
       'allow_anonymous false',

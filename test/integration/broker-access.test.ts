@@ -3,7 +3,7 @@
  * down here line by line), the embedded aedes broker's hooks, and the TLS files a config names.
  */
 import test, { type ExecutionContext } from 'ava';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -12,6 +12,7 @@ import { startEmbeddedBroker } from '../../common/mqtt/embedded-broker.ts';
 import { parseKioskConfig } from '../../board/kiosk-config.ts';
 import { SIM_BOARD_PROFILE } from '../../board/board-profile.ts';
 import { makePki } from '../support/test-pki.ts';
+import { secureListenerLines } from '../../sim/broker/mosquitto-process.ts';
 
 test('the ACL files Mosquitto reads', (t) => {
   const acl = mosquittoAcl({ gateways: ['gateway.main'], operators: ['operator.desk'], revokedKiosks: ['K009'] });
@@ -130,4 +131,14 @@ test('mqtt.tls files that are missing or do not match are CONFIG_INVALID naming 
   invalid(pki.client('K002'), /mqtt\.tls\.cert: its CN is "K002", not this kiosk's id K001/);
   invalid(undefined, /mqtt\.tls: an mqtts:\/\/ broker needs the CA, certificate and key files/);
   invalid(k1, /mqtt\.tls: only for an mqtts:\/\/ broker/, 'mqtt://127.0.0.1:1883');
+});
+
+test('deploy/mosquitto/quancun.conf sets the listeners the tests run Mosquitto with', (t) => {
+  const shipped = readFileSync(join(import.meta.dirname, '../../deploy/mosquitto/quancun.conf'), 'utf8')
+    .split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+  const dir = '/etc/mosquitto/quancun';
+  t.deepEqual(shipped, ['set_tcp_nodelay true', ...secureListenerLines(8883, undefined, {
+    caFile: `${dir}/ca.crt`, certFile: `${dir}/broker-chain.crt`, keyFile: `${dir}/broker.key`, aclFile: `${dir}/kiosks.acl`,
+    provisioning: { port: 8884, passwordFile: `${dir}/installers.passwd`, aclFile: `${dir}/installers.acl` },
+  })]);
 });
