@@ -24,6 +24,13 @@ function positional(positionals: string[], what: string): string {
   return positionals[0]!;
 }
 
+/** Rows as one JSON array, or a line each (`none` when there are none). */
+function printList<T>(rows: T[], json: unknown, none: string, line: (row: T) => string): number {
+  if (json) console.log(JSON.stringify(rows));
+  else console.log(rows.length === 0 ? none : rows.map(line).join('\n'));
+  return 0;
+}
+
 async function openEnrolment(loaded: LoadedConfig) {
   if (!loaded.config.ca) throw invalid(`${loaded.path} has no "ca" section: the gateway would not enrol kiosks with this CA`);
   const { KioskEnrolment } = await import('../../gateway/ca/kiosk-enrolment.ts');
@@ -158,11 +165,8 @@ export const caCodes = caCommand({
   summary: 'list the enrolment codes issued: id, kiosk, expiry, state (never the code)',
   options: { json: jsonOption },
   async run(v) {
-    const codes = await (await openEnrolment(readConfig(v))).listCodes();
-    if (v.json) console.log(JSON.stringify(codes));
-    else if (codes.length === 0) console.log('no enrolment codes issued');
-    else for (const c of codes) console.log(`${c.id}  ${c.kioskId.padEnd(12)} ${c.state.padEnd(8)} expires ${c.expiresAt}${c.replaceBoard ? '  replace-board' : ''}`);
-    return 0;
+    return printList(await (await openEnrolment(readConfig(v))).listCodes(), v.json, 'no enrolment codes issued',
+      (c) => `${c.id}  ${c.kioskId.padEnd(12)} ${c.state.padEnd(8)} expires ${c.expiresAt}${c.replaceBoard ? '  replace-board' : ''}`);
   },
 });
 
@@ -181,16 +185,10 @@ export const caKiosks = caCommand({
   summary: 'list the enrolled kiosks: board serial, location, certificate, enrolled or revoked',
   options: { json: jsonOption },
   async run(v) {
-    const kiosks = await (await openEnrolment(readConfig(v))).kiosks();
-    if (v.json) console.log(JSON.stringify(kiosks));
-    else if (kiosks.length === 0) console.log('no kiosk enrolled');
-    else {
-      for (const k of kiosks) {
-        const state = k.revokedAt ? `revoked ${k.revokedAt}` : `enrolled ${k.enrolledAt}`;
-        console.log(`${k.kioskId.padEnd(12)} board ${k.boardSerial.padEnd(16)} ${state}  cert ${k.certSerial} until ${k.certNotAfter}  ${k.location}`);
-      }
-    }
-    return 0;
+    return printList(await (await openEnrolment(readConfig(v))).kiosks(), v.json, 'no kiosk enrolled', (k) => {
+      const state = k.revokedAt ? `revoked ${k.revokedAt}` : `enrolled ${k.enrolledAt}`;
+      return `${k.kioskId.padEnd(12)} board ${k.boardSerial.padEnd(16)} ${state}  cert ${k.certSerial} until ${k.certNotAfter}  ${k.location}`;
+    });
   },
 });
 

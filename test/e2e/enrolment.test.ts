@@ -7,7 +7,7 @@
 import test from 'ava';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { parseEnrolmentResponse, parseResponseEnvelope, topics, type EnrolmentResponse } from '../../common/api/topics.ts';
@@ -72,4 +72,31 @@ test('a board enrols over the broker; the gateway serves the enrolled kiosk, ref
   t.regex(revoked.stdout, /^kiosk K001 \(board SN2025-0001\) revoked at /);
   await t.throwsAsync(loadAt(system, 'K001', ZHANG, 2000), { code: 'KIOSK_REVOKED' });
   t.is(system.bank.balanceOf('6217000010000000018'), 500_000 - 2000, 'only the load before the revocation moved money');
+});
+
+test('quancun ca: bad input is a named error with exit status 1; issued files are not overwritten, the key is 0600', async (t) => {
+  const dir = await tempDir(t, 'quancun-ca-cli-');
+  const raw = JSON.parse(readFileSync(EMBEDDED_CONFIG, 'utf8')) as Config;
+  raw.ca = { dir: join(dir, 'ca'), codeTtlHours: 72 };
+  raw.issuer.padTransportMasterKey = '3C4D5E6F708192A3B4C5D6E7F8091A2B';
+  const config = join(dir, 'gateway.json');
+  await writeFile(config, JSON.stringify(raw));
+  const fails = async (args: string[], stderr: string) => {
+    const run = await quancun('ca', ...args);
+    t.is(run.code, 1, args.join(' '));
+    t.is(run.stderr, `${stderr}\n`);
+  };
+  await fails(['code', 'K001', '--config', config], `quancun ca code: CONFIG_INVALID: no campus CA in ${join(dir, 'ca')}: create one with \`quancun ca init\` or import one with \`quancun ca import\``);
+  t.is((await quancun('ca', 'init', '--config', config)).code, 0);
+  await fails(['code', 'K001', '--config', EMBEDDED_CONFIG], `quancun ca code: CONFIG_INVALID: ${EMBEDDED_CONFIG} has no "ca" section: the gateway would not enrol kiosks with this CA`);
+  await fails(['code', 'K009', '--config', config], "quancun ca code: CONFIG_INVALID: no kiosk K009 in the config's kiosks[]; add it there first");
+  await fails(['code', 'K001', '--hours', '1.5', '--config', config], 'quancun ca code: CONFIG_INVALID: --hours must be a whole number of hours, not 1.5');
+  await fails(['issue', 'broker', '--ip', '10.0.0.300', '--host', 'mqtt.campus.test', '--out', dir, '--config', config], 'quancun ca issue: CONFIG_INVALID: --ip: 10.0.0.300 is not an IP address');
+  await fails(['revoke-code', 'ffffffff', '--config', config], 'quancun ca revoke-code: CONFIG_INVALID: no enrolment code with id ffffffff (`quancun ca codes` lists them)');
+  const out = join(dir, 'tls');
+  t.is((await quancun('ca', 'issue', 'gateway', '--name', 'main', '--out', out, '--config', config)).code, 0);
+  t.is((await stat(join(out, 'gateway.key'))).mode & 0o777, 0o600);
+  await fails(['issue', 'gateway', '--name', 'main', '--out', out, '--config', config],
+    `quancun ca issue: CONFIG_INVALID: ${join(out, 'gateway.key')}, ${join(out, 'gateway.crt')} already exist; choose another --out`);
+  t.is(await openssl('x509', '-in', join(out, 'gateway.crt'), '-noout', '-subject'), 'subject=CN = gateway.main\n');
 });
