@@ -13,9 +13,10 @@ import { simLoad } from './commands/sim-load.ts';
 import { technicianPin } from './commands/technician-pin.ts';
 import { reconcileCommand } from './commands/reconcile.ts';
 import { simDay } from './commands/sim-day.ts';
+import { caCommands } from './commands/ca.ts';
 import { packageVersion } from './defaults.ts';
 
-const COMMANDS: Command[] = [run, gateway, kiosk, simLoad, simCard, simDay, reconcileCommand, simBank, chaos, technicianPin];
+const COMMANDS: Command[] = [run, gateway, kiosk, simLoad, simCard, simDay, reconcileCommand, simBank, chaos, technicianPin, ...caCommands];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

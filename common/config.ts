@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { configInvalid, jsonErrorPosition, parseConfigSection } from './config-errors.ts';
 import { QuancunError } from './errors.ts';
@@ -48,7 +48,22 @@ export const configSchema = z.object({
     masterKeys: z.object({ load: hexKey, purchase: hexKey, tac: hexKey }),
     /** Kiosk PIN pads hold keys diversified from this one by terminal id. */
     pinMasterKey: hexKey,
+    /**
+     * PIN pads' transport keys are diversified from this one by pad serial (common/crypto/pad-keys.ts): at enrolment
+     * a pad gets its PIN key under its transport key. Required with a `ca` section.
+     */
+    padTransportMasterKey: hexKey.optional(),
   }),
+  /**
+   * The campus CA (gateway/ca/, `quancun ca`): with this section the gateway enrols kiosks and serves only the kiosks
+   * it enrolled and has not revoked; without it every kiosk is served, as on a closed network.
+   */
+  ca: z.object({
+    /** The CA's folder (certificate, key, registry), relative to the config file; default `<dataDir>/ca`. */
+    dir: z.string().min(1).optional(),
+    /** How long an enrolment code stays valid unless `quancun ca code --hours` says otherwise. */
+    codeTtlHours: z.number().int().min(1).max(24 * 90).default(72),
+  }).optional(),
   limits: z.object({
     maxLoad: fen,
     purseLimit: fen,
@@ -151,6 +166,9 @@ export function parseConfig(raw: unknown, path = '<inline>'): LoadedConfig {
   for (const [i, c] of config.cardholders.entries()) {
     if (c.bankId && !known.has(c.bankId)) throw configInvalid(path, [`cardholders.${i}.bankId: no bank "${c.bankId}"`]);
   }
+  if (config.ca && !config.issuer.padTransportMasterKey) {
+    throw configInvalid(path, ['issuer.padTransportMasterKey: required with a "ca" section (enrolment sends PIN pads their key under it)']);
+  }
   const tls = brokerTls(config.mqtt, path, { test: (cn) => cn.startsWith('gateway.'), what: 'a gateway\'s (gateway.<name>)' });
   return { config, path, dataDir: resolve(dirname(path), config.dataDir), ...(tls ? { tls } : {}) };
 }
@@ -177,6 +195,12 @@ export function readJsonFile(path: string): unknown {
     throw unreadable(path, err);
   }
   return parseJsonText(text, path);
+}
+
+/** The campus CA's folder: `ca.dir` from the config file's folder, else `ca` in the gateway's data dir. */
+export function caDir(loaded: LoadedConfig, dataDir = loaded.dataDir): string {
+  const dir = loaded.config.ca?.dir;
+  return dir === undefined ? join(dataDir, 'ca') : resolve(dirname(loaded.path), dir);
 }
 
 export function loadConfig(path: string): LoadedConfig {

@@ -1,10 +1,11 @@
 /**
  * The front-end gateway (圈存前置) process: journal and ledger, key store, bank connections, and the MQTT endpoint
  * that serves the kiosks. Started and stopped in a fixed order; a bank that is down makes its loads fail with
- * BANK_UNAVAILABLE, it does not stop the gateway.
+ * BANK_UNAVAILABLE, it does not stop the gateway. With a `ca` section it enrols kiosks with the campus CA and serves
+ * only those enrolled and not revoked.
  */
 import { join } from 'node:path';
-import type { LoadedConfig } from '../common/config.ts';
+import { caDir, type LoadedConfig } from '../common/config.ts';
 import type { Logger } from '../common/log.ts';
 import { DurableStore } from '../common/store/durable-store.ts';
 import { GatewayEndpoint } from './link/gateway-endpoint.ts';
@@ -17,6 +18,7 @@ import { StanCounters } from './bank/stan-counter.ts';
 import { SettlementService } from './settlement/settlement-service.ts';
 import type { RetryPolicy } from './saf/reversal-queue.ts';
 import { TxnReports } from './events/txn-reports.ts';
+import { KioskEnrolment, type EnrolmentData } from './ca/kiosk-enrolment.ts';
 
 export interface GatewayOptions {
   loaded: LoadedConfig;
@@ -38,7 +40,10 @@ export class Gateway {
   /** The outcomes kiosks report from their outboxes, each kept once. */
   readonly reports: TxnReports;
   readonly settlement: SettlementService;
+  /** Set at start when the config has a `ca` section. */
+  enrolment: KioskEnrolment | undefined;
   private readonly endpoint: GatewayEndpoint;
+  private readonly keys: KeyStore;
 
   constructor(private readonly o: GatewayOptions) {
     const { config } = o.loaded;
@@ -51,7 +56,9 @@ export class Gateway {
         tac: Buffer.from(config.issuer.masterKeys.tac, 'hex'),
       },
       pinMasterKey: Buffer.from(config.issuer.pinMasterKey, 'hex'),
+      ...(config.issuer.padTransportMasterKey ? { padTransportMasterKey: Buffer.from(config.issuer.padTransportMasterKey, 'hex') } : {}),
     });
+    this.keys = keys;
     const stans = new StanCounters(this.store);
     for (const bank of config.banks) {
       this.banks.set(bank.id, createBankConnection(bank, keys, stans.forTerminal(bank.terminalId), o.log, o.bankAddresses?.get(bank.id)));
@@ -65,7 +72,9 @@ export class Gateway {
     const { tls } = o.loaded;
     this.endpoint = new GatewayEndpoint({
       url: o.mqttUrl, identity: tls?.identity ?? identityName.gateway('main'), ...(tls ? { tls } : {}), version: o.version, log: o.log,
+      ...(config.ca ? { admit: (kioskId: string) => this.enrolment!.admit(kioskId) } : {}),
     });
+    if (config.ca) this.endpoint.handleEnrolment((data) => this.enrol(data));
     this.endpoint.handle('card.lookup', (kiosk, req) => this.loads.lookup(kiosk, req));
     this.endpoint.handle('load.authorize', (kiosk, req) => this.loads.authorize(kiosk, req));
     this.endpoint.handle('load.confirm', (kiosk, req) => this.loads.confirm(kiosk, req));
@@ -78,6 +87,11 @@ export class Gateway {
   }
 
   async start(): Promise<void> {
+    const { loaded } = this.o;
+    // A gateway told to enrol kiosks without a CA to sign with does not start: it would refuse every kiosk.
+    if (loaded.config.ca) {
+      this.enrolment = await KioskEnrolment.open(caDir(loaded, this.o.dataDir), { kiosks: loaded.config.kiosks, codeTtlHours: loaded.config.ca.codeTtlHours });
+    }
     await this.store.open();
     await this.ledger.seed(this.o.loaded.config.cardholders.map((c) => ({ ...c, asn: c.asn.toUpperCase() })));
     await this.settlement.restoreBatches();
@@ -100,6 +114,18 @@ export class Gateway {
     await Promise.all([...this.banks.values()].map((b) => b.link.signOff({ responseMs: 2000 }).catch(() => {}).then(() => b.link.close())));
     await reversalsStopped;
     await this.store.close();
+  }
+
+  private async enrol(data: EnrolmentData) {
+    const fields = { kioskId: data.kioskId, boardSerial: data.boardSerial };
+    try {
+      const enrolled = await this.enrolment!.enrol(data, (terminalId, padSerial) => this.keys.pinKeyForPad(terminalId, padSerial));
+      this.o.log.info('kiosk enrolled', { ...fields, location: data.location });
+      return enrolled;
+    } catch (err) {
+      this.o.log.warn('enrolment refused', { ...fields, error: (err as Error).message });
+      throw err;
+    }
   }
 
   private async signOn(bank: BankConnection): Promise<void> {

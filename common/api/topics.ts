@@ -407,7 +407,8 @@ export type ParsedTopic =
   | { type: 'request' | 'response'; kioskId: string; op: string }
   | { type: 'kiosk-state'; kioskId: string }
   | { type: 'event'; kioskId: string; kind: string }
-  | { type: 'gateway-state' };
+  | { type: 'gateway-state' }
+  | { type: 'enrol-request'; session: string };
 
 /**
  * What a received topic is; undefined when it is not one of ours. Every level is a valid topic level, so it can be
@@ -416,8 +417,10 @@ export type ParsedTopic =
 export function parseTopic(topic: string): ParsedTopic | undefined {
   if (topic === topics.gatewayState) return { type: 'gateway-state' };
   const [root, version, kiosk, kioskId, type, name, ...rest] = topic.split('/');
-  if (`${root}/${version}` !== ROOT || kiosk !== 'kiosk' || kioskId === undefined || rest.length > 0) return undefined;
+  if (`${root}/${version}` !== ROOT || kioskId === undefined || rest.length > 0) return undefined;
   if (!topicLevelSchema.safeParse(kioskId).success) return undefined;
+  if (kiosk === 'enrol') return type === 'request' && name === undefined ? { type: 'enrol-request', session: kioskId } : undefined;
+  if (kiosk !== 'kiosk') return undefined;
   if (type === 'state' && name === undefined) return { type: 'kiosk-state', kioskId };
   if (name === undefined || !topicLevelSchema.safeParse(name).success) return undefined;
   if (type === 'request' || type === 'response') return { type, kioskId, op: name };

@@ -1,7 +1,8 @@
 /**
  * The gateway's side of the MQTT API: answers kiosk requests, receives kiosk events, tracks kiosks' retained
  * states and publishes the gateway's own. Requests from one kiosk are answered strictly in order (a kiosk's
- * `load.abandon` must never overtake its `load.authorize`); different kiosks are served concurrently.
+ * `load.abandon` must never overtake its `load.authorize`); different kiosks are served concurrently. With a
+ * campus CA it also answers enrolment requests, one at a time.
  */
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
@@ -9,10 +10,10 @@ import { ERROR_CODES, QuancunError, type ErrorCode } from '../../common/errors.t
 import { connectMqtt, silentLog, type LinkLog } from '../../common/mqtt/connect.ts';
 import type { TlsMaterial } from '../../common/mqtt/tls-files.ts';
 import {
-  isEventKind, isOpName, parseEvent, parseKioskState, parseOpResponse, parseRequestEnvelope, parseTopic, peekId, subscriptions,
-  topics,
-  type BankLinkState, type EventKind, type EventPayload, type GatewayState, type KioskState, type OpName, type OpRequest,
-  type OpResponse, type RequestEnvelope, type ResponseEnvelope,
+  isEventKind, isOpName, parseEnrolmentRequest, parseEnrolmentResponse, parseEvent, parseKioskState, parseOpResponse,
+  parseRequestEnvelope, parseTopic, peekId, subscriptions, topics,
+  type BankLinkState, type EnrolmentRequest, type EnrolmentResponse, type ErrorResponse, type EventKind, type EventPayload,
+  type GatewayState, type KioskState, type OpName, type OpRequest, type OpResponse, type RequestEnvelope, type ResponseEnvelope,
 } from '../../common/api/topics.ts';
 
 export interface GatewayEndpointOptions {
@@ -23,21 +24,29 @@ export interface GatewayEndpointOptions {
   version: string;
   reconnectPeriodMs?: number;
   log?: LinkLog;
+  /** Throws (KIOSK_NOT_ENROLLED, KIOSK_REVOKED) for a kiosk the gateway does not serve; its requests are refused. */
+  admit?: (kioskId: string) => Promise<void>;
 }
 
 export type OpHandler<O extends OpName> = (kioskId: string, data: OpRequest<O>, meta: { id: string }) => Promise<OpResponse<O>>;
 export type EventHandler<K extends EventKind> = (kioskId: string, payload: EventPayload<K>) => void | Promise<void>;
 
+export type EnrolmentHandler = (data: EnrolmentRequest['data'], meta: { id: string; session: string }) => Promise<unknown>;
+
 type AnyOpHandler = (kioskId: string, data: unknown, meta: { id: string }) => Promise<unknown>;
 type AnyEventHandler = (kioskId: string, payload: unknown) => void | Promise<void>;
+
+/** The queue enrolments wait in: one at a time, whichever session they come from. Never a kiosk id. */
+const ENROLMENTS = Symbol('enrolments');
 
 export class GatewayEndpoint extends EventEmitter<{ 'kiosk-state': [kioskId: string, state: KioskState | undefined] }> {
   readonly #opts: GatewayEndpointOptions & { log: LinkLog };
   readonly #handlers = new Map<OpName, AnyOpHandler>();
   readonly #eventHandlers = new Map<EventKind, AnyEventHandler>();
   readonly #kioskStates = new Map<string, KioskState>();
-  /** Tail of each kiosk's request queue. */
-  readonly #queues = new Map<string, Promise<void>>();
+  /** Tail of each kiosk's request queue, and of the enrolments'. */
+  readonly #queues = new Map<string | typeof ENROLMENTS, Promise<void>>();
+  #enrol: EnrolmentHandler | undefined;
   #client: MqttClient | undefined;
   #banks: GatewayState['banks'] = {};
   #since = new Date().toISOString();
@@ -50,6 +59,12 @@ export class GatewayEndpoint extends EventEmitter<{ 'kiosk-state': [kioskId: str
   handle<O extends OpName>(op: O, handler: OpHandler<O>): void {
     if (this.#handlers.has(op)) throw new QuancunError('INTERNAL', `a handler for ${op} is already registered`);
     this.#handlers.set(op, (kioskId, data, meta) => handler(kioskId, data as OpRequest<O>, meta));
+  }
+
+  /** Serves enrolment requests (subscribed from the next connect): the handler's result is the response's data. */
+  handleEnrolment(handler: EnrolmentHandler): void {
+    if (this.#enrol) throw new QuancunError('INTERNAL', 'an enrolment handler is already registered');
+    this.#enrol = handler;
   }
 
   onEvent<K extends EventKind>(kind: K, handler: EventHandler<K>): void {
@@ -86,7 +101,7 @@ export class GatewayEndpoint extends EventEmitter<{ 'kiosk-state': [kioskId: str
     this.#client = undefined;
     if (client.connected) {
       // Requests received before the UNSUBACK are already queued; none arrive after it.
-      await client.unsubscribeAsync(subscriptions.allRequests).catch((err: Error) => this.#opts.log.warn('unsubscribe failed', { error: err.message }));
+      await client.unsubscribeAsync(this.#requestFilters()).catch((err: Error) => this.#opts.log.warn('unsubscribe failed', { error: err.message }));
     }
     await Promise.all(this.#queues.values());
     if (client.connected) {
@@ -119,7 +134,7 @@ export class GatewayEndpoint extends EventEmitter<{ 'kiosk-state': [kioskId: str
     this.#opts.log.info('connected to the broker', { identity: this.#opts.identity });
     this.#since = new Date().toISOString();
     try {
-      await client.subscribeAsync([subscriptions.allRequests, subscriptions.allKioskStates, subscriptions.allEvents], { qos: 1 });
+      await client.subscribeAsync([...this.#requestFilters(), subscriptions.allKioskStates, subscriptions.allEvents], { qos: 1 });
     } catch (err) {
       this.#opts.log.error('subscribe failed', { error: (err as Error).message });
       return;
@@ -127,20 +142,25 @@ export class GatewayEndpoint extends EventEmitter<{ 'kiosk-state': [kioskId: str
     await this.#publishOwnState(client);
   }
 
+  #requestFilters(): string[] {
+    return this.#enrol ? [subscriptions.allRequests, subscriptions.allEnrolRequests] : [subscriptions.allRequests];
+  }
+
   #onMessage(client: MqttClient, topic: string, payload: Buffer): void {
     const parsed = parseTopic(topic);
     if (parsed?.type === 'request') this.#enqueue(parsed.kioskId, () => this.#answer(client, parsed.kioskId, parsed.op, payload));
+    else if (parsed?.type === 'enrol-request') this.#enqueue(ENROLMENTS, () => this.#answerEnrolment(client, parsed.session, payload));
     else if (parsed?.type === 'kiosk-state') this.#onKioskState(parsed.kioskId, payload);
     else if (parsed?.type === 'event') this.#onEvent(parsed.kioskId, parsed.kind, payload);
   }
 
-  #enqueue(kioskId: string, job: () => Promise<void>): void {
-    const tail = (this.#queues.get(kioskId) ?? Promise.resolve())
+  #enqueue(queue: string | typeof ENROLMENTS, job: () => Promise<void>): void {
+    const tail = (this.#queues.get(queue) ?? Promise.resolve())
       .then(job)
-      .catch((err: unknown) => this.#opts.log.error('request processing failed', { kioskId, error: String(err) }));
-    this.#queues.set(kioskId, tail);
+      .catch((err: unknown) => this.#opts.log.error('request processing failed', { queue: String(queue), error: String(err) }));
+    this.#queues.set(queue, tail);
     void tail.then(() => {
-      if (this.#queues.get(kioskId) === tail) this.#queues.delete(kioskId);
+      if (this.#queues.get(queue) === tail) this.#queues.delete(queue);
     });
   }
 
@@ -167,20 +187,51 @@ export class GatewayEndpoint extends EventEmitter<{ 'kiosk-state': [kioskId: str
       this.#opts.log.error('no handler registered', { kioskId, op, id });
       return failure(id, 'INTERNAL', `${op} is not served by this gateway`);
     }
+    return this.#serve({ kioskId, op, id }, async () => {
+      await this.#opts.admit?.(kioskId);
+      return handler(kioskId, data, { id });
+    }, (result) => ({ id, ok: true, data: parseOpResponse(op, result) }));
+  }
+
+  /** The response `answer` makes of a handler's result, or the failure to answer with: its QuancunError, else INTERNAL. */
+  async #serve<R>(context: { id: string } & Record<string, unknown>, handler: () => Promise<unknown>, answer: (result: unknown) => R,
+  ): Promise<R | ErrorResponse> {
+    const { id } = context;
     let result: unknown;
     try {
-      result = await handler(kioskId, data, { id });
+      result = await handler();
     } catch (err) {
       if (err instanceof QuancunError) return failure(id, err.code, err.message);
-      this.#opts.log.error('handler failed', { kioskId, op, id, error: err instanceof Error ? err.message : String(err) });
+      this.#opts.log.error('handler failed', { ...context, error: err instanceof Error ? err.message : String(err) });
       return failure(id, 'INTERNAL', ERROR_CODES.INTERNAL.en);
     }
     try {
-      return { id, ok: true, data: parseOpResponse(op, result) };
+      return answer(result);
     } catch (err) {
-      this.#opts.log.error('handler returned a malformed response', { kioskId, op, id, error: (err as Error).message });
+      this.#opts.log.error('handler returned a malformed response', { ...context, error: (err as Error).message });
       return failure(id, 'INTERNAL', ERROR_CODES.INTERNAL.en);
     }
+  }
+
+  /** Like a kiosk request, on the session's own topic pair; the code in it is never logged. */
+  async #answerEnrolment(client: MqttClient, session: string, payload: Buffer): Promise<void> {
+    const publish = (response: EnrolmentResponse) =>
+      client.publish(topics.enrolResponse(session), JSON.stringify(response), { qos: 1 }, (err) => {
+        if (err) this.#opts.log.warn('could not publish an enrolment response', { session, id: response.id, error: err.message });
+      });
+    let request: EnrolmentRequest;
+    try {
+      request = parseEnrolmentRequest(payload);
+    } catch (err) {
+      const message = (err as Error).message;
+      const id = peekId(payload);
+      this.#opts.log.warn('rejected a malformed enrolment request', { session, id, error: message });
+      if (id !== undefined) publish(failure(id, 'LINK_BAD_MESSAGE', message));
+      return;
+    }
+    const { id } = request;
+    publish(await this.#serve({ session, id, op: 'enrol' }, () => this.#enrol!(request.data, { id, session }),
+      (data) => parseEnrolmentResponse({ id, ok: true, data })));
   }
 
   #respond(client: MqttClient, kioskId: string, op: string, response: ResponseEnvelope<OpName>): void {
@@ -221,6 +272,6 @@ export class GatewayEndpoint extends EventEmitter<{ 'kiosk-state': [kioskId: str
   }
 }
 
-function failure(id: string, code: ErrorCode, message: string): ResponseEnvelope<OpName> {
+function failure(id: string, code: ErrorCode, message: string): ErrorResponse {
   return { id, ok: false, error: { code, message } };
 }

@@ -40,8 +40,10 @@ test('received topics are recognised, foreign ones are not', (t) => {
   t.deepEqual(parseTopic('quancun/v1/kiosk/JX-A101/state'), { type: 'kiosk-state', kioskId: 'JX-A101' });
   t.deepEqual(parseTopic('quancun/v1/kiosk/JX-A101/event/fault'), { type: 'event', kioskId: 'JX-A101', kind: 'fault' });
   t.deepEqual(parseTopic('quancun/v1/gateway/state'), { type: 'gateway-state' });
+  t.deepEqual(parseTopic('quancun/v1/enrol/prov-7f3a/request'), { type: 'enrol-request', session: 'prov-7f3a' });
   for (const foreign of ['quancun/v2/kiosk/K/state', 'quancun/v1/kiosk/K/state/x', 'quancun/v1/kiosk/K/request', 'zigbee2mqtt/bridge/state',
-    'quancun/v1/kiosk/K/other/x', 'quancun/v1/kiosk/K/request/a$b']) {
+    'quancun/v1/kiosk/K/other/x', 'quancun/v1/kiosk/K/request/a$b', 'quancun/v1/enrol/prov-7f3a/response',
+    'quancun/v1/enrol/prov-7f3a/request/x', 'quancun/v1/enrol/a$b/request', 'quancun/v1/other/K/state']) {
     t.is(parseTopic(foreign), undefined, foreign);
   }
 });
