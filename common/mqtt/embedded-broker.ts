@@ -39,8 +39,8 @@ export async function startEmbeddedBroker({ host = '127.0.0.1', port = 0, isRevo
   const aedes = await Aedes.createBroker({
     authenticate(client, username, _password, done) {
       const identity = identityOf(username);
-      // Installers enrol on Mosquitto's provisioning listener; a username must also be the client id (no session takeover).
-      if (!identity || identity.role === 'provisioning' || client.id !== username) {
+      // A username must also be the client id: no client takes over another's session.
+      if (!identity || client.id !== username) {
         done(Object.assign(new Error(`${username ?? '(no username)'} may not connect as ${client.id}`), { returnCode: NOT_AUTHORISED }), false);
         return;
       }

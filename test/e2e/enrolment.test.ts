@@ -34,17 +34,24 @@ test('a board enrols over the broker; the gateway serves the enrolled kiosk, ref
   t.is((await quancun('ca', 'init', '--config', configFile)).code, 0);
 
   const system = await startTestSystem(t, { edit: withCa, kioskIds: ['K001'] });
-  const client = await mqtt.connectAsync(system.mqttUrl, { protocolVersion: 4, clientId: 'prov-e2e' });
-  t.teardown(() => client.endAsync());
+  // An installer's account and a kiosk never enrolled, each with its own identity (the broker holds each to its role).
+  const client = async (identity: string) => {
+    const c = await mqtt.connectAsync(system.mqttUrl, { protocolVersion: 4, clientId: identity, username: identity });
+    t.teardown(() => c.endAsync());
+    c.on('message', (_topic, payload) => answers.get(JSON.parse(payload.toString()).id as string)?.(payload));
+    return c;
+  };
   const answers = new Map<string, (payload: Buffer) => void>();
-  client.on('message', (_topic, payload) => answers.get(JSON.parse(payload.toString()).id as string)?.(payload));
-  await client.subscribeAsync([topics.enrolResponse('prov-e2e'), topics.response('K002', 'card.lookup')], { qos: 1 });
-  const ask = (topic: string, body: Record<string, unknown>) => new Promise<Buffer>((resolve) => {
+  const installer = await client('installer.e2e');
+  await installer.subscribeAsync(topics.enrolResponse('installer.e2e'), { qos: 1 });
+  const k2 = await client('K002');
+  await k2.subscribeAsync(topics.response('K002', 'card.lookup'), { qos: 1 });
+  const ask = (from: mqtt.MqttClient, topic: string, body: Record<string, unknown>) => new Promise<Buffer>((resolve) => {
     const id = randomUUID();
     answers.set(id, resolve);
-    void client.publishAsync(topic, JSON.stringify({ id, sentAt: new Date().toISOString(), ...body }), { qos: 1 });
+    void from.publishAsync(topic, JSON.stringify({ id, sentAt: new Date().toISOString(), ...body }), { qos: 1 });
   });
-  const enrol = async (data: Record<string, unknown>): Promise<EnrolmentResponse> => parseEnrolmentResponse(await ask(topics.enrolRequest('prov-e2e'), { data }));
+  const enrol = async (data: Record<string, unknown>): Promise<EnrolmentResponse> => parseEnrolmentResponse(await ask(installer, topics.enrolRequest('installer.e2e'), { data }));
 
   const issued = lastJson<{ code: string; kioskId: string }>((await quancun('ca', 'code', 'K001', '--json', '--config', configFile)).stdout);
   const csr = await opensslCsr(dir);
@@ -64,7 +71,7 @@ test('a board enrols over the broker; the gateway serves the enrolled kiosk, ref
 
   t.like(await loadAt(system, 'K001', ZHANG, 2000), { state: 'completed', tacVerified: true });
 
-  const lookup = await ask(topics.request('K002', 'card.lookup'), { kioskId: 'K002', op: 'card.lookup', data: { asn: ZHANG.asn } });
+  const lookup = await ask(k2, topics.request('K002', 'card.lookup'), { kioskId: 'K002', op: 'card.lookup', data: { asn: ZHANG.asn } });
   t.like(parseResponseEnvelope('card.lookup', lookup), { ok: false, error: { code: 'KIOSK_NOT_ENROLLED' } });
 
   const revoked = await quancun('ca', 'revoke', 'K001', '--config', configFile);
