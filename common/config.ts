@@ -63,6 +63,14 @@ export const configSchema = z.object({
     dir: z.string().min(1).optional(),
     /** How long an enrolment code stays valid unless `quancun ca code --hours` says otherwise. */
     codeTtlHours: z.number().int().min(1).max(24 * 90).default(72),
+    /**
+     * The campus Mosquitto's ACL file, kept by quancun (docs/broker.md): rewritten when a kiosk is revoked or enrolled
+     * again or a gateway or operator certificate is issued, then `reload` makes the broker apply it without a restart.
+     */
+    broker: z.object({
+      aclFile: z.string().min(1),
+      reload: z.array(z.string().min(1)).default(['systemctl', 'reload', 'mosquitto']),
+    }).optional(),
   }).optional(),
   limits: z.object({
     maxLoad: fen,
@@ -201,6 +209,12 @@ export function readJsonFile(path: string): unknown {
 export function caDir(loaded: LoadedConfig, dataDir = loaded.dataDir): string {
   const dir = loaded.config.ca?.dir;
   return dir === undefined ? join(dataDir, 'ca') : resolve(dirname(loaded.path), dir);
+}
+
+/** Where the broker's ACL file is (from the config file's folder) and how to reload it, when quancun keeps it. */
+export function brokerAclSettings(loaded: LoadedConfig): { aclFile: string; reload: string[] } | undefined {
+  const broker = loaded.config.ca?.broker;
+  return broker && { aclFile: resolve(dirname(loaded.path), broker.aclFile), reload: broker.reload };
 }
 
 export function loadConfig(path: string): LoadedConfig {

@@ -5,7 +5,7 @@
  * only those enrolled and not revoked.
  */
 import { join } from 'node:path';
-import { caDir, type LoadedConfig } from '../common/config.ts';
+import { brokerAclSettings, caDir, type LoadedConfig } from '../common/config.ts';
 import type { Logger } from '../common/log.ts';
 import { DurableStore } from '../common/store/durable-store.ts';
 import { GatewayEndpoint } from './link/gateway-endpoint.ts';
@@ -19,6 +19,7 @@ import { SettlementService } from './settlement/settlement-service.ts';
 import type { RetryPolicy } from './saf/reversal-queue.ts';
 import { TxnReports } from './events/txn-reports.ts';
 import { KioskEnrolment, type EnrolmentData } from './ca/kiosk-enrolment.ts';
+import { applyBrokerAcl } from './ca/broker-acl.ts';
 
 export interface GatewayOptions {
   loaded: LoadedConfig;
@@ -121,11 +122,20 @@ export class Gateway {
     try {
       const enrolled = await this.enrolment!.enrol(data, (terminalId, padSerial) => this.keys.pinKeyForPad(terminalId, padSerial));
       this.o.log.info('kiosk enrolled', { ...fields, location: data.location });
+      await this.applyBrokerAcl(); // an enrolment lifts a revocation
       return enrolled;
     } catch (err) {
       this.o.log.warn('enrolment refused', { ...fields, error: (err as Error).message });
       throw err;
     }
+  }
+
+  /** The broker's ACL file from the registry, when quancun keeps it (`ca.broker`); a failed reload is for an operator. */
+  private async applyBrokerAcl(): Promise<void> {
+    const settings = brokerAclSettings(this.o.loaded);
+    if (!settings) return;
+    await applyBrokerAcl(this.enrolment!.registry, settings)
+      .catch((err: Error) => this.o.log.error('the broker ACL could not be applied', { error: err.message }));
   }
 
   private async signOn(bank: BankConnection): Promise<void> {

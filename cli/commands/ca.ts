@@ -8,7 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { caDir, type LoadedConfig } from '../../common/config.ts';
+import { brokerAclSettings, caDir, type LoadedConfig } from '../../common/config.ts';
 import { QuancunError } from '../../common/errors.ts';
 import type { Command, CommandOption } from '../command.ts';
 import { configOption, readConfig } from '../defaults.ts';
@@ -116,6 +116,13 @@ export const caIssue = caCommand({
     await writeFile(join(v.out, `${kind}.crt`), issued.certPem, { flag: 'wx' });
     await writeFile(join(v.out, 'ca.crt'), ca.certPem);
     console.log(`${kind}.key, ${kind}.crt and ca.crt written to ${v.out}`);
+    if (kind !== 'broker') {
+      const { CaRegistry } = await import('../../gateway/ca/registry.ts');
+      const { recordClient } = await import('../../gateway/ca/broker-acl.ts');
+      const registry = new CaRegistry(caDir(loaded));
+      await recordClient(registry, `${kind}.${v.name}`, issued.certPem);
+      await brokerAclApplied(loaded, registry);
+    }
     return 0;
   },
 });
@@ -197,10 +204,38 @@ export const caRevoke = caCommand({
   summary: 'revoke an enrolled kiosk: the running gateway refuses its next request (KIOSK_REVOKED)',
   details: 'Its unused enrolment codes are revoked too; a code issued afterwards can enrol it again.',
   async run(v, positionals) {
-    const kiosk = await (await openEnrolment(readConfig(v))).revokeKiosk(positional(positionals, 'kiosk id'));
+    const loaded = readConfig(v);
+    const enrolment = await openEnrolment(loaded);
+    const kiosk = await enrolment.revokeKiosk(positional(positionals, 'kiosk id'));
     console.log(`kiosk ${kiosk.kioskId} (board ${kiosk.boardSerial}) revoked at ${kiosk.revokedAt}`);
+    await brokerAclApplied(loaded, enrolment.registry);
     return 0;
   },
 });
 
-export const caCommands = [caInit, caImport, caIssue, caCode, caCodes, caRevokeCode, caKiosks, caRevoke];
+export const caBrokerAcl = caCommand({
+  name: 'ca broker-acl',
+  summary: 'write the campus Mosquitto\'s ACL files (kiosks.acl, installers.acl) into --out, from the registry',
+  details: 'With `ca.broker` in the config, revocations, re-enrolments and issued gateway/operator certificates keep its aclFile current by themselves.',
+  options: { out: { type: 'string', description: 'folder to write the files into' } },
+  async run(v) {
+    if (typeof v.out !== 'string') throw invalid('--out is required');
+    const loaded = readConfig(v);
+    const { CaRegistry } = await import('../../gateway/ca/registry.ts');
+    const { writeBrokerAcls } = await import('../../gateway/ca/broker-acl.ts');
+    await mkdir(v.out, { recursive: true });
+    console.log(`${(await writeBrokerAcls(new CaRegistry(caDir(loaded)), v.out)).join(', ')} written`);
+    return 0;
+  },
+});
+
+/** With `ca.broker` configured: the broker's ACL file rewritten and reloaded, and said so. */
+async function brokerAclApplied(loaded: LoadedConfig, registry: import('../../gateway/ca/registry.ts').CaRegistry): Promise<void> {
+  const settings = brokerAclSettings(loaded);
+  if (!settings) return;
+  const { applyBrokerAcl } = await import('../../gateway/ca/broker-acl.ts');
+  await applyBrokerAcl(registry, settings);
+  console.log(`broker ACL ${settings.aclFile} rewritten${settings.reload.length ? ` and reloaded (${settings.reload.join(' ')})` : ''}`);
+}
+
+export const caCommands = [caInit, caImport, caIssue, caCode, caCodes, caRevokeCode, caKiosks, caRevoke, caBrokerAcl];

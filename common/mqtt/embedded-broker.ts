@@ -4,7 +4,8 @@
  * It applies the same topic rules as the campus's Mosquitto (common/api/access.ts) through aedes's authorize hooks:
  * a client's identity is its username, its client id must be the same, and it may publish, subscribe and receive only
  * what its role allows. On plain TCP the username is a claim, not a proof: the embedded broker listens on loopback for
- * one box, and a campus network gets Mosquitto with mutual TLS (docs/broker.md).
+ * one box, and a campus network gets Mosquitto with mutual TLS (docs/broker.md). A revoked kiosk is refused by the
+ * gateway itself (KIOSK_REVOKED), here as on Mosquitto.
  */
 import net from 'node:net';
 import { once } from 'node:events';
@@ -20,21 +21,17 @@ export interface EmbeddedBroker {
 export interface EmbeddedBrokerOptions {
   host?: string;
   port?: number;
-  /** Kiosks the gateway has revoked: they can neither publish nor receive, from the next message on. */
-  isRevoked?: (kioskId: string) => boolean;
 }
 
 /** MQTT 3.1.1 CONNACK return code 5: not authorised. */
 const NOT_AUTHORISED = 5;
 
-export async function startEmbeddedBroker({ host = '127.0.0.1', port = 0, isRevoked = () => false }: EmbeddedBrokerOptions = {}): Promise<EmbeddedBroker> {
+export async function startEmbeddedBroker({ host = '127.0.0.1', port = 0 }: EmbeddedBrokerOptions = {}): Promise<EmbeddedBroker> {
   const identities = new WeakMap<Client, Identity>();
   const allowed = (client: Client | null, check: (identity: Identity) => boolean): boolean => {
     if (!client) return true; // the broker's own messages
     const identity = identities.get(client);
-    if (!identity) return false;
-    if (identity.role === 'kiosk' && isRevoked(identity.kioskId)) return false;
-    return check(identity);
+    return identity !== undefined && check(identity);
   };
   const aedes = await Aedes.createBroker({
     authenticate(client, username, _password, done) {

@@ -41,17 +41,25 @@ const kioskRecordSchema = z.object({
   revokedAt: isoTime.optional(),
 });
 
+/** A gateway's or operator's certificate the CA issued: the broker's ACL names each of these identities. */
+const clientRecordSchema = z.object({
+  identity: z.string().regex(/^(gateway|operator)\.[A-Za-z0-9][A-Za-z0-9_-]*$/),
+  certSerial: z.string().regex(/^[0-9a-f]+$/),
+  issuedAt: isoTime,
+});
+
 const registrySchema = z.object({
   version: z.literal(1),
   codes: z.array(codeRecordSchema),
   kiosks: z.record(z.string(), kioskRecordSchema),
+  clients: z.array(clientRecordSchema).default([]),
 });
 
 export type CodeRecord = z.output<typeof codeRecordSchema>;
 export type KioskRecord = z.output<typeof kioskRecordSchema>;
 export type Registry = z.output<typeof registrySchema>;
 
-const empty = (): Registry => ({ version: 1, codes: [], kiosks: {} });
+const empty = (): Registry => ({ version: 1, codes: [], kiosks: {}, clients: [] });
 
 export class CaRegistry {
   readonly path: string;
