@@ -22,6 +22,8 @@ export const kioskConfigSchema = z.object({
     url: z.string().regex(/^mqtts?:\/\/[^/\s]+/, 'an mqtt:// or mqtts:// URL with a host'),
     /** How long the kiosk waits for the gateway's answer; longer than the bank's answer time plus a reversal. */
     requestTimeoutMs: z.number().int().positive().default(15_000),
+    /** The kiosk's own TLS files for mqtts://, relative to this file unless absolute; `quancun provision` writes them. */
+    tls: z.object({ ca: z.string().min(1), cert: z.string().min(1), key: z.string().min(1) }).optional(),
   }),
   kiosk: z.object({ id: kioskEntry.id, terminalId: kioskEntry.terminalId }),
   board: boardProfileSchema,
