@@ -48,7 +48,9 @@ export async function publishReport(identity: KioskIdentity, report: SelfTestRep
   try {
     client = await mqtt.connectAsync(identity.url, {
       protocolVersion: 4, clientId: `${identity.kioskId}-self-test`, clean: true, reconnectPeriod: 0,
-      connectTimeout: identity.timeoutMs ?? 10_000, ...identity.tls, rejectUnauthorized: true,
+      connectTimeout: identity.timeoutMs ?? 10_000,
+      // mqtt.js turns an mqtt:// URL into TLS when given a certificate and key: only mqtts:// gets them
+      ...(identity.url.startsWith('mqtts:') ? { ...identity.tls, rejectUnauthorized: true } : {}),
     });
   } catch (err) {
     throw new QuancunError('LINK_OFFLINE', `the self-test report was not published: ${(err as Error).message}`, {}, { cause: err });
