@@ -93,7 +93,7 @@ export async function runSelfTest(devices: Devices, installer: Installer, o: Sel
         installer.instruct('put-card', `Put a campus card on the reader (or wait ${cardWaitMs / 1000} s to go on without one).`);
         const atr = await reader.waitForCard(AbortSignal.timeout(cardWaitMs)).catch(() => undefined);
         if (seen.fault) return faulted()!;
-        return pass('reader', atr ? `reader ${reader.name} present; card ATR ${atr.toString('hex').toUpperCase()}` : `reader ${reader.name} present; no card was put`);
+        return pass('reader', `reader present (${reader.name}); ${atr ? `card ATR ${atr.toString('hex').toUpperCase()}` : 'no card was put'}`);
       } finally {
         reader.off('fault', onFault);
       }
@@ -123,7 +123,7 @@ export async function runSelfTest(devices: Devices, installer: Installer, o: Sel
         { kind: 'feed', lines: 2 },
         { kind: 'cut' },
       ]);
-      return pass('printer', `printer ${printer.name} ready${status.paperNearEnd ? ' (paper near end)' : ''}; test receipt printed`);
+      return pass('printer', `printer ready${status.paperNearEnd ? ' (paper near end)' : ''}; test receipt printed`);
     },
     async touch() {
       const { touch, display } = devices;

@@ -93,6 +93,9 @@ export const provisionCommand: Command = {
       console.log(`\n${reportText(result.grant.kioskId, result.report)}`);
       console.log(`\nProvisioned ${result.grant.kioskId}. Start the kiosk: quancun kiosk --config ${configPath}`);
       return result.report.passed ? 0 : 1;
+    } catch (err) {
+      if (err instanceof QuancunError && err.code.startsWith('ENROL_')) console.error('Nothing was written on the board. Ask the campus for a new enrolment code if this one cannot be used.');
+      throw err;
     } finally {
       await stopDevices(devices);
     }
