@@ -24,7 +24,7 @@ import type { DeviceName } from '../runtime/health/service-status.ts';
 import { SimCardReader } from '../sim/card/sim-reader.ts';
 import { createSimKioskIo, type KioskWiring } from '../sim/gpio/sim-gpio.ts';
 import { SimEeprom24c02, SimI2cBus, SimLm75 } from '../sim/i2c/sim-bus.ts';
-import { readPadKey } from '../sim/pin-pad/pad-memory.ts';
+import { readPadMemory, writePadKey } from '../sim/pin-pad/pad-memory.ts';
 import type { Keypad } from '../sim/pin-pad/pin-pad-emulator.ts';
 import { createSimPinPad } from '../sim/pin-pad/sim-pin-pad.ts';
 import type { PrinterDevice } from '../sim/printer/escpos-emulator.ts';
@@ -59,7 +59,7 @@ export interface DeviceOptions {
   inspectorSink?: (line: string) => void;
   /** The simulated field when its cards are held elsewhere (the chaos harness's, over IPC); default an in-process one. */
   simReader?: CardReader;
-  /** Where the simulated PIN pad keeps the key provisioning gave it (sim/pin-pad/pad-memory.ts). */
+  /** Where the simulated PIN pad keeps its serial, transport key and PIN key (sim/pin-pad/pad-memory.ts). */
   simPadMemory?: string;
   /** The size the screens are drawn at, for the touch panel's mapping when there is no display of the board's own. */
   screenSize?: { width: number; height: number };
@@ -113,8 +113,12 @@ export async function createDevices(input: unknown, options: DeviceOptions = {})
   if (pp.backend === 'serial') {
     pinPad = new SerialPinPad(new SerialLink({ name: 'pin-pad', open: await realSerial(pp.path, pp.baudRate), inspector, traceRx: false }));
   } else {
-    const key = options.simPadMemory ? await readPadKey(options.simPadMemory) : undefined;
-    const s = createSimPinPad({ ...(key ? { key } : {}), inspector });
+    const path = options.simPadMemory;
+    const memory = path ? await readPadMemory(path) : {};
+    const s = createSimPinPad({
+      inspector, ...(memory.pinKey ? { key: memory.pinKey } : {}), ...(memory.serial ? { serial: memory.serial } : {}),
+      ...(memory.transportKey ? { transportKey: memory.transportKey } : {}), ...(path ? { store: (key: Buffer) => writePadKey(path, key) } : {}),
+    });
     pinPad = s.pinPad;
     sim.keypad = s.keypad;
   }

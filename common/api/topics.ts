@@ -305,6 +305,29 @@ export const events = {
     schema: z.object({ device: z.string().min(1), code: errorCodeLike, message: z.string(), at: isoTime }),
     example: { device: 'card-reader', code: 'READER_UNAVAILABLE', message: 'reader unplugged', at: '2025-09-01T08:31:00.000Z' },
   }),
+  'self-test': messageSpec({
+    summary: 'The installer\'s self-test of the board at provisioning (`quancun provision`), published by the new kiosk identity; '
+      + 'also kept in the kiosk\'s data dir as self-test.json and self-test.txt.',
+    schema: z.object({
+      boardSerial: z.string().min(1).max(16),
+      at: isoTime.describe('when the self-test ended'),
+      passed: z.boolean().describe('true when no check failed (skipped ones do not count)'),
+      checks: z.array(z.object({
+        check: z.enum(['reader', 'pin-pad', 'printer', 'touch', 'display', 'door', 'leds', 'temperature']),
+        status: z.enum(['pass', 'fail', 'skipped']),
+        code: errorCodeSchema.optional().describe('why it failed'),
+        message: z.string().describe('what was seen, or why it was skipped'),
+      })),
+    }),
+    example: {
+      boardSerial: 'QC-B-000017', at: '2025-09-01T08:40:00.000Z', passed: false,
+      checks: [
+        { check: 'reader', status: 'pass', message: 'reader sim present; no card was put' },
+        { check: 'printer', status: 'fail', code: 'PRINTER_PAPER_OUT', message: 'printer is out of paper' },
+        { check: 'touch', status: 'skipped', message: '--no-touch' },
+      ],
+    },
+  }),
   'fault-cleared': messageSpec({
     summary: 'A device reported at fault works again (a fault cleared while the link was down shows only in the state).',
     schema: z.object({ device: z.string().min(1), at: isoTime }),

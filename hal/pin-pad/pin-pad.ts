@@ -20,10 +20,23 @@ export interface PinPadEvents {
   ready: [];
 }
 
+export interface PinPadInfo {
+  serial: string;
+  /** The check value of the PIN key it holds (3 bytes, hex), undefined when it holds none. */
+  keyCheckValue: string | undefined;
+}
+
 export interface PinPad extends EventEmitter<PinPadEvents> {
   readonly name: string;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Resolves with the encrypted PIN block (8 bytes); rejects with PIN_ENTRY_CANCELLED on cancel or abort. */
   readPinBlock(request: PinEntryRequest): Promise<Buffer>;
+  info(): Promise<PinPadInfo>;
+  /**
+   * Gives the pad a new PIN key (16 bytes) encrypted under the pad's own transport key, with the clear key's check
+   * value (6 hex). Resolves once the pad took and stored it; rejects with PAD_KEY_REFUSED (the pad keeps its old key)
+   * or DEVICE_UNAVAILABLE. The clear key is never on the line.
+   */
+  loadKey(underTransportKey: Buffer, checkValue: string): Promise<void>;
 }

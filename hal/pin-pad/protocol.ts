@@ -6,11 +6,17 @@
  *   `P`                       ping; pad answers `R|<kcv>` (first 3 bytes of the key check value, hex) or `R|NOKEY`
  *   `E|<pan12>|<min>|<max>`   start PIN entry; pad answers `A`, or `N|<reason>` (NOKEY, BUSY, FORMAT)
  *   `C`                       cancel entry; pad answers `Z` (not `X`: a late answer must not cancel the next entry)
+ *   `I`                       info; pad answers `I|<serial>|<kcv>` or `I|<serial>|NOKEY` (serial: printable ASCII, <= 16)
+ *   `L|<32 hex>|<6 hex>`      load a PIN key: a 2-key 3DES key encrypted (ECB) under the pad's transport key, and the
+ *                             check value of the clear key. The transport key went into the pad at its factory and is
+ *                             never sent; the pad decrypts, computes the check value and answers `R|<kcv>` when it
+ *                             matches and the key is stored, or `N|KCV` (keeps its old key), `N|NOTK` (no transport
+ *                             key), `N|BUSY` (an entry runs), `N|FORMAT`. The clear key never crosses the line.
  * Pad to host, during entry:
  *   `K|<n>`                   n digits are entered now (after a digit, CLEAR or BACKSPACE); never the digits
  *   `B|<16 hex>`              ENTER with min..max digits: the ISO 9564 format-0 block encrypted under the pad's PIN key
  *   `X`                       the cardholder pressed CANCEL
- * Sensitive fields (pan12, the key count, the PIN block) are masked whenever a frame is traced.
+ * Sensitive fields (pan12, the key count, the PIN block, the encrypted key of L) are masked whenever a frame is traced.
  */
 export const STX = 0x02;
 export const ETX = 0x03;
@@ -27,27 +33,38 @@ export function encodeFrame(fields: string[]): Buffer {
   return Buffer.concat([Buffer.from([STX]), body, Buffer.from([lrc(body)])]);
 }
 
-/** The frame as the traffic inspector may show it: the card digits of E, the count of K and the block of B masked. */
+/**
+ * The frame as the traffic inspector may show it: the card digits of E, the count of K, the block of B and the
+ * encrypted key of L masked (the check value of L stays: it is what a technician compares).
+ */
 export function redactFrame(fields: string[]): Buffer {
   const [cmd = '', ...rest] = fields;
-  const secret = cmd === 'E' ? 1 : cmd === 'K' || cmd === 'B' ? rest.length : 0;
+  const secret = cmd === 'E' || cmd === 'L' ? 1 : cmd === 'K' || cmd === 'B' ? rest.length : 0;
   return encodeFrame([cmd, ...rest.map((f, i) => (i < secret ? '*'.repeat(f.length) : f))]);
 }
 
 /** A frame from the pad as the host reads it; null for a frame it does not know or that is not well formed (ignored). */
 export type PadMessage =
   | { kind: 'ready'; keyCheckValue: string | undefined }
+  | { kind: 'info'; serial: string; keyCheckValue: string | undefined }
   | { kind: 'accepted' }
   | { kind: 'refused'; reason: string }
   | { kind: 'progress'; digits: number }
   | { kind: 'block'; block: Buffer }
   | { kind: 'cancelled' };
 
-export function parsePadFrame([kind, value = '']: string[]): PadMessage | null {
+const KCV = /^[0-9A-F]{6}$/i;
+/** The pad's serial: what the enrolment request accepts as one (common/api/topics.ts). */
+const SERIAL = /^[\x21-\x7e]{1,16}$/;
+
+export function parsePadFrame([kind, value = '', third = '']: string[]): PadMessage | null {
   switch (kind) {
     case 'R':
       if (value === 'NOKEY') return { kind: 'ready', keyCheckValue: undefined };
-      return /^[0-9A-F]{6}$/i.test(value) ? { kind: 'ready', keyCheckValue: value } : null;
+      return KCV.test(value) ? { kind: 'ready', keyCheckValue: value } : null;
+    case 'I':
+      if (!SERIAL.test(value) || !(third === 'NOKEY' || KCV.test(third))) return null;
+      return { kind: 'info', serial: value, keyCheckValue: third === 'NOKEY' ? undefined : third };
     case 'A':
       return { kind: 'accepted' };
     case 'N':
@@ -64,10 +81,10 @@ export function parsePadFrame([kind, value = '']: string[]): PadMessage | null {
 }
 
 /**
- * The longest payload the protocol has: `E|<pan12>|<min>|<max>` with two-digit counts (20 bytes); every pad answer is
- * shorter. The reader is shared by both ends, so this bounds what either keeps of a frame whose ETX never comes.
+ * The longest payload the protocol has: `L|<32 hex>|<6 hex>` (41 bytes); every pad answer is shorter. The reader is
+ * shared by both ends, so this bounds what either keeps of a frame whose ETX never comes.
  */
-export const MAX_PAYLOAD = 20;
+export const MAX_PAYLOAD = 41;
 
 /**
  * Splits a byte stream into frames; bytes outside frames, frames with a bad LRC and an STX with no ETX within

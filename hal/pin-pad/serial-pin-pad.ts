@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { QuancunError } from '../../common/errors.ts';
 import type { SerialLink } from '../serial/serial-link.ts';
-import type { PinEntryRequest, PinPad, PinPadEvents } from './pin-pad.ts';
+import type { PinEntryRequest, PinPad, PinPadEvents, PinPadInfo } from './pin-pad.ts';
 import { encodeFrame, FrameReader, parsePadFrame, redactFrame, type PadMessage } from './protocol.ts';
 
 export interface SerialPinPadOptions {
@@ -16,6 +16,15 @@ export interface SerialPinPadOptions {
   /** Idle health ping period. */
   pingMs?: number;
 }
+
+/** What the pad's refusals of L mean, for the installer. */
+const PAD_REFUSALS: Record<string, string> = {
+  KCV: 'the check value does not match the key it decrypted (wrong transport key?); it keeps its old key',
+  NOTK: 'it holds no transport key (not loaded at its factory)',
+  BUSY: 'a PIN entry is running',
+  FORMAT: 'malformed command',
+  STORE: 'it could not store the key; it keeps its old key',
+};
 
 export class SerialPinPad extends EventEmitter<PinPadEvents> implements PinPad {
   readonly name: string;
@@ -27,6 +36,10 @@ export class SerialPinPad extends EventEmitter<PinPadEvents> implements PinPad {
   /** Who takes the next entry frame (A, N, K, B, X); pings have their own slot, so the pad is pinged during entry too. */
   #waiter: ((message: PadMessage) => void) | undefined;
   #pong: ((keyCheckValue: string | undefined) => void) | undefined;
+  /** Who takes the answer to I or L, once sent: every frame is that answer (see #exchange). */
+  #answer: ((message: PadMessage) => void) | undefined;
+  /** An I or L runs: no ping and no entry starts. */
+  #exclusive = false;
   /** undefined until the first ping answers or fails, so an absent pad is reported at start too. */
   #healthy: boolean | undefined;
   #entry = false;
@@ -45,7 +58,8 @@ export class SerialPinPad extends EventEmitter<PinPadEvents> implements PinPad {
       for (const fields of this.#reader.push(chunk)) {
         link.traceRx(redactFrame(fields));
         const message = parsePadFrame(fields);
-        if (message?.kind === 'ready') this.#pong?.(message.keyCheckValue);
+        if (message && this.#answer) this.#answer(message);
+        else if (message?.kind === 'ready') this.#pong?.(message.keyCheckValue);
         else if (message) this.#waiter?.(message);
       }
     });
@@ -72,13 +86,63 @@ export class SerialPinPad extends EventEmitter<PinPadEvents> implements PinPad {
   async readPinBlock(request: PinEntryRequest): Promise<Buffer> {
     const { pan12, minLength = 4, maxLength = 12, signal } = request;
     if (!/^\d{12}$/.test(pan12)) throw new RangeError('pan12 must be 12 digits');
-    if (this.#entry) throw new QuancunError('TXN_STATE', 'a PIN entry is already running on this pad');
+    if (this.#entry || this.#exclusive) throw new QuancunError('TXN_STATE', 'a PIN entry or key load is already running on this pad');
     if (signal?.aborted) throw new QuancunError('PIN_ENTRY_CANCELLED');
     this.#entry = true;
     try {
       return await this.#runEntry(['E', pan12, String(minLength), String(maxLength)], signal);
     } finally {
       this.#entry = false;
+    }
+  }
+
+  async info(): Promise<PinPadInfo> {
+    const info = await this.#exchange(['I'], (m) => (m.kind === 'info' ? { serial: m.serial, keyCheckValue: m.keyCheckValue } : undefined));
+    this.keyCheckValue = info.keyCheckValue;
+    return info;
+  }
+
+  async loadKey(underTransportKey: Buffer, checkValue: string): Promise<void> {
+    if (underTransportKey.length !== 16 || !/^[0-9A-F]{6}$/i.test(checkValue)) throw new RangeError('a PIN key load is 16 bytes and a 6-hex check value');
+    const kcv = checkValue.toUpperCase();
+    const refused = (reason: string) => new QuancunError('PAD_KEY_REFUSED', `PIN pad refused the key: ${PAD_REFUSALS[reason] ?? reason}`, { device: this.name, reason });
+    await this.#exchange(['L', underTransportKey.toString('hex').toUpperCase(), kcv], (m) => {
+      if (m.kind === 'refused') return refused(m.reason);
+      if (m.kind !== 'ready') return undefined;
+      return m.keyCheckValue === kcv ? true : refused(`it reports check value ${m.keyCheckValue ?? 'NOKEY'}`);
+    });
+    this.keyCheckValue = kcv;
+  }
+
+  /**
+   * I and L: sent once no ping is in flight, with pings and entries held off until the answer, so the pad's next
+   * frame is theirs. `settle` maps a frame to the result, an error to reject with, or undefined to wait on.
+   */
+  async #exchange<T>(fields: string[], settle: (m: PadMessage) => T | QuancunError | undefined): Promise<T> {
+    if (this.#entry || this.#exclusive) throw new QuancunError('TXN_STATE', 'a PIN entry or key load is already running on this pad');
+    this.#exclusive = true;
+    try {
+      await this.#pinging;
+      return await new Promise<T>((resolve, reject) => {
+        const finish = (settled: () => void) => {
+          clearTimeout(timer);
+          this.#link.off('down', onDown);
+          settled();
+        };
+        const timer = setTimeout(() => finish(() => reject(new QuancunError('DEVICE_UNAVAILABLE', `PIN pad did not answer ${fields[0]}`, { device: this.name }))), this.#answerTimeoutMs);
+        const onDown = (err: Error) => finish(() => reject(new QuancunError('DEVICE_UNAVAILABLE', 'PIN pad lost', { device: this.name }, { cause: err })));
+        this.#link.on('down', onDown);
+        this.#answer = (m) => {
+          const outcome = settle(m);
+          if (outcome instanceof QuancunError) finish(() => reject(outcome));
+          else if (outcome !== undefined) finish(() => resolve(outcome));
+        };
+        this.#send(fields).catch((err: Error) => finish(() => reject(err)));
+      });
+    } finally {
+      this.#answer = undefined;
+      this.#exclusive = false;
+      this.#schedulePing();
     }
   }
 
@@ -118,7 +182,7 @@ export class SerialPinPad extends EventEmitter<PinPadEvents> implements PinPad {
   }
 
   #ping(): Promise<void> {
-    if (this.#pinging || !this.#link.isUp) return Promise.resolve();
+    if (this.#pinging || this.#exclusive || !this.#link.isUp) return Promise.resolve();
     this.#pinging = (async () => {
       try {
         this.keyCheckValue = await new Promise<string | undefined>((resolve, reject) => {

@@ -1,10 +1,13 @@
 /**
  * The PIN pad as a device: it speaks the protocol in hal/pin-pad/protocol.ts on whatever stream it is attached to
  * (the in-memory cable or a socat pty), holds the PIN key, and builds and encrypts the format-0 block itself, so the
- * clear PIN never leaves this module. The device-side keypad handle is what a cardholder's fingers would do.
+ * clear PIN never leaves this module. Like a real pad it has a serial and a transport key from its factory, and takes
+ * a new PIN key only encrypted under that transport key and with the clear key's check value (`L`), keeping it where
+ * its `store` puts it (sim/pin-pad/pad-memory.ts). The device-side keypad handle is what a cardholder's fingers would do.
  */
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
+import { desDecrypt } from '../../common/crypto/des.ts';
 import { keyCheckValue } from '../../common/crypto/key-check.ts';
 import { encryptPinBlock, pinBlockFormat0 } from '../../common/crypto/pin-block.ts';
 import { encodeFrame, FrameReader } from '../../hal/pin-pad/protocol.ts';
@@ -29,15 +32,36 @@ export interface Keypad extends EventEmitter<KeypadEvents> {
   setKey(hex: string): void;
 }
 
+export interface PinPadEmulatorOptions {
+  /** The PIN key it holds now (hex, 8, 16 or 24 bytes). */
+  key?: string;
+  /** Its serial, as `I` reports it; printable ASCII without `|`, at most 16. */
+  serial?: string;
+  /** The 16-byte transport key its factory loaded (hex); without one it refuses `L` with NOTK. */
+  transportKey?: string;
+  /** Keeps a key loaded with `L` across power cycles; the pad answers only once it resolves. */
+  store?: (key: Buffer) => Promise<void>;
+}
+
+const kcvHex = (key: Buffer) => keyCheckValue(key, 3).toString('hex').toUpperCase();
+
 export class PinPadEmulator extends EventEmitter<KeypadEvents> implements Keypad {
   #key: Buffer | undefined;
+  readonly serial: string;
+  #transportKey: Buffer | undefined;
+  #store: (key: Buffer) => Promise<void>;
   #stream: Duplex | undefined;
   #reader = new FrameReader();
   #entry: { pan12: string; min: number; max: number; digits: string } | undefined;
 
-  constructor(options: { key?: string } = {}) {
+  constructor(options: PinPadEmulatorOptions = {}) {
     super();
     if (options.key) this.setKey(options.key);
+    this.serial = options.serial ?? 'SIM-PAD';
+    if (!/^[\x21-\x7b\x7d\x7e]{1,16}$/.test(this.serial)) throw new RangeError('a pad serial is 1 to 16 printable ASCII characters without "|"');
+    if (options.transportKey !== undefined && !/^[0-9A-Fa-f]{32}$/.test(options.transportKey)) throw new RangeError('a transport key is 16 bytes of hex');
+    this.#transportKey = options.transportKey ? Buffer.from(options.transportKey, 'hex') : undefined;
+    this.#store = options.store ?? (async () => {});
   }
 
   get entryActive(): boolean {
@@ -102,7 +126,11 @@ export class PinPadEmulator extends EventEmitter<KeypadEvents> implements Keypad
   #command(fields: string[]): void {
     const [cmd, ...args] = fields;
     if (cmd === 'P') {
-      this.#send(['R', this.#key ? keyCheckValue(this.#key, 3).toString('hex').toUpperCase() : 'NOKEY']);
+      this.#send(['R', this.#key ? kcvHex(this.#key) : 'NOKEY']);
+    } else if (cmd === 'I') {
+      this.#send(['I', this.serial, this.#key ? kcvHex(this.#key) : 'NOKEY']);
+    } else if (cmd === 'L') {
+      void this.#loadKey(args[0] ?? '', args[1] ?? '');
     } else if (cmd === 'C') {
       this.#end();
       this.#send(['Z']);
@@ -117,6 +145,25 @@ export class PinPadEmulator extends EventEmitter<KeypadEvents> implements Keypad
       this.#send(['A']);
       this.emit('entry');
     }
+  }
+
+  /** Decrypts under the transport key; stores and takes the key only when its check value is the one sent. */
+  async #loadKey(underTk: string, kcv: string): Promise<void> {
+    if (!/^[0-9A-F]{32}$/i.test(underTk) || !/^[0-9A-F]{6}$/i.test(kcv)) return this.#send(['N', 'FORMAT']);
+    if (!this.#transportKey) return this.#send(['N', 'NOTK']);
+    if (this.#entry) return this.#send(['N', 'BUSY']);
+    const key = desDecrypt(this.#transportKey, Buffer.from(underTk, 'hex'));
+    if (kcvHex(key) !== kcv.toUpperCase()) {
+      key.fill(0);
+      return this.#send(['N', 'KCV']);
+    }
+    try {
+      await this.#store(key);
+    } catch {
+      return this.#send(['N', 'STORE']);
+    }
+    this.#key = key;
+    this.#send(['R', kcvHex(key)]);
   }
 
   #end(notify = true): void {

@@ -2,7 +2,7 @@
  * A simulated PIN pad in-process: the real driver (SerialPinPad) wired to the emulator over the in-memory cable, so
  * the load flow and the embedded default exercise the same driver code a board runs.
  */
-import { PinPadEmulator, type Keypad } from './pin-pad-emulator.ts';
+import { PinPadEmulator, type Keypad, type PinPadEmulatorOptions } from './pin-pad-emulator.ts';
 import { memoryCable, type MemoryCable } from '../../hal/serial/memory-cable.ts';
 import { SerialLink } from '../../hal/serial/serial-link.ts';
 import type { TrafficInspector } from '../../hal/serial/traffic-inspector.ts';
@@ -16,7 +16,7 @@ export interface SimPinPad {
   cable: Pick<MemoryCable, 'unplug' | 'replug' | 'plugged'>;
 }
 
-export interface SimPinPadOptions extends SerialPinPadOptions {
+export interface SimPinPadOptions extends SerialPinPadOptions, Omit<PinPadEmulatorOptions, 'key'> {
   /** The PIN key the pad holds (8, 16 or 24 bytes; hex or bytes). */
   key?: string | Buffer;
   name?: string;
@@ -25,8 +25,9 @@ export interface SimPinPadOptions extends SerialPinPadOptions {
 }
 
 export function createSimPinPad(options: SimPinPadOptions = {}): SimPinPad {
-  const key = Buffer.isBuffer(options.key) ? options.key.toString('hex') : options.key;
-  const emulator = new PinPadEmulator(key ? { key } : {});
+  const { key: given, serial, transportKey, store } = options;
+  const key = Buffer.isBuffer(given) ? given.toString('hex') : given;
+  const emulator = new PinPadEmulator({ ...(key ? { key } : {}), ...(serial ? { serial } : {}), ...(transportKey ? { transportKey } : {}), ...(store ? { store } : {}) });
   const cable = memoryCable((end) => emulator.attach(end));
   const link = new SerialLink({
     name: options.name ?? 'pin-pad',

@@ -4,6 +4,9 @@
  *   format 0 of PIN 1234 / pan12 123456789012 = 041226CBA9876FED, PIN 123456 = 06122662A9876FED (by hand), then
  *   `openssl enc -des-ede -K 0123456789ABCDEFFEDCBA9876543210 -nopad` -> 21B97251DB63358D and 2A084C604973D4AE;
  *   key check value (same command on 8 zero bytes) 08D7B4FB...
+ * Key loading: the pad's factory transport key is 149376684457B33753DE961CBE43357F. The new key A1A2A3A4A5A6A7A8B1B2B3B4B5B6B7B8 under it
+ * (`openssl enc -des-ede -nopad -K 1493...357F`) is 2B677F3291E1CA96CAA46F0006A08C46, under TEST_KEY instead
+ * 720D29FF7CEE3BD9BD6DCBEEC616646C; its check value 7B217F; PIN 1234's block under it 8530B90D956417CD.
  */
 import test from 'ava';
 import { once } from 'node:events';
@@ -12,6 +15,10 @@ import type { SerialPinPad } from '../../hal/pin-pad/serial-pin-pad.ts';
 import type { Keypad } from '../../sim/pin-pad/pin-pad-emulator.ts';
 
 export const TEST_KEY = '0123456789ABCDEFFEDCBA9876543210';
+export const PAD_SERIAL = 'PAD-0001';
+export const TRANSPORT_KEY = '149376684457B33753DE961CBE43357F';
+const NEW_KEY = 'A1A2A3A4A5A6A7A8B1B2B3B4B5B6B7B8';
+const NEW_KEY_UNDER_TK = Buffer.from('2B677F3291E1CA96CAA46F0006A08C46', 'hex');
 const PAN12 = '123456789012';
 
 export interface PinPadRig {
@@ -19,6 +26,8 @@ export interface PinPadRig {
   keypad: Keypad;
   /** Inspector lines. */
   trace: string[];
+  /** Keys the pad stored in its memory (hex), in order. */
+  stored: string[];
   unplug(): Promise<void>;
   replug(): Promise<void>;
   close(): Promise<void>;
@@ -122,5 +131,45 @@ export function pinPadContract(backend: string, makeRig: () => Promise<PinPadRig
     keypad.type('1234');
     keypad.enter();
     t.is((await next).toString('hex').toUpperCase(), '21B97251DB63358D');
+  });
+
+  rigTest('I reports the pad serial and the check value of its key', async (t, { pinPad }) => {
+    t.deepEqual(await pinPad.info(), { serial: PAD_SERIAL, keyCheckValue: '08D7B4' });
+  });
+
+  rigTest('L loads a key sent under the transport key: stored, reported, and PINs are encrypted under it', async (t, { pinPad, keypad, stored, trace }) => {
+    await pinPad.loadKey(NEW_KEY_UNDER_TK, '7B217F');
+    t.deepEqual(stored, [NEW_KEY]);
+    t.deepEqual(await pinPad.info(), { serial: PAD_SERIAL, keyCheckValue: '7B217F' });
+    const block = pinPad.readPinBlock({ pan12: PAN12 });
+    await once(keypad, 'entry');
+    keypad.type('1234');
+    keypad.enter();
+    t.is((await block).toString('hex').toUpperCase(), '8530B90D956417CD');
+    const text = trace.join('\n');
+    // L frame: STX "L|" then the 32 characters of the encrypted key masked
+    t.true(text.includes('pin-pad tx 0000  02 4c 7c 2a 2a 2a 2a 2a 2a 2a 2a 2a 2a 2a 2a 2a  |.L|*************|'), text);
+    t.false(/2B677F32|32 42 36 37 37 46|A1A2A3A4|41 31 41 32/i.test(text), 'neither the encrypted nor the clear key shown');
+  });
+
+  rigTest('L with a check value that does not match is PAD_KEY_REFUSED and the pad keeps its key', async (t, { pinPad, stored }) => {
+    const err = await t.throwsAsync(pinPad.loadKey(NEW_KEY_UNDER_TK, '08D7B4'), { instanceOf: QuancunError });
+    t.is(err?.code, 'PAD_KEY_REFUSED');
+    t.is(err?.details.reason, 'KCV');
+    // the right check value, but the key encrypted under another key than this pad's transport key
+    t.is((await t.throwsAsync(pinPad.loadKey(Buffer.from('720D29FF7CEE3BD9BD6DCBEEC616646C', 'hex'), '7B217F'), { instanceOf: QuancunError }))?.code, 'PAD_KEY_REFUSED');
+    t.deepEqual(stored, []);
+    t.deepEqual(await pinPad.info(), { serial: PAD_SERIAL, keyCheckValue: '08D7B4' });
+    t.true(pinPad.ready, 'still healthy: pings went on around the refused loads');
+  });
+
+  rigTest('a key load is refused while a PIN entry runs, without disturbing the entry', async (t, { pinPad, keypad, stored }) => {
+    const block = pinPad.readPinBlock({ pan12: PAN12 });
+    await once(keypad, 'entry');
+    t.is((await t.throwsAsync(pinPad.loadKey(NEW_KEY_UNDER_TK, '7B217F'), { instanceOf: QuancunError }))?.code, 'TXN_STATE');
+    keypad.type('1234');
+    keypad.enter();
+    t.is((await block).toString('hex').toUpperCase(), '21B97251DB63358D');
+    t.deepEqual(stored, []);
   });
 }

@@ -9,13 +9,16 @@ import { PinPadEmulator } from '../../sim/pin-pad/pin-pad-emulator.ts';
 import { openPtyPair, type PtyPair } from '../support/pty.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { pinPadContract, TEST_KEY } from './pin-pad.contract.ts';
+import { PAD_SERIAL, pinPadContract, TEST_KEY, TRANSPORT_KEY } from './pin-pad.contract.ts';
 
 pinPadContract('socat pty', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'quancun-pty-'));
   const links = { host: join(dir, 'host'), device: join(dir, 'device') };
   const trace: string[] = [];
-  const emulator = new PinPadEmulator({ key: TEST_KEY });
+  const stored: string[] = [];
+  const emulator = new PinPadEmulator({
+    key: TEST_KEY, serial: PAD_SERIAL, transportKey: TRANSPORT_KEY, store: async (key) => void stored.push(key.toString('hex').toUpperCase()),
+  });
   let pair: PtyPair;
   let devicePort: SerialPort | undefined;
   const plug = async () => {
@@ -40,6 +43,7 @@ pinPadContract('socat pty', async () => {
     pinPad,
     keypad: emulator,
     trace,
+    stored,
     // the device end is closed before socat goes: a read left pending on a dead pty would keep the process alive
     unplug: async () => {
       await closeDevice();

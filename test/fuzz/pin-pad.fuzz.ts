@@ -15,6 +15,7 @@ const seeds = [
   stream(['P'], ['R', 'NOKEY'], ['E', '123456789012', '4', '12'], ['N', 'NOKEY']),
   stream(['N', 'BUSY'], ['N', 'FORMAT'], ['K', '12'], ['K', '0']),
   stream(['E', '123456789012', '12', '12'], ['A'], ['K', '1'], ['X'], ['C'], ['Z']),
+  stream(['I'], ['I', 'PAD-0001', 'NOKEY'], ['L', '2B677F3291E1CA96CAA46F0006A08C46', '7B217F'], ['R', '7B217F'], ['N', 'KCV']),
 ];
 
 /** The input with the byte after each STX…ETX set to that frame's LRC, cut at the same places. */
@@ -40,12 +41,13 @@ function read(chunks: Input): void {
       const m = parsePadFrame(fields);
       if (m?.kind === 'progress') bound(Number.isInteger(m.digits) && m.digits >= 0 && m.digits <= 12, 'a digit count outside 0..12');
       if (m?.kind === 'block') bound(m.block.length === 8, 'a PIN block that is not 8 bytes');
-      if (m?.kind === 'ready' && m.keyCheckValue !== undefined) bound(/^[0-9A-F]{6}$/i.test(m.keyCheckValue), 'a check value that is not 6 hex digits');
+      if (m?.kind === 'info') bound(/^[\x21-\x7e]{1,16}$/.test(m.serial), 'a pad serial out of shape');
+      if ((m?.kind === 'ready' || m?.kind === 'info') && m.keyCheckValue !== undefined) bound(/^[0-9A-F]{6}$/i.test(m.keyCheckValue), 'a check value that is not 6 hex digits');
     }
   }
   const stxs = chunks.reduce((n, c) => n + c.filter((b) => b === STX).length, 0);
   bound(frames + reader.rejected <= stxs, 'more frames read or dropped than STX bytes sent');
-  // 22 bytes with neither STX nor ETX end whatever the reader holds (a frame completes or is overlong): the next frame
+  // MAX_PAYLOAD + 2 bytes with neither STX nor ETX end whatever the reader holds (a frame completes or is overlong): the next frame
   // is then read on its own, whatever came before
   reader.push(Buffer.alloc(MAX_PAYLOAD + 2, 0x30));
   bound(JSON.stringify(reader.push(encodeFrame(['A']))) === '[["A"]]', 'the reader kept bytes past the longest frame');

@@ -25,7 +25,13 @@ export async function startMosquitto(): Promise<TestBroker> {
   return start(await freePort());
 }
 
+/** Where the broker's certificates are: the test's openssl PKI (test-pki.ts) or a campus CA's issued files. */
+export type BrokerCertificates = Pick<Pki, 'dir' | 'ca' | 'broker'>;
+
 export interface SecureTestBroker extends TestBroker {
+  /** The ACL file of the mutual-TLS listener, and the command that makes the broker read it again (SIGHUP). */
+  aclFile: string;
+  reloadCommand(): string[];
   /** mqtts:// of the mutual-TLS listener. */
   url: string;
   /** mqtts:// of the provisioning listener, an installer's account and password. */
@@ -38,7 +44,7 @@ export interface SecureTestBroker extends TestBroker {
 export const INSTALLER = 'installer.test';
 
 /** Mosquitto as deploy/mosquitto/ sets it up, with the test's certificates and the ACL for `parties`. */
-export async function startSecureMosquitto(pki: Pki, parties: AclParties): Promise<SecureTestBroker> {
+export async function startSecureMosquitto(pki: BrokerCertificates, parties: AclParties): Promise<SecureTestBroker> {
   const [port, provisioningPort] = [await freePort(), await freePort()];
   const files: SecureBrokerFiles = {
     caFile: pki.ca, certFile: pki.broker.cert, keyFile: pki.broker.key, aclFile: join(pki.dir, 'broker.acl'),
@@ -52,6 +58,8 @@ export async function startSecureMosquitto(pki: Pki, parties: AclParties): Promi
   return {
     ...broker,
     url: `mqtts://127.0.0.1:${port}`,
+    aclFile: files.aclFile,
+    reloadCommand: () => ['kill', '-HUP', String(broker.pid())],
     provisioning: { url: `mqtts://127.0.0.1:${provisioningPort}`, username: INSTALLER, password },
     async setParties(next) {
       await writeFile(files.aclFile, mosquittoAcl(next));
@@ -60,7 +68,7 @@ export async function startSecureMosquitto(pki: Pki, parties: AclParties): Promi
   };
 }
 
-async function start(port: number, secure?: SecureBrokerFiles): Promise<TestBroker & { reload(): void }> {
+async function start(port: number, secure?: SecureBrokerFiles): Promise<TestBroker & { reload(): void; pid(): number | undefined }> {
   if (!existsSync(MOSQUITTO)) {
     throw new Error(`${MOSQUITTO} not found: install the Debian package "mosquitto" (apt-get install mosquitto)`);
   }
@@ -85,6 +93,7 @@ async function start(port: number, secure?: SecureBrokerFiles): Promise<TestBrok
       child = await launch(port);
     },
     reload: () => child?.kill('SIGHUP'),
+    pid: () => child?.pid,
   };
 }
 

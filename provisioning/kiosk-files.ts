@@ -1,0 +1,55 @@
+/**
+ * What provisioning leaves on the board's disk once the gateway enrolled it: the kiosk's TLS files in `tls/` beside
+ * its config file (private key 0600, certificate, CA chain) and the config file itself, checked against the kiosk
+ * config schema before it is written. A config file already there (the image's template) keeps its campus, screens,
+ * technician and announcements; kiosk id, terminal id, broker and TLS files are the enrolment's.
+ */
+import { existsSync } from 'node:fs';
+import { chmod, copyFile, mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { readJsonFile } from '../common/config.ts';
+import { parseKioskConfig, type KioskConfigInput } from '../board/kiosk-config.ts';
+import type { BoardProfileInput } from '../board/board-profile.ts';
+
+/** The TLS file names as the config holds them: relative to the config file. */
+export const TLS_FILES = { ca: 'tls/ca.crt', cert: 'tls/kiosk.crt', key: 'tls/kiosk.key' } as const;
+
+export interface KioskFilesInput {
+  configPath: string;
+  /** Where the key was made (a temporary folder); it is copied into place with mode 0600. */
+  keyPath: string;
+  certificate: string;
+  caChain: string[];
+  kiosk: { id: string; terminalId: string };
+  brokerUrl: string;
+  dataDir: string;
+  board: BoardProfileInput;
+  /** For a config written from nothing; a template already at configPath has its own. */
+  campus?: { name: string; nameEn: string };
+}
+
+export async function writeKioskFiles(o: KioskFilesInput): Promise<{ configPath: string; tls: typeof TLS_FILES }> {
+  const base = existsSync(o.configPath) ? (readJsonFile(o.configPath) as Partial<KioskConfigInput>) : {};
+  const campus = base.campus ?? o.campus;
+  const config: KioskConfigInput = {
+    ...base,
+    ...(campus ? { campus } : {}),
+    dataDir: o.dataDir,
+    mqtt: { ...base.mqtt, url: o.brokerUrl, tls: { ...TLS_FILES } },
+    kiosk: { id: o.kiosk.id, terminalId: o.kiosk.terminalId },
+    board: o.board,
+  } as KioskConfigInput;
+  parseKioskConfig(config, o.configPath); // CONFIG_INVALID names what is missing (the campus of a first config) before anything is written
+
+  const dir = dirname(o.configPath);
+  await mkdir(join(dir, 'tls'), { recursive: true, mode: 0o700 });
+  const key = join(dir, TLS_FILES.key);
+  await copyFile(o.keyPath, key);
+  await chmod(key, 0o600);
+  await writeFile(join(dir, TLS_FILES.cert), o.certificate);
+  await writeFile(join(dir, TLS_FILES.ca), o.caChain.join('\n'));
+  const temp = `${o.configPath}.new`;
+  await writeFile(temp, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o640 });
+  await rename(temp, o.configPath);
+  return { configPath: o.configPath, tls: TLS_FILES };
+}
