@@ -12,10 +12,11 @@ import { simCard } from './commands/sim-card.ts';
 import { simLoad } from './commands/sim-load.ts';
 import { technicianPin } from './commands/technician-pin.ts';
 import { reconcileCommand } from './commands/reconcile.ts';
+import { remoteCommand } from './commands/remote-command.ts';
 import { simDay } from './commands/sim-day.ts';
 import { packageVersion } from './defaults.ts';
 
-const COMMANDS: Command[] = [run, gateway, kiosk, simLoad, simCard, simDay, reconcileCommand, simBank, chaos, technicianPin];
+const COMMANDS: Command[] = [run, gateway, kiosk, simLoad, simCard, simDay, reconcileCommand, remoteCommand, simBank, chaos, technicianPin];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
