@@ -53,7 +53,7 @@ export const remoteCommand: Command = {
     const result = await sendCommand(command, {
       url, timeoutMs, onResult: (r) => console.error(`quancun command: ${kioskId} ${name}: ${r.status}${r.reason ? ` (${r.reason})` : ''}`),
     });
-    console.log(JSON.stringify(result, null, 2));
+    console.log(JSON.stringify(result));
     return result.status === 'done' ? 0 : 1;
   },
 };
