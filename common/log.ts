@@ -18,8 +18,6 @@ export interface Logger {
   recording(ring: LogRing): Logger;
 }
 
-export const LEVELS: readonly Level[] = ['debug', 'info', 'warn', 'error'];
-
 /** The last `size` records written, already redacted: what a kiosk's remote diagnostics send. */
 export class LogRing {
   readonly #records: Fields[] = [];

@@ -151,9 +151,9 @@ export function renderMqttApiDoc(): string {
     jsonSchema(commandResultSchema),
   );
   for (const name of commandNames) {
-    const { summary, args, result, example } = commands[name];
-    out.push('', `### ${name}`, '', summary, '', 'Arguments (`args`):', '', jsonSchema(args), '', 'Result (`data` of a `done` result):', '', jsonSchema(result),
-      '', 'Example arguments and result data:', '', block(example.args), '', block(example.result));
+    const { summary, request, response, example } = commands[name];
+    out.push('', `### ${name}`, '', summary, '', 'Arguments (`args`):', '', jsonSchema(request), '', 'Result (`data` of a `done` result):', '', jsonSchema(response),
+      '', 'Example arguments and result data:', '', block(example.request), '', block(example.response));
   }
   return `${out.join('\n')}\n`;
 }

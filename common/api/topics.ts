@@ -371,65 +371,59 @@ export function isEventKind(value: string): value is EventKind {
 
 export const logLevels = ['debug', 'info', 'warn', 'error'] as const;
 
-interface CommandSpec<A extends z.ZodType, R extends z.ZodType> {
-  summary: string;
-  args: A;
-  result: R;
-  example: { args: z.input<A>; result: z.input<R> };
-}
-
-const command = <A extends z.ZodType, R extends z.ZodType>(spec: CommandSpec<A, R>) => spec;
+/** A command is a request (its `args`) and a response (the `data` of its `done` result), declared as an operation is. */
+const command = op;
 const noArgs = z.object({}).strict();
 
 export const commands = {
   'out-of-service': command({
     summary: 'Take the kiosk out of service, with a reason its out-of-service screen shows, until `in-service`; kept across restarts.',
-    args: z.object({ reason: z.string().min(1).max(200).describe('shown on the screen and in the kiosk state (`note`)') }).strict(),
-    result: z.object({ mode: z.enum(kioskModes) }),
-    example: { args: { reason: '设备检修 Maintenance until 14:00' }, result: { mode: 'out-of-service' } },
+    request: z.object({ reason: z.string().min(1).max(200).describe('shown on the screen and in the kiosk state (`note`)') }).strict(),
+    response: z.object({ mode: z.enum(kioskModes) }),
+    example: { request: { reason: '设备检修 Maintenance until 14:00' }, response: { mode: 'out-of-service' } },
   }),
   'in-service': command({
     summary: 'Lift an operator\'s out-of-service. The kiosk serves again unless a device fault or the link keeps it out (the mode says).',
-    args: noArgs,
-    result: z.object({ mode: z.enum(kioskModes) }),
-    example: { args: {}, result: { mode: 'in-service' } },
+    request: noArgs,
+    response: z.object({ mode: z.enum(kioskModes) }),
+    example: { request: {}, response: { mode: 'in-service' } },
   }),
   restart: command({
     summary: 'Stop the kiosk runtime gracefully (no new transaction, journal closed), then exit for systemd to start it again. '
       + 'The result is sent before the stop.',
-    args: noArgs,
-    result: z.object({ restarting: z.literal(true) }),
-    example: { args: {}, result: { restarting: true } },
+    request: noArgs,
+    response: z.object({ restarting: z.literal(true) }),
+    example: { request: {}, response: { restarting: true } },
   }),
   resync: command({
     summary: 'Bring the journal\'s open records to an end with the gateway, flush the outbox and publish the state again.',
-    args: noArgs,
-    result: z.object({ openRecords: count, outboxDepth: count }).describe('what is still open or waiting afterwards'),
-    example: { args: {}, result: { openRecords: 0, outboxDepth: 0 } },
+    request: noArgs,
+    response: z.object({ openRecords: count, outboxDepth: count }).describe('what is still open or waiting afterwards'),
+    example: { request: {}, response: { openRecords: 0, outboxDepth: 0 } },
   }),
   'print-test': command({
     summary: 'Print the technician\'s test receipt (kiosk id, version).',
-    args: noArgs,
-    result: z.object({ printed: z.literal(true) }),
-    example: { args: {}, result: { printed: true } },
+    request: noArgs,
+    response: z.object({ printed: z.literal(true) }),
+    example: { request: {}, response: { printed: true } },
   }),
   'refresh-announcements': command({
     summary: 'Read the announcements from the kiosk\'s config file again and show them.',
-    args: noArgs,
-    result: z.object({ announcements: count }),
-    example: { args: {}, result: { announcements: 2 } },
+    request: noArgs,
+    response: z.object({ announcements: count }),
+    example: { request: {}, response: { announcements: 2 } },
   }),
   'set-log-level': command({
     summary: 'Change the kiosk\'s log level until the next restart.',
-    args: z.object({ level: z.enum(logLevels) }).strict(),
-    result: z.object({ level: z.enum(logLevels), previous: z.enum(logLevels) }),
-    example: { args: { level: 'debug' }, result: { level: 'debug', previous: 'info' } },
+    request: z.object({ level: z.enum(logLevels) }).strict(),
+    response: z.object({ level: z.enum(logLevels), previous: z.enum(logLevels) }),
+    example: { request: { level: 'debug' }, response: { level: 'debug', previous: 'info' } },
   }),
   diagnostics: command({
     summary: 'Recent log lines (a bounded ring in memory) and a summary of the journal. Card numbers, PINs and keys are '
       + 'redacted by the logger and masked again here.',
-    args: noArgs,
-    result: z.object({
+    request: noArgs,
+    response: z.object({
       logLevel: z.enum(logLevels),
       log: z.array(z.record(z.string(), z.unknown())).describe('the most recent log records, oldest first'),
       journal: z.object({
@@ -438,8 +432,8 @@ export const commands = {
       }),
     }),
     example: {
-      args: {},
-      result: {
+      request: {},
+      response: {
         logLevel: 'info',
         log: [{ t: '2025-09-01T08:30:07.000Z', level: 'info', msg: 'recovered an unfinished transaction', txnId: 'JX-A101-000041', state: 'completed' }],
         journal: { open: { load: { torn: 1 } }, outboxDepth: 0 },
@@ -448,15 +442,12 @@ export const commands = {
   }),
 };
 
-export type Commands = typeof commands;
-export type CommandName = keyof Commands;
-export type CommandArgs<C extends CommandName> = z.output<Commands[C]['args']>;
-export type CommandResultData<C extends CommandName> = z.output<Commands[C]['result']>;
+export type CommandName = keyof typeof commands;
+/** A command's `args` and the `data` of its `done` result. */
+export type CommandArgs<C extends CommandName> = z.output<(typeof commands)[C]['request']>;
+export type CommandResultData<C extends CommandName> = z.output<(typeof commands)[C]['response']>;
 export const commandNames = Object.keys(commands) as CommandName[];
-
-export function isCommandName(value: string): value is CommandName {
-  return Object.hasOwn(commands, value);
-}
+export const isCommandName = (value: string): value is CommandName => Object.hasOwn(commands, value);
 
 const nonce = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/).describe('fresh random per command (16 to 64 of A-Z a-z 0-9 _ -); a kiosk refuses one it has seen');
 
@@ -519,7 +510,7 @@ export function parseCommandEnvelope(payload: unknown): CommandEnvelope {
 }
 
 export function parseCommandArgs<C extends CommandName>(name: C, args: unknown): CommandArgs<C> {
-  return parse(commands[name].args as z.ZodType, args, `${name} command`, ['args']) as CommandArgs<C>;
+  return parse(commands[name].request as z.ZodType, args, `${name} command`, ['args']) as CommandArgs<C>;
 }
 
 export function parseCommandResult(payload: unknown): CommandResult {

@@ -126,9 +126,9 @@ test('command topics are the documented strings and are recognised', (t) => {
 
 for (const name of commandNames) {
   test(`${name} command: the example arguments and result validate`, (t) => {
-    const { args, result } = commands[name].example;
+    const { request: args, response: result } = commands[name].example;
     t.deepEqual(parseCommandArgs(name, args), args);
-    t.deepEqual(commands[name].result.parse(result), result);
+    t.deepEqual(commands[name].response.parse(result), result);
   });
 }
 
