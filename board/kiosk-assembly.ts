@@ -4,7 +4,9 @@
  * harness's kiosk processes and the tests all build their kiosks here; nothing else wires a kiosk together.
  * Parts start in one declared order and stop in reverse: the kiosk (status, journal, devices, link), then the screens.
  */
-import type { Logger } from '../common/log.ts';
+import { readFileSync } from 'node:fs';
+import { QuancunError } from '../common/errors.ts';
+import { LogRing, type Logger } from '../common/log.ts';
 import type { CardReader } from '../hal/card-reader/card-reader.ts';
 import type { Display } from '../hal/display/display.ts';
 import { Kiosk } from '../runtime/kiosk.ts';
@@ -12,7 +14,7 @@ import { KioskUi } from '../runtime/ui/kiosk-ui.ts';
 import { ScreenHost } from '../screens/screen-host.ts';
 import { padMemoryPath } from '../sim/pin-pad/pad-memory.ts';
 import { createDevices, type Devices } from './devices.ts';
-import { parseKioskConfig, type KioskConfig, type KioskConfigInput } from './kiosk-config.ts';
+import { loadKioskConfig, parseKioskConfig, type KioskConfig, type KioskConfigInput } from './kiosk-config.ts';
 
 export interface AssembleOptions {
   log: Logger;
@@ -20,8 +22,11 @@ export interface AssembleOptions {
   /** The simulated field when its cards are held by another process (the chaos harness, over IPC). */
   simReader?: CardReader;
   inspectorSink?: (line: string) => void;
-  /** The file the config came from: its relative paths (`mqtt.tls`) are taken from its folder. */
+  /** The file the config came from: its relative paths (`mqtt.tls`) are taken from its folder, and the
+   * refresh-announcements command reads its announcements again. */
   configPath?: string;
+  /** Ends the process after a restart command stopped the kiosk; default process.exit (systemd starts it again). */
+  exit?: (code: number) => void;
 }
 
 export interface KioskScreens {
@@ -44,7 +49,9 @@ export interface AssembledKiosk {
 export async function assembleKiosk(input: KioskConfigInput, o: AssembleOptions): Promise<AssembledKiosk> {
   const { config, dataDir, tls } = parseKioskConfig(input, o.configPath);
   const { id, terminalId } = config.kiosk;
-  const log = o.log.child({ part: 'kiosk' });
+  // Everything the kiosk and its screens log is also kept in memory for the diagnostics command.
+  const logRing = new LogRing();
+  const log = o.log.recording(logRing).child({ part: 'kiosk' });
   const devices = await createDevices(config.board, {
     simPadMemory: padMemoryPath(dataDir, id),
     screenSize: { width: config.screens.width, height: config.screens.height },
@@ -55,10 +62,22 @@ export async function assembleKiosk(input: KioskConfigInput, o: AssembleOptions)
     id, terminalId: terminalId.toUpperCase(), mqttUrl: config.mqtt.url, ...(tls ? { mqttTls: tls } : {}), dataDir, version: o.version, log,
     reader: devices.reader, pinPad: devices.pinPad, io: devices.io, startFaults: devices.faults,
     requestTimeoutMs: config.mqtt.requestTimeoutMs, timeZone: config.campus.timeZone,
+    telemetryIntervalSeconds: config.telemetry.intervalSeconds, logRing,
     ...(devices.printer ? { printer: devices.printer } : {}),
+    ...(devices.thermometer ? { thermometer: devices.thermometer } : {}),
+    // Signers of remote commands chain to the campus CA: commands.trustedCa, else the broker's CA (mqtt.tls.ca).
+    ...(config.commands ? { commandCa: { pem: readCa(config.commands.trustedCa), source: config.commands.trustedCa } }
+      : tls ? { commandCa: { pem: tls.ca.toString('utf8'), source: 'mqtt.tls.ca' } } : {}),
+    ...(o.exit ? { exit: o.exit } : {}),
+    ...(o.configPath ? { reloadAnnouncements: () => reloadAnnouncements(o.configPath!) } : {}),
   });
 
   const attached: KioskScreens[] = [];
+  const reloadAnnouncements = async (path: string): Promise<number> => {
+    const announcements = loadKioskConfig(path).config.announcements ?? [];
+    for (const { ui } of attached) ui.setAnnouncements(announcements);
+    return announcements.length;
+  };
   const attachScreens = async (display: Display, so: { inactivitySeconds?: number } = {}): Promise<KioskScreens> => {
     const screen = new ScreenHost({ display, width: display.width, height: display.height });
     const ui = new KioskUi({
@@ -99,4 +118,13 @@ export async function assembleKiosk(input: KioskConfigInput, o: AssembleOptions)
       await devices.display?.close();
     },
   };
+}
+
+/** The campus CA file commands.trustedCa names; CONFIG_INVALID naming it when it cannot be read. */
+function readCa(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new QuancunError('CONFIG_INVALID', `commands.trustedCa: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { path });
+  }
 }

@@ -37,6 +37,13 @@ export const kioskConfigSchema = z.object({
   }).default({ width: 1024, height: 600, inactivitySeconds: 60 }),
   technician: system.technician,
   announcements: system.announcements,
+  /** The health report (event `telemetry`) every so many seconds while connected. */
+  telemetry: z.object({ intervalSeconds: z.number().int().min(1).max(3600).default(60) }).default({ intervalSeconds: 60 }),
+  /**
+   * Remote commands (docs/remote-commands.md): the campus CA certificate (PEM file, relative to this file unless
+   * absolute) whose gateway.<name> and operator.<name> certificates may sign them. Without it every command is refused.
+   */
+  commands: z.object({ trustedCa: z.string().min(1) }).optional(),
 });
 
 export type KioskConfig = z.infer<typeof kioskConfigSchema>;
@@ -47,6 +54,7 @@ export type LoadedKioskConfig = Loaded<KioskConfig>;
 /** Every key checked, an unknown one (an `issuer` section copied from the gateway's file) named as an error. */
 export function parseKioskConfig(raw: unknown, path = '<inline>'): LoadedKioskConfig {
   const config = parseConfigSection(kioskConfigSchema, raw, path);
+  if (config.commands) config.commands.trustedCa = resolve(dirname(path), config.commands.trustedCa);
   const tls = brokerTls(config.mqtt, path, { test: (cn) => cn === config.kiosk.id, what: `this kiosk's id ${config.kiosk.id}` });
   return { config, path, dataDir: resolve(dirname(path), config.dataDir), ...(tls ? { tls } : {}) };
 }

@@ -13,11 +13,12 @@ import { simLoad } from './commands/sim-load.ts';
 import { technicianPin } from './commands/technician-pin.ts';
 import { provisionCommand } from './commands/provision.ts';
 import { reconcileCommand } from './commands/reconcile.ts';
+import { remoteCommand } from './commands/remote-command.ts';
 import { simDay } from './commands/sim-day.ts';
 import { caCommands } from './commands/ca.ts';
 import { packageVersion } from './defaults.ts';
 
-const COMMANDS: Command[] = [run, gateway, kiosk, simLoad, simCard, simDay, reconcileCommand, simBank, chaos, technicianPin, provisionCommand, ...caCommands];
+const COMMANDS: Command[] = [run, gateway, kiosk, simLoad, simCard, simDay, reconcileCommand, remoteCommand, simBank, chaos, technicianPin, provisionCommand, ...caCommands];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

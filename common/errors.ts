@@ -79,6 +79,15 @@ export const ERROR_CODES = {
   SELF_TEST_FAILED: { retryable: false, zh: '自检未通过', en: 'A self-test check failed' },
   KIOSK_NOT_ENROLLED: { retryable: false, zh: '终端未注册', en: 'This kiosk is not enrolled with the gateway' },
   KIOSK_REVOKED: { retryable: false, zh: '终端已被吊销', en: 'This kiosk has been revoked' },
+  // signed remote commands (gateway or operator -> kiosk), refused before anything is done
+  COMMAND_UNSIGNED: { retryable: false, zh: '指令未签名', en: 'The command carries no signature or no signer certificate' },
+  COMMAND_SIGNATURE_INVALID: { retryable: false, zh: '指令签名无效', en: 'The command signature does not verify' },
+  COMMAND_UNTRUSTED: { retryable: false, zh: '指令签发者不受信任', en: "The command's signer is not a gateway or operator certified by the campus CA" },
+  COMMAND_EXPIRED: { retryable: false, zh: '指令已过期', en: 'The command is outside its validity window' },
+  COMMAND_REPLAYED: { retryable: false, zh: '指令重复', en: 'The command was already received (its nonce was seen)' },
+  COMMAND_UNKNOWN: { retryable: false, zh: '未知指令', en: 'The kiosk does not know this command' },
+  COMMAND_TIMEOUT: { retryable: true, zh: '终端未回复指令', en: 'The kiosk did not answer the command in time' },
+  OPERATOR_OUT_OF_SERVICE: { retryable: false, zh: '终端已由管理员暂停服务', en: 'Taken out of service by an operator' },
   CARD_BALANCE_INSUFFICIENT: { retryable: false, zh: '卡内余额不足', en: 'Not enough balance on the card' },
 } as const satisfies Record<string, { retryable: boolean; zh: string; en: string }>;
 

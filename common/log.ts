@@ -11,9 +11,30 @@ export interface Logger {
   warn(msg: string, fields?: Fields): void;
   error(msg: string, fields?: Fields): void;
   child(bindings: Fields): Logger;
+  /** The level this logger and every logger made from it (child, recording) write from; shared, so a change reaches all. */
+  readonly level: Level;
+  setLevel(level: Level): void;
+  /** This logger, also keeping each record it and its children write (redacted) in `ring`. */
+  recording(ring: LogRing): Logger;
 }
 
-const SECRET_KEYS = /^(pin|pinblock|pan|bankpan|pinpan12|key|mk|tmk|pik|mak|dlk|dpk|dtk|masterkeys?|sessionkey)$/i;
+/** The last `size` records written, already redacted: what a kiosk's remote diagnostics send. */
+export class LogRing {
+  readonly #records: Fields[] = [];
+
+  constructor(readonly size = 200) {}
+
+  push(record: Fields): void {
+    this.#records.push(record);
+    if (this.#records.length > this.size) this.#records.shift();
+  }
+
+  get records(): readonly Fields[] {
+    return this.#records;
+  }
+}
+
+const SECRET_KEYS = /^(pin|pinblock|pan|bankpan|pinpan12|asn|key|mk|tmk|pik|mak|dlk|dpk|dtk|masterkeys?|sessionkey)$/i;
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /** Keeps the first 6 and last 4 digits of a card number, as payment practice allows. */
@@ -33,13 +54,24 @@ function redact(value: unknown, depth = 0): unknown {
 /** Gets each record as its JSON line and as the object (for sinks with fields of their own, such as the journal). */
 export type LogSink = (line: string, record: Fields) => void;
 
-export function createLogger(options: { level?: Level; sink?: LogSink; bindings?: Fields } = {}): Logger {
-  const min = ORDER[options.level ?? (process.env.QUANCUN_LOG_LEVEL as Level | undefined) ?? 'info'] ?? ORDER.info;
+interface LoggerOptions {
+  level?: Level;
+  sink?: LogSink;
+  bindings?: Fields;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? (process.env.QUANCUN_LOG_LEVEL as Level | undefined) ?? 'info';
+  return build(options, { level: ORDER[level] ? level : 'info' }, []);
+}
+
+function build(options: LoggerOptions, shared: { level: Level }, rings: readonly LogRing[]): Logger {
   const sink = options.sink ?? ((line: string) => process.stderr.write(line + '\n'));
   const bindings = options.bindings ?? {};
   const write = (level: Level, msg: string, fields?: Fields) => {
-    if (ORDER[level] < min) return;
+    if (ORDER[level] < ORDER[shared.level]) return;
     const record: Fields = { t: new Date().toISOString(), level, msg, ...(redact({ ...bindings, ...fields }) as Fields) };
+    for (const ring of rings) ring.push(record);
     sink(JSON.stringify(record), record);
   };
   return {
@@ -47,7 +79,14 @@ export function createLogger(options: { level?: Level; sink?: LogSink; bindings?
     info: (m, f) => write('info', m, f),
     warn: (m, f) => write('warn', m, f),
     error: (m, f) => write('error', m, f),
-    child: (more) => createLogger({ ...options, bindings: { ...bindings, ...more } }),
+    child: (more) => build({ ...options, bindings: { ...bindings, ...more } }, shared, rings),
+    get level() {
+      return shared.level;
+    },
+    setLevel(level) {
+      shared.level = level;
+    },
+    recording: (ring) => build(options, shared, [...rings, ring]),
   };
 }
 

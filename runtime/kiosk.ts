@@ -8,7 +8,7 @@
  */
 import { EventEmitter, once } from 'node:events';
 import { join } from 'node:path';
-import type { Logger } from '../common/log.ts';
+import { LogRing, type Logger } from '../common/log.ts';
 import { QuancunError } from '../common/errors.ts';
 import { DEFAULT_TIME_ZONE } from '../common/campus-time.ts';
 import type { CardReader } from '../hal/card-reader/card-reader.ts';
@@ -16,6 +16,7 @@ import type { PinPad } from '../hal/pin-pad/pin-pad.ts';
 import type { KioskIo } from '../hal/gpio/gpio.ts';
 import type { ReceiptPrinter } from '../hal/printer/printer.ts';
 import { ServiceStatus, type DeviceName } from './health/service-status.ts';
+import type { KioskMode } from '../common/api/topics.ts';
 import { CAMPUS_CARD_PROFILE, type CardProfile } from './card/card-profile.ts';
 import { KioskJournal } from './journal/kiosk-journal.ts';
 import { KioskLink } from './link/kiosk-link.ts';
@@ -24,7 +25,11 @@ import { openCardSession, type CardSession } from './flows/card-session.ts';
 import { runLoad, type LoadOutcome, type LoadStep } from './flows/load/load-flow.ts';
 import { recoverLoad } from './flows/load/load-recovery.ts';
 import type { RePresentInfo } from './flows/load/torn-load.ts';
-import { recoverCollect, runCollect, type CollectOutcome } from './flows/collect/collect-flow.ts';
+import { collected, recoverCollect, runCollect, type CollectOutcome } from './flows/collect/collect-flow.ts';
+import { DayCounters, type TxnEnd } from './telemetry/day-counters.ts';
+import { KioskTelemetry, type MoneyStep } from './telemetry/telemetry.ts';
+import { RemoteCommands } from './commands/remote-commands.ts';
+import { trustedCa } from './commands/command-check.ts';
 
 export interface KioskOptions {
   id: string;
@@ -47,6 +52,18 @@ export interface KioskOptions {
   startFaults?: ReadonlyArray<{ device: DeviceName; error: Error }>;
   /** The campus's IANA time zone (config `campus.timeZone`): card checks, screens and receipts; default Asia/Shanghai. */
   timeZone?: string;
+  /** The board's thermometer (LM75), for telemetry. */
+  thermometer?: { readCelsius(): Promise<number> };
+  /** Seconds between telemetry events; default 60. */
+  telemetryIntervalSeconds?: number;
+  /** The campus CA (PEM) whose gateway. and operator. certificates may sign remote commands; without it all are refused. */
+  commandCa?: { pem: string; source: string };
+  /** Where `log` also keeps its records for the diagnostics command; default one of the kiosk's own. */
+  logRing?: LogRing;
+  /** Reads the announcements again and shows them (refresh-announcements); their number. */
+  reloadAnnouncements?: () => Promise<number>;
+  /** Ends the process after a restart command has stopped the kiosk (systemd starts it again); default process.exit. */
+  exit?: (code: number) => void;
 }
 
 /** A device the controller starts and stops. */
@@ -65,6 +82,9 @@ export interface KioskEvents {
   idle: [];
 }
 
+/** The key of an operator's out-of-service in the journal's store: it outlasts a restart. */
+const HOLD_KEY = 'meta/operator-hold';
+
 export class Kiosk extends EventEmitter<KioskEvents> {
   readonly journal: KioskJournal;
   readonly link: KioskLink;
@@ -80,14 +100,20 @@ export class Kiosk extends EventEmitter<KioskEvents> {
   /** Set by drain(): a stop is under way and no new transaction starts. */
   private draining = false;
   /** False while the journal could not be opened: nothing that needs it runs. */
-  private journalOpen = false;
+  #journalOpen = false;
+  /** Between a start() and the stop() after it: a second stop (the process's after a restart command's) does nothing. */
+  #running = false;
+  readonly #counters: DayCounters;
+  readonly #telemetry: KioskTelemetry;
+  #lastMoneyStep: MoneyStep | undefined;
 
   constructor(private readonly o: KioskOptions) {
     super();
-    this.log = o.log.child({ kiosk: o.id });
+    const ring = o.logRing ?? new LogRing();
+    this.log = (o.logRing ? o.log : o.log.recording(ring)).child({ kiosk: o.id });
     this.journal = new KioskJournal(join(o.dataDir, `kiosk-${o.id}`), o.id, this.log);
     this.link = new KioskLink({
-      url: o.mqttUrl, ...(o.mqttTls ? { tls: o.mqttTls } : {}), kioskId: o.id, version: o.version, log: this.log,
+      url: o.mqttUrl, ...(o.mqttTls ? { tls: o.mqttTls } : {}), kioskId: o.id, version: o.version, log: this.log, saveSeq: (seq) => this.journal.saveBirthSeq(seq),
       ...(o.requestTimeoutMs ? { requestTimeoutMs: o.requestTimeoutMs } : {}),
     });
     this.status = new ServiceStatus({
@@ -97,6 +123,29 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     this.link.on('online', () => {
       this.recover().catch((err) => this.log.error('recovery failed', { error: err as Error }));
     });
+    this.#counters = new DayCounters(this.timeZone, this.log);
+    this.#telemetry = new KioskTelemetry({
+      intervalSeconds: o.telemetryIntervalSeconds ?? 60, version: o.version, link: this.link, status: this.status, log: this.log,
+      journal: () => (this.#journalOpen ? this.journal : undefined), counters: this.#counters, lastMoneyStep: () => this.#lastMoneyStep,
+      devices: ['journal', ...this.parts.map((p) => p.name)],
+      ...(o.printer ? { printer: o.printer } : {}), ...(o.io ? { io: o.io } : {}), ...(o.thermometer ? { thermometer: o.thermometer } : {}),
+    });
+    const commands = new RemoteCommands({
+      kiosk: this, kioskId: o.id, log: this.log, ring, ca: o.commandCa ? trustedCa(o.commandCa.pem, o.commandCa.source) : undefined,
+      ...(o.reloadAnnouncements ? { reloadAnnouncements: o.reloadAnnouncements } : {}),
+    });
+    this.link.on('command', (name, payload) => commands.receive(name, payload));
+    this.on('step', (step) => this.#moneyStep('load', step));
+  }
+
+  /** Whether the journal is open: no money step, and no remote command (its nonce is kept there), without it. */
+  get journalOpen(): boolean {
+    return this.#journalOpen;
+  }
+
+  /** The telemetry report as it would be sent now. */
+  telemetry(): ReturnType<KioskTelemetry['snapshot']> {
+    return this.#telemetry.snapshot();
   }
 
   get reader(): CardReader {
@@ -125,30 +174,85 @@ export class Kiosk extends EventEmitter<KioskEvents> {
   async start(): Promise<void> {
     if (this.stopping.signal.aborted) this.stopping = new AbortController();
     this.draining = false;
+    this.#running = true;
     // The status listens before anything starts: a device that fails as it starts is a fault, not a silent in-service.
     this.status.start();
     for (const { device, error } of this.o.startFaults ?? []) this.status.fault(device, error);
+    let seq = 0;
     try {
       await this.journal.open();
-      this.journalOpen = true;
+      this.#journalOpen = true;
+      await this.#counters.open(this.journal.store);
+      const hold = await this.journal.store.get<{ note: string }>(HOLD_KEY);
+      if (hold) this.status.hold(hold.note);
+      seq = await this.journal.reserveBirthSeq();
     } catch (err) {
       this.log.error('journal not opened: out of service until an operator repairs it', { error: err as Error });
       this.status.fault('journal', err);
     }
     for (const part of this.parts) await part.start().catch((err: unknown) => this.status.fault(part.name, err));
     this.status.devicesStarted();
-    await this.link.start();
+    this.#telemetry.start();
+    await this.link.start(seq);
   }
 
   async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
     this.stopping.abort();
+    this.#telemetry.stop();
     await this.link.stop();
     // A recovery pass still running (after the last load) finishes before the journal under it closes.
     await this.recovering?.catch(() => {});
     this.status.stop();
     for (const part of this.parts.reverse()) await part.stop().catch((err: unknown) => this.log.warn('device did not stop cleanly', { device: part.name, error: err as Error }));
-    if (this.journalOpen) await this.journal.close();
-    this.journalOpen = false;
+    await this.#counters.flushed();
+    if (this.#journalOpen) await this.journal.close();
+    this.#journalOpen = false;
+  }
+
+  /**
+   * The restart command: no new transaction (the one in progress ends first, up to a minute), the kiosk stopped as a
+   * service stop would, then the process exits for systemd to start it again.
+   */
+  async restart(): Promise<void> {
+    this.log.warn('restarting on a remote command');
+    await this.drain(60_000);
+    await this.stop();
+    (this.o.exit ?? ((code: number) => process.exit(code)))(0);
+  }
+
+  /**
+   * An operator's out-of-service with the reason the screen shows (null: its end), kept in the journal so a restart
+   * does not put the kiosk back in service behind the operator's back. The mode it leaves the kiosk in.
+   */
+  async holdOutOfService(note: string | null): Promise<KioskMode> {
+    if (!this.#journalOpen) throw new QuancunError('JOURNAL_UNAVAILABLE', 'the kiosk journal is not open');
+    await (note === null ? this.journal.store.batch([{ type: 'del', key: HOLD_KEY }]) : this.journal.store.put(HOLD_KEY, { note }));
+    this.status.hold(note);
+    return this.status.mode;
+  }
+
+  /** Open records by kind and state, and the outbox depth: for diagnostics, without any card data. */
+  async journalSummary(): Promise<{ open: Record<string, Record<string, number>>; outboxDepth: number }> {
+    if (!this.#journalOpen) return { open: {}, outboxDepth: 0 };
+    const open: Record<string, Record<string, number>> = {};
+    const tally = (kind: string, records: Array<{ state: string }>) => {
+      for (const { state } of records) (open[kind] ??= {})[state] = (open[kind][state] ?? 0) + 1;
+    };
+    tally('load', await this.journal.loads.unfinished());
+    tally('collect', await this.journal.collects.unfinished());
+    return { open, outboxDepth: (await this.journal.outbox.pending()).length };
+  }
+
+  #moneyStep(kind: MoneyStep['kind'], step: string, txnId?: string): void {
+    this.#lastMoneyStep = { kind, step, at: new Date().toISOString(), ...(txnId ? { txnId } : {}) };
+  }
+
+  /** Counted for telemetry; the last money step is where the transaction ended. */
+  #ended(end: TxnEnd & { state: string; txnId?: string }): void {
+    this.#counters.count(end);
+    this.#moneyStep(end.kind, end.state, end.txnId);
   }
 
   /** Reads the card in the field and asks the gateway about it. */
@@ -184,14 +288,14 @@ export class Kiosk extends EventEmitter<KioskEvents> {
 
   /** A synced write to the journal: the watchdog's proof that money steps can still be written. */
   async checkJournal(): Promise<void> {
-    if (!this.journalOpen) return; // already out of service for it, and showing why
+    if (!this.#journalOpen) return; // already out of service for it, and showing why
     await this.journal.store.touch();
   }
 
   /** Money moves only with a journal to write each step to first. */
   private claim(): void {
     if (this.draining) throw new QuancunError('KIOSK_STOPPING', 'the kiosk is stopping');
-    if (!this.journalOpen) throw new QuancunError('JOURNAL_UNAVAILABLE', 'the kiosk journal is not open');
+    if (!this.#journalOpen) throw new QuancunError('JOURNAL_UNAVAILABLE', 'the kiosk journal is not open');
     if (this.busy) throw new QuancunError('TXN_STATE', 'a transaction is already in progress at this kiosk');
   }
 
@@ -199,7 +303,7 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     this.claim();
     this.busy = true;
     try {
-      return await runLoad(
+      const outcome = await runLoad(
         {
           journal: this.journal, link: this.link, pinPad: this.o.pinPad, terminalId: this.o.terminalId, log: this.log,
           reader: this.o.reader, cardProfile: this.o.cardProfile ?? CAMPUS_CARD_PROFILE, stopSignal: this.stopping.signal,
@@ -208,6 +312,12 @@ export class Kiosk extends EventEmitter<KioskEvents> {
         session,
         amount,
       );
+      const credited = outcome.state === 'completed' || outcome.state === 'credited';
+      this.#ended({ kind: 'load', txnId: outcome.txnId, state: outcome.state, amount, credited, ...(outcome.code ? { code: outcome.code } : {}) });
+      return outcome;
+    } catch (err) {
+      this.#ended({ kind: 'load', state: 'refused', amount, credited: false, code: QuancunError.from(err).code });
+      throw err;
     } finally {
       this.busy = false;
       this.emit('idle');
@@ -220,8 +330,11 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     this.claim();
     if (!this.link.online) throw new QuancunError('LINK_OFFLINE', 'the gateway is not reachable');
     this.busy = true;
+    this.#moneyStep('collect', 'collecting');
     try {
-      return await runCollect({ journal: this.journal, link: this.link, terminalId: this.o.terminalId, log: this.log }, session);
+      const outcomes = await runCollect({ journal: this.journal, link: this.link, terminalId: this.o.terminalId, log: this.log }, session);
+      for (const o of outcomes) this.#ended({ kind: 'collect', txnId: o.pendingId, state: o.state, amount: o.amount, credited: collected(o) });
+      return outcomes;
     } finally {
       this.busy = false;
       this.emit('idle');
@@ -234,7 +347,7 @@ export class Kiosk extends EventEmitter<KioskEvents> {
    * flows/load/load-recovery.ts and collect-flow.ts): never a money step repeated blindly. Runs on every (re)connection.
    */
   recover(): Promise<void> {
-    if (this.busy || !this.journalOpen || this.stopping.signal.aborted) return Promise.resolve();
+    if (this.busy || !this.#journalOpen || this.stopping.signal.aborted) return Promise.resolve();
     this.recovering ??= this.recoverOnce().finally(() => (this.recovering = null));
     return this.recovering;
   }

@@ -183,6 +183,8 @@ export interface KioskView {
   openAnnouncement?: string;
   /** Why the kiosk is out of service (shown on the out-of-service screen). */
   outOfService?: ErrorCode;
+  /** An operator's own words for it (remote command out-of-service), shown under the reason. */
+  outOfServiceNote?: string;
   maintenance?: MaintenanceInfo;
   /** Seconds until an idle session returns to the attract screen; shown as a visible countdown. */
   inactivitySecondsLeft?: number;

@@ -2,7 +2,8 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import {
-  events, gatewayLoadStates, operations, opNames, requestEnvelopeSchema, responseEnvelopeSchema, states, topicTree, type EventKind,
+  commandEnvelopeSchema, commandNames, commandResultSchema, commands, commandStatuses, events, gatewayLoadStates, operations, opNames,
+  requestEnvelopeSchema, responseEnvelopeSchema, states, topicTree, type EventKind,
 } from '../common/api/topics.ts';
 
 export const MQTT_API_DOC = fileURLToPath(new URL('../docs/mqtt-api.md', import.meta.url));
@@ -127,6 +128,32 @@ export function renderMqttApiDoc(): string {
   for (const kind of Object.keys(events) as EventKind[]) {
     const { summary, schema, example } = events[kind];
     out.push('', `### ${kind}`, '', summary, '', jsonSchema(schema), '', block(example));
+  }
+  out.push(
+    '',
+    '## Remote commands',
+    '',
+    `A gateway or an operator publishes a signed command on \`${topicTree.command.topic}\`; the kiosk answers on`,
+    `\`${topicTree.commandResult.topic}\` with the command's \`id\`. The kiosk checks the signature, the signer's certificate`,
+    '(issued by the campus CA, CN `gateway.<name>` or `operator.<name>`), the validity window and the nonce before it acts.',
+    'How to sign: [remote-commands.md](remote-commands.md).',
+    '',
+    '### Command envelope',
+    '',
+    jsonSchema(commandEnvelopeSchema),
+    '',
+    '### Command result',
+    '',
+    '| Status | Meaning |',
+    '| --- | --- |',
+    ...Object.entries(commandStatuses).map(([status, meaning]) => `| \`${status}\` | ${meaning} |`),
+    '',
+    jsonSchema(commandResultSchema),
+  );
+  for (const name of commandNames) {
+    const { summary, request, response, example } = commands[name];
+    out.push('', `### ${name}`, '', summary, '', 'Arguments (`args`):', '', jsonSchema(request), '', 'Result (`data` of a `done` result):', '', jsonSchema(response),
+      '', 'Example arguments and result data:', '', block(example.request), '', block(example.response));
   }
   return `${out.join('\n')}\n`;
 }

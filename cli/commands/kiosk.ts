@@ -19,7 +19,8 @@ export const kiosk: Command = {
     'it, and serves again when the device is back. Under systemd (deploy/quancun-kiosk.service) it tells READY once it',
     'serves or shows why it cannot, feeds the watchdog while its journal and screen work, and on stop waits for a load',
     "in progress to end (up to --stop-wait seconds). Reader `sim` takes the card field from the simulator that started",
-    'this process over IPC (the chaos harness, a test).',
+    'this process over IPC (the chaos harness, a test). A signed `restart` command (docs/remote-commands.md) stops it',
+    'the same way and exits with status 0 for systemd (Restart=always) to start it again.',
   ].join('\n'),
   options: {
     config: { type: 'string', description: 'the kiosk config file', default: KIOSK_CONFIG },
@@ -34,8 +35,10 @@ export const kiosk: Command = {
     if (!Number.isFinite(stopWaitMs) || stopWaitMs < 0) throw new QuancunError('CONFIG_INVALID', `--stop-wait: "${String(v['stop-wait'])}" is not a number of seconds`);
     const log = serviceLogger(Boolean(v.verbose), 'quancun-kiosk');
     const manager = connectServiceManager(log);
-    const stopped = shutdownSignal();
-    const running = await startKioskProcess(loaded, log, manager);
+    let restart!: () => void;
+    const restarted = new Promise<string>((resolve) => (restart = () => resolve('restart command')));
+    const stopped = Promise.race([shutdownSignal(), restarted]);
+    const running = await startKioskProcess(loaded, log, manager, restart);
     try {
       log.info('stopping', { signal: await stopped });
     } finally {
@@ -46,7 +49,9 @@ export const kiosk: Command = {
   },
 };
 
-async function startKioskProcess(loaded: LoadedKioskConfig, log: Logger, manager: ServiceManager): Promise<{ stop(waitMs: number): Promise<void> }> {
+async function startKioskProcess(
+  loaded: LoadedKioskConfig, log: Logger, manager: ServiceManager, restart: () => void,
+): Promise<{ stop(waitMs: number): Promise<void> }> {
   // Loaded here, not at the top: `quancun --help` must not start up the kiosk's modules.
   const { assembleKiosk } = await import('../../board/kiosk-assembly.ts');
   const { startWatchdog } = await import('../../common/systemd/service-manager.ts');
@@ -61,7 +66,7 @@ async function startKioskProcess(loaded: LoadedKioskConfig, log: Logger, manager
     throw new QuancunError('CONFIG_INVALID', `${loaded.path}: board.reader "sim" needs the simulator that holds the cards as this process's parent; use reader "pcsc" (with vpcd for virtual cards)`);
   }
   const assembled = await assembleKiosk({ ...config, dataDir: loaded.dataDir }, {
-    log, version: packageVersion(), configPath: loaded.path, ...(port && config.board.reader.backend === 'sim' ? { simReader: new IpcCardReader(port) } : {}),
+    log, version: packageVersion(), configPath: loaded.path, exit: restart, ...(port && config.board.reader.backend === 'sim' ? { simReader: new IpcCardReader(port) } : {}),
   });
   const { kiosk, devices } = assembled;
   await assembled.start();

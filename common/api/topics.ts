@@ -17,6 +17,8 @@ const hex = (chars: number, what: string) =>
 const isoTime = z.iso.datetime().describe('UTC time, ISO 8601 (e.g. 2025-09-01T08:30:00.000Z)');
 const fen = z.int().min(0).describe('amount in fen (1/100 yuan)');
 const txnId = z.string().min(1).max(64).describe('kiosk-assigned transaction id, unique per kiosk');
+const count = z.int().min(0);
+const pem = (what: string) => z.string().regex(/^-----BEGIN [A-Z ]+-----\r?\n[\s\S]+-----END [A-Z ]+-----\s*$/).max(8192).describe(`${what}, PEM`);
 const asn = hex(20, 'card application serial number (never logged)');
 
 export const errorCodeSchema = z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]);
@@ -256,6 +258,10 @@ export const kioskStateSchema = z.object({
   since: isoTime.describe('when this state began'),
   version: z.string(),
   reason: z.string().optional(),
+  seq: z.int().min(0).describe('the connection\'s birth number: larger at every connect, across restarts too. The last will '
+    + 'repeats the seq of the birth it belongs to, so an offline state with a lower seq than the newest online one is a stale '
+    + 'will and is ignored'),
+  note: z.string().max(200).optional().describe('the operator\'s reason, when an `out-of-service` command took the kiosk out of service'),
 });
 export type KioskState = z.output<typeof kioskStateSchema>;
 
@@ -274,7 +280,7 @@ export const states = {
   kiosk: messageSpec({
     summary: 'The kiosk\'s mode. Its last will is the same payload with online false, mode offline.',
     schema: kioskStateSchema,
-    example: { online: true, mode: 'in-service', since: '2025-09-01T07:00:00.000Z', version: '0.1.0' },
+    example: { online: true, mode: 'in-service', since: '2025-09-01T07:00:00.000Z', version: '0.1.0', seq: 42 },
   }),
   gateway: messageSpec({
     summary: 'Whether the gateway serves requests, and each bank link. Kiosks send requests only while it is online.',
@@ -328,6 +334,47 @@ export const events = {
       ],
     },
   }),
+  telemetry: messageSpec({
+    summary: 'The kiosk\'s health, every `telemetry.intervalSeconds` (kiosk config, default 60) while it is connected. '
+      + 'Never a card number, PIN or key.',
+    schema: z.object({
+      at: isoTime,
+      uptimeSeconds: count.describe('since the kiosk process started'),
+      version: z.string(),
+      memory: z.object({ rssBytes: count, heapUsedBytes: count, heapTotalBytes: count }).describe('the process\'s resident set and V8 heap'),
+      eventLoopDelayMs: z.object({ mean: z.number().min(0), p99: z.number().min(0), max: z.number().min(0) })
+        .describe('event-loop delay since the previous telemetry (perf_hooks monitorEventLoopDelay)'),
+      journal: z.object({ openRecords: count.describe('loads and collects not yet at a final state') }),
+      outboxDepth: count.describe('reports waiting in the outbox for the broker'),
+      devices: z.record(z.string(), z.object({ ok: z.boolean(), code: errorCodeLike.optional().describe('its fault, when not ok') }))
+        .describe('each device the kiosk has (card-reader, pin-pad, receipt-printer, door, journal, ...), by name'),
+      paper: z.enum(['ok', 'near-end', 'out', 'unknown', 'no-printer']).describe('unknown: the printer does not answer'),
+      temperatureC: z.number().optional().describe('board temperature from the LM75; absent without one or when it did not answer'),
+      door: z.enum(['open', 'closed', 'unknown']),
+      today: z.object({
+        date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).describe('the campus date (campus.timeZone) the counters run since the midnight of'),
+        loads: z.object({ count, amount: fen }).describe('loads that put money on a card'),
+        refusals: z.record(errorCodeLike, count).describe('loads that ended without a credit, by error code'),
+        collects: z.object({ count, amount: fen }).describe('pending loads (圈存未领) written onto cards'),
+      }),
+      lastMoneyStep: z.object({
+        kind: z.enum(['load', 'collect']),
+        step: z.string().min(1).describe('a load\'s step (pin-entry, card-init, bank, card-credit, confirming) or the state it ended in'),
+        txnId: txnId.optional(),
+        at: isoTime,
+      }).optional().describe('the last money step since the process started'),
+    }),
+    example: {
+      at: '2025-09-01T08:35:00.000Z', uptimeSeconds: 5700, version: '0.1.0',
+      memory: { rssBytes: 98_000_000, heapUsedBytes: 31_000_000, heapTotalBytes: 42_000_000 },
+      eventLoopDelayMs: { mean: 10.2, p99: 12.5, max: 30.1 },
+      journal: { openRecords: 0 }, outboxDepth: 0,
+      devices: { 'card-reader': { ok: true }, 'pin-pad': { ok: true }, 'receipt-printer': { ok: false, code: 'PRINTER_PAPER_OUT' }, door: { ok: true } },
+      paper: 'out', temperatureC: 41.5, door: 'closed',
+      today: { date: '2025-09-01', loads: { count: 12, amount: 86000 }, refusals: { PIN_WRONG: 2 }, collects: { count: 1, amount: 5000 } },
+      lastMoneyStep: { kind: 'load', step: 'completed', txnId: 'JX-A101-000042', at: '2025-09-01T08:30:07.000Z' },
+    },
+  }),
   'fault-cleared': messageSpec({
     summary: 'A device reported at fault works again (a fault cleared while the link was down shows only in the state).',
     schema: z.object({ device: z.string().min(1), at: isoTime }),
@@ -343,9 +390,159 @@ export function isEventKind(value: string): value is EventKind {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Remote commands: gateway or operator -> kiosk, signed, answered on command-result with the command's id
+
+export const logLevels = ['debug', 'info', 'warn', 'error'] as const;
+
+/** A command is a request (its `args`) and a response (the `data` of its `done` result), declared as an operation is. */
+const command = op;
+const noArgs = z.object({}).strict();
+
+export const commands = {
+  'out-of-service': command({
+    summary: 'Take the kiosk out of service, with a reason its out-of-service screen shows, until `in-service`; kept across restarts.',
+    request: z.object({ reason: z.string().min(1).max(200).describe('shown on the screen and in the kiosk state (`note`)') }).strict(),
+    response: z.object({ mode: z.enum(kioskModes) }),
+    example: { request: { reason: '设备检修 Maintenance until 14:00' }, response: { mode: 'out-of-service' } },
+  }),
+  'in-service': command({
+    summary: 'Lift an operator\'s out-of-service. The kiosk serves again unless a device fault or the link keeps it out (the mode says).',
+    request: noArgs,
+    response: z.object({ mode: z.enum(kioskModes) }),
+    example: { request: {}, response: { mode: 'in-service' } },
+  }),
+  restart: command({
+    summary: 'Stop the kiosk runtime gracefully (no new transaction, journal closed), then exit for systemd to start it again. '
+      + 'The result is sent before the stop.',
+    request: noArgs,
+    response: z.object({ restarting: z.literal(true) }),
+    example: { request: {}, response: { restarting: true } },
+  }),
+  resync: command({
+    summary: 'Bring the journal\'s open records to an end with the gateway, flush the outbox and publish the state again.',
+    request: noArgs,
+    response: z.object({ openRecords: count, outboxDepth: count }).describe('what is still open or waiting afterwards'),
+    example: { request: {}, response: { openRecords: 0, outboxDepth: 0 } },
+  }),
+  'print-test': command({
+    summary: 'Print the technician\'s test receipt (kiosk id, version).',
+    request: noArgs,
+    response: z.object({ printed: z.literal(true) }),
+    example: { request: {}, response: { printed: true } },
+  }),
+  'refresh-announcements': command({
+    summary: 'Read the announcements from the kiosk\'s config file again and show them.',
+    request: noArgs,
+    response: z.object({ announcements: count }),
+    example: { request: {}, response: { announcements: 2 } },
+  }),
+  'set-log-level': command({
+    summary: 'Change the kiosk\'s log level until the next restart.',
+    request: z.object({ level: z.enum(logLevels) }).strict(),
+    response: z.object({ level: z.enum(logLevels), previous: z.enum(logLevels) }),
+    example: { request: { level: 'debug' }, response: { level: 'debug', previous: 'info' } },
+  }),
+  diagnostics: command({
+    summary: 'Recent log lines (a bounded ring in memory) and a summary of the journal. Card numbers, PINs and keys are '
+      + 'redacted by the logger and masked again here.',
+    request: noArgs,
+    response: z.object({
+      logLevel: z.enum(logLevels),
+      log: z.array(z.record(z.string(), z.unknown())).describe('the most recent log records, oldest first'),
+      journal: z.object({
+        open: z.record(z.string(), z.record(z.string(), count)).describe('open records by kind (load, collect) and state'),
+        outboxDepth: count,
+      }),
+    }),
+    example: {
+      request: {},
+      response: {
+        logLevel: 'info',
+        log: [{ t: '2025-09-01T08:30:07.000Z', level: 'info', msg: 'recovered an unfinished transaction', txnId: 'JX-A101-000041', state: 'completed' }],
+        journal: { open: { load: { torn: 1 } }, outboxDepth: 0 },
+      },
+    },
+  }),
+};
+
+export type CommandName = keyof typeof commands;
+/** A command's `args` and the `data` of its `done` result. */
+export type CommandArgs<C extends CommandName> = z.output<(typeof commands)[C]['request']>;
+export type CommandResultData<C extends CommandName> = z.output<(typeof commands)[C]['response']>;
+export const commandNames = Object.keys(commands) as CommandName[];
+export const isCommandName = (value: string): value is CommandName => Object.hasOwn(commands, value);
+
+const nonce = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/).describe('fresh random per command (16 to 64 of A-Z a-z 0-9 _ -); a kiosk refuses one it has seen');
+
+export const commandEnvelopeSchema = z.object({
+  id: z.uuid().describe('fresh per command; every result carries it back'),
+  kioskId: topicLevelSchema.describe('the kiosk it is for (signed: it cannot be replayed at another kiosk)'),
+  command: topicLevelSchema.describe('must equal the {name} topic level'),
+  args: z.record(z.string(), z.unknown()).describe('the command\'s arguments, see Commands'),
+  issuedAt: isoTime.describe('not later than the kiosk\'s clock plus 60 s'),
+  expiresAt: isoTime.describe('not earlier than the kiosk\'s clock minus 60 s, and at most 24 h after issuedAt'),
+  nonce,
+  issuer: z.object({ certificate: pem('the signer\'s certificate: CN gateway.<name> or operator.<name>, issued by the campus CA') })
+    .optional().describe('required: a command without it is refused COMMAND_UNSIGNED'),
+  signature: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/).max(200).optional()
+    .describe('required: ECDSA P-256 with SHA-256, DER, base64, over `signedBytes` (the canonical JSON of every other field)'),
+});
+export type CommandEnvelope = z.output<typeof commandEnvelopeSchema>;
+export type SignedCommand = CommandEnvelope & { issuer: { certificate: string }; signature: string };
+
+/**
+ * The bytes a command's signature covers: every field but `signature`, as JSON with object keys sorted (recursively)
+ * and no whitespace. Strings, integers, booleans and null serialise as JSON.stringify does; a signer in another
+ * language sorts the keys the same way (RFC 8785 gives the same bytes for these values).
+ */
+export function signedBytes(envelope: CommandEnvelope): Buffer {
+  const { signature: _, ...signed } = envelope;
+  return Buffer.from(canonicalJson(signed), 'utf8');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export const commandStatuses = {
+  waiting: 'accepted; the kiosk acts when the card session in progress has ended (a final result follows)',
+  done: 'carried out; `data` is the command\'s result',
+  refused: 'not carried out: not signed, badly signed, untrusted, expired, replayed, unknown or malformed (`error.code`)',
+  failed: 'accepted but it did not succeed (`error.code`, e.g. PRINTER_PAPER_OUT)',
+} as const;
+export type CommandStatus = keyof typeof commandStatuses;
+
+export const commandResultSchema = z.object({
+  id: z.string().min(1).max(64).describe('the command\'s id'),
+  command: z.string().min(1).max(64),
+  status: z.enum(Object.keys(commandStatuses) as [CommandStatus, ...CommandStatus[]]),
+  at: isoTime,
+  reason: z.string().optional().describe('with waiting: what it waits for'),
+  error: z.object({ code: errorCodeSchema, message: z.string() }).optional().describe('with refused and failed'),
+  data: z.unknown().optional().describe('with done: the command\'s result, see Commands'),
+});
+export type CommandResult = z.output<typeof commandResultSchema>;
+
+export function parseCommandEnvelope(payload: unknown): CommandEnvelope {
+  return parse(commandEnvelopeSchema, payload, 'command');
+}
+
+export function parseCommandArgs<C extends CommandName>(name: C, args: unknown): CommandArgs<C> {
+  return parse(commands[name].request as z.ZodType, args, `${name} command`, ['args']) as CommandArgs<C>;
+}
+
+export function parseCommandResult(payload: unknown): CommandResult {
+  return parse(commandResultSchema, payload, 'command result');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Enrolment: `quancun provision` on a new board -> the gateway's campus CA, over the provisioning-only broker account
 
-const pem = (what: string) => z.string().regex(/^-----BEGIN [A-Z ]+-----\r?\n[\s\S]+-----END [A-Z ]+-----\s*$/).max(8192).describe(`${what}, PEM`);
 const boardSerial = z.string().regex(/^[\x21-\x7e]{1,16}$/).describe('the board serial from its identity EEPROM (printable ASCII, at most 16)');
 
 export const enrolment = {
@@ -414,6 +611,9 @@ export const topics = {
   /** `session` is the provisioning client's own client id: the broker lets it use only its own pair. */
   enrolRequest: (session: string) => `${ROOT}/enrol/${level(session)}/request`,
   enrolResponse: (session: string) => `${ROOT}/enrol/${level(session)}/response`,
+  /** `name` is a string so a kiosk can also answer a command it does not know. */
+  command: (kioskId: string, name: string) => `${ROOT}/kiosk/${level(kioskId)}/command/${level(name)}`,
+  commandResult: (kioskId: string, name: string) => `${ROOT}/kiosk/${level(kioskId)}/command-result/${level(name)}`,
 };
 
 /** Topic filters to subscribe to. */
@@ -424,12 +624,15 @@ export const subscriptions = {
   allEvents: `${ROOT}/kiosk/+/event/+`,
   gatewayState: `${ROOT}/gateway/state`,
   allEnrolRequests: `${ROOT}/enrol/+/request`,
+  commandsFor: (kioskId: string) => `${ROOT}/kiosk/${level(kioskId)}/command/+`,
+  commandResultsFor: (kioskId: string) => `${ROOT}/kiosk/${level(kioskId)}/command-result/+`,
 };
 
 export type ParsedTopic =
   | { type: 'request' | 'response'; kioskId: string; op: string }
   | { type: 'kiosk-state'; kioskId: string }
   | { type: 'event'; kioskId: string; kind: string }
+  | { type: 'command' | 'command-result'; kioskId: string; name: string }
   | { type: 'gateway-state' }
   | { type: 'enrol-request'; session: string };
 
@@ -448,6 +651,7 @@ export function parseTopic(topic: string): ParsedTopic | undefined {
   if (name === undefined || !topicLevelSchema.safeParse(name).success) return undefined;
   if (type === 'request' || type === 'response') return { type, kioskId, op: name };
   if (type === 'event') return { type: 'event', kioskId, kind: name };
+  if (type === 'command' || type === 'command-result') return { type, kioskId, name };
   return undefined;
 }
 
@@ -457,6 +661,8 @@ export const topicTree = {
   response: { topic: `${ROOT}/kiosk/{kioskId}/response/{op}`, publisher: 'gateway', qos: 1, retained: false, payload: 'response envelope' },
   kioskState: { topic: `${ROOT}/kiosk/{kioskId}/state`, publisher: 'kiosk (and its last will)', qos: 1, retained: true, payload: 'kiosk state' },
   event: { topic: `${ROOT}/kiosk/{kioskId}/event/{kind}`, publisher: 'kiosk', qos: 1, retained: false, payload: 'event' },
+  command: { topic: `${ROOT}/kiosk/{kioskId}/command/{name}`, publisher: 'gateway or operator (signed)', qos: 1, retained: false, payload: 'command envelope' },
+  commandResult: { topic: `${ROOT}/kiosk/{kioskId}/command-result/{name}`, publisher: 'kiosk', qos: 1, retained: false, payload: 'command result' },
   gatewayState: { topic: `${ROOT}/gateway/state`, publisher: 'gateway (and its last will)', qos: 1, retained: true, payload: 'gateway state' },
   enrolRequest: { topic: `${ROOT}/enrol/{session}/request`, publisher: 'quancun provision (provisioning account)', qos: 1, retained: false, payload: 'enrolment request' },
   enrolResponse: { topic: `${ROOT}/enrol/{session}/response`, publisher: 'gateway', qos: 1, retained: false, payload: 'enrolment response' },

@@ -44,6 +44,8 @@ export class GatewayEndpoint extends EventEmitter<{ 'kiosk-state': [kioskId: str
   readonly #handlers = new Map<OpName, AnyOpHandler>();
   readonly #eventHandlers = new Map<EventKind, AnyEventHandler>();
   readonly #kioskStates = new Map<string, KioskState>();
+  /** The seq of the newest birth (online state) of each kiosk: an offline state below it is a stale will. */
+  readonly #births = new Map<string, number>();
   /** Tail of each kiosk's request queue, and of the enrolments'. */
   readonly #queues = new Map<string | typeof ENROLMENTS, Promise<void>>();
   #enrol: EnrolmentHandler | undefined;
@@ -246,6 +248,13 @@ export class GatewayEndpoint extends EventEmitter<{ 'kiosk-state': [kioskId: str
       state = payload.length === 0 ? undefined : parseKioskState(payload); // empty = retained state cleared
     } catch (err) {
       this.#opts.log.warn('ignoring a malformed kiosk state', { kioskId, error: (err as Error).message });
+      return;
+    }
+    if (state?.online) this.#births.set(kioskId, state.seq);
+    const birth = this.#births.get(kioskId);
+    if (state && !state.online && birth !== undefined && state.seq < birth) {
+      // The will of an earlier connection, delivered after the kiosk was already back: it must not take it offline.
+      this.#opts.log.info('ignoring a stale last will', { kioskId, seq: state.seq, birth });
       return;
     }
     const known = this.#kioskStates.get(kioskId);

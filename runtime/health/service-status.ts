@@ -34,6 +34,10 @@ export interface ServiceStatusOptions {
 export class ServiceStatus extends EventEmitter<{ change: [reason: ErrorCode | null] }> {
   readonly #o: ServiceStatusOptions;
   readonly #faults = new Map<DeviceName, QuancunError>();
+  /** Devices whose fault event went out and whose `fault-cleared` has not: each fault gets its cleared partner. */
+  readonly #reported = new Set<DeviceName>();
+  /** An operator's out-of-service (remote command), with the reason the screen shows. */
+  #hold: string | null = null;
   readonly #unsubscribe: Array<() => void> = [];
   #reason: ErrorCode | null = null;
 
@@ -42,7 +46,18 @@ export class ServiceStatus extends EventEmitter<{ change: [reason: ErrorCode | n
     this.#o = o;
   }
 
-  /** Why the kiosk cannot serve now (JOURNAL_DAMAGED, DOOR_OPEN, READER_UNAVAILABLE, DEVICE_UNAVAILABLE, LINK_OFFLINE), or null. */
+  /** The kiosk state's mode for the reason now. */
+  get mode(): KioskMode {
+    const reason = this.#reason;
+    return reason === null ? 'in-service' : reason === 'DOOR_OPEN' ? 'maintenance' : reason === 'LINK_OFFLINE' ? 'offline' : 'out-of-service';
+  }
+
+  /** The operator's reason while an out-of-service command holds the kiosk (reason OPERATOR_OUT_OF_SERVICE). */
+  get note(): string | null {
+    return this.#hold;
+  }
+
+  /** Why the kiosk cannot serve now (OPERATOR_OUT_OF_SERVICE, JOURNAL_DAMAGED, DOOR_OPEN, READER_UNAVAILABLE, DEVICE_UNAVAILABLE, LINK_OFFLINE), or null. */
   get reason(): ErrorCode | null {
     return this.#reason;
   }
@@ -72,6 +87,7 @@ export class ServiceStatus extends EventEmitter<{ change: [reason: ErrorCode | n
     // Faults seen while the link was down are told once it is back: the gateway must not learn of them by chance.
     on(link, 'online', () => {
       for (const [device, error] of this.#faults) this.#report(device, error);
+      for (const device of this.#reported) if (!this.#faults.has(device)) this.#reportCleared(device);
       this.#update();
     });
     on(link, 'offline', () => this.#update());
@@ -97,6 +113,12 @@ export class ServiceStatus extends EventEmitter<{ change: [reason: ErrorCode | n
     this.#fault(device, err as Error);
   }
 
+  /** An operator's out-of-service with its reason, or (null) its end; the faults still decide after it. */
+  hold(note: string | null): void {
+    this.#hold = note;
+    this.#update(true);
+  }
+
   #fault(device: DeviceName, err: Error): void {
     const error = QuancunError.from(err);
     const known = this.#faults.get(device);
@@ -110,29 +132,37 @@ export class ServiceStatus extends EventEmitter<{ change: [reason: ErrorCode | n
   #clear(device: DeviceName): void {
     if (!this.#faults.delete(device)) return;
     this.#o.log.info('device back in order', { device });
-    if (this.#o.link.online) {
-      this.#o.link.publishEvent('fault-cleared', { device, at: new Date().toISOString() }).catch((err: unknown) =>
-        this.#o.log.warn('fault-cleared report not sent; the kiosk state says it', { device, code: QuancunError.from(err).code }),
-      );
-    }
+    if (this.#reported.has(device)) this.#reportCleared(device);
     this.#update();
   }
 
   #report(device: DeviceName, error: QuancunError): void {
     if (!this.#o.link.online) return;
     const event: EventPayload<'fault'> = { device, code: error.code, message: error.message, at: new Date().toISOString() };
+    this.#reported.add(device);
     this.#o.link.publishEvent('fault', event).catch((err: unknown) =>
       this.#o.log.warn('fault report not sent; it is sent again when the link returns', { device, code: QuancunError.from(err).code }),
     );
   }
 
-  #update(): void {
+  /** Owed until sent: a fault that cleared while the link was down gets its partner when the link returns. */
+  #reportCleared(device: DeviceName): void {
+    if (!this.#o.link.online) return;
+    this.#reported.delete(device);
+    this.#o.link.publishEvent('fault-cleared', { device, at: new Date().toISOString() }).catch((err: unknown) => {
+      this.#reported.add(device);
+      this.#o.log.warn('fault-cleared report not sent; sent when the link returns', { device, code: QuancunError.from(err).code });
+    });
+  }
+
+  /** `force`: publish the state even when the reason stays (the operator's note changed). */
+  #update(force = false): void {
     const blocking = BLOCKING.find((d) => this.#faults.has(d));
-    const reason = blocking ? this.#faults.get(blocking)!.code : this.#o.link.online ? null : 'LINK_OFFLINE';
-    if (reason === this.#reason) return;
+    const reason = this.#hold !== null ? 'OPERATOR_OUT_OF_SERVICE'
+      : blocking ? this.#faults.get(blocking)!.code : this.#o.link.online ? null : 'LINK_OFFLINE';
+    if (reason === this.#reason && !force) return;
     this.#reason = reason;
-    const mode: KioskMode = reason === null ? 'in-service' : reason === 'DOOR_OPEN' ? 'maintenance' : reason === 'LINK_OFFLINE' ? 'offline' : 'out-of-service';
-    this.#o.link.publishState(mode, reason ?? undefined).catch(() => {});
+    this.#o.link.publishState(this.mode, reason ?? undefined, this.#hold ?? undefined).catch(() => {});
     this.#o.io?.setLed('ready', reason === null).catch(() => {});
     this.#o.io?.setLed('fault', reason !== null && reason !== 'LINK_OFFLINE').catch(() => {});
     this.emit('change', reason);

@@ -12,6 +12,7 @@ import { reportFinalOutcome } from '../outbox/txn-report.ts';
 import { COLLECT_MACHINE, type CollectRecord, type CollectState } from '../flows/collect/collect-machine.ts';
 
 const SEQ_KEY = 'meta/txn-seq';
+const BIRTH_KEY = 'meta/birth-seq';
 
 export class KioskJournal {
   readonly store: DurableStore;
@@ -42,6 +43,21 @@ export class KioskJournal {
 
   close(): Promise<void> {
     return this.store.close();
+  }
+
+  /**
+   * The birth number of this run's first connection (kiosk state `seq`), synced before it is used. Two above the last
+   * one saved: the link saves each later number while it reconnects (KioskLink `saveSeq`), and the one it was saving
+   * when the process died may not have reached the disk — its will must stay below this run's births.
+   */
+  async reserveBirthSeq(): Promise<number> {
+    const seq = ((await this.store.get<number>(BIRTH_KEY)) ?? -2) + 2;
+    await this.saveBirthSeq(seq);
+    return seq;
+  }
+
+  saveBirthSeq(seq: number): Promise<void> {
+    return this.store.put(BIRTH_KEY, seq);
   }
 
   /**

@@ -1,6 +1,8 @@
 /**
  * The kiosk's MQTT link to the front-end gateway: typed request/response, retained kiosk state (also the last
- * will) and telemetry events. Error meanings a caller can rely on:
+ * will), telemetry events, and remote commands in (their results out). Every connection is numbered (`seq`): the
+ * state published on connect is its birth, and the will set before that connect carries the same number, so the
+ * gateway can tell a stale will from the fresh birth it arrived after. Error meanings a caller can rely on:
  * - LINK_OFFLINE from request(): nothing was published (broker or gateway down), the gateway cannot have acted.
  * - LINK_TIMEOUT: the request was published and no answer came; the outcome is unknown, ask `txn.status`.
  * A request in flight when the connection drops is not failed early: its response may still come, else it times out.
@@ -12,8 +14,8 @@ import { QuancunError } from '../../common/errors.ts';
 import { connectMqtt, silentLog, type LinkLog } from '../../common/mqtt/connect.ts';
 import type { TlsMaterial } from '../../common/mqtt/tls-files.ts';
 import {
-  isOpName, parseEvent, parseGatewayState, parseOpRequest, parseResponseEnvelope, parseTopic, peekId, subscriptions, topics,
-  type EventKind, type EventPayload, type KioskMode, type KioskState, type OpName, type OpRequest, type OpResponse,
+  commandResultSchema, isOpName, parseEvent, parseGatewayState, parseOpRequest, parseResponseEnvelope, parseTopic, peekId, subscriptions, topics,
+  type CommandResult, type EventKind, type EventPayload, type KioskMode, type KioskState, type OpName, type OpRequest, type OpResponse,
 } from '../../common/api/topics.ts';
 
 export interface KioskLinkOptions {
@@ -25,6 +27,8 @@ export interface KioskLinkOptions {
   requestTimeoutMs?: number;
   reconnectPeriodMs?: number;
   log?: LinkLog;
+  /** Keeps each new connection number (kiosk journal); a birth is published only once its number is saved. */
+  saveSeq?: (seq: number) => Promise<void>;
 }
 
 interface Pending {
@@ -33,13 +37,23 @@ interface Pending {
   reject(err: unknown): void;
 }
 
-export class KioskLink extends EventEmitter<{ online: []; offline: [] }> {
+export interface KioskLinkEvents {
+  online: [];
+  offline: [];
+  /** A remote command arrived on `command/{name}` (unverified: runtime/commands/ checks it). */
+  command: [name: string, payload: Buffer];
+}
+
+export class KioskLink extends EventEmitter<KioskLinkEvents> {
   readonly #opts: KioskLinkOptions & { requestTimeoutMs: number; log: LinkLog };
   readonly #stateTopic: string;
   #client: MqttClient | undefined;
   #gatewayOnline = false;
   #wasOnline = false;
-  #state: Pick<KioskState, 'mode' | 'since' | 'reason'> = { mode: 'starting', since: new Date().toISOString() };
+  #state: Pick<KioskState, 'mode' | 'since' | 'reason' | 'note'> = { mode: 'starting', since: new Date().toISOString() };
+  /** This connection's birth number; one more after every disconnection, saved before the next birth. */
+  #seq = 0;
+  #saving: Promise<void> = Promise.resolve();
   readonly #pending = new Map<string, Pending>();
   /** Rejecters of events awaiting PUBACK, failed when the connection drops so the outbox can retry. */
   readonly #eventsInFlight = new Set<(err: QuancunError) => void>();
@@ -60,9 +74,18 @@ export class KioskLink extends EventEmitter<{ online: []; offline: [] }> {
     return this.#client;
   }
 
-  /** Returns at once: the link comes up in the background ('online'), so a kiosk starts without its network. */
-  async start(): Promise<void> {
+  /** The current connection's birth number (kiosk state `seq`). */
+  get seq(): number {
+    return this.#seq;
+  }
+
+  /**
+   * Returns at once: the link comes up in the background ('online'), so a kiosk starts without its network. `seq`:
+   * the first connection's birth number, already saved (KioskJournal.reserveBirthSeq).
+   */
+  async start(seq = 0): Promise<void> {
     if (this.#client) return;
+    this.#seq = seq;
     const client = connectMqtt({
       url: this.#opts.url,
       identity: this.#opts.kioskId,
@@ -128,8 +151,8 @@ export class KioskLink extends EventEmitter<{ online: []; offline: [] }> {
   }
 
   /** Sets the kiosk's mode; published retained now if connected, else on the next connect. */
-  async publishState(mode: KioskMode, reason?: string): Promise<void> {
-    this.#state = { mode, since: new Date().toISOString(), ...(reason === undefined ? {} : { reason }) };
+  async publishState(mode: KioskMode, reason?: string, note?: string): Promise<void> {
+    this.#state = { mode, since: new Date().toISOString(), ...(reason === undefined ? {} : { reason }), ...(note === undefined ? {} : { note }) };
     const client = this.#client;
     if (client?.connected) await this.#publishOwnState(client);
   }
@@ -150,8 +173,21 @@ export class KioskLink extends EventEmitter<{ online: []; offline: [] }> {
     });
   }
 
-  #statePayload(online: boolean, state: Pick<KioskState, 'mode' | 'reason'> & { since?: string }): string {
-    const payload: KioskState = { online, since: new Date().toISOString(), version: this.#opts.version, ...state };
+  /** The state again as it is (resync): a retained copy the broker lost comes back. */
+  async republishState(): Promise<void> {
+    const client = this.#client;
+    if (client?.connected) await this.#publishOwnState(client);
+  }
+
+  /** A command's result; LINK_OFFLINE when disconnected (the sender times out and may send a fresh command). */
+  async publishCommandResult(name: string, result: CommandResult): Promise<void> {
+    const client = this.#client;
+    if (!client?.connected) throw new QuancunError('LINK_OFFLINE', `broker not reachable, ${name} result not sent`, { command: name });
+    await client.publishAsync(topics.commandResult(this.#opts.kioskId, name), JSON.stringify(commandResultSchema.parse(result)), { qos: 1 });
+  }
+
+  #statePayload(online: boolean, state: Pick<KioskState, 'mode' | 'reason' | 'note'> & { since?: string }): string {
+    const payload: KioskState = { online, since: new Date().toISOString(), version: this.#opts.version, seq: this.#seq, ...state };
     return JSON.stringify(payload);
   }
 
@@ -164,15 +200,25 @@ export class KioskLink extends EventEmitter<{ online: []; offline: [] }> {
   async #onConnect(client: MqttClient): Promise<void> {
     this.#opts.log.info('connected to the broker', { kioskId: this.#opts.kioskId });
     try {
-      await client.subscribeAsync([subscriptions.responsesFor(this.#opts.kioskId), subscriptions.gatewayState], { qos: 1 });
+      const { kioskId } = this.#opts;
+      await client.subscribeAsync([subscriptions.responsesFor(kioskId), subscriptions.gatewayState, subscriptions.commandsFor(kioskId)], { qos: 1 });
     } catch (err) {
       this.#opts.log.error('subscribe failed', { error: (err as Error).message });
       return;
     }
+    await this.#saving;
     await this.#publishOwnState(client);
   }
 
   #onClose(): void {
+    // The next connection's will is built from this number (connect.ts rebuilds it before every reconnect).
+    const seq = ++this.#seq;
+    const save = this.#opts.saveSeq;
+    if (save) {
+      this.#saving = this.#saving.then(() => save(seq)).catch((err: unknown) => {
+        this.#opts.log.warn('connection number not saved; a restart may repeat it', { seq, error: (err as Error).message });
+      });
+    }
     this.#gatewayOnline = false;
     this.#updateOnline();
     const lost = new QuancunError('LINK_OFFLINE', 'connection lost before the broker acknowledged the event');
@@ -194,6 +240,8 @@ export class KioskLink extends EventEmitter<{ online: []; offline: [] }> {
       this.#updateOnline();
     } else if (parsed?.type === 'response' && parsed.kioskId === this.#opts.kioskId && isOpName(parsed.op)) {
       this.#onResponse(parsed.op, payload);
+    } else if (parsed?.type === 'command' && parsed.kioskId === this.#opts.kioskId) {
+      this.emit('command', parsed.name, payload);
     }
   }
 

@@ -65,6 +65,7 @@ interface RunningLoad {
 export class KioskUi extends EventEmitter<KioskUiEvents> {
   #state: UiState = { screen: 'idle' };
   #lang: Lang;
+  #announcements: Announcement[];
   readonly #inactivity: Inactivity;
   readonly #gate: TechnicianGate;
   readonly #startedAt = Date.now();
@@ -82,6 +83,7 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
   constructor(private readonly o: KioskUiOptions) {
     super();
     this.#lang = o.lang ?? 'zh';
+    this.#announcements = o.announcements ?? [];
     this.#inactivity = new Inactivity(o.inactivitySeconds ?? 60);
     this.#gate = new TechnicianGate(o.technicianPinHash);
     this.#log = o.log.child({ part: 'ui', kiosk: o.kioskId });
@@ -89,6 +91,12 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
 
   get state(): UiState {
     return this.#state;
+  }
+
+  /** New announcements (the refresh-announcements command): the idle screen shows them at once. */
+  setAnnouncements(announcements: Announcement[]): void {
+    this.#announcements = announcements;
+    if (this.#state.screen === 'idle') this.#render();
   }
 
   /** The view last drawn, with its report: `report.widgets` is the tree a touch now hits. */
@@ -153,7 +161,7 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
   #render(): void {
     const view = kioskView(this.#state, {
       lang: this.#lang, clock: this.#clock(), campusName: this.o.campusName, kioskId: this.o.kioskId,
-      announcements: this.o.announcements ?? [], presets: this.o.presets ?? DEFAULT_PRESETS,
+      announcements: this.#announcements, presets: this.o.presets ?? DEFAULT_PRESETS,
       inactivitySecondsLeft: this.#inactivity.secondsLeft(),
     });
     this.#lastClock = view.clock;
@@ -170,8 +178,8 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
   #toIdle(): void {
     this.#endSession();
     this.#set({ screen: 'idle' });
-    const reason = this.o.kiosk.status.reason;
-    if (reason) this.#set({ screen: 'out-of-service', reason });
+    const { reason, note } = this.o.kiosk.status;
+    if (reason) this.#set({ screen: 'out-of-service', reason, ...(note === null ? {} : { note }) });
     this.#render();
   }
 

@@ -10,7 +10,8 @@ import type { CardSession } from '../flows/card-session.ts';
 
 export type UiState =
   | { screen: 'idle' }
-  | { screen: 'out-of-service'; reason: ErrorCode }
+  /** `note`: an operator's reason (remote command out-of-service), shown with the code's text. */
+  | { screen: 'out-of-service'; reason: ErrorCode; note?: string }
   /** Reading the card (no session yet), a load's steps, a query or a print. */
   | { screen: 'processing'; session?: CardSession; processing: Processing }
   | { screen: 'card'; session: CardSession }

@@ -42,7 +42,7 @@ export function kioskView(state: UiState, ctx: ViewContext): KioskView {
     case 'idle':
       return { ...view, announcements: ctx.announcements };
     case 'out-of-service':
-      return { ...view, outOfService: state.reason };
+      return { ...view, outOfService: state.reason, ...(state.note ? { outOfServiceNote: state.note } : {}) };
     case 'card':
     case 'menu':
       return view;

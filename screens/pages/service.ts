@@ -17,7 +17,7 @@ export const outOfService: Page = {
     return [
       banner('out-of-service.title', title, tr(lang, 'outOfService'), 'error', m, m.font.huge),
       label('out-of-service.reason', reason, view.outOfService ? errorText(lang, view.outOfService) : '', { size: m.font.title, align: 'center', wrap: true }),
-      label('out-of-service.hint', hint, tr(lang, 'outOfServiceHint'), { size: m.font.body, align: 'center', color: COLORS.muted, wrap: true }),
+      label('out-of-service.hint', hint, view.outOfServiceNote ?? tr(lang, 'outOfServiceHint'), { size: m.font.body, align: 'center', color: COLORS.muted, wrap: true }),
     ];
   },
 };

@@ -277,24 +277,24 @@ for (const factory of brokers) {
     await observer.subscribeAsync(topic, { qos: 1 });
     const first = await retained;
     t.true(first.retain);
-    t.deepEqual(withoutSince(first.json), { online: true, mode: 'in-service', version: VERSION });
+    t.deepEqual(withoutSince(first.json), { online: true, mode: 'in-service', version: VERSION, seq: 0 });
 
     const will = nextMessage(observer, topic);
     const gatewaySaw = new Promise((resolve) => gateway.on('kiosk-state', (id, state) => id === 'JX-A101' && !state?.online && resolve(state)));
     const offline = once(link, 'offline');
     link.client!.stream.destroy();
-    t.deepEqual(withoutSince((await will).json), { online: false, mode: 'offline', version: VERSION, reason: 'connection lost' });
+    t.deepEqual(withoutSince((await will).json), { online: false, mode: 'offline', version: VERSION, reason: 'connection lost', seq: 0 });
     await offline;
     t.false(link.online);
     await gatewaySaw;
-    t.deepEqual(withoutSince({ ...gateway.kioskStates.get('JX-A101') }), { online: false, mode: 'offline', version: VERSION, reason: 'connection lost' });
+    t.deepEqual(withoutSince({ ...gateway.kioskStates.get('JX-A101') }), { online: false, mode: 'offline', version: VERSION, reason: 'connection lost', seq: 0 });
 
     const latecomer = await rawClient(t, broker.url, 'operator.latecomer');
     const stored = nextMessage(latecomer, topic);
     await latecomer.subscribeAsync(topic, { qos: 1 });
     const last = await stored;
     t.true(last.retain);
-    t.deepEqual(withoutSince(last.json), { online: false, mode: 'offline', version: VERSION, reason: 'connection lost' });
+    t.deepEqual(withoutSince(last.json), { online: false, mode: 'offline', version: VERSION, reason: 'connection lost', seq: 0 });
   });
 
   test(title('events reach the gateway\'s handler once the broker has them'), async (t) => {

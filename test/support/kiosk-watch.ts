@@ -1,17 +1,23 @@
 /**
- * Kiosk K001 as the campus sees it on the broker: its fault events and its retained state, read with a client of the
- * test's own, never from the kiosk's objects.
+ * Kiosk K001 as the campus sees it on the broker: its fault events and its retained state (or the topics a test
+ * names), read with a client of the test's own, never from the kiosk's objects.
  */
 import type { ExecutionContext } from 'ava';
+import { randomUUID } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 
 export const FAULT_TOPIC = 'quancun/v1/kiosk/K001/event/fault';
 export const STATE_TOPIC = 'quancun/v1/kiosk/K001/state';
 export const CLEARED_TOPIC = 'quancun/v1/kiosk/K001/event/fault-cleared';
+export const TELEMETRY_TOPIC = 'quancun/v1/kiosk/K001/event/telemetry';
+
+/** A message body matches when each given field is equal, or when the predicate accepts it. */
+export type BodyMatch = Record<string, unknown> | ((body: Record<string, unknown>) => boolean);
 
 /** A client watching K001's fault events and retained state; `next` resolves with the first message not yet taken that matches. */
-export async function watchKiosk(t: ExecutionContext, mqttUrl: string) {
-  const client: MqttClient = await mqtt.connectAsync(mqttUrl, { protocolVersion: 4, clientId: 'operator.test-watcher', username: 'operator.test-watcher' });
+export async function watchKiosk(t: ExecutionContext, mqttUrl: string, filters = [FAULT_TOPIC, STATE_TOPIC, CLEARED_TOPIC]) {
+  const identity = `operator.watch-${randomUUID().slice(0, 8)}`;
+  const client: MqttClient = await mqtt.connectAsync(mqttUrl, { protocolVersion: 4, clientId: identity, username: identity });
   t.teardown(() => client.endAsync());
   const seen: Array<{ topic: string; body: Record<string, unknown> }> = [];
   const waiters = new Set<() => void>();
@@ -19,13 +25,16 @@ export async function watchKiosk(t: ExecutionContext, mqttUrl: string) {
     seen.push({ topic, body: JSON.parse(payload.toString()) as Record<string, unknown> });
     for (const w of waiters) w();
   });
-  await client.subscribeAsync([FAULT_TOPIC, STATE_TOPIC, CLEARED_TOPIC], { qos: 1 });
+  await client.subscribeAsync(filters, { qos: 1 });
   /** Messages already returned: each is matched at most once, so waiting for a state twice sees it come twice. */
   const taken = new Set<number>();
   return {
-    next(topic: string, match: Record<string, unknown>): Promise<Record<string, unknown>> {
+    /** The test's own client, to publish with. */
+    client,
+    next(topic: string, match: BodyMatch): Promise<Record<string, unknown>> {
+      const accepts = typeof match === 'function' ? match : (body: Record<string, unknown>) => Object.entries(match).every(([k, v]) => body[k] === v);
       const find = () => {
-        const i = seen.findIndex((m, index) => !taken.has(index) && m.topic === topic && Object.entries(match).every(([k, v]) => m.body[k] === v));
+        const i = seen.findIndex((m, index) => !taken.has(index) && m.topic === topic && accepts(m.body));
         if (i < 0) return undefined;
         taken.add(i);
         return seen[i]!.body;

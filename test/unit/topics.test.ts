@@ -1,7 +1,7 @@
 import test from 'ava';
 import { QuancunError } from '../../common/errors.ts';
 import {
-  events, gatewayLoadStateSchema, operations, opNames, parseEvent, parseGatewayState, parseKioskState, parseOpRequest, parseOpResponse,
+  commandNames, commands, events, gatewayLoadStateSchema, parseCommandArgs, signedBytes, operations, opNames, parseEvent, parseGatewayState, parseKioskState, parseOpRequest, parseOpResponse,
   parseRequestEnvelope, parseResponseEnvelope, parseTopic, peekId, states, subscriptions, topics, type EventKind,
 } from '../../common/api/topics.ts';
 import { GATEWAY_LOAD_MACHINE } from '../../gateway/loads/gateway-load-machine.ts';
@@ -67,7 +67,7 @@ for (const kind of Object.keys(events) as EventKind[]) {
 test('state examples validate, and so does a last will', (t) => {
   t.deepEqual(parseKioskState(Buffer.from(JSON.stringify(states.kiosk.example))), states.kiosk.example);
   t.deepEqual(parseGatewayState(states.gateway.example), states.gateway.example);
-  const will = { online: false, mode: 'offline', since: '2025-09-01T08:30:00.000Z', version: '0.1.0', reason: 'connection lost' };
+  const will = { online: false, mode: 'offline', since: '2025-09-01T08:30:00.000Z', version: '0.1.0', reason: 'connection lost', seq: 41 };
   t.deepEqual(parseKioskState(will), will);
 });
 
@@ -116,4 +116,31 @@ test('peekId finds the id of a message that fails validation, if it has one', (t
   t.is(peekId(Buffer.from('not json')), undefined);
   t.is(peekId(Buffer.from('null')), undefined);
   t.is(peekId({ id: 42 }), undefined);
+});
+
+test('command topics are the documented strings and are recognised', (t) => {
+  t.is(topics.command('JX-A101', 'restart'), 'quancun/v1/kiosk/JX-A101/command/restart');
+  t.is(topics.commandResult('JX-A101', 'restart'), 'quancun/v1/kiosk/JX-A101/command-result/restart');
+  t.is(subscriptions.commandsFor('JX-A101'), 'quancun/v1/kiosk/JX-A101/command/+');
+  t.deepEqual(parseTopic('quancun/v1/kiosk/JX-A101/command/print-test'), { type: 'command', kioskId: 'JX-A101', name: 'print-test' });
+  t.deepEqual(parseTopic('quancun/v1/kiosk/JX-A101/command-result/print-test'), { type: 'command-result', kioskId: 'JX-A101', name: 'print-test' });
+});
+
+for (const name of commandNames) {
+  test(`${name} command: the example arguments and result validate`, (t) => {
+    const { request: args, response: result } = commands[name].example;
+    t.deepEqual(parseCommandArgs(name, args), args);
+    t.deepEqual(commands[name].response.parse(result), result);
+  });
+}
+
+test('the signed bytes are the fields but the signature, keys sorted at every depth, no whitespace', (t) => {
+  const bytes = signedBytes({
+    nonce: 'n0nce-n0nce-n0nce', id: '3f1e9c1a-6b2d-4c8e-9a57-0d4f2b8e6c11', kioskId: 'K001', command: 'out-of-service',
+    args: { reason: '检修 "A"' }, issuedAt: '2025-09-01T08:30:00.000Z', expiresAt: '2025-09-01T08:35:00.000Z',
+    issuer: { certificate: 'PEM' }, signature: 'ignored',
+  });
+  t.is(bytes.toString('utf8'), '{"args":{"reason":"检修 \\"A\\""},"command":"out-of-service","expiresAt":"2025-09-01T08:35:00.000Z",'
+    + '"id":"3f1e9c1a-6b2d-4c8e-9a57-0d4f2b8e6c11","issuedAt":"2025-09-01T08:30:00.000Z","issuer":{"certificate":"PEM"},'
+    + '"kioskId":"K001","nonce":"n0nce-n0nce-n0nce"}');
 });
