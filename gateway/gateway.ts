@@ -120,7 +120,10 @@ export class Gateway {
   private async enrol(data: EnrolmentData) {
     const fields = { kioskId: data.kioskId, boardSerial: data.boardSerial };
     try {
-      const enrolled = await this.enrolment!.enrol(data, (terminalId, padSerial) => this.keys.pinKeyForPad(terminalId, padSerial));
+      const enrolled = await this.enrolment!.enrol(data, {
+        pinKeyFor: (terminalId, padSerial) => this.keys.pinKeyForPad(terminalId, padSerial),
+        txnSeqFloor: await this.highestTxnSeq(data.kioskId),
+      });
       this.o.log.info('kiosk enrolled', { ...fields, location: data.location });
       await this.applyBrokerAcl(); // an enrolment lifts a revocation
       return enrolled;
@@ -128,6 +131,13 @@ export class Gateway {
       this.o.log.warn('enrolment refused', { ...fields, error: (err as Error).message });
       throw err;
     }
+  }
+
+  /** The highest transaction number of a kiosk id among the loads and the kiosk reports the gateway keeps. */
+  private async highestTxnSeq(kioskId: string): Promise<number> {
+    const own = new RegExp(`^${kioskId}-(\\d+)$`);
+    const ids = [...(await this.loads.loads.all()).map((r) => r.id), ...(await this.reports.all()).filter((r) => r.kioskId === kioskId).map((r) => r.event.txnId)];
+    return Math.max(0, ...ids.map((id) => Number(own.exec(id)?.[1] ?? 0)));
   }
 
   /** The broker's ACL file from the registry, when quancun keeps it (`ca.broker`); a failed reload is for an operator. */

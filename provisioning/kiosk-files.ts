@@ -5,7 +5,7 @@
  * technician and announcements; kiosk id, terminal id, broker and TLS files are the enrolment's.
  */
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, rename, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { readJsonFile } from '../common/config.ts';
 import { parseKioskConfig, type KioskConfigInput } from '../board/kiosk-config.ts';
@@ -39,8 +39,6 @@ export async function writeKioskFiles(o: KioskFilesInput): Promise<{ configPath:
     kiosk: { id: o.kiosk.id, terminalId: o.kiosk.terminalId },
     board: o.board,
   } as KioskConfigInput;
-  parseKioskConfig(config, o.configPath); // CONFIG_INVALID names what is missing (the campus of a first config) before anything is written
-
   const dir = dirname(o.configPath);
   await mkdir(join(dir, 'tls'), { recursive: true, mode: 0o700 });
   const key = join(dir, TLS_FILES.key);
@@ -48,6 +46,14 @@ export async function writeKioskFiles(o: KioskFilesInput): Promise<{ configPath:
   await chmod(key, 0o600);
   await writeFile(join(dir, TLS_FILES.cert), o.certificate);
   await writeFile(join(dir, TLS_FILES.ca), o.caChain.join('\n'));
+  try {
+    // The config as the kiosk will read it, TLS files included (key, certificate, CA, CN): CONFIG_INVALID names what
+    // is wrong, e.g. the campus of a first config, before the config is written.
+    parseKioskConfig(config, o.configPath);
+  } catch (err) {
+    await rm(join(dir, 'tls'), { recursive: true, force: true });
+    throw err;
+  }
   const temp = `${o.configPath}.new`;
   await writeFile(temp, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o640 });
   await rename(temp, o.configPath);

@@ -20,6 +20,7 @@ import { makeBoardKey } from './board-key.ts';
 import { pinCampusCa } from './ca-pin.ts';
 import { requestEnrolment, type EnrolmentGrant } from './enrolment-client.ts';
 import { writeKioskFiles } from './kiosk-files.ts';
+import { KioskJournal, kioskJournalPath } from '../runtime/journal/kiosk-journal.ts';
 import { loadEnrolledPinKey } from './pin-key-injection.ts';
 import { runSelfTest, type Installer, type SelfTestOptions } from './self-test.ts';
 import { keepReport, publishReport, selfTestReport, type SelfTestReport } from './self-test-report.ts';
@@ -43,7 +44,7 @@ export interface ProvisionInput {
   selfTest: Omit<SelfTestOptions, 'padKeyCheckValue' | 'dataDir' | 'kioskId'>;
 }
 
-export type StepName = 'identity' | 'pin-pad' | 'campus-ca' | 'key-pair' | 'enrolment' | 'pin-key' | 'files' | 'eeprom' | 'self-test' | 'report';
+export type StepName = 'identity' | 'pin-pad' | 'campus-ca' | 'key-pair' | 'enrolment' | 'pin-key' | 'files' | 'journal' | 'eeprom' | 'self-test' | 'report';
 
 export interface Progress {
   start(step: StepName, text: string): void;
@@ -108,6 +109,8 @@ export async function provision(devices: Devices, installer: Installer, input: P
       kiosk: { id: grant.kioskId, terminalId: grant.terminalId }, brokerUrl: input.brokerUrl ?? input.enrol.url,
       dataDir: input.dataDir, board: input.board, ...(input.campus ? { campus: input.campus } : {}),
     }), (f) => `${f.configPath} and ${f.tls.cert}, ${f.tls.key} (0600), ${f.tls.ca}`);
+    await step(progress, 'journal', 'Numbering the journal after the gateway\'s transactions', () => continueJournal(input.dataDir, grant),
+      () => `transaction ids of ${grant.kioskId} continue after ${grant.txnSeqFloor}`);
     await step(progress, 'eeprom', 'Writing the identity to the EEPROM', () => writeBoardIdentity(eeprom, {
       ...identity, kioskId: grant.kioskId, provisionedAt: new Date(),
     }), () => `kiosk ${grant.kioskId} on board ${identity.serial}`);
@@ -131,6 +134,20 @@ export async function provision(devices: Devices, installer: Installer, input: P
     return { grant, boardSerial: identity.serial, report, reportFiles, ...(publishError ? { publishError } : {}) };
   } finally {
     await rm(temp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A re-imaged board's journal is new, but the kiosk id has a past at the gateway: its transaction ids go on after the
+ * highest the gateway has, or the first load would reuse one (TXN_STATE, the load refused).
+ */
+async function continueJournal(dataDir: string, grant: EnrolmentGrant): Promise<void> {
+  const journal = new KioskJournal(kioskJournalPath(dataDir, grant.kioskId), grant.kioskId);
+  await journal.open();
+  try {
+    await journal.continueAfter(grant.txnSeqFloor);
+  } finally {
+    await journal.close();
   }
 }
 

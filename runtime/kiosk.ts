@@ -18,7 +18,7 @@ import type { ReceiptPrinter } from '../hal/printer/printer.ts';
 import { ServiceStatus, type DeviceName } from './health/service-status.ts';
 import type { KioskMode } from '../common/api/topics.ts';
 import { CAMPUS_CARD_PROFILE, type CardProfile } from './card/card-profile.ts';
-import { KioskJournal } from './journal/kiosk-journal.ts';
+import { KioskJournal, kioskJournalPath } from './journal/kiosk-journal.ts';
 import { KioskLink } from './link/kiosk-link.ts';
 import type { TlsMaterial } from '../common/mqtt/tls-files.ts';
 import { openCardSession, type CardSession } from './flows/card-session.ts';
@@ -111,7 +111,7 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     super();
     const ring = o.logRing ?? new LogRing();
     this.log = (o.logRing ? o.log : o.log.recording(ring)).child({ kiosk: o.id });
-    this.journal = new KioskJournal(join(o.dataDir, `kiosk-${o.id}`), o.id, this.log);
+    this.journal = new KioskJournal(kioskJournalPath(o.dataDir, o.id), o.id, this.log);
     this.link = new KioskLink({
       url: o.mqttUrl, ...(o.mqttTls ? { tls: o.mqttTls } : {}), kioskId: o.id, version: o.version, log: this.log, saveSeq: (seq) => this.journal.saveBirthSeq(seq),
       ...(o.requestTimeoutMs ? { requestTimeoutMs: o.requestTimeoutMs } : {}),

@@ -83,7 +83,8 @@ export const caIssue = caCommand({
     'broker:   the broker\'s server certificate, CN = --host, subjectAltName = --host and every --ip (comma-separated)',
     'gateway:  the gateway\'s client certificate, CN = gateway.<--name>',
     'operator: an operator\'s client certificate, CN = operator.<--name>',
-    'Writes <kind>.key (0600), <kind>.crt and ca.crt into --out; existing files there are not overwritten.',
+    'Writes <kind>.key (0600), <kind>.crt and ca.crt into --out (and broker-chain.crt, the certificate then the CA, for',
+    'Mosquitto\'s certfile); existing key and certificate files there are not overwritten.',
   ].join('\n'),
   options: {
     host: { type: 'string', description: 'broker: its host name (or address) as clients dial it' },
@@ -115,7 +116,9 @@ export const caIssue = caCommand({
     await writeFile(join(v.out, `${kind}.key`), issued.keyPem, { flag: 'wx', mode: 0o600 });
     await writeFile(join(v.out, `${kind}.crt`), issued.certPem, { flag: 'wx' });
     await writeFile(join(v.out, 'ca.crt'), ca.certPem);
-    console.log(`${kind}.key, ${kind}.crt and ca.crt written to ${v.out}`);
+    // Mosquitto sends its certfile as the chain: with the CA in it, a board can pin the CA by fingerprint (provision).
+    if (kind === 'broker') await writeFile(join(v.out, 'broker-chain.crt'), issued.certPem + ca.certPem);
+    console.log(`${kind}.key, ${kind}.crt${kind === 'broker' ? ', broker-chain.crt' : ''} and ca.crt written to ${v.out}`);
     if (kind !== 'broker') {
       const { CaRegistry } = await import('../../gateway/ca/registry.ts');
       const { recordClient } = await import('../../gateway/ca/broker-acl.ts');

@@ -38,7 +38,7 @@ export const provisionCommand: Command = {
     'enrol-user': { type: 'string', description: 'your installer account on the provisioning listener, installer.<name>' },
     'enrol-password': { type: 'string', description: 'its password (prefer the prompt)' },
     'ca-file': { type: 'string', description: 'with an mqtt:// enrolment URL only (test setups without TLS): the campus CA certificate' },
-    'broker-url': { type: 'string', description: 'the broker the kiosk uses with its certificate (default: the enrolment URL)' },
+    'broker-url': { type: 'string', description: 'the broker the kiosk uses with its certificate (default: the enrolment host, port 8883, as deploy/mosquitto sets it up)' },
     'config-out': { type: 'string', description: 'the kiosk config file to write (a template there keeps its campus and screens)', default: '/etc/quancun/kiosk.json' },
     'data-dir': { type: 'string', description: 'the kiosk\'s data dir: journal, self-test report, touch calibration', default: '/var/lib/quancun' },
     board: { type: 'string', description: 'the board profile (JSON file), or "sim" for the simulated board' },
@@ -90,7 +90,7 @@ export const provisionCommand: Command = {
         kioskId, location, code, caFingerprint, enrol: { url, username, password }, configPath, dataDir, board,
         selfTest: { skip, cardWaitMs: Number(values['card-wait']) * 1000 },
         ...(caPem ? { caPem } : {}),
-        ...(typeof values['broker-url'] === 'string' ? { brokerUrl: values['broker-url'] } : {}),
+        brokerUrl: typeof values['broker-url'] === 'string' ? values['broker-url'] : kioskListener(url),
         ...(campusNames ? { campus: campusNames } : {}),
       }, consoleProgress());
       console.log(`\n${reportText(result.grant.kioskId, result.report)}`);
@@ -153,4 +153,11 @@ function prompter(interactive: boolean) {
       return confirm({ message, default: true }).catch(cancelled);
     },
   };
+}
+
+/** The campus broker's mutual-TLS listener beside its provisioning one (deploy/mosquitto/quancun.conf): port 8883. */
+function kioskListener(enrolUrl: string): string {
+  const url = new URL(enrolUrl);
+  if (url.protocol === 'mqtts:') url.port = '8883';
+  return url.toString().replace(/\/$/, '');
 }

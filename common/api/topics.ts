@@ -572,6 +572,8 @@ export const enrolment = {
         terminalId: hex(12, 'terminal id the gateway keeps for this kiosk'),
         certificate: pem('the kiosk certificate'),
         caChain: z.array(pem('a CA certificate')).min(1).describe('issuing CA first, root last'),
+        txnSeqFloor: z.int().min(0).describe('the highest transaction number the gateway has from this kiosk id: a '
+          + 're-imaged board\'s fresh journal numbers its transactions after it, so no id is used twice'),
         pinKey: z.object({
           underTransportKey: hex(32, 'the pad\'s PIN key, 3DES-encrypted (ECB) under the pad\'s transport key'),
           checkValue: hex(6, 'key check value of the clear PIN key'),

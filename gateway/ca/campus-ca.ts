@@ -62,7 +62,7 @@ export class CampusCa {
       subject: [{ CN: [name] }], issuer: [{ CN: [name] }], notBefore: now, notAfter, publicKey: spki(publicKey),
       signingKey: ca.key, signingAlgorithm: ca.algorithm, extensions,
     });
-    return CampusCa.#store(dir, cert.toString('pem'), privateKey);
+    return CampusCa.#store(dir, pemText(cert), privateKey);
   }
 
   /** An existing CA's certificate and key (PEM); the key must be the certificate's, the certificate a CA's. */
@@ -82,7 +82,7 @@ export class CampusCa {
     if (!Buffer.from(cert.publicKey.rawData).equals(Buffer.from(spki(createPublicKey(key)).rawData))) throw invalid('the CA key does not belong to the CA certificate');
     if (!cert.getExtension(x509.BasicConstraintsExtension)?.ca) throw invalid('the certificate is not a CA certificate (basicConstraints CA:TRUE)');
     await CampusCa.#fromKey(dir, key);
-    return CampusCa.#store(dir, cert.toString('pem'), key);
+    return CampusCa.#store(dir, pemText(cert), key);
   }
 
   /** The CA in `dir`; none there is CONFIG_INVALID saying how to make one. */
@@ -134,7 +134,7 @@ export class CampusCa {
   async #issueWithNewKey(commonName: string, usage: x509.ExtendedKeyUsage, now: Date, extra: x509.Extension[] = []): Promise<IssuedFiles> {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const cert = await this.#sign([{ CN: [commonName] }], spki(publicKey), usage, now, extra);
-    return { keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, certPem: cert.toString('pem') };
+    return { keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, certPem: pemText(cert) };
   }
 
   /**
@@ -146,7 +146,7 @@ export class CampusCa {
     const publicKey = await verifiedCsrKey(csrPem);
     const cert = await this.#sign([{ CN: [kioskId] }, { [SERIAL_NUMBER]: [boardSerial] }], publicKey, x509.ExtendedKeyUsage.clientAuth, now);
     return {
-      certPem: cert.toString('pem'),
+      certPem: pemText(cert),
       serial: cert.serialNumber.toLowerCase(),
       fingerprint: createHash('sha256').update(Buffer.from(cert.rawData)).digest('hex').toUpperCase(),
       notAfter: cert.notAfter,
@@ -190,4 +190,9 @@ async function verifiedCsrKey(csrPem: string): Promise<x509.PublicKey> {
     : key.asymmetricKeyType === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048;
   if (!fits) throw refuse('carries a key this campus does not take (ECDSA P-256 or P-384, or RSA of 2048 bits or more)');
   return spki(key);
+}
+
+/** A certificate as PEM text ending in a newline, as openssl writes it, so PEM files can be concatenated into a chain. */
+function pemText(cert: x509.X509Certificate): string {
+  return `${cert.toString('pem').trimEnd()}\n`;
 }

@@ -18,6 +18,13 @@ export type EnrolmentData = EnrolmentRequest['data'];
 export type EnrolledData = Extract<EnrolmentResponse, { ok: true }>['data'];
 export type PinKeyForPad = (terminalId: string, padSerial: string) => EnrolledData['pinKey'];
 
+/** What the gateway adds to an enrolment: the pad's key from its key store, the kiosk's transactions from its journal. */
+export interface FromGateway {
+  pinKeyFor: PinKeyForPad;
+  /** The highest transaction number the gateway has from this kiosk id. */
+  txnSeqFloor: number;
+}
+
 export interface IssuedCode {
   id: string;
   kioskId: string;
@@ -99,7 +106,7 @@ export class KioskEnrolment {
    * id's, not revoked, unused, unexpired), the board (a kiosk id stays bound to its board serial unless the code
    * says replaceBoard), the CSR. Then the code is used, the kiosk (re)bound and its certificate recorded.
    */
-  async enrol(data: EnrolmentData, pinKeyFor: PinKeyForPad): Promise<EnrolledData> {
+  async enrol(data: EnrolmentData, gateway: FromGateway): Promise<EnrolledData> {
     const kiosk = this.#kiosk(data.kioskId);
     return this.registry.update(async (r) => {
       const now = this.#now();
@@ -114,7 +121,7 @@ export class KioskEnrolment {
       if (bound && bound.boardSerial !== data.boardSerial && !code.replaceBoard) {
         throw new QuancunError('ENROL_BOARD_MISMATCH', `kiosk ${data.kioskId} is bound to board ${bound.boardSerial}; a code issued with replace-board moves it to another`);
       }
-      const pinKey = pinKeyFor(kiosk.terminalId, data.pinPad.serial);
+      const pinKey = gateway.pinKeyFor(kiosk.terminalId, data.pinPad.serial);
       const cert = await this.#o.ca.signKioskCsr(data.csr, data.kioskId, data.boardSerial, now);
       code.usedAt = now.toISOString();
       r.kiosks[data.kioskId] = {
@@ -122,7 +129,8 @@ export class KioskEnrolment {
         certSerial: cert.serial, certFingerprint: cert.fingerprint, certNotAfter: cert.notAfter.toISOString(), enrolledAt: code.usedAt,
       };
       return {
-        kioskId: data.kioskId, terminalId: kiosk.terminalId.toUpperCase(), certificate: cert.certPem, caChain: [this.#o.ca.certPem], pinKey,
+        kioskId: data.kioskId, terminalId: kiosk.terminalId.toUpperCase(), certificate: cert.certPem, caChain: [this.#o.ca.certPem],
+        txnSeqFloor: gateway.txnSeqFloor, pinKey,
       };
     });
   }

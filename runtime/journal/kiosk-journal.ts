@@ -3,6 +3,7 @@
  * sequence. Ids are `<kioskId>-<seq>`, the sequence written in the same synced batch as the record an id names, so
  * ids stay unique across restarts and crashes (a crash may skip a number, never repeat one).
  */
+import { join } from 'node:path';
 import { DurableStore, type Op } from '../../common/store/durable-store.ts';
 import { JournaledMachine } from '../../common/store/journaled-machine.ts';
 import { LOAD_MACHINE, type LoadRecord, type LoadState } from '../flows/load/load-machine.ts';
@@ -13,6 +14,9 @@ import { COLLECT_MACHINE, type CollectRecord, type CollectState } from '../flows
 
 const SEQ_KEY = 'meta/txn-seq';
 const BIRTH_KEY = 'meta/birth-seq';
+
+/** Where a kiosk's journal is in its data dir. */
+export const kioskJournalPath = (dataDir: string, kioskId: string) => join(dataDir, `kiosk-${kioskId}`);
 
 export class KioskJournal {
   readonly store: DurableStore;
@@ -54,6 +58,16 @@ export class KioskJournal {
     const seq = ((await this.store.get<number>(BIRTH_KEY)) ?? -2) + 2;
     await this.saveBirthSeq(seq);
     return seq;
+  }
+
+  /**
+   * Numbers the next transaction after `seq` (never lower than it is): a re-imaged board's fresh journal continues
+   * after the ids the gateway already has from this kiosk id (enrolment's `txnSeqFloor`).
+   */
+  async continueAfter(seq: number): Promise<void> {
+    if (seq <= this.#seq) return;
+    await this.store.put(SEQ_KEY, seq);
+    this.#seq = seq;
   }
 
   saveBirthSeq(seq: number): Promise<void> {

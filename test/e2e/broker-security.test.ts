@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { makePki, type Pki } from '../support/test-pki.ts';
+import { connectOutcome } from '../support/connect-outcome.ts';
 import { startSecureMosquitto, type SecureTestBroker } from '../support/mosquitto.ts';
 import { loadAt, startTestSystem } from '../support/kiosk-system.ts';
 import { topics } from '../../common/api/topics.ts';
@@ -45,19 +46,6 @@ async function connect(t: ExecutionContext, url: string, o: IClientOptions): Pro
 function withCert(world: World, cn: string, clientId = cn): IClientOptions {
   const files = world.pki.client(cn);
   return { clientId, ca: readFileSync(files.ca), cert: readFileSync(files.cert), key: readFileSync(files.key) };
-}
-
-/** What a connect attempt came to: 'connected', or the refusal. */
-async function attempt(url: string, o: IClientOptions): Promise<string> {
-  const client = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000, ...o });
-  try {
-    return await new Promise<string>((resolve) => {
-      client.once('connect', () => resolve('connected'));
-      client.once('error', (err) => resolve(err.message));
-    });
-  } finally {
-    client.end(true);
-  }
 }
 
 async function startWorld(t: ExecutionContext): Promise<World> {
@@ -105,15 +93,15 @@ test('kiosks with their certificates serve a load over mutual TLS; a client with
   const system = await startSystem(t, world);
   t.like(await loadAt(system, 'K001', ZHANG, 1000), { state: 'completed', tacVerified: true });
 
-  t.regex(await attempt(world.broker.url, { ca: readFileSync(world.pki.ca) }), /certificate required/, 'no client certificate: the TLS handshake fails');
+  t.regex(await connectOutcome(world.broker.url, { ca: readFileSync(world.pki.ca) }), /certificate required/, 'no client certificate: the TLS handshake fails');
   const stranger = await makePki(t, 'Another CA');
   const foreign = stranger.client('K001');
   t.notRegex(
-    await attempt(world.broker.url, { ca: readFileSync(world.pki.ca), cert: readFileSync(foreign.cert), key: readFileSync(foreign.key) }),
+    await connectOutcome(world.broker.url, { ca: readFileSync(world.pki.ca), cert: readFileSync(foreign.cert), key: readFileSync(foreign.key) }),
     /^connected$/,
     'a certificate from another CA for the same CN is refused',
   );
-  t.not(await attempt(world.broker.url.replace('mqtts:', 'mqtt:'), {}), 'connected', 'plain MQTT on the TLS port is refused');
+  t.not(await connectOutcome(world.broker.url.replace('mqtts:', 'mqtt:'), {}), 'connected', 'plain MQTT on the TLS port is refused');
 });
 
 test('K002\'s certificate can neither publish on K001\'s topics, read K001\'s responses, nor take over K001\'s or the gateway\'s session', async (t) => {
@@ -146,8 +134,8 @@ test('the outsider: no certificate gets nothing; an installer\'s provisioning ac
   const system = await startSystem(t, world, ['K001']);
   const { provisioning } = world.broker;
   const ca = readFileSync(world.pki.ca);
-  t.regex(await attempt(provisioning.url, { ca }), /Not authorized/, 'no account: refused');
-  t.regex(await attempt(provisioning.url, { ca, username: provisioning.username, password: 'guess' }), /Not authorized/, 'a wrong password: refused');
+  t.regex(await connectOutcome(provisioning.url, { ca }), /Not authorized/, 'no account: refused');
+  t.regex(await connectOutcome(provisioning.url, { ca, username: provisioning.username, password: 'guess' }), /Not authorized/, 'a wrong password: refused');
 
   // The installer account, claiming the gateway's client id: it gets its own (its username), the gateway stays.
   const installer = await connect(t, provisioning.url, { ca, username: provisioning.username, password: provisioning.password, clientId: 'gateway.main' });

@@ -12,6 +12,7 @@ import { startEmbeddedBroker } from '../../common/mqtt/embedded-broker.ts';
 import { parseKioskConfig } from '../../board/kiosk-config.ts';
 import { SIM_BOARD_PROFILE } from '../../board/board-profile.ts';
 import { makePki } from '../support/test-pki.ts';
+import { connectOutcome } from '../support/connect-outcome.ts';
 import { secureListenerLines } from '../../sim/broker/mosquitto-process.ts';
 
 test('the ACL files Mosquitto reads', (t) => {
@@ -50,23 +51,11 @@ async function client(t: ExecutionContext, url: string, identity: string): Promi
   return c;
 }
 
-async function refusal(url: string, o: mqtt.IClientOptions): Promise<string> {
-  const c = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, ...o });
-  try {
-    return await new Promise<string>((resolve) => {
-      c.once('connect', () => resolve('connected'));
-      c.once('error', (err) => resolve(err.message));
-    });
-  } finally {
-    c.end(true);
-  }
-}
-
 test('the embedded broker holds each client to its role, as Mosquitto does', async (t) => {
   const broker = await startEmbeddedBroker();
   t.teardown(() => broker.close());
-  t.regex(await refusal(broker.url, { clientId: 'K001' }), /Not authorized/, 'no username: refused');
-  t.regex(await refusal(broker.url, { clientId: 'gateway.main', username: 'K002' }), /Not authorized/, 'a client id that is not its username: refused');
+  t.regex(await connectOutcome(broker.url, { clientId: 'K001' }), /Not authorized/, 'no username: refused');
+  t.regex(await connectOutcome(broker.url, { clientId: 'gateway.main', username: 'K002' }), /Not authorized/, 'a client id that is not its username: refused');
 
   const gateway = await client(t, broker.url, 'gateway.main');
   const seen: string[] = [];

@@ -52,7 +52,7 @@ test('unknown keys in array items and optional sections are found (in the order 
   raw.reversals = { minMs: 100, maxMS: 200 };
   raw.mqtt.broker = 'x';
   t.is(configError(t, raw).message, [
-    'c.json: mqtt.broker: unknown key (this takes "url", "embeddedPort", "requestTimeoutMs")',
+    'c.json: mqtt.broker: unknown key (this takes "url", "embeddedPort", "requestTimeoutMs", "tls")',
     'kiosks.0.readr: unknown key, did you mean "reader"?',
     'reversals.maxMS: unknown key, did you mean "maxMs"?',
   ].join('; '));
@@ -71,11 +71,14 @@ test('every problem is listed with its path, unknown keys first, a missing key a
 
 test('the broker is "embedded" or an mqtt:// or mqtts:// URL with a host; a bank host is a host, not a URL', (t) => {
   const URL_PROBLEM = 'mqtt.url: "embedded", or the broker as mqtt://host:port or mqtts://host:port';
-  for (const url of ['embedded', 'mqtt://broker.campus.edu:1883', 'mqtts://10.0.0.5:8883', 'mqtt://[::1]:1883']) {
+  for (const url of ['embedded', 'mqtt://broker.campus.edu:1883', 'mqtt://[::1]:1883']) {
     const raw = sample();
     raw.mqtt.url = url;
     t.is(parseConfig(raw, 'c.json').config.mqtt.url, url);
   }
+  const secure = sample();
+  secure.mqtt.url = 'mqtts://10.0.0.5:8883';
+  t.is(configError(t, secure).message, 'c.json: mqtt.tls: an mqtts:// broker needs the CA, certificate and key files', 'mqtts:// takes the gateway\'s TLS files');
   for (const url of ['broker:1883', 'http://broker:1883', 'mqtt://', 'mqtt:broker', 'Embedded']) {
     const raw = sample();
     raw.mqtt.url = url;

@@ -29,7 +29,7 @@ const KEYS = new KeyStore({
   padTransportMasterKey: Buffer.from('3C4D5E6F708192A3B4C5D6E7F8091A2B', 'hex'),
 });
 const PIN_KEY_OF_K002_FOR_PAD = { underTransportKey: '92F2B2AD5A85324C168762162876F926', checkValue: '61C0A0' };
-const pinKeyFor = (terminalId: string, padSerial: string) => KEYS.pinKeyForPad(terminalId, padSerial);
+const fromGateway = { pinKeyFor: (terminalId: string, padSerial: string) => KEYS.pinKeyForPad(terminalId, padSerial), txnSeqFloor: 41 };
 
 async function setup(t: Parameters<typeof tempDir>[0]) {
   const dir = await tempDir(t, 'quancun-enrol-');
@@ -44,7 +44,7 @@ async function setup(t: Parameters<typeof tempDir>[0]) {
   /** Asserts a refusal with `code` that leaves the registry file as it was. */
   const refused = async (data: EnrolmentData, code: string) => {
     const before = await registryText();
-    await t.throwsAsync(enrolment.enrol(data, pinKeyFor), { instanceOf: QuancunError, code }, code);
+    await t.throwsAsync(enrolment.enrol(data, fromGateway), { instanceOf: QuancunError, code }, code);
     t.is(await registryText(), before, `${code}: the registry is unchanged`);
   };
   return { dir, ca, enrolment, request, refused, registryText, advance: (hours: number) => void (now = new Date(now.getTime() + hours * 3_600_000)) };
@@ -74,10 +74,11 @@ test('a code is for a kiosk of the config; its QR text carries the kiosk, the co
 test('an accepted enrolment: the certificate for K002 bound to the board, the CA chain, the PIN key under the pad\'s transport key; the code is used', async (t) => {
   const { dir, enrolment, request } = await setup(t);
   const { code } = await enrolment.issueCode('K002');
-  const enrolled = await enrolment.enrol(request(code), pinKeyFor);
+  const enrolled = await enrolment.enrol(request(code), fromGateway);
   t.is(enrolled.kioskId, 'K002');
   t.is(enrolled.terminalId, '000000000002');
   t.deepEqual(enrolled.pinKey, PIN_KEY_OF_K002_FOR_PAD);
+  t.is(enrolled.txnSeqFloor, 41, 'the gateway\'s floor for the kiosk\'s transaction numbers, passed on');
   t.deepEqual(enrolled.caChain, [await readFile(join(dir, 'ca', 'ca.crt'), 'utf8')]);
   await writeFile(join(dir, 'k.crt'), enrolled.certificate);
   t.is(await openssl('x509', '-in', join(dir, 'k.crt'), '-noout', '-subject'), 'subject=CN = K002, serialNumber = SN2025-0042\n');
@@ -103,7 +104,7 @@ test('a used code is ENROL_CODE_USED; an expired one ENROL_CODE_EXPIRED; nothing
   const { enrolment, request, refused, advance } = await setup(t);
   const first = await enrolment.issueCode('K002');
   const short = await enrolment.issueCode('K002', { hours: 1 });
-  await enrolment.enrol(request(first.code), pinKeyFor);
+  await enrolment.enrol(request(first.code), fromGateway);
   await refused(request(first.code), 'ENROL_CODE_USED');
   advance(1);
   await refused(request(short.code), 'ENROL_CODE_EXPIRED');
@@ -112,15 +113,15 @@ test('a used code is ENROL_CODE_USED; an expired one ENROL_CODE_EXPIRED; nothing
 
 test('another board for an enrolled kiosk id is ENROL_BOARD_MISMATCH unless the code says replace-board; the same board re-binds with a new code', async (t) => {
   const { enrolment, request, refused } = await setup(t);
-  await enrolment.enrol(request((await enrolment.issueCode('K002')).code), pinKeyFor);
+  await enrolment.enrol(request((await enrolment.issueCode('K002')).code), fromGateway);
   const [first] = await enrolment.kiosks();
   await refused(request((await enrolment.issueCode('K002')).code, { boardSerial: 'SN2025-0099' }), 'ENROL_BOARD_MISMATCH');
   // The same board, re-imaged: a new code, a new certificate in place of the old one.
-  await enrolment.enrol(request((await enrolment.issueCode('K002')).code, { location: 'Library, first floor' }), pinKeyFor);
+  await enrolment.enrol(request((await enrolment.issueCode('K002')).code, { location: 'Library, first floor' }), fromGateway);
   const [again] = await enrolment.kiosks();
   t.like(again, { boardSerial: 'SN2025-0042', location: 'Library, first floor' });
   t.not(again!.certSerial, first!.certSerial);
-  await enrolment.enrol(request((await enrolment.issueCode('K002', { replaceBoard: true })).code, { boardSerial: 'SN2025-0099' }), pinKeyFor);
+  await enrolment.enrol(request((await enrolment.issueCode('K002', { replaceBoard: true })).code, { boardSerial: 'SN2025-0099' }), fromGateway);
   t.like((await enrolment.kiosks())[0], { boardSerial: 'SN2025-0099' });
 });
 
@@ -133,7 +134,7 @@ test('a CSR whose signature does not verify is ENROL_CSR_INVALID and leaves the 
 
 test('a revocation by another process (another registry reader) is seen at the next admit; the kiosk\'s unused codes go with it', async (t) => {
   const { ca, enrolment, request } = await setup(t);
-  await enrolment.enrol(request((await enrolment.issueCode('K002')).code), pinKeyFor);
+  await enrolment.enrol(request((await enrolment.issueCode('K002')).code), fromGateway);
   const spare = await enrolment.issueCode('K002');
   await enrolment.admit('K002');
   const other = new KioskEnrolment({ ca, kiosks: KIOSKS, codeTtlHours: 72 });
@@ -142,7 +143,7 @@ test('a revocation by another process (another registry reader) is seen at the n
   t.is((await enrolment.listCodes()).find((c) => c.id === spare.id)!.state, 'revoked');
   await t.throwsAsync(other.revokeKiosk('K003'), { code: 'KIOSK_NOT_ENROLLED' });
   // Only a code issued after the revocation enrols it again.
-  await enrolment.enrol(request((await enrolment.issueCode('K002')).code), pinKeyFor);
+  await enrolment.enrol(request((await enrolment.issueCode('K002')).code), fromGateway);
   await other.admit('K002');
 });
 
