@@ -26,7 +26,11 @@ export async function startMosquitto(): Promise<TestBroker> {
 }
 
 /** Where the broker's certificates are: the test's openssl PKI (test-pki.ts) or a campus CA's issued files. */
-export type BrokerCertificates = Pick<Pki, 'dir' | 'ca' | 'broker'>;
+export interface BrokerCertificates {
+  dir: string;
+  ca: string;
+  broker: Pick<Pki['broker'], 'cert' | 'key'>;
+}
 
 export interface SecureTestBroker extends TestBroker {
   /** The ACL file of the mutual-TLS listener, and the command that makes the broker read it again (SIGHUP). */
