@@ -253,3 +253,29 @@ test('a used code and an expired code are refused with their codes, and change n
   });
   await refusedOn(await board(t, campus, 'b3'), late.code, 'ENROL_CODE_EXPIRED');
 });
+
+test('quancun provision --yes: the installer\'s command, scripted, on the simulated board', async (t) => {
+  t.timeout(90_000);
+  const campus = await startCampus(t);
+  const issued = await campus.system.gateway.enrolment!.issueCode('K003');
+  const dataDir = join(campus.dir, 'cli', 'data');
+  const configOut = join(campus.dir, 'cli', 'etc', 'kiosk.json');
+  // The simulated board's pad, as its factory made it.
+  await manufactureSimPad(padMemoryPath(dataDir, 'K003'), 'PAD-CLI', Buffer.from(TRANSPORT_MASTER_KEY, 'hex'));
+  const { username, password, url } = campus.broker.provisioning;
+  const args = ['provision', '--yes', '--board', 'sim', '--sim-serial', 'QC-SIM-0042', '--location', 'Canteen 2',
+    '--enrolment', issued.uri, '--enrol-url', url, '--enrol-password', password, '--broker-url', campus.broker.url,
+    '--config-out', configOut, '--data-dir', dataDir, '--campus-name', '测试大学', '--campus-name-en', 'Test University', '--card-wait', '0'];
+
+  const wrongAccount = await quancun(...args, '--enrol-user', 'provision');
+  t.is(wrongAccount.code, 1);
+  t.regex(wrongAccount.stderr, /CONFIG_INVALID: --enrol-user: "provision" is not an installer account \(installer\.<name>\)/);
+
+  const run = await quancun(...args, '--enrol-user', username);
+  t.is(run.code, 0, run.stderr + run.stdout);
+  t.regex(run.stdout, /\[5\] Enrolling K003 with the gateway …\n {4}✔ certificate for K003 issued; terminal id 000000000003/);
+  t.regex(run.stdout, /✔ the pad took its key; check value [0-9A-F]{6}/);
+  t.notRegex(run.stdout + run.stderr, new RegExp(issued.code), 'the code is never printed');
+  t.like((readJsonFile(configOut) as Config), { kiosk: { id: 'K003', terminalId: '000000000003' }, mqtt: { url: campus.broker.url } });
+  t.is(await openssl('x509', '-in', join(configOut, '..', 'tls', 'kiosk.crt'), '-noout', '-subject'), 'subject=CN = K003, serialNumber = QC-SIM-0042\n');
+});
