@@ -9,7 +9,8 @@ import { chmod, copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path';
 import { readJsonFile } from '../common/config.ts';
 import { parseKioskConfig, type KioskConfigInput } from '../board/kiosk-config.ts';
-import type { BoardProfileInput } from '../board/board-profile.ts';
+import { parseBoardProfile, type BoardProfileInput } from '../board/board-profile.ts';
+import type { TouchCalibration } from '../hal/touch/evdev-touch.ts';
 
 /** The TLS file names as the config holds them: relative to the config file. */
 export const TLS_FILES = { ca: 'tls/ca.crt', cert: 'tls/kiosk.crt', key: 'tls/kiosk.key' } as const;
@@ -54,8 +55,25 @@ export async function writeKioskFiles(o: KioskFilesInput): Promise<{ configPath:
     await rm(join(dir, 'tls'), { recursive: true, force: true });
     throw err;
   }
-  const temp = `${o.configPath}.new`;
-  await writeFile(temp, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o640 });
-  await rename(temp, o.configPath);
+  await replaceConfig(o.configPath, config);
   return { configPath: o.configPath, tls: TLS_FILES };
+}
+
+/**
+ * The touch panel's calibration from the self-test, into the kiosk's config (board.touch.calibration), checked as a
+ * board profile and replaced atomically; the kiosk maps touches with it from its next start.
+ */
+export async function saveTouchCalibration(configPath: string, calibration: TouchCalibration): Promise<void> {
+  const config = readJsonFile(configPath) as KioskConfigInput;
+  if (config.board.touch?.backend !== 'evdev') return;
+  config.board = { ...config.board, touch: { ...config.board.touch, calibration } };
+  parseBoardProfile(config.board, `${configPath} board`);
+  await replaceConfig(configPath, config);
+}
+
+/** The config file replaced whole (a reader never sees half of it); readable by the kiosk's group, not the world. */
+async function replaceConfig(path: string, config: KioskConfigInput): Promise<void> {
+  const temp = `${path}.new`;
+  await writeFile(temp, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o640 });
+  await rename(temp, path);
 }

@@ -19,10 +19,11 @@ import { readBoardIdentity, writeBoardIdentity } from '../hal/i2c/board-identity
 import { makeBoardKey } from './board-key.ts';
 import { pinCampusCa } from './ca-pin.ts';
 import { requestEnrolment, type EnrolmentGrant } from './enrolment-client.ts';
-import { writeKioskFiles } from './kiosk-files.ts';
+import { saveTouchCalibration, writeKioskFiles } from './kiosk-files.ts';
+import type { TouchCalibration } from '../hal/touch/evdev-touch.ts';
 import { KioskJournal, kioskJournalPath } from '../runtime/journal/kiosk-journal.ts';
 import { loadEnrolledPinKey } from './pin-key-injection.ts';
-import { runSelfTest, type Installer, type SelfTestOptions } from './self-test.ts';
+import { runSelfTest, touchCalibrationPath, type Installer, type SelfTestOptions } from './self-test.ts';
 import { keepReport, publishReport, selfTestReport, type SelfTestReport } from './self-test-report.ts';
 
 export interface ProvisionInput {
@@ -118,6 +119,10 @@ export async function provision(devices: Devices, installer: Installer, input: P
     const checks = await step(progress, 'self-test', 'Running the self-test', () => runSelfTest(devices, installer, {
       ...input.selfTest, padKeyCheckValue: grant.pinKey.checkValue, dataDir: input.dataDir, kioskId: grant.kioskId,
     }), (c) => `${c.filter((r) => r.status === 'pass').length} passed, ${c.filter((r) => r.status === 'fail').length} failed, ${c.filter((r) => r.status === 'skipped').length} skipped`);
+    if (checks.some((c) => c.check === 'touch' && c.status === 'pass')) {
+      const { calibration } = JSON.parse(await readFile(touchCalibrationPath(input.dataDir), 'utf8')) as { calibration: TouchCalibration };
+      await saveTouchCalibration(files.configPath, calibration);
+    }
     const report = selfTestReport(identity.serial, checks);
     progress.start('report', 'Keeping and publishing the self-test report');
     const reportFiles = await keepReport(input.dataDir, grant.kioskId, report);

@@ -12,6 +12,7 @@ import { QuancunError, type ErrorCode } from '../common/errors.ts';
 import { fullRect, type Display } from '../hal/display/display.ts';
 import type { LedName } from '../hal/gpio/gpio.ts';
 import { printerStatusError } from '../hal/printer/printer.ts';
+import { calibrateTouch } from '../hal/touch/evdev-touch.ts';
 
 export type CheckName = 'reader' | 'pin-pad' | 'printer' | 'touch' | 'display' | 'door' | 'leds' | 'temperature';
 export const CHECKS: readonly CheckName[] = ['reader', 'pin-pad', 'printer', 'touch', 'display', 'door', 'leds', 'temperature'];
@@ -57,6 +58,9 @@ const TARGETS: readonly TouchTarget[] = ['top-left', 'top-right', 'bottom-right'
 /** Target centres as fractions of the screen, and how far a touch may land from one. */
 const TARGET_INSET = 0.1;
 const TOUCH_TOLERANCE = 0.05;
+
+/** Where the touch check keeps its points and the calibration made from them; provisioning puts it in the config. */
+export const touchCalibrationPath = (dataDir: string) => join(dataDir, 'touch-calibration.json');
 
 const pass = (check: CheckName, message: string): CheckResult => ({ check, status: 'pass', message });
 const fail = (check: CheckName, code: ErrorCode, message: string): CheckResult => ({ check, status: 'fail', code, message });
@@ -138,10 +142,13 @@ export async function runSelfTest(devices: Devices, installer: Installer, o: Sel
         const [x, y] = await observe<[number, number]>(touch, 'down', actionWaitMs, `no touch at the ${target} target`);
         touched.push({ target, x, y, at });
       }
-      const off = touched.filter((p) => Math.abs(p.x - p.at.x) > TOUCH_TOLERANCE * width || Math.abs(p.y - p.at.y) > TOUCH_TOLERANCE * height);
-      await writeFile(join(o.dataDir, 'touch-calibration.json'), `${JSON.stringify({ width, height, points: touched }, null, 2)}\n`);
-      if (off.length > 0) return fail('touch', 'SELF_TEST_FAILED', `touches landed off target at ${off.map((p) => p.target).join(', ')}; the points are saved for calibration`);
-      return pass('touch', 'four targets touched; the points are saved for calibration');
+      const { calibration, worstErrorPx } = calibrateTouch(touched.map((p) => ({ screen: p, target: p.at })), touch.mapping);
+      if (worstErrorPx > TOUCH_TOLERANCE * Math.min(width, height)) {
+        return fail('touch', 'SELF_TEST_FAILED', `the four touches disagree by up to ${Math.round(worstErrorPx)} px: touch each cross again, squarely`);
+      }
+      await writeFile(touchCalibrationPath(o.dataDir), `${JSON.stringify({ width, height, points: touched, calibration }, null, 2)}\n`);
+      const { minX, maxX, minY, maxY } = calibration;
+      return pass('touch', `four targets touched; calibration x ${minX}..${maxX}, y ${minY}..${maxY} saved`);
     },
     async display() {
       const { display } = devices;

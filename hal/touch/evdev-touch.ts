@@ -48,6 +48,49 @@ export function mapTouch(rawX: number, rawY: number, m: TouchMapping): { x: numb
   return { x: Math.round(sx * (m.width - 1)), y: Math.round(sy * (m.height - 1)) };
 }
 
+/** Screen fractions back to panel fractions: the inverse of each rotation in mapTouch. */
+const unrotate = {
+  0: (sx: number, sy: number) => [sx, sy],
+  90: (sx: number, sy: number) => [sy, 1 - sx],
+  180: (sx: number, sy: number) => [1 - sx, 1 - sy],
+  270: (sx: number, sy: number) => [1 - sy, sx],
+} as const;
+
+/** Least squares of raw = a + b * t over the pairs: the raw values at t = 0 and t = 1. */
+function fitAxis(pairs: ReadonlyArray<readonly [t: number, raw: number]>): [number, number] {
+  const mean = (f: (p: readonly [number, number]) => number) => pairs.reduce((s, p) => s + f(p), 0) / pairs.length;
+  const mt = mean(([t]) => t);
+  const mr = mean(([, r]) => r);
+  const b = mean(([t, r]) => (t - mt) * (r - mr)) / mean(([t]) => (t - mt) ** 2);
+  return [mr - b * mt, mr - b * mt + b];
+}
+
+/**
+ * A calibration from touches at known screen targets, as the mapping `m` reported them: each touch is taken back to
+ * the panel's raw values, and each axis is fitted (least squares) to where its targets are. `worstErrorPx` is how far
+ * the farthest touch lands from its target under the new calibration: large means the touches disagree (a slip),
+ * not that the panel is off. Touches clamped at the screen's edge by a far-off calibration cannot be taken back.
+ */
+export function calibrateTouch(
+  points: ReadonlyArray<{ screen: { x: number; y: number }; target: { x: number; y: number } }>,
+  m: TouchMapping,
+): { calibration: TouchCalibration; worstErrorPx: number } {
+  const frac = (p: { x: number; y: number }) => unrotate[m.rotation ?? 0](p.x / (m.width - 1), p.y / (m.height - 1));
+  const { minX, maxX, minY, maxY } = m.calibration;
+  const rows = points.map((p) => {
+    const [nx, ny] = frac(p.screen);
+    return { rawX: minX + nx! * (maxX - minX), rawY: minY + ny! * (maxY - minY), target: p.target, t: frac(p.target) };
+  });
+  const [newMinX, newMaxX] = fitAxis(rows.map((r) => [r.t[0]!, r.rawX] as const));
+  const [newMinY, newMaxY] = fitAxis(rows.map((r) => [r.t[1]!, r.rawY] as const));
+  const calibration = { minX: Math.round(newMinX), maxX: Math.round(newMaxX), minY: Math.round(newMinY), maxY: Math.round(newMaxY) };
+  const worstErrorPx = Math.max(...rows.map((r) => {
+    const at = mapTouch(r.rawX, r.rawY, { ...m, calibration });
+    return Math.hypot(at.x - r.target.x, at.y - r.target.y);
+  }));
+  return { calibration, worstErrorPx };
+}
+
 /** Turns input events into touch points; one point per EV_SYN report that pressed or released. */
 export class TouchDecoder {
   private rawX = 0;
@@ -86,9 +129,12 @@ export interface EvdevTouchEvents {
 export class EvdevTouch extends EventEmitter<EvdevTouchEvents> {
   private readonly reader: InputEventReader;
   private readonly decoder: TouchDecoder;
+  /** How raw panel values become screen pixels here (calibrateTouch takes touches back through it). */
+  readonly mapping: TouchMapping;
 
   constructor(options: EvdevTouchOptions) {
     super();
+    this.mapping = { width: options.width, height: options.height, calibration: options.calibration, ...(options.rotation !== undefined ? { rotation: options.rotation } : {}) };
     this.reader = new InputEventReader(options.device, options.recordSize ?? 'auto');
     this.decoder = new TouchDecoder(options);
     this.reader.on('event', (ev) => {

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseInputEvents, resolveRecordSize } from '../../hal/touch/input-event.ts';
-import { EvdevTouch, mapTouch, type TouchMapping } from '../../hal/touch/evdev-touch.ts';
+import { calibrateTouch, EvdevTouch, mapTouch, type TouchMapping } from '../../hal/touch/evdev-touch.ts';
 import { EvdevKeypad, type HardKey } from '../../hal/touch/evdev-keypad.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -144,4 +144,34 @@ test('a hardware keypad FIFO: presses become keys, releases and auto-repeat do n
   await ended;
   keypad.close();
   t.deepEqual(keys, ['5', '0', 'del', 'ok', 'cancel']);
+});
+
+/*
+ * Calibration from four touches. The panel really spans x 300..3800 and y 200..3900; the configured calibration says
+ * 0..4095, so touches land off their targets. On a 1001 x 501 screen the targets are at 10% and 90% (x 100/900,
+ * y 50/450). Worked by hand, rotation 0: target (100, 50) is raw (650, 570), which 0..4095 maps to
+ * (650/4095*1000, 570/4095*500) = (158.7, 69.6) -> (159, 70); raw (3450, 3530) -> (842.5, 431.0) -> (842, 431).
+ * Rotation 90 (screen x = 1 - panel y, screen y = panel x): target (100, 50) is panel fractions (0.1, 0.9), raw
+ * (650, 3530) -> screen (1 - 3530/4095, 650/4095) = (0.138, 0.159) -> (138, 79); likewise (861, 79), (861, 421),
+ * (138, 421). Back through the fit, each comes to the panel's true range give or take the pixel rounding.
+ */
+test('four touches at known targets give the panel\'s calibration back, for any rotation', (t) => {
+  const targets = [{ x: 100, y: 50 }, { x: 900, y: 50 }, { x: 900, y: 450 }, { x: 100, y: 450 }];
+  const seen = {
+    0: [{ x: 159, y: 70 }, { x: 842, y: 70 }, { x: 842, y: 431 }, { x: 159, y: 431 }],
+    90: [{ x: 138, y: 79 }, { x: 861, y: 79 }, { x: 861, y: 421 }, { x: 138, y: 421 }],
+  } as const;
+  for (const rotation of [0, 90] as const) {
+    const m: TouchMapping = { width: 1001, height: 501, rotation, calibration: { minX: 0, maxX: 4095, minY: 0, maxY: 4095 } };
+    const { calibration, worstErrorPx } = calibrateTouch(seen[rotation].map((screen, i) => ({ screen, target: targets[i]! })), m);
+    const near = (value: number, truth: number) => t.true(Math.abs(value - truth) <= 5, `rotation ${rotation}: ${value} for ${truth}`);
+    near(calibration.minX, 300);
+    near(calibration.maxX, 3800);
+    near(calibration.minY, 200);
+    near(calibration.maxY, 3900);
+    t.true(worstErrorPx <= 2, `rotation ${rotation}: every touch within 2 px of its target after calibration (${worstErrorPx})`);
+  }
+  // One touch that slipped (the bottom-left one 150 px off) cannot be fitted: the error says so.
+  const slipped = [...seen[0].slice(0, 3), { x: 309, y: 431 }];
+  t.true(calibrateTouch(slipped.map((screen, i) => ({ screen, target: targets[i]! })), { width: 1001, height: 501, calibration: { minX: 0, maxX: 4095, minY: 0, maxY: 4095 } }).worstErrorPx > 25);
 });

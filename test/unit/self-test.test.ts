@@ -5,7 +5,8 @@
  * test/contract/pin-pad.contract.ts); the virtual card's ATR is 3B 87 80 01 "QUANCUN" 55.
  */
 import test from 'ava';
-import { readFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { open, readFile, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SIM_BOARD_PROFILE } from '../../board/board-profile.ts';
 import { createDevices, type Devices } from '../../board/devices.ts';
@@ -13,6 +14,9 @@ import { parseEvent } from '../../common/api/topics.ts';
 import { loadConfig } from '../../common/config.ts';
 import { QuancunError } from '../../common/errors.ts';
 import { runSelfTest, type Installer } from '../../provisioning/self-test.ts';
+import { makeFbFixture } from '../../hal/display/fbdev-fixture.ts';
+import type { TouchCalibration } from '../../hal/touch/evdev-touch.ts';
+import { saveTouchCalibration } from '../../provisioning/kiosk-files.ts';
 import { keepReport, publishReport, reportText, selfTestReport } from '../../provisioning/self-test-report.ts';
 import { issueSimulationCards } from '../../sim/card/config-cards.ts';
 import { writePadKey } from '../../sim/pin-pad/pad-memory.ts';
@@ -115,4 +119,73 @@ test('a report that cannot be published is LINK_OFFLINE, and was kept before', a
   // port 9 (discard) on loopback: nothing listens in the test namespace
   const err = await t.throwsAsync(publishReport({ url: 'mqtt://127.0.0.1:9', kioskId: 'K009', tls: { ca: '', cert: '', key: '' }, timeoutMs: 2000 }, report), { instanceOf: QuancunError });
   t.is(err?.code, 'LINK_OFFLINE');
+});
+
+/*
+ * A touch panel (a FIFO of evdev records) over a framebuffer (a fixture file) whose configured calibration (0..4095)
+ * is not the panel's: it really spans x 300..3800, y 200..3900. At each cross the installer's touch is the raw value
+ * the panel would send there; the check works the calibration out from the four, and keeps it.
+ */
+test('touch at four targets: the calibration is worked out from the touches and saved', async (t) => {
+  const dataDir = await tempDir(t);
+  const memory = join(dataDir, 'pad.key');
+  await writePadKey(memory, Buffer.from('0123456789ABCDEFFEDCBA9876543210', 'hex'));
+  const fb = await makeFbFixture(dataDir, 'fb0', { width: 1000, height: 500, bitsPerPixel: 32, stride: 4000 });
+  const fifo = join(dataDir, 'event0');
+  execFileSync('mkfifo', [fifo]);
+  const devices = await createDevices({
+    ...SIM_BOARD_PROFILE,
+    display: { backend: 'fbdev', ...fb },
+    touch: { backend: 'evdev', device: fifo, calibration: { minX: 0, maxX: 4095, minY: 0, maxY: 4095 } },
+  }, { simPadMemory: memory });
+  t.teardown(async () => {
+    devices.touch?.close();
+    await devices.display?.close();
+    await devices.pinPad.stop();
+    await devices.printer?.stop();
+    await devices.io.stop();
+  });
+  await devices.pinPad.start();
+  let writer: FileHandle | undefined;
+  const record = (type: number, code: number, value: number) => {
+    const b = Buffer.alloc(24);
+    b.writeUInt16LE(type, 16);
+    b.writeUInt16LE(code, 18);
+    b.writeInt32LE(value, 20);
+    return b;
+  };
+  const board = scriptedInstaller(devices);
+  const installer: Installer = {
+    confirm: board.confirm,
+    instruct(id, text) {
+      board.instruct(id, text);
+      if (!id.startsWith('touch-')) return;
+      // Targets at 10% and 90% of 999 x 499 pixels: the panel's raw value there, pressed and released.
+      const fx = id.endsWith('left') ? 0.1 : 0.9;
+      const fy = id.startsWith('touch-top') ? 0.1 : 0.9;
+      const [x, y] = [Math.round(300 + 3500 * fx), Math.round(200 + 3700 * fy)];
+      void (async () => {
+        writer ??= await open(fifo, 'w');
+        await writer.write(Buffer.concat([record(3, 0, x), record(3, 1, y), record(1, 0x14a, 1), record(0, 0, 0), record(1, 0x14a, 0), record(0, 0, 0)]));
+      })();
+    },
+  };
+  t.teardown(() => writer?.close());
+
+  const checks = await runSelfTest(devices, installer, { padKeyCheckValue: '08D7B4', dataDir, kioskId: 'K009', cardWaitMs: 0, actionWaitMs: 5000, skip: { display: 'x', door: 'x', leds: 'x' } });
+
+  const touch = checks.find((c) => c.check === 'touch')!;
+  t.is(touch.status, 'pass', touch.message);
+  const saved = JSON.parse(await readFile(join(dataDir, 'touch-calibration.json'), 'utf8')) as { calibration: Record<string, number> };
+  for (const [axis, truth] of Object.entries({ minX: 300, maxX: 3800, minY: 200, maxY: 3900 })) {
+    t.true(Math.abs(saved.calibration[axis]! - truth) <= 5, `${axis} ${saved.calibration[axis]} for ${truth}`);
+  }
+  t.regex(touch.message, /^four targets touched; calibration x \d+\.\.\d+, y \d+\.\.\d+ saved$/);
+
+  // Provisioning puts it in the kiosk's config, where the kiosk's touch mapping reads it from.
+  const configPath = join(dataDir, 'kiosk.json');
+  const profile = { ...SIM_BOARD_PROFILE, touch: { backend: 'evdev', device: fifo, calibration: { minX: 0, maxX: 4095, minY: 0, maxY: 4095 }, rotation: 90 } };
+  await writeFile(configPath, JSON.stringify({ kiosk: { id: 'K009' }, board: profile }));
+  await saveTouchCalibration(configPath, saved.calibration as unknown as TouchCalibration);
+  t.deepEqual(JSON.parse(await readFile(configPath, 'utf8')).board.touch, { ...profile.touch, calibration: saved.calibration });
 });
