@@ -4,7 +4,8 @@
  * ca-pin.ts); the code is never logged. A refusal from the gateway becomes a QuancunError with the gateway's code.
  */
 import { randomUUID } from 'node:crypto';
-import mqtt from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { connectOnce } from '../common/mqtt/connect.ts';
 import { parseEnrolmentResponse, topics, type EnrolmentRequest, type EnrolmentResponse } from '../common/api/topics.ts';
 import { QuancunError } from '../common/errors.ts';
 
@@ -25,12 +26,9 @@ export async function requestEnrolment(link: EnrolmentLink, data: EnrolmentReque
   // The installer's account is its identity and client id (common/api/access.ts): its own pair of enrolment topics.
   const session = link.username;
   const timeoutMs = link.timeoutMs ?? 30_000;
-  let client: mqtt.MqttClient;
+  let client: MqttClient;
   try {
-    client = await mqtt.connectAsync(link.url, {
-      protocolVersion: 4, clientId: session, clean: true, reconnectPeriod: 0, connectTimeout: timeoutMs,
-      username: link.username, password: link.password, ca: link.ca, rejectUnauthorized: true,
-    });
+    client = await connectOnce({ url: link.url, identity: session, password: link.password, tls: { ca: link.ca }, connectTimeoutMs: timeoutMs });
   } catch (err) {
     throw new QuancunError('LINK_OFFLINE', `cannot connect to the enrolment broker at ${link.url}: ${(err as Error).message}`, { url: link.url }, { cause: err });
   }

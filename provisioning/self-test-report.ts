@@ -5,7 +5,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import mqtt from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { connectOnce } from '../common/mqtt/connect.ts';
 import { parseEvent, topics, type EventPayload } from '../common/api/topics.ts';
 import { QuancunError } from '../common/errors.ts';
 import type { CheckResult } from './self-test.ts';
@@ -44,15 +45,10 @@ export interface KioskIdentity {
 
 /** Publishes the report on the kiosk's `self-test` event topic with its own certificate; LINK_OFFLINE when it cannot. */
 export async function publishReport(identity: KioskIdentity, report: SelfTestReport): Promise<void> {
-  let client: mqtt.MqttClient;
+  let client: MqttClient;
   try {
-    client = await mqtt.connectAsync(identity.url, {
-      // The kiosk's own identity (the kiosk runtime is not running yet): on Mosquitto its certificate's CN.
-      protocolVersion: 4, clientId: identity.kioskId, username: identity.kioskId, clean: true, reconnectPeriod: 0,
-      connectTimeout: identity.timeoutMs ?? 10_000,
-      // mqtt.js turns an mqtt:// URL into TLS when given a certificate and key: only mqtts:// gets them
-      ...(identity.url.startsWith('mqtts:') ? { ...identity.tls, rejectUnauthorized: true } : {}),
-    });
+    // The kiosk's own identity (the kiosk runtime is not running yet): on Mosquitto its certificate's CN.
+    client = await connectOnce({ url: identity.url, identity: identity.kioskId, tls: identity.tls, connectTimeoutMs: identity.timeoutMs ?? 10_000 });
   } catch (err) {
     throw new QuancunError('LINK_OFFLINE', `the self-test report was not published: ${(err as Error).message}`, {}, { cause: err });
   }

@@ -5,8 +5,8 @@
  * progress at the kiosk) is passed on and the wait goes on until the final one or the timeout (COMMAND_TIMEOUT).
  */
 import { createPrivateKey, randomBytes, randomUUID, sign, X509Certificate } from 'node:crypto';
-import mqtt from 'mqtt';
 import { QuancunError } from '../../common/errors.ts';
+import { connectOnce } from '../../common/mqtt/connect.ts';
 import { commonName } from '../../common/mqtt/tls-files.ts';
 import {
   commandEnvelopeSchema, parseCommandResult, signedBytes, topics, type CommandArgs, type CommandName, type CommandResult, type SignedCommand,
@@ -62,9 +62,12 @@ export interface SendOptions {
  * broker as its certificate's CN (common/api/access.ts), which is also its client id.
  */
 export async function sendCommand(command: SignedCommand, signer: CommandSigner, o: SendOptions): Promise<CommandResult> {
-  const identity = commonName(new X509Certificate(signer.certificatePem));
-  const tls = o.url.startsWith('mqtts:') ? { ca: o.ca, cert: signer.certificatePem, key: signer.keyPem } : {};
-  const client = await mqtt.connectAsync(o.url, { protocolVersion: 4, clientId: identity, username: identity, reconnectPeriod: 0, ...tls });
+  const client = await connectOnce({
+    url: o.url,
+    identity: commonName(new X509Certificate(signer.certificatePem)) ?? '',
+    tls: { ...(o.ca ? { ca: o.ca } : {}), cert: signer.certificatePem, key: signer.keyPem },
+    connectTimeoutMs: 30_000, // mqtt.js's own default
+  });
   try {
     const final = new Promise<CommandResult>((resolve) => {
       client.on('message', (_topic, payload) => {
