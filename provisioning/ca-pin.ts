@@ -8,6 +8,7 @@
 import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import tls from 'node:tls';
+import { certificateFingerprint } from '../common/mqtt/tls-files.ts';
 import { QuancunError } from '../common/errors.ts';
 
 /** The PEM of the campus CA, taken from the broker's chain at `host:port` and checked against `fingerprint`. */
@@ -30,7 +31,7 @@ export async function pinCampusCa(host: string, port: number, fingerprint: strin
   }
   socket.destroy();
   const want = fingerprint.toUpperCase();
-  const ca = chain.find((c) => c.fingerprint256.replace(/:/g, '') === want);
+  const ca = chain.find((c) => certificateFingerprint(c) === want);
   if (!ca) {
     throw new QuancunError('ENROL_CA_MISMATCH', `the broker at ${host}:${port} did not present the campus CA of the enrolment code `
       + `(${want.slice(0, 16)}…); it presented ${chain.map((c) => `"${c.subject.replace(/\n/g, ', ')}"`).join(', ') || 'no certificate'}`, { host, port });

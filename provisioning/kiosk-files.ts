@@ -5,7 +5,8 @@
  * technician and announcements; kiosk id, terminal id, broker and TLS files are the enrolment's.
  */
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../common/store/locked-file.ts';
 import { dirname, join } from 'node:path';
 import { readJsonFile } from '../common/config.ts';
 import { parseKioskConfig, type KioskConfigInput } from '../board/kiosk-config.ts';
@@ -72,8 +73,6 @@ export async function saveTouchCalibration(configPath: string, calibration: Touc
 }
 
 /** The config file replaced whole (a reader never sees half of it); readable by the kiosk's group, not the world. */
-async function replaceConfig(path: string, config: KioskConfigInput): Promise<void> {
-  const temp = `${path}.new`;
-  await writeFile(temp, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o640 });
-  await rename(temp, path);
+function replaceConfig(path: string, config: KioskConfigInput): Promise<void> {
+  return writeFileAtomic(path, `${JSON.stringify(config, null, 2)}\n`, 0o640);
 }

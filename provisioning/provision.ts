@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type { BoardProfileInput } from '../board/board-profile.ts';
 import type { Devices } from '../board/devices.ts';
 import { QuancunError } from '../common/errors.ts';
+import { certificateFingerprint } from '../common/mqtt/tls-files.ts';
 import { readBoardIdentity, writeBoardIdentity } from '../hal/i2c/board-identity.ts';
 import { makeBoardKey } from './board-key.ts';
 import { pinCampusCa } from './ca-pin.ts';
@@ -68,7 +69,7 @@ async function step<T>(progress: Progress, name: StepName, text: string, run: ()
   return value;
 }
 
-const fingerprintOf = (pem: string) => new X509Certificate(pem).fingerprint256.replace(/:/g, '');
+const fingerprintOf = (pem: string) => certificateFingerprint(new X509Certificate(pem));
 
 async function campusCa(input: ProvisionInput): Promise<string> {
   const url = new URL(input.enrol.url);

@@ -76,6 +76,11 @@ export function loadTlsFiles(files: TlsFiles, configPath: string, now = new Date
   return { ca, cert, key, identity, validTo };
 }
 
+/** SHA-256 of the certificate's DER, 64 uppercase hex digits: how the campus CA is pinned (`quancun ca code`'s QR). */
+export function certificateFingerprint(cert: X509Certificate): string {
+  return cert.fingerprint256.replace(/:/g, '');
+}
+
 /** The CN of a certificate's subject (Node prints the subject as `KEY=value` lines). */
 export function commonName(cert: X509Certificate): string | undefined {
   return cert.subject.split('\n').find((line) => line.startsWith('CN='))?.slice(3);

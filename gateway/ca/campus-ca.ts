@@ -117,7 +117,7 @@ export class CampusCa {
 
   /** SHA-256 of the CA certificate's DER, uppercase hex: what a board pins before it trusts the broker. */
   get fingerprint(): string {
-    return createHash('sha256').update(Buffer.from(this.cert.rawData)).digest('hex').toUpperCase();
+    return derFingerprint(this.cert);
   }
 
   /** The broker's certificate: CN = the host, every host name and address in subjectAltName, serverAuth. */
@@ -148,7 +148,7 @@ export class CampusCa {
     return {
       certPem: pemText(cert),
       serial: cert.serialNumber.toLowerCase(),
-      fingerprint: createHash('sha256').update(Buffer.from(cert.rawData)).digest('hex').toUpperCase(),
+      fingerprint: derFingerprint(cert),
       notAfter: cert.notAfter,
     };
   }
@@ -195,4 +195,9 @@ async function verifiedCsrKey(csrPem: string): Promise<x509.PublicKey> {
 /** A certificate as PEM text ending in a newline, as openssl writes it, so PEM files can be concatenated into a chain. */
 function pemText(cert: x509.X509Certificate): string {
   return `${cert.toString('pem').trimEnd()}\n`;
+}
+
+/** SHA-256 of a certificate's DER, uppercase hex (common/mqtt/tls-files.ts certificateFingerprint, for this library's certificates). */
+function derFingerprint(cert: x509.X509Certificate): string {
+  return createHash('sha256').update(Buffer.from(cert.rawData)).digest('hex').toUpperCase();
 }

@@ -7,6 +7,7 @@
  */
 import { verify, X509Certificate } from 'node:crypto';
 import { QuancunError } from '../../common/errors.ts';
+import { commonName } from '../../common/mqtt/tls-files.ts';
 import {
   isCommandName, parseCommandArgs, parseCommandEnvelope, signedBytes, type CommandArgs, type CommandEnvelope, type CommandName,
 } from '../../common/api/topics.ts';
@@ -99,8 +100,4 @@ function trustedSigner(pem: string, ca: X509Certificate | undefined, now: Date):
   const key = cert.publicKey;
   if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') throw untrusted(`signer ${cn}'s key is not EC P-256`);
   return { cert, cn };
-}
-
-function commonName(cert: X509Certificate): string | undefined {
-  return cert.subject.split('\n').find((line) => line.startsWith('CN='))?.slice(3);
 }
