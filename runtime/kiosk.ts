@@ -18,7 +18,7 @@ import type { ReceiptPrinter } from '../hal/printer/printer.ts';
 import { ServiceStatus, type DeviceName } from './health/service-status.ts';
 import type { KioskMode } from '../common/api/topics.ts';
 import { CAMPUS_CARD_PROFILE, type CardProfile } from './card/card-profile.ts';
-import { KioskJournal, kioskJournalPath } from './journal/kiosk-journal.ts';
+import { EMPTY_JOURNAL_SUMMARY, KioskJournal, kioskJournalPath, type JournalSummary } from './journal/kiosk-journal.ts';
 import { KioskLink } from './link/kiosk-link.ts';
 import type { TlsMaterial } from '../common/mqtt/tls-files.ts';
 import { openCardSession, type CardSession } from './flows/card-session.ts';
@@ -126,7 +126,7 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     this.#counters = new DayCounters(this.timeZone, this.log);
     this.#telemetry = new KioskTelemetry({
       intervalSeconds: o.telemetryIntervalSeconds ?? 60, version: o.version, link: this.link, status: this.status, log: this.log,
-      journal: () => (this.#journalOpen ? this.journal : undefined), counters: this.#counters, lastMoneyStep: () => this.#lastMoneyStep,
+      journalSummary: () => this.journalSummary(), counters: this.#counters, lastMoneyStep: () => this.#lastMoneyStep,
       devices: ['journal', ...this.parts.map((p) => p.name)],
       ...(o.printer ? { printer: o.printer } : {}), ...(o.io ? { io: o.io } : {}), ...(o.thermometer ? { thermometer: o.thermometer } : {}),
     });
@@ -234,15 +234,8 @@ export class Kiosk extends EventEmitter<KioskEvents> {
   }
 
   /** Open records by kind and state, and the outbox depth: for diagnostics, without any card data. */
-  async journalSummary(): Promise<{ open: Record<string, Record<string, number>>; outboxDepth: number }> {
-    if (!this.#journalOpen) return { open: {}, outboxDepth: 0 };
-    const open: Record<string, Record<string, number>> = {};
-    const tally = (kind: string, records: Array<{ state: string }>) => {
-      for (const { state } of records) (open[kind] ??= {})[state] = (open[kind][state] ?? 0) + 1;
-    };
-    tally('load', await this.journal.loads.unfinished());
-    tally('collect', await this.journal.collects.unfinished());
-    return { open, outboxDepth: (await this.journal.outbox.pending()).length };
+  journalSummary(): Promise<JournalSummary> {
+    return this.#journalOpen ? this.journal.summary() : Promise.resolve(EMPTY_JOURNAL_SUMMARY);
   }
 
   #moneyStep(kind: MoneyStep['kind'], step: string, txnId?: string): void {

@@ -13,6 +13,7 @@ import type { Kiosk } from '../kiosk.ts';
 import { testPage } from '../ui/maintenance-info.ts';
 import { checkCommand, type CheckedCommand } from './command-check.ts';
 import { NonceStore } from './nonce-store.ts';
+import { openRecords } from '../journal/kiosk-journal.ts';
 
 export interface RemoteCommandsOptions {
   kiosk: Kiosk;
@@ -94,7 +95,7 @@ export class RemoteCommands {
       await kiosk.recover();
       await kiosk.link.republishState();
       const summary = await kiosk.journalSummary();
-      return { openRecords: Object.values(summary.open).flatMap(Object.values).reduce((a, b) => a + b, 0), outboxDepth: summary.outboxDepth };
+      return { openRecords: openRecords(summary), outboxDepth: summary.outboxDepth };
     },
     'print-test': async () => {
       const { kiosk, kioskId } = this.#o;

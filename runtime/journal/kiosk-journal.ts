@@ -15,6 +15,19 @@ import { COLLECT_MACHINE, type CollectRecord, type CollectState } from '../flows
 const SEQ_KEY = 'meta/txn-seq';
 const BIRTH_KEY = 'meta/birth-seq';
 
+/** What the journal holds open, for telemetry and diagnostics: unfinished records by kind and state, the outbox's depth. */
+export interface JournalSummary {
+  open: Record<string, Record<string, number>>;
+  outboxDepth: number;
+}
+
+export const EMPTY_JOURNAL_SUMMARY: JournalSummary = { open: {}, outboxDepth: 0 };
+
+/** How many records are unfinished, all kinds and states together. */
+export function openRecords(summary: JournalSummary): number {
+  return Object.values(summary.open).flatMap(Object.values).reduce((a, b) => a + b, 0);
+}
+
 /** Where a kiosk's journal is in its data dir. */
 export const kioskJournalPath = (dataDir: string, kioskId: string) => join(dataDir, `kiosk-${kioskId}`);
 
@@ -68,6 +81,18 @@ export class KioskJournal {
     if (seq <= this.#seq) return;
     await this.store.put(SEQ_KEY, seq);
     this.#seq = seq;
+  }
+
+  /** Unfinished records by kind and state, and the outbox depth: no card data. */
+  async summary(): Promise<JournalSummary> {
+    const [loads, collects, outbox] = await Promise.all([this.loads.unfinished(), this.collects.unfinished(), this.outbox.pending()]);
+    const open: JournalSummary['open'] = {};
+    const tally = (kind: string, records: Array<{ state: string }>) => {
+      for (const { state } of records) (open[kind] ??= {})[state] = (open[kind][state] ?? 0) + 1;
+    };
+    tally('load', loads);
+    tally('collect', collects);
+    return { open, outboxDepth: outbox.length };
   }
 
   saveBirthSeq(seq: number): Promise<void> {

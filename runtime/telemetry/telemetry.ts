@@ -11,7 +11,7 @@ import type { EventPayload } from '../../common/api/topics.ts';
 import type { KioskIo } from '../../hal/gpio/gpio.ts';
 import type { ReceiptPrinter } from '../../hal/printer/printer.ts';
 import type { DeviceName, ServiceStatus } from '../health/service-status.ts';
-import type { KioskJournal } from '../journal/kiosk-journal.ts';
+import { openRecords, type JournalSummary } from '../journal/kiosk-journal.ts';
 import type { KioskLink } from '../link/kiosk-link.ts';
 import type { DayCounters } from './day-counters.ts';
 
@@ -23,8 +23,8 @@ export interface TelemetryOptions {
   version: string;
   link: KioskLink;
   status: ServiceStatus;
-  /** The journal while it is open; undefined when it could not be opened (then it counts as no open records). */
-  journal: () => KioskJournal | undefined;
+  /** What the journal holds open (nothing when it could not be opened). */
+  journalSummary: () => Promise<JournalSummary>;
   counters: DayCounters;
   lastMoneyStep: () => MoneyStep | undefined;
   /** The devices the kiosk was built with; a device at fault that is not among them is listed too. */
@@ -64,13 +64,7 @@ export class KioskTelemetry {
   /** The report as it would be sent now; the event-loop figures restart from here. */
   async snapshot(): Promise<TelemetryReport> {
     const o = this.#o;
-    const journal = o.journal();
-    const [loads, collects, outbox, temperatureC] = await Promise.all([
-      journal ? journal.loads.unfinished() : [],
-      journal ? journal.collects.unfinished() : [],
-      journal ? journal.outbox.pending() : [],
-      o.thermometer?.readCelsius().catch(() => undefined),
-    ]);
+    const [summary, temperatureC] = await Promise.all([o.journalSummary(), o.thermometer?.readCelsius().catch(() => undefined)]);
     const memory = process.memoryUsage();
     const last = o.lastMoneyStep();
     return {
@@ -79,8 +73,8 @@ export class KioskTelemetry {
       version: o.version,
       memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, heapTotalBytes: memory.heapTotal },
       eventLoopDelayMs: this.#eventLoopDelay(),
-      journal: { openRecords: loads.length + collects.length },
-      outboxDepth: outbox.length,
+      journal: { openRecords: openRecords(summary) },
+      outboxDepth: summary.outboxDepth,
       devices: this.#devices(),
       paper: this.#paper(),
       ...(temperatureC === undefined ? {} : { temperatureC }),
