@@ -136,7 +136,8 @@ export class Gateway {
   /** The highest transaction number of a kiosk id among the loads and the kiosk reports the gateway keeps. */
   private async highestTxnSeq(kioskId: string): Promise<number> {
     const own = new RegExp(`^${kioskId}-(\\d+)$`);
-    const ids = [...(await this.loads.loads.all()).map((r) => r.id), ...(await this.reports.all()).filter((r) => r.kioskId === kioskId).map((r) => r.event.txnId)];
+    // Only this kiosk's records are read; the pattern still tells K003's ids from a kiosk K003-X's.
+    const ids = [...(await this.loads.loads.all(`${kioskId}-`)).map((r) => r.id), ...(await this.reports.all(kioskId)).map((r) => r.event.txnId)];
     return Math.max(0, ...ids.map((id) => Number(own.exec(id)?.[1] ?? 0)));
   }
 

@@ -80,8 +80,9 @@ export class JournaledMachine<S extends string, R extends JournalRecord<S>> {
     return updated;
   }
 
-  async all(): Promise<R[]> {
-    return (await this.store.list<R>(this.prefix + '/')).map((e) => e.value);
+  /** Every record, or those whose id starts with `idPrefix` (read by key range, not filtered). */
+  async all(idPrefix = ''): Promise<R[]> {
+    return (await this.store.list<R>(`${this.prefix}/${idPrefix}`)).map((e) => e.value);
   }
 
   async unfinished(): Promise<R[]> {

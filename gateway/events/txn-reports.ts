@@ -38,9 +38,9 @@ export class TxnReports extends EventEmitter<{ recorded: [report: TxnReport]; du
     return done;
   }
 
-  /** Every report kept, in arrival order. */
-  async all(): Promise<TxnReport[]> {
-    return (await this.store.list<TxnReport>(PREFIX)).map((e) => e.value).sort((a, b) => a.seq - b.seq);
+  /** Every report kept, or one kiosk's, in arrival order. */
+  async all(kioskId?: string): Promise<TxnReport[]> {
+    return (await this.store.list<TxnReport>(kioskId === undefined ? PREFIX : `${PREFIX}${kioskId}/`)).map((e) => e.value).sort((a, b) => a.seq - b.seq);
   }
 
   async #record(kioskId: string, event: EventPayload<'txn'>): Promise<'recorded' | 'duplicate'> {
