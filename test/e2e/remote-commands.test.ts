@@ -54,6 +54,8 @@ test('each command acts and answers: out of service with its reason on screen an
 
   // A load first, so the log ring holds a whole card session; then nothing in the diagnostics may name the card.
   t.like(await loadAtKiosk(k, 5000), { state: 'completed', cardAfter: 6000 });
+  // The load's report leaves the outbox in the background: the diagnostics below are taken once it has.
+  await kiosk.journal.outbox.drain(kiosk.link);
   const diagnostics = await send(k, 'diagnostics', {});
   t.is(diagnostics.status, 'done');
   const data = diagnostics.data as { logLevel: string; log: Array<{ msg: string }>; journal: unknown };
