@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   BANK_MAC_INVALID: { retryable: false, zh: '银行报文校验失败', en: 'Bank message failed verification' },
   BANK_PROTOCOL: { retryable: false, zh: '银行报文错误', en: 'Malformed bank message' },
   BANK_NOT_SIGNED_ON: { retryable: true, zh: '银行未签到', en: 'Not signed on with the bank' },
+  BANK_UNKNOWN: { retryable: false, zh: '没有该银行', en: 'No bank with that id in the configuration' },
   BANK_KEY_INVALID: { retryable: true, zh: '银行工作密钥校验失败', en: 'The working keys from the bank failed their check values' },
   // link to the gateway
   LINK_OFFLINE: { retryable: true, zh: '网络中断，暂停圈存', en: 'Network down, loads are paused' },
@@ -54,6 +55,8 @@ export const ERROR_CODES = {
     en: 'The amount did not reach the card and waits as a pending load; tap your card at any kiosk to collect it',
   },
   PENDING_LOAD_FIRST: { retryable: false, zh: '该卡有待领圈存，请先领取', en: 'A pending load waits for this card; collect it first' },
+  // operator console queries
+  QUERY_INVALID: { retryable: false, zh: '查询条件无效', en: 'The search or filter is not valid' },
   // configuration and storage
   CONFIG_INVALID: { retryable: false, zh: '配置错误', en: 'Invalid configuration' },
   JOURNAL_UNAVAILABLE: { retryable: false, zh: '交易日志不可用，暂停服务', en: 'Journal unavailable, out of service' },
