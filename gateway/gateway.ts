@@ -20,6 +20,9 @@ import type { RetryPolicy } from './saf/reversal-queue.ts';
 import { TxnReports } from './events/txn-reports.ts';
 import { KioskEnrolment, type EnrolmentData } from './ca/kiosk-enrolment.ts';
 import { applyBrokerAcl } from './ca/broker-acl.ts';
+import { IsoJournal } from './bank/iso-journal.ts';
+import { BankSessions } from './bank/bank-sessions.ts';
+import { Transactions } from './loads/transactions.ts';
 
 export interface GatewayOptions {
   loaded: LoadedConfig;
@@ -41,6 +44,12 @@ export class Gateway {
   /** The outcomes kiosks report from their outboxes, each kept once. */
   readonly reports: TxnReports;
   readonly settlement: SettlementService;
+  /** Every ISO 8583 message with the banks, masked, for the console. */
+  readonly isoMessages: IsoJournal;
+  /** Search, story and live changes of the loads, for the console. */
+  readonly transactions: Transactions;
+  /** Each bank's session, answer times and settlement runs, and the operator's session actions. */
+  readonly bankSessions: BankSessions;
   /** Set at start when the config has a `ca` section. */
   enrolment: KioskEnrolment | undefined;
   private readonly endpoint: GatewayEndpoint;
@@ -61,8 +70,10 @@ export class Gateway {
     });
     this.keys = keys;
     const stans = new StanCounters(this.store);
+    this.isoMessages = new IsoJournal(this.store, { log: o.log });
     for (const bank of config.banks) {
-      this.banks.set(bank.id, createBankConnection(bank, keys, stans.forTerminal(bank.terminalId), o.log, o.bankAddresses?.get(bank.id)));
+      this.banks.set(bank.id, createBankConnection(bank, keys, stans.forTerminal(bank.terminalId), o.log, o.bankAddresses?.get(bank.id),
+        this.isoMessages.tap(bank.id)));
     }
     const reversalRetry = o.reversalRetry ?? config.reversals;
     this.loads = new LoadService({ store: this.store, ledger: this.ledger, keys, banks: this.banks, limits: config.limits, log: o.log,
@@ -85,6 +96,10 @@ export class Gateway {
     this.endpoint.handle('txn.status', (kiosk, req) => this.loads.status(kiosk, req));
     this.reports = new TxnReports(this.store, o.log);
     this.endpoint.onEvent('txn', async (kiosk, event) => void (await this.reports.record(kiosk, event)));
+    const settlements = this.settlement.records;
+    this.transactions = new Transactions({ loads: this.loads.loads, ledger: this.ledger, reports: this.reports, iso: this.isoMessages,
+      settlements, timeZone: config.campus.timeZone, log: o.log });
+    this.bankSessions = new BankSessions({ banks: this.banks, iso: this.isoMessages, settlements, timeZone: config.campus.timeZone });
   }
 
   async start(): Promise<void> {
@@ -94,6 +109,7 @@ export class Gateway {
       this.enrolment = await KioskEnrolment.open(caDir(loaded, this.o.dataDir), { kiosks: loaded.config.kiosks, codeTtlHours: loaded.config.ca.codeTtlHours });
     }
     await this.store.open();
+    await this.isoMessages.start();
     await this.ledger.seed(this.o.loaded.config.cardholders.map((c) => ({ ...c, asn: c.asn.toUpperCase() })));
     await this.settlement.restoreBatches();
     await Promise.all([...this.banks.values()].map((bank) => this.signOn(bank)));
@@ -114,6 +130,7 @@ export class Gateway {
     // Sign off politely; a bank that does not answer is closed all the same.
     await Promise.all([...this.banks.values()].map((b) => b.link.signOff({ responseMs: 2000 }).catch(() => {}).then(() => b.link.close())));
     await reversalsStopped;
+    await this.isoMessages.stop();
     await this.store.close();
   }
 

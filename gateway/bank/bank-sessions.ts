@@ -74,12 +74,12 @@ export class BankSessions extends EventEmitter<{ change: [session: BankSession] 
   }
 
   /** A line check now; a failed one is an answer (ok false, with its code), not an error. */
-  lineCheckNow(bankId: string): Promise<LineCheck> {
+  async lineCheckNow(bankId: string): Promise<LineCheck> {
     return this.#bank(bankId).link.lineCheck();
   }
 
   /** Answer times of campus business day `date` (yyyy-mm-dd; today when absent). */
-  answerTimes(bankId: string, date?: string): Promise<AnswerTimes> {
+  async answerTimes(bankId: string, date?: string): Promise<AnswerTimes> {
     this.#bank(bankId);
     if (date !== undefined && !/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/.test(date)) {
       throw new QuancunError('QUERY_INVALID', `date "${date}" is not yyyy-mm-dd`, { date });
