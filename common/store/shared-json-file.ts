@@ -4,7 +4,8 @@
  * atomic replace); readers take no lock and see whole files only; after `update` resolves, the file on disk is the
  * new state. A file that is not JSON or does not match the schema is CONFIG_INVALID naming it.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { z } from 'zod';
 import { configInvalid } from '../config-errors.ts';
 import { withFileLock, writeFileAtomic } from './locked-file.ts';
@@ -55,7 +56,8 @@ export class SharedJsonFile<S extends z.ZodType> {
   }
 
   /** Reads, lets `change` decide and change the value, and writes it, under the lock; when `change` throws, nothing is written. */
-  update<T>(change: (value: z.output<S>) => T | Promise<T>): Promise<T> {
+  async update<T>(change: (value: z.output<S>) => T | Promise<T>): Promise<T> {
+    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
     return withFileLock(`${this.path.replace(/\.json$/, '')}.lock`, async () => {
       const value = await this.read();
       const result = await change(value);
