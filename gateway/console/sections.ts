@@ -6,8 +6,8 @@ import { transactionsSection } from './sections/transactions.ts';
 import { usersSection } from './sections/users.ts';
 
 export const SECTIONS: readonly Section[] = [
-  transactionsSection,
-  banksSection,
   auditSection,
   usersSection,
+  transactionsSection,
+  banksSection,
 ];
