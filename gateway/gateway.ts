@@ -16,10 +16,15 @@ import { LoadService } from './loads/load-service.ts';
 import { createBankConnection, type BankConnection } from './banks.ts';
 import { StanCounters } from './bank/stan-counter.ts';
 import { SettlementService } from './settlement/settlement-service.ts';
-import type { RetryPolicy } from './saf/reversal-queue.ts';
+import { DEFAULT_RETRY, type RetryPolicy } from './saf/reversal-queue.ts';
 import { TxnReports } from './events/txn-reports.ts';
 import { KioskEnrolment, type EnrolmentData } from './ca/kiosk-enrolment.ts';
 import { applyBrokerAcl } from './ca/broker-acl.ts';
+import { gatewaySigner, KioskCommands } from './commands/kiosk-commands.ts';
+import { LoadTally } from './loads/load-tally.ts';
+import { Fleet } from './fleet/fleet.ts';
+import { GatewayMetrics } from './metrics/metrics.ts';
+import { GatewayHealth } from './metrics/health.ts';
 
 export interface GatewayOptions {
   loaded: LoadedConfig;
@@ -43,8 +48,15 @@ export class Gateway {
   readonly settlement: SettlementService;
   /** Set at start when the config has a `ca` section. */
   enrolment: KioskEnrolment | undefined;
+  /** Every kiosk's state, faults, telemetry and loads today, and the signed commands the console sends. */
+  readonly fleet: Fleet;
+  /** The Prometheus text the console serves at /metrics. */
+  readonly metrics: GatewayMetrics;
+  /** Whether the gateway makes progress on its own side, for the console's /health. */
+  readonly health: GatewayHealth;
   private readonly endpoint: GatewayEndpoint;
   private readonly keys: KeyStore;
+  private readonly tally: LoadTally;
 
   constructor(private readonly o: GatewayOptions) {
     const { config } = o.loaded;
@@ -85,6 +97,12 @@ export class Gateway {
     this.endpoint.handle('txn.status', (kiosk, req) => this.loads.status(kiosk, req));
     this.reports = new TxnReports(this.store, o.log);
     this.endpoint.onEvent('txn', async (kiosk, event) => void (await this.reports.record(kiosk, event)));
+    this.tally = new LoadTally(this.loads.loads, config.campus.timeZone);
+    const commands = new KioskCommands({ endpoint: this.endpoint, signer: gatewaySigner(o.loaded), timeoutMs: (config.commands?.timeoutSeconds ?? 30) * 1000 });
+    this.fleet = new Fleet({ kioskIds: config.kiosks.map((k) => k.id), endpoint: this.endpoint, loads: this.loads.loads, tally: this.tally, commands });
+    const sources = { loads: this.loads.loads, banks: this.banks, reversals: this.loads.reversals, endpoint: this.endpoint };
+    this.metrics = new GatewayMetrics({ ...sources, tally: this.tally });
+    this.health = new GatewayHealth({ ...sources, store: this.store, attentionAfter: { ...DEFAULT_RETRY, ...reversalRetry }.attentionAfter });
   }
 
   async start(): Promise<void> {
@@ -95,6 +113,7 @@ export class Gateway {
     }
     await this.store.open();
     await this.ledger.seed(this.o.loaded.config.cardholders.map((c) => ({ ...c, asn: c.asn.toUpperCase() })));
+    await this.tally.start();
     await this.settlement.restoreBatches();
     await Promise.all([...this.banks.values()].map((bank) => this.signOn(bank)));
     await this.settlement.recover();

@@ -3,6 +3,7 @@
  * written (synced) before the caller goes on to the step the new state allows: on a crash, the journal always
  * says the furthest step that may have been taken, never less.
  */
+import { EventEmitter } from 'node:events';
 import { QuancunError } from '../errors.ts';
 import type { DurableStore, Op } from './durable-store.ts';
 
@@ -29,13 +30,16 @@ export interface MachineOptions<R> {
   alongside?: (record: R) => Op[];
 }
 
-export class JournaledMachine<S extends string, R extends JournalRecord<S>> {
+/** `written` follows every synced write of a record: watchers (the console, metrics) follow states without reading the journal again. */
+export class JournaledMachine<S extends string, R extends JournalRecord<S>> extends EventEmitter<{ written: [record: R] }> {
   constructor(
     private readonly store: DurableStore,
     private readonly prefix: string,
     readonly spec: MachineSpec<S>,
     private readonly options: MachineOptions<R> = {},
-  ) {}
+  ) {
+    super();
+  }
 
   private key(id: string): string {
     return `${this.prefix}/${id}`;
@@ -49,6 +53,7 @@ export class JournaledMachine<S extends string, R extends JournalRecord<S>> {
     const at = new Date().toISOString();
     const full = { ...record, history: [{ state: record.state, at }], updatedAt: at } as R;
     await this.store.batch([{ type: 'put', key: this.key(record.id), value: full }, ...alongside, ...(this.options.alongside?.(full) ?? [])]);
+    this.emit('written', full);
     return full;
   }
 
@@ -77,6 +82,7 @@ export class JournaledMachine<S extends string, R extends JournalRecord<S>> {
     const at = new Date().toISOString();
     const updated = { ...record, ...patch, state: next, history: [...record.history, { state: next, at }], updatedAt: at } as R;
     await this.store.batch([{ type: 'put', key: this.key(record.id), value: updated }, ...alongside, ...(this.options.alongside?.(updated) ?? [])]);
+    this.emit('written', updated);
     return updated;
   }
 
