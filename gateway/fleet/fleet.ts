@@ -5,7 +5,8 @@
  * Everything but the loads is kept in memory: telemetry comes every minute from every kiosk, and the gateway's store
  * syncs every write to disk for the money journal; a restarted gateway has the states again at once (retained on the
  * broker) and the telemetry within one interval. `kiosk` is emitted with a kiosk's new view on every change, `command`
- * with every command result, so the console can push both.
+ * with every command result, `link` when the gateway's own link to the broker goes down or up (the states are stale
+ * while it is down), so the console can push them.
  */
 import { EventEmitter } from 'node:events';
 import type { CommandName, CommandResult, EventPayload, KioskMode, KioskState } from '../../common/api/topics.ts';
@@ -100,7 +101,7 @@ export interface FleetOptions {
   commands: KioskCommands;
 }
 
-export class Fleet extends EventEmitter<{ kiosk: [kiosk: FleetKiosk]; command: [record: CommandRecord] }> {
+export class Fleet extends EventEmitter<{ kiosk: [kiosk: FleetKiosk]; command: [record: CommandRecord]; link: [up: boolean] }> {
   readonly #o: FleetOptions;
   readonly #configured: Set<string>;
   readonly #tracked = new Map<string, Tracked>();
@@ -110,6 +111,7 @@ export class Fleet extends EventEmitter<{ kiosk: [kiosk: FleetKiosk]; command: [
     this.#o = o;
     this.#configured = new Set(o.kioskIds);
     o.endpoint.on('kiosk-state', (kioskId) => this.#changed(kioskId));
+    o.endpoint.on('link', (up) => this.emit('link', up));
     o.endpoint.onEvent('telemetry', (kioskId, t) => this.#onTelemetry(kioskId, t));
     o.endpoint.onEvent('fault', (kioskId, f) => {
       this.#track(kioskId).faults.set(f.device, { device: f.device, code: f.code, message: f.message, since: f.at });
@@ -119,6 +121,11 @@ export class Fleet extends EventEmitter<{ kiosk: [kiosk: FleetKiosk]; command: [
       if (this.#track(kioskId).faults.delete(f.device)) this.#changed(kioskId);
     });
     o.tally.on('changed', (kioskId) => this.#changed(kioskId));
+  }
+
+  /** Whether the gateway is connected to the broker: while it is not, what the kiosks last said may be out of date. */
+  get brokerConnected(): boolean {
+    return this.#o.endpoint.connected;
   }
 
   /** Every kiosk, by id. */

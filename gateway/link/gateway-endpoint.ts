@@ -44,6 +44,8 @@ const ENROLMENTS = Symbol('enrolments');
 export class GatewayEndpoint extends EventEmitter<{
   'kiosk-state': [kioskId: string, state: KioskState | undefined];
   'command-result': [kioskId: string, result: CommandResult];
+  /** The link to the broker came up (true) or went down (false). */
+  link: [up: boolean];
 }> {
   readonly #opts: GatewayEndpointOptions & { log: LinkLog };
   readonly #handlers = new Map<OpName, AnyOpHandler>();
@@ -109,6 +111,7 @@ export class GatewayEndpoint extends EventEmitter<{
       log: this.#opts.log,
     });
     client.on('connect', () => void this.#onConnect(client));
+    client.on('close', () => this.emit('link', false));
     client.on('message', (topic, payload) => this.#onMessage(client, topic, payload));
     this.#client = client;
   }
@@ -159,6 +162,7 @@ export class GatewayEndpoint extends EventEmitter<{
       return;
     }
     await this.#publishOwnState(client);
+    this.emit('link', true);
   }
 
   #requestFilters(): string[] {
