@@ -4,8 +4,9 @@
  * BANK_UNAVAILABLE, it does not stop the gateway. With a `ca` section it enrols kiosks with the campus CA and serves
  * only those enrolled and not revoked.
  */
-import { join } from 'node:path';
-import { brokerAclSettings, caDir, type LoadedConfig } from '../common/config.ts';
+import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { brokerAclSettings, caDir, consoleUsersFile, type LoadedConfig } from '../common/config.ts';
 import type { Logger } from '../common/log.ts';
 import { DurableStore } from '../common/store/durable-store.ts';
 import { GatewayEndpoint } from './link/gateway-endpoint.ts';
@@ -25,6 +26,7 @@ import { LoadTally } from './loads/load-tally.ts';
 import { Fleet } from './fleet/fleet.ts';
 import { GatewayMetrics } from './metrics/metrics.ts';
 import { GatewayHealth } from './metrics/health.ts';
+import { startConsole, type ConsoleServer } from './console/console-server.ts';
 
 export interface GatewayOptions {
   loaded: LoadedConfig;
@@ -36,6 +38,8 @@ export interface GatewayOptions {
   dataDir?: string;
   /** Backoff of the store-and-forward reversals, over the config's `reversals`; tests shorten it. */
   reversalRetry?: Partial<RetryPolicy>;
+  /** Where the console listens, over the config's `console` (which it needs): tests pick a free port. */
+  consoleAt?: { host?: string; port?: number };
 }
 
 export class Gateway {
@@ -54,6 +58,8 @@ export class Gateway {
   readonly metrics: GatewayMetrics;
   /** Whether the gateway makes progress on its own side, for the console's /health. */
   readonly health: GatewayHealth;
+  /** The operator console, started last when the config has a `console` section (docs/console.md). */
+  console: ConsoleServer | undefined;
   private readonly endpoint: GatewayEndpoint;
   private readonly keys: KeyStore;
   private readonly tally: LoadTally;
@@ -123,9 +129,28 @@ export class Gateway {
     await this.loads.reversals.start();
     await this.endpoint.start();
     await this.endpoint.publishState(this.bankStates());
+    await this.startConsole();
+  }
+
+  private async startConsole(): Promise<void> {
+    const { loaded } = this.o;
+    const settings = loaded.config.console;
+    if (!settings) return;
+    const file = (p: string) => readFileSync(resolve(dirname(loaded.path), p), 'utf8');
+    this.console = await startConsole(this, this.store, {
+      host: this.o.consoleAt?.host ?? settings.host,
+      port: this.o.consoleAt?.port ?? settings.port,
+      ...(settings.tls ? { tls: { cert: file(settings.tls.cert), key: file(settings.tls.key) } } : {}),
+      usersFile: consoleUsersFile(loaded, this.o.dataDir),
+      idleMinutes: settings.idleMinutes,
+      lockout: settings.lockout,
+      health: () => this.health.check(),
+      metrics: () => this.metrics.text(),
+    }, this.o.log.child({ part: 'console' }));
   }
 
   async stop(): Promise<void> {
+    await this.console?.close();
     this.settlement.stopSchedule();
     await this.endpoint.stop();
     // No new reversal tries; one in flight ends when its bank link closes and stays owed in the journal.

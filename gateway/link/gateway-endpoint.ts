@@ -81,14 +81,14 @@ export class GatewayEndpoint extends EventEmitter<{
     this.#eventHandlers.set(kind, (kioskId, payload) => handler(kioskId, payload as EventPayload<K>));
   }
 
+  /** Whether the endpoint is connected to the broker now. */
+  get connected(): boolean {
+    return this.#client?.connected ?? false;
+  }
+
   /** Last retained state of every kiosk seen, by kiosk id. */
   get kioskStates(): ReadonlyMap<string, KioskState> {
     return this.#kioskStates;
-  }
-
-  /** Whether the link to the broker is up now. */
-  get connected(): boolean {
-    return this.#client?.connected ?? false;
   }
 
   /** Publishes a signed command to its kiosk; LINK_OFFLINE while the broker is out of reach (it would never be answered). */

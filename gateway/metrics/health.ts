@@ -12,6 +12,8 @@ import type { ReversalQueue } from '../saf/reversal-queue.ts';
 export type HealthStatus = 'ok' | 'degraded' | 'failing';
 
 export interface HealthCheck {
+  /** status is ok. */
+  ok: boolean;
   status: HealthStatus;
   /** What is wrong, or what was seen when nothing is. */
   detail: string;
@@ -70,40 +72,40 @@ export class GatewayHealth {
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), this.#o.journalFailMs)));
     try {
       const outcome = await Promise.race([this.#o.store.touch().then(() => 'written' as const), late]);
-      if (outcome === 'late') return { status: 'failing', detail: `the journal took no synced write within ${this.#o.journalFailMs} ms` };
+      if (outcome === 'late') return { ok: false, status: 'failing', detail: `the journal took no synced write within ${this.#o.journalFailMs} ms` };
     } catch (err) {
-      return { status: 'failing', detail: `the journal refuses writes: ${(err as Error).message}` };
+      return { ok: false, status: 'failing', detail: `the journal refuses writes: ${(err as Error).message}` };
     } finally {
       clearTimeout(timer);
     }
     const ms = Math.round(performance.now() - start);
-    if (ms > this.#o.journalSlowMs) return { status: 'degraded', detail: `a synced journal write took ${ms} ms` };
-    return { status: 'ok', detail: `a synced journal write took ${ms} ms` };
+    if (ms > this.#o.journalSlowMs) return { ok: false, status: 'degraded', detail: `a synced journal write took ${ms} ms` };
+    return { ok: true, status: 'ok', detail: `a synced journal write took ${ms} ms` };
   }
 
   #broker(): HealthCheck {
     return this.#o.endpoint.connected
-      ? { status: 'ok', detail: 'connected to the broker' }
-      : { status: 'failing', detail: 'not connected to the broker: no kiosk is served' };
+      ? { ok: true, status: 'ok', detail: 'connected to the broker' }
+      : { ok: false, status: 'failing', detail: 'not connected to the broker: no kiosk is served' };
   }
 
   #reversals(): HealthCheck {
     const owed = this.#o.reversals.pending;
     for (const txnId of this.#due.keys()) if (!owed.includes(txnId)) this.#due.delete(txnId);
-    if (owed.length === 0) return { status: 'ok', detail: 'no reversal owed' };
+    if (owed.length === 0) return { ok: true, status: 'ok', detail: 'no reversal owed' };
     const now = this.#o.now();
     const stuck = owed.filter((id) => (this.#due.get(id)?.by ?? Infinity) < now);
-    if (stuck.length > 0) return { status: 'failing', detail: `the reversal queue is stuck: ${stuck.length} owed reversal(s) not tried again when due` };
+    if (stuck.length > 0) return { ok: false, status: 'failing', detail: `the reversal queue is stuck: ${stuck.length} owed reversal(s) not tried again when due` };
     const attention = owed.filter((id) => (this.#due.get(id)?.attempts ?? 0) >= this.#o.attentionAfter);
     if (attention.length > 0) {
-      return { status: 'degraded', detail: `${attention.length} of ${owed.length} owed reversal(s) unconfirmed after ${this.#o.attentionAfter} or more tries; the queue keeps trying` };
+      return { ok: false, status: 'degraded', detail: `${attention.length} of ${owed.length} owed reversal(s) unconfirmed after ${this.#o.attentionAfter} or more tries; the queue keeps trying` };
     }
-    return { status: 'ok', detail: `${owed.length} reversal(s) owed, being tried` };
+    return { ok: true, status: 'ok', detail: `${owed.length} reversal(s) owed, being tried` };
   }
 
   #banks(): HealthCheck {
     const off = [...this.#o.banks.values()].filter((b) => !b.link.signedOn).map((b) => b.id);
-    if (off.length === 0) return { status: 'ok', detail: 'signed on with every bank' };
-    return { status: 'degraded', detail: `not signed on with ${off.join(', ')}: their loads fail with BANK_UNAVAILABLE until it is` };
+    if (off.length === 0) return { ok: true, status: 'ok', detail: 'signed on with every bank' };
+    return { ok: false, status: 'degraded', detail: `not signed on with ${off.join(', ')}: their loads fail with BANK_UNAVAILABLE until it is` };
   }
 }
