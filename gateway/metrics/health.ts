@@ -22,7 +22,8 @@ export interface HealthCheck {
 export interface Health {
   status: HealthStatus;
   at: string;
-  checks: { journal: HealthCheck; broker: HealthCheck; reversals: HealthCheck; banks: HealthCheck };
+  /** journal, broker, reversals, and `bank:<id>` for each bank. */
+  checks: Record<string, HealthCheck>;
   /** The details of every check that is not ok, worst first. */
   reasons: string[];
 }
@@ -59,7 +60,8 @@ export class GatewayHealth {
   }
 
   async check(): Promise<Health> {
-    const checks = { journal: await this.#journal(), broker: this.#broker(), reversals: this.#reversals(), banks: this.#banks() };
+    const checks: Health['checks'] = { journal: await this.#journal(), broker: this.#broker(), reversals: this.#reversals() };
+    for (const bank of this.#o.banks.values()) checks[`bank:${bank.id}`] = this.#bank(bank);
     const all = Object.values(checks);
     const status = all.reduce<HealthStatus>((worst, c) => (RANK[c.status] > RANK[worst] ? c.status : worst), 'ok');
     const reasons = all.filter((c) => c.status !== 'ok').sort((a, b) => RANK[b.status] - RANK[a.status]).map((c) => c.detail);
@@ -103,9 +105,8 @@ export class GatewayHealth {
     return { ok: true, status: 'ok', detail: `${owed.length} reversal(s) owed, being tried` };
   }
 
-  #banks(): HealthCheck {
-    const off = [...this.#o.banks.values()].filter((b) => !b.link.signedOn).map((b) => b.id);
-    if (off.length === 0) return { ok: true, status: 'ok', detail: 'signed on with every bank' };
-    return { ok: false, status: 'degraded', detail: `not signed on with ${off.join(', ')}: their loads fail with BANK_UNAVAILABLE until it is` };
+  #bank(bank: BankConnection): HealthCheck {
+    if (bank.link.signedOn) return { ok: true, status: 'ok', detail: `signed on with ${bank.id}` };
+    return { ok: false, status: 'degraded', detail: `not signed on with ${bank.id}: its loads fail with BANK_UNAVAILABLE until it is` };
   }
 }
