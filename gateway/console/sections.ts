@@ -2,12 +2,14 @@
 import type { Section } from './section.ts';
 import { auditSection } from './sections/audit.ts';
 import { banksSection } from './sections/banks.ts';
+import { fleetSection } from './sections/fleet.ts';
 import { transactionsSection } from './sections/transactions.ts';
 import { usersSection } from './sections/users.ts';
 
 export const SECTIONS: readonly Section[] = [
-  auditSection,
-  usersSection,
+  fleetSection,
   transactionsSection,
   banksSection,
+  auditSection,
+  usersSection,
 ];
