@@ -20,6 +20,7 @@ import type { RetryPolicy } from './saf/reversal-queue.ts';
 import { TxnReports } from './events/txn-reports.ts';
 import { KioskEnrolment, type EnrolmentData } from './ca/kiosk-enrolment.ts';
 import { applyBrokerAcl } from './ca/broker-acl.ts';
+import { AnnouncementService } from './announcements/announcement-service.ts';
 
 export interface GatewayOptions {
   loaded: LoadedConfig;
@@ -41,6 +42,8 @@ export class Gateway {
   /** The outcomes kiosks report from their outboxes, each kept once. */
   readonly reports: TxnReports;
   readonly settlement: SettlementService;
+  /** Notices for the kiosk screens, retained on the broker (gateway/announcements/). */
+  readonly announcements: AnnouncementService;
   /** Set at start when the config has a `ca` section. */
   enrolment: KioskEnrolment | undefined;
   private readonly endpoint: GatewayEndpoint;
@@ -83,6 +86,7 @@ export class Gateway {
     this.endpoint.handle('load.recredit', (kiosk, req) => this.loads.recredit(kiosk, req));
     this.endpoint.handle('load.park', (kiosk, req) => this.loads.park(kiosk, req));
     this.endpoint.handle('txn.status', (kiosk, req) => this.loads.status(kiosk, req));
+    this.announcements = new AnnouncementService({ store: this.store, kiosks: config.kiosks, broker: this.endpoint, log: o.log });
     this.reports = new TxnReports(this.store, o.log);
     this.endpoint.onEvent('txn', async (kiosk, event) => void (await this.reports.record(kiosk, event)));
   }
@@ -102,12 +106,14 @@ export class Gateway {
     // Loads a stop interrupted end, and reversals owed from before it go out, before new loads come in.
     await this.loads.closeUnsent();
     await this.loads.reversals.start();
+    await this.announcements.start();
     await this.endpoint.start();
     await this.endpoint.publishState(this.bankStates());
   }
 
   async stop(): Promise<void> {
     this.settlement.stopSchedule();
+    await this.announcements.stop();
     await this.endpoint.stop();
     // No new reversal tries; one in flight ends when its bank link closes and stays owed in the journal.
     const reversalsStopped = this.loads.reversals.stop();

@@ -39,7 +39,11 @@ type AnyEventHandler = (kioskId: string, payload: unknown) => void | Promise<voi
 /** The queue enrolments wait in: one at a time, whichever session they come from. Never a kiosk id. */
 const ENROLMENTS = Symbol('enrolments');
 
-export class GatewayEndpoint extends EventEmitter<{ 'kiosk-state': [kioskId: string, state: KioskState | undefined] }> {
+export class GatewayEndpoint extends EventEmitter<{
+  'kiosk-state': [kioskId: string, state: KioskState | undefined];
+  /** Connected and subscribed, after every (re)connect: what the broker should retain can be published again. */
+  connected: [];
+}> {
   readonly #opts: GatewayEndpointOptions & { log: LinkLog };
   readonly #handlers = new Map<OpName, AnyOpHandler>();
   readonly #eventHandlers = new Map<EventKind, AnyEventHandler>();
@@ -121,6 +125,17 @@ export class GatewayEndpoint extends EventEmitter<{ 'kiosk-state': [kioskId: str
     if (client?.connected) await this.#publishOwnState(client);
   }
 
+  get connected(): boolean {
+    return this.#client?.connected === true;
+  }
+
+  /** Publishes retained at QoS 1 (an empty payload clears the topic); resolves at the PUBACK. LINK_OFFLINE when not connected. */
+  async retain(topic: string, payload: string): Promise<void> {
+    const client = this.#client;
+    if (!client?.connected) throw new QuancunError('LINK_OFFLINE', `broker not reachable, ${topic} not published`);
+    await client.publishAsync(topic, payload, { qos: 1, retain: true });
+  }
+
   #statePayload(online: boolean, banks: GatewayState['banks']): string {
     const state: GatewayState = { online, since: online ? this.#since : new Date().toISOString(), version: this.#opts.version, banks };
     return JSON.stringify(state);
@@ -142,6 +157,7 @@ export class GatewayEndpoint extends EventEmitter<{ 'kiosk-state': [kioskId: str
       return;
     }
     await this.#publishOwnState(client);
+    this.emit('connected');
   }
 
   #requestFilters(): string[] {
