@@ -115,7 +115,7 @@ export class AnnouncementService extends EventEmitter<{ change: [announcement: A
   }
 
   /** Keeps it and publishes it retained; ANNOUNCEMENT_INVALID naming what is wrong (nothing is kept then). */
-  publish(input: unknown, by: string): Promise<Announcement> {
+  async publish(input: unknown, by: string): Promise<Announcement> {
     const draft = this.#parseDraft(input);
     return this.#serial(async () => {
       const now = this.#now().toISOString();
