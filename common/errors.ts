@@ -87,6 +87,16 @@ export const ERROR_CODES = {
   COMMAND_REPLAYED: { retryable: false, zh: '指令重复', en: 'The command was already received (its nonce was seen)' },
   COMMAND_UNKNOWN: { retryable: false, zh: '未知指令', en: 'The kiosk does not know this command' },
   COMMAND_TIMEOUT: { retryable: true, zh: '终端未回复指令', en: 'The kiosk did not answer the command in time' },
+  // the operator console (gateway/console/)
+  CONSOLE_SIGN_IN_FAILED: { retryable: false, zh: '用户名或密码错误', en: 'Wrong user name or password' },
+  CONSOLE_LOCKED: { retryable: true, zh: '登录失败次数过多，账户暂时锁定', en: 'Too many failed sign-ins: the account is locked for a while' },
+  CONSOLE_SIGNED_OUT: { retryable: false, zh: '请先登录', en: 'Not signed in, or the session expired' },
+  CONSOLE_FORBIDDEN: { retryable: false, zh: '无此操作权限', en: 'Your role does not allow this' },
+  CONSOLE_CSRF: { retryable: true, zh: '页面已过期，请刷新', en: 'The page is stale (CSRF token missing or wrong); reload it' },
+  CONSOLE_USER_UNKNOWN: { retryable: false, zh: '用户不存在', en: 'No such console user' },
+  CONSOLE_USER_EXISTS: { retryable: false, zh: '用户已存在', en: 'That console user already exists' },
+  CONSOLE_BAD_REQUEST: { retryable: false, zh: '请求格式错误', en: 'The request is malformed' },
+  CONSOLE_UNREACHABLE: { retryable: true, zh: '前置机控制台无法连接', en: "The gateway's console cannot be reached" },
   OPERATOR_OUT_OF_SERVICE: { retryable: false, zh: '终端已由管理员暂停服务', en: 'Taken out of service by an operator' },
   // announcements (operator -> gateway -> kiosk screens)
   ANNOUNCEMENT_INVALID: { retryable: false, zh: '公告内容或发布范围无效', en: 'The announcement, its target or its schedule is not valid' },

@@ -4,8 +4,9 @@
  * BANK_UNAVAILABLE, it does not stop the gateway. With a `ca` section it enrols kiosks with the campus CA and serves
  * only those enrolled and not revoked.
  */
-import { join } from 'node:path';
-import { brokerAclSettings, caDir, type LoadedConfig } from '../common/config.ts';
+import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { brokerAclSettings, caDir, consoleUsersFile, type LoadedConfig } from '../common/config.ts';
 import type { Logger } from '../common/log.ts';
 import { DurableStore } from '../common/store/durable-store.ts';
 import { GatewayEndpoint } from './link/gateway-endpoint.ts';
@@ -21,6 +22,7 @@ import { TxnReports } from './events/txn-reports.ts';
 import { KioskEnrolment, type EnrolmentData } from './ca/kiosk-enrolment.ts';
 import { applyBrokerAcl } from './ca/broker-acl.ts';
 import { AnnouncementService } from './announcements/announcement-service.ts';
+import { startConsole, type ConsoleServer, type HealthReport } from './console/console-server.ts';
 
 export interface GatewayOptions {
   loaded: LoadedConfig;
@@ -32,6 +34,8 @@ export interface GatewayOptions {
   dataDir?: string;
   /** Backoff of the store-and-forward reversals, over the config's `reversals`; tests shorten it. */
   reversalRetry?: Partial<RetryPolicy>;
+  /** Where the console listens, over the config's `console` (which it needs): tests pick a free port. */
+  consoleAt?: { host?: string; port?: number };
 }
 
 export class Gateway {
@@ -46,6 +50,8 @@ export class Gateway {
   readonly announcements: AnnouncementService;
   /** Set at start when the config has a `ca` section. */
   enrolment: KioskEnrolment | undefined;
+  /** The operator console, started last when the config has a `console` section (docs/console.md). */
+  console: ConsoleServer | undefined;
   private readonly endpoint: GatewayEndpoint;
   private readonly keys: KeyStore;
 
@@ -109,9 +115,39 @@ export class Gateway {
     await this.announcements.start();
     await this.endpoint.start();
     await this.endpoint.publishState(this.bankStates());
+    await this.startConsole();
+  }
+
+  private async startConsole(): Promise<void> {
+    const { loaded } = this.o;
+    const settings = loaded.config.console;
+    if (!settings) return;
+    const file = (p: string) => readFileSync(resolve(dirname(loaded.path), p), 'utf8');
+    this.console = await startConsole(this, this.store, {
+      host: this.o.consoleAt?.host ?? settings.host,
+      port: this.o.consoleAt?.port ?? settings.port,
+      ...(settings.tls ? { tls: { cert: file(settings.tls.cert), key: file(settings.tls.key) } } : {}),
+      usersFile: consoleUsersFile(loaded, this.o.dataDir),
+      idleMinutes: settings.idleMinutes,
+      lockout: settings.lockout,
+      health: () => this.health(),
+    }, this.o.log.child({ part: 'console' }));
+  }
+
+  /**
+   * Local progress, not the banks' reachability alone: the journal takes a synced write and the kiosks' broker is
+   * connected (without either no load can end); a bank not signed on only degrades.
+   */
+  async health(): Promise<HealthReport> {
+    const journal = await this.store.touch().then(() => ({ ok: true }), (err: Error) => ({ ok: false, detail: err.message }));
+    const checks: HealthReport['checks'] = { journal, broker: { ok: this.endpoint.connected } };
+    for (const bank of this.banks.values()) checks[`bank:${bank.id}`] = { ok: bank.link.signedOn };
+    const failing = !journal.ok || !this.endpoint.connected;
+    return { status: failing ? 'failing' : Object.values(checks).every((c) => c.ok) ? 'ok' : 'degraded', checks };
   }
 
   async stop(): Promise<void> {
+    await this.console?.close();
     this.settlement.stopSchedule();
     await this.announcements.stop();
     await this.endpoint.stop();

@@ -78,6 +78,11 @@ export class GatewayEndpoint extends EventEmitter<{
     this.#eventHandlers.set(kind, (kioskId, payload) => handler(kioskId, payload as EventPayload<K>));
   }
 
+  /** Whether the endpoint is connected to the broker now. */
+  get connected(): boolean {
+    return this.#client?.connected ?? false;
+  }
+
   /** Last retained state of every kiosk seen, by kiosk id. */
   get kioskStates(): ReadonlyMap<string, KioskState> {
     return this.#kioskStates;
@@ -123,10 +128,6 @@ export class GatewayEndpoint extends EventEmitter<{
     this.#banks = { ...banks };
     const client = this.#client;
     if (client?.connected) await this.#publishOwnState(client);
-  }
-
-  get connected(): boolean {
-    return this.#client?.connected === true;
   }
 
   /** Publishes retained at QoS 1 (an empty payload clears the topic); resolves at the PUBACK. LINK_OFFLINE when not connected. */
