@@ -89,6 +89,11 @@ export class AnnouncementService extends EventEmitter<{ change: [announcement: A
     return [...new Set(this.#o.kiosks.flatMap((k) => (k.campus ? [k.campus] : [])))].sort();
   }
 
+  /** The kiosks one may target, with their campus, for the form. */
+  get kiosks(): Array<{ id: string; campus?: string }> {
+    return this.#o.kiosks.map((k) => ({ id: k.id, ...(k.campus ? { campus: k.campus } : {}) }));
+  }
+
   /** Arms the timers of the announcements not ended; the broker is brought up to date at each connection. */
   async start(): Promise<void> {
     this.#running = true;

@@ -1,9 +1,11 @@
 /** The console's sections in menu order: each is one file in sections/ and one page in web/sections/. */
 import type { Section } from './section.ts';
+import { announcementsSection } from './sections/announcements.ts';
 import { auditSection } from './sections/audit.ts';
 import { usersSection } from './sections/users.ts';
 
 export const SECTIONS: readonly Section[] = [
   auditSection,
   usersSection,
+  announcementsSection,
 ];
