@@ -8,13 +8,12 @@ export interface TimerAt {
   cancel(): void;
 }
 
-/** Calls `fn` once at `at` (ms since the epoch) on the clock `now`; at once when that has passed. Does not hold the process open. */
+/** Calls `fn` once at `at` (ms since the epoch) on the clock `now`; at once when that has passed. Cancel it to let the process end. */
 export function timerAt(at: number, fn: () => void, now: () => number = Date.now): TimerAt {
   let timer: NodeJS.Timeout | undefined;
   const arm = () => {
     const left = at - now();
     timer = left > MAX_DELAY_MS ? setTimeout(arm, MAX_DELAY_MS) : setTimeout(fn, Math.max(0, left));
-    timer.unref();
   };
   arm();
   return { cancel: () => clearTimeout(timer) };

@@ -13,12 +13,9 @@ import { AnnouncementBoard, mergeAnnouncements } from '../../runtime/announcemen
 
 const ZONE = 'Asia/Shanghai';
 const NOTICE = {
-  id: 'A000001',
+  id: 'A000001', from: '2026-01-10T00:00:00.000Z', until: '2026-02-16T16:00:00.000Z', publishedAt: '2026-01-09T08:12:00.000Z',
   title: { zh: '图书馆寒假开放时间', en: 'Library hours over the winter break' },
   body: { zh: '1月20日起每天9:00至17:00开放。', en: 'Open 9:00 to 17:00 daily from 20 January.' },
-  from: '2026-01-10T00:00:00.000Z',
-  until: '2026-02-16T16:00:00.000Z',
-  publishedAt: '2026-01-09T08:12:00.000Z',
 };
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 const ALL = (id: string) => `quancun/v1/announcements/all/${id}`;
