@@ -143,6 +143,8 @@ export const configSchema = z.object({
   kiosks: z.array(z.object({
     id: z.string().regex(/^[A-Za-z0-9_-]+$/),
     terminalId: z.string().regex(/^[0-9A-Fa-f]{12}$/),
+    /** The campus (校区) it stands on, e.g. "east": an announcement for that campus reaches it (gateway/announcements/). */
+    campus: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, 'a campus id: letters, digits, _ and -').optional(),
     reader: z.object({
       backend: z.enum(['sim', 'pcsc']).default('sim'),
       name: z.string().optional(),

@@ -102,6 +102,10 @@ export const ERROR_CODES = {
   CONSOLE_BAD_REQUEST: { retryable: false, zh: '请求格式错误', en: 'The request is malformed' },
   CONSOLE_UNREACHABLE: { retryable: true, zh: '前置机控制台无法连接', en: "The gateway's console cannot be reached" },
   OPERATOR_OUT_OF_SERVICE: { retryable: false, zh: '终端已由管理员暂停服务', en: 'Taken out of service by an operator' },
+  // announcements (operator -> gateway -> kiosk screens)
+  ANNOUNCEMENT_INVALID: { retryable: false, zh: '公告内容或发布范围无效', en: 'The announcement, its target or its schedule is not valid' },
+  ANNOUNCEMENT_NOT_FOUND: { retryable: false, zh: '公告不存在', en: 'No such announcement' },
+  ANNOUNCEMENT_STATE: { retryable: false, zh: '公告已撤回或已过期', en: 'The announcement was already withdrawn or has expired' },
   CARD_BALANCE_INSUFFICIENT: { retryable: false, zh: '卡内余额不足', en: 'Not enough balance on the card' },
 } as const satisfies Record<string, { retryable: boolean; zh: string; en: string }>;
 

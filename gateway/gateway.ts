@@ -30,6 +30,7 @@ import { Fleet } from './fleet/fleet.ts';
 import { GatewayMetrics } from './metrics/metrics.ts';
 import { GatewayHealth } from './metrics/health.ts';
 import { startConsole, type ConsoleServer } from './console/console-server.ts';
+import { AnnouncementService } from './announcements/announcement-service.ts';
 
 export interface GatewayOptions {
   loaded: LoadedConfig;
@@ -59,6 +60,8 @@ export class Gateway {
   readonly transactions: Transactions;
   /** Each bank's session, answer times and settlement runs, and the operator's session actions. */
   readonly bankSessions: BankSessions;
+  /** Notices for the kiosk screens, retained on the broker (gateway/announcements/). */
+  readonly announcements: AnnouncementService;
   /** Set at start when the config has a `ca` section. */
   enrolment: KioskEnrolment | undefined;
   /** Every kiosk's state, faults, telemetry and loads today, and the signed commands the console sends. */
@@ -112,6 +115,7 @@ export class Gateway {
     this.endpoint.handle('load.recredit', (kiosk, req) => this.loads.recredit(kiosk, req));
     this.endpoint.handle('load.park', (kiosk, req) => this.loads.park(kiosk, req));
     this.endpoint.handle('txn.status', (kiosk, req) => this.loads.status(kiosk, req));
+    this.announcements = new AnnouncementService({ store: this.store, kiosks: config.kiosks, broker: this.endpoint, log: o.log });
     this.reports = new TxnReports(this.store, o.log);
     this.endpoint.onEvent('txn', async (kiosk, event) => void (await this.reports.record(kiosk, event)));
     const settlements = this.settlement.records;
@@ -143,6 +147,7 @@ export class Gateway {
     // Loads a stop interrupted end, and reversals owed from before it go out, before new loads come in.
     await this.loads.closeUnsent();
     await this.loads.reversals.start();
+    await this.announcements.start();
     await this.endpoint.start();
     await this.endpoint.publishState(this.bankStates());
     await this.startConsole();
@@ -168,6 +173,7 @@ export class Gateway {
   async stop(): Promise<void> {
     await this.console?.close();
     this.settlement.stopSchedule();
+    await this.announcements.stop();
     await this.endpoint.stop();
     // No new reversal tries; one in flight ends when its bank link closes and stays owed in the journal.
     const reversalsStopped = this.loads.reversals.stop();

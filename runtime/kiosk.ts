@@ -30,6 +30,7 @@ import { DayCounters, type TxnEnd } from './telemetry/day-counters.ts';
 import { KioskTelemetry, type MoneyStep } from './telemetry/telemetry.ts';
 import { RemoteCommands } from './commands/remote-commands.ts';
 import { trustedCa } from './commands/command-check.ts';
+import { AnnouncementBoard } from './announcements/announcement-board.ts';
 
 export interface KioskOptions {
   id: string;
@@ -64,6 +65,8 @@ export interface KioskOptions {
   reloadAnnouncements?: () => Promise<number>;
   /** Ends the process after a restart command has stopped the kiosk (systemd starts it again); default process.exit. */
   exit?: (code: number) => void;
+  /** The clock announcements start and end by; default the system's. */
+  now?: () => Date;
 }
 
 /** A device the controller starts and stops. */
@@ -90,6 +93,8 @@ export class Kiosk extends EventEmitter<KioskEvents> {
   readonly link: KioskLink;
   /** Whether the kiosk can serve now and why not; device faults are reported from here. */
   readonly status: ServiceStatus;
+  /** The gateway's announcements for this kiosk, as the broker retains them. */
+  readonly announcements: AnnouncementBoard;
   private readonly log: Logger;
   /** A load in progress owns its journal record: recovery must not touch it until the load returns. */
   private busy = false;
@@ -135,6 +140,9 @@ export class Kiosk extends EventEmitter<KioskEvents> {
       ...(o.reloadAnnouncements ? { reloadAnnouncements: o.reloadAnnouncements } : {}),
     });
     this.link.on('command', (name, payload) => commands.receive(name, payload));
+    this.announcements = new AnnouncementBoard({ log: this.log, timeZone: this.timeZone, ...(o.now ? { now: o.now } : {}) });
+    this.link.on('connected', () => this.announcements.reset());
+    this.link.on('announcement', (topic, id, payload) => this.announcements.receive(topic, id, payload));
     this.on('step', (step) => this.#moneyStep('load', step));
   }
 
@@ -202,6 +210,7 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     this.stopping.abort();
     this.#telemetry.stop();
     await this.link.stop();
+    this.announcements.stop();
     // A recovery pass still running (after the last load) finishes before the journal under it closes.
     await this.recovering?.catch(() => {});
     this.status.stop();

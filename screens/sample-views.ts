@@ -1,5 +1,6 @@
 /** One KioskView per screen state, with realistic data: used by the layout tests, the catalogue and the docs. */
 import { createCanvas } from '@napi-rs/canvas';
+import { announcementLimits } from '../common/api/topics.ts';
 import type { Announcement, CardSummary, KioskView, Lang } from './view-model.ts';
 
 export interface SampleView {
@@ -69,6 +70,34 @@ function base(screen: KioskView['screen'], lang: Lang): KioskView {
 
 const AMOUNT = { operation: 'load' as const, presets: [2_000, 5_000, 10_000, 20_000, 30_000, 50_000], entered: null, minLoad: 100, maxLoad: 50_000, purseLimit: 100_000 };
 
+/** `text` repeated and cut to exactly `length` characters, without a space at its end. */
+const filled = (text: string, length: number) => text.repeat(Math.ceil(length / text.length) + 1).slice(0, length).replace(/ $/, '.');
+
+/**
+ * The longest notices the gateway may publish (common/api/topics.ts `announcementLimits`): four on idle, and a body
+ * with every line break it may have, so the layout test proves the limits fit the screens.
+ */
+const LONGEST: Announcement[] = [1, 2, 3, 4].map((n) => {
+  const { title, body, bodyLineBreaks } = announcementLimits;
+  const paragraph = (text: string, length: number) => {
+    const part = Math.floor((length - bodyLineBreaks) / (bodyLineBreaks + 1));
+    const paragraphs = Array.from({ length: bodyLineBreaks + 1 }, (_, i) => filled(text, i === bodyLineBreaks ? length - bodyLineBreaks - part * bodyLineBreaks : part));
+    return paragraphs.join('\n');
+  };
+  return {
+    id: `max${n}`,
+    date: '12-31',
+    title: {
+      zh: filled('寒假期间图书馆与各食堂圈存机开放时间调整通知，', title.zh),
+      en: filled('Kiosk opening hours in the library and the canteens change over the winter break; ', title.en),
+    },
+    body: {
+      zh: paragraph('因寒假期间校园网络与银行系统升级维护，圈存业务时间调整如下，请同学们提前安排圈存。', body.zh),
+      en: paragraph('Because the campus network and the bank systems are upgraded over the winter break, loads are available at other hours; please plan ahead. ', body.en),
+    },
+  };
+});
+
 export function sampleViews(lang: Lang = 'zh'): SampleView[] {
   const session = (screen: KioskView['screen']): KioskView => ({ ...base(screen, lang), card: CARD, inactivitySecondsLeft: 45 });
   return [
@@ -124,6 +153,8 @@ export function sampleViews(lang: Lang = 'zh'): SampleView[] {
       },
     },
     { name: 'announcements', view: { ...session('announcements'), announcements: ANNOUNCEMENTS } },
+    { name: 'idle-announcements-longest', view: { ...base('idle', lang), campusLogo: emblem(), announcements: LONGEST } },
+    { name: 'announcements-longest', view: { ...session('announcements'), announcements: LONGEST } },
     { name: 'out-of-service', view: { ...base('out-of-service', lang), mode: 'out-of-service', outOfService: 'LINK_OFFLINE' } },
     { name: 'maintenance-pin', view: { ...base('maintenance-pin', lang), pin: { digits: 3, maxDigits: 6, purpose: 'technician' }, inactivitySecondsLeft: 30 } },
     {

@@ -2,7 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import {
-  commandEnvelopeSchema, commandNames, commandResultSchema, commands, commandStatuses, events, gatewayLoadStates, operations, opNames,
+  announcement, announcementLimits, commandEnvelopeSchema, commandNames, commandResultSchema, commands, commandStatuses, events, gatewayLoadStates, operations, opNames,
   requestEnvelopeSchema, responseEnvelopeSchema, states, topicTree, type EventKind,
 } from '../common/api/topics.ts';
 
@@ -129,6 +129,19 @@ export function renderMqttApiDoc(): string {
     const { summary, schema, example } = events[kind];
     out.push('', `### ${kind}`, '', summary, '', jsonSchema(schema), '', block(example));
   }
+  out.push(
+    '',
+    '## Announcements',
+    '',
+    `\`${topicTree.announcementForAll.topic}\` and \`${topicTree.announcementForKiosk.topic}\`, retained. ${announcement.summary}`,
+    `Texts are at most ${announcementLimits.title.zh} (zh) and ${announcementLimits.title.en} (en) characters for a title,`,
+    `${announcementLimits.body.zh} and ${announcementLimits.body.en} for a body with at most ${announcementLimits.bodyLineBreaks} line breaks: what the`,
+    'kiosk screens show uncut. A kiosk reads the `all` topic and its own, nothing else (common/api/access.ts).',
+    '',
+    jsonSchema(announcement.schema),
+    '',
+    block(announcement.example),
+  );
   out.push(
     '',
     '## Remote commands',

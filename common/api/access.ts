@@ -50,9 +50,10 @@ interface Grants {
 
 export const grants: Record<Role, Grants> = {
   kiosk: {
-    summary: 'its own requests, state, events and command results; its own responses and commands, the gateway\'s state and the announcements',
+    summary: 'its own requests, state, events and command results; its own responses and commands, the gateway\'s state, '
+      + 'the announcements for all kiosks and its own',
     publish: ['kiosk/{self}/request/+', 'kiosk/{self}/state', 'kiosk/{self}/event/+', 'kiosk/{self}/command-result/+'],
-    subscribe: ['kiosk/{self}/response/+', 'kiosk/{self}/command/+', 'gateway/state', 'announcements/#'],
+    subscribe: ['kiosk/{self}/response/+', 'kiosk/{self}/command/+', 'gateway/state', 'announcements/all/+', 'announcements/kiosk/{self}/+'],
   },
   gateway: {
     summary: 'everything under the root: it answers kiosks, sends commands and announcements, enrols boards',
@@ -60,7 +61,8 @@ export const grants: Record<Role, Grants> = {
     subscribe: ['#'],
   },
   operator: {
-    summary: 'commands to any kiosk; reads kiosk states, events and command results, the gateway\'s state and the announcements',
+    // Announcements are written through the gateway's console (role-gated, audited), never published by an operator.
+    summary: 'commands to any kiosk; reads kiosk states, events and command results, the gateway\'s state and every announcement',
     publish: ['kiosk/+/command/+'],
     subscribe: ['kiosk/+/command-result/+', 'kiosk/+/state', 'kiosk/+/event/+', 'gateway/state', 'announcements/#'],
   },

@@ -390,6 +390,59 @@ export function isEventKind(value: string): value is EventKind {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Announcements: gateway -> kiosks, retained (docs/announcements.md)
+
+/**
+ * The longest texts the kiosk screens show without cutting, in each language, at 800x480 and up (four titles on the
+ * idle screen, one body on the announcements screen): test/unit/announcement-screens.test.ts draws them at these limits.
+ */
+export const announcementLimits = { title: { zh: 40, en: 80 }, body: { zh: 240, en: 500 }, bodyLineBreaks: 3 } as const;
+
+/** No control characters: a title is one line; a body may break lines (`\n`), a few times. */
+const noticeText = (max: number, lineBreaks: number) => z.string().trim().min(1).max(max)
+  .regex(lineBreaks === 0 ? /^[^\p{Cc}]*$/u : /^(?:[^\p{Cc}]|\n)*$/u, lineBreaks === 0 ? 'one line, no control characters' : 'no control characters but line breaks')
+  .refine((text) => text.split('\n').length - 1 <= lineBreaks, `at most ${lineBreaks} line breaks`);
+const { title: titleMax, body: bodyMax, bodyLineBreaks } = announcementLimits;
+
+/** The fields of an announcement, for the gateway's form to pick from; `announcementSchema` adds the window check. */
+export const announcementFields = z.object({
+  id: topicLevelSchema.describe('the gateway\'s id for it; equal to the {id} topic level'),
+  title: z.object({ zh: noticeText(titleMax.zh, 0), en: noticeText(titleMax.en, 0) }),
+  body: z.object({ zh: noticeText(bodyMax.zh, bodyLineBreaks), en: noticeText(bodyMax.en, bodyLineBreaks) }),
+  from: isoTime.describe('shown from this time on'),
+  until: isoTime.describe('and until this time (not included): the kiosk drops it then by its own clock, online or not'),
+  publishedAt: isoTime,
+});
+export const announcementSchema = announcementFields.refine((a) => Date.parse(a.until) > Date.parse(a.from), { path: ['until'], message: 'must be after from' });
+export type AnnouncementPayload = z.output<typeof announcementSchema>;
+
+export const announcement = messageSpec({
+  summary: 'A notice for the kiosk screens (idle and 公告), in both languages, shown from `from` until `until`. Retained; '
+    + 'withdrawn or expired, the gateway clears it (an empty retained payload). One for every kiosk is published on the '
+    + '`all` topic; one for a campus or for chosen kiosks is published once on each targeted kiosk\'s own topic, which only '
+    + 'that kiosk may read. At every connection a kiosk drops what it holds and takes what the broker retains.',
+  schema: announcementSchema,
+  example: {
+    id: 'A000017',
+    title: { zh: '寒假期间圈存机暂停服务', en: 'Kiosks closed over the winter break' },
+    body: { zh: '1月20日至2月16日圈存机暂停服务，请提前圈存。', en: 'From 20 January to 16 February the kiosks are closed; please load your card before.' },
+    from: '2026-01-10T00:00:00.000Z',
+    until: '2026-02-16T16:00:00.000Z',
+    publishedAt: '2026-01-09T08:12:00.000Z',
+  },
+});
+
+/** Where an announcement stands at `now`: before its window, in it, or past it. */
+export function announcementWindow(a: { from: string; until: string }, now: number): 'scheduled' | 'live' | 'expired' {
+  if (now < Date.parse(a.from)) return 'scheduled';
+  return now < Date.parse(a.until) ? 'live' : 'expired';
+}
+
+export function parseAnnouncement(payload: unknown): AnnouncementPayload {
+  return parse(announcementSchema, payload, 'announcement');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Remote commands: gateway or operator -> kiosk, signed, answered on command-result with the command's id
 
 export const logLevels = ['debug', 'info', 'warn', 'error'] as const;
@@ -616,6 +669,10 @@ export const topics = {
   /** `name` is a string so a kiosk can also answer a command it does not know. */
   command: (kioskId: string, name: string) => `${ROOT}/kiosk/${level(kioskId)}/command/${level(name)}`,
   commandResult: (kioskId: string, name: string) => `${ROOT}/kiosk/${level(kioskId)}/command-result/${level(name)}`,
+  /** An announcement for every kiosk. */
+  announcementForAll: (id: string) => `${ROOT}/announcements/all/${level(id)}`,
+  /** An announcement for one kiosk (targeted by campus or by id): only that kiosk may read it. */
+  announcementForKiosk: (kioskId: string, id: string) => `${ROOT}/announcements/kiosk/${level(kioskId)}/${level(id)}`,
 };
 
 /** Topic filters to subscribe to. */
@@ -629,6 +686,8 @@ export const subscriptions = {
   commandsFor: (kioskId: string) => `${ROOT}/kiosk/${level(kioskId)}/command/+`,
   commandResultsFor: (kioskId: string) => `${ROOT}/kiosk/${level(kioskId)}/command-result/+`,
   allCommandResults: `${ROOT}/kiosk/+/command-result/+`,
+  /** What a kiosk reads: the announcements for all, and its own. */
+  announcementsFor: (kioskId: string) => [`${ROOT}/announcements/all/+`, `${ROOT}/announcements/kiosk/${level(kioskId)}/+`],
 };
 
 export type ParsedTopic =
@@ -637,7 +696,9 @@ export type ParsedTopic =
   | { type: 'event'; kioskId: string; kind: string }
   | { type: 'command' | 'command-result'; kioskId: string; name: string }
   | { type: 'gateway-state' }
-  | { type: 'enrol-request'; session: string };
+  | { type: 'enrol-request'; session: string }
+  /** `kioskId` absent: for every kiosk. */
+  | { type: 'announcement'; id: string; kioskId?: string };
 
 /**
  * What a received topic is; undefined when it is not one of ours. Every level is a valid topic level, so it can be
@@ -645,6 +706,8 @@ export type ParsedTopic =
  */
 export function parseTopic(topic: string): ParsedTopic | undefined {
   if (topic === topics.gatewayState) return { type: 'gateway-state' };
+  const announcement = parseAnnouncementTopic(topic);
+  if (announcement) return announcement;
   const [root, version, kiosk, kioskId, type, name, ...rest] = topic.split('/');
   if (`${root}/${version}` !== ROOT || kioskId === undefined || rest.length > 0) return undefined;
   if (!topicLevelSchema.safeParse(kioskId).success) return undefined;
@@ -655,6 +718,15 @@ export function parseTopic(topic: string): ParsedTopic | undefined {
   if (type === 'request' || type === 'response') return { type, kioskId, op: name };
   if (type === 'event') return { type: 'event', kioskId, kind: name };
   if (type === 'command' || type === 'command-result') return { type, kioskId, name };
+  return undefined;
+}
+
+function parseAnnouncementTopic(topic: string): ParsedTopic | undefined {
+  const [root, version, announcements, scope, ...rest] = topic.split('/');
+  if (`${root}/${version}` !== ROOT || announcements !== 'announcements') return undefined;
+  const valid = (v: string | undefined): v is string => v !== undefined && topicLevelSchema.safeParse(v).success;
+  if (scope === 'all' && rest.length === 1 && valid(rest[0])) return { type: 'announcement', id: rest[0] };
+  if (scope === 'kiosk' && rest.length === 2 && valid(rest[0]) && valid(rest[1])) return { type: 'announcement', kioskId: rest[0], id: rest[1] };
   return undefined;
 }
 
@@ -669,6 +741,8 @@ export const topicTree = {
   gatewayState: { topic: `${ROOT}/gateway/state`, publisher: 'gateway (and its last will)', qos: 1, retained: true, payload: 'gateway state' },
   enrolRequest: { topic: `${ROOT}/enrol/{session}/request`, publisher: 'quancun provision (provisioning account)', qos: 1, retained: false, payload: 'enrolment request' },
   enrolResponse: { topic: `${ROOT}/enrol/{session}/response`, publisher: 'gateway', qos: 1, retained: false, payload: 'enrolment response' },
+  announcementForAll: { topic: `${ROOT}/announcements/all/{id}`, publisher: 'gateway', qos: 1, retained: true, payload: 'announcement (empty: withdrawn or expired)' },
+  announcementForKiosk: { topic: `${ROOT}/announcements/kiosk/{kioskId}/{id}`, publisher: 'gateway', qos: 1, retained: true, payload: 'announcement (empty: withdrawn or expired)' },
 } as const;
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 /** The console's sections in menu order: each is one file in sections/ and one page in web/sections/. */
 import type { Section } from './section.ts';
+import { announcementsSection } from './sections/announcements.ts';
 import { auditSection } from './sections/audit.ts';
 import { banksSection } from './sections/banks.ts';
 import { fleetSection } from './sections/fleet.ts';
@@ -10,6 +11,7 @@ export const SECTIONS: readonly Section[] = [
   fleetSection,
   transactionsSection,
   banksSection,
+  announcementsSection,
   auditSection,
   usersSection,
 ];

@@ -44,7 +44,7 @@ const ENROLMENTS = Symbol('enrolments');
 export class GatewayEndpoint extends EventEmitter<{
   'kiosk-state': [kioskId: string, state: KioskState | undefined];
   'command-result': [kioskId: string, result: CommandResult];
-  /** The link to the broker came up (true) or went down (false). */
+  /** The link to the broker came up, subscribed and announced (true), or went down (false). */
   link: [up: boolean];
 }> {
   readonly #opts: GatewayEndpointOptions & { log: LinkLog };
@@ -139,6 +139,13 @@ export class GatewayEndpoint extends EventEmitter<{
     this.#banks = { ...banks };
     const client = this.#client;
     if (client?.connected) await this.#publishOwnState(client);
+  }
+
+  /** Publishes retained at QoS 1 (an empty payload clears the topic); resolves at the PUBACK. LINK_OFFLINE when not connected. */
+  async retain(topic: string, payload: string): Promise<void> {
+    const client = this.#client;
+    if (!client?.connected) throw new QuancunError('LINK_OFFLINE', `broker not reachable, ${topic} not published`);
+    await client.publishAsync(topic, payload, { qos: 1, retain: true });
   }
 
   #statePayload(online: boolean, banks: GatewayState['banks']): string {

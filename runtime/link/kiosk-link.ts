@@ -1,6 +1,6 @@
 /**
  * The kiosk's MQTT link to the front-end gateway: typed request/response, retained kiosk state (also the last
- * will), telemetry events, and remote commands in (their results out). Every connection is numbered (`seq`): the
+ * will), telemetry events, remote commands in (their results out) and the retained announcements in. Every connection is numbered (`seq`): the
  * state published on connect is its birth, and the will set before that connect carries the same number, so the
  * gateway can tell a stale will from the fresh birth it arrived after. Error meanings a caller can rely on:
  * - LINK_OFFLINE from request(): nothing was published (broker or gateway down), the gateway cannot have acted.
@@ -42,6 +42,10 @@ export interface KioskLinkEvents {
   offline: [];
   /** A remote command arrived on `command/{name}` (unverified: runtime/commands/ checks it). */
   command: [name: string, payload: Buffer];
+  /** Connected to the broker, before subscribing: the retained announcements come again after this. */
+  connected: [];
+  /** An announcement for all kiosks or for this one, as retained on `topic` (unverified; empty: cleared). */
+  announcement: [topic: string, id: string, payload: Buffer];
 }
 
 export class KioskLink extends EventEmitter<KioskLinkEvents> {
@@ -199,9 +203,12 @@ export class KioskLink extends EventEmitter<KioskLinkEvents> {
 
   async #onConnect(client: MqttClient): Promise<void> {
     this.#opts.log.info('connected to the broker', { kioskId: this.#opts.kioskId });
+    this.emit('connected');
     try {
       const { kioskId } = this.#opts;
-      await client.subscribeAsync([subscriptions.responsesFor(kioskId), subscriptions.gatewayState, subscriptions.commandsFor(kioskId)], { qos: 1 });
+      await client.subscribeAsync([
+        subscriptions.responsesFor(kioskId), subscriptions.gatewayState, subscriptions.commandsFor(kioskId), ...subscriptions.announcementsFor(kioskId),
+      ], { qos: 1 });
     } catch (err) {
       this.#opts.log.error('subscribe failed', { error: (err as Error).message });
       return;
@@ -242,6 +249,8 @@ export class KioskLink extends EventEmitter<KioskLinkEvents> {
       this.#onResponse(parsed.op, payload);
     } else if (parsed?.type === 'command' && parsed.kioskId === this.#opts.kioskId) {
       this.emit('command', parsed.name, payload);
+    } else if (parsed?.type === 'announcement' && (parsed.kioskId ?? this.#opts.kioskId) === this.#opts.kioskId) {
+      this.emit('announcement', topic, parsed.id, payload);
     }
   }
 

@@ -27,6 +27,7 @@ import { checkTransition, NEEDS_CARD, WAITS_FOR_CARDHOLDER, type UiState } from 
 import { kioskView } from './ui-view.ts';
 import { maintenanceInfo, testPage } from './maintenance-info.ts';
 import { TechnicianGate } from './technician.ts';
+import { mergeAnnouncements } from '../announcements/announcement-board.ts';
 
 export const DEFAULT_PRESETS = [2_000, 5_000, 10_000, 20_000, 50_000, 100_000];
 
@@ -93,10 +94,15 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
     return this.#state;
   }
 
-  /** New announcements (the refresh-announcements command): the idle screen shows them at once. */
+  /** New announcements from the config file (the refresh-announcements command): the idle screen shows them at once. */
   setAnnouncements(announcements: Announcement[]): void {
     this.#announcements = announcements;
-    if (this.#state.screen === 'idle') this.#render();
+    this.#announcementsChanged();
+  }
+
+  /** The screens that show announcements are drawn again at once; others show the new ones when next drawn. */
+  #announcementsChanged(): void {
+    if (this.#state.screen === 'idle' || this.#state.screen === 'announcements') this.#render();
   }
 
   /** The view last drawn, with its report: `report.widgets` is the tree a touch now hits. */
@@ -120,6 +126,7 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
     on(kiosk.reader, 'present', () => this.#cardPresented());
     on(kiosk.reader, 'absent', () => this.#cardRemoved());
     on(kiosk.status, 'change', () => this.#serviceChanged());
+    on(kiosk.announcements, 'change', () => this.#announcementsChanged());
     on(kiosk, 'step', (step: LoadStep) => this.#loadStep(step));
     on(kiosk, 're-present', (info: RePresentInfo) => this.#rePresent(info));
     on(kiosk.pinPad, 'progress', (digits: number) => this.#pinProgress(digits));
@@ -161,7 +168,7 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
   #render(): void {
     const view = kioskView(this.#state, {
       lang: this.#lang, clock: this.#clock(), campusName: this.o.campusName, kioskId: this.o.kioskId,
-      announcements: this.#announcements, presets: this.o.presets ?? DEFAULT_PRESETS,
+      announcements: mergeAnnouncements(this.o.kiosk.announcements.current(), this.#announcements), presets: this.o.presets ?? DEFAULT_PRESETS,
       inactivitySecondsLeft: this.#inactivity.secondsLeft(),
     });
     this.#lastClock = view.clock;

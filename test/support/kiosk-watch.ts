@@ -22,7 +22,8 @@ export async function watchKiosk(t: ExecutionContext, mqttUrl: string, filters =
   const seen: Array<{ topic: string; body: Record<string, unknown> }> = [];
   const waiters = new Set<() => void>();
   client.on('message', (topic, payload) => {
-    seen.push({ topic, body: JSON.parse(payload.toString()) as Record<string, unknown> });
+    // An empty payload clears a retained topic: its body is {}.
+    seen.push({ topic, body: payload.length === 0 ? {} : JSON.parse(payload.toString()) as Record<string, unknown> });
     for (const w of waiters) w();
   });
   await client.subscribeAsync(filters, { qos: 1 });
