@@ -20,6 +20,8 @@ import type { RetryPolicy } from './saf/reversal-queue.ts';
 import { TxnReports } from './events/txn-reports.ts';
 import { KioskEnrolment, type EnrolmentData } from './ca/kiosk-enrolment.ts';
 import { applyBrokerAcl } from './ca/broker-acl.ts';
+import { MoneyOwed } from './loads/money-owed.ts';
+import { ReconcileService } from './reconcile/reconcile-service.ts';
 
 export interface GatewayOptions {
   loaded: LoadedConfig;
@@ -41,6 +43,10 @@ export class Gateway {
   /** The outcomes kiosks report from their outboxes, each kept once. */
   readonly reports: TxnReports;
   readonly settlement: SettlementService;
+  /** What the campus owes (reversals, pending loads, unfinished loads) and an operator's actions on it. */
+  readonly owed: MoneyOwed;
+  /** Reconciliation runs on this gateway's store, while it runs or (quancun reconcile) while it is stopped. */
+  readonly reconcile: ReconcileService;
   /** Set at start when the config has a `ca` section. */
   enrolment: KioskEnrolment | undefined;
   private readonly endpoint: GatewayEndpoint;
@@ -84,6 +90,11 @@ export class Gateway {
     this.endpoint.handle('load.park', (kiosk, req) => this.loads.park(kiosk, req));
     this.endpoint.handle('txn.status', (kiosk, req) => this.loads.status(kiosk, req));
     this.reports = new TxnReports(this.store, o.log);
+    this.owed = new MoneyOwed({ loads: this.loads, ...(reversalRetry?.attentionAfter ? { attentionAfter: reversalRetry.attentionAfter } : {}) });
+    this.reconcile = new ReconcileService({
+      loaded: o.loaded, dataDir: o.dataDir ?? o.loaded.dataDir, store: this.store, loads: this.loads, ledger: this.ledger,
+      reports: this.reports, banks: this.banks, log: o.log,
+    });
     this.endpoint.onEvent('txn', async (kiosk, event) => void (await this.reports.record(kiosk, event)));
   }
 
@@ -96,6 +107,7 @@ export class Gateway {
     await this.store.open();
     await this.ledger.seed(this.o.loaded.config.cardholders.map((c) => ({ ...c, asn: c.asn.toUpperCase() })));
     await this.settlement.restoreBatches();
+    await this.reconcile.recover();
     await Promise.all([...this.banks.values()].map((bank) => this.signOn(bank)));
     await this.settlement.recover();
     this.settlement.startSchedule();
@@ -109,6 +121,8 @@ export class Gateway {
   async stop(): Promise<void> {
     this.settlement.stopSchedule();
     await this.endpoint.stop();
+    // A reconciliation under way ends before the bank links and the store it uses close.
+    await this.reconcile.stop();
     // No new reversal tries; one in flight ends when its bank link closes and stays owed in the journal.
     const reversalsStopped = this.loads.reversals.stop();
     // Sign off politely; a bank that does not answer is closed all the same.

@@ -47,13 +47,14 @@ export const reconcileCommand: Command = {
       sim = started;
     }
     try {
-      const { summary, reports } = await runReconcile({
+      const run = await runReconcile({
         loaded, bankId: v.bank, date, log, dataDir,
         ...(v.file ? { file: String(v.file) } : {}), ...(v.out ? { outDir: String(v.out) } : {}),
         ...(sim ? { bankAddress: sim.address() } : {}),
       });
+      const summary = run.summary!;
       console.log(formatText(summary));
-      console.log(`\nreports: ${reports.json}, ${reports.csv}`);
+      console.log(`\nreports: ${run.reports!.json}, ${run.reports!.csv}`);
       if (v.json) console.log(jsonLine(summary));
       return summary.open === 0 ? 0 : 1;
     } finally {
