@@ -16,9 +16,10 @@ import { reconcileCommand } from './commands/reconcile.ts';
 import { remoteCommand } from './commands/remote-command.ts';
 import { simDay } from './commands/sim-day.ts';
 import { caCommands } from './commands/ca.ts';
+import { consoleCommands } from './commands/console-user.ts';
 import { packageVersion } from './defaults.ts';
 
-const COMMANDS: Command[] = [run, gateway, kiosk, simLoad, simCard, simDay, reconcileCommand, remoteCommand, simBank, chaos, technicianPin, provisionCommand, ...caCommands];
+const COMMANDS: Command[] = [run, gateway, kiosk, simLoad, simCard, simDay, reconcileCommand, remoteCommand, simBank, chaos, technicianPin, provisionCommand, ...caCommands, ...consoleCommands];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -91,6 +91,12 @@ function instantOf(date: string, hhmm: string, zone: string): Date {
   return new Date(candidates[0] ?? wall - before);
 }
 
+/** The instants a campus business day `date` (yyyy-mm-dd) starts and the next one starts, in `zone`. */
+export function dayBounds(date: string, zone: string): { start: Date; end: Date } {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return { start: instantOf(date, '00:00', zone), end: instantOf(calendarDate(y, m, d + 1), '00:00', zone) };
+}
+
 /** The first instant strictly after `now` at which the wall clock in `zone` reads `hh:mm` (HH:MM, checked by its caller's schema). */
 export function nextTimeOfDay(hhmm: string, now: Date, zone: string): Date {
   const today = campusTime(now, zone);

@@ -17,6 +17,8 @@ const fen = z.number().int().nonnegative();
 const pan = z.string().regex(/^\d{13,19}$/, 'bank card number of 13 to 19 digits');
 const asn = z.string().regex(/^[0-9A-Fa-f]{20}$/, 'application serial number as 20 hex digits');
 const host = z.string().refine((h) => isIP(h) !== 0 || z.regexes.hostname.test(h), 'a host name or IP address (not a URL)');
+const isLoopback = (h: string) => h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+
 const isBrokerUrl = (text: string) => {
   try {
     const url = new URL(text);
@@ -71,6 +73,28 @@ export const configSchema = z.object({
       aclFile: z.string().min(1),
       reload: z.array(z.string().min(1)).default(['systemctl', 'reload', 'mosquitto']),
     }).optional(),
+  }).optional(),
+  /**
+   * The operator console (gateway/console/, docs/console.md), served by the gateway process. Loopback unless `tls` is
+   * set: a LAN address carries passwords and session cookies only over HTTPS.
+   */
+  console: z.object({
+    host: z.string().min(1).default('127.0.0.1'),
+    /** 0 picks a free port. */
+    port: z.number().int().min(0).max(65535).default(8088),
+    /** HTTPS: certificate (chain) and key, PEM, relative to this file. */
+    tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
+    /** The users file (`quancun console user`), relative to this file; default `<dataDir>/console/users.json`. */
+    usersFile: z.string().min(1).optional(),
+    /** A session ends after this long without a request. */
+    idleMinutes: z.number().int().min(1).max(24 * 60).default(30),
+    /** Failed sign-ins in a row that lock a user out, and for how long. */
+    lockout: z.object({
+      failures: z.number().int().min(1).max(100).default(5),
+      minutes: z.number().int().min(1).max(24 * 60).default(15),
+    }).default({ failures: 5, minutes: 15 }),
+  }).refine((c) => c.tls !== undefined || isLoopback(c.host), {
+    error: 'a console on a non-loopback address needs console.tls (passwords and session cookies go over the LAN)', path: ['host'],
   }).optional(),
   limits: z.object({
     maxLoad: fen,
@@ -219,4 +243,10 @@ export function brokerAclSettings(loaded: LoadedConfig): { aclFile: string; relo
 
 export function loadConfig(path: string): LoadedConfig {
   return parseConfig(readJsonFile(path), resolve(path));
+}
+
+/** The console's users file: `console.usersFile` from the config file's folder, else `console/users.json` in the data dir. */
+export function consoleUsersFile(loaded: LoadedConfig, dataDir = loaded.dataDir): string {
+  const file = loaded.config.console?.usersFile;
+  return file === undefined ? join(dataDir, 'console', 'users.json') : resolve(dirname(loaded.path), file);
 }

@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   BANK_MAC_INVALID: { retryable: false, zh: '银行报文校验失败', en: 'Bank message failed verification' },
   BANK_PROTOCOL: { retryable: false, zh: '银行报文错误', en: 'Malformed bank message' },
   BANK_NOT_SIGNED_ON: { retryable: true, zh: '银行未签到', en: 'Not signed on with the bank' },
+  BANK_UNKNOWN: { retryable: false, zh: '没有该银行', en: 'No bank with that id in the configuration' },
   BANK_KEY_INVALID: { retryable: true, zh: '银行工作密钥校验失败', en: 'The working keys from the bank failed their check values' },
   // link to the gateway
   LINK_OFFLINE: { retryable: true, zh: '网络中断，暂停圈存', en: 'Network down, loads are paused' },
@@ -60,6 +61,8 @@ export const ERROR_CODES = {
     en: 'The amount did not reach the card and waits as a pending load; tap your card at any kiosk to collect it',
   },
   PENDING_LOAD_FIRST: { retryable: false, zh: '该卡有待领圈存，请先领取', en: 'A pending load waits for this card; collect it first' },
+  // operator console queries
+  QUERY_INVALID: { retryable: false, zh: '查询条件无效', en: 'The search or filter is not valid' },
   // configuration and storage
   CONFIG_INVALID: { retryable: false, zh: '配置错误', en: 'Invalid configuration' },
   JOURNAL_UNAVAILABLE: { retryable: false, zh: '交易日志不可用，暂停服务', en: 'Journal unavailable, out of service' },
@@ -93,6 +96,16 @@ export const ERROR_CODES = {
   COMMAND_REPLAYED: { retryable: false, zh: '指令重复', en: 'The command was already received (its nonce was seen)' },
   COMMAND_UNKNOWN: { retryable: false, zh: '未知指令', en: 'The kiosk does not know this command' },
   COMMAND_TIMEOUT: { retryable: true, zh: '终端未回复指令', en: 'The kiosk did not answer the command in time' },
+  // the operator console (gateway/console/)
+  CONSOLE_SIGN_IN_FAILED: { retryable: false, zh: '用户名或密码错误', en: 'Wrong user name or password' },
+  CONSOLE_LOCKED: { retryable: true, zh: '登录失败次数过多，账户暂时锁定', en: 'Too many failed sign-ins: the account is locked for a while' },
+  CONSOLE_SIGNED_OUT: { retryable: false, zh: '请先登录', en: 'Not signed in, or the session expired' },
+  CONSOLE_FORBIDDEN: { retryable: false, zh: '无此操作权限', en: 'Your role does not allow this' },
+  CONSOLE_CSRF: { retryable: true, zh: '页面已过期，请刷新', en: 'The page is stale (CSRF token missing or wrong); reload it' },
+  CONSOLE_USER_UNKNOWN: { retryable: false, zh: '用户不存在', en: 'No such console user' },
+  CONSOLE_USER_EXISTS: { retryable: false, zh: '用户已存在', en: 'That console user already exists' },
+  CONSOLE_BAD_REQUEST: { retryable: false, zh: '请求格式错误', en: 'The request is malformed' },
+  CONSOLE_UNREACHABLE: { retryable: true, zh: '前置机控制台无法连接', en: "The gateway's console cannot be reached" },
   OPERATOR_OUT_OF_SERVICE: { retryable: false, zh: '终端已由管理员暂停服务', en: 'Taken out of service by an operator' },
   CARD_BALANCE_INSUFFICIENT: { retryable: false, zh: '卡内余额不足', en: 'Not enough balance on the card' },
 } as const satisfies Record<string, { retryable: boolean; zh: string; en: string }>;

@@ -42,6 +42,11 @@ export function maskPan(pan: string): string {
   return pan.length <= 10 ? '*'.repeat(pan.length) : `${pan.slice(0, 6)}${'*'.repeat(pan.length - 10)}${pan.slice(-4)}`;
 }
 
+/** Every run of 13–20 digits in free text (a card number, a card's ASN) masked as `maskPan` does. */
+export function maskCardNumbers(text: string): string {
+  return text.replace(/\d{13,20}/g, maskPan);
+}
+
 function redact(value: unknown, depth = 0): unknown {
   if (depth > 4 || value === null || typeof value !== 'object') return value;
   if (value instanceof Error) return { name: value.name, message: value.message, code: (value as { code?: unknown }).code };

@@ -10,7 +10,7 @@ import { QuancunError } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
 import { loadBankProfile } from './bank/iso8583/profile.ts';
 import { BankKeys } from './bank/bank-keys.ts';
-import { BankLink } from './bank/bank-link.ts';
+import { BankLink, type LinkMessage } from './bank/bank-link.ts';
 import type { StanCounter } from './bank/stan-counter.ts';
 import type { KeyStore } from './keystore/key-store.ts';
 
@@ -48,6 +48,7 @@ export function bankProfilePath(profile: string): string {
 
 export function createBankConnection(
   bank: BankConfig, keyStore: KeyStore, stans: StanCounter, log: Logger, address?: { host: string; port: number },
+  onMessage?: (message: LinkMessage) => void,
 ): BankConnection {
   const profile = loadBankProfile(bankProfilePath(bank.profile));
   const keys = new BankKeys({ tmk: Buffer.from(bank.tmk, 'hex') });
@@ -62,6 +63,7 @@ export function createBankConnection(
     merchantId: bank.merchantId,
     stanStore: stans,
     log: log.child({ bank: bank.id }),
+    ...(onMessage ? { onMessage } : {}),
   });
   return { id: bank.id, link, stans, terminalId: bank.terminalId, merchantId: bank.merchantId };
 }

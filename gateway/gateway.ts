@@ -4,8 +4,9 @@
  * BANK_UNAVAILABLE, it does not stop the gateway. With a `ca` section it enrols kiosks with the campus CA and serves
  * only those enrolled and not revoked.
  */
-import { join } from 'node:path';
-import { brokerAclSettings, caDir, type LoadedConfig } from '../common/config.ts';
+import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { brokerAclSettings, caDir, consoleUsersFile, type LoadedConfig } from '../common/config.ts';
 import type { Logger } from '../common/log.ts';
 import { DurableStore } from '../common/store/durable-store.ts';
 import { GatewayEndpoint } from './link/gateway-endpoint.ts';
@@ -20,6 +21,10 @@ import type { RetryPolicy } from './saf/reversal-queue.ts';
 import { TxnReports } from './events/txn-reports.ts';
 import { KioskEnrolment, type EnrolmentData } from './ca/kiosk-enrolment.ts';
 import { applyBrokerAcl } from './ca/broker-acl.ts';
+import { IsoJournal } from './bank/iso-journal.ts';
+import { BankSessions } from './bank/bank-sessions.ts';
+import { Transactions } from './loads/transactions.ts';
+import { startConsole, type ConsoleServer, type HealthReport } from './console/console-server.ts';
 import { MoneyOwed } from './loads/money-owed.ts';
 import { ReconcileService } from './reconcile/reconcile-service.ts';
 
@@ -33,6 +38,8 @@ export interface GatewayOptions {
   dataDir?: string;
   /** Backoff of the store-and-forward reversals, over the config's `reversals`; tests shorten it. */
   reversalRetry?: Partial<RetryPolicy>;
+  /** Where the console listens, over the config's `console` (which it needs): tests pick a free port. */
+  consoleAt?: { host?: string; port?: number };
 }
 
 export class Gateway {
@@ -43,12 +50,20 @@ export class Gateway {
   /** The outcomes kiosks report from their outboxes, each kept once. */
   readonly reports: TxnReports;
   readonly settlement: SettlementService;
+  /** Every ISO 8583 message with the banks, masked, for the console. */
+  readonly isoMessages: IsoJournal;
+  /** Search, story and live changes of the loads, for the console. */
+  readonly transactions: Transactions;
+  /** Each bank's session, answer times and settlement runs, and the operator's session actions. */
+  readonly bankSessions: BankSessions;
   /** What the campus owes (reversals, pending loads, unfinished loads) and an operator's actions on it. */
   readonly owed: MoneyOwed;
   /** Reconciliation runs on this gateway's store, while it runs or (quancun reconcile) while it is stopped. */
   readonly reconcile: ReconcileService;
   /** Set at start when the config has a `ca` section. */
   enrolment: KioskEnrolment | undefined;
+  /** The operator console, started last when the config has a `console` section (docs/console.md). */
+  console: ConsoleServer | undefined;
   private readonly endpoint: GatewayEndpoint;
   private readonly keys: KeyStore;
 
@@ -67,8 +82,10 @@ export class Gateway {
     });
     this.keys = keys;
     const stans = new StanCounters(this.store);
+    this.isoMessages = new IsoJournal(this.store, { log: o.log });
     for (const bank of config.banks) {
-      this.banks.set(bank.id, createBankConnection(bank, keys, stans.forTerminal(bank.terminalId), o.log, o.bankAddresses?.get(bank.id)));
+      this.banks.set(bank.id, createBankConnection(bank, keys, stans.forTerminal(bank.terminalId), o.log, o.bankAddresses?.get(bank.id),
+        this.isoMessages.tap(bank.id)));
     }
     const reversalRetry = o.reversalRetry ?? config.reversals;
     this.loads = new LoadService({ store: this.store, ledger: this.ledger, keys, banks: this.banks, limits: config.limits, log: o.log,
@@ -96,6 +113,10 @@ export class Gateway {
       reports: this.reports, banks: this.banks, log: o.log,
     });
     this.endpoint.onEvent('txn', async (kiosk, event) => void (await this.reports.record(kiosk, event)));
+    const settlements = this.settlement.records;
+    this.transactions = new Transactions({ loads: this.loads.loads, ledger: this.ledger, reports: this.reports, iso: this.isoMessages,
+      settlements, timeZone: config.campus.timeZone, log: o.log });
+    this.bankSessions = new BankSessions({ banks: this.banks, iso: this.isoMessages, settlements, timeZone: config.campus.timeZone });
   }
 
   async start(): Promise<void> {
@@ -105,6 +126,7 @@ export class Gateway {
       this.enrolment = await KioskEnrolment.open(caDir(loaded, this.o.dataDir), { kiosks: loaded.config.kiosks, codeTtlHours: loaded.config.ca.codeTtlHours });
     }
     await this.store.open();
+    await this.isoMessages.start();
     await this.ledger.seed(this.o.loaded.config.cardholders.map((c) => ({ ...c, asn: c.asn.toUpperCase() })));
     await this.settlement.restoreBatches();
     await this.reconcile.recover();
@@ -116,9 +138,39 @@ export class Gateway {
     await this.loads.reversals.start();
     await this.endpoint.start();
     await this.endpoint.publishState(this.bankStates());
+    await this.startConsole();
+  }
+
+  private async startConsole(): Promise<void> {
+    const { loaded } = this.o;
+    const settings = loaded.config.console;
+    if (!settings) return;
+    const file = (p: string) => readFileSync(resolve(dirname(loaded.path), p), 'utf8');
+    this.console = await startConsole(this, this.store, {
+      host: this.o.consoleAt?.host ?? settings.host,
+      port: this.o.consoleAt?.port ?? settings.port,
+      ...(settings.tls ? { tls: { cert: file(settings.tls.cert), key: file(settings.tls.key) } } : {}),
+      usersFile: consoleUsersFile(loaded, this.o.dataDir),
+      idleMinutes: settings.idleMinutes,
+      lockout: settings.lockout,
+      health: () => this.health(),
+    }, this.o.log.child({ part: 'console' }));
+  }
+
+  /**
+   * Local progress, not the banks' reachability alone: the journal takes a synced write and the kiosks' broker is
+   * connected (without either no load can end); a bank not signed on only degrades.
+   */
+  async health(): Promise<HealthReport> {
+    const journal = await this.store.touch().then(() => ({ ok: true }), (err: Error) => ({ ok: false, detail: err.message }));
+    const checks: HealthReport['checks'] = { journal, broker: { ok: this.endpoint.connected } };
+    for (const bank of this.banks.values()) checks[`bank:${bank.id}`] = { ok: bank.link.signedOn };
+    const failing = !journal.ok || !this.endpoint.connected;
+    return { status: failing ? 'failing' : Object.values(checks).every((c) => c.ok) ? 'ok' : 'degraded', checks };
   }
 
   async stop(): Promise<void> {
+    await this.console?.close();
     this.settlement.stopSchedule();
     await this.endpoint.stop();
     // A reconciliation under way ends before the bank links and the store it uses close.
@@ -128,6 +180,7 @@ export class Gateway {
     // Sign off politely; a bank that does not answer is closed all the same.
     await Promise.all([...this.banks.values()].map((b) => b.link.signOff({ responseMs: 2000 }).catch(() => {}).then(() => b.link.close())));
     await reversalsStopped;
+    await this.isoMessages.stop();
     await this.store.close();
   }
 

@@ -28,6 +28,8 @@ export const run: Command = {
     'Starts the embedded broker, bank simulator, gateway and one kiosk with simulated card reader, PIN pad and receipt',
     'printer, and shows the kiosk screens in a loopback-only web page. The side panel taps and removes the virtual cards,',
     'types the PIN on the PIN pad, runs the printer out of paper and cuts the kiosk network. Runs until SIGINT/SIGTERM.',
+    "The gateway's operator console is served on loopback too (the config's console section, else port 8088); add its",
+    'first user with `quancun console user add <name> --role admin`.',
   ].join('\n'),
   options: {
     config: configOption,
@@ -36,6 +38,7 @@ export const run: Command = {
     port: { type: 'string', description: 'live view port; 0 picks a free one', default: '8080' },
     width: { type: 'string', description: 'screen width in pixels', default: '1024' },
     height: { type: 'string', description: 'screen height in pixels', default: '600' },
+    'console-port': { type: 'string', description: "operator console port; 0 picks a free one (default: the config's console.port, else 8088)" },
     verbose: verboseOption,
   },
   async run(v) {
@@ -45,6 +48,9 @@ export const run: Command = {
     const width = integer('width', v.width, 320, 3840);
     const height = integer('height', v.height, 240, 3840);
     const kioskId = String(v.kiosk ?? loaded.config.kiosks[0]!.id);
+    const consoleSettings = loaded.config.console ?? { host: '127.0.0.1', port: 8088, idleMinutes: 30, lockout: { failures: 5, minutes: 15 } };
+    if (v['console-port'] !== undefined) consoleSettings.port = integer('console-port', v['console-port'], 0, 65535);
+    loaded.config.console = consoleSettings;
     // Loaded here, not at the top: `quancun --help` must not start up the whole system's modules.
     const { startEmbeddedSystem } = await import('../../sim/embedded-system.ts');
     const { startLiveSimulator } = await import('../../sim/live-simulator.ts');
@@ -53,6 +59,7 @@ export const run: Command = {
     try {
       const live = await startLiveSimulator({ system, kioskId, width, height, host: String(v.host), port });
       console.log(`quancun: kiosk ${kioskId} live view at ${live.url}  (Ctrl+C stops)`);
+      console.log(`quancun: operator console at ${system.gateway.console!.url}  (users: quancun console user add <name> --role admin)`);
       const signal = await stopped;
       log.info('stopping', { signal });
       await live.stop();

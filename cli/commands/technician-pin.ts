@@ -1,6 +1,7 @@
 import { text } from 'node:stream/consumers';
 import { QuancunError } from '../../common/errors.ts';
-import { hashTechnicianPin, TECHNICIAN_PIN_DIGITS } from '../../runtime/ui/technician.ts';
+import { TECHNICIAN_PIN_DIGITS } from '../../runtime/ui/technician.ts';
+import { hashSecret } from '../../common/crypto/secret-hash.ts';
 import type { Command } from '../command.ts';
 
 const PIN_RULE = `a technician PIN is ${TECHNICIAN_PIN_DIGITS} digits (the maintenance screen's keypad takes that many)`;
@@ -20,7 +21,7 @@ export const technicianPin: Command = {
     const pin = process.stdin.isTTY ? await askPin() : (await text(process.stdin)).trim();
     const problem = pinProblem(pin);
     if (problem) throw new QuancunError('CONFIG_INVALID', problem);
-    console.log(JSON.stringify({ technician: { pinHash: hashTechnicianPin(pin) } }));
+    console.log(JSON.stringify({ technician: { pinHash: hashSecret(pin) } }));
     return 0;
   },
 };

@@ -16,6 +16,14 @@ import { createLogger, type Logger } from '../log.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json | undefined };
 
+/** A window of keys within a prefix (see DurableStore.list). */
+export interface ListRange {
+  from?: string;
+  before?: string;
+  reverse?: boolean;
+  limit?: number;
+}
+
 export type Op = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string };
 
 /** `level` is classic-level on Node; its typings leave out classic-level's static repair (LevelDB's RepairDB). */
@@ -139,10 +147,16 @@ export class DurableStore {
     }
   }
 
-  /** All entries whose key starts with prefix, in key order. */
-  async list<T>(prefix: string): Promise<Array<{ key: string; value: T }>> {
+  /**
+   * All entries whose key starts with prefix, in key order; `range` narrows it to keys from `from` (inclusive) to
+   * `before` (exclusive), newest last unless `reverse`, at most `limit` of them (time-keyed logs read a window).
+   */
+  async list<T>(prefix: string, range: ListRange = {}): Promise<Array<{ key: string; value: T }>> {
     const out: Array<{ key: string; value: T }> = [];
-    for await (const [key, value] of this.db.iterator({ gte: prefix, lt: prefix + '\xff' })) {
+    const gte = range.from !== undefined && range.from > prefix ? range.from : prefix;
+    const lt = range.before !== undefined && range.before < prefix + '\xff' ? range.before : prefix + '\xff';
+    const options = { gte, lt, reverse: range.reverse ?? false, ...(range.limit !== undefined ? { limit: range.limit } : {}) };
+    for await (const [key, value] of this.db.iterator(options)) {
       out.push({ key, value: JSON.parse(value) as T });
     }
     return out;

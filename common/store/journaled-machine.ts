@@ -3,6 +3,7 @@
  * written (synced) before the caller goes on to the step the new state allows: on a crash, the journal always
  * says the furthest step that may have been taken, never less.
  */
+import { EventEmitter } from 'node:events';
 import { QuancunError } from '../errors.ts';
 import type { DurableStore, Op } from './durable-store.ts';
 
@@ -29,13 +30,16 @@ export interface MachineOptions<R> {
   alongside?: (record: R) => Op[];
 }
 
-export class JournaledMachine<S extends string, R extends JournalRecord<S>> {
+/** `changed` fires after each state is on disk (created or advanced): what a live monitor follows. Its listeners must not throw. */
+export class JournaledMachine<S extends string, R extends JournalRecord<S>> extends EventEmitter<{ changed: [record: R] }> {
   constructor(
     private readonly store: DurableStore,
     private readonly prefix: string,
     readonly spec: MachineSpec<S>,
     private readonly options: MachineOptions<R> = {},
-  ) {}
+  ) {
+    super();
+  }
 
   private key(id: string): string {
     return `${this.prefix}/${id}`;
@@ -49,6 +53,7 @@ export class JournaledMachine<S extends string, R extends JournalRecord<S>> {
     const at = new Date().toISOString();
     const full = { ...record, history: [{ state: record.state, at }], updatedAt: at } as R;
     await this.store.batch([{ type: 'put', key: this.key(record.id), value: full }, ...alongside, ...(this.options.alongside?.(full) ?? [])]);
+    this.emit('changed', full);
     return full;
   }
 
@@ -77,6 +82,7 @@ export class JournaledMachine<S extends string, R extends JournalRecord<S>> {
     const at = new Date().toISOString();
     const updated = { ...record, ...patch, state: next, history: [...record.history, { state: next, at }], updatedAt: at } as R;
     await this.store.batch([{ type: 'put', key: this.key(record.id), value: updated }, ...alongside, ...(this.options.alongside?.(updated) ?? [])]);
+    this.emit('changed', updated);
     return updated;
   }
 

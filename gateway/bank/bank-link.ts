@@ -6,6 +6,9 @@
  * `signOnEveryMs`, a line check after `echoEveryMs` without traffic); `signOff` ends it. A transfer or reversal is
  * never sent on an unsigned session, nor while a sign-on is under way (its keys are about to change).
  *
+ * Every message written or read is handed, decoded and with its secrets taken out (message-view.ts), to the
+ * `onMessage` hook: the gateway keeps them for its console (gateway/bank/iso-journal.ts).
+ *
  * Errors say whether the bank may have acted: BANK_UNAVAILABLE and BANK_NOT_SIGNED_ON mean nothing was sent;
  * BANK_TIMEOUT (no answer, or the connection dropped after sending) and BANK_MAC_INVALID mean the outcome is
  * unknown and the caller must reverse.
@@ -18,6 +21,7 @@ import type { BankKeys } from './bank-keys.ts';
 import { createCodec, type Codec, type IsoMessage } from './iso8583/codec.ts';
 import { attachIsoSocket } from './iso8583/iso-socket.ts';
 import { encodeWithMac, macParts } from './iso8583/message-mac.ts';
+import { viewMessage, type MessageView } from './iso8583/message-view.ts';
 import { OPERATIONS, type BankProfile, type Operation } from './iso8583/profile.ts';
 import { buildMessage, matchesTemplate, readMessage, type Vars } from './iso8583/template.ts';
 
@@ -43,6 +47,29 @@ export interface BankLinkOptions {
   /** Override the profile's timeouts and session schedule (tests). */
   timeouts?: Partial<BankProfile['timeouts']>;
   session?: Partial<BankProfile['session']>;
+  /** Each message sent or received, already masked; must not throw. */
+  onMessage?: (message: LinkMessage) => void;
+}
+
+/** One message on the link, as the `onMessage` hook gets it. */
+export interface LinkMessage {
+  direction: 'sent' | 'received';
+  at: Date;
+  view: MessageView;
+  /** The campus transaction a transfer or reversal (and its answer) belongs to. */
+  campusRef?: string;
+  /** For an answer: ms from its request written to the answer read. */
+  answerMs?: number;
+}
+
+/** The link as an operator sees it: `connected` is a TCP connection without a session. */
+export type LinkState = 'signed-on' | 'connected' | 'signed-off' | 'unreachable';
+
+export interface LineCheck {
+  at: string;
+  ok: boolean;
+  /** Why it failed. */
+  code?: string;
 }
 
 /** End-of-day totals of one batch, fen and counts. */
@@ -98,6 +125,9 @@ export type ReversalReason = '98' | '96' | 'A0' | '06';
 
 interface Pending {
   mac: boolean;
+  campusRef?: string;
+  /** performance.now() when the request was written. */
+  sentAt: number;
   resolve(vars: Vars): void;
   reject(err: QuancunError): void;
   timer: NodeJS.Timeout;
@@ -138,6 +168,9 @@ export class BankLink extends EventEmitter {
   #sessionTimers: NodeJS.Timeout[] = [];
   #lastTraffic = 0;
   #checking = false;
+  #signedOnSince: string | null = null;
+  #lastLineCheck: LineCheck | null = null;
+  #unreachable = false;
 
   constructor(options: BankLinkOptions) {
     super();
@@ -156,6 +189,21 @@ export class BankLink extends EventEmitter {
 
   get connected(): boolean {
     return this.#socket !== null;
+  }
+
+  get state(): LinkState {
+    if (this.#signedOn) return 'signed-on';
+    if (this.#socket) return this.#wantSignedOn ? 'connected' : 'signed-off';
+    return this.#wantSignedOn || this.#unreachable ? 'unreachable' : 'signed-off';
+  }
+
+  /** When the current session was signed on (scheduled sign-ons renew its keys, not this time); null without one. */
+  get signedOnSince(): string | null {
+    return this.#signedOnSince;
+  }
+
+  get lastLineCheck(): LineCheck | null {
+    return this.#lastLineCheck;
   }
 
   get profile(): BankProfile {
@@ -190,15 +238,32 @@ export class BankLink extends EventEmitter {
     // One at a time: an unanswered check is itself no traffic, and a second one must not overtake it.
     this.#checking = true;
     try {
-      await this.echo();
-      this.emit('line-check', { ok: true });
-    } catch (err) {
-      this.emit('line-check', { ok: false, code: QuancunError.from(err).code });
-      this.#signedOn = false;
+      if ((await this.lineCheck()).ok) return;
+      this.#setSignedOn(false);
       await this.signOn();
     } finally {
       this.#checking = false;
     }
+  }
+
+  /** One line check now (an operator's, or the schedule's); its outcome is `lastLineCheck` and a `line-check` event. */
+  async lineCheck(): Promise<LineCheck> {
+    let check: LineCheck;
+    try {
+      await this.echo();
+      check = { at: new Date().toISOString(), ok: true };
+    } catch (err) {
+      check = { at: new Date().toISOString(), ok: false, code: QuancunError.from(err).code };
+    }
+    this.#lastLineCheck = check;
+    this.emit('line-check', check.ok ? { ok: true } : { ok: false, code: check.code });
+    return check;
+  }
+
+  #setSignedOn(on: boolean): void {
+    if (on && !this.#signedOn) this.#signedOnSince = new Date().toISOString();
+    if (!on) this.#signedOnSince = null;
+    this.#signedOn = on;
   }
 
   /**
@@ -209,7 +274,7 @@ export class BankLink extends EventEmitter {
     this.#stopSessionTimers();
     this.#wantSignedOn = false;
     if (!this.#signedOn) return;
-    this.#signedOn = false;
+    this.#setSignedOn(false);
     this.#o.keys.dropWorkingKeys();
     if (!this.#socket) return;
     const { terminalId, merchantId } = this.#o;
@@ -261,7 +326,7 @@ export class BankLink extends EventEmitter {
     if (!Buffer.isBuffer(vars.workingKeys)) throw new QuancunError('BANK_PROTOCOL', 'the sign-on answer carries no working keys');
     this.#o.keys.installWorkingKeys(vars.workingKeys, this.#o.profile.workingKeys);
     if (typeof vars.batch === 'string') this.#batch = vars.batch;
-    this.#signedOn = true;
+    this.#setSignedOn(true);
     this.#log.info('signed on', { terminalId });
     this.emit('signed-on');
   }
@@ -357,15 +422,33 @@ export class BankLink extends EventEmitter {
         this.#pending.delete(key);
         reject(new QuancunError('BANK_TIMEOUT', `no ${op} answer within ${responseMs} ms`, { stan: vars.stan }));
       }, responseMs);
-      this.#pending.set(key, { mac: t.mac, resolve, reject, timer });
+      const campusRef = typeof vars.campusRef === 'string' ? vars.campusRef : undefined;
+      this.#pending.set(key, { mac: t.mac, resolve, reject, timer, sentAt: performance.now(), ...(campusRef ? { campusRef } : {}) });
       this.#lastTraffic = Date.now();
       this.#send!(body);
+      this.#tap('sent', body, campusRef);
     });
+  }
+
+  /** Hands a message to the `onMessage` hook; a failing hook is logged, never the link's failure. */
+  #tap(direction: LinkMessage['direction'], msg: IsoMessage | Buffer, campusRef?: string, answerMs?: number): void {
+    if (!this.#o.onMessage) return;
+    try {
+      // A body sent is decoded again rather than taken from the template: the MAC is only in the bytes.
+      const decoded = Buffer.isBuffer(msg) ? this.#codec.decode(msg) : msg;
+      this.#o.onMessage({
+        direction, at: new Date(), view: viewMessage(this.#o.profile, decoded),
+        ...(campusRef ? { campusRef } : {}), ...(answerMs !== undefined ? { answerMs } : {}),
+      });
+    } catch (err) {
+      this.#log.warn('the bank message hook failed', { error: err as Error });
+    }
   }
 
   #onMessage(msg: IsoMessage, body: Buffer): void {
     const op = OPERATIONS.find((o) => matchesTemplate(this.#o.profile.templates[o].response, msg));
     if (!op) {
+      this.#tap('received', msg);
       this.#log.warn('unexpected message from the bank', { mti: msg.mti });
       return;
     }
@@ -373,9 +456,11 @@ export class BankLink extends EventEmitter {
     const key = `${msg.mti}|${String(vars.stan)}|${String(vars.terminalId)}`;
     const pending = this.#pending.get(key);
     if (!pending) {
+      this.#tap('received', msg);
       this.#log.warn('answer matches no waiting request (late?)', { mti: msg.mti, stan: vars.stan, responseCode: vars.responseCode });
       return;
     }
+    this.#tap('received', msg, pending.campusRef, Math.round((performance.now() - pending.sentAt) * 10) / 10);
     this.#pending.delete(key);
     clearTimeout(pending.timer);
     this.#lastTraffic = Date.now();
@@ -401,6 +486,7 @@ export class BankLink extends EventEmitter {
       const timer = setTimeout(() => socket.destroy(new Error(`connect timeout after ${this.#timeouts.connectMs} ms`)), this.#timeouts.connectMs);
       socket.once('error', (err) => {
         clearTimeout(timer);
+        this.#unreachable = true;
         reject(err);
         this.#scheduleReconnect();
       });
@@ -414,6 +500,7 @@ export class BankLink extends EventEmitter {
           error: (err) => this.#log.warn('bad message from the bank', { error: err }),
         });
         this.#socket = socket;
+        this.#unreachable = false;
         this.#backoff = this.#timeouts.reconnectMinMs;
         this.#log.info('connected to the bank', { host, port });
         this.emit('connected');

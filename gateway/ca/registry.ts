@@ -1,15 +1,12 @@
 /**
  * The campus CA's registry: enrolment codes (only their SHA-256) and enrolled kiosks, one JSON file in the CA's
  * folder. Not in the gateway's LevelDB: `quancun ca` changes it while the gateway runs, and LevelDB admits one
- * process. Every change goes through `update` (exclusive lock, atomic replace); readers take no lock and see whole
- * files only. The gateway (its kiosk check, `cached`) and the broker's ACL generator read it; after `update`
- * resolves, the file on disk is the new state.
+ * process (common/store/shared-json-file.ts). The gateway (its kiosk check, `cached`) and the broker's ACL generator
+ * read it.
  */
-import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { configInvalid } from '../../common/config-errors.ts';
-import { withFileLock, writeFileAtomic } from '../../common/store/locked-file.ts';
+import { SharedJsonFile } from '../../common/store/shared-json-file.ts';
 
 const isoTime = z.iso.datetime();
 
@@ -61,61 +58,9 @@ export type Registry = z.output<typeof registrySchema>;
 
 const empty = (): Registry => ({ version: 1, codes: [], kiosks: {}, clients: [] });
 
-export class CaRegistry {
-  readonly path: string;
-  readonly #lock: string;
-  #cache: { signature: string; registry: Registry } | undefined;
-
+/** The CA registry file in the CA's folder (`registry.json`, its lock `registry.lock`). */
+export class CaRegistry extends SharedJsonFile<typeof registrySchema> {
   constructor(dir: string) {
-    this.path = join(dir, 'registry.json');
-    this.#lock = join(dir, 'registry.lock');
-  }
-
-  /** The registry as on disk now; none yet is an empty one. */
-  async read(): Promise<Registry> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return empty();
-      throw err;
-    }
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      throw configInvalid(this.path, ['not JSON']);
-    }
-    const parsed = registrySchema.safeParse(raw);
-    if (!parsed.success) throw configInvalid(this.path, parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
-    return parsed.data;
-  }
-
-  /**
-   * The registry, read again only when the file changed (a stat per call): how the gateway sees another process's
-   * revocation at the next request. An atomic replace gives the file a new inode, so even a change within the
-   * file system's timestamp granularity shows.
-   */
-  async cached(): Promise<Registry> {
-    const info = await stat(this.path).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw err;
-    });
-    const signature = info ? `${info.ino}:${info.size}:${info.mtimeMs}` : 'none';
-    if (this.#cache?.signature !== signature) this.#cache = { signature, registry: await this.read() };
-    return this.#cache.registry;
-  }
-
-  /**
-   * Reads, lets `change` decide and change the registry, and writes it, under the lock. When `change` throws (a
-   * refusal), nothing is written: the registry on disk is as before.
-   */
-  update<T>(change: (registry: Registry) => T | Promise<T>): Promise<T> {
-    return withFileLock(this.#lock, async () => {
-      const registry = await this.read();
-      const result = await change(registry);
-      await writeFileAtomic(this.path, `${JSON.stringify(registry, null, 2)}\n`);
-      return result;
-    });
+    super(join(dir, 'registry.json'), registrySchema, empty);
   }
 }

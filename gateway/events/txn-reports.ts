@@ -38,6 +38,11 @@ export class TxnReports extends EventEmitter<{ recorded: [report: TxnReport]; du
     return done;
   }
 
+  /** What `kioskId` reported of `txnId`, if it did. */
+  get(kioskId: string, txnId: string): Promise<TxnReport | undefined> {
+    return this.store.get<TxnReport>(`${PREFIX}${kioskId}/${txnId}`);
+  }
+
   /** Every report kept, or one kiosk's, in arrival order. */
   async all(kioskId?: string): Promise<TxnReport[]> {
     return (await this.store.list<TxnReport>(kioskId === undefined ? PREFIX : `${PREFIX}${kioskId}/`)).map((e) => e.value).sort((a, b) => a.seq - b.seq);

@@ -74,6 +74,11 @@ export class GatewayEndpoint extends EventEmitter<{ 'kiosk-state': [kioskId: str
     this.#eventHandlers.set(kind, (kioskId, payload) => handler(kioskId, payload as EventPayload<K>));
   }
 
+  /** Whether the endpoint is connected to the broker now. */
+  get connected(): boolean {
+    return this.#client?.connected ?? false;
+  }
+
   /** Last retained state of every kiosk seen, by kiosk id. */
   get kioskStates(): ReadonlyMap<string, KioskState> {
     return this.#kioskStates;

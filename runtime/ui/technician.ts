@@ -3,24 +3,12 @@
  * screen, never money), checked against a salted scrypt hash from the config, with a lockout after repeated failures
  * so the kiosk id in the footer is no invitation to guess.
  */
-import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import type { KeypadKey } from '../../screens/view-model.ts';
+import { secretMatches } from '../../common/crypto/secret-hash.ts';
 
 export const TECHNICIAN_PIN_DIGITS = 6;
 const MAX_TRIES = 5;
 const LOCKOUT_MS = 10 * 60_000;
-const HASH = /^scrypt\$([0-9a-f]{32})\$([0-9a-f]{64})$/;
-
-/** `scrypt$<salt hex>$<hash hex>`, as the config's `technician.pinHash` holds it (`quancun technician-pin` prints one). */
-export function hashTechnicianPin(pin: string, salt: Buffer = randomBytes(16)): string {
-  return `scrypt$${salt.toString('hex')}$${scryptSync(pin, salt, 32).toString('hex')}`;
-}
-
-export function technicianPinMatches(pin: string, stored: string): boolean {
-  const m = HASH.exec(stored);
-  if (!m) return false;
-  return timingSafeEqual(scryptSync(pin, Buffer.from(m[1]!, 'hex'), 32), Buffer.from(m[2]!, 'hex'));
-}
 
 export type GateAnswer = 'typing' | 'granted' | 'denied' | 'locked';
 
@@ -60,7 +48,7 @@ export class TechnicianGate {
     if (key !== 'ok' && this.#typed.length < TECHNICIAN_PIN_DIGITS) return 'typing';
     const typed = this.#typed;
     this.#typed = '';
-    if (technicianPinMatches(typed, this.pinHash!)) {
+    if (secretMatches(typed, this.pinHash!)) {
       this.#triesLeft = MAX_TRIES;
       return 'granted';
     }

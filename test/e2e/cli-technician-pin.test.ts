@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { technicianPinMatches } from '../../runtime/ui/technician.ts';
+import { secretMatches } from '../../common/crypto/secret-hash.ts';
 import { QUANCUN_BIN } from '../support/cli.ts';
 
 const CONFIG_LINE = /\{"technician":\{"pinHash":"(scrypt\$[0-9a-f]{32}\$[0-9a-f]{64})"\}\}/;
@@ -66,7 +66,7 @@ test('on a terminal: a short PIN is refused in place, two different ones start o
   t.is(run.code, 0, run.stdout + run.stderr);
   const hash = CONFIG_LINE.exec(run.stdout)?.[1];
   t.truthy(hash, run.stdout);
-  t.true(technicianPinMatches('246810', hash!));
+  t.true(secretMatches('246810', hash!));
   for (const pin of ['1234', '135790', '135799', '246810']) t.false(run.stdout.includes(pin), `${pin} was shown on the terminal`);
 });
 
@@ -83,7 +83,7 @@ test('from a pipe: the PIN on standard input, nothing asked, only the config lin
   t.is(run.stderr, '');
   const [line, ...rest] = run.stdout.split('\n');
   t.deepEqual(rest, ['']);
-  t.true(technicianPinMatches('975310', CONFIG_LINE.exec(line!)![1]!));
+  t.true(secretMatches('975310', CONFIG_LINE.exec(line!)![1]!));
 });
 
 test('from a pipe: a PIN that is not six digits is CONFIG_INVALID saying why, exit 1', async (t) => {

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { hashTechnicianPin, TechnicianGate, technicianPinMatches } from '../../runtime/ui/technician.ts';
+import { TechnicianGate } from '../../runtime/ui/technician.ts';
+import { hashSecret, secretMatches } from '../../common/crypto/secret-hash.ts';
 
 // openssl kdf -keylen 32 -kdfopt pass:246810 -kdfopt hexsalt:71756e63756e2d746563686e69636961 -kdfopt n:16384
 //   -kdfopt r:8 -kdfopt p:1 SCRYPT  (config/embedded.json holds this hash; the demo technician PIN is 246810)
@@ -9,10 +10,10 @@ const HASH = 'scrypt$71756e63756e2d746563686e69636961$e6f25277399f1c8789a7c35e5d
 const type = (gate: TechnicianGate, pin: string) => [...pin].map((d) => gate.key(d as '0')).at(-1);
 
 test('the technician PIN hash is scrypt (N 16384, r 8, p 1) as openssl computes it', (t) => {
-  t.is(hashTechnicianPin('246810', SALT), HASH);
-  t.true(technicianPinMatches('246810', HASH));
-  t.false(technicianPinMatches('246811', HASH));
-  t.false(technicianPinMatches('246810', 'plain:246810'));
+  t.is(hashSecret('246810', SALT), HASH);
+  t.true(secretMatches('246810', HASH));
+  t.false(secretMatches('246811', HASH));
+  t.false(secretMatches('246810', 'plain:246810'));
 });
 
 test('six digits decide; del takes one back; a wrong PIN counts down and five lock the gate for ten minutes', (t) => {

@@ -17,6 +17,8 @@ export interface Subfield {
 
 export interface FieldSpec {
   no: number;
+  /** What the field is, for people (the console's decoded messages); not used on the wire. */
+  name?: string;
   format: FieldFormat;
   /** Exact length when fixed, maximum when variable. */
   length: number;

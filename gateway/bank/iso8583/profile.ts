@@ -59,6 +59,7 @@ const ms = z.int().min(1);
 
 const fieldSchema = z.strictObject({
   no: z.int().min(2).max(128),
+  name: z.string().min(1).optional(),
   format: z.enum(['n', 'an', 'ans', 'b', 'z']),
   length: z.int().min(1).max(999),
   lengthType: z.enum(['fixed', 'LL', 'LLL']).default('fixed'),
@@ -136,6 +137,7 @@ function resolveFields(raw: RawProfile, problems: string[]): Map<number, FieldSp
     });
     fields.set(f.no, {
       no: f.no,
+      ...(f.name ? { name: f.name } : {}),
       format: f.format,
       length: f.length,
       lengthType: f.lengthType,

@@ -1,0 +1,13 @@
+/** The console's sections in menu order: each is one file in sections/ and one page in web/sections/. */
+import type { Section } from './section.ts';
+import { auditSection } from './sections/audit.ts';
+import { banksSection } from './sections/banks.ts';
+import { transactionsSection } from './sections/transactions.ts';
+import { usersSection } from './sections/users.ts';
+
+export const SECTIONS: readonly Section[] = [
+  auditSection,
+  usersSection,
+  transactionsSection,
+  banksSection,
+];
