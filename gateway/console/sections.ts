@@ -2,6 +2,8 @@
 import type { Section } from './section.ts';
 import { auditSection } from './sections/audit.ts';
 import { banksSection } from './sections/banks.ts';
+import { owedSection } from './sections/owed.ts';
+import { reconcileSection } from './sections/reconcile.ts';
 import { transactionsSection } from './sections/transactions.ts';
 import { usersSection } from './sections/users.ts';
 
@@ -10,4 +12,6 @@ export const SECTIONS: readonly Section[] = [
   usersSection,
   transactionsSection,
   banksSection,
+  owedSection,
+  reconcileSection,
 ];

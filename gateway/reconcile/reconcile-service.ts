@@ -12,7 +12,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { campusTime } from '../../common/campus-time.ts';
 import type { LoadedConfig } from '../../common/config.ts';
 import { QuancunError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
@@ -65,6 +66,8 @@ export interface StartRun {
   by: string;
   /** The bank's file; by default `<data>/bank-files/<bank>/<name from the profile>`. */
   file?: string;
+  /** Instead of `file`, a file name in `<data>/bank-files/<bank>/` (the console's way: a name, never a path). */
+  fileName?: string;
   /** Where the reports go; by default `<data>/reconcile`. */
   outDir?: string;
   /**
@@ -112,7 +115,10 @@ export class ReconcileService extends EventEmitter<{ run: [run: ReconcileRun] }>
     const bank = config.banks.find((b) => b.id === req.bankId);
     if (!bank) throw new QuancunError('CONFIG_INVALID', `${this.#o.loaded.path}: no bank "${req.bankId}"`, { path: this.#o.loaded.path });
     const profile = loadBankProfile(bankProfilePath(bank.profile));
-    const file = req.file ?? join(bankFileDir(this.#o.dataDir, bank.id), bankFileName(profile.reconciliation, req.date, bank.terminalId));
+    if (req.fileName !== undefined && basename(req.fileName) !== req.fileName) {
+      throw new QuancunError('CONFIG_INVALID', `"${req.fileName}" is not a file name in ${bankFileDir(this.#o.dataDir, bank.id)}`);
+    }
+    const file = req.file ?? join(bankFileDir(this.#o.dataDir, bank.id), req.fileName ?? bankFileName(profile.reconciliation, req.date, bank.terminalId));
     if (!existsSync(file)) throw new QuancunError('RECON_FILE_MISSING', `no reconciliation file from bank ${bank.id} for ${req.date} at ${file}`, { path: file });
     const key = turnKey(bank.id, req.date);
     if (this.#turns.has(key)) throw new QuancunError('RECON_RUN_CONFLICT', `a reconciliation of ${bank.id} for ${req.date} is under way`, { bankId: bank.id, date: req.date });
@@ -144,6 +150,12 @@ export class ReconcileService extends EventEmitter<{ run: [run: ReconcileRun] }>
     // A failure before the run was journaled (the store) is the caller's answer.
     const run = await Promise.race([journaled, done.then(() => journaled)]);
     return { run, done };
+  }
+
+  /** The banks a run may be for, and today on the campus's calendar (the day a run is for by default). */
+  choices(): { banks: string[]; today: string } {
+    const { config } = this.#o.loaded;
+    return { banks: config.banks.map((b) => b.id), today: campusTime(new Date(), config.campus.timeZone).date };
   }
 
   /** Starts a run and waits for its end. */

@@ -9,13 +9,30 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadedConfig } from '../../common/config.ts';
+import { QuancunError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
+import { DurableStore } from '../../common/store/durable-store.ts';
 import { KioskJournal } from '../../runtime/journal/kiosk-journal.ts';
 import { Gateway } from '../gateway.ts';
 import type { KioskLoadView } from './reconcile.ts';
 import type { ReconcileRun } from './reconcile-service.ts';
 
 export { bankFileDir } from './reconcile-service.ts';
+
+/** Whether a gateway (another process) holds the store in this data folder: then it runs, and reconciles itself. */
+export async function gatewayRuns(dataDir: string): Promise<boolean> {
+  const path = join(dataDir, 'gateway');
+  if (!existsSync(join(path, 'LOCK'))) return false;
+  const store = new DurableStore(path);
+  try {
+    await store.open();
+  } catch (err) {
+    if (QuancunError.from(err).code === 'JOURNAL_UNAVAILABLE') return true;
+    throw err;
+  }
+  await store.close();
+  return false;
+}
 
 export interface ReconcileRunOptions {
   loaded: LoadedConfig;

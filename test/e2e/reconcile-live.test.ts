@@ -10,26 +10,15 @@ import { campusTime } from '../../common/campus-time.ts';
 import { loadConfig } from '../../common/config.ts';
 import type { QuancunError } from '../../common/errors.ts';
 import { silentLogger } from '../../common/log.ts';
-import type { Gateway } from '../../gateway/gateway.ts';
 import { runLoadScenario, scenarioAccounts } from '../../sim/scenarios/load-scenario.ts';
 import { startEmbeddedSystem } from '../../sim/embedded-system.ts';
 import { lastJson, quancun } from '../support/cli.ts';
-import { EMBEDDED_CONFIG } from '../support/kiosk-system.ts';
+import { EMBEDDED_CONFIG, reportReached } from '../support/kiosk-system.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const LOADED = loadConfig(EMBEDDED_CONFIG);
 const TODAY = campusTime(new Date(), LOADED.config.campus.timeZone).date;
 const LI = '31030000002023010002';
-
-/** Resolves once a kiosk's outcome for this transaction reached the gateway. */
-async function reported(gateway: Gateway, txnId: string): Promise<void> {
-  const arrived = new Promise<void>((resolve) => {
-    const on = (r: { event: { txnId: string } }) => r.event.txnId === txnId && (gateway.reports.off('recorded', on), resolve());
-    gateway.reports.on('recorded', on);
-  });
-  if ((await gateway.reports.all()).some((r) => r.event.txnId === txnId)) return;
-  await arrived;
-}
 
 test('a day reconciled while the gateway serves loads; a person resolves a difference, the next run reports it', async (t) => {
   const dataDir = await tempDir(t, 'quancun-live-');
@@ -42,7 +31,7 @@ test('a day reconciled while the gateway serves loads; a person resolves a diffe
   t.teardown(() => system.stop());
   const { gateway } = system;
   // K001 went offline after the card was credited; back, it confirms with the card's TAC and reports it.
-  await reported(gateway, injected.find((i) => i.class === 'card-credited-without-final-posting')!.txnId!);
+  await reportReached(gateway, injected.find((i) => i.class === 'card-credited-without-final-posting')!.txnId!);
 
   // The bank takes 5 s to answer the reversal the run sends again: the run is under way while a load goes through.
   system.bank.setBehaviour({ latencyMs: 5000 }, { ops: ['reversal'] });
