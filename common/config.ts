@@ -74,6 +74,16 @@ export const configSchema = z.object({
       reload: z.array(z.string().min(1)).default(['systemctl', 'reload', 'mosquitto']),
     }).optional(),
   }).optional(),
+  /** Remote commands the gateway sends for the operator console (docs/remote-commands.md). */
+  commands: z.object({
+    /**
+     * The signer's certificate (CN gateway.<name> or operator.<name>, issued by the campus CA) and its EC P-256 key,
+     * relative to this file. Without it the gateway signs with its own `mqtt.tls` certificate and key.
+     */
+    signer: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
+    /** How long to wait for a kiosk's final result before COMMAND_TIMEOUT. */
+    timeoutSeconds: z.number().int().min(1).max(600).default(30),
+  }).optional(),
   /**
    * The operator console (gateway/console/, docs/console.md), served by the gateway process. Loopback unless `tls` is
    * set: a LAN address carries passwords and session cookies only over HTTPS.

@@ -88,6 +88,7 @@ export const ERROR_CODES = {
   SELF_TEST_FAILED: { retryable: false, zh: '自检未通过', en: 'A self-test check failed' },
   KIOSK_NOT_ENROLLED: { retryable: false, zh: '终端未注册', en: 'This kiosk is not enrolled with the gateway' },
   KIOSK_REVOKED: { retryable: false, zh: '终端已被吊销', en: 'This kiosk has been revoked' },
+  KIOSK_UNKNOWN: { retryable: false, zh: '终端不存在', en: 'No such kiosk in the configuration or on the broker' },
   // signed remote commands (gateway or operator -> kiosk), refused before anything is done
   COMMAND_UNSIGNED: { retryable: false, zh: '指令未签名', en: 'The command carries no signature or no signer certificate' },
   COMMAND_SIGNATURE_INVALID: { retryable: false, zh: '指令签名无效', en: 'The command signature does not verify' },

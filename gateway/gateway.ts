@@ -17,14 +17,19 @@ import { LoadService } from './loads/load-service.ts';
 import { createBankConnection, type BankConnection } from './banks.ts';
 import { StanCounters } from './bank/stan-counter.ts';
 import { SettlementService } from './settlement/settlement-service.ts';
-import type { RetryPolicy } from './saf/reversal-queue.ts';
+import { DEFAULT_RETRY, type RetryPolicy } from './saf/reversal-queue.ts';
 import { TxnReports } from './events/txn-reports.ts';
 import { KioskEnrolment, type EnrolmentData } from './ca/kiosk-enrolment.ts';
 import { applyBrokerAcl } from './ca/broker-acl.ts';
 import { IsoJournal } from './bank/iso-journal.ts';
 import { BankSessions } from './bank/bank-sessions.ts';
 import { Transactions } from './loads/transactions.ts';
-import { startConsole, type ConsoleServer, type HealthReport } from './console/console-server.ts';
+import { gatewaySigner, KioskCommands } from './commands/kiosk-commands.ts';
+import { LoadTally } from './loads/load-tally.ts';
+import { Fleet } from './fleet/fleet.ts';
+import { GatewayMetrics } from './metrics/metrics.ts';
+import { GatewayHealth } from './metrics/health.ts';
+import { startConsole, type ConsoleServer } from './console/console-server.ts';
 import { MoneyOwed } from './loads/money-owed.ts';
 import { ReconcileService } from './reconcile/reconcile-service.ts';
 
@@ -62,10 +67,17 @@ export class Gateway {
   readonly reconcile: ReconcileService;
   /** Set at start when the config has a `ca` section. */
   enrolment: KioskEnrolment | undefined;
+  /** Every kiosk's state, faults, telemetry and loads today, and the signed commands the console sends. */
+  readonly fleet: Fleet;
+  /** The Prometheus text the console serves at /metrics. */
+  readonly metrics: GatewayMetrics;
+  /** Whether the gateway makes progress on its own side, for the console's /health. */
+  readonly health: GatewayHealth;
   /** The operator console, started last when the config has a `console` section (docs/console.md). */
   console: ConsoleServer | undefined;
   private readonly endpoint: GatewayEndpoint;
   private readonly keys: KeyStore;
+  private readonly tally: LoadTally;
 
   constructor(private readonly o: GatewayOptions) {
     const { config } = o.loaded;
@@ -117,6 +129,12 @@ export class Gateway {
     this.transactions = new Transactions({ loads: this.loads.loads, ledger: this.ledger, reports: this.reports, iso: this.isoMessages,
       settlements, timeZone: config.campus.timeZone, log: o.log });
     this.bankSessions = new BankSessions({ banks: this.banks, iso: this.isoMessages, settlements, timeZone: config.campus.timeZone });
+    this.tally = new LoadTally(this.loads.loads, config.campus.timeZone);
+    const commands = new KioskCommands({ endpoint: this.endpoint, signer: gatewaySigner(o.loaded), timeoutMs: (config.commands?.timeoutSeconds ?? 30) * 1000 });
+    this.fleet = new Fleet({ kioskIds: config.kiosks.map((k) => k.id), endpoint: this.endpoint, loads: this.loads.loads, tally: this.tally, commands });
+    const sources = { loads: this.loads.loads, banks: this.banks, reversals: this.loads.reversals, endpoint: this.endpoint };
+    this.metrics = new GatewayMetrics({ ...sources, tally: this.tally });
+    this.health = new GatewayHealth({ ...sources, store: this.store, attentionAfter: { ...DEFAULT_RETRY, ...reversalRetry }.attentionAfter });
   }
 
   async start(): Promise<void> {
@@ -128,6 +146,7 @@ export class Gateway {
     await this.store.open();
     await this.isoMessages.start();
     await this.ledger.seed(this.o.loaded.config.cardholders.map((c) => ({ ...c, asn: c.asn.toUpperCase() })));
+    await this.tally.start();
     await this.settlement.restoreBatches();
     await this.reconcile.recover();
     await Promise.all([...this.banks.values()].map((bank) => this.signOn(bank)));
@@ -153,20 +172,9 @@ export class Gateway {
       usersFile: consoleUsersFile(loaded, this.o.dataDir),
       idleMinutes: settings.idleMinutes,
       lockout: settings.lockout,
-      health: () => this.health(),
+      health: () => this.health.check(),
+      metrics: () => this.metrics.text(),
     }, this.o.log.child({ part: 'console' }));
-  }
-
-  /**
-   * Local progress, not the banks' reachability alone: the journal takes a synced write and the kiosks' broker is
-   * connected (without either no load can end); a bank not signed on only degrades.
-   */
-  async health(): Promise<HealthReport> {
-    const journal = await this.store.touch().then(() => ({ ok: true }), (err: Error) => ({ ok: false, detail: err.message }));
-    const checks: HealthReport['checks'] = { journal, broker: { ok: this.endpoint.connected } };
-    for (const bank of this.banks.values()) checks[`bank:${bank.id}`] = { ok: bank.link.signedOn };
-    const failing = !journal.ok || !this.endpoint.connected;
-    return { status: failing ? 'failing' : Object.values(checks).every((c) => c.ok) ? 'ok' : 'degraded', checks };
   }
 
   async stop(): Promise<void> {

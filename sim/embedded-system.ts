@@ -16,7 +16,7 @@ import { loadBankProfile } from '../gateway/bank/iso8583/profile.ts';
 import type { Kiosk } from '../runtime/kiosk.ts';
 import type { ReceiptPrinter } from '../hal/printer/printer.ts';
 import { assembleKiosk, type AssembledKiosk } from '../board/kiosk-assembly.ts';
-import { kioskConfigFor } from '../board/kiosk-config.ts';
+import { kioskConfigFor, type KioskConfigInput } from '../board/kiosk-config.ts';
 import { injectSimPinPadKey } from '../provisioning/pin-key-injection.ts';
 import type { SimCardReader } from './card/sim-reader.ts';
 import type { KioskWiring } from './gpio/sim-gpio.ts';
@@ -67,6 +67,8 @@ export interface EmbeddedOptions {
   kioskIds?: string[];
   /** Each kiosk's CA, certificate and key (absolute paths), for an mqtts:// broker. */
   kioskTls?: (kioskId: string) => TlsFiles;
+  /** Changes a kiosk's own config before it is built (a campus CA it trusts for commands, its telemetry interval). */
+  editKiosk?: (kioskId: string, config: KioskConfigInput) => void;
 }
 
 export async function startEmbeddedSystem(o: EmbeddedOptions): Promise<EmbeddedSystem> {
@@ -115,6 +117,7 @@ export async function startEmbeddedSystem(o: EmbeddedOptions): Promise<EmbeddedS
       const network = new URL(mqttUrl).protocol === 'mqtt:' ? await startNetworkCable(mqttUrl) : null;
       if (network) stops.push(() => network.close());
       const kioskConfig = kioskConfigFor(o.loaded, k.id, { mqttUrl: network?.url ?? mqttUrl, dataDir, ...(o.kioskTls ? { tls: o.kioskTls(k.id) } : {}) });
+      o.editKiosk?.(k.id, kioskConfig);
       if ((o.readerBackend ?? k.reader.backend) === 'sim') kioskConfig.board.reader = { backend: 'sim' };
       else kioskConfig.board.reader = { ...k.reader, backend: 'pcsc', ...(o.readerName ? { name: o.readerName } : {}) };
       // The embedded default is its simulated pads' provisioning station too.

@@ -628,6 +628,7 @@ export const subscriptions = {
   allEnrolRequests: `${ROOT}/enrol/+/request`,
   commandsFor: (kioskId: string) => `${ROOT}/kiosk/${level(kioskId)}/command/+`,
   commandResultsFor: (kioskId: string) => `${ROOT}/kiosk/${level(kioskId)}/command-result/+`,
+  allCommandResults: `${ROOT}/kiosk/+/command-result/+`,
 };
 
 export type ParsedTopic =

@@ -12,6 +12,9 @@
  * Errors say whether the bank may have acted: BANK_UNAVAILABLE and BANK_NOT_SIGNED_ON mean nothing was sent;
  * BANK_TIMEOUT (no answer, or the connection dropped after sending) and BANK_MAC_INVALID mean the outcome is
  * unknown and the caller must reverse.
+ *
+ * Each answer matched to its request emits `answer` ({ op, ms }), each request left unanswered `no-answer` ({ op }):
+ * the gateway's metrics time the bank with them.
  */
 import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
@@ -124,9 +127,10 @@ export interface ReversalOriginal {
 export type ReversalReason = '98' | '96' | 'A0' | '06';
 
 interface Pending {
+  op: Operation;
   mac: boolean;
   campusRef?: string;
-  /** performance.now() when the request was written. */
+  /** performance.now() when the request was written: the answer time the link reports (`answer`) and keeps. */
   sentAt: number;
   resolve(vars: Vars): void;
   reject(err: QuancunError): void;
@@ -420,10 +424,11 @@ export class BankLink extends EventEmitter {
     return new Promise<Vars>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(key);
+        this.emit('no-answer', { op });
         reject(new QuancunError('BANK_TIMEOUT', `no ${op} answer within ${responseMs} ms`, { stan: vars.stan }));
       }, responseMs);
       const campusRef = typeof vars.campusRef === 'string' ? vars.campusRef : undefined;
-      this.#pending.set(key, { mac: t.mac, resolve, reject, timer, sentAt: performance.now(), ...(campusRef ? { campusRef } : {}) });
+      this.#pending.set(key, { op, mac: t.mac, resolve, reject, timer, sentAt: performance.now(), ...(campusRef ? { campusRef } : {}) });
       this.#lastTraffic = Date.now();
       this.#send!(body);
       this.#tap('sent', body, campusRef);
@@ -464,6 +469,7 @@ export class BankLink extends EventEmitter {
     this.#pending.delete(key);
     clearTimeout(pending.timer);
     this.#lastTraffic = Date.now();
+    this.emit('answer', { op: pending.op, ms: performance.now() - pending.sentAt });
     if (pending.mac) {
       const { algorithm } = this.#o.profile.mac;
       const parts = macParts(this.#o.profile.mac, body, msg);
@@ -520,6 +526,7 @@ export class BankLink extends EventEmitter {
     // Sent but unanswered: the bank may have acted, so these are timeouts, not "unavailable".
     for (const [key, p] of this.#pending) {
       clearTimeout(p.timer);
+      this.emit('no-answer', { op: p.op });
       p.reject(new QuancunError('BANK_TIMEOUT', 'the bank connection closed before the answer', { key }));
     }
     this.#pending.clear();

@@ -57,8 +57,44 @@ export interface SendOptions {
   onResult?: (result: CommandResult) => void;
 }
 
+/** Where a command goes out and its results come back: a client for one exchange, or the gateway's own link. */
+export interface CommandChannel {
+  publish(command: SignedCommand): Promise<void>;
+  /** Hands every command result the channel receives to `deliver` until the function it returns is called. */
+  listen(deliver: (result: CommandResult) => void): () => void;
+}
+
 /**
- * Publishes `command` to its kiosk and resolves with the final result (done, refused or failed). The sender is on the
+ * Publishes `command` on `channel` and resolves with its final result (done, refused or failed); each `waiting` result
+ * before it goes to `onResult`. COMMAND_TIMEOUT when no final result came within `timeoutMs`.
+ */
+export async function exchangeCommand(
+  command: SignedCommand, channel: CommandChannel, o: Pick<SendOptions, 'timeoutMs' | 'onResult'> = {},
+): Promise<CommandResult> {
+  let stop = () => {};
+  const final = new Promise<CommandResult>((resolve) => {
+    stop = channel.listen((result) => {
+      if (result.id !== command.id) return;
+      if (result.status === 'waiting') o.onResult?.(result);
+      else resolve(result);
+    });
+  });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await channel.publish(command);
+    const timeoutMs = o.timeoutMs ?? 30_000;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new QuancunError('COMMAND_TIMEOUT', `no final result from ${command.kioskId} for ${command.command} within ${timeoutMs} ms`, { id: command.id })), timeoutMs);
+    });
+    return await Promise.race([final, timeout]);
+  } finally {
+    clearTimeout(timer);
+    stop();
+  }
+}
+
+/**
+ * Publishes `command` to its kiosk on a connection of its own and resolves with the final result. The sender is on the
  * broker as its certificate's CN (common/api/access.ts), which is also its client id.
  */
 export async function sendCommand(command: SignedCommand, signer: CommandSigner, o: SendOptions): Promise<CommandResult> {
@@ -69,27 +105,23 @@ export async function sendCommand(command: SignedCommand, signer: CommandSigner,
     connectTimeoutMs: 30_000, // mqtt.js's own default
   });
   try {
-    const final = new Promise<CommandResult>((resolve) => {
-      client.on('message', (_topic, payload) => {
-        let result: CommandResult;
-        try {
-          result = parseCommandResult(payload);
-        } catch {
-          return; // a malformed result is not ours to answer; the timeout ends the wait
-        }
-        if (result.id !== command.id) return;
-        if (result.status === 'waiting') o.onResult?.(result);
-        else resolve(result);
-      });
-    });
     await client.subscribeAsync(topics.commandResult(command.kioskId, command.command), { qos: 1 });
-    await client.publishAsync(topics.command(command.kioskId, command.command), JSON.stringify(command), { qos: 1 });
-    const timeoutMs = o.timeoutMs ?? 30_000;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new QuancunError('COMMAND_TIMEOUT', `no final result from ${command.kioskId} for ${command.command} within ${timeoutMs} ms`, { id: command.id })), timeoutMs);
-    });
-    return await Promise.race([final, timeout]).finally(() => clearTimeout(timer));
+    return await exchangeCommand(command, {
+      publish: async (c) => void (await client.publishAsync(topics.command(c.kioskId, c.command), JSON.stringify(c), { qos: 1 })),
+      listen(deliver) {
+        const onMessage = (_topic: string, payload: Buffer) => {
+          let result: CommandResult;
+          try {
+            result = parseCommandResult(payload);
+          } catch {
+            return; // a malformed result is not ours to answer; the timeout ends the wait
+          }
+          deliver(result);
+        };
+        client.on('message', onMessage);
+        return () => client.off('message', onMessage);
+      },
+    }, o);
   } finally {
     await client.endAsync();
   }

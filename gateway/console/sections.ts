@@ -2,16 +2,18 @@
 import type { Section } from './section.ts';
 import { auditSection } from './sections/audit.ts';
 import { banksSection } from './sections/banks.ts';
+import { fleetSection } from './sections/fleet.ts';
 import { owedSection } from './sections/owed.ts';
 import { reconcileSection } from './sections/reconcile.ts';
 import { transactionsSection } from './sections/transactions.ts';
 import { usersSection } from './sections/users.ts';
 
 export const SECTIONS: readonly Section[] = [
-  auditSection,
-  usersSection,
+  fleetSection,
   transactionsSection,
   banksSection,
   owedSection,
   reconcileSection,
+  auditSection,
+  usersSection,
 ];

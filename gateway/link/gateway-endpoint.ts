@@ -2,7 +2,8 @@
  * The gateway's side of the MQTT API: answers kiosk requests, receives kiosk events, tracks kiosks' retained
  * states and publishes the gateway's own. Requests from one kiosk are answered strictly in order (a kiosk's
  * `load.abandon` must never overtake its `load.authorize`); different kiosks are served concurrently. With a
- * campus CA it also answers enrolment requests, one at a time.
+ * campus CA it also answers enrolment requests, one at a time. It publishes the console's signed commands on its own
+ * connection (the gateway's identity may hold one session only) and hands their results on (`command-result`).
  */
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
@@ -10,10 +11,11 @@ import { ERROR_CODES, QuancunError, type ErrorCode } from '../../common/errors.t
 import { connectMqtt, silentLog, type LinkLog } from '../../common/mqtt/connect.ts';
 import type { TlsMaterial } from '../../common/mqtt/tls-files.ts';
 import {
-  isEventKind, isOpName, parseEnrolmentRequest, parseEnrolmentResponse, parseEvent, parseKioskState, parseOpResponse,
+  isEventKind, isOpName, parseCommandResult, parseEnrolmentRequest, parseEnrolmentResponse, parseEvent, parseKioskState, parseOpResponse,
   parseRequestEnvelope, parseTopic, peekId, subscriptions, topics,
-  type BankLinkState, type EnrolmentRequest, type EnrolmentResponse, type ErrorResponse, type EventKind, type EventPayload,
+  type BankLinkState, type CommandResult, type EnrolmentRequest, type EnrolmentResponse, type ErrorResponse, type EventKind, type EventPayload,
   type GatewayState, type KioskState, type OpName, type OpRequest, type OpResponse, type RequestEnvelope, type ResponseEnvelope,
+  type SignedCommand,
 } from '../../common/api/topics.ts';
 
 export interface GatewayEndpointOptions {
@@ -39,7 +41,12 @@ type AnyEventHandler = (kioskId: string, payload: unknown) => void | Promise<voi
 /** The queue enrolments wait in: one at a time, whichever session they come from. Never a kiosk id. */
 const ENROLMENTS = Symbol('enrolments');
 
-export class GatewayEndpoint extends EventEmitter<{ 'kiosk-state': [kioskId: string, state: KioskState | undefined] }> {
+export class GatewayEndpoint extends EventEmitter<{
+  'kiosk-state': [kioskId: string, state: KioskState | undefined];
+  'command-result': [kioskId: string, result: CommandResult];
+  /** The link to the broker came up (true) or went down (false). */
+  link: [up: boolean];
+}> {
   readonly #opts: GatewayEndpointOptions & { log: LinkLog };
   readonly #handlers = new Map<OpName, AnyOpHandler>();
   readonly #eventHandlers = new Map<EventKind, AnyEventHandler>();
@@ -84,6 +91,13 @@ export class GatewayEndpoint extends EventEmitter<{ 'kiosk-state': [kioskId: str
     return this.#kioskStates;
   }
 
+  /** Publishes a signed command to its kiosk; LINK_OFFLINE while the broker is out of reach (it would never be answered). */
+  async publishCommand(command: SignedCommand): Promise<void> {
+    const client = this.#client;
+    if (!client?.connected) throw new QuancunError('LINK_OFFLINE', 'the gateway is not connected to the broker');
+    await client.publishAsync(topics.command(command.kioskId, command.command), JSON.stringify(command), { qos: 1 });
+  }
+
   /** Returns at once; the endpoint subscribes and announces itself online on every (re)connect. */
   async start(): Promise<void> {
     if (this.#client) return;
@@ -97,6 +111,7 @@ export class GatewayEndpoint extends EventEmitter<{ 'kiosk-state': [kioskId: str
       log: this.#opts.log,
     });
     client.on('connect', () => void this.#onConnect(client));
+    client.on('close', () => this.emit('link', false));
     client.on('message', (topic, payload) => this.#onMessage(client, topic, payload));
     this.#client = client;
   }
@@ -141,12 +156,13 @@ export class GatewayEndpoint extends EventEmitter<{ 'kiosk-state': [kioskId: str
     this.#opts.log.info('connected to the broker', { identity: this.#opts.identity });
     this.#since = new Date().toISOString();
     try {
-      await client.subscribeAsync([...this.#requestFilters(), subscriptions.allKioskStates, subscriptions.allEvents], { qos: 1 });
+      await client.subscribeAsync([...this.#requestFilters(), subscriptions.allKioskStates, subscriptions.allEvents, subscriptions.allCommandResults], { qos: 1 });
     } catch (err) {
       this.#opts.log.error('subscribe failed', { error: (err as Error).message });
       return;
     }
     await this.#publishOwnState(client);
+    this.emit('link', true);
   }
 
   #requestFilters(): string[] {
@@ -159,6 +175,18 @@ export class GatewayEndpoint extends EventEmitter<{ 'kiosk-state': [kioskId: str
     else if (parsed?.type === 'enrol-request') this.#enqueue(ENROLMENTS, () => this.#answerEnrolment(client, parsed.session, payload));
     else if (parsed?.type === 'kiosk-state') this.#onKioskState(parsed.kioskId, payload);
     else if (parsed?.type === 'event') this.#onEvent(parsed.kioskId, parsed.kind, payload);
+    else if (parsed?.type === 'command-result') this.#onCommandResult(parsed.kioskId, payload);
+  }
+
+  #onCommandResult(kioskId: string, payload: Buffer): void {
+    let result: CommandResult;
+    try {
+      result = parseCommandResult(payload);
+    } catch (err) {
+      this.#opts.log.warn('ignoring a malformed command result', { kioskId, error: (err as Error).message });
+      return;
+    }
+    this.emit('command-result', kioskId, result);
   }
 
   #enqueue(queue: string | typeof ENROLMENTS, job: () => Promise<void>): void {

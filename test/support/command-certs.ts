@@ -18,6 +18,8 @@ export interface CommandCerts {
   outsider: CommandSigner;
   /** Files of the operator signer, for the CLI. */
   operatorFiles: { key: string; cert: string };
+  /** Files of the gateway signer: the gateway config's commands.signer. */
+  gatewayFiles: { key: string; cert: string };
 }
 
 export async function makeCommandCerts(t: ExecutionContext): Promise<CommandCerts> {
@@ -30,5 +32,6 @@ export async function makeCommandCerts(t: ExecutionContext): Promise<CommandCert
     kiosk: campus.signer('K002'),
     outsider: outsider.signer('gateway.outsider'),
     operatorFiles: campus.client('operator.alice'),
+    gatewayFiles: (({ cert, key }) => ({ cert, key }))(campus.client('gateway.test')),
   };
 }

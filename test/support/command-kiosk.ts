@@ -1,11 +1,13 @@
 /**
  * Kiosk K001 on a real Mosquitto, built by board/kiosk-assembly.ts from a kiosk config file that trusts the campus CA
  * of `makeCommandCerts` for remote commands and reports telemetry every second; its screens on an in-memory display;
- * the gateway of the embedded default on the same broker. The broker is read with the test's own client.
+ * the gateway of the embedded default on the same broker, signing the console's commands with the campus CA's
+ * gateway.test certificate. The broker is read with the test's own client.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
+import type { Config } from '../../common/config.ts';
 import { assembleKiosk, type AssembledKiosk, type KioskScreens } from '../../board/kiosk-assembly.ts';
 import { kioskConfigFor, type KioskConfigInput } from '../../board/kiosk-config.ts';
 import { createLogger } from '../../common/log.ts';
@@ -37,11 +39,18 @@ export interface CommandKiosk {
   rebuild(): Promise<AssembledKiosk>;
 }
 
-export async function startCommandKiosk(t: ExecutionContext): Promise<CommandKiosk> {
+/** `gateway` changes the gateway's config (the embedded default's) before it starts. */
+export async function startCommandKiosk(t: ExecutionContext, o: { gateway?: (config: Config) => void } = {}): Promise<CommandKiosk> {
   const broker = await startMosquitto();
   t.teardown(() => broker.stop());
-  const system = await startTestSystem(t, { mqttUrl: broker.url, kioskIds: [] });
   const certs = await makeCommandCerts(t);
+  const system = await startTestSystem(t, {
+    mqttUrl: broker.url, kioskIds: [],
+    edit(config) {
+      config.commands = { signer: certs.gatewayFiles, timeoutSeconds: 30 };
+      o.gateway?.(config);
+    },
+  });
   const cable = await startNetworkCable(broker.url);
   t.teardown(() => cable.close());
   const dir = await tempDir(t, 'quancun-kiosk-config-');

@@ -3,7 +3,7 @@
  * tests that drive the console over HTTP (`ConsoleClient`, as the CLI does) or in Chromium.
  */
 import type { ExecutionContext } from 'ava';
-import { consoleUsersFile } from '../../common/config.ts';
+import { consoleUsersFile, type Config } from '../../common/config.ts';
 import { ConsoleUsers } from '../../gateway/console/auth/console-users.ts';
 import type { Role } from '../../gateway/console/auth/roles.ts';
 import { ConsoleClient } from '../../gateway/console/console-client.ts';
@@ -22,14 +22,22 @@ export interface ConsoleSystem extends TestSystem {
   signIn(role: Role): Promise<ConsoleClient>;
 }
 
+/** The console section of every test config: a free loopback port. */
+export const TEST_CONSOLE: NonNullable<Config['console']> = { host: '127.0.0.1', port: 0, idleMinutes: 30, lockout: { failures: 3, minutes: 15 } };
+
 export async function startConsoleSystem(t: ExecutionContext, o: TestSystemOptions = {}): Promise<ConsoleSystem> {
   const system = await startTestSystem(t, {
     ...o,
     edit(config) {
-      config.console = { host: '127.0.0.1', port: 0, idleMinutes: 30, lockout: { failures: 3, minutes: 15 } };
+      config.console = { ...TEST_CONSOLE };
       o.edit?.(config);
     },
   });
+  return withConsoleUsers(system);
+}
+
+/** A running system whose config has `TEST_CONSOLE`, with the users of CONSOLE_USERS added. */
+export async function withConsoleUsers(system: TestSystem): Promise<ConsoleSystem> {
   const users = new ConsoleUsers(consoleUsersFile(system.loaded, system.dataDir));
   for (const [role, u] of Object.entries(CONSOLE_USERS)) await users.add(u.name, role as Role, u.password);
   const consoleUrl = system.gateway.console!.url;

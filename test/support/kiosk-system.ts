@@ -27,6 +27,7 @@ export interface TestSystemOptions {
   kioskIds?: string[];
   /** Each kiosk's CA, certificate and key, for an mqtts:// broker. */
   kioskTls?: EmbeddedOptions['kioskTls'];
+  editKiosk?: EmbeddedOptions['editKiosk'];
   /** A data folder the test made already (a day `quancun sim day` left); default: a fresh one. */
   dataDir?: string;
 }
@@ -43,7 +44,7 @@ export async function startTestSystem(t: ExecutionContext, o: TestSystemOptions 
   const loaded = parseConfig(raw, EMBEDDED_CONFIG);
   const dataDir = o.dataDir ?? await tempDir(t, 'quancun-system-');
   const system = await startEmbeddedSystem({
-    loaded, log: silentLogger, dataDir, kioskIds: o.kioskIds ?? ['K001'], ...(o.kioskTls ? { kioskTls: o.kioskTls } : {}),
+    loaded, log: silentLogger, dataDir, kioskIds: o.kioskIds ?? ['K001'], ...(o.kioskTls ? { kioskTls: o.kioskTls } : {}), ...(o.editKiosk ? { editKiosk: o.editKiosk } : {}),
     ...(o.pcscReader ? { readerBackend: 'pcsc' as const, readerName: o.pcscReader } : { readerBackend: 'sim' as const }),
   });
   // Registered after tempDir's: ava runs teardowns last-in first-out, so the system stops before its folder goes.

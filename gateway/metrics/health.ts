@@ -1,0 +1,112 @@
+/**
+ * Whether the gateway makes progress on its own side (the console serves it at /health): its journal takes a synced
+ * write, it is connected to the broker, and its reversal queue keeps trying what it owes. A bank that is down makes the
+ * gateway degraded, never failing by itself: the gateway still serves kiosks (they hear BANK_UNAVAILABLE) and keeps
+ * what it owes, and restarting it would not bring the bank back.
+ */
+import type { DurableStore } from '../../common/store/durable-store.ts';
+import type { BankConnection } from '../banks.ts';
+import type { GatewayEndpoint } from '../link/gateway-endpoint.ts';
+import type { ReversalQueue } from '../saf/reversal-queue.ts';
+
+export type HealthStatus = 'ok' | 'degraded' | 'failing';
+
+export interface HealthCheck {
+  /** status is ok. */
+  ok: boolean;
+  status: HealthStatus;
+  /** What is wrong, or what was seen when nothing is. */
+  detail: string;
+}
+
+export interface Health {
+  status: HealthStatus;
+  at: string;
+  /** journal, broker, reversals, and `bank:<id>` for each bank. */
+  checks: Record<string, HealthCheck>;
+  /** The details of every check that is not ok, worst first. */
+  reasons: string[];
+}
+
+export interface HealthOptions {
+  store: DurableStore;
+  endpoint: GatewayEndpoint;
+  reversals: ReversalQueue;
+  banks: ReadonlyMap<string, BankConnection>;
+  /** Failed tries after which a reversal is for an operator (the queue's `attentionAfter`). */
+  attentionAfter: number;
+  /** A synced write slower than this makes the journal degraded; one that does not end within `journalFailMs` failing. */
+  journalSlowMs?: number;
+  journalFailMs?: number;
+  /**
+   * How much later than announced a reversal's next try may come before the queue counts as stuck: one try may take a
+   * bank's connect and answer timeouts (35 s with the shipped profiles).
+   */
+  stuckAfterMs?: number;
+  now?: () => number;
+}
+
+const RANK: Record<HealthStatus, number> = { ok: 0, degraded: 1, failing: 2 };
+
+export class GatewayHealth {
+  readonly #o: Required<Omit<HealthOptions, 'now'>> & { now: () => number };
+  /** For each reversal owed, when its next try must have ended at the latest. */
+  readonly #due = new Map<string, { by: number; attempts: number }>();
+
+  constructor(o: HealthOptions) {
+    this.#o = { journalSlowMs: 1_000, journalFailMs: 5_000, stuckAfterMs: 120_000, now: Date.now, ...o };
+    o.reversals.on('failed', (txnId, attempts, delayMs) => this.#due.set(txnId, { by: this.#o.now() + delayMs + this.#o.stuckAfterMs, attempts }));
+    o.reversals.on('confirmed', (txnId) => this.#due.delete(txnId));
+  }
+
+  async check(): Promise<Health> {
+    const checks: Health['checks'] = { journal: await this.#journal(), broker: this.#broker(), reversals: this.#reversals() };
+    for (const bank of this.#o.banks.values()) checks[`bank:${bank.id}`] = this.#bank(bank);
+    const all = Object.values(checks);
+    const status = all.reduce<HealthStatus>((worst, c) => (RANK[c.status] > RANK[worst] ? c.status : worst), 'ok');
+    const reasons = all.filter((c) => c.status !== 'ok').sort((a, b) => RANK[b.status] - RANK[a.status]).map((c) => c.detail);
+    return { status, at: new Date(this.#o.now()).toISOString(), checks, reasons };
+  }
+
+  async #journal(): Promise<HealthCheck> {
+    const start = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), this.#o.journalFailMs)));
+    try {
+      const outcome = await Promise.race([this.#o.store.touch().then(() => 'written' as const), late]);
+      if (outcome === 'late') return { ok: false, status: 'failing', detail: `the journal took no synced write within ${this.#o.journalFailMs} ms` };
+    } catch (err) {
+      return { ok: false, status: 'failing', detail: `the journal refuses writes: ${(err as Error).message}` };
+    } finally {
+      clearTimeout(timer);
+    }
+    const ms = Math.round(performance.now() - start);
+    if (ms > this.#o.journalSlowMs) return { ok: false, status: 'degraded', detail: `a synced journal write took ${ms} ms` };
+    return { ok: true, status: 'ok', detail: `a synced journal write took ${ms} ms` };
+  }
+
+  #broker(): HealthCheck {
+    return this.#o.endpoint.connected
+      ? { ok: true, status: 'ok', detail: 'connected to the broker' }
+      : { ok: false, status: 'failing', detail: 'not connected to the broker: no kiosk is served' };
+  }
+
+  #reversals(): HealthCheck {
+    const owed = this.#o.reversals.pending;
+    for (const txnId of this.#due.keys()) if (!owed.includes(txnId)) this.#due.delete(txnId);
+    if (owed.length === 0) return { ok: true, status: 'ok', detail: 'no reversal owed' };
+    const now = this.#o.now();
+    const stuck = owed.filter((id) => (this.#due.get(id)?.by ?? Infinity) < now);
+    if (stuck.length > 0) return { ok: false, status: 'failing', detail: `the reversal queue is stuck: ${stuck.length} owed reversal(s) not tried again when due` };
+    const attention = owed.filter((id) => (this.#due.get(id)?.attempts ?? 0) >= this.#o.attentionAfter);
+    if (attention.length > 0) {
+      return { ok: false, status: 'degraded', detail: `${attention.length} of ${owed.length} owed reversal(s) unconfirmed after ${this.#o.attentionAfter} or more tries; the queue keeps trying` };
+    }
+    return { ok: true, status: 'ok', detail: `${owed.length} reversal(s) owed, being tried` };
+  }
+
+  #bank(bank: BankConnection): HealthCheck {
+    if (bank.link.signedOn) return { ok: true, status: 'ok', detail: `signed on with ${bank.id}` };
+    return { ok: false, status: 'degraded', detail: `not signed on with ${bank.id}: its loads fail with BANK_UNAVAILABLE until it is` };
+  }
+}
