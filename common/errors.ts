@@ -50,6 +50,12 @@ export const ERROR_CODES = {
   KIOSK_STOPPING: { retryable: true, zh: '终端正在停止服务，请稍后再试', en: 'The kiosk is stopping; please try again shortly' },
   // settlement and reconciliation (gateway operators)
   RECON_FILE_MISSING: { retryable: true, zh: '银行对账文件未到', en: "The bank's reconciliation file for that day is not there" },
+  RECON_RUN_UNKNOWN: { retryable: false, zh: '对账批次不存在', en: 'No such reconciliation run' },
+  RECON_RUN_CONFLICT: { retryable: true, zh: '该银行该日的对账正在进行', en: 'A reconciliation of that bank and day is already under way' },
+  RECON_RUN_STATE: { retryable: false, zh: '对账批次未完成或已被更新的批次取代', en: 'The reconciliation run is not finished, or a later run of that day supersedes it' },
+  RECON_DIFFERENCE_UNKNOWN: { retryable: false, zh: '对账差异不存在', en: 'The run has no difference with that STAN' },
+  RECON_DIFFERENCE_STATE: { retryable: false, zh: '该差异已处理或不可人工处理', en: 'The difference is resolved already, or not one a person resolves' },
+  RECON_RESOLUTION_INVALID: { retryable: false, zh: '处理方式无效或缺少说明', en: 'Not a resolution of that class, or the note is missing' },
   LOAD_PENDING: {
     retryable: false, zh: '金额未写入卡片，已保留为待领圈存，在任一圈存机放卡即可领取',
     en: 'The amount did not reach the card and waits as a pending load; tap your card at any kiosk to collect it',

@@ -31,6 +31,8 @@ import { GatewayMetrics } from './metrics/metrics.ts';
 import { GatewayHealth } from './metrics/health.ts';
 import { startConsole, type ConsoleServer } from './console/console-server.ts';
 import { AnnouncementService } from './announcements/announcement-service.ts';
+import { MoneyOwed } from './loads/money-owed.ts';
+import { ReconcileService } from './reconcile/reconcile-service.ts';
 
 export interface GatewayOptions {
   loaded: LoadedConfig;
@@ -62,6 +64,10 @@ export class Gateway {
   readonly bankSessions: BankSessions;
   /** Notices for the kiosk screens, retained on the broker (gateway/announcements/). */
   readonly announcements: AnnouncementService;
+  /** What the campus owes (reversals, pending loads, unfinished loads) and an operator's actions on it. */
+  readonly owed: MoneyOwed;
+  /** Reconciliation runs on this gateway's store, while it runs or (quancun reconcile) while it is stopped. */
+  readonly reconcile: ReconcileService;
   /** Set at start when the config has a `ca` section. */
   enrolment: KioskEnrolment | undefined;
   /** Every kiosk's state, faults, telemetry and loads today, and the signed commands the console sends. */
@@ -117,6 +123,11 @@ export class Gateway {
     this.endpoint.handle('txn.status', (kiosk, req) => this.loads.status(kiosk, req));
     this.announcements = new AnnouncementService({ store: this.store, kiosks: config.kiosks, broker: this.endpoint, log: o.log });
     this.reports = new TxnReports(this.store, o.log);
+    this.owed = new MoneyOwed({ loads: this.loads, ...(reversalRetry?.attentionAfter ? { attentionAfter: reversalRetry.attentionAfter } : {}) });
+    this.reconcile = new ReconcileService({
+      loaded: o.loaded, dataDir: o.dataDir ?? o.loaded.dataDir, store: this.store, loads: this.loads, ledger: this.ledger,
+      reports: this.reports, banks: this.banks, log: o.log,
+    });
     this.endpoint.onEvent('txn', async (kiosk, event) => void (await this.reports.record(kiosk, event)));
     const settlements = this.settlement.records;
     this.transactions = new Transactions({ loads: this.loads.loads, ledger: this.ledger, reports: this.reports, iso: this.isoMessages,
@@ -141,6 +152,7 @@ export class Gateway {
     await this.ledger.seed(this.o.loaded.config.cardholders.map((c) => ({ ...c, asn: c.asn.toUpperCase() })));
     await this.tally.start();
     await this.settlement.restoreBatches();
+    await this.reconcile.recover();
     await Promise.all([...this.banks.values()].map((bank) => this.signOn(bank)));
     await this.settlement.recover();
     this.settlement.startSchedule();
@@ -175,6 +187,8 @@ export class Gateway {
     this.settlement.stopSchedule();
     await this.announcements.stop();
     await this.endpoint.stop();
+    // A reconciliation under way ends before the bank links and the store it uses close.
+    await this.reconcile.stop();
     // No new reversal tries; one in flight ends when its bank link closes and stays owed in the journal.
     const reversalsStopped = this.loads.reversals.stop();
     // Sign off politely; a bank that does not answer is closed all the same.

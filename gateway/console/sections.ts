@@ -4,6 +4,8 @@ import { announcementsSection } from './sections/announcements.ts';
 import { auditSection } from './sections/audit.ts';
 import { banksSection } from './sections/banks.ts';
 import { fleetSection } from './sections/fleet.ts';
+import { owedSection } from './sections/owed.ts';
+import { reconcileSection } from './sections/reconcile.ts';
 import { transactionsSection } from './sections/transactions.ts';
 import { usersSection } from './sections/users.ts';
 
@@ -11,6 +13,8 @@ export const SECTIONS: readonly Section[] = [
   fleetSection,
   transactionsSection,
   banksSection,
+  owedSection,
+  reconcileSection,
   announcementsSection,
   auditSection,
   usersSection,

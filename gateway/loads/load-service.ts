@@ -63,6 +63,13 @@ export class LoadService {
   readonly reversals: ReversalQueue;
   private readonly now: () => Date;
 
+  /**
+   * The tail of each record's turn: the kiosk's confirm, recredit, park and abandon, and an operator's or
+   * reconciliation's actions, read a record and write its next state one at a time, so none writes over a state
+   * another wrote after it read (an operator's park over the kiosk's completed).
+   */
+  readonly #turns = new Map<string, Promise<unknown>>();
+
   constructor(private readonly o: LoadServiceOptions) {
     this.loads = new JournaledMachine(o.store, 'gw/load', GATEWAY_LOAD_MACHINE);
     this.reversals = new ReversalQueue({
@@ -171,7 +178,11 @@ export class LoadService {
     return { mac2: record.mac2!, hostDate: record.hostDate!, hostTime: record.hostTime!, bankRef: record.bankRef! };
   }
 
-  async confirm(kioskId: string, req: OpRequest<'load.confirm'>): Promise<OpResponse<'load.confirm'>> {
+  confirm(kioskId: string, req: OpRequest<'load.confirm'>): Promise<OpResponse<'load.confirm'>> {
+    return this.oneAtATime(req.txnId, () => this.confirmRecord(kioskId, req));
+  }
+
+  private async confirmRecord(kioskId: string, req: OpRequest<'load.confirm'>): Promise<OpResponse<'load.confirm'>> {
     let record = await this.require(kioskId, req.txnId);
     if (record.state === 'completed') return { posting: 'final', tacVerified: true };
     if (record.state !== 'mac2-issued' && record.state !== 'pending-load') {
@@ -195,7 +206,11 @@ export class LoadService {
    * counter) proves the earlier credit did not apply, and that earlier MAC2 died with its card session. The bank is not
    * asked again. A counter that moved means the credit applied: the kiosk confirms with the card's TAC instead.
    */
-  async recredit(kioskId: string, req: OpRequest<'load.recredit'>): Promise<OpResponse<'load.recredit'>> {
+  recredit(kioskId: string, req: OpRequest<'load.recredit'>): Promise<OpResponse<'load.recredit'>> {
+    return this.oneAtATime(req.txnId, () => this.recreditRecord(kioskId, req));
+  }
+
+  private async recreditRecord(kioskId: string, req: OpRequest<'load.recredit'>): Promise<OpResponse<'load.recredit'>> {
     let record = await this.require(kioskId, req.txnId);
     if (record.state !== 'mac2-issued' && record.state !== 'pending-load') {
       throw new QuancunError('TXN_STATE', `cannot credit again a load in state ${record.state}`);
@@ -221,19 +236,54 @@ export class LoadService {
   }
 
   /** The card left during the credit and did not come back: the amount waits for the card's next tap (圈存未领). */
-  async park(kioskId: string, req: OpRequest<'load.park'>): Promise<OpResponse<'load.park'>> {
-    const record = await this.require(kioskId, req.txnId);
-    if (record.state === 'pending-load' || record.state === 'completed') return { state: record.state };
-    if (record.state !== 'mac2-issued') throw new QuancunError('TXN_STATE', `cannot park a load in state ${record.state}`);
-    await this.loads.advance(record, 'pending-load', {}, [
-      this.o.ledger.postingOp({ txnId: record.id, campusAccount: record.campusAccount, amount: record.amount, status: 'pending' }),
-    ]);
-    this.o.log.info('load parked as pending (圈存未领)', { txnId: record.id, kioskId });
-    return { state: 'pending-load' };
+  park(kioskId: string, req: OpRequest<'load.park'>): Promise<OpResponse<'load.park'>> {
+    return this.oneAtATime(req.txnId, async () => {
+      const record = await this.require(kioskId, req.txnId);
+      if (record.state === 'pending-load' || record.state === 'completed') return { state: record.state };
+      if (record.state !== 'mac2-issued') throw new QuancunError('TXN_STATE', `cannot park a load in state ${record.state}`);
+      await this.parkRecord(record, { kioskId });
+      return { state: 'pending-load' };
+    });
   }
 
   /** The kiosk gave up before the card was sent the credit: whatever the bank debited must go back. */
   async abandon(kioskId: string, req: OpRequest<'load.abandon'>): Promise<OpResponse<'load.abandon'>> {
+    const outcome = await this.oneAtATime(req.txnId, () => this.abandonRecord(kioskId, req));
+    // The try runs outside the record's turn: it may take as long as the bank's timeout.
+    if (outcome === 'owed') return { outcome: (await this.reversals.owe(req.txnId)) ? 'reversed' : 'reversal-pending' };
+    return { outcome };
+  }
+
+  /**
+   * An operator's end for a load its kiosk left unfinished (gateway/loads/money-owed.ts says when one is offered):
+   * `park` a `mac2-issued` load as 圈存未领 — the card's next tap at any kiosk writes it or, by its counter, proves it
+   * was written — or `reverse` an `approved` one, whose MAC2 was never issued, so the card cannot hold the credit.
+   * Refused when the record moved on since the operator saw it (`seenAt`, its updatedAt).
+   */
+  operatorEnd(txnId: string, action: 'park' | 'reverse', seenAt: string): Promise<GatewayLoadRecord> {
+    return this.oneAtATime(txnId, async () => {
+      const record = await this.loads.require(txnId);
+      const expected = action === 'park' ? 'mac2-issued' : 'approved';
+      if (record.updatedAt !== seenAt || record.state !== expected) {
+        throw new QuancunError('TXN_STATE', `${txnId} is ${record.state} and changed since it was shown: look again`, { txnId, state: record.state });
+      }
+      if (action === 'park') return this.parkRecord(record, { by: 'operator' });
+      const reversing = await this.loads.advance(record, 'reversing', { reversalReason: '96', code: 'INTERNAL' }, [closeLoadOp(record)]);
+      this.o.log.warn('load reversed by an operator: no MAC2 was issued', { txnId });
+      void this.reversals.owe(txnId);
+      return reversing;
+    });
+  }
+
+  private async parkRecord(record: GatewayLoadRecord, who: Record<string, string>): Promise<GatewayLoadRecord> {
+    const parked = await this.loads.advance(record, 'pending-load', {}, [
+      this.o.ledger.postingOp({ txnId: record.id, campusAccount: record.campusAccount, amount: record.amount, status: 'pending' }),
+    ]);
+    this.o.log.info('load parked as pending (圈存未领)', { txnId: record.id, ...who });
+    return parked;
+  }
+
+  private async abandonRecord(kioskId: string, req: OpRequest<'load.abandon'>): Promise<OpResponse<'load.abandon'>['outcome'] | 'owed'> {
     let record = await this.loads.get(req.txnId);
     if (!record) {
       // Never reached us: record the refusal so a late authorize with this id cannot debit.
@@ -242,24 +292,24 @@ export class LoadService {
         oldBalance: 0, onlineCounter: 0, random: '',
       });
       await this.loads.advance(record, 'rejected', { code: 'TXN_UNKNOWN' });
-      return { outcome: 'not-debited' };
+      return 'not-debited';
     }
     if (record.kioskId !== kioskId) throw new QuancunError('TXN_UNKNOWN', 'transaction belongs to another kiosk');
     switch (record.state) {
       case 'received':
       case 'rejected':
       case 'declined':
-        return { outcome: 'not-debited' };
+        return 'not-debited';
       case 'approved':
       case 'mac2-issued':
-        record = await this.loads.advance(record, 'reversing', { reversalReason: '96', code: 'TXN_STATE' }, [closeLoadOp(record)]);
-        return { outcome: (await this.reversals.owe(record.id)) ? 'reversed' : 'reversal-pending' };
+        await this.loads.advance(record, 'reversing', { reversalReason: '96', code: 'TXN_STATE' }, [closeLoadOp(record)]);
+        return 'owed';
       case 'reversing':
-        return { outcome: (await this.reversals.owe(record.id)) ? 'reversed' : 'reversal-pending' };
+        return 'owed';
       case 'reversed':
-        return { outcome: 'reversed' };
+        return 'reversed';
       case 'pending-load':
-        return { outcome: 'pending-load' };
+        return 'pending-load';
       default:
         throw new QuancunError('TXN_STATE', `cannot abandon a load in state ${record.state}`);
     }
@@ -288,25 +338,20 @@ export class LoadService {
   }
 
   /**
-   * One try of the 0400 (the queue in gateway/saf/ repeats it); true once the bank confirmed it. A failed try leaves
-   * the record in `reversing`. Confirmed, the load ends `reversed` with a `reversed` posting in the same batch.
+   * One try of the 0400 (the queue in gateway/saf/ repeats it); true once the bank confirmed it. A failed try rejects
+   * and leaves the record in `reversing`. Confirmed, the load ends `reversed` with a `reversed` posting in the same batch.
    */
   private async reverse(record: GatewayLoadRecord): Promise<boolean> {
     const bank = record.bankId ? this.o.banks.get(record.bankId) : undefined;
     const account = await this.o.ledger.accountByAsn(record.asn);
     if (!bank || !account.bankPan || record.stan === undefined) throw new QuancunError('INTERNAL', `reversal of ${record.id} lacks its bank details`);
-    let answer: { originalFound: boolean };
-    try {
-      // After a restart or a lost session the reversal waits for a sign-on, not for the next reconnect.
-      if (!bank.link.signedOn) await bank.link.signOn();
-      answer = await bank.link.reverse(
-        { stan: record.stan, pan: account.bankPan, amount: record.amount, terminalId: bank.terminalId, merchantId: bank.merchantId, campusRef: record.id },
-        record.reversalReason ?? '06',
-      );
-    } catch (err) {
-      this.o.log.warn('reversal not confirmed yet', { txnId: record.id, code: QuancunError.from(err).code });
-      return false;
-    }
+    // After a restart or a lost session the reversal waits for a sign-on, not for the next reconnect. A failure
+    // rejects: the queue logs it and keeps it as the reversal's last error.
+    if (!bank.link.signedOn) await bank.link.signOn();
+    const answer = await bank.link.reverse(
+      { stan: record.stan, pan: account.bankPan, amount: record.amount, terminalId: bank.terminalId, merchantId: bank.merchantId, campusRef: record.id },
+      record.reversalReason ?? '06',
+    );
     await this.loads.advance(record, 'reversed', { reversalAnswer: answer.originalFound ? 'reversed' : 'not-found' }, [
       this.o.ledger.postingOp({ txnId: record.id, campusAccount: record.campusAccount, amount: record.amount, status: 'reversed' }),
     ]);
@@ -322,6 +367,14 @@ export class LoadService {
     const record = await this.loads.require(txnId);
     if (record.kioskId === kioskId || record.collector === kioskId || record.state === 'pending-load') return record;
     throw new QuancunError('TXN_UNKNOWN', 'transaction belongs to another kiosk');
+  }
+
+  private oneAtATime<T>(txnId: string, step: () => Promise<T>): Promise<T> {
+    const done = (this.#turns.get(txnId) ?? Promise.resolve()).then(step);
+    const tail = done.catch(() => {});
+    this.#turns.set(txnId, tail);
+    void tail.then(() => this.#turns.get(txnId) === tail && this.#turns.delete(txnId));
+    return done;
   }
 
   /** The date and time the card is credited with: the campus's wall clock, as the MAC2 and TAC cover them. */

@@ -48,6 +48,9 @@ export interface Difference {
   status: 'resolved' | 'open';
   /** What was done, or what an operator has to do. */
   action: string;
+  /** A person's resolution (gateway/reconcile/manual-resolution.ts): who, and their note. */
+  resolvedBy?: string;
+  note?: string;
 }
 
 /** The automatic resolutions, each one journaled and idempotent on the gateway side. */
@@ -63,12 +66,14 @@ export interface Resolver {
   park(load: GatewayLoadRecord): Promise<void>;
 }
 
-/** One resolution journaled for the day, keyed by STAN. */
+/** One resolution journaled for the day, keyed by STAN: automatic, or a person's (with `by` and `note`). */
 export interface PriorResolution {
   stan: number;
   class: DifferenceClass;
   action: string;
   at: string;
+  by?: string;
+  note?: string;
 }
 
 export interface ReconcileInput {
@@ -83,6 +88,11 @@ export interface ReconcileInput {
   /** null: no kiosk journal or report was available, so nothing that needs one is resolved. */
   kioskLoads: Map<string, KioskLoadView> | null;
   prior: Map<number, PriorResolution>;
+  /**
+   * When the bank's file was written: a campus load sent after it cannot be in it (a day reconciled while loads go
+   * on), so it is left to a later run instead of being reported campus-only.
+   */
+  fileWrittenAt?: Date;
 }
 
 /** A campus load whose debit stands as far as the gateway knows: approved and not reversed or being reversed. */
@@ -96,6 +106,12 @@ const sentAt = (l: GatewayLoadRecord) => l.history.find((h) => h.state === 'bank
 /** The business day of a load: the campus's date when its transfer was journaled as possibly sent. */
 export function businessDay(load: GatewayLoadRecord, timeZone: string): string {
   return campusTime(new Date(sentAt(load)), timeZone).date;
+}
+
+/** A campus load the bank's file of the day must hold: sent that day, before the file was written. */
+export function expectedInFile(load: GatewayLoadRecord, input: Pick<ReconcileInput, 'date' | 'timeZone' | 'fileWrittenAt'>): boolean {
+  if (load.stan === undefined || businessDay(load, input.timeZone) !== input.date) return false;
+  return !input.fileWrittenAt || sentAt(load) < input.fileWrittenAt.toISOString();
 }
 
 /** The bank's view of one STAN: its debit stands when transferred and not reversed. */
@@ -126,7 +142,7 @@ function pairs(input: ReconcileInput): Pair[] {
     if (!seen || sentAt(seen) < sentAt(l)) loads.set(l.stan, l);
   }
   const stans = new Set(bank.keys());
-  for (const [stan, l] of loads) if (businessDay(l, input.timeZone) === input.date) stans.add(stan);
+  for (const [stan, l] of loads) if (expectedInFile(l, input)) stans.add(stan);
   return [...stans].sort((a, b) => a - b).map((stan) => ({ stan, bank: bank.get(stan), load: loads.get(stan) }));
 }
 
@@ -215,7 +231,10 @@ export async function reconcile(input: ReconcileInput, resolver: Resolver, now =
     const found = classify(p, input);
     if (prior) {
       // Resolved on an earlier run: reported with its class and action of then, not touched again.
-      differences.push({ class: prior.class, status: 'resolved', ...facts(found ?? current(p, input)), action: prior.action });
+      differences.push({
+        class: prior.class, status: 'resolved', ...facts(found ?? current(p, input)), action: prior.action,
+        ...(prior.by ? { resolvedBy: prior.by, note: prior.note ?? '' } : {}),
+      });
       continue;
     }
     if (!found) continue;

@@ -25,7 +25,10 @@ export const DEFAULT_RETRY: RetryPolicy = { minMs: 2_000, maxMs: 120_000, attent
 
 export interface ReversalQueueOptions {
   loads: JournaledMachine<GatewayLoadState, GatewayLoadRecord>;
-  /** One 0400 for the record; true once the bank confirmed and the record is `reversed`. */
+  /**
+   * One 0400 for the record; true once the bank confirmed and the record is `reversed`. It rejects with why a try
+   * failed (no answer, no session...): the queue keeps that as the reversal's last error for the operator.
+   */
   send(record: GatewayLoadRecord): Promise<boolean>;
   log: Logger;
   retry?: Partial<RetryPolicy>;
@@ -34,6 +37,9 @@ export interface ReversalQueueOptions {
 interface Owed {
   attempts: number;
   timer?: NodeJS.Timeout;
+  /** When the timer fires (ms since the epoch). */
+  nextAt?: number;
+  lastError?: { code: string; message: string };
   /** The try in progress: a second `owe` while it runs waits for it instead of sending a second 0400 alongside. */
   running?: Promise<boolean>;
 }
@@ -79,6 +85,30 @@ export class ReversalQueue extends EventEmitter<{ confirmed: [txnId: string, att
     return [...this.#owed.keys()];
   }
 
+  /** How the tries of one owed reversal went since this gateway started; undefined when the queue does not hold it. */
+  status(txnId: string): ReversalStatus | undefined {
+    const owed = this.#owed.get(txnId);
+    if (!owed) return undefined;
+    return {
+      attempts: owed.attempts,
+      trying: owed.running !== undefined,
+      nextTryAt: owed.running || owed.nextAt === undefined ? null : new Date(owed.nextAt).toISOString(),
+      lastError: owed.lastError ?? null,
+    };
+  }
+
+  /**
+   * An operator's "retry now": the journal must still say the reversal is owed. It is tried at once, or, while a try
+   * is under way, that try is the answer (never two 0400s of one reversal side by side). The caller audits it.
+   */
+  async retryNow(txnId: string): Promise<{ confirmed: boolean } & ReversalStatus> {
+    const record = await this.#o.loads.require(txnId);
+    if (record.state !== 'reversing') throw new QuancunError('TXN_STATE', `${txnId} is ${record.state}: no reversal is owed`, { txnId, state: record.state });
+    if (this.#stopped) throw new QuancunError('TXN_STATE', 'the reversal queue is stopped: the next gateway start resumes it', { txnId });
+    const confirmed = await this.owe(txnId);
+    return { confirmed, ...(this.status(txnId) ?? { attempts: 0, trying: false, nextTryAt: null, lastError: null }) };
+  }
+
   /**
    * Tries the owed reversal of a record already journaled `reversing` now; true once confirmed. A failed try leaves
    * it queued for the next, after the backoff. Never rejects: callers may leave it running.
@@ -89,6 +119,7 @@ export class ReversalQueue extends EventEmitter<{ confirmed: [txnId: string, att
     if (!owed) this.#owed.set(txnId, (owed = { attempts: 0 }));
     if (owed.running) return owed.running;
     clearTimeout(owed.timer);
+    owed.nextAt = undefined;
     owed.running = this.#attempt(txnId, owed)
       .catch((err: unknown) => {
         // The journal could not be read or written (the store closing under a stop): the record says what is owed.
@@ -110,8 +141,10 @@ export class ReversalQueue extends EventEmitter<{ confirmed: [txnId: string, att
     let confirmed = false;
     try {
       confirmed = await this.#o.send(record);
+      if (!confirmed) owed.lastError = undefined;
     } catch (err) {
-      this.#o.log.error('reversal could not be sent', { txnId, error: QuancunError.from(err) });
+      const e = QuancunError.from(err);
+      owed.lastError = { code: e.code, message: e.message };
     }
     if (confirmed) {
       this.#owed.delete(txnId);
@@ -119,12 +152,26 @@ export class ReversalQueue extends EventEmitter<{ confirmed: [txnId: string, att
       return true;
     }
     const delayMs = Math.min(this.#retry.minMs * 2 ** (owed.attempts - 1), this.#retry.maxMs);
-    const fields = { txnId, attempts: owed.attempts, nextInMs: delayMs, reason: record.reversalReason };
+    const fields = { txnId, attempts: owed.attempts, nextInMs: delayMs, reason: record.reversalReason, code: owed.lastError?.code };
     if (owed.attempts === this.#retry.attentionAfter) this.#o.log.error('reversal still unconfirmed: operator attention, retrying', fields);
     else this.#o.log.warn('reversal unconfirmed, retrying', fields);
     this.emit('failed', txnId, owed.attempts, delayMs);
     // Not unref'd: a process that owes a reversal has a reason to stay up; stop() clears it.
-    if (!this.#stopped) owed.timer = setTimeout(() => void this.owe(txnId), delayMs);
+    if (!this.#stopped) {
+      owed.nextAt = Date.now() + delayMs;
+      owed.timer = setTimeout(() => void this.owe(txnId), delayMs);
+    }
     return false;
   }
+}
+
+export interface ReversalStatus {
+  /** Tries since this gateway started. */
+  attempts: number;
+  /** A try is under way. */
+  trying: boolean;
+  /** When the next try is due; null while one runs or none is scheduled. */
+  nextTryAt: string | null;
+  /** Why the last try failed, when it did with an error. */
+  lastError: { code: string; message: string } | null;
 }

@@ -18,11 +18,17 @@ import { EMBEDDED_CONFIG as EMBEDDED } from '../support/kiosk-system.ts';
 /** The business day on the campus's calendar (Asia/Shanghai in the embedded default), not the machine's. */
 const TODAY = campusTime(new Date(), loadConfig(EMBEDDED).config.campus.timeZone).date;
 
-async function dump(dataDir: string): Promise<{ gateway: unknown; bank: string }> {
+/** The gateway's journal and ledger but the runs it keeps (each run adds its own), and the bank's state. */
+async function dump(dataDir: string): Promise<{ gateway: unknown; runs: Array<{ id: string; state: string; by: string }>; bank: string }> {
   const store = new DurableStore(join(dataDir, 'gateway'));
   await store.open();
   try {
-    return { gateway: await store.list(''), bank: readFileSync(join(dataDir, 'sim', 'bank.json'), 'utf8') };
+    const all = await store.list<{ id: string; state: string; by: string }>('');
+    return {
+      gateway: all.filter((e) => !e.key.startsWith('recon-run/')),
+      runs: all.filter((e) => e.key.startsWith('recon-run/')).map(({ value: { id, state, by } }) => ({ id, state, by })),
+      bank: readFileSync(join(dataDir, 'sim', 'bank.json'), 'utf8'),
+    };
   } finally {
     await store.close();
   }
@@ -71,7 +77,13 @@ test('a day with a difference of every class: each found and classified, the aut
   const key = (d: Diff) => [d.class, d.status, d.stan, d.txnId, d.action];
   t.deepEqual(again.differences.map(key), report.differences.map(key));
   t.like(again, { resolved: 3, open: 3 });
-  t.deepEqual(await dump(dataDir), after);
+  const twice = await dump(dataDir);
+  t.deepEqual(twice.gateway, after.gateway);
+  t.is(twice.bank, after.bank);
+  t.deepEqual(twice.runs, [
+    { id: `unionpay.${TODAY}.001`, state: 'finished', by: 'quancun reconcile' },
+    { id: `unionpay.${TODAY}.002`, state: 'finished', by: 'quancun reconcile' },
+  ]);
   const states = Object.fromEntries(again.differences.map((d) => [d.class, d.gatewayState]));
   t.like(states, { 'reversal-unconfirmed': 'reversed', 'card-credited-without-final-posting': 'completed', 'pending-load': 'pending-load' });
 });

@@ -11,6 +11,8 @@ import { silentLogger } from '../../common/log.ts';
 import { assembleKiosk } from '../../board/kiosk-assembly.ts';
 import { KioskJournal } from '../../runtime/journal/kiosk-journal.ts';
 import { startEmbeddedSystem, type EmbeddedOptions, type EmbeddedSystem, type SimKiosk } from '../../sim/embedded-system.ts';
+import type { TxnReport } from '../../gateway/events/txn-reports.ts';
+import type { Gateway } from '../../gateway/gateway.ts';
 import { tempDir } from './temp-dir.ts';
 
 export const EMBEDDED_CONFIG = fileURLToPath(new URL('../../config/embedded.json', import.meta.url));
@@ -26,6 +28,8 @@ export interface TestSystemOptions {
   /** Each kiosk's CA, certificate and key, for an mqtts:// broker. */
   kioskTls?: EmbeddedOptions['kioskTls'];
   editKiosk?: EmbeddedOptions['editKiosk'];
+  /** A data folder the test made already (a day `quancun sim day` left); default: a fresh one. */
+  dataDir?: string;
 }
 
 export interface TestSystem extends EmbeddedSystem {
@@ -38,7 +42,7 @@ export async function startTestSystem(t: ExecutionContext, o: TestSystemOptions 
   if (o.mqttUrl) raw.mqtt.url = o.mqttUrl;
   o.edit?.(raw);
   const loaded = parseConfig(raw, EMBEDDED_CONFIG);
-  const dataDir = await tempDir(t, 'quancun-system-');
+  const dataDir = o.dataDir ?? await tempDir(t, 'quancun-system-');
   const system = await startEmbeddedSystem({
     loaded, log: silentLogger, dataDir, kioskIds: o.kioskIds ?? ['K001'], ...(o.kioskTls ? { kioskTls: o.kioskTls } : {}), ...(o.editKiosk ? { editKiosk: o.editKiosk } : {}),
     ...(o.pcscReader ? { readerBackend: 'pcsc' as const, readerName: o.pcscReader } : { readerBackend: 'sim' as const }),
@@ -46,6 +50,16 @@ export async function startTestSystem(t: ExecutionContext, o: TestSystemOptions 
   // Registered after tempDir's: ava runs teardowns last-in first-out, so the system stops before its folder goes.
   t.teardown(() => system.stop());
   return { ...system, loaded, dataDir };
+}
+
+/** Resolves once a kiosk's outcome of this transaction reached the gateway (from its outbox). */
+export async function reportReached(gateway: Gateway, txnId: string): Promise<void> {
+  const arrived = new Promise<void>((resolve) => {
+    const on = (r: TxnReport) => r.event.txnId === txnId && (gateway.reports.off('recorded', on), resolve());
+    gateway.reports.on('recorded', on);
+  });
+  if ((await gateway.reports.all()).some((r) => r.event.txnId === txnId)) return;
+  await arrived;
 }
 
 /** A load at the kiosk: the card tapped, the PIN typed when the PIN pad asks, the outcome. */

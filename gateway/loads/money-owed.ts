@@ -1,0 +1,186 @@
+/**
+ * What the campus owes, as an operator sees it: reversals the bank has not confirmed (the store-and-forward queue),
+ * pending loads waiting for their card (圈存未领), and loads left unfinished — each with what an operator may do
+ * about it. Only actions that keep the money rule of docs/architecture.md are offered (every bank debit ends as a
+ * card credit, a pending load or a confirmed reversal): a reversal tried again, a `mac2-issued` load its kiosk
+ * left behind parked as a pending load, an `approved` load that never got its MAC2 reversed. Everything else is
+ * advice. The caller (the console) audits each action.
+ */
+import { QuancunError } from '../../common/errors.ts';
+import { maskPan } from '../../common/log.ts';
+import type { GatewayLoadRecord, GatewayLoadState } from './gateway-load-machine.ts';
+import type { LoadService } from './load-service.ts';
+import type { ReversalStatus } from '../saf/reversal-queue.ts';
+
+/** An action an operator may take on one item; `id` is what `act` is given. */
+export type OwedActionId = 'retry-reversal' | 'park' | 'reverse';
+
+export interface Bilingual {
+  zh: string;
+  en: string;
+}
+
+export interface OwedItem {
+  txnId: string;
+  kioskId: string;
+  bankId: string | null;
+  state: GatewayLoadState;
+  /** Fen. */
+  amount: number;
+  /** The card's application serial, first 6 and last 4 digits. */
+  card: string;
+  /** When the load entered its present state. */
+  since: string;
+  /** The record's last write: an action is refused if it changed since (the operator saw an older state). */
+  updatedAt: string;
+  actions: OwedActionId[];
+  /** What the operator may do beyond the buttons, or why there are none. */
+  advice: Bilingual;
+}
+
+export interface OwedReversal extends OwedItem, ReversalStatus {
+  /** ISO 8583 reversal reason (field 39 of the 0400): 98 no answer, 96 abandoned, A0 bad MAC, 06 other. */
+  reason: string | null;
+  /** Tried often enough that the queue logged it for an operator; it keeps trying. */
+  attention: boolean;
+}
+
+export interface MoneyOwedView {
+  reversals: OwedReversal[];
+  pendingLoads: OwedItem[];
+  /** Held for an operator (tac-failed) or older than the stale threshold in a state that should pass in seconds. */
+  unfinished: OwedItem[];
+  totals: { reversals: { count: number; amount: number }; pendingLoads: { count: number; amount: number } };
+}
+
+export const ACTION_LABELS: Record<OwedActionId, Bilingual> = {
+  'retry-reversal': { zh: '立即重发冲正', en: 'Retry the reversal now' },
+  park: { zh: '转为圈存未领', en: 'Park as a pending load' },
+  reverse: { zh: '冲正', en: 'Reverse' },
+};
+
+/** Per state: the actions offered, and the advice. States not named here are never listed as unfinished. */
+const UNFINISHED: Partial<Record<GatewayLoadState, { actions: OwedActionId[]; advice: Bilingual }>> = {
+  received: {
+    actions: [],
+    advice: { zh: '尚未发往银行，未扣款；前置机重启时会关闭它', en: 'Never sent to the bank, nothing debited; the next gateway start closes it' },
+  },
+  'bank-pending': {
+    actions: [],
+    advice: {
+      zh: '转账等待银行应答；若无应答将冲正（前置机重启时也会冲正）',
+      en: "The transfer awaits the bank's answer; without one it is reversed (a gateway start reverses it too)",
+    },
+  },
+  approved: {
+    actions: ['reverse'],
+    advice: {
+      zh: '银行已扣款但从未签发MAC2，卡片不可能已入账：冲正退回银行',
+      en: 'The bank debited but no MAC2 was ever issued, so the card cannot hold the credit: reverse it to the bank',
+    },
+  },
+  'mac2-issued': {
+    actions: ['park'],
+    advice: {
+      zh: '卡片可能已入账也可能未入账：转为圈存未领，持卡人下次在任一圈存机放卡时由卡片计数器决定',
+      en: "The card may or may not hold the credit: park it as a pending load; at the card's next tap at any kiosk its counter decides",
+    },
+  },
+  'tac-failed': {
+    actions: [],
+    advice: {
+      zh: '卡片TAC校验失败，银行扣款仍在：请持卡到服务中心查验卡片交易记录，再与银行处理',
+      en: "The card's TAC did not verify and the bank's debit stands: check the card's load record at the service centre, then settle with the bank",
+    },
+  },
+};
+
+const REVERSAL_ADVICE: Bilingual = {
+  zh: '银行尚未确认冲正，系统会自动重试；多次失败请联系银行',
+  en: 'The bank has not confirmed the reversal; it is retried by itself. After repeated failures, ask the bank',
+};
+const PENDING_ADVICE: Bilingual = {
+  zh: '金额在校园账户中等待，持卡人在任一圈存机放卡即可领取',
+  en: 'The amount waits in the campus account; the cardholder taps the card at any kiosk to collect it',
+};
+
+export interface MoneyOwedOptions {
+  loads: LoadService;
+  /** How long a load may sit in `received`, `bank-pending`, `approved` or `mac2-issued` before it is listed. */
+  staleAfterMs?: number;
+  /** Tries after which a reversal needs an operator's attention (the queue's `attentionAfter`). */
+  attentionAfter?: number;
+  now?: () => Date;
+}
+
+/** Longer than a kiosk waits for a torn card to come back (limits.rePresentSeconds) and a bank's timeouts. */
+export const DEFAULT_STALE_AFTER_MS = 15 * 60_000;
+
+export class MoneyOwed {
+  readonly #o: MoneyOwedOptions;
+
+  constructor(options: MoneyOwedOptions) {
+    this.#o = options;
+  }
+
+  /** Everything owed now, oldest first in each list. */
+  async view(): Promise<MoneyOwedView> {
+    const { loads } = this.#o;
+    const now = (this.#o.now ?? (() => new Date()))().getTime();
+    const staleBefore = now - (this.#o.staleAfterMs ?? DEFAULT_STALE_AFTER_MS);
+    const attentionAfter = this.#o.attentionAfter ?? 3;
+    const reversals: OwedReversal[] = [];
+    const pendingLoads: OwedItem[] = [];
+    const unfinished: OwedItem[] = [];
+    // Every record is read: tac-failed ones are final and not indexed, and an operator must see them all.
+    for (const record of await loads.loads.all()) {
+      if (record.state === 'reversing') {
+        const status = loads.reversals.status(record.id) ?? { attempts: 0, trying: false, nextTryAt: null, lastError: null };
+        reversals.push({
+          ...item(record, ['retry-reversal'], REVERSAL_ADVICE), ...status,
+          reason: record.reversalReason ?? null, attention: status.attempts >= attentionAfter,
+        });
+      } else if (record.state === 'pending-load') {
+        pendingLoads.push(item(record, [], PENDING_ADVICE));
+      } else {
+        const known = UNFINISHED[record.state];
+        if (!known) continue;
+        if (record.state !== 'tac-failed' && Date.parse(record.updatedAt) > staleBefore) continue;
+        unfinished.push(item(record, known.actions, known.advice));
+      }
+    }
+    const bySince = (a: OwedItem, b: OwedItem) => a.since.localeCompare(b.since);
+    const total = (items: OwedItem[]) => ({ count: items.length, amount: items.reduce((sum, i) => sum + i.amount, 0) });
+    return {
+      reversals: reversals.sort(bySince), pendingLoads: pendingLoads.sort(bySince), unfinished: unfinished.sort(bySince),
+      totals: { reversals: total(reversals), pendingLoads: total(pendingLoads) },
+    };
+  }
+
+  /**
+   * Takes an action the view offers for this transaction now; refused with TXN_STATE when it is not offered (any
+   * more), TXN_UNKNOWN when there is no such load. Returns the item as it is after the action, or null once the
+   * load left every list (a reversal confirmed).
+   */
+  async act(txnId: string, action: OwedActionId): Promise<OwedItem | OwedReversal | null> {
+    const { loads } = this.#o;
+    const offered = all(await this.view()).find((i) => i.txnId === txnId);
+    if (!offered?.actions.includes(action)) {
+      const record = await loads.loads.require(txnId);
+      throw new QuancunError('TXN_STATE', `"${action}" is not offered for ${txnId} in state ${record.state}`, { txnId, state: record.state, action });
+    }
+    if (action === 'retry-reversal') await loads.reversals.retryNow(txnId);
+    else await loads.operatorEnd(txnId, action, offered.updatedAt);
+    return all(await this.view()).find((i) => i.txnId === txnId) ?? null;
+  }
+}
+
+const all = (v: MoneyOwedView): Array<OwedItem | OwedReversal> => [...v.reversals, ...v.pendingLoads, ...v.unfinished];
+
+function item(record: GatewayLoadRecord, actions: OwedActionId[], advice: Bilingual): OwedItem {
+  const entered = [...record.history].reverse().find((h) => h.state === record.state);
+  return {
+    txnId: record.id, kioskId: record.kioskId, bankId: record.bankId ?? null, state: record.state, amount: record.amount,
+    card: maskPan(record.asn), since: entered?.at ?? record.updatedAt, updatedAt: record.updatedAt, actions, advice,
+  };
+}
