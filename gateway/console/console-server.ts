@@ -247,6 +247,7 @@ export async function startConsole(gateway: Gateway, store: DurableStore, o: Con
 
   const page = async (_req: FastifyRequest, reply: FastifyReply) => reply.type('text/html; charset=utf-8').send(await readFile(`${WEB}index.html`));
   app.get('/', page);
+  app.get('/favicon.ico', async (_req, reply) => reply.code(204).send());
   app.get('/static/vendor/:file', async (req, reply) => {
     const file = VENDOR[(req.params as { file: string }).file];
     if (!file) return reply.code(404).send();

@@ -104,15 +104,26 @@ function table(columns, rows, o = {}) {
       : rows.map((row) => h('tr', { 'data-row': o.key ? o.key(row) : undefined }, columns.map((c) => h('td', { class: c.num ? 'num' : undefined }, c.value(row))))))));
 }
 
+// A uPlot line chart as wide as its box once the box is laid out, following the box when it is resized.
 function chart(el, { labels, series, unit }) {
-  const width = Math.max(300, el.clientWidth || 600);
-  const opts = {
+  el.classList.add('chart');
+  const opts = (width) => ({
     width, height: 220,
     series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: ['#0b63c5', '#c62828', '#1a7f37', '#b26a00'][i % 4], width: 2 }))],
     axes: [{}, { label: unit ?? '' }],
-  };
-  el.classList.add('chart');
-  return new window.uPlot(opts, [labels, ...series.map((s) => s.values)], el);
+  });
+  let data = [labels, ...series.map((s) => s.values)];
+  let plot = null;
+  const observer = new ResizeObserver(() => {
+    const width = el.clientWidth;
+    if (width === 0) return;
+    if (plot) plot.setSize({ width, height: 220 });
+    else plot = new window.uPlot(opts(width), data, el);
+  });
+  observer.observe(el);
+  routeListeners.push(() => observer.disconnect());
+  // uPlot's own setData([x, ...series]), also before the chart is first drawn.
+  return { setData: (next) => (plot ? plot.setData(next) : (data = next)) };
 }
 
 function on(event, fn) {
