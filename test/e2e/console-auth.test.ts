@@ -6,7 +6,12 @@
 import test from 'ava';
 import { QuancunError } from '../../common/errors.ts';
 import { parseConfig } from '../../common/config.ts';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { join } from 'node:path';
+import { makePki } from '../support/test-pki.ts';
+import { tempDir } from '../support/temp-dir.ts';
+import { lastJson, quancunWithEnv } from '../support/cli.ts';
 import { CONSOLE_USERS, startConsoleSystem } from '../support/console.ts';
 import { EMBEDDED_CONFIG } from '../support/kiosk-system.ts';
 
@@ -103,4 +108,52 @@ test('health reflects the gateway’s own progress; pages carry security headers
   const err = t.throws(() => parseConfig(raw, 'lan.json'), { instanceOf: QuancunError });
   t.is(err.code, 'CONFIG_INVALID');
   t.regex(err.message, /console\.host: a console on a non-loopback address needs console\.tls/);
+});
+
+test('a console with TLS speaks HTTPS only, and its session cookie is Secure', async (t) => {
+  const pki = await makePki(t);
+  const s = await startConsoleSystem(t, { edit: (c) => void (c.console!.tls = { cert: pki.broker.cert, key: pki.broker.key }) });
+  t.regex(s.consoleUrl, /^https:\/\/127\.0\.0\.1:\d+$/);
+  const ca = readFileSync(pki.ca);
+  const https = (path: string, body?: unknown) => new Promise<{ status: number; cookies: string[]; text: string }>((resolve, reject) => {
+    const req = request(`${s.consoleUrl}${path}`, { ca, method: body ? 'POST' : 'GET', headers: body ? { 'content-type': 'application/json' } : {} }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode!, cookies: res.headers['set-cookie'] ?? [], text }));
+    });
+    req.on('error', reject);
+    req.end(body ? JSON.stringify(body) : undefined);
+  });
+  t.is((await https('/health')).status, 200);
+  const signedIn = await https('/api/sign-in', { user: CONSOLE_USERS.viewer.name, password: CONSOLE_USERS.viewer.password });
+  t.is(signedIn.status, 200, signedIn.text);
+  t.regex(signedIn.cookies.find((c) => c.startsWith('qc_session='))!, /; Secure/i);
+  await t.throwsAsync(fetch(s.consoleUrl.replace('https:', 'http:') + '/health'));
+});
+
+test('quancun console user: add, list, passwd with a role, remove; bad input named; no password in the file', async (t) => {
+  const dir = await tempDir(t, 'quancun-console-users-');
+  const raw = JSON.parse(readFileSync(EMBEDDED_CONFIG, 'utf8'));
+  raw.dataDir = dir;
+  const config = join(dir, 'gw.json');
+  writeFileSync(config, JSON.stringify(raw));
+  const run = (password: string, ...args: string[]) => quancunWithEnv({ QUANCUN_CONSOLE_PASSWORD: password }, 'console', 'user', ...args, '--config', config);
+
+  t.like(await run('first-password', 'add', 'olga', '--role', 'operator'), { code: 0, stdout: 'console user olga added (operator)\n' });
+  const exists = await run('first-password', 'add', 'olga', '--role', 'viewer');
+  t.is(exists.code, 1);
+  t.regex(exists.stderr, /CONSOLE_USER_EXISTS/);
+  t.regex((await run('short', 'add', 'vera', '--role', 'viewer')).stderr, /CONSOLE_BAD_REQUEST.*at least 10 characters/);
+  t.regex((await run('long-enough-1', 'add', 'vera', '--role', 'boss')).stderr, /CONFIG_INVALID.*--role must be one of viewer, operator, admin/);
+  t.regex((await run('long-enough-1', 'add', 'Vera Smith', '--role', 'viewer')).stderr, /CONSOLE_BAD_REQUEST/);
+  const before = readFileSync(join(dir, 'console', 'users.json'), 'utf8');
+  t.false(before.includes('first-password'));
+
+  t.like(await run('second-password', 'passwd', 'olga', '--role', 'admin'), { code: 0 });
+  const listed = lastJson<Array<{ name: string; role: string }>>((await run('', 'list', '--json')).stdout);
+  t.like(listed, [{ name: 'olga', role: 'admin' }]);
+  t.not(JSON.parse(readFileSync(join(dir, 'console', 'users.json'), 'utf8')).users.olga.passwordHash, JSON.parse(before).users.olga.passwordHash);
+  t.regex((await run('', 'remove', 'nobody')).stderr, /CONSOLE_USER_UNKNOWN/);
+  t.like(await run('', 'remove', 'olga'), { code: 0 });
+  t.is((await run('', 'list')).stdout, 'no console users\n');
 });

@@ -232,11 +232,23 @@ test('an operator runs the console in Chromium: fleet, a load\'s story, money ow
   t.is(sampleValue(metrics, 'quancun_loads_total', { outcome: 'reversed' }), 1);
   t.is(sampleValue(metrics, 'quancun_kiosks_online'), 1);
 
-  // The English pages, and the admin's users page.
-  await page.evaluate(() => localStorage.setItem('quancun.lang', 'en'));
+  // In English, on a tablet, and the admin's users page.
   await page.goto(`${s.consoleUrl}/#/fleet`);
+  await test('lang').click();
+  await page.locator('header nav a', { hasText: 'Fleet' }).waitFor();
   await page.locator('[data-row="K001"]').waitFor();
   await shot(page, 'fleet-en');
+  await page.setViewportSize({ width: 820, height: 1180 });
+  await page.goto(`${s.consoleUrl}/#/fleet/K001`);
+  await test('kiosk-telemetry').waitFor();
+  await shot(page, 'fleet-kiosk-tablet');
+  await test('sign-out').click();
+  await test('user').fill(CONSOLE_USERS.admin.name);
+  await test('password').fill(CONSOLE_USERS.admin.password);
+  await test('sign-in').click();
+  await page.goto(`${s.consoleUrl}/#/users`);
+  await page.locator('[data-row="olga"]').waitFor();
+  await shot(page, 'users');
   // The one expected: the page asks for its session before the sign-in, and is told it has none.
   t.deepEqual(errors.filter((e) => !e.includes('status of 401')), []);
 });
