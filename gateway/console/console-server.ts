@@ -155,8 +155,18 @@ export async function startConsole(gateway: Gateway, store: DurableStore, o: Con
     for (const s of streams) s.reply.raw.write(frame);
   };
   audit.on('entry', (entry) => push('audit.entry', entry));
+  const endStreams = (session: string) => {
+    for (const s of streams) {
+      if (s.session !== session) continue;
+      s.reply.raw.end();
+      streams.delete(s);
+    }
+  };
+  // A stream lives as long as its session: one signed out elsewhere, expired or of a removed user ends here.
   const heartbeat = setInterval(() => {
-    for (const s of streams) s.reply.raw.write(': alive\n\n');
+    for (const s of streams) {
+      void sessions.alive(s.session).then((alive) => (alive ? s.reply.raw.write(': alive\n\n') : endStreams(s.session)), () => {});
+    }
   }, 25_000);
   heartbeat.unref();
 
@@ -213,6 +223,7 @@ export async function startConsole(gateway: Gateway, store: DurableStore, o: Con
 
   app.post('/api/sign-out', { onRequest: [authenticate, app.csrfProtection] }, async (req, reply) => {
     await sessions.close(req.consoleSession!);
+    endStreams(req.consoleSession!.id);
     await audit.append({ user: req.consoleUser!.name, role: req.consoleUser!.role, action: 'console.sign-out', target: {}, details: {}, result: 'ok' });
     void reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return { ok: true };

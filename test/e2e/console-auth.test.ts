@@ -157,3 +157,29 @@ test('quancun console user: add, list, passwd with a role, remove; bad input nam
   t.like(await run('', 'remove', 'olga'), { code: 0 });
   t.is((await run('', 'list')).stdout, 'no console users\n');
 });
+
+test('live events reach a signed-in page and its stream ends at sign-out', async (t) => {
+  const s = await startConsoleSystem(t);
+  const { cookie, session } = await rawSignIn(s.consoleUrl, CONSOLE_USERS.admin.name, CONSOLE_USERS.admin.password);
+  t.is((await fetch(`${s.consoleUrl}/api/live`)).status, 401);
+  const live = await fetch(`${s.consoleUrl}/api/live`, { headers: { cookie } });
+  t.is(live.headers.get('content-type'), 'text/event-stream');
+  const reader = live.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let text = '';
+  const until = async (pattern: RegExp) => {
+    while (!pattern.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) return 'ended';
+      text += value;
+    }
+    return 'seen';
+  };
+  await until(/: connected/);
+  // An action pushes its audit entry to every open page.
+  await fetch(`${s.consoleUrl}/api/users/vera`, {
+    method: 'POST', headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': session.csrf }, body: JSON.stringify({ unlock: true }),
+  });
+  t.is(await until(/event: audit\.entry\ndata: \{[^\n]*"action":"console\.user-change"/), 'seen');
+  await fetch(`${s.consoleUrl}/api/sign-out`, { method: 'POST', headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': session.csrf }, body: '{}' });
+  t.is(await until(/never/), 'ended');
+});

@@ -185,20 +185,26 @@ test('an operator runs the console in Chromium: fleet, a load\'s story, money ow
   await test('announcement-body-zh').fill('维护期间暂停圈存。');
   await test('announcement-body-en').fill('Loads pause during maintenance.');
   await test('announcement-until').fill(localInput(new Date(Date.now() + 3 * 3600_000)));
+  const framesNow = () => liveView.evaluate(() => Number(document.body.dataset.frames));
+  /** Resolves once the live view page has drawn a frame sent after `before`. */
+  const liveFrameAfter = (before: number) => liveView.waitForFunction((n) => Number(document.body.dataset.frames) > n, before);
+  let frames = await framesNow();
   await test('announcement-publish').click();
   const announced = await waitForView(live.ui, (v) => v.screen === 'idle' && (v.announcements ?? []).some((a) => a.title.zh === '今晚22:00系统维护'), 'the announcement on the idle screen');
   t.true(drawnTexts(announced.report).some((text) => text.includes('今晚22:00系统维护')), 'drawn on the kiosk screen');
-  await liveView.waitForFunction(() => Number(document.body.dataset.frames) >= 1);
+  await liveFrameAfter(frames);
   await shot(liveView, 'kiosk-announcement');
   await shot(page, 'announcements');
 
   // Out of service from the kiosk's page: the kiosk's screen changes.
   await page.goto(`${s.consoleUrl}/#/fleet/K001`);
   await test('oos-reason').fill('设备检修 until 14:00');
+  frames = await framesNow();
   await test('cmd-out-of-service').click();
   const oos = await waitForView(live.ui, (v) => v.screen === 'out-of-service', 'the out-of-service screen');
   t.is(oos.view.outOfServiceNote, '设备检修 until 14:00');
   await page.locator('[data-test="command-result"]').filter({ hasText: 'done' }).first().waitFor();
+  await liveFrameAfter(frames);
   await shot(liveView, 'kiosk-out-of-service');
   await test('cmd-in-service').click();
   await waitForView(live.ui, (v) => v.screen === 'idle', 'in service again');

@@ -53,6 +53,12 @@ export class Sessions {
     return session;
   }
 
+  /** Whether the session named by its id is still open (not signed out, not expired); its expiry does not move. */
+  async alive(id: string): Promise<boolean> {
+    const session = await this.store.get<Session>(PREFIX + id);
+    return session !== undefined && Date.parse(session.expiresAt) > this.now().getTime();
+  }
+
   async close(session: Session): Promise<void> {
     await this.store.batch([{ type: 'del', key: PREFIX + session.id }]);
   }
