@@ -465,11 +465,12 @@ export class BankLink extends EventEmitter {
       this.#log.warn('answer matches no waiting request (late?)', { mti: msg.mti, stan: vars.stan, responseCode: vars.responseCode });
       return;
     }
-    this.#tap('received', msg, pending.campusRef, Math.round((performance.now() - pending.sentAt) * 10) / 10);
+    const ms = performance.now() - pending.sentAt;
+    this.#tap('received', msg, pending.campusRef, Math.round(ms * 10) / 10);
     this.#pending.delete(key);
     clearTimeout(pending.timer);
     this.#lastTraffic = Date.now();
-    this.emit('answer', { op: pending.op, ms: performance.now() - pending.sentAt });
+    this.emit('answer', { op: pending.op, ms });
     if (pending.mac) {
       const { algorithm } = this.#o.profile.mac;
       const parts = macParts(this.#o.profile.mac, body, msg);

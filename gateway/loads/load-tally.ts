@@ -1,5 +1,5 @@
 /**
- * Today's loads by kiosk and the pending loads (圈存未领), kept in memory from the load journal's writes (`written`)
+ * Today's loads by kiosk and the pending loads (圈存未领), kept in memory from the load journal's writes (`changed`)
  * after one read of the journal at start: the console and the metrics ask often, and a scan of every load ever made
  * each time would grow with the journal. "Today" is the campus business day (config campus.timeZone) of
  * reconciliation: the date a load's transfer was journaled as possibly sent.
