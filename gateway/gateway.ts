@@ -44,8 +44,6 @@ export interface GatewayOptions {
   dataDir?: string;
   /** Backoff of the store-and-forward reversals, over the config's `reversals`; tests shorten it. */
   reversalRetry?: Partial<RetryPolicy>;
-  /** Where the console listens, over the config's `console` (which it needs): tests pick a free port. */
-  consoleAt?: { host?: string; port?: number };
 }
 
 export class Gateway {
@@ -171,14 +169,14 @@ export class Gateway {
     if (!settings) return;
     const file = (p: string) => readFileSync(resolve(dirname(loaded.path), p), 'utf8');
     this.console = await startConsole(this, this.store, {
-      host: this.o.consoleAt?.host ?? settings.host,
-      port: this.o.consoleAt?.port ?? settings.port,
+      host: settings.host,
+      port: settings.port,
       ...(settings.tls ? { tls: { cert: file(settings.tls.cert), key: file(settings.tls.key) } } : {}),
       usersFile: consoleUsersFile(loaded, this.o.dataDir),
       idleMinutes: settings.idleMinutes,
       lockout: settings.lockout,
       health: () => this.health.check(),
-      metrics: () => this.metrics.text(),
+      metrics: this.metrics,
     }, this.o.log.child({ part: 'console' }));
   }
 

@@ -17,6 +17,7 @@ import { QuancunError, type ErrorCode } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import type { DurableStore } from '../../common/store/durable-store.ts';
 import type { Gateway } from '../gateway.ts';
+import type { Health } from '../metrics/health.ts';
 import { AuditLog } from './audit-log.ts';
 import { ConsoleUsers, type LockoutPolicy } from './auth/console-users.ts';
 import { hasRole, type ConsoleUser, type Role } from './auth/roles.ts';
@@ -33,15 +34,10 @@ export interface ConsoleOptions {
   usersFile: string;
   idleMinutes: number;
   lockout: LockoutPolicy;
-  /** The Prometheus text of `/metrics`. */
-  metrics?: () => Promise<string>;
+  /** `/metrics`: the Prometheus text and its content type. */
+  metrics?: { text(): Promise<string>; readonly contentType: string };
   /** `/health`: whether the gateway makes progress on its own (its journal, its broker link), not the banks alone. */
-  health: () => Promise<HealthReport>;
-}
-
-export interface HealthReport {
-  status: 'ok' | 'degraded' | 'failing';
-  checks: Record<string, { ok: boolean; detail?: string }>;
+  health: () => Promise<Health>;
 }
 
 export interface ConsoleServer {
@@ -253,7 +249,7 @@ export async function startConsole(gateway: Gateway, store: DurableStore, o: Con
   });
   app.get('/metrics', async (_req, reply) => {
     if (!o.metrics) throw new QuancunError('SERVICE_UNAVAILABLE', 'no metrics in this gateway');
-    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(await o.metrics());
+    return reply.type(o.metrics.contentType).send(await o.metrics.text());
   });
 
   const page = async (_req: FastifyRequest, reply: FastifyReply) => reply.type('text/html; charset=utf-8').send(await readFile(`${WEB}index.html`));
