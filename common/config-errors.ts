@@ -4,6 +4,8 @@
  * nearest key the schema takes, since a misspelt optional key would otherwise be dropped without a word and its
  * default used. A JSON syntax error names the line and column.
  */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
 import { QuancunError } from './errors.ts';
 
@@ -140,6 +142,19 @@ export function parseConfigSection<S extends z.ZodType>(schema: S, input: unknow
   ];
   if (problems.length === 0) return result.data as z.output<S>;
   throw configInvalid(source, problems.map((p) => `${describe(p.path)}: ${p.message}`));
+}
+
+/**
+ * The bytes of a file that the config file's `key` names, relative to the config file's folder; CONFIG_INVALID naming
+ * the key and the file when it cannot be read.
+ */
+export function readConfigFile(configPath: string, key: string, file: string): Buffer {
+  const path = resolve(dirname(configPath), file);
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw configInvalid(configPath, [`${key}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`]);
+  }
 }
 
 /** CONFIG_INVALID for `source` listing its problems, each already `<path>: <what>`. */

@@ -4,8 +4,8 @@
  * BANK_UNAVAILABLE, it does not stop the gateway. With a `ca` section it enrols kiosks with the campus CA and serves
  * only those enrolled and not revoked.
  */
-import { dirname, join, resolve } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readConfigFile } from '../common/config-errors.ts';
 import { brokerAclSettings, caDir, consoleUsersFile, type LoadedConfig } from '../common/config.ts';
 import type { Logger } from '../common/log.ts';
 import { DurableStore } from '../common/store/durable-store.ts';
@@ -167,11 +167,11 @@ export class Gateway {
     const { loaded } = this.o;
     const settings = loaded.config.console;
     if (!settings) return;
-    const file = (p: string) => readFileSync(resolve(dirname(loaded.path), p), 'utf8');
+    const file = (key: 'cert' | 'key') => readConfigFile(loaded.path, `console.tls.${key}`, settings.tls![key]).toString('utf8');
     this.console = await startConsole(this, this.store, {
       host: settings.host,
       port: settings.port,
-      ...(settings.tls ? { tls: { cert: file(settings.tls.cert), key: file(settings.tls.key) } } : {}),
+      ...(settings.tls ? { tls: { cert: file('cert'), key: file('key') } } : {}),
       usersFile: consoleUsersFile(loaded, this.o.dataDir),
       idleMinutes: settings.idleMinutes,
       lockout: settings.lockout,

@@ -4,10 +4,10 @@
  * is not the certificate's, a certificate the CA did not issue or one out of its validity is CONFIG_INVALID naming
  * the files, rather than a TLS alert at the first connect.
  */
-import { readFileSync } from 'node:fs';
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { readConfigFile } from '../config-errors.ts';
 import { QuancunError } from '../errors.ts';
 
 export const tlsFilesSchema = z.object({
@@ -37,13 +37,7 @@ const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g
 export function loadTlsFiles(files: TlsFiles, configPath: string, now = new Date()): TlsMaterial {
   const at = (key: keyof TlsFiles) => resolve(dirname(configPath), files[key]);
   const invalid = (message: string) => new QuancunError('CONFIG_INVALID', `${configPath}: ${message}`, { path: configPath });
-  const read = (key: keyof TlsFiles): Buffer => {
-    try {
-      return readFileSync(at(key));
-    } catch (err) {
-      throw invalid(`mqtt.tls.${key}: cannot read ${at(key)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-    }
-  };
+  const read = (key: keyof TlsFiles): Buffer => readConfigFile(configPath, `mqtt.tls.${key}`, files[key]);
   const parse = <T>(key: keyof TlsFiles, what: string, fn: () => T): T => {
     try {
       return fn();

@@ -4,10 +4,9 @@
  * gateway.<name> would take the gateway's session over. The kiosk checks the signer against the campus CA as it does
  * an operator's (docs/remote-commands.md).
  */
-import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
-import { dirname, resolve } from 'node:path';
 import type { LoadedConfig } from '../../common/config.ts';
+import { readConfigFile } from '../../common/config-errors.ts';
 import { QuancunError } from '../../common/errors.ts';
 import { commonName } from '../../common/mqtt/tls-files.ts';
 import { parseCommandArgs, type CommandName, type CommandResult } from '../../common/api/topics.ts';
@@ -21,14 +20,7 @@ import { checkSigner, exchangeCommand, signCommand, type CommandSigner } from '.
 export function gatewaySigner(loaded: LoadedConfig): CommandSigner | undefined {
   const files = loaded.config.commands?.signer;
   if (!files) return loaded.tls && { keyPem: loaded.tls.key.toString('utf8'), certificatePem: loaded.tls.cert.toString('utf8') };
-  const read = (key: 'cert' | 'key') => {
-    const path = resolve(dirname(loaded.path), files[key]);
-    try {
-      return readFileSync(path, 'utf8');
-    } catch (err) {
-      throw new QuancunError('CONFIG_INVALID', `${loaded.path}: commands.signer.${key}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-    }
-  };
+  const read = (key: 'cert' | 'key') => readConfigFile(loaded.path, `commands.signer.${key}`, files[key]).toString('utf8');
   const signer = { keyPem: read('key'), certificatePem: read('cert') };
   try {
     checkSigner(signer);
