@@ -159,10 +159,10 @@ export class MoneyOwed {
 
   /**
    * Takes an action the view offers for this transaction now; refused with TXN_STATE when it is not offered (any
-   * more), TXN_UNKNOWN when there is no such load. Returns the item as it is after the action, or null once the
-   * load left every list (a reversal confirmed).
+   * more), TXN_UNKNOWN when there is no such load. Returns the view after the action, and the item as it is in it, or
+   * null once the load left every list (a reversal confirmed).
    */
-  async act(txnId: string, action: OwedActionId): Promise<OwedItem | OwedReversal | null> {
+  async act(txnId: string, action: OwedActionId): Promise<{ item: OwedItem | OwedReversal | null; view: MoneyOwedView }> {
     const { loads } = this.#o;
     const offered = all(await this.view()).find((i) => i.txnId === txnId);
     if (!offered?.actions.includes(action)) {
@@ -171,7 +171,8 @@ export class MoneyOwed {
     }
     if (action === 'retry-reversal') await loads.reversals.retryNow(txnId);
     else await loads.operatorEnd(txnId, action, offered.updatedAt);
-    return all(await this.view()).find((i) => i.txnId === txnId) ?? null;
+    const view = await this.view();
+    return { item: all(view).find((i) => i.txnId === txnId) ?? null, view };
   }
 }
 

@@ -102,14 +102,14 @@ test('what is owed, with the actions that keep the money rule; park, reverse and
   t.is(await code(gateway.loads.operatorEnd('K001-00000003', 'park', now)), 'TXN_STATE', 'refused when it changed since it was seen');
 
   // Park: a pending load with its pending posting, collected at the card's next tap.
-  t.like(await gateway.owed.act('K001-00000003', 'park'), { state: 'pending-load', actions: [] });
+  t.like((await gateway.owed.act('K001-00000003', 'park')).item, { state: 'pending-load', actions: [] });
   t.like(await gateway.ledger.posting('K001-00000003'), { status: 'pending', amount: 300 });
 
   // Retry now, twice at once, on a bank that answers slowly: one 0400.
   bank.setBehaviour({ latencyMs: 300 }, { ops: ['reversal'] });
   const sent = (stan: string) => bank.log.filter((e) => e.mti === '0400' && e.stan === stan).length;
   const before = sent('000041');
-  t.deepEqual(await Promise.all([gateway.owed.act('K001-00000001', 'retry-reversal'), gateway.owed.act('K001-00000001', 'retry-reversal')]), [null, null]);
+  t.deepEqual((await Promise.all([gateway.owed.act('K001-00000001', 'retry-reversal'), gateway.owed.act('K001-00000001', 'retry-reversal')])).map((r) => r.item), [null, null]);
   t.is(sent('000041'), before + 1);
   t.like(await gateway.loads.loads.require('K001-00000001'), { state: 'reversed' });
   t.like(await gateway.ledger.posting('K001-00000001'), { status: 'reversed' });

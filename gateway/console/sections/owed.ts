@@ -18,7 +18,10 @@ export const owedSection: Section = {
   routes(r, gateway) {
     r.read('owed', 'viewer', () => gateway.owed.view());
     for (const { path, action, audit } of ROUTES) {
-      r.act(path, 'operator', audit, async (req) => ({ item: await gateway.owed.act(req.params.txnId!, action), owed: await gateway.owed.view() }));
+      r.act(path, 'operator', audit, async (req) => {
+        const { item, view } = await gateway.owed.act(req.params.txnId!, action);
+        return { item, owed: view };
+      });
     }
     const changed = (txnId: string) => r.push('owed.changed', { txnId });
     gateway.loads.reversals.on('confirmed', changed);
