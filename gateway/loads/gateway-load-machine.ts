@@ -6,6 +6,7 @@
 import type { MachineSpec, JournalRecord } from '../../common/store/journaled-machine.ts';
 import type { ErrorCode } from '../../common/errors.ts';
 import type { GatewayLoadState } from '../../common/api/topics.ts';
+import { campusTime } from '../../common/campus-time.ts';
 
 export type { GatewayLoadState };
 
@@ -53,4 +54,15 @@ export interface GatewayLoadRecord extends JournalRecord<GatewayLoadState> {
   reversalReason?: '98' | '96' | 'A0' | '06';
   /** How the bank confirmed the reversal: `reversed` it undid the debit, `not-found` it never had the transfer. */
   reversalAnswer?: 'reversed' | 'not-found';
+}
+
+/** When a load's transfer was journaled as possibly sent (`bank-pending`); for one never sent, its last write. */
+export const sentAt = (l: GatewayLoadRecord): string => l.history.find((h) => h.state === 'bank-pending')?.at ?? l.updatedAt;
+
+/**
+ * The business day of a load: the campus's date when its transfer was journaled as possibly sent. The one day a load
+ * has: reconciliation's, the fleet's "loads today" and the console's transaction search.
+ */
+export function businessDay(load: GatewayLoadRecord, timeZone: string): string {
+  return campusTime(new Date(sentAt(load)), timeZone).date;
 }

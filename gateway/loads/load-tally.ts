@@ -7,8 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { campusTime } from '../../common/campus-time.ts';
 import type { JournaledMachine } from '../../common/store/journaled-machine.ts';
-import { businessDay } from '../reconcile/reconcile.ts';
-import type { GatewayLoadRecord, GatewayLoadState } from './gateway-load-machine.ts';
+import { businessDay, type GatewayLoadRecord, type GatewayLoadState } from './gateway-load-machine.ts';
 
 export interface DayLoads {
   /** yyyy-mm-dd, campus time. */

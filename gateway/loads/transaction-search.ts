@@ -8,12 +8,11 @@
  * and no index to write on the money path.
  */
 import { z } from 'zod';
-import { campusTime } from '../../common/campus-time.ts';
 import { QuancunError } from '../../common/errors.ts';
 import { maskPan } from '../../common/log.ts';
 import { isFinal } from '../../common/store/journaled-machine.ts';
 import type { CampusAccount } from '../ledger/campus-ledger.ts';
-import { GATEWAY_LOAD_MACHINE, type GatewayLoadRecord, type GatewayLoadState } from './gateway-load-machine.ts';
+import { businessDay, GATEWAY_LOAD_MACHINE, type GatewayLoadRecord, type GatewayLoadState } from './gateway-load-machine.ts';
 
 export interface TxnSummary {
   txnId: string;
@@ -33,7 +32,7 @@ export interface TxnSummary {
   code?: string;
   createdAt: string;
   updatedAt: string;
-  /** The campus business day it was started on, yyyy-mm-dd. */
+  /** Its campus business day, yyyy-mm-dd (gateway-load-machine.ts `businessDay`, as reconciliation has it). */
   businessDay: string;
 }
 
@@ -78,7 +77,7 @@ export function summarize(record: GatewayLoadRecord, account: CampusAccount | un
     ...(record.bankId ? { bankId: record.bankId } : {}), ...(account?.bankPan ? { bankAccount: maskPan(account.bankPan) } : {}),
     ...(record.stan !== undefined ? { stan: record.stan } : {}), ...(record.bankRef ? { bankRef: record.bankRef } : {}),
     ...(record.code ? { code: record.code } : {}),
-    createdAt, updatedAt: record.updatedAt, businessDay: campusTime(new Date(createdAt), timeZone).date,
+    createdAt, updatedAt: record.updatedAt, businessDay: businessDay(record, timeZone),
   };
 }
 

@@ -12,9 +12,8 @@
  * The rest are listed for an operator. What was resolved is journaled per day and STAN, so running the same day
  * again resolves nothing twice and reports the same differences.
  */
-import { campusTime } from '../../common/campus-time.ts';
 import { QuancunError } from '../../common/errors.ts';
-import type { GatewayLoadRecord } from '../loads/gateway-load-machine.ts';
+import { businessDay, sentAt, type GatewayLoadRecord } from '../loads/gateway-load-machine.ts';
 import type { Posting } from '../ledger/campus-ledger.ts';
 import type { BankFileRecord } from './bank-file.ts';
 
@@ -100,13 +99,6 @@ const DEBIT_STANDS = (l: GatewayLoadRecord) => l.bankRef !== undefined && l.stat
 /** The kiosk never sent the credit: these states all come before `crediting`. */
 const CREDIT_NEVER_SENT = new Set(['created', 'authorizing', 'authorized', 'declined', 'abandoning', 'abandoned']);
 const CARD_CREDITED = new Set(['credited', 'completed']);
-
-const sentAt = (l: GatewayLoadRecord) => l.history.find((h) => h.state === 'bank-pending')?.at ?? l.updatedAt;
-
-/** The business day of a load: the campus's date when its transfer was journaled as possibly sent. */
-export function businessDay(load: GatewayLoadRecord, timeZone: string): string {
-  return campusTime(new Date(sentAt(load)), timeZone).date;
-}
 
 /** A campus load the bank's file of the day must hold: sent that day, before the file was written. */
 export function expectedInFile(load: GatewayLoadRecord, input: Pick<ReconcileInput, 'date' | 'timeZone' | 'fileWrittenAt'>): boolean {

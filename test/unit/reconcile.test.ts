@@ -5,9 +5,10 @@
  * reported and never applied twice.
  */
 import test from 'ava';
+import { businessDay } from '../../gateway/loads/gateway-load-machine.ts';
 import { QuancunError } from '../../common/errors.ts';
 import type { BankFileRecord } from '../../gateway/reconcile/bank-file.ts';
-import { businessDay, reconcile, type KioskLoadView, type PriorResolution, type ReconcileInput, type Resolver } from '../../gateway/reconcile/reconcile.ts';
+import { reconcile, type KioskLoadView, type PriorResolution, type ReconcileInput, type Resolver } from '../../gateway/reconcile/reconcile.ts';
 import type { GatewayLoadRecord, GatewayLoadState } from '../../gateway/loads/gateway-load-machine.ts';
 
 // Noon in Beijing on the day, and the day before.
