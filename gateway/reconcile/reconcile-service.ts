@@ -19,8 +19,6 @@ import { QuancunError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import type { DurableStore, Op } from '../../common/store/durable-store.ts';
 import type { BankConnection } from '../banks.ts';
-import { bankProfilePath } from '../banks.ts';
-import { loadBankProfile } from '../bank/iso8583/profile.ts';
 import type { TxnReports } from '../events/txn-reports.ts';
 import type { CampusLedger } from '../ledger/campus-ledger.ts';
 import type { LoadService } from '../loads/load-service.ts';
@@ -110,11 +108,11 @@ export class ReconcileService extends EventEmitter<{ run: [run: ReconcileRun] }>
    * it fail). A bad bank, date or a missing file is refused before anything is written.
    */
   async start(req: StartRun): Promise<{ run: ReconcileRun; done: Promise<ReconcileRun> }> {
-    const { config } = this.#o.loaded;
     if (!/^\d{4}-\d{2}-\d{2}$/.test(req.date)) throw new QuancunError('CONFIG_INVALID', `the date must be yyyy-mm-dd, not "${req.date}"`);
-    const bank = config.banks.find((b) => b.id === req.bankId);
+    // The gateway's connection to each bank of its config, which holds the bank's profile as loaded at start.
+    const bank = this.#o.banks.get(req.bankId);
     if (!bank) throw new QuancunError('CONFIG_INVALID', `${this.#o.loaded.path}: no bank "${req.bankId}"`, { path: this.#o.loaded.path });
-    const profile = loadBankProfile(bankProfilePath(bank.profile));
+    const { profile } = bank.link;
     if (req.fileName !== undefined && basename(req.fileName) !== req.fileName) {
       throw new QuancunError('CONFIG_INVALID', `"${req.fileName}" is not a file name in ${bankFileDir(this.#o.dataDir, bank.id)}`);
     }
@@ -134,7 +132,7 @@ export class ReconcileService extends EventEmitter<{ run: [run: ReconcileRun] }>
       await this.#save(run);
       started(run);
       try {
-        const summary = await this.#reconcile(run, profile.reconciliation, req.kioskJournals);
+        const summary = await this.#reconcile(run, bank, req.kioskJournals);
         const reports = writeReports(req.outDir ?? join(this.#o.dataDir, 'reconcile'), summary);
         run = { ...run, state: 'finished', finishedAt: new Date().toISOString(), summary, reports };
         await this.#save(run);
@@ -255,12 +253,10 @@ export class ReconcileService extends EventEmitter<{ run: [run: ReconcileRun] }>
     this.emit('run', run);
   }
 
-  async #reconcile(run: ReconcileRun, layout: Parameters<typeof parseBankFile>[0], journals: Map<string, KioskLoadView> | undefined): Promise<ReconcileSummary> {
+  async #reconcile(run: ReconcileRun, bank: BankConnection, journals: Map<string, KioskLoadView> | undefined): Promise<ReconcileSummary> {
     const { config } = this.#o.loaded;
-    const bank = this.#o.banks.get(run.bankId)!;
-    const bankConfig = config.banks.find((b) => b.id === run.bankId)!;
-    const bankRecords = parseBankFile(layout, readFileSync(run.file, 'latin1'), run.file)
-      .filter((r) => !r.terminalId || r.terminalId === bankConfig.terminalId);
+    const bankRecords = parseBankFile(bank.link.profile.reconciliation, readFileSync(run.file, 'latin1'), run.file)
+      .filter((r) => !r.terminalId || r.terminalId === bank.terminalId);
     const fileWrittenAt = statSync(run.file).mtime;
     const kioskLoads = await this.#kioskLoads(journals);
     const loads = (await this.#o.loads.loads.all()).filter((l) => l.bankId === bank.id);
