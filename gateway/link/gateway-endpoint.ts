@@ -92,10 +92,8 @@ export class GatewayEndpoint extends EventEmitter<{
   }
 
   /** Publishes a signed command to its kiosk; LINK_OFFLINE while the broker is out of reach (it would never be answered). */
-  async publishCommand(command: SignedCommand): Promise<void> {
-    const client = this.#client;
-    if (!client?.connected) throw new QuancunError('LINK_OFFLINE', 'the gateway is not connected to the broker');
-    await client.publishAsync(topics.command(command.kioskId, command.command), JSON.stringify(command), { qos: 1 });
+  publishCommand(command: SignedCommand): Promise<void> {
+    return this.#publishConnected(topics.command(command.kioskId, command.command), JSON.stringify(command), false);
   }
 
   /** Returns at once; the endpoint subscribes and announces itself online on every (re)connect. */
@@ -142,10 +140,15 @@ export class GatewayEndpoint extends EventEmitter<{
   }
 
   /** Publishes retained at QoS 1 (an empty payload clears the topic); resolves at the PUBACK. LINK_OFFLINE when not connected. */
-  async retain(topic: string, payload: string): Promise<void> {
+  retain(topic: string, payload: string): Promise<void> {
+    return this.#publishConnected(topic, payload, true);
+  }
+
+  /** QoS 1, resolved at the PUBACK; LINK_OFFLINE at once when not connected (a queued message would go out stale). */
+  async #publishConnected(topic: string, payload: string, retain: boolean): Promise<void> {
     const client = this.#client;
-    if (!client?.connected) throw new QuancunError('LINK_OFFLINE', `broker not reachable, ${topic} not published`);
-    await client.publishAsync(topic, payload, { qos: 1, retain: true });
+    if (!client?.connected) throw new QuancunError('LINK_OFFLINE', `the gateway is not connected to the broker: ${topic} not published`);
+    await client.publishAsync(topic, payload, { qos: 1, retain });
   }
 
   #statePayload(online: boolean, banks: GatewayState['banks']): string {
