@@ -8,6 +8,7 @@
  * that restarted without persistence has lost them) and clears what ended while it was away. Everything runs one
  * step at a time, so a withdrawal can never be overtaken by the publication it undoes.
  */
+import { KeyedQueue } from '../../common/keyed-queue.ts';
 import { EventEmitter } from 'node:events';
 import { z } from 'zod';
 import { announcementFields, announcementWindow, topicLevelSchema, topics, type AnnouncementPayload } from '../../common/api/topics.ts';
@@ -73,7 +74,8 @@ export class AnnouncementService extends EventEmitter<{ change: [announcement: A
   readonly #o: AnnouncementServiceOptions;
   readonly #now: () => Date;
   readonly #timers = new Map<string, TimerAt>();
-  #tail: Promise<unknown> = Promise.resolve();
+  /** One step at a time: a withdrawal must not be overtaken by the publication it undoes. */
+  readonly #steps = new KeyedQueue();
   #running = false;
 
   constructor(o: AnnouncementServiceOptions) {
@@ -106,7 +108,7 @@ export class AnnouncementService extends EventEmitter<{ change: [announcement: A
     this.#running = false;
     for (const timer of this.#timers.values()) timer.cancel();
     this.#timers.clear();
-    await this.#tail.catch(() => {});
+    await this.#steps.idle();
   }
 
   /** Every announcement, newest first. */
@@ -275,9 +277,7 @@ export class AnnouncementService extends EventEmitter<{ change: [announcement: A
   }
 
   #serial<T>(job: () => Promise<T>): Promise<T> {
-    const done = this.#tail.then(job);
-    this.#tail = done.catch(() => {});
-    return done;
+    return this.#steps.run('announcements', job);
   }
 }
 

@@ -3,6 +3,7 @@
  * transaction, numbered in the order they arrived. A kiosk sends a report again when it crashed between the broker's
  * PUBACK and removing it from its outbox, and the broker may deliver a QoS 1 message twice: a copy changes nothing.
  */
+import { KeyedQueue } from '../../common/keyed-queue.ts';
 import { EventEmitter } from 'node:events';
 import type { EventPayload } from '../../common/api/topics.ts';
 import type { Logger } from '../../common/log.ts';
@@ -22,7 +23,7 @@ const SEQ_KEY = 'meta/report-seq';
 export class TxnReports extends EventEmitter<{ recorded: [report: TxnReport]; duplicate: [kioskId: string, txnId: string] }> {
   #seq: number | undefined;
   /** One report at a time, in arrival order: the sequence and the duplicate check must not interleave. */
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #turns = new KeyedQueue();
 
   constructor(
     private readonly store: DurableStore,
@@ -33,9 +34,7 @@ export class TxnReports extends EventEmitter<{ recorded: [report: TxnReport]; du
 
   /** Records a report unless this kiosk already reported this transaction; says which it was. */
   record(kioskId: string, event: EventPayload<'txn'>): Promise<'recorded' | 'duplicate'> {
-    const done = this.#tail.then(() => this.#record(kioskId, event));
-    this.#tail = done.catch(() => {});
-    return done;
+    return this.#turns.run('reports', () => this.#record(kioskId, event));
   }
 
   /** What `kioskId` reported of `txnId`, if it did. */

@@ -7,6 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
+import { KeyedQueue } from '../../common/keyed-queue.ts';
 import { ERROR_CODES, QuancunError, type ErrorCode } from '../../common/errors.ts';
 import { connectMqtt, silentLog, type LinkLog } from '../../common/mqtt/connect.ts';
 import type { TlsMaterial } from '../../common/mqtt/tls-files.ts';
@@ -53,8 +54,8 @@ export class GatewayEndpoint extends EventEmitter<{
   readonly #kioskStates = new Map<string, KioskState>();
   /** The seq of the newest birth (online state) of each kiosk: an offline state below it is a stale will. */
   readonly #births = new Map<string, number>();
-  /** Tail of each kiosk's request queue, and of the enrolments'. */
-  readonly #queues = new Map<string | typeof ENROLMENTS, Promise<void>>();
+  /** Each kiosk's requests, and the enrolments, one at a time. */
+  readonly #queues = new KeyedQueue<string | typeof ENROLMENTS>();
   #enrol: EnrolmentHandler | undefined;
   #client: MqttClient | undefined;
   #banks: GatewayState['banks'] = {};
@@ -123,7 +124,7 @@ export class GatewayEndpoint extends EventEmitter<{
       // Requests received before the UNSUBACK are already queued; none arrive after it.
       await client.unsubscribeAsync(this.#requestFilters()).catch((err: Error) => this.#opts.log.warn('unsubscribe failed', { error: err.message }));
     }
-    await Promise.all(this.#queues.values());
+    await this.#queues.idle();
     if (client.connected) {
       await client
         .publishAsync(topics.gatewayState, this.#statePayload(false, {}), { qos: 1, retain: true })
@@ -200,14 +201,10 @@ export class GatewayEndpoint extends EventEmitter<{
   }
 
   #enqueue(queue: string | typeof ENROLMENTS, job: () => Promise<void>): void {
-    const tail = (this.#queues.get(queue) ?? Promise.resolve())
-      .then(job)
+    void this.#queues.run(queue, job)
       .catch((err: unknown) => this.#opts.log.error('request processing failed', { queue: String(queue), error: String(err) }));
-    this.#queues.set(queue, tail);
-    void tail.then(() => {
-      if (this.#queues.get(queue) === tail) this.#queues.delete(queue);
-    });
   }
+
 
   async #answer(client: MqttClient, kioskId: string, op: string, payload: Buffer): Promise<void> {
     let request: RequestEnvelope<OpName>;

@@ -4,6 +4,7 @@
  * posting waits for a TAC that verifies. Every step is journaled first (see gateway-load-machine.ts).
  */
 import { campusTime } from '../../common/campus-time.ts';
+import { KeyedQueue } from '../../common/keyed-queue.ts';
 import { QuancunError, type ErrorCode } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import { JournaledMachine } from '../../common/store/journaled-machine.ts';
@@ -64,11 +65,11 @@ export class LoadService {
   private readonly now: () => Date;
 
   /**
-   * The tail of each record's turn: the kiosk's confirm, recredit, park and abandon, and an operator's or
+   * Each record's turn: the kiosk's confirm, recredit, park and abandon, and an operator's or
    * reconciliation's actions, read a record and write its next state one at a time, so none writes over a state
    * another wrote after it read (an operator's park over the kiosk's completed).
    */
-  readonly #turns = new Map<string, Promise<unknown>>();
+  readonly #turns = new KeyedQueue();
 
   constructor(private readonly o: LoadServiceOptions) {
     this.loads = new JournaledMachine(o.store, 'gw/load', GATEWAY_LOAD_MACHINE);
@@ -179,7 +180,7 @@ export class LoadService {
   }
 
   confirm(kioskId: string, req: OpRequest<'load.confirm'>): Promise<OpResponse<'load.confirm'>> {
-    return this.oneAtATime(req.txnId, () => this.confirmRecord(kioskId, req));
+    return this.#turns.run(req.txnId, () => this.confirmRecord(kioskId, req));
   }
 
   private async confirmRecord(kioskId: string, req: OpRequest<'load.confirm'>): Promise<OpResponse<'load.confirm'>> {
@@ -207,7 +208,7 @@ export class LoadService {
    * asked again. A counter that moved means the credit applied: the kiosk confirms with the card's TAC instead.
    */
   recredit(kioskId: string, req: OpRequest<'load.recredit'>): Promise<OpResponse<'load.recredit'>> {
-    return this.oneAtATime(req.txnId, () => this.recreditRecord(kioskId, req));
+    return this.#turns.run(req.txnId, () => this.recreditRecord(kioskId, req));
   }
 
   private async recreditRecord(kioskId: string, req: OpRequest<'load.recredit'>): Promise<OpResponse<'load.recredit'>> {
@@ -237,7 +238,7 @@ export class LoadService {
 
   /** The card left during the credit and did not come back: the amount waits for the card's next tap (圈存未领). */
   park(kioskId: string, req: OpRequest<'load.park'>): Promise<OpResponse<'load.park'>> {
-    return this.oneAtATime(req.txnId, async () => {
+    return this.#turns.run(req.txnId, async () => {
       const record = await this.require(kioskId, req.txnId);
       if (record.state === 'pending-load' || record.state === 'completed') return { state: record.state };
       if (record.state !== 'mac2-issued') throw new QuancunError('TXN_STATE', `cannot park a load in state ${record.state}`);
@@ -248,7 +249,7 @@ export class LoadService {
 
   /** The kiosk gave up before the card was sent the credit: whatever the bank debited must go back. */
   async abandon(kioskId: string, req: OpRequest<'load.abandon'>): Promise<OpResponse<'load.abandon'>> {
-    const outcome = await this.oneAtATime(req.txnId, () => this.abandonRecord(kioskId, req));
+    const outcome = await this.#turns.run(req.txnId, () => this.abandonRecord(kioskId, req));
     // The try runs outside the record's turn: it may take as long as the bank's timeout.
     if (outcome === 'owed') return { outcome: (await this.reversals.owe(req.txnId)) ? 'reversed' : 'reversal-pending' };
     return { outcome };
@@ -261,7 +262,7 @@ export class LoadService {
    * Refused when the record moved on since the operator saw it (`seenAt`, its updatedAt).
    */
   operatorEnd(txnId: string, action: 'park' | 'reverse', seenAt: string): Promise<GatewayLoadRecord> {
-    return this.oneAtATime(txnId, async () => {
+    return this.#turns.run(txnId, async () => {
       const record = await this.loads.require(txnId);
       const expected = action === 'park' ? 'mac2-issued' : 'approved';
       if (record.updatedAt !== seenAt || record.state !== expected) {
@@ -367,14 +368,6 @@ export class LoadService {
     const record = await this.loads.require(txnId);
     if (record.kioskId === kioskId || record.collector === kioskId || record.state === 'pending-load') return record;
     throw new QuancunError('TXN_UNKNOWN', 'transaction belongs to another kiosk');
-  }
-
-  private oneAtATime<T>(txnId: string, step: () => Promise<T>): Promise<T> {
-    const done = (this.#turns.get(txnId) ?? Promise.resolve()).then(step);
-    const tail = done.catch(() => {});
-    this.#turns.set(txnId, tail);
-    void tail.then(() => this.#turns.get(txnId) === tail && this.#turns.delete(txnId));
-    return done;
   }
 
   /** The date and time the card is credited with: the campus's wall clock, as the MAC2 and TAC cover them. */

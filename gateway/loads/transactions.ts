@@ -3,6 +3,7 @@
  * (transaction-story.ts), and `change`, a summary fired after every load state the journal writes, in the order
  * written: the live monitor.
  */
+import { KeyedQueue } from '../../common/keyed-queue.ts';
 import { EventEmitter } from 'node:events';
 import { QuancunError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
@@ -28,14 +29,13 @@ export interface TransactionsOptions {
 export class Transactions extends EventEmitter<{ change: [summary: TxnSummary] }> {
   readonly #o: TransactionsOptions;
   /** Summaries go out in the order the states were written, though each waits for its account lookup. */
-  #tail: Promise<void> = Promise.resolve();
+  readonly #order = new KeyedQueue();
 
   constructor(options: TransactionsOptions) {
     super();
     this.#o = options;
     options.loads.on('changed', (record) => {
-      this.#tail = this.#tail
-        .then(async () => void this.emit('change', summarize(record, await this.#account(record.asn), options.timeZone)))
+      void this.#order.run('changes', async () => void this.emit('change', summarize(record, await this.#account(record.asn), options.timeZone)))
         .catch((err) => options.log.warn('live transaction update failed', { txnId: record.id, error: err as Error }));
     });
   }
