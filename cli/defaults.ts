@@ -4,12 +4,18 @@ import { resolve } from 'node:path';
 import { loadConfig, type LoadedConfig } from '../common/config.ts';
 import { createLogger, type Logger } from '../common/log.ts';
 import { journalSink } from '../common/systemd/journal-sink.ts';
+import type { Command, CommandOption } from './command.ts';
 
 export const PACKAGE_ROOT = resolve(import.meta.dirname, '..');
 export const DEFAULT_CONFIG = resolve(PACKAGE_ROOT, 'config/embedded.json');
 
 export const configOption = { type: 'string', description: 'configuration file', default: DEFAULT_CONFIG } as const;
 export const verboseOption = { type: 'boolean', description: 'operator log on stderr', default: false } as const;
+
+/** A command of a group that reads the gateway's config file (`quancun ca …`, `quancun console user …`): `--config` added. */
+export const withConfigOption = (c: Omit<Command, 'options'> & { options?: Record<string, CommandOption> }): Command => ({
+  ...c, options: { ...c.options, config: configOption },
+});
 
 export function readConfig(values: Record<string, unknown>): LoadedConfig {
   return loadConfig(String(values.config ?? DEFAULT_CONFIG));

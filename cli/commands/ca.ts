@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { brokerAclSettings, caDir, type LoadedConfig } from '../../common/config.ts';
 import { QuancunError } from '../../common/errors.ts';
-import type { Command, CommandOption } from '../command.ts';
-import { configOption, readConfig } from '../defaults.ts';
+import { readConfig, withConfigOption } from '../defaults.ts';
 
 const jsonOption = { type: 'boolean', description: 'print JSON instead of text', default: false } as const;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,55}$/;
@@ -37,11 +36,8 @@ async function openEnrolment(loaded: LoadedConfig) {
   return KioskEnrolment.open(caDir(loaded), { kiosks: loaded.config.kiosks, codeTtlHours: loaded.config.ca.codeTtlHours });
 }
 
-const caCommand = (c: Omit<Command, 'options'> & { options?: Record<string, CommandOption> }): Command => ({
-  ...c, options: { ...c.options, config: configOption },
-});
 
-export const caInit = caCommand({
+export const caInit = withConfigOption({
   name: 'ca init',
   summary: 'create the campus CA (ECDSA P-256, self-signed, 20 years) in the CA folder',
   details: 'Writes ca.crt and ca.key (mode 0600) in ca.dir (default <dataDir>/ca). An existing CA is never replaced.',
@@ -56,7 +52,7 @@ export const caInit = caCommand({
   },
 });
 
-export const caImport = caCommand({
+export const caImport = withConfigOption({
   name: 'ca import',
   summary: "import an existing CA's certificate and key (PEM) as the campus CA",
   details: 'The key must be the certificate\'s and the certificate a CA\'s (basicConstraints CA:TRUE); ECDSA P-256/P-384 or RSA.',
@@ -76,7 +72,7 @@ export const caImport = caCommand({
   },
 });
 
-export const caIssue = caCommand({
+export const caIssue = withConfigOption({
   name: 'ca issue',
   summary: 'issue a key and certificate: `ca issue broker|gateway|operator` (the board makes its own; see ca code)',
   details: [
@@ -130,7 +126,7 @@ export const caIssue = caCommand({
   },
 });
 
-export const caCode = caCommand({
+export const caCode = withConfigOption({
   name: 'ca code',
   summary: 'issue a one-time enrolment code for a kiosk id of the config, shown as text and QR code',
   details: [
@@ -170,7 +166,7 @@ export const caCode = caCommand({
   },
 });
 
-export const caCodes = caCommand({
+export const caCodes = withConfigOption({
   name: 'ca codes',
   summary: 'list the enrolment codes issued: id, kiosk, expiry, state (never the code)',
   options: { json: jsonOption },
@@ -180,7 +176,7 @@ export const caCodes = caCommand({
   },
 });
 
-export const caRevokeCode = caCommand({
+export const caRevokeCode = withConfigOption({
   name: 'ca revoke-code',
   summary: 'revoke an unused enrolment code by its id (from `ca codes`)',
   async run(v, positionals) {
@@ -190,7 +186,7 @@ export const caRevokeCode = caCommand({
   },
 });
 
-export const caKiosks = caCommand({
+export const caKiosks = withConfigOption({
   name: 'ca kiosks',
   summary: 'list the enrolled kiosks: board serial, location, certificate, enrolled or revoked',
   options: { json: jsonOption },
@@ -202,7 +198,7 @@ export const caKiosks = caCommand({
   },
 });
 
-export const caRevoke = caCommand({
+export const caRevoke = withConfigOption({
   name: 'ca revoke',
   summary: 'revoke an enrolled kiosk: the running gateway refuses its next request (KIOSK_REVOKED)',
   details: 'Its unused enrolment codes are revoked too; a code issued afterwards can enrol it again.',
@@ -216,7 +212,7 @@ export const caRevoke = caCommand({
   },
 });
 
-export const caBrokerAcl = caCommand({
+export const caBrokerAcl = withConfigOption({
   name: 'ca broker-acl',
   summary: 'write the campus Mosquitto\'s ACL files (kiosks.acl, installers.acl) into --out, from the registry',
   details: 'With `ca.broker` in the config, revocations, re-enrolments and issued gateway/operator certificates keep its aclFile current by themselves.',

@@ -7,7 +7,7 @@
 import { consoleUsersFile } from '../../common/config.ts';
 import { QuancunError } from '../../common/errors.ts';
 import type { Command, CommandOption } from '../command.ts';
-import { configOption, readConfig } from '../defaults.ts';
+import { readConfig, withConfigOption } from '../defaults.ts';
 
 const roleOption: CommandOption = { type: 'string', description: 'viewer, operator or admin' };
 
@@ -47,12 +47,9 @@ async function roleOf(value: unknown) {
   return role;
 }
 
-const userCommand = (c: Omit<Command, 'options'> & { options?: Record<string, CommandOption> }): Command => ({
-  ...c, options: { ...c.options, config: configOption },
-});
 
 export const consoleCommands: Command[] = [
-  userCommand({
+  withConfigOption({
     name: 'console user add',
     summary: 'add a console user: quancun console user add <name> --role viewer|operator|admin',
     details: 'The password is asked for twice at a hidden prompt (or taken from QUANCUN_CONSOLE_PASSWORD).',
@@ -65,7 +62,7 @@ export const consoleCommands: Command[] = [
       return 0;
     },
   }),
-  userCommand({
+  withConfigOption({
     name: 'console user passwd',
     summary: "set a console user's new password (and lift a lockout): quancun console user passwd <name>",
     options: { role: { ...roleOption, description: 'also change the role to viewer, operator or admin' } },
@@ -77,7 +74,7 @@ export const consoleCommands: Command[] = [
       return 0;
     },
   }),
-  userCommand({
+  withConfigOption({
     name: 'console user remove',
     summary: 'remove a console user: quancun console user remove <name>',
     details: 'Their open sessions end at their next request.',
@@ -88,7 +85,7 @@ export const consoleCommands: Command[] = [
       return 0;
     },
   }),
-  userCommand({
+  withConfigOption({
     name: 'console user list',
     summary: 'list the console users, their roles and lockouts',
     options: { json: { type: 'boolean', description: 'print JSON instead of text', default: false } },
