@@ -133,15 +133,11 @@ export async function startConsole(gateway: Gateway, store: DurableStore, o: Con
     req.consoleUser = user;
   };
 
-  const requestOf = (req: FastifyRequest): ReadRequest => ({
-    params: stringRecord(req.params), query: stringRecord(req.query), user: req.consoleUser!,
-  });
-
-  const refuse = async (req: FastifyRequest, action: string, role: Role): Promise<void> => {
-    if (hasRole(req.consoleUser!.role, role)) return;
-    const { name, role: held } = req.consoleUser!;
-    await audit.append({ user: name, role: held, action, target: stringRecord(req.params), details: req.body, result: 'refused', code: 'CONSOLE_FORBIDDEN' });
-    throw new QuancunError('CONSOLE_FORBIDDEN', `${action} needs the ${role} role; ${name} is ${held}`);
+  /** The request as a section's handler gets it, once the signed-in user's role is at least `role`. */
+  const requestOf = (req: FastifyRequest, role: Role): ReadRequest => {
+    const user = req.consoleUser!;
+    if (!hasRole(user.role, role)) throw new QuancunError('CONSOLE_FORBIDDEN', `${req.routeOptions.url} needs the ${role} role; ${user.name} is ${user.role}`);
+    return { params: stringRecord(req.params), query: stringRecord(req.query), user };
   };
 
   // Live events: one stream per open page.
@@ -168,19 +164,22 @@ export async function startConsole(gateway: Gateway, store: DurableStore, o: Con
 
   const routes: ConsoleRoutes = {
     read(path, role, handler) {
-      app.get(`/api/${path}`, { onRequest: authenticate }, async (req) => {
-        if (!hasRole(req.consoleUser!.role, role)) throw new QuancunError('CONSOLE_FORBIDDEN', `this page needs the ${role} role`);
-        return handler(requestOf(req));
-      });
+      app.get(`/api/${path}`, { onRequest: authenticate }, async (req) => handler(requestOf(req, role)));
     },
     act(path, role, action, handler) {
       app.post(`/api/${path}`, { onRequest: [authenticate, app.csrfProtection] }, async (req) => {
-        await refuse(req, action, role);
         const body = stringRecord(req.body) as Record<string, unknown>;
         const { name, role: held } = req.consoleUser!;
         const entry = { user: name, role: held, action, target: stringRecord(req.params), details: body };
+        let request: ReadRequest;
         try {
-          const result = await handler({ ...requestOf(req), body });
+          request = requestOf(req, role);
+        } catch (err) {
+          await audit.append({ ...entry, result: 'refused', code: QuancunError.from(err).code });
+          throw err;
+        }
+        try {
+          const result = await handler({ ...request, body });
           await audit.append({ ...entry, result: 'ok' });
           return result ?? { ok: true };
         } catch (err) {
@@ -191,8 +190,7 @@ export async function startConsole(gateway: Gateway, store: DurableStore, o: Con
     },
     download(path, role, handler) {
       app.get(`/api/${path}`, { onRequest: authenticate }, async (req, reply) => {
-        if (!hasRole(req.consoleUser!.role, role)) throw new QuancunError('CONSOLE_FORBIDDEN', `this download needs the ${role} role`);
-        const file: Download = await handler(requestOf(req));
+        const file: Download = await handler(requestOf(req, role));
         return reply.type(file.type).header('content-disposition', `attachment; filename="${file.filename.replace(/[^\w.-]/g, '_')}"`).send(file.body);
       });
     },
