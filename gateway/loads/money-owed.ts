@@ -135,7 +135,7 @@ export class MoneyOwed {
     // Every record is read: tac-failed ones are final and not indexed, and an operator must see them all.
     for (const record of await loads.loads.all()) {
       if (record.state === 'reversing') {
-        const status = loads.reversals.status(record.id) ?? { attempts: 0, trying: false, nextTryAt: null, lastError: null };
+        const status = loads.reversals.status(record.id);
         reversals.push({
           ...item(record, ['retry-reversal'], REVERSAL_ADVICE), ...status,
           reason: record.reversalReason ?? null, attention: status.attempts >= attentionAfter,

@@ -85,10 +85,10 @@ export class ReversalQueue extends EventEmitter<{ confirmed: [txnId: string, att
     return [...this.#owed.keys()];
   }
 
-  /** How the tries of one owed reversal went since this gateway started; undefined when the queue does not hold it. */
-  status(txnId: string): ReversalStatus | undefined {
+  /** How the tries of one owed reversal went since this gateway started; none tried nor due when the queue does not hold it. */
+  status(txnId: string): ReversalStatus {
     const owed = this.#owed.get(txnId);
-    if (!owed) return undefined;
+    if (!owed) return { attempts: 0, trying: false, nextTryAt: null, lastError: null };
     return {
       attempts: owed.attempts,
       trying: owed.running !== undefined,
@@ -106,7 +106,7 @@ export class ReversalQueue extends EventEmitter<{ confirmed: [txnId: string, att
     if (record.state !== 'reversing') throw new QuancunError('TXN_STATE', `${txnId} is ${record.state}: no reversal is owed`, { txnId, state: record.state });
     if (this.#stopped) throw new QuancunError('TXN_STATE', 'the reversal queue is stopped: the next gateway start resumes it', { txnId });
     const confirmed = await this.owe(txnId);
-    return { confirmed, ...(this.status(txnId) ?? { attempts: 0, trying: false, nextTryAt: null, lastError: null }) };
+    return { confirmed, ...this.status(txnId) };
   }
 
   /**
