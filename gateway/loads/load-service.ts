@@ -343,21 +343,29 @@ export class LoadService {
    * and leaves the record in `reversing`. Confirmed, the load ends `reversed` with a `reversed` posting in the same batch.
    */
   private async reverse(record: GatewayLoadRecord): Promise<boolean> {
-    const bank = record.bankId ? this.o.banks.get(record.bankId) : undefined;
-    const account = await this.o.ledger.accountByAsn(record.asn);
-    if (!bank || !account.bankPan || record.stan === undefined) throw new QuancunError('INTERNAL', `reversal of ${record.id} lacks its bank details`);
-    // After a restart or a lost session the reversal waits for a sign-on, not for the next reconnect. A failure
-    // rejects: the queue logs it and keeps it as the reversal's last error.
-    if (!bank.link.signedOn) await bank.link.signOn();
-    const answer = await bank.link.reverse(
-      { stan: record.stan, pan: account.bankPan, amount: record.amount, terminalId: bank.terminalId, merchantId: bank.merchantId, campusRef: record.id },
-      record.reversalReason ?? '06',
-    );
+    // A failure rejects: the queue logs it and keeps it as the reversal's last error.
+    const answer = await this.sendReversal(record);
     await this.loads.advance(record, 'reversed', { reversalAnswer: answer.originalFound ? 'reversed' : 'not-found' }, [
       this.o.ledger.postingOp({ txnId: record.id, campusAccount: record.campusAccount, amount: record.amount, status: 'reversed' }),
     ]);
     this.o.log.info('reversal confirmed', { txnId: record.id, bankHadTransfer: answer.originalFound });
     return true;
+  }
+
+  /**
+   * The 0400 of a load's transfer, and whether the bank had the transfer; nothing is journaled here. After a restart
+   * or a lost session it waits for a sign-on, not for the next reconnect. The bank applies a reversal once, however
+   * often it comes: reconciliation sends one again for a load journaled `reversed` that the bank's file still debits.
+   */
+  async sendReversal(record: GatewayLoadRecord): Promise<{ originalFound: boolean }> {
+    const bank = record.bankId ? this.o.banks.get(record.bankId) : undefined;
+    const account = await this.o.ledger.accountByAsn(record.asn);
+    if (!bank || !account.bankPan || record.stan === undefined) throw new QuancunError('INTERNAL', `reversal of ${record.id} lacks its bank details`);
+    if (!bank.link.signedOn) await bank.link.signOn();
+    return bank.link.reverse(
+      { stan: record.stan, pan: account.bankPan, amount: record.amount, terminalId: bank.terminalId, merchantId: bank.merchantId, campusRef: record.id },
+      record.reversalReason ?? '06',
+    );
   }
 
   /**

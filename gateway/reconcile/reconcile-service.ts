@@ -265,7 +265,7 @@ export class ReconcileService extends EventEmitter<{ run: [run: ReconcileRun] }>
     const input = {
       bankRecords, loads, date: run.date, timeZone: config.campus.timeZone, postings, kioskLoads: kioskLoads.size ? kioskLoads : null, prior, fileWrittenAt,
     };
-    const { differences, resolutions } = await reconcile(input, this.#resolver(bank));
+    const { differences, resolutions } = await reconcile(input, this.#resolver());
     if (resolutions.length) {
       await this.#o.store.batch(resolutions.map((r) => ({ type: 'put' as const, key: priorKey(bank.id, run.date, r.stan), value: r })));
     }
@@ -273,8 +273,8 @@ export class ReconcileService extends EventEmitter<{ run: [run: ReconcileRun] }>
     return summarise(bank.id, run.date, { bankLines: bankRecords.length, campusLoads }, differences);
   }
 
-  #resolver(bank: BankConnection): Resolver {
-    const { loads, ledger } = this.#o;
+  #resolver(): Resolver {
+    const { loads } = this.#o;
     return {
       async reverse(load) {
         if (load.state === 'reversing') {
@@ -282,11 +282,7 @@ export class ReconcileService extends EventEmitter<{ run: [run: ReconcileRun] }>
           return (await loads.loads.get(load.id))?.reversalAnswer ?? 'reversed';
         }
         // Journaled as reversed while the bank's file still shows the debit: the same reversal again, applied once.
-        if (!bank.link.signedOn) await bank.link.signOn();
-        const { bankPan } = await ledger.accountByAsn(load.asn);
-        const { originalFound } = await bank.link.reverse({
-          stan: load.stan!, pan: bankPan!, amount: load.amount, terminalId: bank.terminalId, merchantId: bank.merchantId, campusRef: load.id,
-        }, load.reversalReason ?? '06');
+        const { originalFound } = await loads.sendReversal(load);
         return originalFound ? 'reversed' : 'not-found';
       },
       async confirm(load, kiosk) {
