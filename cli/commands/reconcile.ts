@@ -82,13 +82,14 @@ export const reconcileCommand: Command = {
 };
 
 /** The console of the gateway that runs on the data folder: --console, the config's console section, or quancun run's. */
-function consoleUrl(v: Record<string, unknown>, loaded: LoadedConfig): string {
+async function runningConsole(v: Record<string, unknown>, loaded: LoadedConfig): Promise<string> {
   if (typeof v.console === 'string') return v.console;
   const c = loaded.config.console;
   if (!c) return 'http://127.0.0.1:8088';
   if (c.port === 0) throw new QuancunError('CONFIG_INVALID', `${loaded.path}: console.port is 0 (a free port each start): give the running gateway's console with --console <url>`);
   const host = c.host === '0.0.0.0' ? '127.0.0.1' : c.host === '::' ? '::1' : c.host;
-  return `${c.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${c.port}`;
+  const { consoleUrl } = await import('../../gateway/console/console-client.ts');
+  return consoleUrl(host, c.port, Boolean(c.tls));
 }
 
 async function consolePassword(): Promise<string> {
@@ -117,7 +118,7 @@ async function reconcileRemotely(
     fileName = resolve(v.file).slice(resolve(folder).length + 1);
   }
   const { ConsoleClient } = await import('../../gateway/console/console-client.ts');
-  const client = await ConsoleClient.signIn(consoleUrl(v, loaded), user, await consolePassword());
+  const client = await ConsoleClient.signIn(await runningConsole(v, loaded), user, await consolePassword());
   const run = await client.post<ReconcileRun>('reconcile/runs', { bankId: o.bankId, date: o.date, ...(fileName ? { file: fileName } : {}) });
   const summary = run.summary!;
   if (typeof v.out !== 'string') return { summary, reports: run.reports! };

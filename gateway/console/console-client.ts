@@ -6,6 +6,11 @@
  */
 import { QuancunError, type ErrorCode } from '../../common/errors.ts';
 
+/** The URL a console listening on `host` and `port` is reached at (an IPv6 address in brackets). */
+export function consoleUrl(host: string, port: number, tls: boolean): string {
+  return `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 export class ConsoleClient {
   readonly #cookies = new Map<string, string>();
   #csrf = '';

@@ -19,6 +19,7 @@ import type { DurableStore } from '../../common/store/durable-store.ts';
 import type { Gateway } from '../gateway.ts';
 import type { Health } from '../metrics/health.ts';
 import { AuditLog } from './audit-log.ts';
+import { consoleUrl } from './console-client.ts';
 import { ConsoleUsers, type LockoutPolicy } from './auth/console-users.ts';
 import { hasRole, type ConsoleUser, type Role } from './auth/roles.ts';
 import { Sessions, type Session } from './auth/sessions.ts';
@@ -269,8 +270,7 @@ export async function startConsole(gateway: Gateway, store: DurableStore, o: Con
 
   await app.listen({ host: o.host, port: o.port });
   const { port } = app.server.address() as AddressInfo;
-  const host = o.host.includes(':') ? `[${o.host}]` : o.host;
-  const url = `${secure ? 'https' : 'http'}://${host}:${port}`;
+  const url = consoleUrl(o.host, port, secure);
   log.info('console serving', { url });
   return {
     url, users, sessions, audit, push,
