@@ -3,6 +3,7 @@
  * on what, and the result, appended to the gateway's store in time order. Details pass through `redact` first, so
  * no password, PIN, key or code is ever written; a card number is masked by the log's own masking rule.
  */
+import { toCsv } from '../../common/csv.ts';
 import { EventEmitter } from 'node:events';
 import type { DurableStore } from '../../common/store/durable-store.ts';
 import { maskCardNumbers } from '../../common/log.ts';
@@ -71,11 +72,7 @@ export class AuditLog extends EventEmitter<{ entry: [AuditEntry] }> {
   }
 }
 
-/** RFC 4180 CSV of the entries, a header first. */
+/** The entries as CSV (common/csv.ts), a header first. */
 export function auditCsv(entries: AuditEntry[]): string {
-  const cell = (v: unknown) => {
-    const text = v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
-    return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-  };
-  return [AUDIT_COLUMNS.join(','), ...entries.map((e) => AUDIT_COLUMNS.map((c) => cell(e[c])).join(','))].join('\r\n') + '\r\n';
+  return toCsv(AUDIT_COLUMNS, entries);
 }

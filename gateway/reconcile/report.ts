@@ -2,6 +2,7 @@
  * The reconciliation report three ways: a summary for the operator's terminal, CSV for a spreadsheet, and the JSON
  * summary `{differences, resolved, open}` that `quancun reconcile --json` prints as its last line.
  */
+import { toCsv } from '../../common/csv.ts';
 import { formatYuan } from '../../common/money.ts';
 import { DIFFERENCE_CLASSES, type Difference } from './reconcile.ts';
 
@@ -41,14 +42,8 @@ export function formatText(s: ReconcileSummary): string {
 
 const CSV_COLUMNS = ['class', 'status', 'stan', 'txnId', 'campusAmount', 'bankAmount', 'bankRef', 'gatewayState', 'kioskState', 'posting', 'action'] as const;
 
-/** RFC 4180: a cell with a comma, quote or line break is quoted, quotes doubled. */
-const cell = (v: unknown) => {
-  const text = v === null || v === undefined ? '' : String(v);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-};
-
 export function formatCsv(s: ReconcileSummary): string {
-  return [CSV_COLUMNS.join(','), ...s.differences.map((d) => CSV_COLUMNS.map((c) => cell(d[c])).join(','))].map((l) => `${l}\r\n`).join('');
+  return toCsv(CSV_COLUMNS, s.differences);
 }
 
 /** The last line of `--json`. */
