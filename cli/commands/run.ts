@@ -1,3 +1,4 @@
+import { configSchema } from '../../common/config.ts';
 import { QuancunError } from '../../common/errors.ts';
 import type { Command } from '../command.ts';
 import { cliLogger, configOption, readConfig, verboseOption } from '../defaults.ts';
@@ -48,7 +49,8 @@ export const run: Command = {
     const width = integer('width', v.width, 320, 3840);
     const height = integer('height', v.height, 240, 3840);
     const kioskId = String(v.kiosk ?? loaded.config.kiosks[0]!.id);
-    const consoleSettings = loaded.config.console ?? { host: '127.0.0.1', port: 8088, idleMinutes: 30, lockout: { failures: 5, minutes: 15 } };
+    // Without a console section, the schema's defaults: loopback, port 8088.
+    const consoleSettings = loaded.config.console ?? configSchema.shape.console.unwrap().parse({});
     if (v['console-port'] !== undefined) consoleSettings.port = integer('console-port', v['console-port'], 0, 65535);
     loaded.config.console = consoleSettings;
     // Loaded here, not at the top: `quancun --help` must not start up the whole system's modules.
