@@ -17,16 +17,15 @@ import { startEmbeddedBroker } from '../../common/mqtt/embedded-broker.ts';
 import { DurableStore } from '../../common/store/durable-store.ts';
 import { JournaledMachine } from '../../common/store/journaled-machine.ts';
 import { bankProfilePath } from '../../gateway/banks.ts';
-import { loadBankProfile } from '../../gateway/bank/iso8583/profile.ts';
 import { CampusLedger } from '../../gateway/ledger/campus-ledger.ts';
 import { GATEWAY_LOAD_MACHINE, type GatewayLoadRecord, type GatewayLoadState } from '../../gateway/loads/gateway-load-machine.ts';
 import { SimCardReader } from '../../sim/card/sim-reader.ts';
 import { createSimPinPad } from '../../sim/pin-pad/sim-pin-pad.ts';
 import { pinPadKeyFor } from '../../provisioning/pin-key-injection.ts';
 import { Kiosk } from '../../runtime/kiosk.ts';
-import { BankHostSimulator } from '../../sim/bank/bank-host.ts';
 import { issueSimulationCards } from '../../sim/card/config-cards.ts';
 import { EMBEDDED_CONFIG } from '../support/kiosk-system.ts';
+import { startConfigBank } from '../support/config-bank.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const CHILD = fileURLToPath(new URL('./reversal-gateway-child.ts', import.meta.url));
@@ -74,13 +73,7 @@ test('a reversal the bank never answered is sent again by the restarted gateway 
   const profile = JSON.parse(readFileSync(bankProfilePath(raw.banks[0]!.profile), 'utf8')) as { timeouts: Record<string, number> };
   profile.timeouts = { ...profile.timeouts, responseMs: 400, reconnectMinMs: 50, reconnectMaxMs: 200 };
   writeFileSync(join(dir, 'bank-profile.json'), JSON.stringify(profile));
-  const bank = new BankHostSimulator({
-    profile: loadBankProfile(join(dir, 'bank-profile.json')),
-    tmk: Buffer.from(raw.banks[0]!.tmk, 'hex'),
-    accounts: raw.simulation!.bankAccounts.map(({ pan, balance, pin }) => ({ pan, balance, pin })),
-  });
-  await bank.start();
-  t.teardown(() => bank.stop());
+  const bank = await startConfigBank(t, raw, join(dir, 'bank-profile.json'));
   raw.mqtt.url = broker.url;
   raw.dataDir = '.';
   raw.reversals = { minMs: 100, maxMs: 400 }; // short retries, so the test waits little

@@ -12,12 +12,10 @@ import { QuancunError } from '../../common/errors.ts';
 import { silentLogger } from '../../common/log.ts';
 import { startEmbeddedBroker } from '../../common/mqtt/embedded-broker.ts';
 import { DurableStore } from '../../common/store/durable-store.ts';
-import { bankProfilePath } from '../../gateway/banks.ts';
-import { loadBankProfile } from '../../gateway/bank/iso8583/profile.ts';
 import { Gateway } from '../../gateway/gateway.ts';
 import type { GatewayLoadRecord, GatewayLoadState } from '../../gateway/loads/gateway-load-machine.ts';
-import { BankHostSimulator } from '../../sim/bank/bank-host.ts';
 import { EMBEDDED_CONFIG } from '../support/kiosk-system.ts';
+import { startConfigBank } from '../support/config-bank.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 // config/embedded.json: 张三's card, bound to the unionpay account 6217000010000000018, campus account 2023010001.
@@ -39,12 +37,7 @@ test('what is owed, with the actions that keep the money rule; park, reverse and
   const broker = await startEmbeddedBroker();
   t.teardown(() => broker.close());
   const raw = JSON.parse(readFileSync(EMBEDDED_CONFIG, 'utf8')) as Config;
-  const bank = new BankHostSimulator({
-    profile: loadBankProfile(bankProfilePath(raw.banks[0]!.profile)), tmk: Buffer.from(raw.banks[0]!.tmk, 'hex'),
-    accounts: raw.simulation!.bankAccounts.map(({ pan, balance, pin }) => ({ pan, balance, pin })),
-  });
-  await bank.start();
-  t.teardown(() => bank.stop());
+  const bank = await startConfigBank(t, raw);
 
   const now = new Date().toISOString();
   const store = new DurableStore(join(dir, 'gateway'), { log: silentLogger });
