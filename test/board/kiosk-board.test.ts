@@ -162,29 +162,44 @@ async function rectOf(sample: string, id: string): Promise<Rect> {
 
 /**
  * Waits until widget `id` of the expected screen `name` (drawn in the guest) is on the guest's screen: at most 1 % of
- * its pixels off. When it never comes, the error keeps the closest screen seen and the kiosk's log with its fields.
+ * its pixels off.
  */
 async function waitFor(t: ExecutionContext<Context>, name: string, id: string, sample = name): Promise<void> {
-  const { guest, drawn } = t.context;
   const rect = await rectOf(sample, id);
+  await waitForScreen(t, `${id} on the guest's screen`, 120_000, (screen) => {
+    const off = differingPixels(screen, t.context.drawn.get(name)!, rect);
+    return { off, done: off <= rect.w * rect.h * 0.01 };
+  });
+}
+
+/**
+ * Polls the guest's screen until `judge` says done. When that never comes, the error keeps the closest screen seen
+ * (fewest pixels off) and the kiosk's log with its fields, so a failure on a CI machine says where the kiosk stood.
+ */
+async function waitForScreen(t: ExecutionContext<Context>, what: string, timeoutMs: number, judge: (screen: Frame) => { off: number; done: boolean }): Promise<void> {
+  const { guest } = t.context;
   let closest: { off: number; png: Buffer } | undefined;
   try {
-    await pollUntil(`${id} on the guest's screen`, 120_000, async () => {
+    await pollUntil(what, timeoutMs, async () => {
       const png = await guest.screendump();
-      const off = differingPixels(await pngPixels(png), drawn.get(name)!, rect);
+      const { off, done } = judge(await pngPixels(png));
       if (!closest || off < closest.off) closest = { off, png };
-      return off <= rect.w * rect.h * 0.01 || false;
+      return done || false;
     }, 1000);
   } catch (err) {
-    const png = join(tmpdir(), `quancun-board-${id}-${Date.now()}.png`);
+    const png = join(tmpdir(), `quancun-board-${Date.now()}.png`);
     if (closest) await writeFile(png, closest.png);
-    const log = await sh(guest, `journalctl -u ${UNIT} -o json --no-pager | tail -25`).catch(() => '');
-    const lines = log.split('\n').filter(Boolean).map((l) => {
-      const e = JSON.parse(l) as Record<string, unknown>;
-      return [e.MESSAGE, ...Object.entries(e).filter(([k]) => k.startsWith('QUANCUN_')).map(([k, v]) => `${k.slice(8)}=${String(v)}`)].join(' ');
-    });
-    throw new Error(`${(err as Error).message}; closest screen (${closest?.off} of ${rect.w * rect.h} pixels off) in ${png}; the kiosk's log ends:\n${lines.join('\n')}`);
+    throw new Error(`${(err as Error).message}; closest screen (${closest?.off} pixels off) in ${png}; the kiosk's log ends:\n${await kioskLog(guest)}`);
   }
+}
+
+/** The kiosk unit's last journal entries, each its message and QUANCUN_* fields. */
+async function kioskLog(guest: Guest): Promise<string> {
+  const log = await sh(guest, `journalctl -u ${UNIT} -o json --no-pager | tail -40`).catch((err: Error) => `(no log: ${err.message})`);
+  return log.split('\n').filter((l) => l.startsWith('{')).map((l) => {
+    const e = JSON.parse(l) as Record<string, unknown>;
+    return [e.MESSAGE, ...Object.entries(e).filter(([k]) => k.startsWith('QUANCUN_')).map(([k, v]) => `${k.slice(8)}=${String(v)}`)].join(' ');
+  }).join('\n');
 }
 
 async function touch(t: ExecutionContext<Context>, name: string, id: string, sample = name): Promise<void> {
@@ -225,12 +240,10 @@ test('a load at the board: card tapped, touches at the layout, PIN on the pad, r
   // The result as the guest draws it for a 50.00 load leaving 60.00 on the card, and the same screen saying the card
   // kept its 10.00: the guest's screen must be the first and far from the second.
   const balance = await rectOf('result-ok', 'result.balance');
-  const found = await pollUntil('the result screen with 60.00', 240_000, async () => {
-    const screen = await pngPixels(await guest.screendump());
+  await waitForScreen(t, 'the result screen with 60.00', 240_000, (screen) => {
     const [near, far] = [differingPixels(screen, t.context.drawn.get('result-60')!, balance), differingPixels(screen, t.context.drawn.get('result-10')!, balance)];
-    return (near <= balance.w * balance.h * 0.01 && near * 4 < far) || false;
-  }, 1000);
-  t.true(found);
+    return { off: near, done: near <= balance.w * balance.h * 0.01 && near * 4 < far };
+  });
   t.is(card.state().balance, 6000);
 
   const printed = once(printer, 'receipt') as Promise<[PrintedReceipt]>;
