@@ -91,17 +91,20 @@ export interface BatchItem {
   bankRef: string;
 }
 
-export interface TransferRequest {
+export interface StandingTransferRequest {
   /** A STAN the caller already journaled (it needs it for a reversal); allocated from the STAN store when absent. */
   stan?: number;
   pan: string;
   /** Fen. */
   amount: number;
-  /** Already under the bank's PIK (BankKeys.translatePinIn). */
-  pinBlock: Buffer;
   terminalId: string;
   merchantId: string;
   campusRef: string;
+}
+
+export interface TransferRequest extends StandingTransferRequest {
+  /** Already under the bank's PIK (BankKeys.translatePinIn). */
+  pinBlock: Buffer;
 }
 
 export interface TransferApproval {
@@ -121,6 +124,8 @@ export interface ReversalOriginal {
   terminalId: string;
   merchantId: string;
   campusRef: string;
+  /** The original was a standing transfer (no PIN): its 0400 copies that transfer's fields 22 and 25. */
+  standing?: boolean;
 }
 
 /** 98 no answer in time, 96 approved but the terminal could not complete, A0 bad MAC on the answer, 06 other. */
@@ -342,17 +347,27 @@ export class BankLink extends EventEmitter {
     if (vars.responseCode !== APPROVED) throw this.#declined('echo', vars);
   }
 
-  /** 0200/0210: debits the cardholder's bank account. */
-  async transfer(req: TransferRequest): Promise<TransferApproval> {
+  /** 0200/0210: debits the cardholder's bank account, authorised by the PIN. */
+  transfer(req: TransferRequest): Promise<TransferApproval> {
+    return this.#debit('transfer', req, { pinBlock: req.pinBlock });
+  }
+
+  /**
+   * 0200/0210 without a PIN, under the cardholder's standing agreement with the bank (代扣协议): the batch transfer
+   * mode. A bank that holds no agreement for the account declines it (57 in the simulator).
+   */
+  standingTransfer(req: StandingTransferRequest): Promise<TransferApproval> {
+    return this.#debit('standingTransfer', req, {});
+  }
+
+  async #debit(op: 'transfer' | 'standingTransfer', req: StandingTransferRequest, extra: Vars): Promise<TransferApproval> {
     await this.#signingOn?.catch(() => {});
     if (!this.#signedOn) throw new QuancunError('BANK_NOT_SIGNED_ON', 'not signed on with the bank: transfer not sent');
     if (!this.#o.profile.cardBins.some((bin) => req.pan.startsWith(bin))) {
       throw new QuancunError('BANK_DECLINED', `card ${maskPan(req.pan)} is outside the bank's BIN ranges`, { responseCode: '14', local: true });
     }
     const stan = req.stan ?? (await this.#stans.next());
-    const vars = await this.#exchange('transfer', {
-      ...this.#moneyVars(req, stan), pinBlock: req.pinBlock,
-    });
+    const vars = await this.#exchange(op, { ...this.#moneyVars(req, stan), ...extra });
     switch (vars.responseCode) {
       case APPROVED:
         if (typeof vars.bankRef !== 'string') throw new QuancunError('BANK_PROTOCOL', 'approval without a bank reference', { stan });
@@ -371,7 +386,7 @@ export class BankLink extends EventEmitter {
   async reverse(original: ReversalOriginal, reason: ReversalReason): Promise<{ confirmed: true; originalFound: boolean }> {
     await this.#signingOn?.catch(() => {});
     if (!this.#signedOn) throw new QuancunError('BANK_NOT_SIGNED_ON', 'not signed on with the bank: reversal not sent');
-    const vars = await this.#exchange('reversal', { ...this.#moneyVars(original, original.stan), reason });
+    const vars = await this.#exchange(original.standing ? 'standingReversal' : 'reversal', { ...this.#moneyVars(original, original.stan), reason });
     if (!REVERSAL_DONE.has(String(vars.responseCode))) throw this.#declined('reversal', vars, original.stan);
     return { confirmed: true, originalFound: vars.responseCode === APPROVED };
   }

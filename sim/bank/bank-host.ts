@@ -8,6 +8,9 @@
  * `dropConnection` closes the connection without applying it. A reversal of an unknown original answers 25 and
  * is remembered, so a late-arriving original with that STAN is refused (94) instead of debiting.
  *
+ * A standing transfer (0200 without a PIN, gateway/transfers/) is approved only for an account whose holder signed a
+ * standing agreement (`standingAgreement`); any other account gets 57 (transaction not permitted to the cardholder).
+ *
  * Settlement (0500) compares the terminal's totals with the transfers the bank applied in that batch and answers
  * balanced (1) or not (2); batch upload items (0320) are kept. `dayFile` writes the day's reconciliation file from
  * the bank's own log, in the profile's layout.
@@ -33,6 +36,8 @@ export interface BankAccount {
   /** Fen. */
   balance: number;
   pin: string;
+  /** The holder signed a standing agreement (代扣协议): transfers without a PIN are approved for this account. */
+  standingAgreement?: boolean;
 }
 
 export interface AppliedTransfer {
@@ -207,7 +212,7 @@ export class BankHostSimulator {
       stan: typeof vars.stan === 'string' ? vars.stan : null,
       terminalId: typeof vars.terminalId === 'string' ? vars.terminalId : null,
       amount: typeof vars.amount === 'string' ? Number(vars.amount) : null,
-      reason: op === 'reversal' && typeof vars.reason === 'string' ? vars.reason : null,
+      reason: (op === 'reversal' || op === 'standingReversal') && typeof vars.reason === 'string' ? vars.reason : null,
       responseCode: null,
       answered: false,
       time: new Date().toISOString(),
@@ -271,8 +276,10 @@ export class BankHostSimulator {
       case 'batchUpload':
         return this.#upload(vars);
       case 'transfer':
-        return behaviour.decline ? { responseCode: behaviour.decline } : this.#transfer(vars);
+      case 'standingTransfer':
+        return behaviour.decline ? { responseCode: behaviour.decline } : this.#transfer(vars, op === 'standingTransfer');
       case 'reversal':
+      case 'standingReversal':
         return this.#reversal(vars);
     }
   }
@@ -289,14 +296,18 @@ export class BankHostSimulator {
     return this.#state.applied.find((a) => a.terminalId === vars.terminalId && a.stan === vars.stan);
   }
 
-  #transfer(vars: Vars): Vars {
+  #transfer(vars: Vars, standing: boolean): Vars {
     if (this.#find(vars)) return { responseCode: '94' };
     const pan = String(vars.pan);
     const amount = Number(vars.amount);
     const account = this.#state.accounts.find((a) => a.pan === pan);
     if (!account) return { responseCode: '14' };
-    const pik = this.#session(String(vars.terminalId))!.pik;
-    if (!Buffer.isBuffer(vars.pinBlock) || !verifyPinBlock(pik, vars.pinBlock, pan12FromPan(pan), account.pin)) return { responseCode: '55' };
+    if (standing) {
+      if (!account.standingAgreement) return { responseCode: '57' };
+    } else {
+      const pik = this.#session(String(vars.terminalId))!.pik;
+      if (!Buffer.isBuffer(vars.pinBlock) || !verifyPinBlock(pik, vars.pinBlock, pan12FromPan(pan), account.pin)) return { responseCode: '55' };
+    }
     if (account.balance < amount) return { responseCode: '51' };
     account.balance -= amount;
     const bankRef = String(this.#state.applied.length + 1).padStart(12, '0');

@@ -13,7 +13,11 @@ import { MAC_ALGORITHMS, MAC_BYTES, type MacSpec } from './message-mac.ts';
 import { literalsOf, TEMPLATE_VARS, type FieldTemplate, type MessageTemplate, type TemplateVar, type ValueTemplate } from './template.ts';
 import { RECON_COLUMNS, type ReconFileLayout } from '../../reconcile/bank-file.ts';
 
-export const OPERATIONS = ['signOn', 'signOff', 'echo', 'transfer', 'reversal', 'settlement', 'batchUpload'] as const;
+/**
+ * `standingTransfer` and `standingReversal` are the debit and its 0400 under a standing agreement (代扣协议, the batch
+ * transfer mode, gateway/transfers/): no PIN (no field 52 nor 53), 22 = 012 and 25 = 01 telling them apart.
+ */
+export const OPERATIONS = ['signOn', 'signOff', 'echo', 'transfer', 'reversal', 'standingTransfer', 'standingReversal', 'settlement', 'batchUpload'] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
 export interface OperationTemplate {
