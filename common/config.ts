@@ -132,6 +132,14 @@ export const configSchema = z.object({
     /** Failed tries before the error log asks for an operator (the queue keeps trying). */
     attentionAfter: z.number().int().positive(),
   }).partial().optional(),
+  /**
+   * The batch transfer mode (gateway/transfers/, docs/batch-transfer.md): the campus time a running gateway sends the
+   * standing orders due (none when unset: `quancun transfer run` only), and how many transfers a second go to one bank.
+   */
+  transfers: z.object({
+    runAt: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'local time HH:MM').optional(),
+    perSecond: z.number().positive().max(1000).default(5),
+  }).optional(),
   cardholders: z.array(z.object({
     campusAccount: z.string().min(1),
     name: z.string().min(1),

@@ -112,6 +112,11 @@ export const ERROR_CODES = {
   ANNOUNCEMENT_INVALID: { retryable: false, zh: '公告内容或发布范围无效', en: 'The announcement, its target or its schedule is not valid' },
   ANNOUNCEMENT_NOT_FOUND: { retryable: false, zh: '公告不存在', en: 'No such announcement' },
   ANNOUNCEMENT_STATE: { retryable: false, zh: '公告已撤回或已过期', en: 'The announcement was already withdrawn or has expired' },
+  // the batch transfer mode (gateway/transfers/): standing orders and their runs
+  TRANSFER_ORDER_INVALID: { retryable: false, zh: '代扣委托无效', en: 'The standing order is not valid (its rule, day, threshold or amount)' },
+  TRANSFER_ORDER_EXISTS: { retryable: false, zh: '该账户已有代扣委托', en: 'The campus account already has a standing order: remove it first' },
+  TRANSFER_ORDER_UNKNOWN: { retryable: false, zh: '代扣委托不存在', en: 'No standing order for that campus account' },
+  TRANSFER_RUN_BUSY: { retryable: true, zh: '批量转账正在进行', en: 'A batch transfer run is already under way' },
   CARD_BALANCE_INSUFFICIENT: { retryable: false, zh: '卡内余额不足', en: 'Not enough balance on the card' },
 } as const satisfies Record<string, { retryable: boolean; zh: string; en: string }>;
 

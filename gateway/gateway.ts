@@ -33,6 +33,8 @@ import { startConsole, type ConsoleServer } from './console/console-server.ts';
 import { AnnouncementService } from './announcements/announcement-service.ts';
 import { MoneyOwed } from './loads/money-owed.ts';
 import { ReconcileService } from './reconcile/reconcile-service.ts';
+import { TransferService } from './transfers/transfer-service.ts';
+import { HeldTransferCredits } from './transfers/transfer-credits.ts';
 
 export interface GatewayOptions {
   loaded: LoadedConfig;
@@ -66,6 +68,8 @@ export class Gateway {
   readonly owed: MoneyOwed;
   /** Reconciliation runs on this gateway's store, while it runs or (quancun reconcile) while it is stopped. */
   readonly reconcile: ReconcileService;
+  /** Standing orders and their batch transfer runs (gateway/transfers/, docs/batch-transfer.md). */
+  readonly transfers: TransferService;
   /** Set at start when the config has a `ca` section. */
   enrolment: KioskEnrolment | undefined;
   /** Every kiosk's state, faults, telemetry and loads today, and the signed commands the console sends. */
@@ -126,6 +130,11 @@ export class Gateway {
       loaded: o.loaded, dataDir: o.dataDir ?? o.loaded.dataDir, store: this.store, loads: this.loads, ledger: this.ledger,
       reports: this.reports, banks: this.banks, log: o.log,
     });
+    this.transfers = new TransferService({
+      store: this.store, ledger: this.ledger, banks: this.banks, credits: new HeldTransferCredits(this.store, this.ledger), loads: this.loads.loads,
+      limits: config.limits, timeZone: config.campus.timeZone, perSecond: config.transfers?.perSecond ?? 5, log: o.log.child({ part: 'transfers' }),
+      ...(reversalRetry ? { reversalRetry } : {}),
+    });
     this.endpoint.onEvent('txn', async (kiosk, event) => void (await this.reports.record(kiosk, event)));
     const settlements = this.settlement.records;
     this.transactions = new Transactions({ loads: this.loads.loads, ledger: this.ledger, reports: this.reports, iso: this.isoMessages,
@@ -157,6 +166,10 @@ export class Gateway {
     // Loads a stop interrupted end, and reversals owed from before it go out, before new loads come in.
     await this.loads.closeUnsent();
     await this.loads.reversals.start();
+    await this.transfers.start();
+    // A run a stop interrupted finishes alongside the kiosks' loads; it may take as long as its pacing says.
+    void this.transfers.resume().catch((err: Error) => this.o.log.error('resuming the interrupted transfer run failed', { error: err }));
+    if (loaded.config.transfers?.runAt) this.transfers.startSchedule(loaded.config.transfers.runAt);
     await this.announcements.start();
     await this.endpoint.start();
     await this.endpoint.publishState(this.bankStates());
@@ -188,7 +201,7 @@ export class Gateway {
     // A reconciliation under way ends before the bank links and the store it uses close.
     await this.reconcile.stop();
     // No new reversal tries; one in flight ends when its bank link closes and stays owed in the journal.
-    const reversalsStopped = this.loads.reversals.stop();
+    const reversalsStopped = Promise.all([this.loads.reversals.stop(), this.transfers.stop()]);
     // Sign off politely; a bank that does not answer is closed all the same.
     await Promise.all([...this.banks.values()].map((b) => b.link.signOff({ responseMs: 2000 }).catch(() => {}).then(() => b.link.close())));
     await reversalsStopped;

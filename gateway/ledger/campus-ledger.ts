@@ -46,6 +46,12 @@ export class CampusLedger {
     if (ops.length) await this.store.batch(ops);
   }
 
+  async account(campusAccount: string): Promise<CampusAccount> {
+    const account = await this.store.get<CampusAccount>(accountKey(campusAccount));
+    if (!account) throw new QuancunError('CARD_UNKNOWN', `no campus account ${campusAccount}`, { campusAccount });
+    return account;
+  }
+
   async accountByAsn(asn: string): Promise<CampusAccount> {
     const id = await this.store.get<string>(asnKey(asn));
     const account = id === undefined ? undefined : await this.store.get<CampusAccount>(accountKey(id));

@@ -74,7 +74,7 @@ export class LoadService {
   constructor(private readonly o: LoadServiceOptions) {
     this.loads = new JournaledMachine(o.store, 'gw/load', GATEWAY_LOAD_MACHINE);
     this.reversals = new ReversalQueue({
-      loads: this.loads, send: (record) => this.reverse(record), log: o.log, ...(o.reversalRetry ? { retry: o.reversalRetry } : {}),
+      records: this.loads, send: (record) => this.reverse(record), log: o.log, ...(o.reversalRetry ? { retry: o.reversalRetry } : {}),
     });
     this.now = o.now ?? (() => new Date());
   }
@@ -397,7 +397,7 @@ export class LoadService {
 }
 
 /** Answers that prove the bank did not debit. Anything else after sending may have been applied. */
-const DEFINITELY_NOT_DEBITED = new Set<ErrorCode>(['BANK_DECLINED', 'BANK_INSUFFICIENT_FUNDS', 'PIN_WRONG', 'BANK_NOT_SIGNED_ON', 'BANK_UNAVAILABLE']);
+export const DEFINITELY_NOT_DEBITED = new Set<ErrorCode>(['BANK_DECLINED', 'BANK_INSUFFICIENT_FUNDS', 'PIN_WRONG', 'BANK_NOT_SIGNED_ON', 'BANK_UNAVAILABLE']);
 
 function pan12(pan: string): string {
   return pan.slice(-13, -1);

@@ -1,5 +1,6 @@
 /**
- * Store-and-forward reversals (jPOS-SAF style). A reversal the gateway owes is its load record in `reversing`,
+ * Store-and-forward reversals (jPOS-SAF style). A reversal the gateway owes is its record in `reversing` (a load's, or
+ * a standing transfer's of the batch transfer mode: one queue per journaled machine),
  * journaled before the first 0400 is sent; this queue sends it again with capped exponential backoff until the bank
  * answers (0410 approved, or "original not found": it never debited), and on every start resumes each `reversing`
  * record of the journal, so a gateway restart loses none. Only the reversal is ever repeated, never the transfer, and
@@ -8,8 +9,16 @@
 import { EventEmitter } from 'node:events';
 import { QuancunError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
-import type { JournaledMachine } from '../../common/store/journaled-machine.ts';
+import type { JournalRecord, JournaledMachine } from '../../common/store/journaled-machine.ts';
+import type { ErrorCode } from '../../common/errors.ts';
+import type { ReversalReason } from '../bank/bank-link.ts';
 import type { GatewayLoadRecord, GatewayLoadState } from '../loads/gateway-load-machine.ts';
+
+/** A record the queue can owe a reversal for. */
+export interface ReversibleRecord<S extends string> extends JournalRecord<S> {
+  code?: ErrorCode;
+  reversalReason?: ReversalReason;
+}
 
 export interface RetryPolicy {
   /** Wait before the second try; doubled after each failed try. */
@@ -23,13 +32,17 @@ export interface RetryPolicy {
 /** 3 tries before operator attention is the common practice (../shared/reference/iso8583-unionpay.md). */
 export const DEFAULT_RETRY: RetryPolicy = { minMs: 2_000, maxMs: 120_000, attentionAfter: 3 };
 
-export interface ReversalQueueOptions {
-  loads: JournaledMachine<GatewayLoadState, GatewayLoadRecord>;
+/**
+ * `records` is a machine with the states `bank-pending` (the transfer may be out), `reversing` (the 0400 is owed) and
+ * `reversed`, the load machine's names.
+ */
+export interface ReversalQueueOptions<S extends string, R extends ReversibleRecord<S>> {
+  records: JournaledMachine<S, R>;
   /**
    * One 0400 for the record; true once the bank confirmed and the record is `reversed`. It rejects with why a try
    * failed (no answer, no session...): the queue keeps that as the reversal's last error for the operator.
    */
-  send(record: GatewayLoadRecord): Promise<boolean>;
+  send(record: R): Promise<boolean>;
   log: Logger;
   retry?: Partial<RetryPolicy>;
 }
@@ -44,13 +57,14 @@ interface Owed {
   running?: Promise<boolean>;
 }
 
-export class ReversalQueue extends EventEmitter<{ confirmed: [txnId: string, attempts: number]; failed: [txnId: string, attempts: number, delayMs: number] }> {
-  readonly #o: ReversalQueueOptions;
+export class ReversalQueue<S extends string = GatewayLoadState, R extends ReversibleRecord<S> = GatewayLoadRecord & ReversibleRecord<S>>
+  extends EventEmitter<{ confirmed: [txnId: string, attempts: number]; failed: [txnId: string, attempts: number, delayMs: number] }> {
+  readonly #o: ReversalQueueOptions<S, R>;
   readonly #retry: RetryPolicy;
   readonly #owed = new Map<string, Owed>();
   #stopped = false;
 
-  constructor(options: ReversalQueueOptions) {
+  constructor(options: ReversalQueueOptions<S, R>) {
     super();
     this.#o = options;
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
@@ -63,11 +77,11 @@ export class ReversalQueue extends EventEmitter<{ confirmed: [txnId: string, att
    */
   async start(): Promise<void> {
     this.#stopped = false;
-    for (const record of (await this.#o.loads.all()).filter((r) => r.state === 'bank-pending')) {
+    for (const record of (await this.#o.records.all()).filter((r) => r.state === 'bank-pending')) {
       this.#o.log.warn('transfer left unanswered by a gateway stop: reversing', { txnId: record.id });
-      await this.#o.loads.advance(record, 'reversing', { code: 'BANK_TIMEOUT', reversalReason: '98' });
+      await this.#o.records.advance(record, 'reversing' as S, { code: 'BANK_TIMEOUT', reversalReason: '98' } as Partial<R>);
     }
-    const owed = (await this.#o.loads.all()).filter((r) => r.state === 'reversing');
+    const owed = (await this.#o.records.all()).filter((r) => r.state === 'reversing');
     if (owed.length > 0) this.#o.log.warn('resuming reversals owed from before the restart', { count: owed.length, txnIds: owed.map((r) => r.id) });
     for (const record of owed) void this.owe(record.id);
   }
@@ -102,7 +116,7 @@ export class ReversalQueue extends EventEmitter<{ confirmed: [txnId: string, att
    * is under way, that try is the answer (never two 0400s of one reversal side by side). The caller audits it.
    */
   async retryNow(txnId: string): Promise<{ confirmed: boolean } & ReversalStatus> {
-    const record = await this.#o.loads.require(txnId);
+    const record = await this.#o.records.require(txnId);
     if (record.state !== 'reversing') throw new QuancunError('TXN_STATE', `${txnId} is ${record.state}: no reversal is owed`, { txnId, state: record.state });
     if (this.#stopped) throw new QuancunError('TXN_STATE', 'the reversal queue is stopped: the next gateway start resumes it', { txnId });
     const confirmed = await this.owe(txnId);
@@ -132,7 +146,7 @@ export class ReversalQueue extends EventEmitter<{ confirmed: [txnId: string, att
 
   async #attempt(txnId: string, owed: Owed): Promise<boolean> {
     // The journal, not a copy held here, says whether it is still owed (an earlier try may have confirmed it).
-    const record = await this.#o.loads.require(txnId);
+    const record = await this.#o.records.require(txnId);
     if (record.state !== 'reversing') {
       this.#owed.delete(txnId);
       return record.state === 'reversed';

@@ -39,7 +39,7 @@ test('start resumes each reversing record only; waits double after each failed t
   await load(loads, 'GONE', ['bank-pending', 'reversing', 'reversed']);
   const sent: string[] = [];
   const queue = new ReversalQueue({
-    loads, log: silentLogger, retry: { minMs: 1, maxMs: 4 },
+    records: loads, log: silentLogger, retry: { minMs: 1, maxMs: 4 },
     async send(record) {
       sent.push(record.id);
       if (sent.length < 5) return false;
@@ -69,7 +69,7 @@ test('two asks for the same reversal while a try runs share that try; stop leave
   const sent = new Promise<void>((resolve) => (sending = resolve));
   let tries = 0;
   const queue = new ReversalQueue({
-    loads, log: silentLogger, retry: { minMs: 60_000 },
+    records: loads, log: silentLogger, retry: { minMs: 60_000 },
     send: () => (tries++, sending(), new Promise<boolean>((resolve) => (release = resolve))),
   });
   const first = queue.owe('OWED');
