@@ -156,7 +156,7 @@ export class Gateway {
     }
     await this.store.open();
     await this.isoMessages.start();
-    await this.ledger.seed(this.o.loaded.config.cardholders.map((c) => ({ ...c, asn: c.asn.toUpperCase() })));
+    await this.seedLedger();
     await this.tally.start();
     await this.settlement.restoreBatches();
     await this.reconcile.recover();
@@ -174,6 +174,11 @@ export class Gateway {
     await this.endpoint.start();
     await this.endpoint.publishState(this.bankStates());
     await this.startConsole();
+  }
+
+  /** The config's cardholders onto the ledger, those not there yet (a stopped gateway's tools need them too). */
+  seedLedger(): Promise<void> {
+    return this.ledger.seed(this.o.loaded.config.cardholders.map((c) => ({ ...c, asn: c.asn.toUpperCase() })));
   }
 
   private async startConsole(): Promise<void> {

@@ -34,13 +34,6 @@ export interface OrderLimits {
 const orderKey = (campusAccount: string) => `gw/transfer-order/${campusAccount}`;
 const ORDER_PREFIX = 'gw/transfer-order/';
 
-/** The rule as an operator types it: `monthly:<day>` or `below:<fen>`. */
-export function parseRule(text: string): OrderRule {
-  const m = /^(monthly|below):(\d{1,9})$/.exec(text.trim());
-  if (!m) throw new QuancunError('TRANSFER_ORDER_INVALID', `rule "${text}" is neither monthly:<day 1..31> nor below:<fen>`, { rule: text });
-  return m[1] === 'monthly' ? { kind: 'monthly', day: Number(m[2]) } : { kind: 'below', threshold: Number(m[2]) };
-}
-
 export function formatRule(rule: OrderRule): string {
   return rule.kind === 'monthly' ? `monthly:${rule.day}` : `below:${rule.threshold}`;
 }

@@ -196,6 +196,8 @@ export class TransferService {
     // Banks in parallel, each paced on its own.
     await Promise.all([...byBank.values()].map((mine) => this.#sendAll(mine)));
     if (this.#stopping) throw new QuancunError('TRANSFER_RUN_BUSY', `the gateway is stopping: run ${run.id} resumes at its next start`);
+    // One try of each reversal owed, shared with one under way, so the summary says what the bank answered; the queue retries the rest.
+    await Promise.all((await this.transfers.all(runTransfersPrefix(run.id))).filter((r) => r.state === 'reversing').map((r) => this.reversals.owe(r.id)));
     const summary = summarise(run, await this.transfers.all(runTransfersPrefix(run.id)));
     await this.runs.advance(run, 'done', { summary });
     this.#o.log.info('transfer run done', { ...summary });

@@ -16,6 +16,7 @@
  * the bank's own log, in the profile's layout.
  */
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -116,7 +117,8 @@ export interface BankHostOptions {
 const NORMAL: BankBehaviour = { latencyMs: 0, decline: null, silence: false, badMac: false, dropConnection: false };
 
 
-export class BankHostSimulator {
+/** `request` fires as each request is logged, before it is applied or answered: what a test waits on. */
+export class BankHostSimulator extends EventEmitter<{ request: [exchange: BankExchange] }> {
   /** Every request received, in order. */
   readonly log: BankExchange[] = [];
   readonly #o: BankHostOptions;
@@ -130,6 +132,7 @@ export class BankHostSimulator {
   #behaviours: Array<{ behaviour: BankBehaviour; remaining: number | null; ops: Operation[] | null }> = [];
 
   constructor(options: BankHostOptions) {
+    super();
     this.#o = options;
     this.#codec = createCodec(options.profile);
     this.#logger = options.log ?? silentLogger;
@@ -218,6 +221,7 @@ export class BankHostSimulator {
       time: new Date().toISOString(),
     };
     this.log.push(entry);
+    this.emit('request', entry);
     if (!op || behaviour.dropConnection) {
       socket.destroy();
       return;
