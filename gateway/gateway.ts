@@ -126,14 +126,14 @@ export class Gateway {
     this.announcements = new AnnouncementService({ store: this.store, kiosks: config.kiosks, broker: this.endpoint, log: o.log });
     this.reports = new TxnReports(this.store, o.log);
     this.owed = new MoneyOwed({ loads: this.loads, ...(reversalRetry?.attentionAfter ? { attentionAfter: reversalRetry.attentionAfter } : {}) });
-    this.reconcile = new ReconcileService({
-      loaded: o.loaded, dataDir: o.dataDir ?? o.loaded.dataDir, store: this.store, loads: this.loads, ledger: this.ledger,
-      reports: this.reports, banks: this.banks, log: o.log,
-    });
     this.transfers = new TransferService({
       store: this.store, ledger: this.ledger, banks: this.banks, credits: new HeldTransferCredits(this.store, this.ledger), loads: this.loads.loads,
       limits: config.limits, timeZone: config.campus.timeZone, perSecond: config.transfers?.perSecond ?? 5, log: o.log.child({ part: 'transfers' }),
       ...(reversalRetry ? { reversalRetry } : {}),
+    });
+    this.reconcile = new ReconcileService({
+      loaded: o.loaded, dataDir: o.dataDir ?? o.loaded.dataDir, store: this.store, loads: this.loads, transfers: this.transfers.transfers, ledger: this.ledger,
+      reports: this.reports, banks: this.banks, log: o.log,
     });
     this.endpoint.onEvent('txn', async (kiosk, event) => void (await this.reports.record(kiosk, event)));
     const settlements = this.settlement.records;

@@ -56,13 +56,16 @@ export interface GatewayLoadRecord extends JournalRecord<GatewayLoadState> {
   reversalAnswer?: 'reversed' | 'not-found';
 }
 
+/** A journaled record with a `bank-pending` state and its STAN: a load, or a standing transfer of the batch transfer mode. */
+export type BankDebitRecord = Pick<JournalRecord<string>, 'history' | 'updatedAt'> & { stan?: number };
+
 /** When a load's transfer was journaled as possibly sent (`bank-pending`); for one never sent, its last write. */
-export const sentAt = (l: GatewayLoadRecord): string => l.history.find((h) => h.state === 'bank-pending')?.at ?? l.updatedAt;
+export const sentAt = (l: BankDebitRecord): string => l.history.find((h) => h.state === 'bank-pending')?.at ?? l.updatedAt;
 
 /**
  * The business day of a load: the campus's date when its transfer was journaled as possibly sent. The one day a load
  * has: reconciliation's, the fleet's "loads today" and the console's transaction search.
  */
-export function businessDay(load: GatewayLoadRecord, timeZone: string): string {
+export function businessDay(load: BankDebitRecord, timeZone: string): string {
   return campusTime(new Date(sentAt(load)), timeZone).date;
 }

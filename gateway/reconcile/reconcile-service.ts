@@ -22,6 +22,8 @@ import type { BankConnection } from '../banks.ts';
 import type { TxnReports } from '../events/txn-reports.ts';
 import type { CampusLedger } from '../ledger/campus-ledger.ts';
 import type { LoadService } from '../loads/load-service.ts';
+import type { JournaledMachine } from '../../common/store/journaled-machine.ts';
+import type { TransferRecord, TransferState } from '../transfers/transfer-machine.ts';
 import { bankFileName, parseBankFile } from './bank-file.ts';
 import { manualResolutions } from './manual-resolution.ts';
 import { expectedInFile, reconcile, type KioskLoadView, type PriorResolution, type Resolver } from './reconcile.ts';
@@ -32,6 +34,8 @@ export interface ReconcileServiceOptions {
   dataDir: string;
   store: DurableStore;
   loads: LoadService;
+  /** The standing transfers of the batch transfer mode, matched beside the loads. */
+  transfers: JournaledMachine<TransferState, TransferRecord>;
   ledger: CampusLedger;
   reports: TxnReports;
   banks: Map<string, BankConnection>;
@@ -260,10 +264,11 @@ export class ReconcileService extends EventEmitter<{ run: [run: ReconcileRun] }>
     const fileWrittenAt = statSync(run.file).mtime;
     const kioskLoads = await this.#kioskLoads(journals);
     const loads = (await this.#o.loads.loads.all()).filter((l) => l.bankId === bank.id);
+    const transfers = (await this.#o.transfers.all()).filter((r) => r.bankId === bank.id);
     const postings = new Map((await this.#o.ledger.postings()).map((p) => [p.txnId, p]));
     const prior = new Map((await this.#o.store.list<PriorResolution>(priorKey(bank.id, run.date))).map((e) => [e.value.stan, e.value]));
     const input = {
-      bankRecords, loads, date: run.date, timeZone: config.campus.timeZone, postings, kioskLoads: kioskLoads.size ? kioskLoads : null, prior, fileWrittenAt,
+      bankRecords, loads, transfers, date: run.date, timeZone: config.campus.timeZone, postings, kioskLoads: kioskLoads.size ? kioskLoads : null, prior, fileWrittenAt,
     };
     const { differences, resolutions } = await reconcile(input, this.#resolver());
     if (resolutions.length) {

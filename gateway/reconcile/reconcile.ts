@@ -9,12 +9,16 @@
  * - card-credited-without-final-posting: post finally with the TAC the kiosk journaled (the key store verifies it);
  * - pending-load: park the load as 圈存未领 when the kiosk journal proves the credit never went to the card, or
  *   confirm a parked one against the bank's debit.
+ * Standing transfers of the batch transfer mode (gateway/transfers/) are matched beside the loads, by the same STANs
+ * (one counter per terminal): an approved one the bank debited agrees; one it owes a reversal for is left to its own
+ * queue and reported until the bank's file stops showing the debit.
  * The rest are listed for an operator. What was resolved is journaled per day and STAN, so running the same day
  * again resolves nothing twice and reports the same differences.
  */
 import { QuancunError } from '../../common/errors.ts';
-import { businessDay, sentAt, type GatewayLoadRecord } from '../loads/gateway-load-machine.ts';
+import { businessDay, sentAt, type BankDebitRecord, type GatewayLoadRecord } from '../loads/gateway-load-machine.ts';
 import type { Posting } from '../ledger/campus-ledger.ts';
+import type { TransferRecord } from '../transfers/transfer-machine.ts';
 import type { BankFileRecord } from './bank-file.ts';
 
 export const DIFFERENCE_CLASSES = [
@@ -84,6 +88,8 @@ export interface ReconcileInput {
   /** The campus's IANA time zone, whose calendar the business day is on. */
   timeZone: string;
   postings: Map<string, Posting>;
+  /** Every standing transfer to this bank in the gateway journal. */
+  transfers?: TransferRecord[];
   /** null: no kiosk journal or report was available, so nothing that needs one is resolved. */
   kioskLoads: Map<string, KioskLoadView> | null;
   prior: Map<number, PriorResolution>;
@@ -101,7 +107,7 @@ const CREDIT_NEVER_SENT = new Set(['created', 'authorizing', 'authorized', 'decl
 const CARD_CREDITED = new Set(['credited', 'completed']);
 
 /** A campus load the bank's file of the day must hold: sent that day, before the file was written. */
-export function expectedInFile(load: GatewayLoadRecord, input: Pick<ReconcileInput, 'date' | 'timeZone' | 'fileWrittenAt'>): boolean {
+export function expectedInFile(load: BankDebitRecord, input: Pick<ReconcileInput, 'date' | 'timeZone' | 'fileWrittenAt'>): boolean {
   if (load.stan === undefined || businessDay(load, input.timeZone) !== input.date) return false;
   return !input.fileWrittenAt || sentAt(load) < input.fileWrittenAt.toISOString();
 }
@@ -116,6 +122,18 @@ interface Pair {
   stan: number;
   bank: BankView | undefined;
   load: GatewayLoadRecord | undefined;
+  transfer?: TransferRecord | undefined;
+}
+
+/** The latest record of each STAN (STANs wrap after 999999). */
+function byStan<R extends BankDebitRecord>(records: R[]): Map<number, R> {
+  const out = new Map<number, R>();
+  for (const r of records) {
+    if (r.stan === undefined) continue;
+    const seen = out.get(r.stan);
+    if (!seen || sentAt(seen) < sentAt(r)) out.set(r.stan, r);
+  }
+  return out;
 }
 
 function pairs(input: ReconcileInput): Pair[] {
@@ -126,16 +144,16 @@ function pairs(input: ReconcileInput): Pair[] {
     else view.reversed = true;
     bank.set(r.stan, view);
   }
-  // The latest load of each STAN (STANs wrap after 999999).
-  const loads = new Map<number, GatewayLoadRecord>();
-  for (const l of input.loads) {
-    if (l.stan === undefined) continue;
-    const seen = loads.get(l.stan);
-    if (!seen || sentAt(seen) < sentAt(l)) loads.set(l.stan, l);
-  }
+  const loads = byStan(input.loads);
+  const transfers = byStan(input.transfers ?? []);
   const stans = new Set(bank.keys());
-  for (const [stan, l] of loads) if (expectedInFile(l, input)) stans.add(stan);
-  return [...stans].sort((a, b) => a - b).map((stan) => ({ stan, bank: bank.get(stan), load: loads.get(stan) }));
+  for (const records of [loads, transfers]) for (const [stan, r] of records) if (expectedInFile(r, input)) stans.add(stan);
+  return [...stans].sort((a, b) => a - b).map((stan) => {
+    const load = loads.get(stan);
+    const transfer = transfers.get(stan);
+    // One STAN counter per terminal: a load and a transfer share one only across a wrap, and the later one is meant.
+    return transfer && (!load || sentAt(load) < sentAt(transfer)) ? { stan, bank: bank.get(stan), load: undefined, transfer } : { stan, bank: bank.get(stan), load };
+  });
 }
 
 type Found = Omit<Difference, 'status' | 'action'> & {
@@ -148,8 +166,35 @@ type Found = Omit<Difference, 'status' | 'action'> & {
   operator: string;
 };
 
+/** A standing transfer whose debit stands as far as the gateway knows. */
+const TRANSFER_STANDS = (r: TransferRecord) => r.state === 'approved' || r.state === 'credit-owed';
+
+/** The difference of a standing transfer's STAN, or null when bank and campus agree. Its reversals are its queue's. */
+function classifyTransfer(p: Pair, transfer: TransferRecord, input: ReconcileInput): Found | null {
+  const bankDebit = p.bank?.debit && !p.bank.reversed ? p.bank.debit : undefined;
+  const base = {
+    stan: p.stan, txnId: transfer.id, campusAmount: transfer.amount, bankAmount: p.bank?.debit?.amount ?? null,
+    bankRef: p.bank?.debit?.bankRef || transfer.bankRef || null, gatewayState: transfer.state, kioskState: null,
+    posting: input.postings.get(transfer.id)?.status ?? null,
+  };
+  if (bankDebit && (transfer.state === 'reversing' || transfer.state === 'reversed')) {
+    return { ...base, class: 'reversal-unconfirmed', operator: "the standing transfer's reversal queue keeps sending it; if the bank's file still shows the debit tomorrow, ask the bank" };
+  }
+  if (bankDebit && !TRANSFER_STANDS(transfer)) {
+    return { ...base, class: 'bank-only', operator: 'the bank debited a standing transfer the campus has no debit for: ask the bank to refund or trace it' };
+  }
+  if (!bankDebit && TRANSFER_STANDS(transfer)) {
+    return { ...base, class: 'campus-only', operator: 'the campus owes the card a standing transfer the bank does not hold: ask the bank, hold the credit' };
+  }
+  if (bankDebit && bankDebit.amount !== transfer.amount) {
+    return { ...base, class: 'amount-mismatch', operator: `campus ${transfer.amount} fen, bank ${bankDebit.amount} fen: correct with the bank` };
+  }
+  return null;
+}
+
 /** The difference of one STAN, or null when bank and campus agree. */
 function classify(p: Pair, input: ReconcileInput): Found | null {
+  if (p.transfer) return classifyTransfer(p, p.transfer, input);
   const { load } = p;
   const bankDebit = p.bank?.debit && !p.bank.reversed ? p.bank.debit : undefined;
   const kiosk = load ? input.kioskLoads?.get(load.id) : undefined;

@@ -1,7 +1,8 @@
 /**
  * The batch transfer mode end to end: standing orders added with `quancun transfer order add`, runs made with
  * `quancun transfer run` against the bank simulator over TCP on loopback, the gateway's LevelDB store on disk read
- * afterwards. A run's approvals become credits the cards are owed and its declines close with the bank's code; a run
+ * afterwards. A run's approvals become credits the cards are owed and its declines close with the bank's code, and
+ * `quancun reconcile` matches the transfers in the bank's file; a run
  * killed (SIGKILL, its own process: transfer-run-child.ts) after its second transfer went out, between journaling a
  * transfer and sending it, or between an approval and its credit, resumes without sending any transfer twice —
  * asserted on what the bank received and applied.
@@ -12,17 +13,19 @@ import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { campusTime } from '../../common/campus-time.ts';
 import type { Config } from '../../common/config.ts';
 import { silentLogger } from '../../common/log.ts';
 import { DurableStore } from '../../common/store/durable-store.ts';
 import { JournaledMachine } from '../../common/store/journaled-machine.ts';
 import { bankProfilePath } from '../../gateway/banks.ts';
 import { loadBankProfile } from '../../gateway/bank/iso8583/profile.ts';
+import { bankFileDir } from '../../gateway/reconcile/run-reconcile.ts';
 import { CampusLedger } from '../../gateway/ledger/campus-ledger.ts';
 import { HeldTransferCredits } from '../../gateway/transfers/transfer-credits.ts';
 import { TRANSFER_MACHINE, type RunSummary, type TransferRecord, type TransferState } from '../../gateway/transfers/transfer-machine.ts';
 import { BankHostSimulator, type BankExchange } from '../../sim/bank/bank-host.ts';
-import { quancun } from '../support/cli.ts';
+import { lastJson, quancun } from '../support/cli.ts';
 import { EMBEDDED_CONFIG } from '../support/kiosk-system.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -57,7 +60,7 @@ async function campus(t: ExecutionContext, o: { liAgreement: boolean }) {
     const added = await cli('transfer', 'order', 'add', '--account', account, '--amount', yuan, '--day', day, '--json');
     t.is(added.code, 0, added.stderr);
   };
-  return { dir, bank, config, cli, order };
+  return { dir, bank, config, cli, order, terminalId: raw.banks[0]!.terminalId };
 }
 
 /** The gateway's store after the processes ended: transfer records, held credits, postings. */
@@ -74,7 +77,7 @@ const summaries = (stdout: string) => stdout.trim().split('\n').map((l) => JSON.
 const sentTransfers = (bank: BankHostSimulator) => bank.log.filter((e) => e.op === 'standingTransfer');
 
 test("a run's approvals become owed credits and its declines close with the bank's code; the next run sends nothing again", async (t) => {
-  const { dir, bank, cli, order } = await campus(t, { liAgreement: false });
+  const { dir, bank, cli, order, terminalId } = await campus(t, { liAgreement: false });
   await order(ZHANG.account, '100.00');
   await order(LI.account, '10.00');
   const unbound = await cli('transfer', 'order', 'add', '--account', WANG.account, '--amount', '10.00', '--day', '1');
@@ -94,6 +97,13 @@ test("a run's approvals become owed credits and its declines close with the bank
   const again = await cli('transfer', 'run', '--json');
   t.like(summaries(again.stdout), [{ planned: 0 }], 'both orders had their transfer this month');
   t.is(sentTransfers(bank).length, 2);
+
+  // The bank's file of the day lists the standing transfer: reconciliation matches it, no bank-only line.
+  const today = campusTime(new Date(), 'Asia/Shanghai').date;
+  bank.writeDayFile(bankFileDir(dir, 'unionpay'), today, terminalId);
+  const reconciled = await cli('reconcile', '--bank', 'unionpay', '--date', today, '--json');
+  t.is(reconciled.code, 0, reconciled.stdout);
+  t.deepEqual(lastJson(reconciled.stdout), { differences: [], resolved: 0, open: 0 });
 
   const listed = await cli('transfer', 'order', 'list', '--json');
   t.deepEqual((JSON.parse(listed.stdout) as Array<{ campusAccount: string }>).map((o) => o.campusAccount), [ZHANG.account, LI.account]);

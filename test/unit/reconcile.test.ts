@@ -10,6 +10,7 @@ import { QuancunError } from '../../common/errors.ts';
 import type { BankFileRecord } from '../../gateway/reconcile/bank-file.ts';
 import { reconcile, type KioskLoadView, type PriorResolution, type ReconcileInput, type Resolver } from '../../gateway/reconcile/reconcile.ts';
 import type { GatewayLoadRecord, GatewayLoadState } from '../../gateway/loads/gateway-load-machine.ts';
+import type { TransferRecord, TransferState } from '../../gateway/transfers/transfer-machine.ts';
 
 // Noon in Beijing on the day, and the day before.
 const ZONE = 'Asia/Shanghai';
@@ -147,4 +148,30 @@ test('what an earlier run resolved is reported with its class and never done twi
   }]);
   t.deepEqual(second.resolutions, []);
   t.deepEqual(calls, ['reverse 1']);
+});
+
+function transfer(stan: number, state: TransferState, amount = 1000): TransferRecord {
+  return {
+    id: `TR-20261128-1-${String(stan).padStart(4, '0')}`, state, runId: '20261128-1', campusAccount: '2023010001', asn: 'A', bankId: 'b1',
+    amount, rule: 'monthly:28', period: '2026-11', stan, ...(state === 'credit-owed' || state === 'reversing' ? { bankRef: `R${stan}` } : {}),
+    history: [{ state: 'planned', at: AT }, { state: 'bank-pending', at: AT }], updatedAt: AT,
+  };
+}
+
+test('standing transfers are matched beside the loads by STAN, not reported bank-only; their own differences are classified', async (t) => {
+  const { r, calls } = resolver();
+  const { differences } = await reconcile(input({
+    loads: [load(1, 'completed')],
+    transfers: [
+      transfer(2, 'credit-owed'), // matched
+      transfer(3, 'declined'), // no debit on either side
+      transfer(4, 'credit-owed'), // the bank has no line: campus-only
+      transfer(5, 'reversing'), // the bank still shows the debit: its queue's reversal is not confirmed yet
+      transfer(6, 'credit-owed', 2000), // different amount
+    ],
+    bankRecords: [line(1), line(2), line(5), line(6)],
+  }), r);
+  t.deepEqual(summary(differences), ['4 campus-only open', '5 reversal-unconfirmed open', '6 amount-mismatch open']);
+  t.like(differences[0], { txnId: 'TR-20261128-1-0004', gatewayState: 'credit-owed', kioskState: null });
+  t.deepEqual(calls, [], "a transfer's reversal is its own queue's, not reconciliation's");
 });
