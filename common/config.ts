@@ -172,7 +172,11 @@ export const configSchema = z.object({
   })).optional(),
   /** The simulated world of the embedded default: bank accounts and the cards in the cardholders' hands. */
   simulation: z.object({
-    bankAccounts: z.array(z.object({ bankId: z.string(), pan, balance: fen, pin: z.string().regex(/^\d{4,12}$/) })),
+    bankAccounts: z.array(z.object({
+      bankId: z.string(), pan, balance: fen, pin: z.string().regex(/^\d{4,12}$/),
+      /** The holder signed a standing agreement with the bank (代扣协议): the batch transfer mode may debit it without a PIN. */
+      standingAgreement: z.boolean().optional(),
+    })),
     cards: z.array(z.object({ asn, balance: fen, pin: z.string().regex(/^\d{4,12}$/).default('123456') })),
   }).optional(),
 });

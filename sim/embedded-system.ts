@@ -94,7 +94,7 @@ export async function startEmbeddedSystem(o: EmbeddedOptions): Promise<EmbeddedS
       const bank = new BankHostSimulator({
         profile: loadBankProfile(bankProfilePath(bankConfig.profile)),
         tmk: Buffer.from(bankConfig.tmk, 'hex'),
-        accounts: sim.bankAccounts.filter((a) => a.bankId === bankConfig.id).map(({ pan, balance, pin }) => ({ pan, balance, pin })),
+        accounts: sim.bankAccounts.filter((a) => a.bankId === bankConfig.id).map(({ bankId: _, ...account }) => account),
         statePath: join(dataDir, 'sim', i === 0 ? 'bank.json' : `bank-${bankConfig.id}.json`), timeZone: config.campus.timeZone,
       });
       await bank.start();

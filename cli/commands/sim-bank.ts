@@ -36,7 +36,7 @@ export const simBank: Command = {
     const sim = new BankHostSimulator({
       profile: loadBankProfile(bankProfilePath(bank.profile)),
       tmk: Buffer.from(bank.tmk, 'hex'),
-      accounts: (config.simulation?.bankAccounts ?? []).filter((a) => a.bankId === bank.id).map(({ pan, balance, pin }) => ({ pan, balance, pin })),
+      accounts: (config.simulation?.bankAccounts ?? []).filter((a) => a.bankId === bank.id).map(({ bankId: _, ...account }) => account),
       statePath: join(loaded.dataDir, 'sim', `bank-${bank.id}.json`),
       host: String(v.host),
       port,
