@@ -100,8 +100,9 @@ export class TransferService {
     this.#timer = timerAt(at.getTime(), () => {
       void this.run('schedule')
         .catch((err: unknown) => this.#o.log.error('scheduled transfer run failed', { error: QuancunError.from(err) }))
-        .finally(() => this.startSchedule(runAt));
-    });
+        // A stop during the run ends the schedule: it is not armed again.
+        .finally(() => this.#stopping || this.startSchedule(runAt));
+    }, () => this.#now().getTime());
   }
 
   stopSchedule(): void {

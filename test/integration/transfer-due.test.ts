@@ -1,7 +1,7 @@
 /**
  * Which standing orders a run sends, on the gateway's LevelDB store on disk: a top-up order reads the card balance the
  * gateway last saw in a load and what the card is still owed; an order whose account lost its binding is not due;
- * a monthly order is due once per month, from its day on.
+ * a monthly order is due once per month, from its day on. And the daily schedule, on a clock set just before runAt.
  */
 import test, { type ExecutionContext } from 'ava';
 import { silentLogger } from '../../common/log.ts';
@@ -12,6 +12,7 @@ import { CampusLedger } from '../../gateway/ledger/campus-ledger.ts';
 import { GATEWAY_LOAD_MACHINE, type GatewayLoadRecord, type GatewayLoadState } from '../../gateway/loads/gateway-load-machine.ts';
 import { HeldTransferCredits } from '../../gateway/transfers/transfer-credits.ts';
 import { TransferService } from '../../gateway/transfers/transfer-service.ts';
+import type { RunRecord } from '../../gateway/transfers/transfer-machine.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const ZHANG = { campusAccount: '2023010001', name: '张三', staffNo: '1', asn: '31030000002023010001', bankId: 'unionpay', bankPan: '6217000010000000018' };
@@ -32,7 +33,7 @@ async function setup(t: ExecutionContext) {
     store, ledger, banks, credits, loads, limits: { maxLoad: 100000, purseLimit: 200000 }, timeZone: 'Asia/Shanghai', perSecond: 5, log: silentLogger,
   });
   const due = async (date: string) => (await service.due(date)).map((d) => `${d.order.campusAccount} ${d.period}`);
-  return { service, loads, credits, banks, due };
+  return { service, store, ledger, loads, credits, banks, due };
 }
 
 test('a top-up order is due when the balance last seen, with what the card is owed, is below its threshold', async (t) => {
@@ -76,4 +77,18 @@ test('orders refused when added (unknown account, a second order) and removed', 
   t.like(await t.throwsAsync(service.orders.remove(ZHANG.campusAccount)), { code: 'TRANSFER_ORDER_UNKNOWN' });
   t.like(await service.orders.remove(LI.campusAccount), { campusAccount: LI.campusAccount });
   t.deepEqual(await service.orders.list(), []);
+});
+
+test('the schedule runs at runAt on the campus clock, and journals the run under the campus date', async (t) => {
+  // The service's clock reads 01:59:59.5 in Shanghai on 6 December (17:59:59.5 UTC on the 5th), half a second before runAt.
+  const offset = Date.UTC(2026, 11, 5, 17, 59, 59, 500) - Date.now();
+  const { store, ledger, loads, credits, banks } = await setup(t);
+  const service = new TransferService({
+    store, ledger, banks, credits, loads, limits: { maxLoad: 100000, purseLimit: 200000 }, timeZone: 'Asia/Shanghai', perSecond: 5,
+    log: silentLogger, now: () => new Date(Date.now() + offset),
+  });
+  const done = new Promise<RunRecord>((resolve) => service.runs.on('changed', (r) => r.state === 'done' && resolve(r)));
+  service.startSchedule('02:00');
+  t.teardown(() => service.stop());
+  t.like(await done, { id: '20261206-1', date: '2026-12-06', by: 'schedule', summary: { planned: 0 } });
 });
