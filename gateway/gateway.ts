@@ -12,7 +12,7 @@ import { DurableStore } from '../common/store/durable-store.ts';
 import { GatewayEndpoint } from './link/gateway-endpoint.ts';
 import { identityName } from '../common/api/access.ts';
 import { KeyStore } from './keystore/key-store.ts';
-import { CampusLedger } from './ledger/campus-ledger.ts';
+import { CampusLedger, cardholderAccounts } from './ledger/campus-ledger.ts';
 import { LoadService } from './loads/load-service.ts';
 import { createBankConnection, type BankConnection } from './banks.ts';
 import { StanCounters } from './bank/stan-counter.ts';
@@ -33,6 +33,9 @@ import { startConsole, type ConsoleServer } from './console/console-server.ts';
 import { AnnouncementService } from './announcements/announcement-service.ts';
 import { MoneyOwed } from './loads/money-owed.ts';
 import { ReconcileService } from './reconcile/reconcile-service.ts';
+import { CampusCredits } from './credits/campus-credits.ts';
+import { OwedCredits } from './credits/owed-credits.ts';
+import { SubsidyService } from './subsidies/subsidy-service.ts';
 
 export interface GatewayOptions {
   loaded: LoadedConfig;
@@ -66,6 +69,10 @@ export class Gateway {
   readonly owed: MoneyOwed;
   /** Reconciliation runs on this gateway's store, while it runs or (quancun reconcile) while it is stopped. */
   readonly reconcile: ReconcileService;
+  /** Credits the campus funds and owes cards (subsidies, fee refunds, transfers), with their expiry (gateway/credits/). */
+  readonly credits: CampusCredits;
+  /** 补助: subsidies issued by batch or one at a time, and their report (gateway/subsidies/). */
+  readonly subsidies: SubsidyService;
   /** Set at start when the config has a `ca` section. */
   enrolment: KioskEnrolment | undefined;
   /** Every kiosk's state, faults, telemetry and loads today, and the signed commands the console sends. */
@@ -103,7 +110,12 @@ export class Gateway {
     const reversalRetry = o.reversalRetry ?? config.reversals;
     this.loads = new LoadService({ store: this.store, ledger: this.ledger, keys, banks: this.banks, limits: config.limits, log: o.log,
       timeZone: config.campus.timeZone, ...(reversalRetry ? { reversalRetry } : {}),
+      creditInDoubt: (asn) => this.credits.inDoubt(asn),
     });
+    this.credits = new CampusCredits({ store: this.store, ledger: this.ledger, keys, purseLimit: config.limits.purseLimit,
+      timeZone: config.campus.timeZone, log: o.log, loadInDoubt: (asn) => this.loads.inDoubt(asn) });
+    this.subsidies = new SubsidyService({ store: this.store, ledger: this.ledger, credits: this.credits, timeZone: config.campus.timeZone });
+    const owed = new OwedCredits(this.loads, this.credits);
     this.settlement = new SettlementService({ store: this.store, loads: this.loads.loads, ledger: this.ledger, banks: this.banks, log: o.log,
       timeZone: config.campus.timeZone });
     const { tls } = o.loaded;
@@ -112,11 +124,11 @@ export class Gateway {
       ...(config.ca ? { admit: (kioskId: string) => this.enrolment!.admit(kioskId) } : {}),
     });
     if (config.ca) this.endpoint.handleEnrolment((data) => this.enrol(data));
-    this.endpoint.handle('card.lookup', (kiosk, req) => this.loads.lookup(kiosk, req));
+    this.endpoint.handle('card.lookup', (kiosk, req) => owed.lookup(kiosk, req));
     this.endpoint.handle('load.authorize', (kiosk, req) => this.loads.authorize(kiosk, req));
-    this.endpoint.handle('load.confirm', (kiosk, req) => this.loads.confirm(kiosk, req));
+    this.endpoint.handle('load.confirm', (kiosk, req) => owed.confirm(kiosk, req));
     this.endpoint.handle('load.abandon', (kiosk, req) => this.loads.abandon(kiosk, req));
-    this.endpoint.handle('load.recredit', (kiosk, req) => this.loads.recredit(kiosk, req));
+    this.endpoint.handle('load.recredit', (kiosk, req) => owed.recredit(kiosk, req));
     this.endpoint.handle('load.park', (kiosk, req) => this.loads.park(kiosk, req));
     this.endpoint.handle('txn.status', (kiosk, req) => this.loads.status(kiosk, req));
     this.announcements = new AnnouncementService({ store: this.store, kiosks: config.kiosks, broker: this.endpoint, log: o.log });
@@ -147,7 +159,7 @@ export class Gateway {
     }
     await this.store.open();
     await this.isoMessages.start();
-    await this.ledger.seed(this.o.loaded.config.cardholders.map((c) => ({ ...c, asn: c.asn.toUpperCase() })));
+    await this.ledger.seed(cardholderAccounts(this.o.loaded.config));
     await this.tally.start();
     await this.settlement.restoreBatches();
     await this.reconcile.recover();
@@ -157,6 +169,8 @@ export class Gateway {
     // Loads a stop interrupted end, and reversals owed from before it go out, before new loads come in.
     await this.loads.closeUnsent();
     await this.loads.reversals.start();
+    // Credits that expired while the gateway was stopped go back to the campus before a kiosk can ask for one.
+    await this.credits.start();
     await this.announcements.start();
     await this.endpoint.start();
     await this.endpoint.publishState(this.bankStates());
@@ -183,6 +197,7 @@ export class Gateway {
   async stop(): Promise<void> {
     await this.console?.close();
     this.settlement.stopSchedule();
+    this.credits.stop();
     await this.announcements.stop();
     await this.endpoint.stop();
     // A reconciliation under way ends before the bank links and the store it uses close.
