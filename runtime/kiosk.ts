@@ -25,7 +25,7 @@ import { openCardSession, type CardSession } from './flows/card-session.ts';
 import { runLoad, type LoadOutcome, type LoadStep } from './flows/load/load-flow.ts';
 import { recoverLoad } from './flows/load/load-recovery.ts';
 import type { RePresentInfo } from './flows/load/torn-load.ts';
-import { collected, recoverCollect, runCollect, type CollectOutcome } from './flows/collect/collect-flow.ts';
+import { collected, recoverCollect, runCollect, type CollectOutcome, type Owed } from './flows/collect/collect-flow.ts';
 import { DayCounters, type TxnEnd } from './telemetry/day-counters.ts';
 import { KioskTelemetry, type MoneyStep } from './telemetry/telemetry.ts';
 import { RemoteCommands } from './commands/remote-commands.ts';
@@ -327,14 +327,17 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     }
   }
 
-  /** Writes the card's pending loads (圈存未领, `session.account.pendingLoads`) onto it: 领款 / 补写. */
-  async collect(session: CardSession): Promise<CollectOutcome[]> {
+  /**
+   * Writes onto the card what the gateway owes it (`session.account.pendingLoads`: loads 圈存未领, subsidies 补助…), or
+   * the `owed` given: 领款 / 补写 / 补助领取.
+   */
+  async collect(session: CardSession, owed?: Owed[]): Promise<CollectOutcome[]> {
     this.claim();
     if (!this.link.online) throw new QuancunError('LINK_OFFLINE', 'the gateway is not reachable');
     this.busy = true;
     this.#moneyStep('collect', 'collecting');
     try {
-      const outcomes = await runCollect({ journal: this.journal, link: this.link, terminalId: this.o.terminalId, log: this.log }, session);
+      const outcomes = await runCollect({ journal: this.journal, link: this.link, terminalId: this.o.terminalId, log: this.log }, session, owed);
       for (const o of outcomes) this.#ended({ kind: 'collect', txnId: o.pendingId, state: o.state, amount: o.amount, credited: collected(o) });
       return outcomes;
     } finally {

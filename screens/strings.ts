@@ -45,6 +45,7 @@ const zh = {
   noRecords: '暂无交易记录',
   pendingTitle: '待领款项',
   noPending: '暂无待领款项',
+  collectBy: '{date}前有效',
   collect: '领取',
   feesTitle: '请选择缴费项目',
   outOfService: '暂停服务',
@@ -116,6 +117,7 @@ const en: Strings = {
   noRecords: 'No transactions yet',
   pendingTitle: 'Waiting to be collected',
   noPending: 'Nothing to collect',
+  collectBy: 'until {date}',
   collect: 'Collect',
   feesTitle: 'Choose a fee to pay',
   outOfService: 'Out of service',
@@ -167,6 +169,7 @@ const MENU: Record<MenuItem, { zh: string; en: string }> = {
 const OPERATION: Record<Operation, { zh: string; en: string }> = {
   load: { zh: '圈存', en: 'Load' },
   collect: { zh: '领款', en: 'Collection' },
+  subsidy: { zh: '补助领取', en: 'Subsidy' },
   fee: { zh: '缴费', en: 'Fee payment' },
 };
 

@@ -24,6 +24,8 @@ export type UiState =
   | { screen: 'result'; session?: CardSession; result: ResultInfo; receipt?: Receipt }
   | { screen: 'receipt'; session?: CardSession; receipt: Receipt; offer: ReceiptOffer }
   | { screen: 'records'; session: CardSession; records: TransactionRecord[] }
+  /** What the card is owed and the cardholder picks to collect (补助领取): subsidies not yet written. */
+  | { screen: 'pending'; session: CardSession }
   | { screen: 'announcements'; session: CardSession; open?: string }
   /** The technician's PIN: only the count of digits typed is state; the digits stay in the TechnicianGate. */
   | { screen: 'maintenance-pin'; digits: number; attemptsLeft?: number }
@@ -37,13 +39,14 @@ const NEXT: Record<UiScreen, readonly UiScreen[]> = {
   'out-of-service': ['maintenance-pin'],
   processing: ['card', 'result', 'records', 'receipt', 're-present'],
   card: ['menu'],
-  menu: ['amount', 'processing', 'announcements', 'result'],
+  menu: ['amount', 'processing', 'announcements', 'result', 'pending'],
   amount: ['menu', 'pin', 'result'],
   pin: ['processing', 'result'],
   're-present': ['processing', 'result'],
   result: ['receipt', 'menu'],
   receipt: ['processing'],
   records: ['menu'],
+  pending: ['menu', 'processing'],
   announcements: ['menu'],
   'maintenance-pin': ['maintenance'],
   maintenance: [],
@@ -55,7 +58,7 @@ export function checkTransition(from: UiScreen, to: UiScreen): void {
 }
 
 /** Screens where the cardholder is expected to act: they time out back to idle, with a visible countdown. */
-export const WAITS_FOR_CARDHOLDER: ReadonlySet<UiScreen> = new Set(['card', 'menu', 'amount', 'result', 'receipt', 'records', 'announcements', 'maintenance-pin', 'maintenance']);
+export const WAITS_FOR_CARDHOLDER: ReadonlySet<UiScreen> = new Set(['card', 'menu', 'amount', 'result', 'receipt', 'records', 'pending', 'announcements', 'maintenance-pin', 'maintenance']);
 
 /** Screens about the card in the field: taking it away ends the session. Result and receipt outlive the card. */
-export const NEEDS_CARD: ReadonlySet<UiScreen> = new Set(['card', 'menu', 'amount', 'pin', 'records', 'announcements']);
+export const NEEDS_CARD: ReadonlySet<UiScreen> = new Set(['card', 'menu', 'amount', 'pin', 'records', 'pending', 'announcements']);
