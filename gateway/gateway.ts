@@ -47,6 +47,8 @@ export interface GatewayOptions {
   dataDir?: string;
   /** Backoff of the store-and-forward reversals, over the config's `reversals`; tests shorten it. */
   reversalRetry?: Partial<RetryPolicy>;
+  /** The clock of what expires (subsidies) and of their MAC2s; tests move it. */
+  now?: () => Date;
 }
 
 export class Gateway {
@@ -113,8 +115,9 @@ export class Gateway {
       creditInDoubt: (asn) => this.credits.inDoubt(asn),
     });
     this.credits = new CampusCredits({ store: this.store, ledger: this.ledger, keys, purseLimit: config.limits.purseLimit,
-      timeZone: config.campus.timeZone, log: o.log, loadInDoubt: (asn) => this.loads.inDoubt(asn) });
-    this.subsidies = new SubsidyService({ store: this.store, ledger: this.ledger, credits: this.credits, timeZone: config.campus.timeZone });
+      timeZone: config.campus.timeZone, log: o.log, loadInDoubt: (asn) => this.loads.inDoubt(asn), ...(o.now ? { now: o.now } : {}) });
+    this.subsidies = new SubsidyService({ store: this.store, ledger: this.ledger, credits: this.credits, timeZone: config.campus.timeZone,
+      ...(o.now ? { now: o.now } : {}) });
     const owed = new OwedCredits(this.loads, this.credits);
     this.settlement = new SettlementService({ store: this.store, loads: this.loads.loads, ledger: this.ledger, banks: this.banks, log: o.log,
       timeZone: config.campus.timeZone });

@@ -144,15 +144,15 @@ export class CampusCredits {
 
   /**
    * A fresh MAC2 for the credit, journaled with the card's counter before it is answered. A credit still `owed` whose
-   * expiry passed is expired here instead, whatever the timer did. Refused while another credit or a load of the card
+   * expiry passed is expired here instead, whatever the timer did, and an expired one is refused with its owner's code. Refused while another credit or a load of the card
    * is in doubt: this credit would move the counter that decides it.
    */
   recredit(kioskId: string, req: OpRequest<'load.recredit'>): Promise<OpResponse<'load.recredit'>> {
     return this.#turns.run(req.txnId, async () => {
       let record = await this.credits.require(req.txnId);
-      if (record.state === 'owed' && this.#expiredBy(record, this.#now())) {
-        await this.#expire(record);
-        throw new QuancunError(this.#owner(record.source).expiredCode, `${record.id} expired on ${record.expires}`, { id: record.id });
+      if (this.#expiredBy(record, this.#now())) record = await this.#expire(record);
+      if (record.state === 'expired') {
+        throw new QuancunError(this.#owner(record.source).expiredCode, `${record.id} expired after ${record.expires}`, { id: record.id });
       }
       if (record.state !== 'owed' && record.state !== 'mac2-issued') {
         throw new QuancunError('TXN_STATE', `cannot credit a ${record.source} credit in state ${record.state}`, { id: record.id });

@@ -10,6 +10,7 @@ import { QuancunError } from '../../common/errors.ts';
 import type { DurableStore } from '../../common/store/durable-store.ts';
 import type { CampusLedger } from '../ledger/campus-ledger.ts';
 import type { CampusCredits, NewCredit } from '../credits/campus-credits.ts';
+import { subsidyReport, type SubsidyReport } from './subsidy-report.ts';
 import { checkBatch, checkFields, type LineContext, type SubsidyFields, type SubsidyLine } from './subsidy-lines.ts';
 
 export interface SubsidyBatch {
@@ -56,6 +57,13 @@ export class SubsidyService {
     const checked = await checkFields(0, fields, this.#context());
     if ('code' in checked) throw new QuancunError(checked.code, checked.message.replace(/^line 0: /, ''));
     return this.#write({ batchId: `S${randomBytes(5).toString('hex').toUpperCase()}`, kind: 'single' }, [checked]);
+  }
+
+  /** issued = collected + outstanding + expired, per batch and in total (subsidy-report.ts). */
+  async report(): Promise<SubsidyReport> {
+    return subsidyReport(await this.batches(), {
+      posting: (id) => this.o.ledger.posting(id), credit: (id) => this.o.credits.credits.get(id), now: this.#now(),
+    });
   }
 
   async batches(): Promise<SubsidyBatch[]> {
