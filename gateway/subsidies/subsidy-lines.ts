@@ -80,15 +80,16 @@ export async function checkFields(line: number, f: SubsidyFields, ctx: LineConte
  */
 export async function checkBatch(text: string, ctx: LineContext): Promise<SubsidyLine[]> {
   const { rows, unterminatedAt } = parseCsv(text);
+  // The rest of the file is inside the quote: no line after it can be read.
+  if (unterminatedAt !== null) throw refused([{ line: unterminatedAt, code: 'SUBSIDY_LINE_INVALID', message: `line ${unterminatedAt}: a quote is never closed` }]);
   const problems: LineProblem[] = [];
-  if (unterminatedAt !== null) problems.push({ line: unterminatedAt, code: 'SUBSIDY_LINE_INVALID', message: `line ${unterminatedAt}: a quote is never closed` });
   const [header, ...body] = rows;
   const names = header?.cells.map((c) => c.trim().toLowerCase()) ?? [];
   const missing = SUBSIDY_COLUMNS.filter((c) => !names.includes(c));
   if (!header || missing.length > 0) {
-    throw refused([...problems, { line: header?.line ?? 1, code: 'SUBSIDY_LINE_INVALID', message: `line ${header?.line ?? 1}: the header lacks ${missing.join(', ')} (columns: ${SUBSIDY_COLUMNS.join(',')})` }]);
+    throw refused([{ line: header?.line ?? 1, code: 'SUBSIDY_LINE_INVALID', message: `line ${header?.line ?? 1}: the header lacks ${missing.join(', ')} (columns: ${SUBSIDY_COLUMNS.join(',')})` }]);
   }
-  if (body.length === 0) throw refused([...problems, { line: header.line, code: 'SUBSIDY_LINE_INVALID', message: 'the batch has no subsidy lines' }]);
+  if (body.length === 0) throw refused([{ line: header.line, code: 'SUBSIDY_LINE_INVALID', message: 'the batch has no subsidy lines' }]);
   const lines: SubsidyLine[] = [];
   const seen = new Map<string, number>();
   for (const row of body) {
