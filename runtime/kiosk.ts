@@ -4,7 +4,7 @@
  * status reports (out of service, a fault event), never an exception out of start(): a kiosk with a damaged journal
  * or an absent reader shows why it cannot serve, and a device that comes back brings service back. On every
  * (re)connection to the gateway it brings the journal's unfinished records to a definite end, asking the gateway how
- * far each got (flows/load/load-recovery.ts).
+ * far each got (each flow's `recover`, flows/registry.ts).
  */
 import { EventEmitter, once } from 'node:events';
 import { join } from 'node:path';
@@ -23,9 +23,9 @@ import { KioskLink } from './link/kiosk-link.ts';
 import type { TlsMaterial } from '../common/mqtt/tls-files.ts';
 import { openCardSession, type CardSession } from './flows/card-session.ts';
 import { runLoad, type LoadOutcome, type LoadStep } from './flows/load/load-flow.ts';
-import { recoverLoad } from './flows/load/load-recovery.ts';
 import type { RePresentInfo } from './flows/load/torn-load.ts';
-import { collected, recoverCollect, runCollect, type CollectOutcome, type Owed } from './flows/collect/collect-flow.ts';
+import { collected, runCollect, type CollectOutcome, type Owed } from './flows/collect/collect-flow.ts';
+import { FLOWS } from './flows/registry.ts';
 import { DayCounters, type TxnEnd } from './telemetry/day-counters.ts';
 import { KioskTelemetry, type MoneyStep } from './telemetry/telemetry.ts';
 import { RemoteCommands } from './commands/remote-commands.ts';
@@ -301,25 +301,15 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     if (this.busy) throw new QuancunError('TXN_STATE', 'a transaction is already in progress at this kiosk');
   }
 
-  async load(session: CardSession, amount: number, options: { signal?: AbortSignal } = {}): Promise<LoadOutcome> {
+  /**
+   * One money flow at a time: the busy guard, the idle event a drain waits for, and a recovery pass after it (a record
+   * the flow left unfinished is ended at once while the link is up).
+   */
+  async #transaction<T>(run: () => Promise<T>): Promise<T> {
     this.claim();
     this.busy = true;
     try {
-      const outcome = await runLoad(
-        {
-          journal: this.journal, link: this.link, pinPad: this.o.pinPad, terminalId: this.o.terminalId, log: this.log,
-          reader: this.o.reader, cardProfile: this.o.cardProfile ?? CAMPUS_CARD_PROFILE, stopSignal: this.stopping.signal,
-          onStep: (s) => this.emit('step', s), onRePresent: (info) => this.emit('re-present', info), ...options,
-        },
-        session,
-        amount,
-      );
-      const credited = outcome.state === 'completed' || outcome.state === 'credited';
-      this.#ended({ kind: 'load', txnId: outcome.txnId, state: outcome.state, amount, credited, ...(outcome.code ? { code: outcome.code } : {}) });
-      return outcome;
-    } catch (err) {
-      this.#ended({ kind: 'load', state: 'refused', amount, credited: false, code: QuancunError.from(err).code });
-      throw err;
+      return await run();
     } finally {
       this.busy = false;
       this.emit('idle');
@@ -327,24 +317,40 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     }
   }
 
+  load(session: CardSession, amount: number, options: { signal?: AbortSignal } = {}): Promise<LoadOutcome> {
+    return this.#transaction(async () => {
+      try {
+        const outcome = await runLoad(
+          {
+            journal: this.journal, link: this.link, pinPad: this.o.pinPad, terminalId: this.o.terminalId, log: this.log,
+            reader: this.o.reader, cardProfile: this.o.cardProfile ?? CAMPUS_CARD_PROFILE, stopSignal: this.stopping.signal,
+            onStep: (s) => this.emit('step', s), onRePresent: (info) => this.emit('re-present', info), ...options,
+          },
+          session,
+          amount,
+        );
+        const credited = outcome.state === 'completed' || outcome.state === 'credited';
+        this.#ended({ kind: 'load', txnId: outcome.txnId, state: outcome.state, amount, credited, ...(outcome.code ? { code: outcome.code } : {}) });
+        return outcome;
+      } catch (err) {
+        this.#ended({ kind: 'load', state: 'refused', amount, credited: false, code: QuancunError.from(err).code });
+        throw err;
+      }
+    });
+  }
+
   /**
    * Writes onto the card what the gateway owes it (`session.account.pendingLoads`: loads 圈存未领, subsidies 补助…), or
    * the `owed` given: 领款 / 补写 / 补助领取.
    */
-  async collect(session: CardSession, owed?: Owed[]): Promise<CollectOutcome[]> {
-    this.claim();
-    if (!this.link.online) throw new QuancunError('LINK_OFFLINE', 'the gateway is not reachable');
-    this.busy = true;
-    this.#moneyStep('collect', 'collecting');
-    try {
+  collect(session: CardSession, owed?: Owed[]): Promise<CollectOutcome[]> {
+    return this.#transaction(async () => {
+      if (!this.link.online) throw new QuancunError('LINK_OFFLINE', 'the gateway is not reachable');
+      this.#moneyStep('collect', 'collecting');
       const outcomes = await runCollect({ journal: this.journal, link: this.link, terminalId: this.o.terminalId, log: this.log }, session, owed);
       for (const o of outcomes) this.#ended({ kind: 'collect', txnId: o.pendingId, state: o.state, amount: o.amount, credited: collected(o) });
       return outcomes;
-    } finally {
-      this.busy = false;
-      this.emit('idle');
-      if (this.link.online) void this.recover().catch((err) => this.log.error('recovery failed', { error: err as Error }));
-    }
+    });
   }
 
   /**
@@ -358,10 +364,8 @@ export class Kiosk extends EventEmitter<KioskEvents> {
   }
 
   private async recoverOnce(): Promise<void> {
-    const ends = [
-      ...(await this.journal.loads.unfinished()).map((rec) => ({ rec, end: () => recoverLoad(this, rec) })),
-      ...(await this.journal.collects.unfinished()).map((rec) => ({ rec, end: () => recoverCollect(this, rec) })),
-    ];
+    const ends = [];
+    for (const flow of FLOWS) ends.push(...(await this.journal.machine(flow).unfinished()).map((rec) => ({ rec, end: () => flow.recover(this, rec) })));
     for (const { rec, end } of ends) {
       try {
         const { state } = await end();
