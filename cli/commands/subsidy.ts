@@ -1,7 +1,8 @@
 /**
  * `quancun subsidy …`: 补助 for the gateway's operator (gateway/subsidies/, docs/subsidies.md). Each command works on
  * the gateway's store in its data folder, which LevelDB lets one process hold: run them while the gateway is stopped
- * (its next start arms the expiry timer for what they imported, and expires what fell due meanwhile).
+ * (its next start arms the expiry timer for what they imported, and expires what fell due meanwhile). While it runs, the
+ * console's 补助 section (gateway/console/sections/subsidies.ts) does the same through the gateway itself.
  */
 import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
@@ -23,7 +24,7 @@ const common = {
 } as const;
 
 const ERROR_NOTHING = 'nothing was imported; fix these lines and import the file again';
-const STOPPED = "Runs on the gateway's store, so the gateway must be stopped: LevelDB admits one process.";
+const STOPPED = "Runs on the gateway's store, so the gateway must be stopped: LevelDB admits one process. While it runs, use the console's 补助 section (docs/console.md).";
 
 /** The gateway's store opened here, its accounts seeded from the config as its start does; closed after `fn`. */
 async function onStoppedGateway<T>(v: Record<string, unknown>, fn: (gateway: Gateway, loaded: LoadedConfig) => Promise<T>): Promise<T> {
