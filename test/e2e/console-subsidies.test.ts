@@ -2,11 +2,13 @@
  * The console's subsidies section over HTTP (ConsoleClient, as the page sends it) on the running embedded gateway: an
  * operator imports a batch and issues one subsidy, and the card's next tap is offered them at once; a bad batch answers
  * each bad line and imports nothing; a viewer reads the report but the server refuses their import; each action is
- * audited. Accounts from config/embedded.json; amounts written down in fen.
+ * audited. Then the page in Chromium: a batch uploaded from a file, the report drawn balanced. Accounts from
+ * config/embedded.json; amounts written down in fen.
  */
 import test from 'ava';
 import type { QuancunError } from '../../common/errors.ts';
 import type { SubsidyReport } from '../../gateway/subsidies/subsidy-report.ts';
+import { openChromium } from '../support/chromium.ts';
 import { CONSOLE_USERS, startConsoleSystem } from '../support/console.ts';
 import { ZHANG } from '../support/torn-load.ts';
 
@@ -58,4 +60,27 @@ test('an operator imports and issues subsidies on the running gateway; a viewer 
     [olga, 'subsidy.issue', 'ok', ''],
     [olga, 'subsidy.issue', 'failed', 'SUBSIDY_EXPIRY_PAST'],
   ]);
+});
+
+test('the 补助 page in Chromium: an operator uploads a batch file and the report shows it, balanced', async (t) => {
+  t.timeout(120_000);
+  const s = await startConsoleSystem(t);
+  const { page, errors } = await openChromium(t);
+  const test = (id: string) => page.locator(`[data-test="${id}"]`);
+  await page.goto(s.consoleUrl);
+  await test('user').fill(CONSOLE_USERS.operator.name);
+  await test('password').fill(CONSOLE_USERS.operator.password);
+  await test('sign-in').click();
+  await test('who').waitFor();
+  await page.goto(`${s.consoleUrl}/#/subsidies`);
+  await test('subsidy-file').setInputFiles({
+    name: 'december.csv', mimeType: 'text/csv',
+    buffer: Buffer.from(`${HEADER}\n2023010001,150.00,伙食补助,2026-12,2099-12-31\n2023010003,7,交通补助,2026-12,2099-12-31\n`),
+  });
+  await test('subsidy-import').click();
+  const total = page.locator('[data-test="subsidy-report"] tr', { hasText: 'december.csv' });
+  await total.waitFor();
+  t.regex((await total.textContent())!, /2 · ¥157\.00/);
+  t.is(await total.locator('[data-test="subsidy-balanced"]').textContent(), '是', 'balanced (the console opens in Chinese)');
+  t.deepEqual(errors.filter((e) => !e.includes('status of 401')), []);
 });
