@@ -114,8 +114,8 @@ export function sampleViews(lang: Lang = 'zh'): SampleView[] {
     { name: 'result-declined', view: { ...session('result'), result: { ok: false, operation: 'load', amount: 5_000, newBalance: 12_350, code: 'BANK_INSUFFICIENT_FUNDS' } } },
     { name: 'result-timeout', view: { ...session('result'), result: { ok: false, operation: 'load', amount: 5_000, code: 'BANK_TIMEOUT', reference: '20261128120412000318' } } },
     { name: 're-present', view: { ...session('re-present'), inactivitySecondsLeft: undefined, rePresent: { secondsLeft: 27, amount: 5_000 } } },
-    { name: 'receipt', view: { ...session('receipt'), receipt: { available: true, qrPayload: 'https://card.qy.edu.cn/r/20261128120412000317' } } },
-    { name: 'receipt-paper-out', view: { ...session('receipt'), receipt: { available: false, reason: 'paper-out', qrPayload: 'https://card.qy.edu.cn/r/20261128120412000317' } } },
+    { name: 'receipt', view: { ...session('receipt'), receipt: { available: true, qrPayload: '20261128120412000317' } } },
+    { name: 'receipt-paper-out', view: { ...session('receipt'), receipt: { available: false, reason: 'paper-out', qrPayload: '20261128120412000317' } } },
     {
       name: 'records',
       view: {

@@ -110,9 +110,8 @@ export interface ReceiptOffer {
   /** False when the printer is out of paper or faulty: the screen then says no receipt can be printed. */
   available: boolean;
   reason?: 'paper-out' | 'printer-fault';
-  /** Payload for the QR code of the e-receipt, shown whether paper is available or not. */
+  /** Payload for the QR code of the e-receipt (the transaction id), shown whether paper is available or not. */
   qrPayload?: string;
-  qrMatrix?: boolean[][];
 }
 
 export interface TransactionRecord {

@@ -22,7 +22,7 @@ import type { Kiosk } from '../kiosk.ts';
 import { editAmount } from './amount-entry.ts';
 import { readCardRecords } from './card-records.ts';
 import { Inactivity } from './inactivity.ts';
-import { collectResult, loadCredited, loadReceipt, loadResult, receiptOffer, refusedResult } from './load-result.ts';
+import { collectReceipt, collectResult, loadCredited, loadReceipt, loadResult, receiptOffer, refusedResult, type ReceiptPlace } from './load-result.ts';
 import { checkTransition, NEEDS_CARD, WAITS_FOR_CARDHOLDER, type UiState } from './ui-state.ts';
 import { kioskView } from './ui-view.ts';
 import { maintenanceInfo, testPage } from './maintenance-info.ts';
@@ -276,7 +276,8 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
         if (token !== this.#token) return;
         const left = session.account.pendingLoads.slice(outcomes.filter(collected).length);
         const after = { ...session, balance, account: { ...session.account, pendingLoads: left } };
-        this.#go({ screen: 'result', session: after, result: collectResult(outcomes, balance) });
+        const receipt = collectReceipt(outcomes, balance, session, this.#receiptPlace());
+        this.#go({ screen: 'result', session: after, result: collectResult(outcomes, balance), ...(receipt ? { receipt } : {}) });
       },
       (err: unknown) => token === this.#token && this.#go({ screen: 'result', session, result: refusedResult(QuancunError.from(err).code, 'collect', amount, session) }),
     ).catch((err: unknown) => this.#fail(err));
@@ -435,8 +436,12 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
     if (token !== this.#token) return;
     if (!loadCredited(outcome)) return this.#go({ screen: 'result', session, result: loadResult(outcome) });
     const after = { ...session, balance: outcome.cardAfter };
-    const receipt = loadReceipt(outcome, after, { campus: this.o.campusName.zh, kioskId: this.o.kioskId, timeZone: this.o.kiosk.timeZone });
+    const receipt = loadReceipt(outcome, after, this.#receiptPlace());
     this.#go({ screen: 'result', session: after, result: loadResult(outcome), receipt });
+  }
+
+  #receiptPlace(): ReceiptPlace {
+    return { campus: this.o.campusName.zh, kioskId: this.o.kioskId, timeZone: this.o.kiosk.timeZone };
   }
 
   #showRecords(session: CardSession): void {

@@ -20,7 +20,7 @@ export type UiState =
   | { screen: 'pin'; session: CardSession; amount: number; digits: number }
   /** A torn load asks for the same card back; the countdown is the load flow's. */
   | { screen: 're-present'; session: CardSession; rePresent: RePresent }
-  /** `receipt` is what a paper receipt would say: present only after a load that put money on the card. */
+  /** `receipt` is what a paper receipt would say: present only after a load or collect that put money on the card. */
   | { screen: 'result'; session?: CardSession; result: ResultInfo; receipt?: Receipt }
   | { screen: 'receipt'; session?: CardSession; receipt: Receipt; offer: ReceiptOffer }
   | { screen: 'records'; session: CardSession; records: TransactionRecord[] }
