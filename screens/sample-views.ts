@@ -132,6 +132,22 @@ export function sampleViews(lang: Lang = 'zh'): SampleView[] {
       },
     },
     {
+      name: 'campus-records',
+      view: {
+        ...session('campus-records'),
+        campusRecords: {
+          page: 2, pages: 3, owed: { count: 1, amount: 3_000 },
+          items: [
+            { time: '2026-11-27 18:12', kind: 'load', amount: 3_000, place: 'QY-LIB-02', state: 'owed' },
+            { time: '2026-11-26 12:15', kind: 'collect', amount: 20_000, place: 'QY-CAN2-01', state: 'done' },
+            { time: '2026-11-25 08:02', kind: 'load', amount: 50_000, place: 'QY-DORM-11', state: 'refused' },
+            { time: '2026-11-24 21:40', kind: 'load', amount: 100_000, place: 'QY-LIB-02', state: 'reversed' },
+          ],
+        },
+      },
+    },
+    { name: 'campus-records-empty', view: { ...session('campus-records'), campusRecords: { page: 1, pages: 1, owed: { count: 0, amount: 0 }, items: [] } } },
+    {
       name: 'pending',
       view: {
         ...session('pending'),
