@@ -2,9 +2,14 @@
  * 查询 through a real Mosquitto: loads at K002 (one of them parked as a pending load when the card left mid-credit),
  * the pending load written at the next tap at K001 (its receipt's QR carrying the collect's id), then the cardholder at
  * K001 pages through the campus records: newest first, loads and the collect with their amounts, kiosks and states.
- * A kiosk that did not just look a card up is refused and nothing moves. Figures: config/embedded.json.
+ * A kiosk that did not just look a card up is refused and nothing moves. Then the same on a card behind the private
+ * pcscd and vpcd: the card's own records read over PC/SC, the campus records beside them. Figures: config/embedded.json.
  */
 import test from 'ava';
+import { once } from 'node:events';
+import type { PcscCardReader } from '../../hal/card-reader/pcsc-reader.ts';
+import { VpcdConnector } from '../../sim/card/vpcd-connector.ts';
+import { claimVpcdSlot, emptySlot } from '../support/pcsc.ts';
 import { loadAt, startTestSystem } from '../support/kiosk-system.ts';
 import { drawnTexts, startTestScreens, touch, waitForScreen, waitForView } from '../support/kiosk-screens.ts';
 import { startMosquitto } from '../support/mosquitto.ts';
@@ -83,4 +88,42 @@ test('a card\'s loads and collect on the kiosk\'s campus-records screens, paged,
   touch(screens, 'footer.back');
   await waitForScreen(screens.ui, 'menu');
   t.like(card.state(), { balance: 7500 }, 'queries moved nothing');
+});
+
+test('on pcscd and vpcd: a load, then 查询 shows the card\'s own record and the campus account\'s beside it', async (t) => {
+  const broker = await startMosquitto();
+  t.teardown(() => broker.stop());
+  const slot = await claimVpcdSlot();
+  t.teardown(() => slot.release());
+  const system = await startTestSystem(t, { mqttUrl: broker.url, pcscReader: slot.readerName });
+  const { kiosk, keypad } = system.kiosks.get('K001')!;
+  const reader = kiosk.reader as PcscCardReader;
+  const connector = new VpcdConnector({ port: slot.port });
+  t.teardown(() => emptySlot(reader, connector));
+  const card = system.cards.get(ZHANG.asn)!;
+
+  const present = once(reader, 'present');
+  await connector.insert(card);
+  await present;
+  keypad.once('entry', () => {
+    keypad.type(ZHANG.pin);
+    keypad.enter();
+  });
+  t.like(await kiosk.load(await kiosk.openSession(), 5000), { state: 'completed', txnId: 'K001-00000001' });
+  await emptySlot(reader, connector);
+
+  const screens = await startTestScreens(t, system);
+  await waitForScreen(screens.ui, 'idle');
+  await connector.insert(card);
+  await waitForScreen(screens.ui, 'card');
+  touch(screens, 'card.continue');
+  await waitForScreen(screens.ui, 'menu');
+  touch(screens, 'menu.records');
+  const { view: own } = await waitForScreen(screens.ui, 'records');
+  t.like(own.records, [{ kind: 'load', amount: 5000, place: '000000000001' }], 'the card\'s own record, read over PC/SC');
+  touch(screens, 'records.campus');
+  const { view: campus } = await waitForScreen(screens.ui, 'campus-records');
+  t.deepEqual(campus.campusRecords!.items.map((i) => [i.kind, i.amount, i.place, i.state]), [['load', 5000, 'K001', 'done']]);
+  t.like(campus.campusRecords, { page: 1, pages: 1, owed: { count: 0, amount: 0 } });
+  t.like(card.state(), { balance: 6000 });
 });
