@@ -36,6 +36,8 @@ import { ReconcileService } from './reconcile/reconcile-service.ts';
 import { CampusCredits } from './credits/campus-credits.ts';
 import { OwedCredits } from './credits/owed-credits.ts';
 import { SubsidyService } from './subsidies/subsidy-service.ts';
+import { cardRecords } from './queries/card-records.ts';
+import { RecentLookups } from './queries/recent-lookups.ts';
 
 export interface GatewayOptions {
   loaded: LoadedConfig;
@@ -88,6 +90,8 @@ export class Gateway {
   private readonly endpoint: GatewayEndpoint;
   private readonly keys: KeyStore;
   private readonly tally: LoadTally;
+  /** The cards each kiosk just looked up: the only ones whose records it may read (records.query). */
+  private readonly lookups = new RecentLookups();
 
   constructor(private readonly o: GatewayOptions) {
     const { config } = o.loaded;
@@ -127,13 +131,21 @@ export class Gateway {
       ...(config.ca ? { admit: (kioskId: string) => this.enrolment!.admit(kioskId) } : {}),
     });
     if (config.ca) this.endpoint.handleEnrolment((data) => this.enrol(data));
-    this.endpoint.handle('card.lookup', (kiosk, req) => owed.lookup(kiosk, req));
+    this.endpoint.handle('card.lookup', async (kiosk, req) => {
+      const answer = await owed.lookup(kiosk, req);
+      this.lookups.looked(kiosk, req.asn);
+      return answer;
+    });
     this.endpoint.handle('load.authorize', (kiosk, req) => this.loads.authorize(kiosk, req));
     this.endpoint.handle('load.confirm', (kiosk, req) => owed.confirm(kiosk, req));
     this.endpoint.handle('load.abandon', (kiosk, req) => this.loads.abandon(kiosk, req));
     this.endpoint.handle('load.recredit', (kiosk, req) => owed.recredit(kiosk, req));
     this.endpoint.handle('load.park', (kiosk, req) => this.loads.park(kiosk, req));
     this.endpoint.handle('txn.status', (kiosk, req) => this.loads.status(kiosk, req));
+    this.endpoint.handle('records.query', async (kiosk, req) => {
+      this.lookups.check(kiosk, req.asn);
+      return cardRecords({ loads: this.loads.loads, pendingLoads: (asn) => this.loads.pendingLoads(asn) }, req);
+    });
     this.announcements = new AnnouncementService({ store: this.store, kiosks: config.kiosks, broker: this.endpoint, log: o.log });
     this.reports = new TxnReports(this.store, o.log);
     this.owed = new MoneyOwed({ loads: this.loads, ...(reversalRetry?.attentionAfter ? { attentionAfter: reversalRetry.attentionAfter } : {}) });

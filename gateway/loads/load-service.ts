@@ -79,10 +79,14 @@ export class LoadService {
         ? { bankId: bank.id, bankAccountMasked: maskAccount(account.bankPan), pinPan12: pan12(account.bankPan) }
         : {}),
       limits: { maxLoad: this.o.limits.maxLoad, purseLimit: this.o.limits.purseLimit, rePresentSeconds: this.o.limits.rePresentSeconds },
-      pendingLoads: (await openLoads(this.o.store, this.loads, req.asn))
-        .filter((r) => r.state === 'pending-load')
+      pendingLoads: (await this.pendingLoads(req.asn))
         .map((r) => ({ pendingId: r.id, source: 'load' as const, amount: r.amount, onlineCounter: r.onlineCounter, oldBalance: r.oldBalance })),
     };
+  }
+
+  /** The card's loads that wait as pending loads (圈存未领): what `card.lookup` and `records.query` list as owed. */
+  async pendingLoads(asn: string): Promise<GatewayLoadRecord[]> {
+    return (await openLoads(this.o.store, this.loads, asn)).filter((r) => r.state === 'pending-load');
   }
 
   /** Whether the card has a load whose MAC2 was issued and not yet settled: only the card's counter can decide it. */
