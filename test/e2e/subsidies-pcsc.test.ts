@@ -6,6 +6,9 @@
  * Figures: config/embedded.json (张三's card holds 10.00, purse limit 2000.00) and the batch below.
  */
 import test from 'ava';
+import { once } from 'node:events';
+import type { PrintedReceipt } from '../../sim/printer/escpos-emulator.ts';
+import { receiptText } from '../../sim/printer/render.ts';
 import type { PcscCardReader } from '../../hal/card-reader/pcsc-reader.ts';
 import { VpcdConnector } from '../../sim/card/vpcd-connector.ts';
 import { startMosquitto } from '../support/mosquitto.ts';
@@ -29,7 +32,7 @@ test('mosquitto + pcscd: a subsidy batch collected at the kiosk once, the second
   // The gateway's clock: real until the test moves it past the second line's expiry.
   let clock: number | null = null;
   const system = await startTestSystem(t, { mqttUrl: mqtt.url, pcscReader: slot.readerName, gatewayNow: () => new Date(clock ?? Date.now()) });
-  const { kiosk } = system.kiosks.get('K001')!;
+  const { kiosk, printer } = system.kiosks.get('K001')!;
   const connector = new VpcdConnector({ port: slot.port });
   t.teardown(() => emptySlot(kiosk.reader as PcscCardReader, connector));
   const screens = await startTestScreens(t, system);
@@ -62,9 +65,16 @@ test('mosquitto + pcscd: a subsidy batch collected at the kiosk once, the second
   t.like(await system.gateway.credits.credits.require(meals), { state: 'completed', collector: 'K001', newBalance: 16_000, onlineCounter: 0 });
   t.is(system.bank.log.filter((e) => e.mti === '0200').length, 0, 'no transfer asked of the bank: the campus funds a subsidy');
 
-  // The second tap: nothing is owed any more.
+  // The receipt says 补助.
   touch(screens, 'result.ok');
-  await waitForView(screens.ui, (v) => v.screen === 'menu' || v.screen === 'idle', 'the menu or idle');
+  await waitForScreen(screens.ui, 'receipt');
+  const printed = once(printer.device, 'receipt') as Promise<[PrintedReceipt]>;
+  touch(screens, 'receipt.print');
+  const [receipt] = await printed;
+  t.regex(receiptText(receipt, 32), /补助领取凭条/);
+  t.regex(receiptText(receipt, 32), /150\.00/);
+
+  // The second tap: nothing is owed any more.
   await emptySlot(kiosk.reader as PcscCardReader, connector);
   await waitForScreen(screens.ui, 'idle');
   await connector.insert(card);
