@@ -12,7 +12,7 @@ import { DurableStore } from '../common/store/durable-store.ts';
 import { GatewayEndpoint } from './link/gateway-endpoint.ts';
 import { identityName } from '../common/api/access.ts';
 import { KeyStore } from './keystore/key-store.ts';
-import { CampusLedger } from './ledger/campus-ledger.ts';
+import { CampusLedger, cardholderAccounts } from './ledger/campus-ledger.ts';
 import { LoadService } from './loads/load-service.ts';
 import { createBankConnection, type BankConnection } from './banks.ts';
 import { StanCounters } from './bank/stan-counter.ts';
@@ -33,8 +33,12 @@ import { startConsole, type ConsoleServer } from './console/console-server.ts';
 import { AnnouncementService } from './announcements/announcement-service.ts';
 import { MoneyOwed } from './loads/money-owed.ts';
 import { ReconcileService } from './reconcile/reconcile-service.ts';
+import { CampusCredits } from './credits/campus-credits.ts';
+import { OwedCredits } from './credits/owed-credits.ts';
+import { SubsidyService } from './subsidies/subsidy-service.ts';
+import { cardRecords } from './queries/card-records.ts';
+import { RecentLookups } from './queries/recent-lookups.ts';
 import { TransferService } from './transfers/transfer-service.ts';
-import { HeldTransferCredits } from './transfers/transfer-credits.ts';
 
 export interface GatewayOptions {
   loaded: LoadedConfig;
@@ -46,6 +50,8 @@ export interface GatewayOptions {
   dataDir?: string;
   /** Backoff of the store-and-forward reversals, over the config's `reversals`; tests shorten it. */
   reversalRetry?: Partial<RetryPolicy>;
+  /** The clock of what expires (subsidies) and of their MAC2s; tests move it. */
+  now?: () => Date;
 }
 
 export class Gateway {
@@ -68,6 +74,10 @@ export class Gateway {
   readonly owed: MoneyOwed;
   /** Reconciliation runs on this gateway's store, while it runs or (quancun reconcile) while it is stopped. */
   readonly reconcile: ReconcileService;
+  /** Credits the campus funds and owes cards (subsidies, fee refunds, transfers), with their expiry (gateway/credits/). */
+  readonly credits: CampusCredits;
+  /** 补助: subsidies issued by batch or one at a time, and their report (gateway/subsidies/). */
+  readonly subsidies: SubsidyService;
   /** Standing orders and their batch transfer runs (gateway/transfers/, docs/batch-transfer.md). */
   readonly transfers: TransferService;
   /** Set at start when the config has a `ca` section. */
@@ -83,6 +93,8 @@ export class Gateway {
   private readonly endpoint: GatewayEndpoint;
   private readonly keys: KeyStore;
   private readonly tally: LoadTally;
+  /** The cards each kiosk just looked up: the only ones whose records it may read (records.query). */
+  private readonly lookups = new RecentLookups();
 
   constructor(private readonly o: GatewayOptions) {
     const { config } = o.loaded;
@@ -107,7 +119,13 @@ export class Gateway {
     const reversalRetry = o.reversalRetry ?? config.reversals;
     this.loads = new LoadService({ store: this.store, ledger: this.ledger, keys, banks: this.banks, limits: config.limits, log: o.log,
       timeZone: config.campus.timeZone, ...(reversalRetry ? { reversalRetry } : {}),
+      creditInDoubt: (asn) => this.credits.inDoubt(asn),
     });
+    this.credits = new CampusCredits({ store: this.store, ledger: this.ledger, keys, purseLimit: config.limits.purseLimit,
+      timeZone: config.campus.timeZone, log: o.log, loadInDoubt: (asn) => this.loads.inDoubt(asn), ...(o.now ? { now: o.now } : {}) });
+    this.subsidies = new SubsidyService({ store: this.store, ledger: this.ledger, credits: this.credits, timeZone: config.campus.timeZone,
+      ...(o.now ? { now: o.now } : {}) });
+    const owed = new OwedCredits(this.loads, this.credits);
     this.settlement = new SettlementService({ store: this.store, loads: this.loads.loads, ledger: this.ledger, banks: this.banks, log: o.log,
       timeZone: config.campus.timeZone });
     const { tls } = o.loaded;
@@ -116,18 +134,26 @@ export class Gateway {
       ...(config.ca ? { admit: (kioskId: string) => this.enrolment!.admit(kioskId) } : {}),
     });
     if (config.ca) this.endpoint.handleEnrolment((data) => this.enrol(data));
-    this.endpoint.handle('card.lookup', (kiosk, req) => this.loads.lookup(kiosk, req));
+    this.endpoint.handle('card.lookup', async (kiosk, req) => {
+      const answer = await owed.lookup(kiosk, req);
+      this.lookups.looked(kiosk, req.asn);
+      return answer;
+    });
     this.endpoint.handle('load.authorize', (kiosk, req) => this.loads.authorize(kiosk, req));
-    this.endpoint.handle('load.confirm', (kiosk, req) => this.loads.confirm(kiosk, req));
+    this.endpoint.handle('load.confirm', (kiosk, req) => owed.confirm(kiosk, req));
     this.endpoint.handle('load.abandon', (kiosk, req) => this.loads.abandon(kiosk, req));
-    this.endpoint.handle('load.recredit', (kiosk, req) => this.loads.recredit(kiosk, req));
+    this.endpoint.handle('load.recredit', (kiosk, req) => owed.recredit(kiosk, req));
     this.endpoint.handle('load.park', (kiosk, req) => this.loads.park(kiosk, req));
     this.endpoint.handle('txn.status', (kiosk, req) => this.loads.status(kiosk, req));
+    this.endpoint.handle('records.query', async (kiosk, req) => {
+      this.lookups.check(kiosk, req.asn);
+      return cardRecords({ loads: this.loads.loads, pendingLoads: (asn) => this.loads.pendingLoads(asn) }, req);
+    });
     this.announcements = new AnnouncementService({ store: this.store, kiosks: config.kiosks, broker: this.endpoint, log: o.log });
     this.reports = new TxnReports(this.store, o.log);
     this.owed = new MoneyOwed({ loads: this.loads, ...(reversalRetry?.attentionAfter ? { attentionAfter: reversalRetry.attentionAfter } : {}) });
     this.transfers = new TransferService({
-      store: this.store, ledger: this.ledger, banks: this.banks, credits: new HeldTransferCredits(this.store, this.ledger), loads: this.loads.loads,
+      store: this.store, ledger: this.ledger, banks: this.banks, credits: this.credits, loads: this.loads.loads,
       limits: config.limits, timeZone: config.campus.timeZone, perSecond: config.transfers?.perSecond ?? 5, log: o.log.child({ part: 'transfers' }),
       ...(reversalRetry ? { reversalRetry } : {}),
     });
@@ -156,7 +182,7 @@ export class Gateway {
     }
     await this.store.open();
     await this.isoMessages.start();
-    await this.seedLedger();
+    await this.ledger.seed(cardholderAccounts(this.o.loaded.config));
     await this.tally.start();
     await this.settlement.restoreBatches();
     await this.reconcile.recover();
@@ -166,6 +192,8 @@ export class Gateway {
     // Loads a stop interrupted end, and reversals owed from before it go out, before new loads come in.
     await this.loads.closeUnsent();
     await this.loads.reversals.start();
+    // Credits that expired while the gateway was stopped go back to the campus before a kiosk can ask for one.
+    await this.credits.start();
     await this.transfers.start();
     // A run a stop interrupted finishes alongside the kiosks' loads; it may take as long as its pacing says.
     void this.transfers.resume().catch((err: Error) => this.o.log.error('resuming the interrupted transfer run failed', { error: err }));
@@ -174,11 +202,6 @@ export class Gateway {
     await this.endpoint.start();
     await this.endpoint.publishState(this.bankStates());
     await this.startConsole();
-  }
-
-  /** The config's cardholders onto the ledger, those not there yet (a stopped gateway's tools need them too). */
-  seedLedger(): Promise<void> {
-    return this.ledger.seed(this.o.loaded.config.cardholders.map((c) => ({ ...c, asn: c.asn.toUpperCase() })));
   }
 
   private async startConsole(): Promise<void> {
@@ -201,6 +224,7 @@ export class Gateway {
   async stop(): Promise<void> {
     await this.console?.close();
     this.settlement.stopSchedule();
+    this.credits.stop();
     await this.announcements.stop();
     await this.endpoint.stop();
     // A reconciliation under way ends before the bank links and the store it uses close.

@@ -2,6 +2,7 @@
 import { createCanvas } from '@napi-rs/canvas';
 import { announcementLimits } from '../common/api/topics.ts';
 import type { Announcement, CardSummary, KioskView, Lang } from './view-model.ts';
+import { tr } from './strings.ts';
 
 export interface SampleView {
   name: string;
@@ -111,11 +112,13 @@ export function sampleViews(lang: Lang = 'zh'): SampleView[] {
     { name: 'processing', view: { ...session('processing'), inactivitySecondsLeft: undefined, processing: { step: 'bank', operation: 'load', amount: 5_000 } } },
     { name: 'processing-progress', view: { ...session('processing'), inactivitySecondsLeft: undefined, processing: { step: 'card-credit', operation: 'load', amount: 5_000, progress: 0.7 } } },
     { name: 'result-ok', view: { ...session('result'), result: { ok: true, operation: 'load', amount: 5_000, newBalance: 17_350, reference: '20261128120412000317' } } },
+    { name: 'result-subsidy', view: { ...session('result'), result: { ok: true, operation: 'subsidy', amount: 15_000, newBalance: 27_350, reference: 'K001-00000412' } } },
+    { name: 'result-subsidy-expired', view: { ...session('result'), result: { ok: false, operation: 'subsidy', amount: 3_000, newBalance: 12_350, code: 'SUBSIDY_EXPIRED' } } },
     { name: 'result-declined', view: { ...session('result'), result: { ok: false, operation: 'load', amount: 5_000, newBalance: 12_350, code: 'BANK_INSUFFICIENT_FUNDS' } } },
     { name: 'result-timeout', view: { ...session('result'), result: { ok: false, operation: 'load', amount: 5_000, code: 'BANK_TIMEOUT', reference: '20261128120412000318' } } },
     { name: 're-present', view: { ...session('re-present'), inactivitySecondsLeft: undefined, rePresent: { secondsLeft: 27, amount: 5_000 } } },
-    { name: 'receipt', view: { ...session('receipt'), receipt: { available: true, qrPayload: 'https://card.qy.edu.cn/r/20261128120412000317' } } },
-    { name: 'receipt-paper-out', view: { ...session('receipt'), receipt: { available: false, reason: 'paper-out', qrPayload: 'https://card.qy.edu.cn/r/20261128120412000317' } } },
+    { name: 'receipt', view: { ...session('receipt'), receipt: { available: true, qrPayload: '20261128120412000317' } } },
+    { name: 'receipt-paper-out', view: { ...session('receipt'), receipt: { available: false, reason: 'paper-out', qrPayload: '20261128120412000317' } } },
     {
       name: 'records',
       view: {
@@ -132,12 +135,29 @@ export function sampleViews(lang: Lang = 'zh'): SampleView[] {
       },
     },
     {
+      name: 'campus-records',
+      view: {
+        ...session('campus-records'),
+        campusRecords: {
+          page: 2, pages: 3, owed: { count: 1, amount: 3_000 },
+          items: [
+            { time: '2026-11-27 18:12', kind: 'load', amount: 3_000, place: 'QY-LIB-02', state: 'owed' },
+            { time: '2026-11-26 12:15', kind: 'collect', amount: 20_000, place: 'QY-CAN2-01', state: 'done' },
+            { time: '2026-11-25 08:02', kind: 'load', amount: 50_000, place: 'QY-DORM-11', state: 'refused' },
+            { time: '2026-11-24 21:40', kind: 'load', amount: 100_000, place: 'QY-LIB-02', state: 'reversed' },
+          ],
+        },
+      },
+    },
+    { name: 'campus-records-empty', view: { ...session('campus-records'), campusRecords: { page: 1, pages: 1, owed: { count: 0, amount: 0 }, items: [] } } },
+    {
       name: 'pending',
       view: {
         ...session('pending'),
         pending: [
-          { id: 'p1', kind: 'subsidy', amount: 15_000, label: '2026年11月 伙食补助', date: '2026-11-27' },
-          { id: 'p2', kind: 'load', amount: 5_000, label: '圈存未领（卡片提前移开）', date: '2026-11-26' },
+          // As runtime/ui/ui-view.ts lists them: the campus's reason and period, and the last day to collect.
+          { id: 'p1', kind: 'subsidy', amount: 15_000, label: '伙食补助 2026-11', date: tr(lang, 'collectBy', { date: '2026-12-31' }) },
+          { id: 'p2', kind: 'subsidy', amount: 80_050, label: '2026年度家庭经济困难学生冬季取暖补助（一次性发放） 2026-12', date: tr(lang, 'collectBy', { date: '2027-03-31' }) },
         ],
       },
     },

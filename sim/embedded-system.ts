@@ -69,6 +69,8 @@ export interface EmbeddedOptions {
   kioskTls?: (kioskId: string) => TlsFiles;
   /** Changes a kiosk's own config before it is built (a campus CA it trusts for commands, its telemetry interval). */
   editKiosk?: (kioskId: string, config: KioskConfigInput) => void;
+  /** The gateway's clock for what expires (subsidies); tests move it. */
+  gatewayNow?: () => Date;
 }
 
 export async function startEmbeddedSystem(o: EmbeddedOptions): Promise<EmbeddedSystem> {
@@ -105,7 +107,7 @@ export async function startEmbeddedSystem(o: EmbeddedOptions): Promise<EmbeddedS
 
     const gateway = new Gateway({
       loaded: o.loaded, mqttUrl, log: o.log.child({ part: 'gateway' }), version: VERSION, dataDir,
-      bankAddresses: new Map([...banks].map(([id, b]) => [id, b.address()])),
+      bankAddresses: new Map([...banks].map(([id, b]) => [id, b.address()])), ...(o.gatewayNow ? { now: o.gatewayNow } : {}),
     });
     await gateway.start();
     stops.push(() => gateway.stop());

@@ -96,7 +96,7 @@ export const transferCommands: Command[] = [
     details: [
       'First finishes a run a stop interrupted (its unsent transfers are sent; one that may have been sent is reversed,',
       'never sent again), then journals a new run of the orders due and sends them, transfers.perSecond a second per bank.',
-      "Approved transfers become credits the card is owed (docs/batch-transfer.md: how they reach the card). Prints each run",
+      'Approved transfers become credits the card is owed, written at its next tap at any kiosk. Prints each run',
       "summary (with --json one JSON line per run). Exit status 0 when every transfer ended approved or declined, 1 when",
       'some were not sent or are being reversed.',
       STOPPED,

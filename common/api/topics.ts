@@ -53,6 +53,11 @@ const loadInit = z.object({
 const hostDate = z.string().regex(/^\d{4}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$/).describe('YYYYMMDD');
 const hostTime = z.string().regex(/^([01]\d|2[0-3])[0-5]\d[0-5]\d$/).describe('hhmmss');
 
+/** Who owes a card a credit the gateway holds for it: a torn load, a subsidy, a fee refund, a batch transfer (gateway/credits/). */
+export const creditSources = ['load', 'subsidy', 'fee-refund', 'transfer'] as const;
+export type CreditSource = (typeof creditSources)[number];
+const creditSourceSchema = z.enum(creditSources);
+
 /**
  * The gateway's states of a load, as `txn.status` reports them and as the kiosk's recovery branches on them. The
  * gateway's state machine (gateway/loads/gateway-load-machine.ts) is typed by this list, so the two cannot drift.
@@ -73,6 +78,32 @@ export const gatewayLoadStates = {
 export type GatewayLoadState = keyof typeof gatewayLoadStates;
 export const gatewayLoadStateSchema = z.enum(Object.keys(gatewayLoadStates) as [GatewayLoadState, ...GatewayLoadState[]]);
 
+/**
+ * What a campus record (`records.query`) is: one kind per money flow. A flow that moves money adds its kind here
+ * (subsidy, fee, transfer...) and the kiosk's wording for it in screens/strings.ts.
+ */
+export const recordKinds = {
+  load: 'a load from the bound bank account (圈存); `kioskId` is where it was started',
+  collect: 'a pending load (圈存未领) written onto the card; `txnId` is that load\'s, `kioskId` where it was written',
+} as const;
+export type RecordKind = keyof typeof recordKinds;
+export const recordKindSchema = z.enum(Object.keys(recordKinds) as [RecordKind, ...RecordKind[]]);
+
+/** Where a campus record stands, in the cardholder's terms: every flow's states map onto these. */
+export const recordStates = {
+  done: 'the money is where it was meant to go',
+  owed: 'the card is owed it: written at the card\'s next tap at any kiosk (see `pending`)',
+  'in-progress': 'not finished yet; the gateway brings it to an end',
+  refused: 'refused (by the campus or the bank): no money moved',
+  reversed: 'the bank debit was undone',
+  held: 'held for the service centre (the card\'s proof did not verify)',
+} as const;
+export type RecordState = keyof typeof recordStates;
+export const recordStateSchema = z.enum(Object.keys(recordStates) as [RecordState, ...RecordState[]]);
+
+/** How long after a kiosk's `card.lookup` of a card that kiosk may read the card's records (`records.query`). */
+export const RECORDS_QUERY_WINDOW_SECONDS = 300;
+
 export const operations = {
   'card.lookup': op({
     summary: 'Who holds this card, where it loads from, its limits and loads waiting to be written to it.',
@@ -90,11 +121,15 @@ export const operations = {
         rePresentSeconds: z.int().min(1).describe('how long to ask for the same card back after it left during the credit'),
       }),
       pendingLoads: z.array(z.object({
-        pendingId: txnId.describe('the transaction id of the load whose credit did not finish'),
+        pendingId: txnId.describe('the gateway\'s id of the owed credit (for a load, the transaction id whose credit did not finish)'),
+        source: creditSourceSchema.optional().describe('who owes it: a torn load (also when absent, as from a gateway before owed credits), a subsidy, a fee refund, a batch transfer'),
         amount: fen,
-        onlineCounter: z.int().min(0).max(0xffff).describe('the card\'s online counter before that credit: one more on the card means it was applied'),
-        oldBalance: fen.describe('the card balance that credit started from; plus the amount, the balance its TAC covers'),
-      })).describe('loads the card is owed (圈存未领): the kiosk writes them onto the card at its next tap'),
+        onlineCounter: z.int().min(0).max(0xffff).optional()
+          .describe('the card\'s online counter before the credit last issued: one more on the card means it was applied; absent when no MAC2 was ever issued for it'),
+        oldBalance: fen.optional().describe('the card balance that credit started from; plus the amount, the balance its TAC covers; absent with onlineCounter'),
+        label: z.string().max(64).optional().describe('what the campus wrote for it, shown to the cardholder (a subsidy\'s reason and period)'),
+        expires: z.iso.date().optional().describe('the last campus day it can be collected; after it, it goes back to the campus'),
+      })).describe('credits the card is owed (圈存未领, 补助…): the kiosk writes them onto the card, at its next tap or when the cardholder picks them'),
     }),
     example: {
       request: { asn: '10000000000000012345' },
@@ -106,7 +141,10 @@ export const operations = {
         bankAccountMasked: '6222 **** **** 1234',
         pinPan12: '000012345678',
         limits: { maxLoad: 50000, purseLimit: 100000, rePresentSeconds: 30 },
-        pendingLoads: [{ pendingId: 'JX-A101-000041', amount: 5000, onlineCounter: 16, oldBalance: 2350 }],
+        pendingLoads: [
+          { pendingId: 'JX-A101-000041', source: 'load', amount: 5000, onlineCounter: 16, oldBalance: 2350 },
+          { pendingId: 'SUB-7F3A9C21D0E4-0003', source: 'subsidy', amount: 15000, label: '伙食补助 2026-11', expires: '2026-12-31' },
+        ],
       },
     },
   }),
@@ -195,6 +233,48 @@ export const operations = {
         mac2: 'A1B2C3D4',
         hostDate: '20250901',
         hostTime: '083005',
+      },
+    },
+  }),
+  'records.query': op({
+    summary: 'The card\'s campus records (查询), newest first, a page at a time, and what the card is owed. Answered only for '
+      + `a card this kiosk looked up (\`card.lookup\`) in the last ${RECORDS_QUERY_WINDOW_SECONDS / 60} minutes: `
+      + '`QUERY_CARD_NOT_PRESENTED` otherwise, so a kiosk cannot read a card that was not tapped on it.',
+    request: z.object({
+      asn,
+      page: z.int().min(1).describe('from 1'),
+      pageSize: z.int().min(1).max(20),
+    }),
+    response: z.object({
+      total: count.describe('records of the card in all'),
+      page: z.int().min(1),
+      pageSize: z.int().min(1),
+      items: z.array(z.object({
+        txnId,
+        kind: recordKindSchema.describe('see Record kinds below'),
+        amount: fen,
+        at: isoTime.describe('when it happened: a load when it was started, a collect when the card was written'),
+        kioskId: topicLevelSchema.describe('where'),
+        state: recordStateSchema.describe('see Record states below'),
+        card: z.string().describe('the card\'s number, masked (first 6 and last 4)'),
+      })).describe('this page, newest first'),
+      pending: z.array(z.object({
+        txnId,
+        kind: recordKindSchema,
+        amount: fen,
+        since: isoTime.describe('since when the card is owed it'),
+        kioskId: topicLevelSchema.describe('where it began'),
+      })).describe('what the card is owed (圈存未领): written onto it at its next tap at any kiosk'),
+    }),
+    example: {
+      request: { asn: '10000000000000012345', page: 1, pageSize: 5 },
+      response: {
+        total: 2, page: 1, pageSize: 5,
+        items: [
+          { txnId: 'JX-A101-000041', kind: 'collect', amount: 5000, at: '2025-09-01T09:10:00.000Z', kioskId: 'JX-A102', state: 'done', card: '100000**********2345' },
+          { txnId: 'JX-A101-000041', kind: 'load', amount: 5000, at: '2025-09-01T08:20:00.000Z', kioskId: 'JX-A101', state: 'done', card: '100000**********2345' },
+        ],
+        pending: [],
       },
     },
   }),
@@ -302,7 +382,8 @@ export const events = {
       code: errorCodeSchema.optional().describe('why it failed, when it did'),
       tac: hex(8, 'the card\'s TAC, when the card was credited').optional(),
       outcome: z.string().optional().describe('for an abandoned load, what the gateway said became of the money'),
-      pendingId: txnId.optional().describe('for a collect: the load whose amount it wrote'),
+      pendingId: txnId.optional().describe('for a collect: the owed credit whose amount it wrote (for a load, its transaction id)'),
+      source: creditSourceSchema.optional().describe('for a collect: who owed the credit (absent: a load)'),
     }),
     example: { txnId: 'JX-A101-000042', kind: 'load', state: 'completed', amount: 10000, at: '2025-09-01T08:30:07.000Z', tac: '5E6F7A8B' },
   }),

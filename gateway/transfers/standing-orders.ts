@@ -56,6 +56,13 @@ export function checkOrder(order: Pick<StandingOrder, 'amount' | 'rule'>, limits
   }
 }
 
+/** The campus account, or CARD_UNKNOWN. */
+export async function requireAccount(ledger: CampusLedger, campusAccount: string): Promise<CampusAccount> {
+  const account = await ledger.account(campusAccount);
+  if (!account) throw new QuancunError('CARD_UNKNOWN', `no campus account ${campusAccount}`, { campusAccount });
+  return account;
+}
+
 /** The account's bank, when it has a binding to a configured bank: a transfer needs both. */
 export function boundBank(account: CampusAccount, banks: ReadonlySet<string>): { bankId: string; bankPan: string } {
   if (!account.bankId || !account.bankPan || !banks.has(account.bankId)) {
@@ -89,7 +96,7 @@ export class StandingOrders {
 
   async add(input: { campusAccount: string; amount: number; rule: OrderRule }, now = new Date()): Promise<StandingOrder> {
     checkOrder(input, this.limits);
-    boundBank(await this.ledger.account(input.campusAccount), this.banks);
+    boundBank(await requireAccount(this.ledger, input.campusAccount), this.banks);
     if (await this.store.get(orderKey(input.campusAccount))) {
       throw new QuancunError('TRANSFER_ORDER_EXISTS', `campus account ${input.campusAccount} already has a standing order`, { campusAccount: input.campusAccount });
     }

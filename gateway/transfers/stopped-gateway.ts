@@ -8,6 +8,7 @@ import type { LoadedConfig } from '../../common/config.ts';
 import { QuancunError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import { Gateway } from '../gateway.ts';
+import { cardholderAccounts } from '../ledger/campus-ledger.ts';
 import type { TransferService } from './transfer-service.ts';
 
 export interface StoppedGatewayOptions {
@@ -33,7 +34,7 @@ export async function withStoppedGateway<T>(o: StoppedGatewayOptions, use: (tran
   }
   try {
     // As a gateway start does: the config's cardholders are on the ledger before an order names one.
-    await gateway.seedLedger();
+    await gateway.ledger.seed(cardholderAccounts(o.loaded.config));
     return await use(gateway.transfers);
   } finally {
     for (const stop of [() => gateway.transfers.stop(), ...[...gateway.banks.values()].map((b) => () => b.link.signOff({ responseMs: 2000 }).finally(() => b.link.close())), () => gateway.store.close()]) {

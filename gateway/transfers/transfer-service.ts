@@ -2,7 +2,7 @@
  * The batch transfer run (后台批量转账): at the configured campus time, or when an operator asks, it works out the
  * standing orders due, journals a run with one `planned` record per transfer, sends each to its bank without a PIN
  * (BankLink.standingTransfer), at most `perSecond` a second per bank, and journals each outcome. An approval gets a
- * provisional posting in the batch of its state, then becomes a credit the card is owed (transfer-credits.ts); a
+ * provisional posting in the batch of its state, then becomes a credit the card is owed (gateway/credits/); a
  * decline closes the record with its code; an outcome the gateway cannot know is reversed through the
  * store-and-forward queue, never sent again.
  *
@@ -17,12 +17,12 @@ import type { DurableStore } from '../../common/store/durable-store.ts';
 import { JournaledMachine } from '../../common/store/journaled-machine.ts';
 import { timerAt, type TimerAt } from '../../common/timer-at.ts';
 import type { BankConnection } from '../banks.ts';
+import type { CampusCredits } from '../credits/campus-credits.ts';
 import type { CampusLedger } from '../ledger/campus-ledger.ts';
 import type { GatewayLoadRecord, GatewayLoadState } from '../loads/gateway-load-machine.ts';
 import { DEFINITELY_NOT_DEBITED } from '../loads/load-service.ts';
 import { ReversalQueue, type RetryPolicy } from '../saf/reversal-queue.ts';
-import { boundBank, formatRule, monthlyPeriod, type OrderLimits, type StandingOrder, StandingOrders } from './standing-orders.ts';
-import type { TransferCredits } from './transfer-credits.ts';
+import { boundBank, formatRule, requireAccount, monthlyPeriod, type OrderLimits, type StandingOrder, StandingOrders } from './standing-orders.ts';
 import {
   RUN_MACHINE, runTransfersPrefix, TRANSFER_MACHINE, transferId,
   type RunRecord, type RunState, type RunSummary, type TransferRecord, type TransferState,
@@ -32,7 +32,8 @@ export interface TransferServiceOptions {
   store: DurableStore;
   ledger: CampusLedger;
   banks: Map<string, BankConnection>;
-  credits: TransferCredits;
+  /** Where an approval becomes a credit the card is owed (source `transfer`), written at its next tap by the 领款 flow. */
+  credits: CampusCredits;
   /** The gateway's loads: the card balances kiosks last reported in them. */
   loads: JournaledMachine<GatewayLoadState, GatewayLoadRecord>;
   limits: OrderLimits;
@@ -62,6 +63,8 @@ export class TransferService {
   constructor(o: TransferServiceOptions) {
     this.#o = o;
     this.#now = o.now ?? (() => new Date());
+    // A transfer's credit has no expiry: the code is for the credits' contract, never met.
+    o.credits.register({ source: 'transfer', expiredCode: 'TXN_STATE' });
     this.orders = new StandingOrders(o.store, o.ledger, o.limits, new Set(o.banks.keys()));
     this.transfers = new JournaledMachine(o.store, 'gw/transfer', TRANSFER_MACHINE);
     this.runs = new JournaledMachine(o.store, 'gw/transfer-run', RUN_MACHINE);
@@ -132,7 +135,7 @@ export class TransferService {
       if (!period || taken.has(`${order.campusAccount}|${rule}|${period}`)) continue;
       let account;
       try {
-        account = await this.#o.ledger.account(order.campusAccount);
+        account = await requireAccount(this.#o.ledger, order.campusAccount);
         const { bankId } = boundBank(account, new Set(this.#o.banks.keys()));
         if (order.rule.kind === 'below') {
           const balance = balances.get(account.asn.toUpperCase());
@@ -229,7 +232,7 @@ export class TransferService {
       if (!(await this.orders.list()).some((o) => o.campusAccount === record.campusAccount && formatRule(o.rule) === record.rule)) {
         throw new QuancunError('TRANSFER_ORDER_UNKNOWN', 'the standing order was removed before its transfer was sent');
       }
-      const bound = boundBank(await this.#o.ledger.account(record.campusAccount), new Set(this.#o.banks.keys()));
+      const bound = boundBank(await requireAccount(this.#o.ledger, record.campusAccount), new Set(this.#o.banks.keys()));
       if (bound.bankId !== record.bankId) throw new QuancunError('CARD_NOT_BOUND', 'the account was bound to another bank since the run was planned');
       pan = bound.bankPan;
       bank = this.#o.banks.get(bound.bankId)!;
@@ -247,7 +250,7 @@ export class TransferService {
         stan: record.stan!, pan, amount: record.amount, terminalId: bank.terminalId, merchantId: bank.merchantId, campusRef: record.id,
       });
       return await this.transfers.advance(record, 'approved', { bankRef: approval.bankRef }, [
-        this.#o.ledger.postingOp({ txnId: record.id, campusAccount: record.campusAccount, amount: record.amount, status: 'provisional' }),
+        this.#o.ledger.postingOp({ txnId: record.id, campusAccount: record.campusAccount, amount: record.amount, status: 'provisional', source: 'transfer' }),
       ]);
     } catch (err) {
       const e = QuancunError.from(err);
@@ -279,14 +282,14 @@ export class TransferService {
 
   async #reverse(record: TransferRecord): Promise<boolean> {
     const bank = this.#o.banks.get(record.bankId);
-    const { bankPan } = await this.#o.ledger.account(record.campusAccount);
+    const { bankPan } = await requireAccount(this.#o.ledger, record.campusAccount);
     if (!bank || !bankPan || record.stan === undefined) throw new QuancunError('INTERNAL', `reversal of ${record.id} lacks its bank details`);
     if (!bank.link.signedOn) await bank.link.signOn();
     const answer = await bank.link.reverse({
       stan: record.stan, pan: bankPan, amount: record.amount, terminalId: bank.terminalId, merchantId: bank.merchantId, campusRef: record.id, standing: true,
     }, record.reversalReason ?? '06');
     await this.transfers.advance(record, 'reversed', { reversalAnswer: answer.originalFound ? 'reversed' : 'not-found' }, [
-      this.#o.ledger.postingOp({ txnId: record.id, campusAccount: record.campusAccount, amount: record.amount, status: 'reversed' }),
+      this.#o.ledger.postingOp({ txnId: record.id, campusAccount: record.campusAccount, amount: record.amount, status: 'reversed', source: 'transfer' }),
     ]);
     this.#o.log.info('standing transfer reversal confirmed', { transferId: record.id, bankHadTransfer: answer.originalFound });
     return true;

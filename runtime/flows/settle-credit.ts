@@ -18,19 +18,22 @@ export interface OwedCredit {
   /** The gateway's transaction id. */
   txnId: string;
   amount: number;
-  /** The card's online counter before that credit. */
-  onlineCounter: number;
-  /** The balance that credit started from: plus the amount, the balance its TAC covers. */
-  cardBefore: number;
+  /** The card's online counter before that credit; absent when no MAC2 was ever issued for it (a fresh subsidy). */
+  onlineCounter?: number | undefined;
+  /** The balance that credit started from: plus the amount, the balance its TAC covers; absent with the counter. */
+  cardBefore?: number | undefined;
 }
 
 export type CardVerdict = { applied: true; tac: Buffer } | { applied: false; init: LoadInit };
 
 /** Reads the card's counter; moves no money (an INITIALIZE without its CREDIT changes nothing on the card). */
 export async function inspectCredit(ch: CardChannel, owed: OwedCredit, terminalId: string): Promise<CardVerdict> {
+  const initialize = () => initializeForLoad(ch, { keyIndex: LOAD_KEY_INDEX, amount: owed.amount, terminalId: Buffer.from(terminalId, 'hex') });
+  // No MAC2 was ever issued for it: it cannot be on the card, and the counter read now is the one it is issued for.
+  if (owed.onlineCounter === undefined) return { applied: false, init: await initialize() };
   let init: LoadInit | null = null;
   try {
-    init = await initializeForLoad(ch, { keyIndex: LOAD_KEY_INDEX, amount: owed.amount, terminalId: Buffer.from(terminalId, 'hex') });
+    init = await initialize();
   } catch (err) {
     // Over the purse limit: most likely because the credit is already on the card. The proof decides.
     if (QuancunError.from(err).code !== 'AMOUNT_OVER_PURSE_LIMIT') throw err;
@@ -59,6 +62,8 @@ export interface Settled {
 
 export interface CreditStamp {
   cardBefore: number;
+  /** The card's counter the fresh MAC2 was issued for: the one its TAC and the next tap's decision use. */
+  onlineCounter: number;
   mac2: string;
   hostDate: string;
   hostTime: string;
@@ -73,7 +78,8 @@ export async function settleOnCard(
 ): Promise<Settled> {
   const hexOf = (b: Buffer) => b.toString('hex').toUpperCase();
   const verdict = await inspectCredit(ch, owed, terminalId);
-  if (verdict.applied) return { tac: hexOf(verdict.tac), cardAfter: owed.cardBefore + owed.amount, via: 'proof' };
+  // A proof is only looked for when a counter was journaled, and the balance with it.
+  if (verdict.applied) return { tac: hexOf(verdict.tac), cardAfter: owed.cardBefore! + owed.amount, via: 'proof' };
   const { init } = verdict;
   const fresh = await link.request('load.recredit', {
     txnId: owed.txnId, terminalId,
@@ -82,7 +88,7 @@ export async function settleOnCard(
       random: hexOf(init.random), mac1: hexOf(init.mac1),
     },
   });
-  await beforeCredit({ cardBefore: init.oldBalance, ...fresh });
+  await beforeCredit({ cardBefore: init.oldBalance, onlineCounter: init.onlineCounter, ...fresh });
   const written = await creditForLoad(ch, { date: Buffer.from(fresh.hostDate, 'hex'), time: Buffer.from(fresh.hostTime, 'hex'), mac2: Buffer.from(fresh.mac2, 'hex') });
   // Refused or undecided, the credit is still owed and the card's counter decides at the next reading.
   if (written.decision !== 'applied') throw written.error;

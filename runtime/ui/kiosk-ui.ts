@@ -16,13 +16,14 @@ import type { Announcement, KeypadKey, KioskView, Lang, MaintenanceCommand, UiAc
 import { getBalance } from '../card/purse.ts';
 import type { CardSession } from '../flows/card-session.ts';
 import { checkLoadAmount, type LoadOutcome, type LoadStep } from '../flows/load/load-flow.ts';
-import { collected } from '../flows/collect/collect-flow.ts';
+import { collected, writtenAtTap, type Owed } from '../flows/collect/collect-flow.ts';
 import type { RePresentInfo } from '../flows/load/torn-load.ts';
 import type { Kiosk } from '../kiosk.ts';
 import { editAmount } from './amount-entry.ts';
 import { readCardRecords } from './card-records.ts';
+import { queryCampusRecords } from './campus-records.ts';
 import { Inactivity } from './inactivity.ts';
-import { collectResult, loadCredited, loadReceipt, loadResult, receiptOffer, refusedResult } from './load-result.ts';
+import { collectOperation, collectReceipt, collectResult, loadCredited, loadReceipt, loadResult, receiptOffer, refusedResult, type ReceiptPlace } from './load-result.ts';
 import { checkTransition, NEEDS_CARD, WAITS_FOR_CARDHOLDER, type UiState } from './ui-state.ts';
 import { kioskView } from './ui-view.ts';
 import { maintenanceInfo, testPage } from './maintenance-info.ts';
@@ -231,8 +232,10 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
       (session) => {
         if (token !== this.#token) return void session.channel.close().catch(() => {});
         this.#log.info('card session opened', { card: session.asnMasked });
-        // Loads the card is owed (圈存未领) are written at the tap, before anything else can be chosen.
-        if (session.account.pendingLoads.length > 0) return this.#collect(session);
+        // Loads the card is owed (圈存未领), and any credit its counter must decide, are written at the tap, before
+        // anything else can be chosen; subsidies wait on the menu (补助领取).
+        const atTap = session.account.pendingLoads.filter(writtenAtTap);
+        if (atTap.length > 0) return this.#collect(session, atTap);
         this.#go({ screen: 'card', session });
       },
       (err: unknown) => {
@@ -264,21 +267,24 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
     this.#go({ screen: 're-present', session: load.session, rePresent: { secondsLeft: info.secondsLeft, amount: info.amount } });
   }
 
-  #collect(session: CardSession): void {
+  #collect(session: CardSession, owed: Owed[]): void {
     const token = this.#token;
-    const amount = session.account.pendingLoads.reduce((sum, p) => sum + p.amount, 0);
-    this.#go({ screen: 'processing', session, processing: { step: 'collecting', operation: 'collect', amount } });
+    const amount = owed.reduce((sum, p) => sum + p.amount, 0);
+    const operation = collectOperation(owed);
+    this.#go({ screen: 'processing', session, processing: { step: 'collecting', operation, amount } });
     (async () => {
-      const outcomes = await this.o.kiosk.collect(session);
+      const outcomes = await this.o.kiosk.collect(session, owed);
       return { outcomes, balance: await getBalance(session.channel).catch(() => session.balance) };
     })().then(
       ({ outcomes, balance }) => {
         if (token !== this.#token) return;
-        const left = session.account.pendingLoads.slice(outcomes.filter(collected).length);
+        const written = new Set(outcomes.filter(collected).map((o) => o.pendingId));
+        const left = session.account.pendingLoads.filter((p) => !written.has(p.pendingId));
         const after = { ...session, balance, account: { ...session.account, pendingLoads: left } };
-        this.#go({ screen: 'result', session: after, result: collectResult(outcomes, balance) });
+        const receipt = collectReceipt(outcomes, balance, session, this.#receiptPlace());
+        this.#go({ screen: 'result', session: after, result: collectResult(outcomes, balance, operation), ...(receipt ? { receipt } : {}) });
       },
-      (err: unknown) => token === this.#token && this.#go({ screen: 'result', session, result: refusedResult(QuancunError.from(err).code, 'collect', amount, session) }),
+      (err: unknown) => token === this.#token && this.#go({ screen: 'result', session, result: refusedResult(QuancunError.from(err).code, operation, amount, session) }),
     ).catch((err: unknown) => this.#fail(err));
   }
 
@@ -305,7 +311,7 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
       if (s.screen !== 'processing' && s.screen !== 're-present') this.#toIdle();
       return;
     }
-    if (action.type === 'back' && (s.screen === 'amount' || s.screen === 'records' || s.screen === 'announcements')) {
+    if (action.type === 'back' && (s.screen === 'amount' || s.screen === 'records' || s.screen === 'campus-records' || s.screen === 'pending' || s.screen === 'announcements')) {
       return this.#go({ screen: 'menu', session: s.session });
     }
     switch (s.screen) {
@@ -317,7 +323,14 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
         if (action.item === 'load') return this.#go({ screen: 'amount', session: s.session, entered: null });
         if (action.item === 'records') return this.#showRecords(s.session);
         if (action.item === 'announcements') return this.#go({ screen: 'announcements', session: s.session });
-        return this.#go({ screen: 'result', session: s.session, result: refusedResult('SERVICE_UNAVAILABLE', action.item === 'collect' ? 'collect' : 'fee', 0, s.session) });
+        if (action.item === 'collect') return this.#go({ screen: 'pending', session: s.session });
+        return this.#go({ screen: 'result', session: s.session, result: refusedResult('SERVICE_UNAVAILABLE', 'fee', 0, s.session) });
+      case 'pending': {
+        if (action.type !== 'collect') return;
+        const owed = s.session.account.pendingLoads.find((p) => p.pendingId === action.id && !writtenAtTap(p));
+        if (owed) this.#collect(s.session, [owed]);
+        return;
+      }
       case 'amount':
         if (action.type === 'amount-preset') return this.#chooseAmount(s.session, action.fen);
         if (action.type === 'key' && action.key === 'ok') return this.#chooseAmount(s.session, s.entered);
@@ -336,6 +349,10 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
       case 'announcements':
         if (action.type === 'announcement') this.#go({ ...s, open: action.id });
         return;
+      case 'records':
+      case 'campus-records':
+        if (action.type === 'records-page' && action.page >= 1) this.#showCampusRecords(s.session, action.page);
+        return;
       case 'idle':
       case 'out-of-service':
         if (action.type === 'technician' && this.#gate.open) this.#go({ screen: 'maintenance-pin', digits: 0 });
@@ -347,7 +364,7 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
         if (action.type === 'maintenance') this.#maintenance(action.command);
         return;
       default:
-        // pin, processing, records: the pad, the flow or the back button moves them on.
+        // pin, processing: the pad or the flow moves them on.
         return;
     }
   }
@@ -435,22 +452,37 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
     if (token !== this.#token) return;
     if (!loadCredited(outcome)) return this.#go({ screen: 'result', session, result: loadResult(outcome) });
     const after = { ...session, balance: outcome.cardAfter };
-    const receipt = loadReceipt(outcome, after, { campus: this.o.campusName.zh, kioskId: this.o.kioskId, timeZone: this.o.kiosk.timeZone });
+    const receipt = loadReceipt(outcome, after, this.#receiptPlace());
     this.#go({ screen: 'result', session: after, result: loadResult(outcome), receipt });
   }
 
-  #showRecords(session: CardSession): void {
+  #receiptPlace(): ReceiptPlace {
+    return { campus: this.o.campusName.zh, kioskId: this.o.kioskId, timeZone: this.o.kiosk.timeZone };
+  }
+
+  /** A query's screen once `ask` answers; a refusal or failure is a result screen with its code. Moves no money. */
+  #query(session: CardSession, ask: () => Promise<UiState>): void {
     const token = this.#token;
     this.#go({ screen: 'processing', session, processing: { step: 'querying' } });
-    (async () => {
+    ask().then(
+      (next) => token === this.#token && this.#go(next),
+      (err: unknown) => token === this.#token && this.#go({ screen: 'result', session, result: refusedResult(QuancunError.from(err).code, 'load', 0, session) }),
+    ).catch((err: unknown) => this.#fail(err));
+  }
+
+  #showRecords(session: CardSession): void {
+    this.#query(session, async () => {
       // One after the other: APDUs on one channel never interleave.
       const balance = await getBalance(session.channel);
       const records = await readCardRecords(session.channel);
-      return { balance, records };
-    })().then(
-      ({ balance, records }) => token === this.#token && this.#go({ screen: 'records', session: { ...session, balance }, records }),
-      (err: unknown) => token === this.#token && this.#go({ screen: 'result', session, result: refusedResult(QuancunError.from(err).code, 'load', 0, session) }),
-    ).catch((err: unknown) => this.#fail(err));
+      return { screen: 'records', session: { ...session, balance }, records };
+    });
+  }
+
+  #showCampusRecords(session: CardSession, page: number): void {
+    this.#query(session, async () => ({
+      screen: 'campus-records', session, campusRecords: await queryCampusRecords(this.o.kiosk.link, session.asn, page, this.o.kiosk.timeZone),
+    }));
   }
 
   #print(s: Extract<UiState, { screen: 'receipt' }>): void {

@@ -5,7 +5,7 @@
  */
 import { QuancunError, type ErrorCode } from '../../common/errors.ts';
 import type { Receipt } from '../../hal/printer/receipt.ts';
-import type { MaintenanceInfo, Processing, ReceiptOffer, RePresent, ResultInfo, TransactionRecord } from '../../screens/view-model.ts';
+import type { CampusRecordsPage, MaintenanceInfo, Processing, ReceiptOffer, RePresent, ResultInfo, TransactionRecord } from '../../screens/view-model.ts';
 import type { CardSession } from '../flows/card-session.ts';
 
 export type UiState =
@@ -20,10 +20,13 @@ export type UiState =
   | { screen: 'pin'; session: CardSession; amount: number; digits: number }
   /** A torn load asks for the same card back; the countdown is the load flow's. */
   | { screen: 're-present'; session: CardSession; rePresent: RePresent }
-  /** `receipt` is what a paper receipt would say: present only after a load that put money on the card. */
+  /** `receipt` is what a paper receipt would say: present only after a load or collect that put money on the card. */
   | { screen: 'result'; session?: CardSession; result: ResultInfo; receipt?: Receipt }
   | { screen: 'receipt'; session?: CardSession; receipt: Receipt; offer: ReceiptOffer }
   | { screen: 'records'; session: CardSession; records: TransactionRecord[] }
+  | { screen: 'campus-records'; session: CardSession; campusRecords: CampusRecordsPage }
+  /** What the card is owed and the cardholder picks to collect (补助领取): subsidies not yet written. */
+  | { screen: 'pending'; session: CardSession }
   | { screen: 'announcements'; session: CardSession; open?: string }
   /** The technician's PIN: only the count of digits typed is state; the digits stay in the TechnicianGate. */
   | { screen: 'maintenance-pin'; digits: number; attemptsLeft?: number }
@@ -35,15 +38,17 @@ export type UiScreen = UiState['screen'];
 const NEXT: Record<UiScreen, readonly UiScreen[]> = {
   idle: ['processing', 'out-of-service', 'maintenance-pin'],
   'out-of-service': ['maintenance-pin'],
-  processing: ['card', 'result', 'records', 'receipt', 're-present'],
+  processing: ['card', 'result', 'records', 'campus-records', 'receipt', 're-present'],
   card: ['menu'],
-  menu: ['amount', 'processing', 'announcements', 'result'],
+  menu: ['amount', 'processing', 'announcements', 'result', 'pending'],
   amount: ['menu', 'pin', 'result'],
   pin: ['processing', 'result'],
   're-present': ['processing', 'result'],
   result: ['receipt', 'menu'],
   receipt: ['processing'],
-  records: ['menu'],
+  records: ['menu', 'processing'],
+  'campus-records': ['menu', 'processing'],
+  pending: ['menu', 'processing'],
   announcements: ['menu'],
   'maintenance-pin': ['maintenance'],
   maintenance: [],
@@ -55,7 +60,7 @@ export function checkTransition(from: UiScreen, to: UiScreen): void {
 }
 
 /** Screens where the cardholder is expected to act: they time out back to idle, with a visible countdown. */
-export const WAITS_FOR_CARDHOLDER: ReadonlySet<UiScreen> = new Set(['card', 'menu', 'amount', 'result', 'receipt', 'records', 'announcements', 'maintenance-pin', 'maintenance']);
+export const WAITS_FOR_CARDHOLDER: ReadonlySet<UiScreen> = new Set(['card', 'menu', 'amount', 'result', 'receipt', 'records', 'campus-records', 'pending', 'announcements', 'maintenance-pin', 'maintenance']);
 
 /** Screens about the card in the field: taking it away ends the session. Result and receipt outlive the card. */
-export const NEEDS_CARD: ReadonlySet<UiScreen> = new Set(['card', 'menu', 'amount', 'pin', 'records', 'announcements']);
+export const NEEDS_CARD: ReadonlySet<UiScreen> = new Set(['card', 'menu', 'amount', 'pin', 'records', 'campus-records', 'pending', 'announcements']);

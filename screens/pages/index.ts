@@ -8,7 +8,7 @@ import { card, menu } from './session.ts';
 import { amount } from './amount.ts';
 import { maintenancePin, pin } from './pin.ts';
 import { processing, rePresent, receipt, result } from './transaction.ts';
-import { announcements, fees, pending, records } from './queries.ts';
+import { announcements, campusRecords, fees, pending, records } from './queries.ts';
 import { maintenance, outOfService } from './service.ts';
 
 const PAGES: Record<ScreenId, Page> = {
@@ -22,6 +22,7 @@ const PAGES: Record<ScreenId, Page> = {
   're-present': rePresent,
   receipt,
   records,
+  'campus-records': campusRecords,
   pending,
   fees,
   announcements,

@@ -22,7 +22,7 @@ import { bankProfilePath } from '../../gateway/banks.ts';
 import { loadBankProfile } from '../../gateway/bank/iso8583/profile.ts';
 import { bankFileDir } from '../../gateway/reconcile/run-reconcile.ts';
 import { CampusLedger } from '../../gateway/ledger/campus-ledger.ts';
-import { HeldTransferCredits } from '../../gateway/transfers/transfer-credits.ts';
+import { CAMPUS_CREDIT_MACHINE, type CampusCreditRecord, type CampusCreditState } from '../../gateway/credits/campus-credits.ts';
 import { TRANSFER_MACHINE, type RunSummary, type TransferRecord, type TransferState } from '../../gateway/transfers/transfer-machine.ts';
 import { BankHostSimulator, type BankExchange } from '../../sim/bank/bank-host.ts';
 import { lastJson, quancun } from '../support/cli.ts';
@@ -63,14 +63,15 @@ async function campus(t: ExecutionContext, o: { liAgreement: boolean }) {
   return { dir, bank, config, cli, order, terminalId: raw.banks[0]!.terminalId };
 }
 
-/** The gateway's store after the processes ended: transfer records, held credits, postings. */
+/** The gateway's store after the processes ended: transfer records, the credits owed to cards, postings. */
 async function journal(t: ExecutionContext, dir: string) {
   const store = new DurableStore(join(dir, 'gateway'), { log: silentLogger });
   await store.open();
   t.teardown(() => store.close());
   const transfers = new JournaledMachine<TransferState, TransferRecord>(store, 'gw/transfer', TRANSFER_MACHINE);
   const ledger = new CampusLedger(store);
-  return { transfers: await transfers.all(), credits: new HeldTransferCredits(store, ledger), ledger };
+  const credits = await new JournaledMachine<CampusCreditState, CampusCreditRecord>(store, 'gw/credit', CAMPUS_CREDIT_MACHINE).all();
+  return { transfers: await transfers.all(), owedTo: (asn: string) => credits.filter((c) => c.asn === asn), ledger };
 }
 
 const summaries = (stdout: string) => stdout.trim().split('\n').map((l) => JSON.parse(l) as RunSummary);
@@ -108,13 +109,13 @@ test("a run's approvals become owed credits and its declines close with the bank
   const listed = await cli('transfer', 'order', 'list', '--json');
   t.deepEqual((JSON.parse(listed.stdout) as Array<{ campusAccount: string }>).map((o) => o.campusAccount), [ZHANG.account, LI.account]);
 
-  const { transfers, credits, ledger } = await journal(t, dir);
+  const { transfers, owedTo, ledger } = await journal(t, dir);
   const zhang = transfers.find((r) => r.campusAccount === ZHANG.account)!;
   t.like(zhang, { state: 'credit-owed', amount: 10000, bankRef: '000000000001', rule: 'monthly:1' });
   t.deepEqual(zhang.history.map((h) => h.state), ['planned', 'bank-pending', 'approved', 'credit-owed']);
   t.like(transfers.find((r) => r.campusAccount === LI.account), { state: 'declined', code: 'BANK_DECLINED', responseCode: '57' });
-  t.like(await credits.open(ZHANG.asn), [{ id: zhang.id, source: 'transfer', amount: 10000, campusAccount: ZHANG.account }]);
-  t.deepEqual(await credits.open(LI.asn), []);
+  t.like(owedTo(ZHANG.asn), [{ id: zhang.id, state: 'owed', source: 'transfer', amount: 10000, campusAccount: ZHANG.account }]);
+  t.deepEqual(owedTo(LI.asn), []);
   t.like(await ledger.posting(zhang.id), { status: 'pending', amount: 10000 });
   t.false(JSON.stringify(transfers).includes(ZHANG.pan), 'no full card number in the journal');
 
@@ -182,7 +183,7 @@ test('a run killed between an approval and its credit owes that credit once on r
   const { dir, bank, summaries: [resumed] } = await killedRun(t, '1:approved');
   t.like(resumed, { planned: 3, approved: { count: 3, amount: 13000 }, reversed: 0 });
   eachSentOnce(t, sentTransfers(bank), 3);
-  const { credits } = await journal(t, dir);
-  t.is((await credits.open(ZHANG.asn)).length, 1);
-  t.is((await credits.open(LI.asn)).length, 1);
+  const { owedTo } = await journal(t, dir);
+  t.is(owedTo(ZHANG.asn).length, 1);
+  t.is(owedTo(LI.asn).length, 1);
 });

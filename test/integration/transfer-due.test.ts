@@ -10,7 +10,8 @@ import { JournaledMachine } from '../../common/store/journaled-machine.ts';
 import type { BankConnection } from '../../gateway/banks.ts';
 import { CampusLedger } from '../../gateway/ledger/campus-ledger.ts';
 import { GATEWAY_LOAD_MACHINE, type GatewayLoadRecord, type GatewayLoadState } from '../../gateway/loads/gateway-load-machine.ts';
-import { HeldTransferCredits } from '../../gateway/transfers/transfer-credits.ts';
+import { CampusCredits } from '../../gateway/credits/campus-credits.ts';
+import { KeyStore } from '../../gateway/keystore/key-store.ts';
 import { TransferService } from '../../gateway/transfers/transfer-service.ts';
 import type { RunRecord } from '../../gateway/transfers/transfer-machine.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -26,7 +27,11 @@ async function setup(t: ExecutionContext) {
   const ledger = new CampusLedger(store);
   await ledger.seed([ZHANG, LI, WANG]);
   const loads = new JournaledMachine<GatewayLoadState, GatewayLoadRecord>(store, 'gw/load', GATEWAY_LOAD_MACHINE);
-  const credits = new HeldTransferCredits(store, ledger);
+  const key = Buffer.alloc(16, 0x11);
+  const keys = new KeyStore({ issuer: { load: key, purchase: key, tac: key }, pinMasterKey: key });
+  const credits = new CampusCredits({
+    store, ledger, keys, purseLimit: 200000, timeZone: 'Asia/Shanghai', log: silentLogger, loadInDoubt: async () => false,
+  });
   // due() reads only which banks are configured; nothing is sent here.
   const banks = new Map([['unionpay', {} as BankConnection], ['closed-bank', {} as BankConnection]]);
   const service = new TransferService({
