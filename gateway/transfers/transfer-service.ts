@@ -154,14 +154,17 @@ export class TransferService {
     return out;
   }
 
-  async #exclusive(job: () => Promise<RunSummary[]>): Promise<RunSummary[]> {
-    if (this.#running) throw new QuancunError('TRANSFER_RUN_BUSY', 'a transfer run is under way in this gateway');
-    this.#running = job();
-    try {
-      return await this.#running;
-    } finally {
-      this.#running = null;
-    }
+  /** One run at a time: a run asked for while another is under way (a resume, the schedule) starts after it. */
+  #exclusive(job: () => Promise<RunSummary[]>): Promise<RunSummary[]> {
+    const run = (this.#running ?? Promise.resolve([])).catch(() => []).then(() => {
+      if (this.#stopping) throw new QuancunError('TRANSFER_RUN_INTERRUPTED', 'the gateway is stopping: the run is not started');
+      return job();
+    });
+    this.#running = run;
+    void run.catch(() => {}).finally(() => {
+      if (this.#running === run) this.#running = null;
+    });
+    return run;
   }
 
   async #finishUnfinished(): Promise<RunSummary[]> {
@@ -199,7 +202,7 @@ export class TransferService {
     for (const r of records) byBank.set(r.bankId, [...(byBank.get(r.bankId) ?? []), r]);
     // Banks in parallel, each paced on its own.
     await Promise.all([...byBank.values()].map((mine) => this.#sendAll(mine)));
-    if (this.#stopping) throw new QuancunError('TRANSFER_RUN_BUSY', `the gateway is stopping: run ${run.id} resumes at its next start`);
+    if (this.#stopping) throw new QuancunError('TRANSFER_RUN_INTERRUPTED', `the gateway is stopping: run ${run.id} resumes at its next start`);
     // One try of each reversal owed, shared with one under way, so the summary says what the bank answered; the queue retries the rest.
     await Promise.all((await this.transfers.all(runTransfersPrefix(run.id))).filter((r) => r.state === 'reversing').map((r) => this.reversals.owe(r.id)));
     const summary = summarise(run, await this.transfers.all(runTransfersPrefix(run.id)));
