@@ -9,7 +9,6 @@ import { basename, resolve } from 'node:path';
 import type { LoadedConfig } from '../../common/config.ts';
 import { QuancunError } from '../../common/errors.ts';
 import { formatYuan } from '../../common/money.ts';
-import type { Logger } from '../../common/log.ts';
 import type { Gateway } from '../../gateway/gateway.ts';
 import type { LineProblem } from '../../gateway/subsidies/subsidy-lines.ts';
 import type { SubsidyBatch } from '../../gateway/subsidies/subsidy-service.ts';
@@ -26,28 +25,12 @@ const common = {
 const ERROR_NOTHING = 'nothing was imported; fix these lines and import the file again';
 const STOPPED = "Runs on the gateway's store, so the gateway must be stopped: LevelDB admits one process. While it runs, use the console's 补助 section (docs/console.md).";
 
-/** The gateway's store opened here, its accounts seeded from the config as its start does; closed after `fn`. */
+/** The stopped gateway's store (gateway/stopped-gateway.ts); closed after `fn`. */
 async function onStoppedGateway<T>(v: Record<string, unknown>, fn: (gateway: Gateway, loaded: LoadedConfig) => Promise<T>): Promise<T> {
   const loaded = readConfig(v);
-  const log: Logger = cliLogger(Boolean(v.verbose));
-  const dataDir = v['data-dir'] ? String(v['data-dir']) : loaded.dataDir;
-  const { Gateway } = await import('../../gateway/gateway.ts');
-  const { cardholderAccounts } = await import('../../gateway/ledger/campus-ledger.ts');
-  // Only the store, the ledger and the subsidies are used: no broker, bank or timer is started.
-  const gateway = new Gateway({ loaded, mqttUrl: 'mqtt://127.0.0.1:1', log, version: 'subsidy', dataDir });
-  try {
-    await gateway.store.open();
-  } catch (err) {
-    const e = QuancunError.from(err);
-    if (e.code !== 'JOURNAL_UNAVAILABLE') throw e;
-    throw new QuancunError('JOURNAL_UNAVAILABLE', `the gateway's store in ${dataDir} is held by another process (a running gateway?): stop it and run this again`, {}, { cause: err });
-  }
-  try {
-    await gateway.ledger.seed(cardholderAccounts(loaded.config));
-    return await fn(gateway, loaded);
-  } finally {
-    await gateway.store.close();
-  }
+  const { withStoppedGateway } = await import('../../gateway/stopped-gateway.ts');
+  return withStoppedGateway({ loaded, log: cliLogger(Boolean(v.verbose)), version: 'subsidy', ...(v['data-dir'] ? { dataDir: String(v['data-dir']) } : {}) },
+    (gateway) => fn(gateway, loaded));
 }
 
 function printBatch(batch: SubsidyBatch, json: unknown): number {

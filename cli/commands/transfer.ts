@@ -1,6 +1,6 @@
 /**
  * `quancun transfer …`: the standing orders of the batch transfer mode (后台批量转账) and a run on demand, on a stopped
- * gateway's store (gateway/transfers/stopped-gateway.ts). docs/batch-transfer.md says what a run does.
+ * gateway's store (gateway/stopped-gateway.ts). docs/batch-transfer.md says what a run does.
  */
 import type { LoadedConfig } from '../../common/config.ts';
 import { QuancunError } from '../../common/errors.ts';
@@ -19,9 +19,9 @@ const common: Record<string, CommandOption> = {
 
 async function withTransfers<T>(v: Record<string, string | boolean | undefined>, use: (t: TransferService, loaded: LoadedConfig) => Promise<T>): Promise<T> {
   const loaded = readConfig(v);
-  const { withStoppedGateway } = await import('../../gateway/transfers/stopped-gateway.ts');
-  return withStoppedGateway({ loaded, log: cliLogger(Boolean(v.verbose)), ...(v['data-dir'] ? { dataDir: String(v['data-dir']) } : {}) },
-    (t) => use(t, loaded));
+  const { withStoppedGateway } = await import('../../gateway/stopped-gateway.ts');
+  return withStoppedGateway({ loaded, log: cliLogger(Boolean(v.verbose)), version: 'transfer', ...(v['data-dir'] ? { dataDir: String(v['data-dir']) } : {}) },
+    (gateway) => use(gateway.transfers, loaded));
 }
 
 function ruleOf(v: Record<string, string | boolean | undefined>): OrderRule {

@@ -5,12 +5,12 @@
  */
 import { loadConfig } from '../../common/config.ts';
 import { createLogger } from '../../common/log.ts';
-import { withStoppedGateway } from '../../gateway/transfers/stopped-gateway.ts';
+import { withStoppedGateway } from '../../gateway/stopped-gateway.ts';
 
 const loaded = loadConfig(process.argv[2]!);
 const [seq, state] = (process.argv[3] ?? 'none').split(':');
 const log = createLogger({ sink: (line) => process.stdout.write(`${line}\n`) });
-await withStoppedGateway({ loaded, log }, async (transfers) => {
+await withStoppedGateway({ loaded, log, version: 'test' }, async ({ transfers }) => {
   transfers.transfers.on('changed', (record) => {
     // `changed` fires once the state is synced and before the caller goes on: the kill lands between the two.
     if (record.id.endsWith(`-${seq!.padStart(4, '0')}`) && record.state === state) process.kill(process.pid, 'SIGKILL');
