@@ -97,7 +97,7 @@ export class StandingOrders {
   async add(input: { campusAccount: string; amount: number; rule: OrderRule }, now = new Date()): Promise<StandingOrder> {
     checkOrder(input, this.limits);
     boundBank(await requireAccount(this.ledger, input.campusAccount), this.banks);
-    if (await this.store.get(orderKey(input.campusAccount))) {
+    if (await this.get(input.campusAccount)) {
       throw new QuancunError('TRANSFER_ORDER_EXISTS', `campus account ${input.campusAccount} already has a standing order`, { campusAccount: input.campusAccount });
     }
     const order: StandingOrder = { campusAccount: input.campusAccount, amount: input.amount, rule: input.rule, createdAt: now.toISOString() };
@@ -107,10 +107,14 @@ export class StandingOrders {
 
   /** Removes an order; transfers already journaled for it go on to their end. */
   async remove(campusAccount: string): Promise<StandingOrder> {
-    const order = await this.store.get<StandingOrder>(orderKey(campusAccount));
+    const order = await this.get(campusAccount);
     if (!order) throw new QuancunError('TRANSFER_ORDER_UNKNOWN', `campus account ${campusAccount} has no standing order`, { campusAccount });
     await this.store.batch([{ type: 'del', key: orderKey(campusAccount) }]);
     return order;
+  }
+
+  get(campusAccount: string): Promise<StandingOrder | undefined> {
+    return this.store.get<StandingOrder>(orderKey(campusAccount));
   }
 
   async list(): Promise<StandingOrder[]> {

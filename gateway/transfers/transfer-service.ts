@@ -232,7 +232,8 @@ export class TransferService {
     let bank: BankConnection;
     try {
       // The binding and the order are read again: either may have changed since the run was planned.
-      if (!(await this.orders.list()).some((o) => o.campusAccount === record.campusAccount && formatRule(o.rule) === record.rule)) {
+      const order = await this.orders.get(record.campusAccount);
+      if (!order || formatRule(order.rule) !== record.rule) {
         throw new QuancunError('TRANSFER_ORDER_UNKNOWN', 'the standing order was removed before its transfer was sent');
       }
       const bound = boundBank(await requireAccount(this.#o.ledger, record.campusAccount), new Set(this.#o.banks.keys()));
