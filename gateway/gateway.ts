@@ -33,6 +33,8 @@ import { startConsole, type ConsoleServer } from './console/console-server.ts';
 import { AnnouncementService } from './announcements/announcement-service.ts';
 import { MoneyOwed } from './loads/money-owed.ts';
 import { ReconcileService } from './reconcile/reconcile-service.ts';
+import { FeeService } from './fees/fee-service.ts';
+import { FeeRefunds } from './fees/fee-refunds.ts';
 
 export interface GatewayOptions {
   loaded: LoadedConfig;
@@ -42,6 +44,8 @@ export interface GatewayOptions {
   /** Where each bank really is, when it differs from the config (the embedded bank simulator's port). */
   bankAddresses?: Map<string, { host: string; port: number }>;
   dataDir?: string;
+  /** Where each biller really is, when it differs from the config (the embedded biller simulator's port). */
+  billerUrls?: Map<string, string>;
   /** Backoff of the store-and-forward reversals, over the config's `reversals`; tests shorten it. */
   reversalRetry?: Partial<RetryPolicy>;
 }
@@ -51,6 +55,9 @@ export class Gateway {
   readonly ledger: CampusLedger;
   readonly banks = new Map<string, BankConnection>();
   readonly loads: LoadService;
+  /** Fees paid from the purse to billers (gateway/fees/), and the refunds owed back to cards when a biller was not paid. */
+  readonly fees: FeeService;
+  readonly feeRefunds: FeeRefunds;
   /** The outcomes kiosks report from their outboxes, each kept once. */
   readonly reports: TxnReports;
   readonly settlement: SettlementService;
@@ -112,11 +119,25 @@ export class Gateway {
       ...(config.ca ? { admit: (kioskId: string) => this.enrolment!.admit(kioskId) } : {}),
     });
     if (config.ca) this.endpoint.handleEnrolment((data) => this.enrol(data));
-    this.endpoint.handle('card.lookup', (kiosk, req) => this.loads.lookup(kiosk, req));
+    this.feeRefunds = new FeeRefunds({ store: this.store, ledger: this.ledger, keys: keys.card, purseLimit: config.limits.purseLimit,
+      timeZone: config.campus.timeZone, log: o.log });
+    this.fees = new FeeService({ store: this.store, ledger: this.ledger, keys: keys.card, billers: config.billers, credits: this.feeRefunds,
+      timeZone: config.campus.timeZone, log: o.log, ...(o.billerUrls ? { billerUrls: o.billerUrls } : {}) });
+    // Fee refunds owed to a card are written by the collect flow like pending loads: their ids are sent to their service.
+    this.endpoint.handle('card.lookup', async (kiosk, req) => {
+      const answer = await this.loads.lookup(kiosk, req);
+      return { ...answer, pendingLoads: [...answer.pendingLoads, ...(await this.feeRefunds.pendingFor(req.asn))] };
+    });
     this.endpoint.handle('load.authorize', (kiosk, req) => this.loads.authorize(kiosk, req));
-    this.endpoint.handle('load.confirm', (kiosk, req) => this.loads.confirm(kiosk, req));
+    this.endpoint.handle('load.confirm', async (kiosk, req) =>
+      (await this.feeRefunds.owns(req.txnId)) ? this.feeRefunds.confirm(kiosk, req) : this.loads.confirm(kiosk, req));
     this.endpoint.handle('load.abandon', (kiosk, req) => this.loads.abandon(kiosk, req));
-    this.endpoint.handle('load.recredit', (kiosk, req) => this.loads.recredit(kiosk, req));
+    this.endpoint.handle('load.recredit', async (kiosk, req) =>
+      (await this.feeRefunds.owns(req.txnId)) ? this.feeRefunds.recredit(kiosk, req) : this.loads.recredit(kiosk, req));
+    this.endpoint.handle('fee.lookup', (kiosk, req) => this.fees.lookup(kiosk, req));
+    this.endpoint.handle('fee.begin', (kiosk, req) => this.fees.begin(kiosk, req));
+    this.endpoint.handle('fee.confirm', (kiosk, req) => this.fees.confirm(kiosk, req));
+    this.endpoint.handle('fee.abandon', (kiosk, req) => this.fees.abandon(kiosk, req));
     this.endpoint.handle('load.park', (kiosk, req) => this.loads.park(kiosk, req));
     this.endpoint.handle('txn.status', (kiosk, req) => this.loads.status(kiosk, req));
     this.announcements = new AnnouncementService({ store: this.store, kiosks: config.kiosks, broker: this.endpoint, log: o.log });
@@ -157,6 +178,9 @@ export class Gateway {
     // Loads a stop interrupted end, and reversals owed from before it go out, before new loads come in.
     await this.loads.closeUnsent();
     await this.loads.reversals.start();
+    // Fees a stop interrupted between the card's debit and the biller's answer are paid (same id) or owed back; not awaited,
+    // as a biller may take its timeouts: their confirm waits its turn behind this.
+    void this.fees.resume().catch((err: Error) => this.o.log.error('fee resumption failed', { error: err }));
     await this.announcements.start();
     await this.endpoint.start();
     await this.endpoint.publishState(this.bankStates());

@@ -18,10 +18,10 @@ export interface OwedCredit {
   /** The gateway's transaction id. */
   txnId: string;
   amount: number;
-  /** The card's online counter before that credit. */
-  onlineCounter: number;
-  /** The balance that credit started from: plus the amount, the balance its TAC covers. */
-  cardBefore: number;
+  /** The card's online counter before that credit; absent when no credit was ever issued for it (not on the card). */
+  onlineCounter?: number;
+  /** The balance that credit started from: plus the amount, the balance its TAC covers (absent with the counter). */
+  cardBefore?: number;
 }
 
 export type CardVerdict = { applied: true; tac: Buffer } | { applied: false; init: LoadInit };
@@ -34,6 +34,10 @@ export async function inspectCredit(ch: CardChannel, owed: OwedCredit, terminalI
   } catch (err) {
     // Over the purse limit: most likely because the credit is already on the card. The proof decides.
     if (QuancunError.from(err).code !== 'AMOUNT_OVER_PURSE_LIMIT') throw err;
+  }
+  if (owed.onlineCounter === undefined) {
+    if (!init) throw new QuancunError('AMOUNT_OVER_PURSE_LIMIT', 'the credit was never issued and would exceed the purse limit');
+    return { applied: false, init };
   }
   if (init?.onlineCounter === owed.onlineCounter) return { applied: false, init };
   if (init && init.onlineCounter !== owed.onlineCounter + 1) {
@@ -59,6 +63,8 @@ export interface Settled {
 
 export interface CreditStamp {
   cardBefore: number;
+  /** The card's online counter the fresh MAC2 is bound to. */
+  onlineCounter: number;
   mac2: string;
   hostDate: string;
   hostTime: string;
@@ -73,7 +79,8 @@ export async function settleOnCard(
 ): Promise<Settled> {
   const hexOf = (b: Buffer) => b.toString('hex').toUpperCase();
   const verdict = await inspectCredit(ch, owed, terminalId);
-  if (verdict.applied) return { tac: hexOf(verdict.tac), cardAfter: owed.cardBefore + owed.amount, via: 'proof' };
+  // A proof exists only for a credit issued before, whose counter and balance the gateway listed.
+  if (verdict.applied) return { tac: hexOf(verdict.tac), cardAfter: owed.cardBefore! + owed.amount, via: 'proof' };
   const { init } = verdict;
   const fresh = await link.request('load.recredit', {
     txnId: owed.txnId, terminalId,
@@ -82,7 +89,7 @@ export async function settleOnCard(
       random: hexOf(init.random), mac1: hexOf(init.mac1),
     },
   });
-  await beforeCredit({ cardBefore: init.oldBalance, ...fresh });
+  await beforeCredit({ cardBefore: init.oldBalance, onlineCounter: init.onlineCounter, ...fresh });
   const written = await creditForLoad(ch, { date: Buffer.from(fresh.hostDate, 'hex'), time: Buffer.from(fresh.hostTime, 'hex'), mac2: Buffer.from(fresh.mac2, 'hex') });
   // Refused or undecided, the credit is still owed and the card's counter decides at the next reading.
   if (written.decision !== 'applied') throw written.error;

@@ -67,7 +67,7 @@ async function collectOne(ctx: CollectContext, session: CardSession, owed: Owed)
   const log = ctx.log.child({ txnId: id, pendingId: owed.pendingId });
   let rec = await journal.collects.create({
     id, state: 'checking', kind: 'collect', pendingId: owed.pendingId, amount: owed.amount, terminalId: ctx.terminalId,
-    asn: session.asn, onlineCounter: owed.onlineCounter, cardBefore: owed.oldBalance,
+    asn: session.asn, ...(owed.onlineCounter === undefined ? {} : { onlineCounter: owed.onlineCounter, cardBefore: owed.oldBalance! }),
   }, [reserve]);
   try {
     const settled = await settleOnCard(session.channel, ctx.link, ctx.terminalId,
@@ -92,7 +92,7 @@ async function collectOne(ctx: CollectContext, session: CardSession, owed: Owed)
 
 /** The final posting of a collected load; a TAC the gateway rejects still ends the record, flagged. */
 export async function confirmCollect(ctx: Pick<CollectContext, 'link' | 'journal'>, rec: CollectRecord): Promise<CollectRecord> {
-  const verified = await confirmCredit(ctx.link, { txnId: rec.pendingId, tac: rec.tac!, newBalance: rec.cardAfter!, onlineCounter: rec.onlineCounter });
+  const verified = await confirmCredit(ctx.link, { txnId: rec.pendingId, tac: rec.tac!, newBalance: rec.cardAfter!, onlineCounter: rec.onlineCounter! });
   return ctx.journal.collects.advance(rec, 'completed', verified ? { tacVerified: true } : { tacVerified: false, code: 'CARD_TAC_INVALID' });
 }
 

@@ -37,9 +37,10 @@ export interface CollectRecord extends JournalRecord<CollectState> {
   amount: number;
   terminalId: string;
   asn: string;
-  /** The counter and balance the owed credit was last issued for (from the gateway, then from the fresh MAC2). */
-  onlineCounter: number;
-  cardBefore: number;
+  /** The counter and balance the owed credit was last issued for (from the gateway, then from the fresh MAC2); absent
+   * until a first MAC2 when none was ever issued (a fee refund). Known once `credited`. */
+  onlineCounter?: number;
+  cardBefore?: number;
   mac2?: string;
   hostDate?: string;
   hostTime?: string;
