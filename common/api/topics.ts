@@ -442,7 +442,7 @@ export const events = {
         collects: z.object({ count, amount: fen }).describe('pending loads (圈存未领) written onto cards'),
       }),
       lastMoneyStep: z.object({
-        kind: z.enum(['load', 'collect']),
+        kind: z.enum(['load', 'collect', 'fee']),
         step: z.string().min(1).describe('a load\'s step (pin-entry, card-init, bank, card-credit, confirming) or the state it ended in'),
         txnId: txnId.optional(),
         at: isoTime,

@@ -102,6 +102,15 @@ export class FeeService {
   /** The card's counter shows the debit did not apply: the fee ends, nothing moved. */
   abandon(kioskId: string, req: OpRequest<'fee.abandon'>): Promise<OpResponse<'fee.abandon'>> {
     return this.#turns.run(req.txnId, async () => {
+      const found = await this.fees.get(req.txnId);
+      if (!found) {
+        // fee.begin never reached us: recorded as ended, so a late one cannot issue a MAC1 for it.
+        await this.fees.create({
+          id: req.txnId, state: 'not-debited', kioskId, campusAccount: '', asn: '', billerId: '', account: '', amount: 0, terminalId: '',
+          offlineCounter: 0, random: '', terminalTxSeq: 0, hostDate: '', hostTime: '', mac1: '', code: 'TXN_UNKNOWN',
+        });
+        return { state: 'not-debited' };
+      }
       const record = await this.#require(kioskId, req.txnId);
       if (record.state === 'not-debited') return { state: 'not-debited' };
       if (record.state !== 'mac1-issued') throw new QuancunError('TXN_STATE', `cannot abandon a fee in state ${record.state}`, { txnId: record.id });

@@ -11,6 +11,7 @@ import { createLogger, type Logger } from '../../common/log.ts';
 import { Outbox } from '../outbox/outbox.ts';
 import { reportFinalOutcome } from '../outbox/txn-report.ts';
 import { COLLECT_MACHINE, type CollectRecord, type CollectState } from '../flows/collect/collect-machine.ts';
+import { FEE_MACHINE, type FeeRecord, type FeeState } from '../flows/fee/fee-machine.ts';
 
 const SEQ_KEY = 'meta/txn-seq';
 const BIRTH_KEY = 'meta/birth-seq';
@@ -38,6 +39,8 @@ export class KioskJournal {
   readonly outbox: Outbox;
   /** Pending loads (圈存未领) written onto cards at this kiosk. */
   readonly collects: JournaledMachine<CollectState, CollectRecord>;
+  /** Fees paid from the purse to a biller (缴费). */
+  readonly fees: JournaledMachine<FeeState, FeeRecord>;
   /** The last id handed out, kept in memory so two flows can never be given the same one. */
   #seq = 0;
 
@@ -50,6 +53,7 @@ export class KioskJournal {
     this.outbox = new Outbox(this.store, log);
     this.loads = new JournaledMachine(this.store, 'txn/load', LOAD_MACHINE, { alongside: reportFinalOutcome(this.outbox, LOAD_MACHINE) });
     this.collects = new JournaledMachine(this.store, 'txn/collect', COLLECT_MACHINE, { alongside: reportFinalOutcome(this.outbox, COLLECT_MACHINE) });
+    this.fees = new JournaledMachine(this.store, 'txn/fee', FEE_MACHINE, { alongside: reportFinalOutcome(this.outbox, FEE_MACHINE) });
   }
 
   async open(): Promise<void> {
@@ -85,13 +89,16 @@ export class KioskJournal {
 
   /** Unfinished records by kind and state, and the outbox depth: no card data. */
   async summary(): Promise<JournalSummary> {
-    const [loads, collects, outbox] = await Promise.all([this.loads.unfinished(), this.collects.unfinished(), this.outbox.pending()]);
+    const [loads, collects, fees, outbox] = await Promise.all([
+      this.loads.unfinished(), this.collects.unfinished(), this.fees.unfinished(), this.outbox.pending(),
+    ]);
     const open: JournalSummary['open'] = {};
     const tally = (kind: string, records: Array<{ state: string }>) => {
       for (const { state } of records) (open[kind] ??= {})[state] = (open[kind][state] ?? 0) + 1;
     };
     tally('load', loads);
     tally('collect', collects);
+    tally('fee', fees);
     return { open, outboxDepth: outbox.length };
   }
 

@@ -7,9 +7,9 @@ import { isFinal, type JournalRecord, type MachineSpec } from '../../common/stor
 import type { Op } from '../../common/store/durable-store.ts';
 import type { Outbox } from './outbox.ts';
 
-/** What loads and collects (writing a pending load onto the card) have in common for a report. */
+/** What loads, collects (writing a pending load onto the card) and fees have in common for a report. */
 interface Reportable<S extends string> extends JournalRecord<S> {
-  kind: 'load' | 'collect';
+  kind: 'load' | 'collect' | 'fee';
   amount: number;
   code?: ErrorCode;
   tac?: string;
