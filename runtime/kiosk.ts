@@ -4,7 +4,7 @@
  * status reports (out of service, a fault event), never an exception out of start(): a kiosk with a damaged journal
  * or an absent reader shows why it cannot serve, and a device that comes back brings service back. On every
  * (re)connection to the gateway it brings the journal's unfinished records to a definite end, asking the gateway how
- * far each got (flows/load/load-recovery.ts).
+ * far each got (each flow's `recover`, flows/registry.ts).
  */
 import { EventEmitter, once } from 'node:events';
 import { join } from 'node:path';
@@ -23,11 +23,11 @@ import { KioskLink } from './link/kiosk-link.ts';
 import type { TlsMaterial } from '../common/mqtt/tls-files.ts';
 import { openCardSession, type CardSession } from './flows/card-session.ts';
 import { runLoad, type LoadOutcome, type LoadStep } from './flows/load/load-flow.ts';
-import { recoverLoad } from './flows/load/load-recovery.ts';
 import type { RePresentInfo } from './flows/load/torn-load.ts';
-import { collected, recoverCollect, runCollect, type CollectOutcome } from './flows/collect/collect-flow.ts';
-import { recoverFee, runFee, type FeeOrder, type FeeOutcome } from './flows/fee/fee-flow.ts';
+import { collected, runCollect, type CollectOutcome } from './flows/collect/collect-flow.ts';
+import { runFee, type FeeOrder, type FeeOutcome } from './flows/fee/fee-flow.ts';
 import type { OpResponse } from '../common/api/topics.ts';
+import { FLOWS } from './flows/registry.ts';
 import { DayCounters, type TxnEnd } from './telemetry/day-counters.ts';
 import { KioskTelemetry, type MoneyStep } from './telemetry/telemetry.ts';
 import { RemoteCommands } from './commands/remote-commands.ts';
@@ -303,25 +303,15 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     if (this.busy) throw new QuancunError('TXN_STATE', 'a transaction is already in progress at this kiosk');
   }
 
-  async load(session: CardSession, amount: number, options: { signal?: AbortSignal } = {}): Promise<LoadOutcome> {
+  /**
+   * One money flow at a time: the busy guard, the idle event a drain waits for, and a recovery pass after it (a record
+   * the flow left unfinished is ended at once while the link is up).
+   */
+  async #transaction<T>(run: () => Promise<T>): Promise<T> {
     this.claim();
     this.busy = true;
     try {
-      const outcome = await runLoad(
-        {
-          journal: this.journal, link: this.link, pinPad: this.o.pinPad, terminalId: this.o.terminalId, log: this.log,
-          reader: this.o.reader, cardProfile: this.o.cardProfile ?? CAMPUS_CARD_PROFILE, stopSignal: this.stopping.signal,
-          onStep: (s) => this.emit('step', s), onRePresent: (info) => this.emit('re-present', info), ...options,
-        },
-        session,
-        amount,
-      );
-      const credited = outcome.state === 'completed' || outcome.state === 'credited';
-      this.#ended({ kind: 'load', txnId: outcome.txnId, state: outcome.state, amount, credited, ...(outcome.code ? { code: outcome.code } : {}) });
-      return outcome;
-    } catch (err) {
-      this.#ended({ kind: 'load', state: 'refused', amount, credited: false, code: QuancunError.from(err).code });
-      throw err;
+      return await run();
     } finally {
       this.busy = false;
       this.emit('idle');
@@ -329,21 +319,37 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     }
   }
 
+  load(session: CardSession, amount: number, options: { signal?: AbortSignal } = {}): Promise<LoadOutcome> {
+    return this.#transaction(async () => {
+      try {
+        const outcome = await runLoad(
+          {
+            journal: this.journal, link: this.link, pinPad: this.o.pinPad, terminalId: this.o.terminalId, log: this.log,
+            reader: this.o.reader, cardProfile: this.o.cardProfile ?? CAMPUS_CARD_PROFILE, stopSignal: this.stopping.signal,
+            onStep: (s) => this.emit('step', s), onRePresent: (info) => this.emit('re-present', info), ...options,
+          },
+          session,
+          amount,
+        );
+        const credited = outcome.state === 'completed' || outcome.state === 'credited';
+        this.#ended({ kind: 'load', txnId: outcome.txnId, state: outcome.state, amount, credited, ...(outcome.code ? { code: outcome.code } : {}) });
+        return outcome;
+      } catch (err) {
+        this.#ended({ kind: 'load', state: 'refused', amount, credited: false, code: QuancunError.from(err).code });
+        throw err;
+      }
+    });
+  }
+
   /** Writes the card's pending loads (圈存未领, `session.account.pendingLoads`) onto it: 领款 / 补写. */
-  async collect(session: CardSession): Promise<CollectOutcome[]> {
-    this.claim();
-    if (!this.link.online) throw new QuancunError('LINK_OFFLINE', 'the gateway is not reachable');
-    this.busy = true;
-    this.#moneyStep('collect', 'collecting');
-    try {
+  collect(session: CardSession): Promise<CollectOutcome[]> {
+    return this.#transaction(async () => {
+      if (!this.link.online) throw new QuancunError('LINK_OFFLINE', 'the gateway is not reachable');
+      this.#moneyStep('collect', 'collecting');
       const outcomes = await runCollect({ journal: this.journal, link: this.link, terminalId: this.o.terminalId, log: this.log }, session);
       for (const o of outcomes) this.#ended({ kind: 'collect', txnId: o.pendingId, state: o.state, amount: o.amount, credited: collected(o) });
       return outcomes;
-    } finally {
-      this.busy = false;
-      this.emit('idle');
-      if (this.link.online) void this.recover().catch((err) => this.log.error('recovery failed', { error: err as Error }));
-    }
+    });
   }
 
   /** Whom a fee would pay (`fee.lookup`): the biller's holder and room for the cardholder to confirm; moves nothing. */
@@ -356,11 +362,9 @@ export class Kiosk extends EventEmitter<KioskEvents> {
    * Pays a fee from the card's purse (缴费, runtime/flows/fee/). When the biller was not paid and the card is still
    * in the field, the refund the gateway now owes is written at once by the collect flow; `refund` says how it went.
    */
-  async fee(session: CardSession, order: FeeOrder): Promise<FeeOutcome & { refund?: CollectOutcome }> {
-    this.claim();
-    this.busy = true;
-    this.#moneyStep('fee', 'paying');
-    try {
+  fee(session: CardSession, order: FeeOrder): Promise<FeeOutcome & { refund?: CollectOutcome }> {
+    return this.#transaction(async () => {
+      this.#moneyStep('fee', 'paying');
       const outcome = await runFee({
         journal: this.journal, link: this.link, terminalId: this.o.terminalId, log: this.log, reader: this.o.reader,
         cardProfile: this.o.cardProfile ?? CAMPUS_CARD_PROFILE, stopSignal: this.stopping.signal, onRePresent: (info) => this.emit('re-present', info),
@@ -370,11 +374,7 @@ export class Kiosk extends EventEmitter<KioskEvents> {
       if (outcome.state !== 'refund-owed') return outcome;
       const refund = await this.#refundAtOnce(outcome.refundId!);
       return { ...outcome, ...(refund ? { refund } : {}) };
-    } finally {
-      this.busy = false;
-      this.emit('idle');
-      if (this.link.online) void this.recover().catch((err) => this.log.error('recovery failed', { error: err as Error }));
-    }
+    });
   }
 
   /** The refund just owed, written while the card is still here; left pending for the next tap when it cannot be. */
@@ -403,11 +403,8 @@ export class Kiosk extends EventEmitter<KioskEvents> {
   }
 
   private async recoverOnce(): Promise<void> {
-    const ends = [
-      ...(await this.journal.loads.unfinished()).map((rec) => ({ rec, end: () => recoverLoad(this, rec) })),
-      ...(await this.journal.collects.unfinished()).map((rec) => ({ rec, end: () => recoverCollect(this, rec) })),
-      ...(await this.journal.fees.unfinished()).map((rec) => ({ rec, end: () => recoverFee(this, rec) })),
-    ];
+    const ends = [];
+    for (const flow of FLOWS) ends.push(...(await this.journal.machine(flow).unfinished()).map((rec) => ({ rec, end: () => flow.recover(this, rec) })));
     for (const { rec, end } of ends) {
       try {
         const { state } = await end();

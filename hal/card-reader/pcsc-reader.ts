@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import type pcscType from 'pcsclite';
 import { nextPresent, requireStatusWord, type CardChannel, type CardReader, type CardReaderEvents } from './card-reader.ts';
 import { QuancunError, type ErrorCode } from '../../common/errors.ts';
+import { answerDeadline } from '../../common/answer-deadline.ts';
 
 type PcscLite = ReturnType<typeof pcscType>;
 type NativeReader = Parameters<Parameters<PcscLite['on']>[1]>[0] & { readonly name: string };
@@ -353,12 +354,12 @@ class PcscChannel implements CardChannel {
     if (!this.#open) return Promise.reject(new QuancunError('CARD_ERROR', 'channel closed'));
     return new Promise((resolve, reject) => {
       let settle!: () => void;
-      const timer = setTimeout(() => {
+      const deadline = answerDeadline(this.limits.answerTimeoutMs, () => {
         this.#unanswered = new Promise((done) => (settle = done));
         reject(new QuancunError('CARD_TIMEOUT', `no answer to INS ${apdu[1]!.toString(16).toUpperCase()} in ${this.limits.answerTimeoutMs} ms`, { ins: apdu[1] }));
-      }, this.limits.answerTimeoutMs);
+      });
       this.reader.transmit(apdu, this.limits.maxResponseLength, this.protocol, (err, data) => {
-        clearTimeout(timer);
+        deadline.clear();
         if (this.#unanswered) {
           this.#unanswered = undefined;
           settle();

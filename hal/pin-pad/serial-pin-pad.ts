@@ -9,6 +9,7 @@ import { QuancunError } from '../../common/errors.ts';
 import type { SerialLink } from '../serial/serial-link.ts';
 import type { PinEntryRequest, PinPad, PinPadEvents, PinPadInfo } from './pin-pad.ts';
 import { encodeFrame, FrameReader, parsePadFrame, redactFrame, type PadMessage } from './protocol.ts';
+import { answerDeadline } from '../../common/answer-deadline.ts';
 
 export interface SerialPinPadOptions {
   /** How long the pad has to answer a command. */
@@ -125,11 +126,11 @@ export class SerialPinPad extends EventEmitter<PinPadEvents> implements PinPad {
       await this.#pinging;
       return await new Promise<T>((resolve, reject) => {
         const finish = (settled: () => void) => {
-          clearTimeout(timer);
+          deadline.clear();
           this.#link.off('down', onDown);
           settled();
         };
-        const timer = setTimeout(() => finish(() => reject(new QuancunError('DEVICE_UNAVAILABLE', `PIN pad did not answer ${fields[0]}`, { device: this.name }))), this.#answerTimeoutMs);
+        const deadline = answerDeadline(this.#answerTimeoutMs, () => finish(() => reject(new QuancunError('DEVICE_UNAVAILABLE', `PIN pad did not answer ${fields[0]}`, { device: this.name }))));
         const onDown = (err: Error) => finish(() => reject(new QuancunError('DEVICE_UNAVAILABLE', 'PIN pad lost', { device: this.name }, { cause: err })));
         this.#link.on('down', onDown);
         this.#answer = (m) => {
@@ -150,7 +151,7 @@ export class SerialPinPad extends EventEmitter<PinPadEvents> implements PinPad {
   #runEntry(command: string[], signal?: AbortSignal): Promise<Buffer> {
     return new Promise<Buffer>((resolve, reject) => {
       const finish = (settle: () => void) => {
-        clearTimeout(timer);
+        deadline.clear();
         this.#waiter = undefined;
         signal?.removeEventListener('abort', onAbort);
         this.#link.off('down', onDown);
@@ -158,14 +159,14 @@ export class SerialPinPad extends EventEmitter<PinPadEvents> implements PinPad {
       };
       const unavailable = (message: string, cause?: Error) =>
         new QuancunError('DEVICE_UNAVAILABLE', message, { device: this.name }, { cause });
-      const timer = setTimeout(() => finish(() => reject(unavailable('PIN pad did not accept the entry'))), this.#answerTimeoutMs);
+      const deadline = answerDeadline(this.#answerTimeoutMs, () => finish(() => reject(unavailable('PIN pad did not accept the entry'))));
       const onAbort = () => {
         finish(() => reject(new QuancunError('PIN_ENTRY_CANCELLED')));
         void this.#send(['C']).catch(() => {}); // best effort: a pad that missed it refuses nothing, the next E resets it
       };
       const onDown = (err: Error) => finish(() => reject(unavailable('PIN pad lost during entry', err)));
       this.#waiter = (m) => {
-        if (m.kind === 'accepted') clearTimeout(timer);
+        if (m.kind === 'accepted') deadline.clear();
         else if (m.kind === 'refused') finish(() => reject(new QuancunError('DEVICE_PROTOCOL', `PIN pad refused entry: ${m.reason}`, { reason: m.reason })));
         else if (m.kind === 'progress') this.emit('progress', m.digits);
         else if (m.kind === 'cancelled') finish(() => reject(new QuancunError('PIN_ENTRY_CANCELLED')));
@@ -186,13 +187,13 @@ export class SerialPinPad extends EventEmitter<PinPadEvents> implements PinPad {
     this.#pinging = (async () => {
       try {
         this.keyCheckValue = await new Promise<string | undefined>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error('no answer to ping')), this.#answerTimeoutMs);
+          const deadline = answerDeadline(this.#answerTimeoutMs, () => reject(new Error('no answer to ping')));
           this.#pong = (keyCheckValue) => {
-            clearTimeout(timer);
+            deadline.clear();
             resolve(keyCheckValue);
           };
           this.#send(['P']).catch((err: Error) => {
-            clearTimeout(timer);
+            deadline.clear();
             reject(err);
           });
         });

@@ -9,6 +9,7 @@ import type { SerialLink } from '../serial/serial-link.ts';
 import type { PrinterDocument } from './document.ts';
 import { encodeEscPos, isStatusByte, parseStatus, STATUS_QUERY, type PrinterColumns, type PrinterStatus } from './escpos.ts';
 import { printerStatusError, type ReceiptPrinter, type ReceiptPrinterEvents } from './printer.ts';
+import { answerDeadline } from '../../common/answer-deadline.ts';
 
 export interface EscPosPrinterOptions {
   columns: PrinterColumns;
@@ -100,12 +101,12 @@ export class EscPosPrinter extends EventEmitter<ReceiptPrinterEvents> implements
 
   async #ask(query: Buffer): Promise<number> {
     const answer = new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const deadline = answerDeadline(this.#options.answerTimeoutMs, () => {
         this.#byteWaiter = undefined;
         reject(new QuancunError('PRINTER_OFFLINE', 'printer did not answer a status query', { device: this.name }));
-      }, this.#options.answerTimeoutMs);
+      });
       this.#byteWaiter = (b) => {
-        clearTimeout(timer);
+        deadline.clear();
         this.#byteWaiter = undefined;
         resolve(b);
       };

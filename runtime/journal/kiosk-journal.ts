@@ -1,17 +1,19 @@
 /**
- * The kiosk's journal on LevelDB: transaction records (one journaled machine per flow) and the transaction id
+ * The kiosk's journal on LevelDB: transaction records (one journaled machine per flow of flows/registry.ts) and the transaction id
  * sequence. Ids are `<kioskId>-<seq>`, the sequence written in the same synced batch as the record an id names, so
  * ids stay unique across restarts and crashes (a crash may skip a number, never repeat one).
  */
 import { join } from 'node:path';
 import { DurableStore, type Op } from '../../common/store/durable-store.ts';
 import { JournaledMachine } from '../../common/store/journaled-machine.ts';
-import { LOAD_MACHINE, type LoadRecord, type LoadState } from '../flows/load/load-machine.ts';
+import type { LoadRecord, LoadState } from '../flows/load/load-machine.ts';
 import { createLogger, type Logger } from '../../common/log.ts';
 import { Outbox } from '../outbox/outbox.ts';
 import { reportFinalOutcome } from '../outbox/txn-report.ts';
-import { COLLECT_MACHINE, type CollectRecord, type CollectState } from '../flows/collect/collect-machine.ts';
-import { FEE_MACHINE, type FeeRecord, type FeeState } from '../flows/fee/fee-machine.ts';
+import type { CollectRecord, CollectState } from '../flows/collect/collect-machine.ts';
+import type { FeeRecord, FeeState } from '../flows/fee/fee-machine.ts';
+import { journalPrefix, type FlowKind, type FlowRecord, type KioskFlow } from '../flows/flow.ts';
+import { FLOWS } from '../flows/registry.ts';
 
 const SEQ_KEY = 'meta/txn-seq';
 const BIRTH_KEY = 'meta/birth-seq';
@@ -34,13 +36,10 @@ export const kioskJournalPath = (dataDir: string, kioskId: string) => join(dataD
 
 export class KioskJournal {
   readonly store: DurableStore;
-  readonly loads: JournaledMachine<LoadState, LoadRecord>;
   /** What the kiosk must report, written with the states that produce it (runtime/outbox/). */
   readonly outbox: Outbox;
-  /** Pending loads (圈存未领) written onto cards at this kiosk. */
-  readonly collects: JournaledMachine<CollectState, CollectRecord>;
-  /** Fees paid from the purse to a biller (缴费). */
-  readonly fees: JournaledMachine<FeeState, FeeRecord>;
+  /** One machine per registered flow, by kind. */
+  readonly #machines = new Map<FlowKind, JournaledMachine<string, FlowRecord>>();
   /** The last id handed out, kept in memory so two flows can never be given the same one. */
   #seq = 0;
 
@@ -51,9 +50,29 @@ export class KioskJournal {
   ) {
     this.store = new DurableStore(path, { log });
     this.outbox = new Outbox(this.store, log);
-    this.loads = new JournaledMachine(this.store, 'txn/load', LOAD_MACHINE, { alongside: reportFinalOutcome(this.outbox, LOAD_MACHINE) });
-    this.collects = new JournaledMachine(this.store, 'txn/collect', COLLECT_MACHINE, { alongside: reportFinalOutcome(this.outbox, COLLECT_MACHINE) });
-    this.fees = new JournaledMachine(this.store, 'txn/fee', FEE_MACHINE, { alongside: reportFinalOutcome(this.outbox, FEE_MACHINE) });
+    for (const flow of FLOWS) {
+      this.#machines.set(flow.kind, new JournaledMachine(this.store, journalPrefix(flow.kind), flow.machine, { alongside: reportFinalOutcome(this.outbox, flow) }));
+    }
+  }
+
+  /** The journaled machine of a registered flow, typed as its descriptor's records. */
+  machine<S extends string, R extends FlowRecord<S>>(flow: KioskFlow<S, R>): JournaledMachine<S, R> {
+    return this.#machines.get(flow.kind) as unknown as JournaledMachine<S, R>;
+  }
+
+  /** Bank-to-card loads (圈存). */
+  get loads(): JournaledMachine<LoadState, LoadRecord> {
+    return this.#machines.get('load') as unknown as JournaledMachine<LoadState, LoadRecord>;
+  }
+
+  /** Pending loads (圈存未领) written onto cards at this kiosk. */
+  get collects(): JournaledMachine<CollectState, CollectRecord> {
+    return this.#machines.get('collect') as unknown as JournaledMachine<CollectState, CollectRecord>;
+  }
+
+  /** Fees paid from the purse to a biller (缴费). */
+  get fees(): JournaledMachine<FeeState, FeeRecord> {
+    return this.#machines.get('fee') as unknown as JournaledMachine<FeeState, FeeRecord>;
   }
 
   async open(): Promise<void> {
@@ -89,17 +108,11 @@ export class KioskJournal {
 
   /** Unfinished records by kind and state, and the outbox depth: no card data. */
   async summary(): Promise<JournalSummary> {
-    const [loads, collects, fees, outbox] = await Promise.all([
-      this.loads.unfinished(), this.collects.unfinished(), this.fees.unfinished(), this.outbox.pending(),
-    ]);
     const open: JournalSummary['open'] = {};
-    const tally = (kind: string, records: Array<{ state: string }>) => {
-      for (const { state } of records) (open[kind] ??= {})[state] = (open[kind][state] ?? 0) + 1;
-    };
-    tally('load', loads);
-    tally('collect', collects);
-    tally('fee', fees);
-    return { open, outboxDepth: outbox.length };
+    for (const [kind, machine] of this.#machines) {
+      for (const { state } of await machine.unfinished()) (open[kind] ??= {})[state] = (open[kind][state] ?? 0) + 1;
+    }
+    return { open, outboxDepth: (await this.outbox.pending()).length };
   }
 
   saveBirthSeq(seq: number): Promise<void> {

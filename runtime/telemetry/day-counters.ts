@@ -7,6 +7,7 @@ import { campusTime } from '../../common/campus-time.ts';
 import type { Logger } from '../../common/log.ts';
 import type { DurableStore } from '../../common/store/durable-store.ts';
 import type { EventPayload } from '../../common/api/topics.ts';
+import type { FlowKind } from '../flows/flow.ts';
 
 const KEY = 'telemetry/today';
 
@@ -14,7 +15,7 @@ export type DayCountersValue = EventPayload<'telemetry'>['today'];
 
 /** How a load or collect ended, as counted. */
 export interface TxnEnd {
-  kind: 'load' | 'collect';
+  kind: FlowKind;
   amount: number;
   /** The money is on the card. */
   credited: boolean;

@@ -2,6 +2,7 @@
 import type { PrinterDocument } from '../../hal/printer/document.ts';
 import type { MaintenanceInfo } from '../../screens/view-model.ts';
 import type { Kiosk } from '../kiosk.ts';
+import { openRecords } from '../journal/kiosk-journal.ts';
 
 export async function maintenanceInfo(kiosk: Kiosk, startedAt: number, now = Date.now()): Promise<MaintenanceInfo> {
   const faults = kiosk.status.faults;
@@ -14,7 +15,7 @@ export async function maintenanceInfo(kiosk: Kiosk, startedAt: number, now = Dat
     pinPad: faults.has('pin-pad') ? 'fault' : 'ok',
     printer: !printer ? 'ok' : printer.code === 'PRINTER_PAPER_OUT' ? 'paper-out' : 'fault',
     network: kiosk.link.online ? 'up' : 'down',
-    journalOpen: (await kiosk.journal.loads.unfinished()).length,
+    journalOpen: openRecords(await kiosk.journalSummary()),
     ...(kiosk.status.reason ? { lastError: kiosk.status.reason } : {}),
   };
 }

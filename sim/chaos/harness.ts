@@ -15,8 +15,8 @@ import { injectSimPinPadKey } from '../../provisioning/pin-key-injection.ts';
 import { bankProfilePath } from '../../gateway/banks.ts';
 import { loadBankProfile } from '../../gateway/bank/iso8583/profile.ts';
 import { GATEWAY_LOAD_MACHINE } from '../../gateway/loads/gateway-load-machine.ts';
-import { LOAD_MACHINE } from '../../runtime/flows/load/load-machine.ts';
-import { COLLECT_MACHINE } from '../../runtime/flows/collect/collect-machine.ts';
+import { FLOWS } from '../../runtime/flows/registry.ts';
+import { journalPrefix } from '../../runtime/flows/flow.ts';
 import type { MachineSpec } from '../../common/store/journaled-machine.ts';
 import { BankHostSimulator, type BankBehaviour } from '../bank/bank-host.ts';
 import { issueSimulationCards } from '../card/config-cards.ts';
@@ -90,15 +90,12 @@ export interface ChaosReport {
 const BANK_RESPONSE_MS = 400;
 /** Longest a load may take at a kiosk, torn-card waits and retries included, before the harness calls it hung. */
 const LOAD_LIMIT_MS = 30_000;
-const KIOSK_PREFIX = 'txn/load';
+const KIOSK_PREFIX = journalPrefix('load');
 const GATEWAY_PREFIX = 'gw/load';
 const GATEWAY_LOADS = `${GATEWAY_PREFIX}/`;
 const LEDGER_POSTINGS = 'ledger/posting/';
-/** The kiosk journals whose records must all reach a final state. */
-const KIOSK_JOURNALS: Record<string, MachineSpec<string>> = {
-  [`${KIOSK_PREFIX}/`]: LOAD_MACHINE as MachineSpec<string>,
-  'txn/collect/': COLLECT_MACHINE as MachineSpec<string>,
-};
+/** The kiosk journals whose records must all reach a final state: every registered flow's. */
+const KIOSK_JOURNALS: Record<string, MachineSpec<string>> = Object.fromEntries(FLOWS.map((f) => [`${journalPrefix(f.kind)}/`, f.machine]));
 const CREDIT_FOR_LOAD = 0x52;
 const INITIALIZE_FOR_LOAD = 0x50;
 const GET_TRANSACTION_PROVE = 0x5a;

@@ -3,16 +3,17 @@
  * A scenario is plain data, printed with a violation so it can be read as well as replayed.
  */
 import { INS_NAME } from '../../runtime/card/purse.ts';
+import { isFinal } from '../../common/store/journaled-machine.ts';
+import { journalPrefix } from '../../runtime/flows/flow.ts';
+import { FLOWS } from '../../runtime/flows/registry.ts';
 import type { Prng } from './prng.ts';
 
 /**
- * Journal steps after which the kiosk process can be killed: each state of a load and of a collect (领款) that
- * allows a step. Steps on error paths (torn, abandoning) fire only in runs that reach them.
+ * Journal steps after which the kiosk process can be killed: each state of every registered flow that allows a step
+ * (every state but the final ones). Steps on error paths (torn, abandoning) fire only in runs that reach them.
  */
-export const KIOSK_KILL_STEPS = [
-  'txn/load created', 'txn/load authorizing', 'txn/load authorized', 'txn/load crediting', 'txn/load credited', 'txn/load torn',
-  'txn/load abandoning', 'txn/collect checking', 'txn/collect crediting', 'txn/collect credited',
-] as const;
+export const KIOSK_KILL_STEPS: readonly string[] = FLOWS.flatMap((f) =>
+  Object.keys(f.machine.transitions).filter((state) => !isFinal(f.machine, state)).map((state) => `${journalPrefix(f.kind)} ${state}`));
 /** Gateway journal steps after which the gateway process can be killed. */
 export const GATEWAY_KILL_STEPS = ['gw/load received', 'gw/load bank-pending', 'gw/load approved', 'gw/load mac2-issued', 'gw/load reversing', 'gw/load pending-load'] as const;
 
@@ -63,7 +64,7 @@ export interface Tear {
 export const RE_PRESENT_SECONDS = 3;
 
 export type Fault =
-  | { kind: 'kiosk-kill'; step: (typeof KIOSK_KILL_STEPS)[number] }
+  | { kind: 'kiosk-kill'; step: string }
   | { kind: 'gateway-kill'; step: (typeof GATEWAY_KILL_STEPS)[number] }
   | { kind: 'broker-restart'; step: (typeof BROKER_STEPS)[number] }
   | { kind: 'bank-late'; latencyMs: number }

@@ -8,6 +8,7 @@ import type { Logger } from '../../../common/log.ts';
 import type { KioskJournal } from '../../journal/kiosk-journal.ts';
 import type { KioskLink } from '../../link/kiosk-link.ts';
 import type { CardSession } from '../card-session.ts';
+import type { RecoveryContext } from '../flow.ts';
 import { decideInterrupted } from '../../card/card-write.ts';
 import { confirmCredit, creditedOutcome, settleOnCard } from '../settle-credit.ts';
 import type { CollectRecord, CollectState } from './collect-machine.ts';
@@ -91,7 +92,7 @@ async function collectOne(ctx: CollectContext, session: CardSession, owed: Owed)
 }
 
 /** The final posting of a collected load; a TAC the gateway rejects still ends the record, flagged. */
-export async function confirmCollect(ctx: Pick<CollectContext, 'link' | 'journal'>, rec: CollectRecord): Promise<CollectRecord> {
+export async function confirmCollect(ctx: RecoveryContext, rec: CollectRecord): Promise<CollectRecord> {
   const verified = await confirmCredit(ctx.link, { txnId: rec.pendingId, tac: rec.tac!, newBalance: rec.cardAfter!, onlineCounter: rec.onlineCounter! });
   return ctx.journal.collects.advance(rec, 'completed', verified ? { tacVerified: true } : { tacVerified: false, code: 'CARD_TAC_INVALID' });
 }
@@ -100,7 +101,7 @@ export async function confirmCollect(ctx: Pick<CollectContext, 'link' | 'journal
  * After a restart: a collect that never reached the card's credit, or whose answer is unknown, ends here as not
  * collected (the gateway keeps the load pending and the next tap reads the counter); a credited one is confirmed.
  */
-export async function recoverCollect(ctx: Pick<CollectContext, 'link' | 'journal'>, rec: CollectRecord): Promise<CollectRecord> {
+export async function recoverCollect(ctx: RecoveryContext, rec: CollectRecord): Promise<CollectRecord> {
   if (rec.state === 'credited') return confirmCollect(ctx, rec);
   // A credit already sent is undecided (card-write.ts), never refused: the load stays pending for the card's counter.
   const code = rec.state === 'crediting' ? decideInterrupted('credit-for-load', rec.code).error.code : (rec.code ?? 'INTERNAL');

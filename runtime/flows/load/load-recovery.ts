@@ -13,16 +13,10 @@
  */
 import { QuancunError } from '../../../common/errors.ts';
 import type { GatewayLoadState, OpResponse } from '../../../common/api/topics.ts';
-import type { KioskJournal } from '../../journal/kiosk-journal.ts';
-import type { KioskLink } from '../../link/kiosk-link.ts';
+import type { RecoveryContext } from '../flow.ts';
 import { decideInterrupted } from '../../card/card-write.ts';
 import { abandonLoad, confirmLoad, parkLoad } from './load-flow.ts';
 import type { LoadRecord } from './load-machine.ts';
-
-interface RecoveryContext {
-  link: KioskLink;
-  journal: KioskJournal;
-}
 
 /** The gateway refused or the bank declined: nothing was debited. */
 const NOT_DEBITED: ReadonlySet<GatewayLoadState> = new Set(['rejected', 'declined']);

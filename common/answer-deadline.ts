@@ -1,0 +1,20 @@
+/**
+ * The deadline of a device's answer, which a stalled event loop cannot turn into a false timeout. When the loop was
+ * blocked past the deadline (a long screen render on a slow board), Node runs due timers before it reads the I/O that
+ * arrived meanwhile: an answer already on the wire would lose to its own timeout. Expiring one turn later
+ * (setImmediate runs after the poll phase) lets an answer that is already here settle first.
+ */
+export interface AnswerDeadline {
+  clear(): void;
+}
+
+export function answerDeadline(ms: number, expire: () => void): AnswerDeadline {
+  let immediate: NodeJS.Immediate | undefined;
+  const timer = setTimeout(() => (immediate = setImmediate(expire)), ms);
+  return {
+    clear() {
+      clearTimeout(timer);
+      if (immediate) clearImmediate(immediate);
+    },
+  };
+}
