@@ -5,11 +5,9 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { once } from 'node:events';
-import type { PcscCardReader } from '../../hal/card-reader/pcsc-reader.ts';
-import { VpcdConnector } from '../../sim/card/vpcd-connector.ts';
 import { brokers } from '../support/brokers.ts';
-import { claimVpcdSlot, emptySlot } from '../support/pcsc.ts';
-import { reportReached, startTestSystem } from '../support/kiosk-system.ts';
+import { startPcscTestSystem } from '../support/pcsc.ts';
+import { reportReached } from '../support/kiosk-system.ts';
 import { ZHANG } from '../support/torn-load.ts';
 
 const mosquitto = brokers.find((b) => b.name === 'mosquitto')!;
@@ -17,15 +15,11 @@ const mosquitto = brokers.find((b) => b.name === 'mosquitto')!;
 async function zhangAtK001(t: ExecutionContext) {
   const mqtt = await mosquitto.start();
   t.teardown(() => mqtt.stop());
-  const slot = await claimVpcdSlot();
-  t.teardown(() => slot.release());
-  const system = await startTestSystem(t, { mqttUrl: mqtt.url, pcscReader: slot.readerName });
+  const { system, reader, connector } = await startPcscTestSystem(t, { mqttUrl: mqtt.url });
   const { kiosk } = system.kiosks.get('K001')!;
-  const connector = new VpcdConnector({ port: slot.port });
-  t.teardown(() => emptySlot(kiosk.reader as PcscCardReader, connector));
   const card = system.cards.get(ZHANG.asn)!;
   // In the field, and seen there by the kiosk's reader.
-  const seen = once(kiosk.reader, 'present');
+  const seen = once(reader, 'present');
   await connector.insert(card);
   await seen;
   return { system, kiosk, card, session: await kiosk.openSession() };

@@ -4,10 +4,10 @@
  * means it did not apply (the fee is abandoned, nothing moved; the earlier MAC1 died with its session); one more means
  * it applied, and GET TRANSACTION PROVE (type 06) gives its MAC2 and TAC for `fee.confirm`.
  */
-import { QuancunError, type ErrorCode } from '../../../common/errors.ts';
+import { QuancunError } from '../../../common/errors.ts';
 import { EXCHANGE_FAILURES, type CardChannel } from '../../../hal/card-reader/card-reader.ts';
 import { getTransactionProve, initializeForPurchase } from '../../card/purse.ts';
-import { waitForSameCard } from '../same-card.ts';
+import { whileCardAskedBack } from '../same-card.ts';
 import { LOAD_KEY_INDEX } from '../settle-credit.ts';
 import type { FeeContext } from './fee-flow.ts';
 import { abandonFee } from './fee-flow.ts';
@@ -40,42 +40,26 @@ export async function inspectDebit(ch: CardChannel, rec: FeeRecord, terminalId: 
 /** Ends a `torn` record: `debited` (then confirmed by the caller), `not-debited`, or `undecided` if the card stays away. */
 export async function resolveTornFee(ctx: FeeContext, rec: FeeRecord, seconds: number): Promise<FeeRecord> {
   const { journal, log } = ctx;
-  const deadline = Date.now() + seconds * 1000;
-  const waiting = AbortSignal.timeout(seconds * 1000);
-  const signal = ctx.stopSignal ? AbortSignal.any([waiting, ctx.stopSignal]) : waiting;
-  const announce = (code?: ErrorCode) =>
-    ctx.onRePresent?.({ txnId: rec.id, amount: rec.amount, secondsLeft: Math.max(0, Math.ceil((deadline - Date.now()) / 1000)), ...(code ? { code } : {}) });
-  announce();
-  const ticker = setInterval(announce, 1000);
-  try {
-    for (;;) {
-      let channel;
-      try {
-        channel = await waitForSameCard(ctx.reader, ctx.cardProfile, rec.asn, signal, () => announce('CARD_MISMATCH'));
-      } catch (err) {
-        if (signal.aborted) break;
-        throw err;
+  const decided = await whileCardAskedBack({
+    reader: ctx.reader, profile: ctx.cardProfile, asn: rec.asn, seconds, ...(ctx.stopSignal ? { stopSignal: ctx.stopSignal } : {}),
+    announce: (secondsLeft, code) => ctx.onRePresent?.({ txnId: rec.id, amount: rec.amount, secondsLeft, ...(code ? { code } : {}) }),
+  }, async (channel) => {
+    try {
+      const verdict = await inspectDebit(channel, rec, ctx.terminalId);
+      if (verdict.applied) {
+        log.info('torn purchase applied on the card', { txnId: rec.id });
+        return await journal.fees.advance(rec, 'debited', { tac: verdict.tac, mac2: verdict.mac2, cardAfter: rec.cardBefore! - rec.amount, code: undefined });
       }
-      try {
-        const verdict = await inspectDebit(channel, rec, ctx.terminalId);
-        if (verdict.applied) {
-          log.info('torn purchase applied on the card', { txnId: rec.id });
-          return await journal.fees.advance(rec, 'debited', { tac: verdict.tac, mac2: verdict.mac2, cardAfter: rec.cardBefore! - rec.amount, code: undefined });
-        }
-        log.info('torn purchase did not apply on the card', { txnId: rec.id });
-        rec = await journal.fees.advance(rec, 'abandoning', { code: rec.code });
-        return await abandonFee(ctx, rec, verdict.offlineCounter).catch(() => rec);
-      } catch (err) {
-        const e = QuancunError.from(err);
-        log.warn('torn purchase not decided on this tap', { txnId: rec.id, code: e.code });
-        if (!EXCHANGE_FAILURES.has(e.code)) break;
-      } finally {
-        await channel.close().catch(() => {});
-      }
+      log.info('torn purchase did not apply on the card', { txnId: rec.id });
+      rec = await journal.fees.advance(rec, 'abandoning', { code: rec.code });
+      return await abandonFee(ctx, rec, verdict.offlineCounter).catch(() => rec);
+    } catch (err) {
+      const e = QuancunError.from(err);
+      log.warn('torn purchase not decided on this tap', { txnId: rec.id, code: e.code });
+      return EXCHANGE_FAILURES.has(e.code) ? 'again' : 'give-up';
     }
-  } finally {
-    clearInterval(ticker);
-  }
+  });
+  if (decided) return decided;
   if (ctx.stopSignal?.aborted) return rec;
   return journal.fees.advance(rec, 'undecided');
 }
