@@ -20,11 +20,16 @@ export const amount: Page = {
     const [title, presets, limits, note] = rows(left, [-Math.round(m.font.title * 1.6), 1, -Math.round(m.font.small * 2.6), -Math.round(m.font.body * 2.4)], m.gap) as [Rect, Rect, Rect, Rect];
     const [entered, pad] = rows(right, [-Math.round(64 * m.unit), 1], m.gap) as [Rect, Rect];
     const [otherTitle, otherValue] = cols(entered, [2, 3], m.gap) as [Rect, Rect];
-    const limitText = tr(lang, 'limits', { min: formatYuan(a.minLoad), max: formatYuan(a.maxLoad), purse: formatYuan(a.purseLimit) });
+    // A fee is capped by the biller's limit and the card's balance; a load by its limit and the purse's room.
+    const fee = a.operation === 'fee';
+    const limitText = fee
+      ? `${tr(lang, 'payee', { payee: a.payee ?? '' })}  ${tr(lang, 'feeLimits', { max: formatYuan(a.maxLoad), balance: formatYuan(c.balance) })}`
+      : tr(lang, 'limits', { min: formatYuan(a.minLoad), max: formatYuan(a.maxLoad), purse: formatYuan(a.purseLimit) });
+    const most = fee ? Math.min(a.maxLoad, c.balance) : maxLoadable(a.maxLoad, a.purseLimit, c.balance);
     const widgets: Widget[] = [
       cardStrip('amount.card', strip, c, lang, m),
-      label('amount.title', title, tr(lang, 'chooseAmount'), { size: m.font.title, bold: true }),
-      amountGrid('amount.presets', presets, a.presets, maxLoadable(a.maxLoad, a.purseLimit, c.balance), m, 3),
+      label('amount.title', title, tr(lang, fee ? 'chooseFee' : 'chooseAmount'), { size: m.font.title, bold: true }),
+      amountGrid('amount.presets', presets, a.presets, most, m, 3),
       label('amount.limits', limits, limitText, { size: m.font.small, color: COLORS.muted, wrap: true }),
       label('amount.other.title', otherTitle, tr(lang, 'otherAmount'), { size: m.font.body, bold: true }),
       panel('amount.other', otherValue, [
