@@ -183,3 +183,23 @@ test('a debit that never reached the card ends not-debited; a counter that moved
   // Another kiosk cannot act on this fee.
   await t.throwsAsync(s.fees.confirm('K002', { txnId: 'K001-00000001', tac: '00000000', mac2: '00000000' }), { message: /another kiosk/ });
 });
+
+test('a gateway stopped while paying resumes at start with the same payment id: the biller that had applied it pays once', async (t) => {
+  const s = await setup(t);
+  const { tac, mac2 } = await debited(s);
+  // The state a stop left: proof verified, `paying` journaled, the biller applied the try but its answer was lost.
+  let record = await s.fees.fees.require('K001-00000001');
+  record = await s.fees.fees.advance(record, 'debited', { tac, mac2 });
+  await s.fees.fees.advance(record, 'paying', { payTries: 1 });
+  s.billers.loseNextAnswer();
+  await fetch(`${s.billers.url('dorm-power')}/payments`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ paymentId: 'K001-00000001', account: '3402', amount: 250 }),
+  }).catch(() => undefined);
+  t.is(s.billers.received('dorm-power', '3402'), 250);
+
+  await s.fees.resume();
+  t.like(await s.fees.fees.require('K001-00000001'), { state: 'paid', receiptNo: 'R00000001', payTries: 2 });
+  t.is(s.billers.received('dorm-power', '3402'), 250);
+  // The kiosk's confirm, arriving after, answers the same.
+  t.deepEqual(await s.fees.confirm(KIOSK, { txnId: 'K001-00000001', tac, mac2 }), { state: 'paid', receiptNo: 'R00000001' });
+});
