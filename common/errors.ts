@@ -63,6 +63,8 @@ export const ERROR_CODES = {
   PENDING_LOAD_FIRST: { retryable: false, zh: '该卡有待领圈存，请先领取', en: 'A pending load waits for this card; collect it first' },
   // operator console queries
   QUERY_INVALID: { retryable: false, zh: '查询条件无效', en: 'The search or filter is not valid' },
+  // kiosk queries (records.query): a kiosk reads only the card tapped on it
+  QUERY_CARD_NOT_PRESENTED: { retryable: false, zh: '请在本机放卡后查询', en: "A card's records are shown only at the kiosk where it was just tapped" },
   // configuration and storage
   CONFIG_INVALID: { retryable: false, zh: '配置错误', en: 'Invalid configuration' },
   JOURNAL_UNAVAILABLE: { retryable: false, zh: '交易日志不可用，暂停服务', en: 'Journal unavailable, out of service' },

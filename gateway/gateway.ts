@@ -35,6 +35,8 @@ import { MoneyOwed } from './loads/money-owed.ts';
 import { ReconcileService } from './reconcile/reconcile-service.ts';
 import { FeeService } from './fees/fee-service.ts';
 import { FeeRefunds } from './fees/fee-refunds.ts';
+import { cardRecords } from './queries/card-records.ts';
+import { RecentLookups } from './queries/recent-lookups.ts';
 
 export interface GatewayOptions {
   loaded: LoadedConfig;
@@ -86,6 +88,8 @@ export class Gateway {
   private readonly endpoint: GatewayEndpoint;
   private readonly keys: KeyStore;
   private readonly tally: LoadTally;
+  /** The cards each kiosk just looked up: the only ones whose records it may read (records.query). */
+  private readonly lookups = new RecentLookups();
 
   constructor(private readonly o: GatewayOptions) {
     const { config } = o.loaded;
@@ -126,6 +130,7 @@ export class Gateway {
     // Fee refunds owed to a card are written by the collect flow like pending loads: their ids are sent to their service.
     this.endpoint.handle('card.lookup', async (kiosk, req) => {
       const answer = await this.loads.lookup(kiosk, req);
+      this.lookups.looked(kiosk, req.asn);
       return { ...answer, pendingLoads: [...answer.pendingLoads, ...(await this.feeRefunds.pendingFor(req.asn))] };
     });
     this.endpoint.handle('load.authorize', (kiosk, req) => this.loads.authorize(kiosk, req));
@@ -140,6 +145,10 @@ export class Gateway {
     this.endpoint.handle('fee.abandon', (kiosk, req) => this.fees.abandon(kiosk, req));
     this.endpoint.handle('load.park', (kiosk, req) => this.loads.park(kiosk, req));
     this.endpoint.handle('txn.status', (kiosk, req) => this.loads.status(kiosk, req));
+    this.endpoint.handle('records.query', async (kiosk, req) => {
+      this.lookups.check(kiosk, req.asn);
+      return cardRecords({ loads: this.loads.loads, pendingLoads: (asn) => this.loads.pendingLoads(asn) }, req);
+    });
     this.announcements = new AnnouncementService({ store: this.store, kiosks: config.kiosks, broker: this.endpoint, log: o.log });
     this.reports = new TxnReports(this.store, o.log);
     this.owed = new MoneyOwed({ loads: this.loads, ...(reversalRetry?.attentionAfter ? { attentionAfter: reversalRetry.attentionAfter } : {}) });

@@ -3,6 +3,7 @@
  * actually covers as measured by the canvas: the layout tests assert on those records.
  */
 import { Image, type SKRSContext2D } from '@napi-rs/canvas';
+import { QR_QUIET_ZONE, qrModules } from '../common/qr.ts';
 import type { Rect } from './layout.ts';
 import { inset } from './layout.ts';
 import { COLORS, type Metrics } from './theme.ts';
@@ -78,7 +79,7 @@ export class Painter {
         this.pinField(w.rect, w.digits, w.maxDigits);
         return;
       case 'qr':
-        this.qr(w.id, w.rect, w.payload, w.matrix);
+        this.qr(w.rect, w.payload);
         return;
       case 'image': {
         const img = decoded(w.png);
@@ -152,23 +153,18 @@ export class Painter {
     }
   }
 
-  private qr(id: string, rect: Rect, payload: string, matrix?: boolean[][]): void {
+  private qr(rect: Rect, payload: string): void {
     const { ctx } = this;
     const side = Math.min(rect.w, rect.h);
     const box = { x: rect.x + Math.floor((rect.w - side) / 2), y: rect.y + Math.floor((rect.h - side) / 2), w: side, h: side };
     ctx.fillStyle = '#ffffff';
     ctx.fillRect(box.x, box.y, box.w, box.h);
-    if (matrix && matrix.length > 0) {
-      // Four modules of quiet zone on each side, as the QR standard asks.
-      const n = matrix.length + 8;
-      const module = Math.floor(side / n);
-      const off = Math.floor((side - module * matrix.length) / 2);
-      ctx.fillStyle = '#000000';
-      matrix.forEach((row, y) => row.forEach((on, x) => on && ctx.fillRect(box.x + off + x * module, box.y + off + y * module, module, module)));
-      return;
-    }
-    roundRect(ctx, box, 0, undefined, COLORS.text);
-    this.text(id, `QR\n${payload}`, inset(box, Math.round(6 * this.m.unit)), { size: this.m.font.small, align: 'center', wrap: true, color: COLORS.muted });
+    const modules = qrModules(payload);
+    // Whole pixels per module, or a camera sees blurred edges; what is left over widens the quiet zone.
+    const module = Math.floor(side / (modules.length + 2 * QR_QUIET_ZONE));
+    const off = Math.floor((side - module * modules.length) / 2);
+    ctx.fillStyle = '#000000';
+    modules.forEach((row, y) => row.forEach((on, x) => on && ctx.fillRect(box.x + off + x * module, box.y + off + y * module, module, module)));
   }
 
   private progress(rect: Rect, value?: number): void {

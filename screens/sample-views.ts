@@ -114,8 +114,8 @@ export function sampleViews(lang: Lang = 'zh'): SampleView[] {
     { name: 'result-declined', view: { ...session('result'), result: { ok: false, operation: 'load', amount: 5_000, newBalance: 12_350, code: 'BANK_INSUFFICIENT_FUNDS' } } },
     { name: 'result-timeout', view: { ...session('result'), result: { ok: false, operation: 'load', amount: 5_000, code: 'BANK_TIMEOUT', reference: '20261128120412000318' } } },
     { name: 're-present', view: { ...session('re-present'), inactivitySecondsLeft: undefined, rePresent: { secondsLeft: 27, amount: 5_000 } } },
-    { name: 'receipt', view: { ...session('receipt'), receipt: { available: true, qrPayload: 'https://card.qy.edu.cn/r/20261128120412000317' } } },
-    { name: 'receipt-paper-out', view: { ...session('receipt'), receipt: { available: false, reason: 'paper-out', qrPayload: 'https://card.qy.edu.cn/r/20261128120412000317' } } },
+    { name: 'receipt', view: { ...session('receipt'), receipt: { available: true, qrPayload: '20261128120412000317' } } },
+    { name: 'receipt-paper-out', view: { ...session('receipt'), receipt: { available: false, reason: 'paper-out', qrPayload: '20261128120412000317' } } },
     {
       name: 'records',
       view: {
@@ -131,6 +131,22 @@ export function sampleViews(lang: Lang = 'zh'): SampleView[] {
         ],
       },
     },
+    {
+      name: 'campus-records',
+      view: {
+        ...session('campus-records'),
+        campusRecords: {
+          page: 2, pages: 3, owed: { count: 1, amount: 3_000 },
+          items: [
+            { time: '2026-11-27 18:12', kind: 'load', amount: 3_000, place: 'QY-LIB-02', state: 'owed' },
+            { time: '2026-11-26 12:15', kind: 'collect', amount: 20_000, place: 'QY-CAN2-01', state: 'done' },
+            { time: '2026-11-25 08:02', kind: 'load', amount: 50_000, place: 'QY-DORM-11', state: 'refused' },
+            { time: '2026-11-24 21:40', kind: 'load', amount: 100_000, place: 'QY-LIB-02', state: 'reversed' },
+          ],
+        },
+      },
+    },
+    { name: 'campus-records-empty', view: { ...session('campus-records'), campusRecords: { page: 1, pages: 1, owed: { count: 0, amount: 0 }, items: [] } } },
     {
       name: 'pending',
       view: {

@@ -1,6 +1,7 @@
 /** Every fixed text of the screens, in zh-CN (default) and English. Error texts come from ERROR_CODES. */
 import { ERROR_CODES, type ErrorCode } from '../common/errors.ts';
 import { formatYuan } from '../common/money.ts';
+import type { RecordKind, RecordState } from '../common/api/topics.ts';
 import type { Lang, MenuItem, Operation, ProcessingStep, TransactionRecord } from './view-model.ts';
 
 const zh = {
@@ -43,6 +44,12 @@ const zh = {
   printerFault: '打印机故障，无法打印凭条',
   recordsTitle: '余额与最近交易',
   noRecords: '暂无交易记录',
+  campusRecords: '校园卡账户记录',
+  campusRecordsTitle: '账户记录（第 {page}/{pages} 页）',
+  campusOwed: '待领 {count} 笔，共 {amount}，放卡即可领取',
+  campusNoOwed: '暂无待领款项',
+  previousPage: '上一页',
+  nextPage: '下一页',
   pendingTitle: '待领款项',
   noPending: '暂无待领款项',
   collect: '领取',
@@ -121,6 +128,12 @@ const en: Strings = {
   noRecords: 'No transactions yet',
   pendingTitle: 'Waiting to be collected',
   noPending: 'Nothing to collect',
+  campusRecords: 'Campus account records',
+  campusRecordsTitle: 'Campus records, page {page} of {pages}',
+  campusOwed: '{count} waiting, {amount} in all: collected at your next tap',
+  campusNoOwed: 'Nothing waiting to be collected',
+  previousPage: 'Previous',
+  nextPage: 'Next',
   collect: 'Collect',
   feesTitle: 'Choose a fee to pay',
   feeAccountTitle: 'Room or account number for {biller}',
@@ -193,7 +206,7 @@ const STEP: Record<ProcessingStep, { zh: string; en: string }> = {
   printing: { zh: '正在打印凭条…', en: 'Printing the receipt…' },
 };
 
-const RECORD_KIND: Record<TransactionRecord['kind'], { zh: string; en: string }> = {
+const RECORD_KIND: Record<TransactionRecord['kind'] | RecordKind, { zh: string; en: string }> = {
   load: { zh: '圈存', en: 'Load' },
   collect: { zh: '领款', en: 'Collected' },
   subsidy: { zh: '补助', en: 'Subsidy' },
@@ -204,7 +217,18 @@ const RECORD_KIND: Record<TransactionRecord['kind'], { zh: string; en: string }>
 export const menuText = (lang: Lang, item: MenuItem): string => MENU[item][lang];
 export const operationText = (lang: Lang, op: Operation): string => OPERATION[op][lang];
 export const stepText = (lang: Lang, step: ProcessingStep): string => STEP[step][lang];
-export const recordKindText = (lang: Lang, kind: TransactionRecord['kind']): string => RECORD_KIND[kind][lang];
+export const recordKindText = (lang: Lang, kind: TransactionRecord['kind'] | RecordKind): string => RECORD_KIND[kind][lang];
+
+const RECORD_STATE: Record<RecordState, { zh: string; en: string }> = {
+  done: { zh: '成功', en: 'Done' },
+  owed: { zh: '待领', en: 'To collect' },
+  'in-progress': { zh: '处理中', en: 'In progress' },
+  refused: { zh: '未成功', en: 'Refused' },
+  reversed: { zh: '已退回', en: 'Reversed' },
+  held: { zh: '待核查', en: 'Under review' },
+};
+
+export const recordStateText = (lang: Lang, state: RecordState): string => RECORD_STATE[state][lang];
 
 /** "¥50.00" / "-¥12.50" in both languages: the cardholder reads amounts the same way. */
 export function yuan(fen: number): string {

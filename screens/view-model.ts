@@ -3,6 +3,7 @@
  * behaviour); a screen is a pure function of it. A touch on a widget produces a `UiAction`, the only way the screens
  * talk back to the flows. Money is integer fen; no full card number, PIN or PIN digit ever appears here.
  */
+import type { RecordKind, RecordState } from '../common/api/topics.ts';
 import type { ErrorCode } from '../common/errors.ts';
 
 export type Lang = 'zh' | 'en';
@@ -19,6 +20,7 @@ export type ScreenId =
   | 're-present'
   | 'receipt'
   | 'records'
+  | 'campus-records'
   | 'pending'
   | 'fees'
   | 'fee-account'
@@ -122,9 +124,33 @@ export interface ReceiptOffer {
   /** False when the printer is out of paper or faulty: the screen then says no receipt can be printed. */
   available: boolean;
   reason?: 'paper-out' | 'printer-fault';
-  /** Payload for the QR code of the e-receipt, shown whether paper is available or not. */
+  /** Payload for the QR code of the e-receipt (the transaction id), shown whether paper is available or not. */
   qrPayload?: string;
-  qrMatrix?: boolean[][];
+}
+
+/** One of the card's campus records (the gateway's `records.query`), as the campus-records screen lists it. */
+export interface CampusRecord {
+  /** Campus wall clock, "2026-11-28 12:03". */
+  time: string;
+  kind: RecordKind;
+  /** Fen, as moved: the kind says which way. */
+  amount: number;
+  /** The kiosk id. */
+  place: string;
+  state: RecordState;
+}
+
+/** How many campus records one page holds: what the campus-records table shows at 800x480 (the layout test checks). */
+export const CAMPUS_RECORDS_PAGE_SIZE = 4;
+
+export interface CampusRecordsPage {
+  items: CampusRecord[];
+  /** From 1. */
+  page: number;
+  /** At least 1, even with no records. */
+  pages: number;
+  /** What the gateway holds for the card (圈存未领), written at its next tap. */
+  owed: { count: number; amount: number };
 }
 
 export interface TransactionRecord {
@@ -189,6 +215,7 @@ export interface KioskView {
   rePresent?: RePresent;
   receipt?: ReceiptOffer;
   records?: TransactionRecord[];
+  campusRecords?: CampusRecordsPage;
   pending?: PendingItem[];
   fees?: FeeItem[];
   feeAccount?: FeeAccountEntry;
@@ -220,6 +247,8 @@ export type UiAction =
   | { type: 'collect'; id: string }
   | { type: 'fee'; id: string }
   | { type: 'announcement'; id: string }
+  /** A page of the card's campus records (from the card records screen, page 1; then the page arrows). */
+  | { type: 'records-page'; page: number }
   | { type: 'maintenance'; command: MaintenanceCommand }
   /** A long press on the corner of the idle screen: asks for the technician PIN. */
   | { type: 'technician' };

@@ -29,8 +29,8 @@ export type Widget =
   | (Base & { kind: 'label'; text: string; style: TextStyle })
   | (Base & { kind: 'button'; text: string; style: TextStyle; variant: ButtonStyle; action: UiAction; disabled?: boolean })
   | (Base & { kind: 'pin-field'; digits: number; maxDigits: number })
-  /** Drawn from `matrix` when given; otherwise a placeholder box with the payload text (no QR encoder here). */
-  | (Base & { kind: 'qr'; payload: string; matrix?: boolean[][] })
+  /** The payload's QR code (level M), drawn module by module with its quiet zone. */
+  | (Base & { kind: 'qr'; payload: string })
   | (Base & { kind: 'image'; png: Uint8Array })
   /** A bar when `value` (0..1) is known, else a static spinner ring: frames are pure functions, so no animation. */
   | (Base & { kind: 'progress'; value?: number })

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import {
   announcement, announcementLimits, commandEnvelopeSchema, commandNames, commandResultSchema, commands, commandStatuses, events, gatewayFeeStates, gatewayLoadStates, operations, opNames,
-  requestEnvelopeSchema, responseEnvelopeSchema, states, topicTree, type EventKind,
+  recordKinds, recordStates, requestEnvelopeSchema, responseEnvelopeSchema, states, topicTree, type EventKind,
 } from '../common/api/topics.ts';
 
 export const MQTT_API_DOC = fileURLToPath(new URL('../docs/mqtt-api.md', import.meta.url));
@@ -112,6 +112,22 @@ export function renderMqttApiDoc(): string {
     '| State | Meaning |',
     '| --- | --- |',
     ...Object.entries(gatewayFeeStates).map(([state, meaning]) => `| \`${state}\` | ${meaning} |`),
+    '',
+    '## Record kinds',
+    '',
+    'The `kind` of a campus record in `records.query`: one per money flow.',
+    '',
+    '| Kind | Meaning |',
+    '| --- | --- |',
+    ...Object.entries(recordKinds).map(([kind, meaning]) => `| \`${kind}\` | ${meaning} |`),
+    '',
+    '## Record states',
+    '',
+    'The `state` of a campus record in `records.query`, in the cardholder\'s terms.',
+    '',
+    '| State | Meaning |',
+    '| --- | --- |',
+    ...Object.entries(recordStates).map(([state, meaning]) => `| \`${state}\` | ${meaning} |`),
     '',
     '## Kiosk state',
     '',

@@ -8,7 +8,7 @@
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-DEBIAN_PACKAGES=(pcscd libpcsclite-dev vsmartcard-vpcd mosquitto socat chromium fonts-wqy-microhei
+DEBIAN_PACKAGES=(pcscd libpcsclite-dev vsmartcard-vpcd mosquitto socat chromium fonts-wqy-microhei zbar-tools
   iproute2 util-linux build-essential python3 openssl
   qemu-system-x86 debootstrap zstd e2fsprogs) # the virtual kiosk board (test/board/, docs/virtual-board.md)
 # vpcd slots for tests: each reader.conf entry opens two slots, on its port and the next one.

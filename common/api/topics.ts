@@ -90,6 +90,32 @@ export type GatewayFeeState = keyof typeof gatewayFeeStates;
 const billerId = z.string().regex(/^[a-z0-9-]+$/).max(32).describe('a biller id from the gateway config (`billers[].id`)');
 const billerAccount = z.string().regex(/^[A-Za-z0-9-]{1,32}$/).describe('the room number or account at the biller, as typed on the keypad');
 
+/**
+ * What a campus record (`records.query`) is: one kind per money flow. A flow that moves money adds its kind here
+ * (subsidy, fee, transfer...) and the kiosk's wording for it in screens/strings.ts.
+ */
+export const recordKinds = {
+  load: 'a load from the bound bank account (圈存); `kioskId` is where it was started',
+  collect: 'a pending load (圈存未领) written onto the card; `txnId` is that load\'s, `kioskId` where it was written',
+} as const;
+export type RecordKind = keyof typeof recordKinds;
+export const recordKindSchema = z.enum(Object.keys(recordKinds) as [RecordKind, ...RecordKind[]]);
+
+/** Where a campus record stands, in the cardholder's terms: every flow's states map onto these. */
+export const recordStates = {
+  done: 'the money is where it was meant to go',
+  owed: 'the card is owed it: written at the card\'s next tap at any kiosk (see `pending`)',
+  'in-progress': 'not finished yet; the gateway brings it to an end',
+  refused: 'refused (by the campus or the bank): no money moved',
+  reversed: 'the bank debit was undone',
+  held: 'held for the service centre (the card\'s proof did not verify)',
+} as const;
+export type RecordState = keyof typeof recordStates;
+export const recordStateSchema = z.enum(Object.keys(recordStates) as [RecordState, ...RecordState[]]);
+
+/** How long after a kiosk's `card.lookup` of a card that kiosk may read the card's records (`records.query`). */
+export const RECORDS_QUERY_WINDOW_SECONDS = 300;
+
 export const operations = {
   'card.lookup': op({
     summary: 'Who holds this card, where it loads from, its limits and loads waiting to be written to it.',
@@ -279,6 +305,48 @@ export const operations = {
         mac2: 'A1B2C3D4',
         hostDate: '20250901',
         hostTime: '083005',
+      },
+    },
+  }),
+  'records.query': op({
+    summary: 'The card\'s campus records (查询), newest first, a page at a time, and what the card is owed. Answered only for '
+      + `a card this kiosk looked up (\`card.lookup\`) in the last ${RECORDS_QUERY_WINDOW_SECONDS / 60} minutes: `
+      + '`QUERY_CARD_NOT_PRESENTED` otherwise, so a kiosk cannot read a card that was not tapped on it.',
+    request: z.object({
+      asn,
+      page: z.int().min(1).describe('from 1'),
+      pageSize: z.int().min(1).max(20),
+    }),
+    response: z.object({
+      total: count.describe('records of the card in all'),
+      page: z.int().min(1),
+      pageSize: z.int().min(1),
+      items: z.array(z.object({
+        txnId,
+        kind: recordKindSchema.describe('see Record kinds below'),
+        amount: fen,
+        at: isoTime.describe('when it happened: a load when it was started, a collect when the card was written'),
+        kioskId: topicLevelSchema.describe('where'),
+        state: recordStateSchema.describe('see Record states below'),
+        card: z.string().describe('the card\'s number, masked (first 6 and last 4)'),
+      })).describe('this page, newest first'),
+      pending: z.array(z.object({
+        txnId,
+        kind: recordKindSchema,
+        amount: fen,
+        since: isoTime.describe('since when the card is owed it'),
+        kioskId: topicLevelSchema.describe('where it began'),
+      })).describe('what the card is owed (圈存未领): written onto it at its next tap at any kiosk'),
+    }),
+    example: {
+      request: { asn: '10000000000000012345', page: 1, pageSize: 5 },
+      response: {
+        total: 2, page: 1, pageSize: 5,
+        items: [
+          { txnId: 'JX-A101-000041', kind: 'collect', amount: 5000, at: '2025-09-01T09:10:00.000Z', kioskId: 'JX-A102', state: 'done', card: '100000**********2345' },
+          { txnId: 'JX-A101-000041', kind: 'load', amount: 5000, at: '2025-09-01T08:20:00.000Z', kioskId: 'JX-A101', state: 'done', card: '100000**********2345' },
+        ],
+        pending: [],
       },
     },
   }),

@@ -90,10 +90,14 @@ export class LoadService {
         ? { bankId: bank.id, bankAccountMasked: maskAccount(account.bankPan), pinPan12: pan12(account.bankPan) }
         : {}),
       limits: { maxLoad: this.o.limits.maxLoad, purseLimit: this.o.limits.purseLimit, rePresentSeconds: this.o.limits.rePresentSeconds },
-      pendingLoads: (await openLoads(this.o.store, this.loads, req.asn))
-        .filter((r) => r.state === 'pending-load')
+      pendingLoads: (await this.pendingLoads(req.asn))
         .map((r) => ({ pendingId: r.id, amount: r.amount, onlineCounter: r.onlineCounter, oldBalance: r.oldBalance })),
     };
+  }
+
+  /** The card's loads that wait as pending loads (圈存未领): what `card.lookup` and `records.query` list as owed. */
+  async pendingLoads(asn: string): Promise<GatewayLoadRecord[]> {
+    return (await openLoads(this.o.store, this.loads, asn)).filter((r) => r.state === 'pending-load');
   }
 
   async authorize(kioskId: string, req: OpRequest<'load.authorize'>): Promise<OpResponse<'load.authorize'>> {

@@ -1,17 +1,19 @@
 /**
  * The receipt as data, and its layout in zh or en. The runtime passes a Receipt; the words, the order and the
- * alignment live here, so every kiosk prints the same receipt. The QR code carries the transaction reference.
+ * alignment live here, so every kiosk prints the same receipt. Every receipt, whatever its operation, ends with the QR
+ * code of its transaction reference: a flow that adds an operation adds its words here and gets the QR with them.
  */
 import { campusTime } from '../../common/campus-time.ts';
 import { formatYuan } from '../../common/money.ts';
 import type { PrinterDocument } from './document.ts';
 
-export type ReceiptOperation = 'load' | 'reversal' | 'fee';
+/** collect: a pending load (圈存未领) written onto the card at a tap; fee: a fee paid from the purse (缴费). */
+export type ReceiptOperation = 'load' | 'collect' | 'reversal' | 'fee';
 
 export interface Receipt {
   campus: string;
   kioskId: string;
-  /** The kiosk's transaction reference; also the QR payload. */
+  /** The kiosk's transaction id; also the QR payload. */
   txnRef: string;
   time: Date;
   operation: ReceiptOperation;
@@ -30,15 +32,17 @@ export interface Receipt {
 
 const WORDS = {
   zh: {
-    title: '圈存凭条', kiosk: '终端号', ref: '流水号', time: '时间', op: '交易类型', card: '卡号',
-    amount: '圈存金额', balance: '卡内余额', bankRef: '银行参考号', load: '圈存', reversal: '冲正',
-    feeTitle: '缴费凭条', fee: '缴费', feeAmount: '缴费金额', biller: '缴费项目', billerRef: '缴费单位流水号',
+    title: { load: '圈存凭条', collect: '领款凭条', reversal: '圈存凭条', fee: '缴费凭条' },
+    amount: { load: '圈存金额', collect: '领取金额', reversal: '圈存金额', fee: '缴费金额' },
+    kiosk: '终端号', ref: '流水号', time: '时间', op: '交易类型', card: '卡号',
+    balance: '卡内余额', bankRef: '银行参考号', load: '圈存', collect: '领款', reversal: '冲正', fee: '缴费', biller: '缴费项目', billerRef: '缴费单位流水号',
     yuan: '元', keep: '请妥善保管凭条', scan: '扫码查询交易',
   },
   en: {
-    title: 'LOAD RECEIPT', kiosk: 'Kiosk', ref: 'Ref', time: 'Time', op: 'Type', card: 'Card',
-    amount: 'Amount', balance: 'Balance', bankRef: 'Bank ref', load: 'Load', reversal: 'Reversal',
-    feeTitle: 'FEE RECEIPT', fee: 'Fee', feeAmount: 'Paid', biller: 'Paid to', billerRef: 'Biller ref',
+    title: { load: 'LOAD RECEIPT', collect: 'COLLECTION RECEIPT', reversal: 'LOAD RECEIPT', fee: 'FEE RECEIPT' },
+    amount: { load: 'Amount', collect: 'Amount', reversal: 'Amount', fee: 'Paid' },
+    kiosk: 'Kiosk', ref: 'Ref', time: 'Time', op: 'Type', card: 'Card',
+    balance: 'Balance', bankRef: 'Bank ref', load: 'Load', collect: 'Collection', reversal: 'Reversal', fee: 'Fee', biller: 'Paid to', billerRef: 'Biller ref',
     yuan: 'CNY', keep: 'Please keep this receipt', scan: 'Scan to look up',
   },
 } as const;
@@ -48,7 +52,7 @@ export function formatReceipt(receipt: Receipt, lang: 'zh' | 'en'): PrinterDocum
   const money = (fen: number) => (lang === 'zh' ? `${formatYuan(fen)}${w.yuan}` : `${w.yuan} ${formatYuan(fen)}`);
   return [
     { kind: 'text', text: receipt.campus, align: 'center', bold: true },
-    { kind: 'text', text: receipt.operation === 'fee' ? w.feeTitle : w.title, align: 'center' },
+    { kind: 'text', text: w.title[receipt.operation], align: 'center' },
     { kind: 'rule' },
     { kind: 'pair', left: w.kiosk, right: receipt.kioskId },
     { kind: 'pair', left: w.ref, right: receipt.txnRef },
@@ -59,7 +63,7 @@ export function formatReceipt(receipt: Receipt, lang: 'zh' | 'en'): PrinterDocum
     ...(receipt.biller ? [{ kind: 'pair', left: w.biller, right: receipt.biller } as const] : []),
     ...(receipt.billerRef ? [{ kind: 'pair', left: w.billerRef, right: receipt.billerRef } as const] : []),
     { kind: 'rule' },
-    { kind: 'pair', left: receipt.operation === 'fee' ? w.feeAmount : w.amount, right: money(receipt.amountFen), bold: true },
+    { kind: 'pair', left: w.amount[receipt.operation], right: money(receipt.amountFen), bold: true },
     { kind: 'pair', left: w.balance, right: money(receipt.balanceAfterFen) },
     { kind: 'rule' },
     { kind: 'qr', data: receipt.txnRef, size: 5 },

@@ -5,7 +5,7 @@ import type { CardSession } from '../flows/card-session.ts';
 import { collected, type CollectOutcome } from '../flows/collect/collect-flow.ts';
 import type { FeeOutcome } from '../flows/fee/fee-flow.ts';
 import { billerLabel } from './fee-entry.ts';
-import { maskedCardNo } from './ui-view.ts';
+import { receiptAt, type ReceiptPlace } from './load-result.ts';
 
 export type FeeEnd = FeeOutcome & { refund?: CollectOutcome };
 
@@ -22,10 +22,9 @@ export function feeResult(outcome: FeeEnd): ResultInfo {
   };
 }
 
-export function feeReceipt(outcome: FeeEnd, session: CardSession, where: { campus: string; kioskId: string; timeZone: string }): Receipt {
-  return {
-    campus: where.campus, kioskId: where.kioskId, timeZone: where.timeZone, txnRef: outcome.txnId, time: new Date(), operation: 'fee',
-    maskedCard: maskedCardNo(session.asn), amountFen: outcome.amount, balanceAfterFen: outcome.cardAfter!,
+export function feeReceipt(outcome: FeeEnd, session: CardSession, where: ReceiptPlace): Receipt {
+  return receiptAt(where, session, {
+    txnRef: outcome.txnId, operation: 'fee', amountFen: outcome.amount, balanceAfterFen: outcome.cardAfter!,
     biller: `${billerLabel(outcome.billerId).zh} ${outcome.account}`, ...(outcome.receiptNo ? { billerRef: outcome.receiptNo } : {}),
-  };
+  });
 }

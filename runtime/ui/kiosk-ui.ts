@@ -21,8 +21,9 @@ import type { RePresentInfo } from '../flows/load/torn-load.ts';
 import type { Kiosk } from '../kiosk.ts';
 import { editAmount } from './amount-entry.ts';
 import { readCardRecords } from './card-records.ts';
+import { queryCampusRecords } from './campus-records.ts';
 import { Inactivity } from './inactivity.ts';
-import { collectResult, loadCredited, loadReceipt, loadResult, receiptOffer, refusedResult } from './load-result.ts';
+import { collectReceipt, collectResult, loadCredited, loadReceipt, loadResult, receiptOffer, refusedResult, type ReceiptPlace } from './load-result.ts';
 import { checkFee } from '../flows/fee/fee-flow.ts';
 import { editAccount } from './fee-entry.ts';
 import { feeReceipt, feeResult, type FeeEnd } from './fee-result.ts';
@@ -280,7 +281,8 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
         if (token !== this.#token) return;
         const left = session.account.pendingLoads.slice(outcomes.filter(collected).length);
         const after = { ...session, balance, account: { ...session.account, pendingLoads: left } };
-        this.#go({ screen: 'result', session: after, result: collectResult(outcomes, balance) });
+        const receipt = collectReceipt(outcomes, balance, session, this.#receiptPlace());
+        this.#go({ screen: 'result', session: after, result: collectResult(outcomes, balance), ...(receipt ? { receipt } : {}) });
       },
       (err: unknown) => token === this.#token && this.#go({ screen: 'result', session, result: refusedResult(QuancunError.from(err).code, 'collect', amount, session) }),
     ).catch((err: unknown) => this.#fail(err));
@@ -313,7 +315,7 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
       return this.#go({ screen: 'fee-account', session: s.session, billerId: s.fee.billerId, entered: s.fee.account });
     }
     if (action.type === 'back' && s.screen === 'fee-account') return this.#go({ screen: 'fees', session: s.session });
-    if (action.type === 'back' && (s.screen === 'amount' || s.screen === 'records' || s.screen === 'announcements' || s.screen === 'fees')) {
+    if (action.type === 'back' && (s.screen === 'amount' || s.screen === 'records' || s.screen === 'campus-records' || s.screen === 'announcements' || s.screen === 'fees')) {
       return this.#go({ screen: 'menu', session: s.session });
     }
     switch (s.screen) {
@@ -354,6 +356,10 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
       case 'announcements':
         if (action.type === 'announcement') this.#go({ ...s, open: action.id });
         return;
+      case 'records':
+      case 'campus-records':
+        if (action.type === 'records-page' && action.page >= 1) this.#showCampusRecords(s.session, action.page);
+        return;
       case 'idle':
       case 'out-of-service':
         if (action.type === 'technician' && this.#gate.open) this.#go({ screen: 'maintenance-pin', digits: 0 });
@@ -365,7 +371,7 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
         if (action.type === 'maintenance') this.#maintenance(action.command);
         return;
       default:
-        // pin, processing, records: the pad, the flow or the back button moves them on.
+        // pin, processing: the pad or the flow moves them on.
         return;
     }
   }
@@ -474,7 +480,7 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
     const result = feeResult(outcome);
     const after = result.newBalance === undefined ? session : { ...session, balance: result.newBalance };
     if (outcome.state !== 'completed') return this.#go({ screen: 'result', session: after, result });
-    const receipt = feeReceipt(outcome, after, { campus: this.o.campusName.zh, kioskId: this.o.kioskId, timeZone: this.o.kiosk.timeZone });
+    const receipt = feeReceipt(outcome, after, this.#receiptPlace());
     this.#go({ screen: 'result', session: after, result, receipt });
   }
 
@@ -504,22 +510,37 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
     if (token !== this.#token) return;
     if (!loadCredited(outcome)) return this.#go({ screen: 'result', session, result: loadResult(outcome) });
     const after = { ...session, balance: outcome.cardAfter };
-    const receipt = loadReceipt(outcome, after, { campus: this.o.campusName.zh, kioskId: this.o.kioskId, timeZone: this.o.kiosk.timeZone });
+    const receipt = loadReceipt(outcome, after, this.#receiptPlace());
     this.#go({ screen: 'result', session: after, result: loadResult(outcome), receipt });
   }
 
-  #showRecords(session: CardSession): void {
+  #receiptPlace(): ReceiptPlace {
+    return { campus: this.o.campusName.zh, kioskId: this.o.kioskId, timeZone: this.o.kiosk.timeZone };
+  }
+
+  /** A query's screen once `ask` answers; a refusal or failure is a result screen with its code. Moves no money. */
+  #query(session: CardSession, ask: () => Promise<UiState>): void {
     const token = this.#token;
     this.#go({ screen: 'processing', session, processing: { step: 'querying' } });
-    (async () => {
+    ask().then(
+      (next) => token === this.#token && this.#go(next),
+      (err: unknown) => token === this.#token && this.#go({ screen: 'result', session, result: refusedResult(QuancunError.from(err).code, 'load', 0, session) }),
+    ).catch((err: unknown) => this.#fail(err));
+  }
+
+  #showRecords(session: CardSession): void {
+    this.#query(session, async () => {
       // One after the other: APDUs on one channel never interleave.
       const balance = await getBalance(session.channel);
       const records = await readCardRecords(session.channel);
-      return { balance, records };
-    })().then(
-      ({ balance, records }) => token === this.#token && this.#go({ screen: 'records', session: { ...session, balance }, records }),
-      (err: unknown) => token === this.#token && this.#go({ screen: 'result', session, result: refusedResult(QuancunError.from(err).code, 'load', 0, session) }),
-    ).catch((err: unknown) => this.#fail(err));
+      return { screen: 'records', session: { ...session, balance }, records };
+    });
+  }
+
+  #showCampusRecords(session: CardSession, page: number): void {
+    this.#query(session, async () => ({
+      screen: 'campus-records', session, campusRecords: await queryCampusRecords(this.o.kiosk.link, session.asn, page, this.o.kiosk.timeZone),
+    }));
   }
 
   #print(s: Extract<UiState, { screen: 'receipt' }>): void {

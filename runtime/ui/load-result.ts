@@ -38,11 +38,29 @@ export function refusedResult(code: ErrorCode, operation: Operation, amount: num
   return { ok: false, operation, amount, code, ...(session ? { newBalance: session.balance } : {}) };
 }
 
-export function loadReceipt(outcome: LoadCredited, session: CardSession, where: { campus: string; kioskId: string; timeZone: string }): Receipt {
-  return {
-    campus: where.campus, kioskId: where.kioskId, timeZone: where.timeZone, txnRef: outcome.txnId, time: new Date(), operation: 'load',
-    maskedCard: maskedCardNo(session.asn), amountFen: outcome.amount, balanceAfterFen: outcome.cardAfter, bankRef: outcome.bankRef,
-  };
+export interface ReceiptPlace { campus: string; kioskId: string; timeZone: string }
+
+/** What every receipt carries whatever its operation: where, when, the card (masked). */
+export function receiptAt(
+  where: ReceiptPlace, session: CardSession, money: Pick<Receipt, 'txnRef' | 'operation' | 'amountFen' | 'balanceAfterFen' | 'bankRef' | 'biller' | 'billerRef'>,
+): Receipt {
+  return { campus: where.campus, kioskId: where.kioskId, timeZone: where.timeZone, time: new Date(), maskedCard: maskedCardNo(session.asn), ...money };
+}
+
+export function loadReceipt(outcome: LoadCredited, session: CardSession, where: ReceiptPlace): Receipt {
+  return receiptAt(where, session, { txnRef: outcome.txnId, operation: 'load', amountFen: outcome.amount, balanceAfterFen: outcome.cardAfter, bankRef: outcome.bankRef });
+}
+
+/**
+ * One receipt for the pending loads written at a tap, none when nothing was written. Its reference (and QR) is the
+ * first collect's kiosk transaction id; a tap that wrote several (rare: no new load starts while one is owed) shows
+ * their sum, and the campus query lists each.
+ */
+export function collectReceipt(outcomes: CollectOutcome[], balance: number, session: CardSession, where: ReceiptPlace): Receipt | undefined {
+  const written = outcomes.filter(collected);
+  if (written.length === 0) return undefined;
+  const amountFen = written.reduce((sum, o) => sum + o.amount, 0);
+  return receiptAt(where, session, { txnRef: written[0]!.txnId, operation: 'collect', amountFen, balanceAfterFen: balance });
 }
 
 /** A paper receipt is offered only when the printer says it can print; the e-receipt QR is shown either way. */

@@ -5,7 +5,7 @@
  */
 import { QuancunError, type ErrorCode } from '../../common/errors.ts';
 import type { Receipt } from '../../hal/printer/receipt.ts';
-import type { MaintenanceInfo, Processing, ReceiptOffer, RePresent, ResultInfo, TransactionRecord } from '../../screens/view-model.ts';
+import type { CampusRecordsPage, MaintenanceInfo, Processing, ReceiptOffer, RePresent, ResultInfo, TransactionRecord } from '../../screens/view-model.ts';
 import type { CardSession } from '../flows/card-session.ts';
 
 export type UiState =
@@ -23,10 +23,11 @@ export type UiState =
   | { screen: 'pin'; session: CardSession; amount: number; digits: number }
   /** A torn load asks for the same card back; the countdown is the load flow's. */
   | { screen: 're-present'; session: CardSession; rePresent: RePresent }
-  /** `receipt` is what a paper receipt would say: present only after a load that put money on the card. */
+  /** `receipt` is what a paper receipt would say: present only after a load or collect that put money on the card. */
   | { screen: 'result'; session?: CardSession; result: ResultInfo; receipt?: Receipt }
   | { screen: 'receipt'; session?: CardSession; receipt: Receipt; offer: ReceiptOffer }
   | { screen: 'records'; session: CardSession; records: TransactionRecord[] }
+  | { screen: 'campus-records'; session: CardSession; campusRecords: CampusRecordsPage }
   | { screen: 'announcements'; session: CardSession; open?: string }
   /** The technician's PIN: only the count of digits typed is state; the digits stay in the TechnicianGate. */
   | { screen: 'maintenance-pin'; digits: number; attemptsLeft?: number }
@@ -47,7 +48,7 @@ export interface FeePayee {
 const NEXT: Record<UiScreen, readonly UiScreen[]> = {
   idle: ['processing', 'out-of-service', 'maintenance-pin'],
   'out-of-service': ['maintenance-pin'],
-  processing: ['card', 'result', 'records', 'receipt', 're-present', 'amount', 'fee-account'],
+  processing: ['card', 'result', 'records', 'campus-records', 'receipt', 're-present', 'amount', 'fee-account'],
   card: ['menu'],
   menu: ['amount', 'processing', 'announcements', 'result', 'fees'],
   // A fee's amount goes straight to processing (no PIN: the card's own purse pays) and back to its account.
@@ -58,7 +59,8 @@ const NEXT: Record<UiScreen, readonly UiScreen[]> = {
   're-present': ['processing', 'result'],
   result: ['receipt', 'menu'],
   receipt: ['processing'],
-  records: ['menu'],
+  records: ['menu', 'processing'],
+  'campus-records': ['menu', 'processing'],
   announcements: ['menu'],
   'maintenance-pin': ['maintenance'],
   maintenance: [],
@@ -70,7 +72,7 @@ export function checkTransition(from: UiScreen, to: UiScreen): void {
 }
 
 /** Screens where the cardholder is expected to act: they time out back to idle, with a visible countdown. */
-export const WAITS_FOR_CARDHOLDER: ReadonlySet<UiScreen> = new Set(['card', 'menu', 'amount', 'fees', 'fee-account', 'result', 'receipt', 'records', 'announcements', 'maintenance-pin', 'maintenance']);
+export const WAITS_FOR_CARDHOLDER: ReadonlySet<UiScreen> = new Set(['card', 'menu', 'amount', 'fees', 'fee-account', 'result', 'receipt', 'records', 'campus-records', 'announcements', 'maintenance-pin', 'maintenance']);
 
 /** Screens about the card in the field: taking it away ends the session. Result and receipt outlive the card. */
-export const NEEDS_CARD: ReadonlySet<UiScreen> = new Set(['card', 'menu', 'amount', 'fees', 'fee-account', 'pin', 'records', 'announcements']);
+export const NEEDS_CARD: ReadonlySet<UiScreen> = new Set(['card', 'menu', 'amount', 'fees', 'fee-account', 'pin', 'records', 'campus-records', 'announcements']);

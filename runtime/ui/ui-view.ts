@@ -77,6 +77,8 @@ export function kioskView(state: UiState, ctx: ViewContext): KioskView {
       return { ...view, receipt: state.offer };
     case 'records':
       return { ...view, records: state.records };
+    case 'campus-records':
+      return { ...view, campusRecords: state.campusRecords };
     case 'announcements':
       return { ...view, announcements: ctx.announcements, ...(state.open ? { openAnnouncement: state.open } : {}) };
     case 'maintenance-pin':

@@ -9,7 +9,7 @@ import { amount } from './amount.ts';
 import { feeAccount } from './fee-account.ts';
 import { maintenancePin, pin } from './pin.ts';
 import { processing, rePresent, receipt, result } from './transaction.ts';
-import { announcements, fees, pending, records } from './queries.ts';
+import { announcements, campusRecords, fees, pending, records } from './queries.ts';
 import { maintenance, outOfService } from './service.ts';
 
 const PAGES: Record<ScreenId, Page> = {
@@ -23,6 +23,7 @@ const PAGES: Record<ScreenId, Page> = {
   're-present': rePresent,
   receipt,
   records,
+  'campus-records': campusRecords,
   pending,
   fees,
   'fee-account': feeAccount,

@@ -3,7 +3,7 @@ import type { Rect } from '../layout.ts';
 import { cols, inset, rows } from '../layout.ts';
 import { COLORS } from '../theme.ts';
 import { button, label, panel, type Widget } from '../widgets.ts';
-import { recordKindText, tr, yuan } from '../strings.ts';
+import { recordKindText, recordStateText, tr, yuan } from '../strings.ts';
 import { cardStrip, table } from './parts.ts';
 import { need, type Page, type PageContext } from './chrome.ts';
 
@@ -22,17 +22,68 @@ function listRows(list: Rect, count: number, minH: number, gap: number): Rect[] 
   return rows(list, Array(Math.min(fit, count)).fill(1), gap).map((r) => ({ ...r, h: Math.min(r.h, minH * 2) }));
 }
 
+/** A row of buttons under a list, at the touch height and no more: the list keeps every row it can. */
+function buttonRow(ctx: PageContext, list: Rect): [Rect, Rect] {
+  return rows(list, [1, -ctx.m.touchMin], ctx.m.gap) as [Rect, Rect];
+}
+
+/** What the card itself keeps, and the way to the campus account's records (records.query). */
 export const records: Page = {
   exit: 'back',
   render(ctx) {
     const { view, m } = ctx;
     const lang = view.lang;
-    const { widgets, list } = frame(ctx, tr(lang, 'recordsTitle'), 'records');
+    const { widgets, list: area } = frame(ctx, tr(lang, 'recordsTitle'), 'records');
+    const [list, more] = buttonRow(ctx, area);
+    widgets.push(button('records.campus', more, tr(lang, 'campusRecords'), { type: 'records-page', page: 1 }, m.font.body, 'primary'));
     const items = view.records ?? [];
     if (items.length === 0) return [...widgets, label('records.none', list, tr(lang, 'noRecords'), { size: m.font.body, color: COLORS.muted, align: 'center' })];
     const header = lang === 'zh' ? ['时间', '类型', '金额', '地点'] : ['Time', 'Type', 'Amount', 'Place'];
     const body = items.map((r) => [r.time, recordKindText(lang, r.kind), `${r.amount > 0 ? '+' : ''}${yuan(r.amount)}`, r.place]);
     return [...widgets, table('records.table', list, [{ weight: 4 }, { weight: 2 }, { weight: 3, align: 'right' }, { weight: 4 }], header, body, m)];
+  },
+};
+
+/** The campus account's records, a page at a time, with what the card is owed and the page arrows. */
+export const campusRecords: Page = {
+  exit: 'back',
+  render(ctx) {
+    const { view, m } = ctx;
+    const lang = view.lang;
+    const p = need(view.campusRecords, 'campusRecords', 'campus-records');
+    const { widgets, list: area } = frame(ctx, tr(lang, 'campusRecordsTitle', { page: p.page, pages: p.pages }), 'campus');
+    const [list, bar] = buttonRow(ctx, area);
+    const [owedBox, prevBox, nextBox] = cols(bar, [3, 1, 1], m.gap) as [Rect, Rect, Rect];
+    const owed = p.owed.count > 0 ? tr(lang, 'campusOwed', { count: p.owed.count, amount: yuan(p.owed.amount) }) : tr(lang, 'campusNoOwed');
+    widgets.push(
+      label('campus.owed', owedBox, owed, { size: m.font.body, wrap: true, color: p.owed.count > 0 ? COLORS.primary : COLORS.muted }),
+      button('campus.prev', prevBox, tr(lang, 'previousPage'), { type: 'records-page', page: p.page - 1 }, m.font.body, 'secondary', p.page <= 1),
+      button('campus.next', nextBox, tr(lang, 'nextPage'), { type: 'records-page', page: p.page + 1 }, m.font.body, 'secondary', p.page >= p.pages),
+    );
+    if (p.items.length === 0) return [...widgets, label('campus.none', list, tr(lang, 'noRecords'), { size: m.font.body, color: COLORS.muted, align: 'center' })];
+    const cells = p.items.map((r) => ({ time: r.time, kind: recordKindText(lang, r.kind), amount: yuan(r.amount), place: r.place, state: recordStateText(lang, r.state) }));
+    if (m.orientation === 'landscape') {
+      const header = lang === 'zh' ? ['时间', '类型', '金额', '终端', '状态'] : ['Time', 'Type', 'Amount', 'Kiosk', 'State'];
+      const body = cells.map((c) => [c.time, c.kind, c.amount, c.place, c.state]);
+      return [...widgets, table('campus.table', list, [{ weight: 5 }, { weight: 2 }, { weight: 3, align: 'right' }, { weight: 3 }, { weight: 3 }], header, body, m)];
+    }
+    // Too narrow for five columns: one card per record, on two lines.
+    const boxes = listRows(list, cells.length, Math.round(96 * m.unit), m.gap);
+    return [
+      ...widgets,
+      ...boxes.map((box, i) => {
+        const c = cells[i]!;
+        const [top, bottom] = rows(inset(box, m.gap, Math.round(m.gap / 2)), [1, 1], Math.round(m.gap / 2)) as [Rect, Rect];
+        const [when, amount] = cols(top, [3, 2], m.gap) as [Rect, Rect];
+        const [where, state] = cols(bottom, [3, 2], m.gap) as [Rect, Rect];
+        return panel(`campus.${i}`, box, [
+          label(`campus.${i}.when`, when, `${c.time}  ${c.kind}`, { size: m.font.body }),
+          label(`campus.${i}.amount`, amount, c.amount, { size: m.font.body, bold: true, align: 'right' }),
+          label(`campus.${i}.where`, where, c.place, { size: m.font.body, color: COLORS.muted }),
+          label(`campus.${i}.state`, state, c.state, { size: m.font.body, align: 'right' }),
+        ], { fill: COLORS.surface, border: COLORS.border, radius: Math.round(8 * m.unit) });
+      }),
+    ];
   },
 };
 

@@ -83,7 +83,7 @@ export const receipt: Page = {
     if (r.qrPayload) {
       const [qr, caption] = rows(qrBox, [4, 1], m.gap) as [Rect, Rect];
       widgets.push(
-        { kind: 'qr', id: 'receipt.qr', rect: qr, payload: r.qrPayload, ...(r.qrMatrix ? { matrix: r.qrMatrix } : {}) },
+        { kind: 'qr', id: 'receipt.qr', rect: qr, payload: r.qrPayload },
         label('receipt.qr.caption', caption, tr(lang, 'receiptQr'), { size: m.font.body, align: 'center', color: COLORS.muted }),
       );
     }

@@ -1,10 +1,11 @@
 /**
  * What the printer emulator printed, as text (for assertions and the technician's log) and as a PNG (for eyes and the
- * docs). Font A cells: 12 x 24 dots, a CJK character two cells; the QR code is drawn as a labelled placeholder box,
- * since the payload is what matters and no QR renderer is installed.
+ * docs). One pixel is one printer dot. Font A cells: 12 x 24 dots, a CJK character two cells; the QR code is drawn
+ * module by module at the module size the printer was given (GS ( k), so a QR reader decodes the picture.
  */
 import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
 import { QuancunError } from '../../common/errors.ts';
+import { QR_QUIET_ZONE, qrModules } from '../../common/qr.ts';
 import { cellWidth, textWidth } from '../../hal/printer/document.ts';
 import type { PrintedLine, PrintedReceipt } from './escpos-emulator.ts';
 
@@ -42,8 +43,13 @@ export function renderReceiptPng(receipt: PrintedReceipt, options: { columns: nu
   const CELL = 12;
   const LINE = 30;
   const MARGIN = 16;
-  const qrBox = (line: PrintedLine) => (line.kind === 'qr' ? Math.max(96, line.moduleSize * 29) : 0);
-  const heights = receipt.lines.map((l) => (l.kind === 'qr' ? qrBox(l) + 12 : LINE * Math.max(1, ...l.runs.map((r) => r.height))));
+  // The quiet zone is part of the symbol's box, in modules of the printer's size.
+  const symbols = receipt.lines.map((l) => {
+    if (l.kind !== 'qr') return undefined;
+    const modules = qrModules(l.data);
+    return { modules, side: (modules.length + 2 * QR_QUIET_ZONE) * l.moduleSize };
+  });
+  const heights = receipt.lines.map((l, i) => (l.kind === 'qr' ? symbols[i]!.side : LINE * Math.max(1, ...l.runs.map((r) => r.height))));
   const width = options.columns * CELL + 2 * MARGIN;
   const height = heights.reduce((a, b) => a + b, 0) + 2 * MARGIN;
   const canvas = createCanvas(width, height);
@@ -51,19 +57,19 @@ export function renderReceiptPng(receipt: PrintedReceipt, options: { columns: nu
   ctx.fillStyle = '#fffdf5';
   ctx.fillRect(0, 0, width, height);
   ctx.fillStyle = '#111';
-  ctx.strokeStyle = '#111';
   ctx.textBaseline = 'top';
   let y = MARGIN;
   receipt.lines.forEach((line, i) => {
     const rowHeight = heights[i]!;
     if (line.kind === 'qr') {
-      const size = qrBox(line);
-      const x = line.align === 'center' ? (width - size) / 2 : line.align === 'right' ? width - MARGIN - size : MARGIN;
-      ctx.lineWidth = 3;
-      ctx.strokeRect(x, y, size, size);
-      ctx.font = `14px ${FAMILY}`;
-      ctx.fillText('QR', x + 8, y + 8);
-      ctx.fillText(line.data, x + 8, y + size / 2 - 7, size - 16);
+      const { modules, side: size } = symbols[i]!;
+      const x = line.align === 'center' ? Math.floor((width - size) / 2) : line.align === 'right' ? width - MARGIN - size : MARGIN;
+      ctx.fillStyle = '#ffffff';
+      ctx.fillRect(x, y, size, size);
+      ctx.fillStyle = '#111';
+      const dot = line.moduleSize;
+      const origin = QR_QUIET_ZONE * dot;
+      modules.forEach((row, my) => row.forEach((dark, mx) => dark && ctx.fillRect(x + origin + mx * dot, y + origin + my * dot, dot, dot)));
     } else {
       const cells = line.runs.reduce((w, r) => w + textWidth(r.text) * r.width, 0);
       const gap = Math.max(0, options.columns - cells);
