@@ -35,6 +35,7 @@ import { MoneyOwed } from './loads/money-owed.ts';
 import { ReconcileService } from './reconcile/reconcile-service.ts';
 import { FeeService } from './fees/fee-service.ts';
 import { FeeRefunds } from './fees/fee-refunds.ts';
+import { feeRecords } from './fees/fee-records.ts';
 import { cardRecords } from './queries/card-records.ts';
 import { RecentLookups } from './queries/recent-lookups.ts';
 
@@ -147,7 +148,10 @@ export class Gateway {
     this.endpoint.handle('txn.status', (kiosk, req) => this.loads.status(kiosk, req));
     this.endpoint.handle('records.query', async (kiosk, req) => {
       this.lookups.check(kiosk, req.asn);
-      return cardRecords({ loads: this.loads.loads, pendingLoads: (asn) => this.loads.pendingLoads(asn) }, req);
+      return cardRecords({
+        loads: this.loads.loads, pendingLoads: (asn) => this.loads.pendingLoads(asn),
+        others: [(asn) => feeRecords(this.fees.fees, this.feeRefunds.refunds, asn)],
+      }, req);
     });
     this.announcements = new AnnouncementService({ store: this.store, kiosks: config.kiosks, broker: this.endpoint, log: o.log });
     this.reports = new TxnReports(this.store, o.log);

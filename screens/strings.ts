@@ -211,6 +211,7 @@ const RECORD_KIND: Record<TransactionRecord['kind'] | RecordKind, { zh: string; 
   collect: { zh: '领款', en: 'Collected' },
   subsidy: { zh: '补助', en: 'Subsidy' },
   fee: { zh: '缴费', en: 'Fee' },
+  'fee-refund': { zh: '缴费退回', en: 'Fee refund' },
   purchase: { zh: '消费', en: 'Purchase' },
 };
 

@@ -97,6 +97,8 @@ const billerAccount = z.string().regex(/^[A-Za-z0-9-]{1,32}$/).describe('the roo
 export const recordKinds = {
   load: 'a load from the bound bank account (圈存); `kioskId` is where it was started',
   collect: 'a pending load (圈存未领) written onto the card; `txnId` is that load\'s, `kioskId` where it was written',
+  fee: 'a fee paid from the purse to a biller (缴费); `kioskId` is where it was paid',
+  'fee-refund': 'a fee the biller was not paid, owed back to the card and written at a tap; `txnId` is the refund\'s (`<fee id>-refund`)',
 } as const;
 export type RecordKind = keyof typeof recordKinds;
 export const recordKindSchema = z.enum(Object.keys(recordKinds) as [RecordKind, ...RecordKind[]]);
@@ -106,7 +108,7 @@ export const recordStates = {
   done: 'the money is where it was meant to go',
   owed: 'the card is owed it: written at the card\'s next tap at any kiosk (see `pending`)',
   'in-progress': 'not finished yet; the gateway brings it to an end',
-  refused: 'refused (by the campus or the bank): no money moved',
+  refused: 'refused (by the campus, the bank or a biller): no money moved, or a fee\'s amount owed back (see `fee-refund`)',
   reversed: 'the bank debit was undone',
   held: 'held for the service centre (the card\'s proof did not verify)',
 } as const;

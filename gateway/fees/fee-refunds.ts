@@ -102,7 +102,7 @@ export class FeeRefunds implements OwedCredits {
       const mac2 = this.o.keys.issueLoadMac2(initOf(fresh), stampOf({ hostDate, hostTime })).toString('hex').toUpperCase();
       const { onlineCounter, oldBalance, terminalId, random } = fresh;
       await this.refunds.advance(record, 'owed', {
-        onlineCounter, oldBalance, terminalId, random, hostDate, hostTime, mac2, ...(record.feeId.startsWith(`${kioskId}-`) ? {} : { collector: kioskId }),
+        onlineCounter, oldBalance, terminalId, random, hostDate, hostTime, mac2, ...(record.kioskId === kioskId ? {} : { collector: kioskId }),
       });
       this.o.log.info('MAC2 for a fee refund', { refundId: record.id, kioskId });
       return { mac2, hostDate, hostTime };

@@ -150,7 +150,7 @@ export class FeeService {
     this.o.log.warn('biller not paid: the amount is owed back to the card', { txnId: record.id, code, refundId });
     return this.fees.advance(record, 'refund-owed', { refundId, code }, [
       this.#transfer(record, 'undone', refundId),
-      ...this.o.credits.owe({ refundId, source: 'fee-refund', feeId: record.id, asn: record.asn, campusAccount: record.campusAccount, amount: record.amount }),
+      ...this.o.credits.owe({ refundId, source: 'fee-refund', feeId: record.id, kioskId: record.kioskId, asn: record.asn, campusAccount: record.campusAccount, amount: record.amount }),
     ]);
   }
 

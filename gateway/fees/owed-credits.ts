@@ -9,6 +9,8 @@ export interface FeeRefund {
   refundId: string;
   source: 'fee-refund';
   feeId: string;
+  /** The kiosk the fee was paid at. */
+  kioskId: string;
   asn: string;
   campusAccount: string;
   amount: number;

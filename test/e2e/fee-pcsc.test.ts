@@ -56,6 +56,13 @@ test('a biller that refuses after the debit: the amount is owed back and written
   t.like(await system.gateway.feeRefunds.refunds.require('K001-00000001-refund'), { state: 'credited', onlineCounter: 0, oldBalance: 700 });
   // Nothing is left owed at the next tap; no bank was asked.
   t.deepEqual((await kiosk.openSession()).account.pendingLoads, []);
+  // 查询 lists the fee the biller refused and its refund written back, newest first.
+  const records = await kiosk.link.request('records.query', { asn: ZHANG.asn, page: 1, pageSize: 10 });
+  t.deepEqual(records.items.map(({ txnId, kind, amount, state, kioskId }) => ({ txnId, kind, amount, state, kioskId })), [
+    { txnId: 'K001-00000001-refund', kind: 'fee-refund', amount: 300, state: 'done', kioskId: 'K001' },
+    { txnId: 'K001-00000001', kind: 'fee', amount: 300, state: 'refused', kioskId: 'K001' },
+  ]);
+  t.deepEqual(records.pending, []);
   t.is(system.bank.log.length, system.bank.log.filter((e) => e.mti === '0800').length, 'only sign-on with the bank');
 });
 

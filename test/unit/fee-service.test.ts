@@ -15,6 +15,7 @@ import { CardKeys } from '../../gateway/keystore/card-keys.ts';
 import { CampusLedger } from '../../gateway/ledger/campus-ledger.ts';
 import { FeeRefunds } from '../../gateway/fees/fee-refunds.ts';
 import { FeeService } from '../../gateway/fees/fee-service.ts';
+import { feeRecords } from '../../gateway/fees/fee-records.ts';
 import { CAMPUS_CARD_PROFILE } from '../../runtime/card/card-profile.ts';
 import { creditForLoad, debitForPurchase, getBalance, initializeForLoad, initializeForPurchase, selectPurse } from '../../runtime/card/purse.ts';
 import { BillerSimulator } from '../../sim/biller/biller-host.ts';
@@ -114,6 +115,10 @@ test('a biller that refuses after the debit leaves the amount owed back, and the
   t.like(await s.ledger.transfer('K001-00000001-refund'), { amount: 250, from: 'campus', to: 'purse', status: 'owed' });
   // Never credited: listed without a counter, so any kiosk writes it with a first MAC2.
   t.deepEqual(await s.refunds.pendingFor(ASN), [{ pendingId: 'K001-00000001-refund', amount: 250 }]);
+  // 查询 lists the fee, refused, and the refund the card is owed.
+  const listed = await feeRecords(s.fees.fees, s.refunds.refunds, ASN);
+  t.like(listed.items, [{ txnId: 'K001-00000001', kind: 'fee', amount: 250, state: 'refused', kioskId: KIOSK, card: '000012**********3456' }]);
+  t.like(listed.pending, [{ txnId: 'K001-00000001-refund', kind: 'fee-refund', amount: 250, kioskId: KIOSK }]);
 
   const init = await initializeForLoad(s.ch, { keyIndex: 1, amount: 250, terminalId: fromHex(TERMINAL) });
   const fresh = await s.refunds.recredit('K002', {
