@@ -132,7 +132,8 @@ export class FeeService {
   async #pay(record: GatewayFeeRecord): Promise<GatewayFeeRecord> {
     const biller = this.#biller(record.billerId);
     let last: QuancunError | undefined;
-    for (let tries = record.payTries ?? 0; tries < biller.config.payTries; tries++) {
+    // A fee resumed after its last try asks once more: that try may have been applied, and the same id tells.
+    for (let tries = Math.min(record.payTries ?? 0, biller.config.payTries - 1); tries < biller.config.payTries; tries++) {
       record = await this.fees.advance(record, 'paying', { payTries: tries + 1 });
       try {
         const { receiptNo } = await biller.pay({ paymentId: record.id, account: record.account, amount: record.amount });

@@ -208,3 +208,15 @@ test('a gateway stopped while paying resumes at start with the same payment id: 
   // The kiosk's confirm, arriving after, answers the same.
   t.deepEqual(await s.fees.confirm(KIOSK, { txnId: 'K001-00000001', tac, mac2 }), { state: 'paid', receiptNo: 'R00000001' });
 });
+
+test('a fee resumed after its last try asks the biller once more before owing the amount back', async (t) => {
+  const s = await setup(t, { payTries: 1 });
+  const { tac, mac2 } = await debited(s);
+  let record = await s.fees.fees.require('K001-00000001');
+  record = await s.fees.fees.advance(record, 'debited', { tac, mac2 });
+  await s.fees.fees.advance(record, 'paying', { payTries: 1 });
+  await s.fees.resume();
+  t.like(await s.fees.fees.require('K001-00000001'), { state: 'paid', payTries: 1 });
+  t.is(s.billers.received('dorm-power', '3402'), 250);
+});
+
