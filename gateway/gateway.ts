@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { readConfigFile } from '../common/config-errors.ts';
 import { brokerAclSettings, caDir, consoleUsersFile, type LoadedConfig } from '../common/config.ts';
 import type { Logger } from '../common/log.ts';
+import { QuancunError } from '../common/errors.ts';
 import { DurableStore } from '../common/store/durable-store.ts';
 import { GatewayEndpoint } from './link/gateway-endpoint.ts';
 import { identityName } from '../common/api/access.ts';
@@ -134,7 +135,11 @@ export class Gateway {
       this.lookups.looked(kiosk, req.asn);
       return { ...answer, pendingLoads: [...answer.pendingLoads, ...(await this.feeRefunds.pendingFor(req.asn))] };
     });
-    this.endpoint.handle('load.authorize', (kiosk, req) => this.loads.authorize(kiosk, req));
+    this.endpoint.handle('load.authorize', async (kiosk, req) => {
+      // A load would move the card's online counter under a refund the card is owed, as under a pending load.
+      if ((await this.feeRefunds.pendingFor(req.asn)).length > 0) throw new QuancunError('PENDING_LOAD_FIRST', 'the card is owed a fee refund: it is written first');
+      return this.loads.authorize(kiosk, req);
+    });
     this.endpoint.handle('load.confirm', async (kiosk, req) =>
       (await this.feeRefunds.owns(req.txnId)) ? this.feeRefunds.confirm(kiosk, req) : this.loads.confirm(kiosk, req));
     this.endpoint.handle('load.abandon', (kiosk, req) => this.loads.abandon(kiosk, req));

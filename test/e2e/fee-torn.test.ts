@@ -8,7 +8,7 @@ import test from 'ava';
 import { once } from 'node:events';
 import type { RePresentInfo } from '../../runtime/flows/load/torn-load.ts';
 import { restartKiosk, startTestSystem } from '../support/kiosk-system.ts';
-import { recovered, ZHANG } from '../support/torn-load.ts';
+import { CREDIT_FOR_LOAD, recovered, ZHANG } from '../support/torn-load.ts';
 
 const DEBIT_FOR_PURCHASE = 0x54;
 const ORDER = { billerId: 'dorm-power', account: '3402', amount: 300 };
@@ -77,4 +77,32 @@ test('a kiosk restarted with a debited fee confirms it at start: the biller is p
   t.is(await ended, 'completed');
   t.is(system.billers.received('dorm-power', '3402'), 300, 'the same payment id: paid once');
   t.is(system.billers.payments().length, 1);
+});
+
+test('a refund whose credit tore stays owed: no load passes it, and the next tap decides by the card\'s counter', async (t) => {
+  const system = await startTestSystem(t);
+  const { kiosk, reader } = system.kiosks.get('K001')!;
+  const card = system.cards.get(ZHANG.asn)!;
+  reader!.insert(card);
+  const session = await kiosk.openSession();
+  system.billers.refuseNext();
+  // The refund's CREDIT FOR LOAD reaches the card and its answer is lost.
+  reader!.tear({ ins: CREDIT_FOR_LOAD, when: 'after' });
+  const outcome = await kiosk.fee(session, ORDER);
+  t.like(outcome, { state: 'refund-owed', code: 'BILLER_REFUSED' });
+  t.like(outcome.refund, { state: 'not-collected', code: 'CARD_NO_ANSWER' });
+  t.like(card.state(), { balance: 1000, onlineCounter: 1 }, 'the card applied the refund before its answer was lost');
+  t.like(await system.gateway.feeRefunds.refunds.require('K001-00000001-refund'), { state: 'owed', onlineCounter: 0, oldBalance: 700 });
+  await t.throwsAsync(kiosk.link.request('load.authorize', {
+    txnId: 'K001-direct', asn: ZHANG.asn, amount: 2000, terminalId: '000000000001', pinBlock: '0000000000000000',
+    card: { oldBalance: 1000, onlineCounter: 1, keyVersion: 1, algId: 0, random: '00000000', mac1: '00000000' },
+  }), { code: 'PENDING_LOAD_FIRST' });
+
+  reader!.insert(card);
+  const again = await kiosk.openSession();
+  t.deepEqual(again.account.pendingLoads, [{ pendingId: 'K001-00000001-refund', amount: 300, onlineCounter: 0, oldBalance: 700 }]);
+  const [collected] = await kiosk.collect(again);
+  t.like(collected, { state: 'completed', tacVerified: true, cardAfter: 1000, via: 'proof' });
+  t.like(card.state(), { balance: 1000, onlineCounter: 1 }, 'credited once');
+  t.like(await system.gateway.feeRefunds.refunds.require('K001-00000001-refund'), { state: 'credited' });
 });
