@@ -5,7 +5,7 @@ import { COLORS } from '../theme.ts';
 import { label, panel, type Widget } from '../widgets.ts';
 import { errorText, tr, yuan } from '../strings.ts';
 import { formatYuan } from '../../common/money.ts';
-import { amountGrid, banner, cardStrip, keypad, maxLoadable } from './parts.ts';
+import { amountGrid, banner, cardStrip, keypad, maxLoadable, stripAndHalves } from './parts.ts';
 import { need, type Page } from './chrome.ts';
 
 export const amount: Page = {
@@ -14,9 +14,7 @@ export const amount: Page = {
     const lang = view.lang;
     const a = need(view.amount, 'amount', 'amount');
     const c = need(view.card, 'card', 'amount');
-    const portrait = m.orientation === 'portrait';
-    const [strip, body] = rows(content, [-Math.round(48 * m.unit), 1], m.gap) as [Rect, Rect];
-    const [left, right] = (portrait ? rows(body, [1, 1], m.gap * 2) : cols(body, [1, 1], m.gap * 2)) as [Rect, Rect];
+    const { strip, first: left, second: right } = stripAndHalves(content, m);
     const [title, presets, limits, note] = rows(left, [-Math.round(m.font.title * 1.6), 1, -Math.round(m.font.small * 2.6), -Math.round(m.font.body * 2.4)], m.gap) as [Rect, Rect, Rect, Rect];
     const [entered, pad] = rows(right, [-Math.round(64 * m.unit), 1], m.gap) as [Rect, Rect];
     const [otherTitle, otherValue] = cols(entered, [2, 3], m.gap) as [Rect, Rect];

@@ -1,10 +1,10 @@
 /** A fee's room or account, typed on the keypad; the biller looks it up on OK. */
 import type { Rect } from '../layout.ts';
-import { cols, inset, rows } from '../layout.ts';
+import { inset, rows } from '../layout.ts';
 import { COLORS } from '../theme.ts';
 import { label, panel, type Widget } from '../widgets.ts';
 import { errorText, tr } from '../strings.ts';
-import { banner, cardStrip, keypad } from './parts.ts';
+import { banner, cardStrip, keypad, stripAndHalves } from './parts.ts';
 import { need, type Page } from './chrome.ts';
 
 export const feeAccount: Page = {
@@ -13,9 +13,7 @@ export const feeAccount: Page = {
     const lang = view.lang;
     const f = need(view.feeAccount, 'feeAccount', 'fee-account');
     const c = need(view.card, 'card', 'fee-account');
-    const portrait = m.orientation === 'portrait';
-    const [strip, body] = rows(content, [-Math.round(48 * m.unit), 1], m.gap) as [Rect, Rect];
-    const [left, pad] = (portrait ? rows(body, [2, 3], m.gap * 2) : cols(body, [1, 1], m.gap * 2)) as [Rect, Rect];
+    const { strip, first: left, second: pad } = stripAndHalves(content, m, [2, 3]);
     const [title, value, hint, rest] = rows(left, [-Math.round(m.font.title * 3.2), -Math.round(64 * m.unit), -Math.round(m.font.small * 2.6), 1], m.gap) as [Rect, Rect, Rect, Rect];
     const note = { ...rest, h: Math.min(rest.h, Math.round(m.font.body * 2.4)) };
     const widgets: Widget[] = [
