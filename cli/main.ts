@@ -18,9 +18,10 @@ import { remoteCommand } from './commands/remote-command.ts';
 import { simDay } from './commands/sim-day.ts';
 import { caCommands } from './commands/ca.ts';
 import { consoleCommands } from './commands/console-user.ts';
+import { subsidyCommands } from './commands/subsidy.ts';
 import { packageVersion } from './defaults.ts';
 
-const COMMANDS: Command[] = [run, gateway, kiosk, simLoad, simCard, simDay, reconcileCommand, remoteCommand, simBank, simBiller, chaos, technicianPin, provisionCommand, ...caCommands, ...consoleCommands];
+const COMMANDS: Command[] = [run, gateway, kiosk, simLoad, simCard, simDay, reconcileCommand, remoteCommand, simBank, simBiller, chaos, technicianPin, provisionCommand, ...caCommands, ...consoleCommands, ...subsidyCommands];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -61,6 +61,15 @@ export const ERROR_CODES = {
     en: 'The amount did not reach the card and waits as a pending load; tap your card at any kiosk to collect it',
   },
   PENDING_LOAD_FIRST: { retryable: false, zh: '该卡有待领圈存，请先领取', en: 'A pending load waits for this card; collect it first' },
+  // subsidies (gateway/subsidies/): an operator's batch or single issue, or a cardholder's collect
+  SUBSIDY_BATCH_INVALID: { retryable: false, zh: '补助批次有错误行，未导入任何一行', en: 'The subsidy batch has bad lines: none of it was imported' },
+  SUBSIDY_BATCH_DUPLICATE: { retryable: false, zh: '该补助批次已导入', en: 'This subsidy batch was already imported' },
+  SUBSIDY_LINE_INVALID: { retryable: false, zh: '补助行格式错误', en: 'A subsidy line is malformed or misses a field' },
+  SUBSIDY_ACCOUNT_UNKNOWN: { retryable: false, zh: '补助的校园账户不存在', en: 'No campus account with that number' },
+  SUBSIDY_AMOUNT_INVALID: { retryable: false, zh: '补助金额无效', en: 'The subsidy amount is not a valid amount in yuan' },
+  SUBSIDY_LINE_DUPLICATE: { retryable: false, zh: '补助批次中有重复行', en: 'The same account, reason and period appear twice in the batch' },
+  SUBSIDY_EXPIRY_PAST: { retryable: false, zh: '补助有效期已过', en: 'The expiry date is not a date, or is already past' },
+  SUBSIDY_EXPIRED: { retryable: false, zh: '补助已过期，已退回', en: 'The subsidy expired and went back to the campus' },
   // operator console queries
   QUERY_INVALID: { retryable: false, zh: '查询条件无效', en: 'The search or filter is not valid' },
   // kiosk queries (records.query): a kiosk reads only the card tapped on it

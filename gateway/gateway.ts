@@ -13,7 +13,7 @@ import { DurableStore } from '../common/store/durable-store.ts';
 import { GatewayEndpoint } from './link/gateway-endpoint.ts';
 import { identityName } from '../common/api/access.ts';
 import { KeyStore } from './keystore/key-store.ts';
-import { CampusLedger } from './ledger/campus-ledger.ts';
+import { CampusLedger, cardholderAccounts } from './ledger/campus-ledger.ts';
 import { LoadService } from './loads/load-service.ts';
 import { createBankConnection, type BankConnection } from './banks.ts';
 import { StanCounters } from './bank/stan-counter.ts';
@@ -37,6 +37,9 @@ import { ReconcileService } from './reconcile/reconcile-service.ts';
 import { FeeService } from './fees/fee-service.ts';
 import { FeeRefunds } from './fees/fee-refunds.ts';
 import { feeRecords } from './fees/fee-records.ts';
+import { CampusCredits } from './credits/campus-credits.ts';
+import { OwedCredits } from './credits/owed-credits.ts';
+import { SubsidyService } from './subsidies/subsidy-service.ts';
 import { cardRecords } from './queries/card-records.ts';
 import { RecentLookups } from './queries/recent-lookups.ts';
 
@@ -52,6 +55,8 @@ export interface GatewayOptions {
   billerUrls?: Map<string, string>;
   /** Backoff of the store-and-forward reversals, over the config's `reversals`; tests shorten it. */
   reversalRetry?: Partial<RetryPolicy>;
+  /** The clock of what expires (subsidies) and of their MAC2s; tests move it. */
+  now?: () => Date;
 }
 
 export class Gateway {
@@ -77,6 +82,10 @@ export class Gateway {
   readonly owed: MoneyOwed;
   /** Reconciliation runs on this gateway's store, while it runs or (quancun reconcile) while it is stopped. */
   readonly reconcile: ReconcileService;
+  /** Credits the campus funds and owes cards (subsidies, fee refunds, transfers), with their expiry (gateway/credits/). */
+  readonly credits: CampusCredits;
+  /** 补助: subsidies issued by batch or one at a time, and their report (gateway/subsidies/). */
+  readonly subsidies: SubsidyService;
   /** Set at start when the config has a `ca` section. */
   enrolment: KioskEnrolment | undefined;
   /** Every kiosk's state, faults, telemetry and loads today, and the signed commands the console sends. */
@@ -116,7 +125,13 @@ export class Gateway {
     const reversalRetry = o.reversalRetry ?? config.reversals;
     this.loads = new LoadService({ store: this.store, ledger: this.ledger, keys, banks: this.banks, limits: config.limits, log: o.log,
       timeZone: config.campus.timeZone, ...(reversalRetry ? { reversalRetry } : {}),
+      creditInDoubt: (asn) => this.credits.inDoubt(asn),
     });
+    this.credits = new CampusCredits({ store: this.store, ledger: this.ledger, keys, purseLimit: config.limits.purseLimit,
+      timeZone: config.campus.timeZone, log: o.log, loadInDoubt: (asn) => this.loads.inDoubt(asn), ...(o.now ? { now: o.now } : {}) });
+    this.subsidies = new SubsidyService({ store: this.store, ledger: this.ledger, credits: this.credits, timeZone: config.campus.timeZone,
+      ...(o.now ? { now: o.now } : {}) });
+    const owed = new OwedCredits(this.loads, this.credits);
     this.settlement = new SettlementService({ store: this.store, loads: this.loads.loads, ledger: this.ledger, banks: this.banks, log: o.log,
       timeZone: config.campus.timeZone });
     const { tls } = o.loaded;
@@ -131,7 +146,7 @@ export class Gateway {
       timeZone: config.campus.timeZone, log: o.log, ...(o.billerUrls ? { billerUrls: o.billerUrls } : {}) });
     // Fee refunds owed to a card are written by the collect flow like pending loads: their ids are sent to their service.
     this.endpoint.handle('card.lookup', async (kiosk, req) => {
-      const answer = await this.loads.lookup(kiosk, req);
+      const answer = await owed.lookup(kiosk, req);
       this.lookups.looked(kiosk, req.asn);
       return { ...answer, pendingLoads: [...answer.pendingLoads, ...(await this.feeRefunds.pendingFor(req.asn))] };
     });
@@ -141,10 +156,10 @@ export class Gateway {
       return this.loads.authorize(kiosk, req);
     });
     this.endpoint.handle('load.confirm', async (kiosk, req) =>
-      (await this.feeRefunds.owns(req.txnId)) ? this.feeRefunds.confirm(kiosk, req) : this.loads.confirm(kiosk, req));
+      (await this.feeRefunds.owns(req.txnId)) ? this.feeRefunds.confirm(kiosk, req) : owed.confirm(kiosk, req));
     this.endpoint.handle('load.abandon', (kiosk, req) => this.loads.abandon(kiosk, req));
     this.endpoint.handle('load.recredit', async (kiosk, req) =>
-      (await this.feeRefunds.owns(req.txnId)) ? this.feeRefunds.recredit(kiosk, req) : this.loads.recredit(kiosk, req));
+      (await this.feeRefunds.owns(req.txnId)) ? this.feeRefunds.recredit(kiosk, req) : owed.recredit(kiosk, req));
     this.endpoint.handle('fee.lookup', (kiosk, req) => this.fees.lookup(kiosk, req));
     this.endpoint.handle('fee.begin', (kiosk, req) => this.fees.begin(kiosk, req));
     this.endpoint.handle('fee.confirm', (kiosk, req) => this.fees.confirm(kiosk, req));
@@ -186,7 +201,7 @@ export class Gateway {
     }
     await this.store.open();
     await this.isoMessages.start();
-    await this.ledger.seed(this.o.loaded.config.cardholders.map((c) => ({ ...c, asn: c.asn.toUpperCase() })));
+    await this.ledger.seed(cardholderAccounts(this.o.loaded.config));
     await this.tally.start();
     await this.settlement.restoreBatches();
     await this.reconcile.recover();
@@ -196,6 +211,8 @@ export class Gateway {
     // Loads a stop interrupted end, and reversals owed from before it go out, before new loads come in.
     await this.loads.closeUnsent();
     await this.loads.reversals.start();
+    // Credits that expired while the gateway was stopped go back to the campus before a kiosk can ask for one.
+    await this.credits.start();
     // Fees a stop interrupted between the card's debit and the biller's answer are paid (same id) or owed back; not awaited,
     // as a biller may take its timeouts: their confirm waits its turn behind this.
     void this.fees.resume().catch((err: Error) => this.o.log.error('fee resumption failed', { error: err }));
@@ -225,6 +242,7 @@ export class Gateway {
   async stop(): Promise<void> {
     await this.console?.close();
     this.settlement.stopSchedule();
+    this.credits.stop();
     await this.announcements.stop();
     await this.endpoint.stop();
     // A reconciliation under way ends before the bank links and the store it uses close.

@@ -24,7 +24,7 @@ import type { TlsMaterial } from '../common/mqtt/tls-files.ts';
 import { openCardSession, type CardSession } from './flows/card-session.ts';
 import { runLoad, type LoadOutcome, type LoadStep } from './flows/load/load-flow.ts';
 import type { RePresentInfo } from './flows/load/torn-load.ts';
-import { collected, runCollect, type CollectOutcome } from './flows/collect/collect-flow.ts';
+import { collected, runCollect, type CollectOutcome, type Owed } from './flows/collect/collect-flow.ts';
 import { runFee, type FeeOrder, type FeeOutcome } from './flows/fee/fee-flow.ts';
 import type { OpResponse } from '../common/api/topics.ts';
 import { FLOWS } from './flows/registry.ts';
@@ -341,12 +341,15 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     });
   }
 
-  /** Writes the card's pending loads (圈存未领, `session.account.pendingLoads`) onto it: 领款 / 补写. */
-  collect(session: CardSession): Promise<CollectOutcome[]> {
+  /**
+   * Writes onto the card what the gateway owes it (`session.account.pendingLoads`: loads 圈存未领, subsidies 补助…), or
+   * the `owed` given: 领款 / 补写 / 补助领取.
+   */
+  collect(session: CardSession, owed?: Owed[]): Promise<CollectOutcome[]> {
     return this.#transaction(async () => {
       if (!this.link.online) throw new QuancunError('LINK_OFFLINE', 'the gateway is not reachable');
       this.#moneyStep('collect', 'collecting');
-      const outcomes = await runCollect({ journal: this.journal, link: this.link, terminalId: this.o.terminalId, log: this.log }, session);
+      const outcomes = await runCollect({ journal: this.journal, link: this.link, terminalId: this.o.terminalId, log: this.log }, session, owed);
       for (const o of outcomes) this.#ended({ kind: 'collect', txnId: o.pendingId, state: o.state, amount: o.amount, credited: collected(o) });
       return outcomes;
     });

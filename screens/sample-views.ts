@@ -2,6 +2,7 @@
 import { createCanvas } from '@napi-rs/canvas';
 import { announcementLimits } from '../common/api/topics.ts';
 import type { Announcement, CardSummary, KioskView, Lang } from './view-model.ts';
+import { tr } from './strings.ts';
 
 export interface SampleView {
   name: string;
@@ -111,6 +112,8 @@ export function sampleViews(lang: Lang = 'zh'): SampleView[] {
     { name: 'processing', view: { ...session('processing'), inactivitySecondsLeft: undefined, processing: { step: 'bank', operation: 'load', amount: 5_000 } } },
     { name: 'processing-progress', view: { ...session('processing'), inactivitySecondsLeft: undefined, processing: { step: 'card-credit', operation: 'load', amount: 5_000, progress: 0.7 } } },
     { name: 'result-ok', view: { ...session('result'), result: { ok: true, operation: 'load', amount: 5_000, newBalance: 17_350, reference: '20261128120412000317' } } },
+    { name: 'result-subsidy', view: { ...session('result'), result: { ok: true, operation: 'subsidy', amount: 15_000, newBalance: 27_350, reference: 'K001-00000412' } } },
+    { name: 'result-subsidy-expired', view: { ...session('result'), result: { ok: false, operation: 'subsidy', amount: 3_000, newBalance: 12_350, code: 'SUBSIDY_EXPIRED' } } },
     { name: 'result-declined', view: { ...session('result'), result: { ok: false, operation: 'load', amount: 5_000, newBalance: 12_350, code: 'BANK_INSUFFICIENT_FUNDS' } } },
     { name: 'result-timeout', view: { ...session('result'), result: { ok: false, operation: 'load', amount: 5_000, code: 'BANK_TIMEOUT', reference: '20261128120412000318' } } },
     { name: 're-present', view: { ...session('re-present'), inactivitySecondsLeft: undefined, rePresent: { secondsLeft: 27, amount: 5_000 } } },
@@ -152,8 +155,9 @@ export function sampleViews(lang: Lang = 'zh'): SampleView[] {
       view: {
         ...session('pending'),
         pending: [
-          { id: 'p1', kind: 'subsidy', amount: 15_000, label: '2026年11月 伙食补助', date: '2026-11-27' },
-          { id: 'p2', kind: 'load', amount: 5_000, label: '圈存未领（卡片提前移开）', date: '2026-11-26' },
+          // As runtime/ui/ui-view.ts lists them: the campus's reason and period, and the last day to collect.
+          { id: 'p1', kind: 'subsidy', amount: 15_000, label: '伙食补助 2026-11', date: tr(lang, 'collectBy', { date: '2026-12-31' }) },
+          { id: 'p2', kind: 'subsidy', amount: 80_050, label: '2026年度家庭经济困难学生冬季取暖补助（一次性发放） 2026-12', date: tr(lang, 'collectBy', { date: '2027-03-31' }) },
         ],
       },
     },

@@ -52,6 +52,7 @@ const zh = {
   nextPage: '下一页',
   pendingTitle: '待领款项',
   noPending: '暂无待领款项',
+  collectBy: '{date}前有效',
   collect: '领取',
   feesTitle: '请选择缴费项目',
   feeAccountTitle: '请输入{biller}的房间号或账号',
@@ -128,6 +129,7 @@ const en: Strings = {
   noRecords: 'No transactions yet',
   pendingTitle: 'Waiting to be collected',
   noPending: 'Nothing to collect',
+  collectBy: 'until {date}',
   campusRecords: 'Campus account records',
   campusRecordsTitle: 'Campus records, page {page} of {pages}',
   campusOwed: '{count} waiting, {amount} in all: collected at your next tap',
@@ -190,6 +192,7 @@ const MENU: Record<MenuItem, { zh: string; en: string }> = {
 const OPERATION: Record<Operation, { zh: string; en: string }> = {
   load: { zh: '圈存', en: 'Load' },
   collect: { zh: '领款', en: 'Collection' },
+  subsidy: { zh: '补助领取', en: 'Subsidy' },
   fee: { zh: '缴费', en: 'Fee payment' },
 };
 

@@ -29,8 +29,11 @@ export type ScreenId =
   | 'maintenance-pin'
   | 'maintenance';
 
-/** What moves money: load from the bound bank account (圈存), collect pending loads and subsidies (领款/补助), pay a fee (缴费). */
-export type Operation = 'load' | 'collect' | 'fee';
+/**
+ * What moves money: load from the bound bank account (圈存), collect pending loads (领款), collect subsidies (补助领取),
+ * pay a fee (缴费).
+ */
+export type Operation = 'load' | 'collect' | 'subsidy' | 'fee';
 
 export type MenuItem = 'load' | 'collect' | 'fees' | 'records' | 'announcements';
 

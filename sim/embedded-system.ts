@@ -72,6 +72,8 @@ export interface EmbeddedOptions {
   kioskTls?: (kioskId: string) => TlsFiles;
   /** Changes a kiosk's own config before it is built (a campus CA it trusts for commands, its telemetry interval). */
   editKiosk?: (kioskId: string, config: KioskConfigInput) => void;
+  /** The gateway's clock for what expires (subsidies); tests move it. */
+  gatewayNow?: () => Date;
 }
 
 export async function startEmbeddedSystem(o: EmbeddedOptions): Promise<EmbeddedSystem> {
@@ -115,7 +117,7 @@ export async function startEmbeddedSystem(o: EmbeddedOptions): Promise<EmbeddedS
 
     const gateway = new Gateway({
       loaded: o.loaded, mqttUrl, log: o.log.child({ part: 'gateway' }), version: VERSION, dataDir,
-      bankAddresses: new Map([...banks].map(([id, b]) => [id, b.address()])),
+      bankAddresses: new Map([...banks].map(([id, b]) => [id, b.address()])), ...(o.gatewayNow ? { now: o.gatewayNow } : {}),
       billerUrls: new Map(config.billers.map((b) => [b.id, billers.url(b.id)])),
     });
     await gateway.start();

@@ -53,6 +53,11 @@ const loadInit = z.object({
 const hostDate = z.string().regex(/^\d{4}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$/).describe('YYYYMMDD');
 const hostTime = z.string().regex(/^([01]\d|2[0-3])[0-5]\d[0-5]\d$/).describe('hhmmss');
 
+/** Who owes a card a credit the gateway holds for it: a torn load, a subsidy, a fee refund, a batch transfer (gateway/credits/). */
+export const creditSources = ['load', 'subsidy', 'fee-refund', 'transfer'] as const;
+export type CreditSource = (typeof creditSources)[number];
+const creditSourceSchema = z.enum(creditSources);
+
 /**
  * The gateway's states of a load, as `txn.status` reports them and as the kiosk's recovery branches on them. The
  * gateway's state machine (gateway/loads/gateway-load-machine.ts) is typed by this list, so the two cannot drift.
@@ -135,12 +140,15 @@ export const operations = {
         rePresentSeconds: z.int().min(1).describe('how long to ask for the same card back after it left during the credit'),
       }),
       pendingLoads: z.array(z.object({
-        pendingId: txnId.describe('the transaction id of the load whose credit did not finish'),
+        pendingId: txnId.describe('the gateway\'s id of the owed credit (for a load, the transaction id whose credit did not finish)'),
+        source: creditSourceSchema.optional().describe('who owes it: a torn load (also when absent, as from a gateway before owed credits), a subsidy, a fee refund, a batch transfer'),
         amount: fen,
-        onlineCounter: z.int().min(0).max(0xffff).optional().describe('the card\'s online counter before that credit: one more on the card means it was applied. '
-          + 'Absent when no credit was ever issued for it (a fee refund not yet written): it cannot be on the card'),
-        oldBalance: fen.optional().describe('the card balance that credit started from; plus the amount, the balance its TAC covers (absent with onlineCounter)'),
-      })).describe('loads the card is owed (圈存未领): the kiosk writes them onto the card at its next tap'),
+        onlineCounter: z.int().min(0).max(0xffff).optional()
+          .describe('the card\'s online counter before the credit last issued: one more on the card means it was applied; absent when no MAC2 was ever issued for it'),
+        oldBalance: fen.optional().describe('the card balance that credit started from; plus the amount, the balance its TAC covers; absent with onlineCounter'),
+        label: z.string().max(64).optional().describe('what the campus wrote for it, shown to the cardholder (a subsidy\'s reason and period)'),
+        expires: z.iso.date().optional().describe('the last campus day it can be collected; after it, it goes back to the campus'),
+      })).describe('credits the card is owed (圈存未领, 补助…): the kiosk writes them onto the card, at its next tap or when the cardholder picks them'),
     }),
     example: {
       request: { asn: '10000000000000012345' },
@@ -152,7 +160,10 @@ export const operations = {
         bankAccountMasked: '6222 **** **** 1234',
         pinPan12: '000012345678',
         limits: { maxLoad: 50000, purseLimit: 100000, rePresentSeconds: 30 },
-        pendingLoads: [{ pendingId: 'JX-A101-000041', amount: 5000, onlineCounter: 16, oldBalance: 2350 }],
+        pendingLoads: [
+          { pendingId: 'JX-A101-000041', source: 'load', amount: 5000, onlineCounter: 16, oldBalance: 2350 },
+          { pendingId: 'SUB-7F3A9C21D0E4-0003', source: 'subsidy', amount: 15000, label: '伙食补助 2026-11', expires: '2026-12-31' },
+        ],
       },
     },
   }),
@@ -456,7 +467,8 @@ export const events = {
       code: errorCodeSchema.optional().describe('why it failed, when it did'),
       tac: hex(8, 'the card\'s TAC, when the card was credited').optional(),
       outcome: z.string().optional().describe('for an abandoned load, what the gateway said became of the money'),
-      pendingId: txnId.optional().describe('for a collect: the load whose amount it wrote'),
+      pendingId: txnId.optional().describe('for a collect: the owed credit whose amount it wrote (for a load, its transaction id)'),
+      source: creditSourceSchema.optional().describe('for a collect: who owed the credit (absent: a load)'),
     }),
     example: { txnId: 'JX-A101-000042', kind: 'load', state: 'completed', amount: 10000, at: '2025-09-01T08:30:07.000Z', tac: '5E6F7A8B' },
   }),

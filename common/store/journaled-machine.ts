@@ -47,13 +47,24 @@ export class JournaledMachine<S extends string, R extends JournalRecord<S>> exte
 
   /** Writes the first state; `alongside` goes in the same synced batch (e.g. the reservation of the record's id). */
   async create(record: Omit<R, 'history' | 'updatedAt'>, alongside: Op[] = []): Promise<R> {
-    if (await this.store.get(this.key(record.id))) {
-      throw new QuancunError('TXN_STATE', `${this.spec.name} ${record.id} already exists`, { id: record.id });
+    const [full] = await this.createAll([record], alongside);
+    return full!;
+  }
+
+  /** Writes the first state of several records in one synced batch: all of them exist afterwards, or none. */
+  async createAll(records: Array<Omit<R, 'history' | 'updatedAt'>>, alongside: Op[] = []): Promise<R[]> {
+    for (const record of records) {
+      if (await this.store.get(this.key(record.id))) {
+        throw new QuancunError('TXN_STATE', `${this.spec.name} ${record.id} already exists`, { id: record.id });
+      }
     }
     const at = new Date().toISOString();
-    const full = { ...record, history: [{ state: record.state, at }], updatedAt: at } as R;
-    await this.store.batch([{ type: 'put', key: this.key(record.id), value: full }, ...alongside, ...(this.options.alongside?.(full) ?? [])]);
-    this.emit('changed', full);
+    const full = records.map((record) => ({ ...record, history: [{ state: record.state, at }], updatedAt: at }) as R);
+    await this.store.batch([
+      ...full.flatMap((r) => [{ type: 'put' as const, key: this.key(r.id), value: r }, ...(this.options.alongside?.(r) ?? [])]),
+      ...alongside,
+    ]);
+    for (const r of full) this.emit('changed', r);
     return full;
   }
 

@@ -6,6 +6,7 @@ import { banksSection } from './sections/banks.ts';
 import { fleetSection } from './sections/fleet.ts';
 import { owedSection } from './sections/owed.ts';
 import { reconcileSection } from './sections/reconcile.ts';
+import { subsidiesSection } from './sections/subsidies.ts';
 import { transactionsSection } from './sections/transactions.ts';
 import { usersSection } from './sections/users.ts';
 
@@ -15,6 +16,7 @@ export const SECTIONS: readonly Section[] = [
   banksSection,
   owedSection,
   reconcileSection,
+  subsidiesSection,
   announcementsSection,
   auditSection,
   usersSection,

@@ -78,7 +78,7 @@ export class FeeRefunds implements OwedCredits {
     const ids = await this.o.store.list<string>(byCard(asn));
     const records = await Promise.all(ids.map((e) => this.refunds.get(e.value)));
     return records.filter((r): r is FeeRefundRecord => r?.state === 'owed').map((r) => ({
-      pendingId: r.id, amount: r.amount,
+      pendingId: r.id, source: 'fee-refund' as const, amount: r.amount,
       ...(r.onlineCounter === undefined ? {} : { onlineCounter: r.onlineCounter, oldBalance: r.oldBalance! }),
     }));
   }

@@ -1,11 +1,13 @@
 /**
  * The campus ledger: cardholder accounts, their card/bank binding (签约), and the three-state posting of every load:
  * provisional (模拟入账) once the bank approved, final (正式入账) once the card's TAC verified, or pending
- * (圈存未领) when the card could not be written. It shares the gateway's LevelDB so a posting is written in the same
+ * (圈存未领) when the card could not be written; a campus-funded credit (gateway/credits/) is pending until collected,
+ * then final, or expired back to the campus. It shares the gateway's LevelDB so a posting is written in the same
  * atomic batch as the load state that causes it.
  */
 import { QuancunError } from '../../common/errors.ts';
 import type { DurableStore, Op } from '../../common/store/durable-store.ts';
+import type { CreditSource } from '../../common/api/topics.ts';
 
 export interface CampusAccount {
   campusAccount: string;
@@ -18,14 +20,22 @@ export interface CampusAccount {
   bankPan?: string;
 }
 
-export type PostingStatus = 'provisional' | 'final' | 'pending' | 'reversed';
+/** expired: a campus-funded credit (a subsidy) the card never collected went back to the campus. */
+export type PostingStatus = 'provisional' | 'final' | 'pending' | 'reversed' | 'expired';
 
 export interface Posting {
   txnId: string;
   campusAccount: string;
   amount: number;
   status: PostingStatus;
+  /** Who owes the credit (gateway/credits/); absent: a load from the bank. */
+  source?: CreditSource;
   at: string;
+}
+
+/** The accounts the config names (`cardholders`), as the ledger keeps them: what the gateway seeds at start. */
+export function cardholderAccounts(config: { cardholders: CampusAccount[] }): CampusAccount[] {
+  return config.cardholders.map((c) => ({ ...c, asn: c.asn.toUpperCase() }));
 }
 
 const accountKey = (id: string) => `ledger/account/${id}`;
@@ -70,6 +80,10 @@ export class CampusLedger {
     const account = id === undefined ? undefined : await this.store.get<CampusAccount>(accountKey(id));
     if (!account) throw new QuancunError('CARD_UNKNOWN', 'no campus account holds this card', { asnTail: asn.slice(-4) });
     return account;
+  }
+
+  account(campusAccount: string): Promise<CampusAccount | undefined> {
+    return this.store.get<CampusAccount>(accountKey(campusAccount));
   }
 
   /** The write that records a posting; the caller batches it with the load state that justifies it. */

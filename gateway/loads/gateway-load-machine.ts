@@ -7,6 +7,7 @@ import type { MachineSpec, JournalRecord } from '../../common/store/journaled-ma
 import type { ErrorCode } from '../../common/errors.ts';
 import type { GatewayLoadState } from '../../common/api/topics.ts';
 import { campusTime } from '../../common/campus-time.ts';
+import type { IssuedCredit } from '../credits/credit-mac.ts';
 
 export type { GatewayLoadState };
 
@@ -28,25 +29,17 @@ export const GATEWAY_LOAD_MACHINE: MachineSpec<GatewayLoadState> = {
   },
 };
 
-export interface GatewayLoadRecord extends JournalRecord<GatewayLoadState> {
+/** terminalId, oldBalance, random, hostDate and hostTime are those of the last MAC2 issued: the card's TAC covers them. */
+export interface GatewayLoadRecord extends JournalRecord<GatewayLoadState>, IssuedCredit {
   kioskId: string;
   campusAccount: string;
   bankId?: string;
-  asn: string;
-  amount: number;
-  /** terminalId, oldBalance and random are those of the last MAC2 issued: the card's TAC covers them. */
-  terminalId: string;
-  oldBalance: number;
-  onlineCounter: number;
-  random: string;
   /** How many fresh MAC2s were issued after the first (torn writes that did not apply). */
   recredits?: number;
   /** The kiosk that collected a pending load, when not the one that started it: it may confirm and ask about it. */
   collector?: string;
   stan?: number;
   bankRef?: string;
-  hostDate?: string;
-  hostTime?: string;
   mac2?: string;
   tac?: string;
   newBalance?: number;

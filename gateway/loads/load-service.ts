@@ -3,7 +3,6 @@
  * card proved itself (MAC1) and the binding was checked; MAC2 is issued only after the bank approved; the final
  * posting waits for a TAC that verifies. Every step is journaled first (see gateway-load-machine.ts).
  */
-import { campusTime } from '../../common/campus-time.ts';
 import { KeyedQueue } from '../../common/keyed-queue.ts';
 import { QuancunError, type ErrorCode } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
@@ -12,7 +11,7 @@ import type { DurableStore } from '../../common/store/durable-store.ts';
 import type { OpRequest, OpResponse } from '../../common/api/topics.ts';
 import type { CampusLedger, CampusAccount } from '../ledger/campus-ledger.ts';
 import type { KeyStore } from '../keystore/key-store.ts';
-import type { LoadInit, LoadStamp } from '../keystore/card-keys.ts';
+import { freshMac2, initOf, stampAt, stampOf, tacVerifies } from '../credits/credit-mac.ts';
 import type { BankConnection } from '../banks.ts';
 import { GATEWAY_LOAD_MACHINE, type GatewayLoadRecord, type GatewayLoadState } from './gateway-load-machine.ts';
 import { ReversalQueue, type RetryPolicy } from '../saf/reversal-queue.ts';
@@ -39,24 +38,14 @@ export interface LoadServiceOptions {
   now?: () => Date;
   /** Backoff of the store-and-forward reversals (gateway/saf/). */
   reversalRetry?: Partial<RetryPolicy>;
+  /**
+   * Whether another credit of the card (gateway/credits/) holds a MAC2 whose outcome only the card's counter can
+   * tell: a load now would move that counter and leave it undecidable.
+   */
+  creditInDoubt?: (asn: string) => Promise<boolean>;
 }
 
 const hex = (b: Buffer) => b.toString('hex').toUpperCase();
-
-function stampOf(record: GatewayLoadRecord): LoadStamp {
-  return { date: Buffer.from(record.hostDate!, 'hex'), time: Buffer.from(record.hostTime!, 'hex') };
-}
-
-function initOf(record: GatewayLoadRecord): LoadInit {
-  return {
-    asn: Buffer.from(record.asn, 'hex'),
-    amount: record.amount,
-    terminalId: Buffer.from(record.terminalId, 'hex'),
-    oldBalance: record.oldBalance,
-    onlineCounter: record.onlineCounter,
-    random: Buffer.from(record.random, 'hex'),
-  };
-}
 
 export class LoadService {
   readonly loads: JournaledMachine<GatewayLoadState, GatewayLoadRecord>;
@@ -91,13 +80,18 @@ export class LoadService {
         : {}),
       limits: { maxLoad: this.o.limits.maxLoad, purseLimit: this.o.limits.purseLimit, rePresentSeconds: this.o.limits.rePresentSeconds },
       pendingLoads: (await this.pendingLoads(req.asn))
-        .map((r) => ({ pendingId: r.id, amount: r.amount, onlineCounter: r.onlineCounter, oldBalance: r.oldBalance })),
+        .map((r) => ({ pendingId: r.id, source: 'load' as const, amount: r.amount, onlineCounter: r.onlineCounter, oldBalance: r.oldBalance })),
     };
   }
 
   /** The card's loads that wait as pending loads (圈存未领): what `card.lookup` and `records.query` list as owed. */
   async pendingLoads(asn: string): Promise<GatewayLoadRecord[]> {
     return (await openLoads(this.o.store, this.loads, asn)).filter((r) => r.state === 'pending-load');
+  }
+
+  /** Whether the card has a load whose MAC2 was issued and not yet settled: only the card's counter can decide it. */
+  async inDoubt(asn: string): Promise<boolean> {
+    return (await openLoads(this.o.store, this.loads, asn)).length > 0;
   }
 
   async authorize(kioskId: string, req: OpRequest<'load.authorize'>): Promise<OpResponse<'load.authorize'>> {
@@ -130,7 +124,7 @@ export class LoadService {
       if (req.card.oldBalance + req.amount > this.o.limits.purseLimit) {
         throw new QuancunError('AMOUNT_OVER_PURSE_LIMIT', `balance would exceed ${this.o.limits.purseLimit}`);
       }
-      if ((await openLoads(this.o.store, this.loads, req.asn)).length > 0) {
+      if (await this.inDoubt(req.asn) || await this.o.creditInDoubt?.(req.asn)) {
         throw new QuancunError('PENDING_LOAD_FIRST', 'the card is owed an earlier load: it is written first');
       }
       this.o.keys.card.verifyLoadMac1(initOf(record), Buffer.from(req.card.mac1, 'hex'));
@@ -193,8 +187,7 @@ export class LoadService {
     if (record.state !== 'mac2-issued' && record.state !== 'pending-load') {
       throw new QuancunError('TXN_STATE', `cannot confirm a load in state ${record.state}`);
     }
-    if (req.onlineCounter !== record.onlineCounter || req.newBalance !== record.oldBalance + record.amount ||
-        !this.o.keys.card.verifyLoadTac(initOf(record), stampOf(record), req.newBalance, Buffer.from(req.tac, 'hex'))) {
+    if (!tacVerifies(this.o.keys, record, req)) {
       await this.loads.advance(record, 'tac-failed', { tac: req.tac, newBalance: req.newBalance, code: 'CARD_TAC_INVALID' }, [closeLoadOp(record)]);
       this.o.log.error('TAC does not verify: held for an operator', { txnId: req.txnId, kioskId });
       throw new QuancunError('CARD_TAC_INVALID', 'the card TAC does not verify');
@@ -220,24 +213,12 @@ export class LoadService {
     if (record.state !== 'mac2-issued' && record.state !== 'pending-load') {
       throw new QuancunError('TXN_STATE', `cannot credit again a load in state ${record.state}`);
     }
-    if (req.card.onlineCounter !== record.onlineCounter) {
-      throw new QuancunError('TXN_STATE', 'the card counter moved since the MAC2 was issued: the credit was applied', {
-        txnId: record.id, expected: record.onlineCounter, card: req.card.onlineCounter,
-      });
-    }
-    if (req.card.oldBalance + record.amount > this.o.limits.purseLimit) {
-      throw new QuancunError('AMOUNT_OVER_PURSE_LIMIT', `balance would exceed ${this.o.limits.purseLimit}`);
-    }
-    const fresh = { ...record, terminalId: req.terminalId, oldBalance: req.card.oldBalance, random: req.card.random };
-    this.o.keys.card.verifyLoadMac1(initOf(fresh), Buffer.from(req.card.mac1, 'hex'));
-    const stamp = this.stampNow();
-    const mac2 = hex(this.o.keys.card.issueLoadMac2(initOf(fresh), stampOf({ ...fresh, ...stamp })));
+    const fresh = freshMac2(this.o.keys, record, req, { purseLimit: this.o.limits.purseLimit, now: this.now(), timeZone: this.o.timeZone });
     record = await this.loads.advance(record, record.state, {
-      terminalId: fresh.terminalId, oldBalance: fresh.oldBalance, random: fresh.random, ...stamp, mac2,
-      recredits: (record.recredits ?? 0) + 1, ...this.collectorOf(record, kioskId),
+      ...fresh, recredits: (record.recredits ?? 0) + 1, ...this.collectorOf(record, kioskId),
     });
     this.o.log.info('fresh MAC2 for a credit that did not apply', { txnId: record.id, kioskId, recredits: record.recredits });
-    return { mac2, ...stamp };
+    return { mac2: fresh.mac2, hostDate: fresh.hostDate, hostTime: fresh.hostTime };
   }
 
   /** The card left during the credit and did not come back: the amount waits for the card's next tap (圈存未领). */
@@ -382,10 +363,8 @@ export class LoadService {
     throw new QuancunError('TXN_UNKNOWN', 'transaction belongs to another kiosk');
   }
 
-  /** The date and time the card is credited with: the campus's wall clock, as the MAC2 and TAC cover them. */
   private stampNow(): { hostDate: string; hostTime: string } {
-    const { dateDigits, timeDigits } = campusTime(this.now(), this.o.timeZone);
-    return { hostDate: dateDigits, hostTime: timeDigits };
+    return stampAt(this.now(), this.o.timeZone);
   }
 
   private collectorOf(record: GatewayLoadRecord, kioskId: string): { collector?: string } {

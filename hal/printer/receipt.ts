@@ -7,8 +7,8 @@ import { campusTime } from '../../common/campus-time.ts';
 import { formatYuan } from '../../common/money.ts';
 import type { PrinterDocument } from './document.ts';
 
-/** collect: a pending load (圈存未领) written onto the card at a tap; fee: a fee paid from the purse (缴费). */
-export type ReceiptOperation = 'load' | 'collect' | 'reversal' | 'fee';
+/** collect: a pending load (圈存未领) written onto the card at a tap; subsidy: subsidies (补助) the cardholder collected; fee: a fee paid from the purse (缴费). */
+export type ReceiptOperation = 'load' | 'collect' | 'subsidy' | 'reversal' | 'fee';
 
 export interface Receipt {
   campus: string;
@@ -32,17 +32,17 @@ export interface Receipt {
 
 const WORDS = {
   zh: {
-    title: { load: '圈存凭条', collect: '领款凭条', reversal: '圈存凭条', fee: '缴费凭条' },
-    amount: { load: '圈存金额', collect: '领取金额', reversal: '圈存金额', fee: '缴费金额' },
+    title: { load: '圈存凭条', collect: '领款凭条', subsidy: '补助领取凭条', reversal: '圈存凭条', fee: '缴费凭条' },
+    amount: { load: '圈存金额', collect: '领取金额', subsidy: '补助金额', reversal: '圈存金额', fee: '缴费金额' },
     kiosk: '终端号', ref: '流水号', time: '时间', op: '交易类型', card: '卡号',
-    balance: '卡内余额', bankRef: '银行参考号', load: '圈存', collect: '领款', reversal: '冲正', fee: '缴费', biller: '缴费项目', billerRef: '缴费单位流水号',
+    balance: '卡内余额', bankRef: '银行参考号', load: '圈存', collect: '领款', subsidy: '补助领取', reversal: '冲正', fee: '缴费', biller: '缴费项目', billerRef: '缴费单位流水号',
     yuan: '元', keep: '请妥善保管凭条', scan: '扫码查询交易',
   },
   en: {
-    title: { load: 'LOAD RECEIPT', collect: 'COLLECTION RECEIPT', reversal: 'LOAD RECEIPT', fee: 'FEE RECEIPT' },
-    amount: { load: 'Amount', collect: 'Amount', reversal: 'Amount', fee: 'Paid' },
+    title: { load: 'LOAD RECEIPT', collect: 'COLLECTION RECEIPT', subsidy: 'SUBSIDY RECEIPT', reversal: 'LOAD RECEIPT', fee: 'FEE RECEIPT' },
+    amount: { load: 'Amount', collect: 'Amount', subsidy: 'Subsidy', reversal: 'Amount', fee: 'Paid' },
     kiosk: 'Kiosk', ref: 'Ref', time: 'Time', op: 'Type', card: 'Card',
-    balance: 'Balance', bankRef: 'Bank ref', load: 'Load', collect: 'Collection', reversal: 'Reversal', fee: 'Fee', biller: 'Paid to', billerRef: 'Biller ref',
+    balance: 'Balance', bankRef: 'Bank ref', load: 'Load', collect: 'Collection', subsidy: 'Subsidy', reversal: 'Reversal', fee: 'Fee', biller: 'Paid to', billerRef: 'Biller ref',
     yuan: 'CNY', keep: 'Please keep this receipt', scan: 'Scan to look up',
   },
 } as const;

@@ -18,26 +18,25 @@ export interface OwedCredit {
   /** The gateway's transaction id. */
   txnId: string;
   amount: number;
-  /** The card's online counter before that credit; absent when no credit was ever issued for it (not on the card). */
-  onlineCounter?: number;
-  /** The balance that credit started from: plus the amount, the balance its TAC covers (absent with the counter). */
-  cardBefore?: number;
+  /** The card's online counter before that credit; absent when no MAC2 was ever issued for it (a fresh subsidy). */
+  onlineCounter?: number | undefined;
+  /** The balance that credit started from: plus the amount, the balance its TAC covers; absent with the counter. */
+  cardBefore?: number | undefined;
 }
 
 export type CardVerdict = { applied: true; tac: Buffer } | { applied: false; init: LoadInit };
 
 /** Reads the card's counter; moves no money (an INITIALIZE without its CREDIT changes nothing on the card). */
 export async function inspectCredit(ch: CardChannel, owed: OwedCredit, terminalId: string): Promise<CardVerdict> {
+  const initialize = () => initializeForLoad(ch, { keyIndex: LOAD_KEY_INDEX, amount: owed.amount, terminalId: Buffer.from(terminalId, 'hex') });
+  // No MAC2 was ever issued for it: it cannot be on the card, and the counter read now is the one it is issued for.
+  if (owed.onlineCounter === undefined) return { applied: false, init: await initialize() };
   let init: LoadInit | null = null;
   try {
-    init = await initializeForLoad(ch, { keyIndex: LOAD_KEY_INDEX, amount: owed.amount, terminalId: Buffer.from(terminalId, 'hex') });
+    init = await initialize();
   } catch (err) {
     // Over the purse limit: most likely because the credit is already on the card. The proof decides.
     if (QuancunError.from(err).code !== 'AMOUNT_OVER_PURSE_LIMIT') throw err;
-  }
-  if (owed.onlineCounter === undefined) {
-    if (!init) throw new QuancunError('AMOUNT_OVER_PURSE_LIMIT', 'the credit was never issued and would exceed the purse limit');
-    return { applied: false, init };
   }
   if (init?.onlineCounter === owed.onlineCounter) return { applied: false, init };
   if (init && init.onlineCounter !== owed.onlineCounter + 1) {
@@ -63,7 +62,7 @@ export interface Settled {
 
 export interface CreditStamp {
   cardBefore: number;
-  /** The card's online counter the fresh MAC2 is bound to. */
+  /** The card's counter the fresh MAC2 was issued for: the one its TAC and the next tap's decision use. */
   onlineCounter: number;
   mac2: string;
   hostDate: string;
@@ -79,7 +78,7 @@ export async function settleOnCard(
 ): Promise<Settled> {
   const hexOf = (b: Buffer) => b.toString('hex').toUpperCase();
   const verdict = await inspectCredit(ch, owed, terminalId);
-  // A proof exists only for a credit issued before, whose counter and balance the gateway listed.
+  // A proof is only looked for when a counter was journaled, and the balance with it.
   if (verdict.applied) return { tac: hexOf(verdict.tac), cardAfter: owed.cardBefore! + owed.amount, via: 'proof' };
   const { init } = verdict;
   const fresh = await link.request('load.recredit', {

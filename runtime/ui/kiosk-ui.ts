@@ -16,14 +16,14 @@ import type { Announcement, KeypadKey, KioskView, Lang, MaintenanceCommand, UiAc
 import { getBalance } from '../card/purse.ts';
 import type { CardSession } from '../flows/card-session.ts';
 import { checkLoadAmount, type LoadOutcome, type LoadStep } from '../flows/load/load-flow.ts';
-import { collected } from '../flows/collect/collect-flow.ts';
+import { collected, writtenAtTap, type Owed } from '../flows/collect/collect-flow.ts';
 import type { RePresentInfo } from '../flows/load/torn-load.ts';
 import type { Kiosk } from '../kiosk.ts';
 import { editAmount } from './amount-entry.ts';
 import { readCardRecords } from './card-records.ts';
 import { queryCampusRecords } from './campus-records.ts';
 import { Inactivity } from './inactivity.ts';
-import { collectReceipt, collectResult, loadCredited, loadReceipt, loadResult, receiptOffer, refusedResult, type ReceiptPlace } from './load-result.ts';
+import { collectOperation, collectReceipt, collectResult, loadCredited, loadReceipt, loadResult, receiptOffer, refusedResult, type ReceiptPlace } from './load-result.ts';
 import { checkFee } from '../flows/fee/fee-flow.ts';
 import { editAccount } from './fee-entry.ts';
 import { feeReceipt, feeResult, type FeeEnd } from './fee-result.ts';
@@ -236,8 +236,10 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
       (session) => {
         if (token !== this.#token) return void session.channel.close().catch(() => {});
         this.#log.info('card session opened', { card: session.asnMasked });
-        // Loads the card is owed (圈存未领) are written at the tap, before anything else can be chosen.
-        if (session.account.pendingLoads.length > 0) return this.#collect(session);
+        // Loads the card is owed (圈存未领), and any credit its counter must decide, are written at the tap, before
+        // anything else can be chosen; subsidies wait on the menu (补助领取).
+        const atTap = session.account.pendingLoads.filter(writtenAtTap);
+        if (atTap.length > 0) return this.#collect(session, atTap);
         this.#go({ screen: 'card', session });
       },
       (err: unknown) => {
@@ -269,22 +271,24 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
     this.#go({ screen: 're-present', session: load.session, rePresent: { secondsLeft: info.secondsLeft, amount: info.amount } });
   }
 
-  #collect(session: CardSession): void {
+  #collect(session: CardSession, owed: Owed[]): void {
     const token = this.#token;
-    const amount = session.account.pendingLoads.reduce((sum, p) => sum + p.amount, 0);
-    this.#go({ screen: 'processing', session, processing: { step: 'collecting', operation: 'collect', amount } });
+    const amount = owed.reduce((sum, p) => sum + p.amount, 0);
+    const operation = collectOperation(owed);
+    this.#go({ screen: 'processing', session, processing: { step: 'collecting', operation, amount } });
     (async () => {
-      const outcomes = await this.o.kiosk.collect(session);
+      const outcomes = await this.o.kiosk.collect(session, owed);
       return { outcomes, balance: await getBalance(session.channel).catch(() => session.balance) };
     })().then(
       ({ outcomes, balance }) => {
         if (token !== this.#token) return;
-        const left = session.account.pendingLoads.slice(outcomes.filter(collected).length);
+        const written = new Set(outcomes.filter(collected).map((o) => o.pendingId));
+        const left = session.account.pendingLoads.filter((p) => !written.has(p.pendingId));
         const after = { ...session, balance, account: { ...session.account, pendingLoads: left } };
         const receipt = collectReceipt(outcomes, balance, session, this.#receiptPlace());
-        this.#go({ screen: 'result', session: after, result: collectResult(outcomes, balance), ...(receipt ? { receipt } : {}) });
+        this.#go({ screen: 'result', session: after, result: collectResult(outcomes, balance, operation), ...(receipt ? { receipt } : {}) });
       },
-      (err: unknown) => token === this.#token && this.#go({ screen: 'result', session, result: refusedResult(QuancunError.from(err).code, 'collect', amount, session) }),
+      (err: unknown) => token === this.#token && this.#go({ screen: 'result', session, result: refusedResult(QuancunError.from(err).code, operation, amount, session) }),
     ).catch((err: unknown) => this.#fail(err));
   }
 
@@ -315,7 +319,7 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
       return this.#go({ screen: 'fee-account', session: s.session, billerId: s.fee.billerId, entered: s.fee.account });
     }
     if (action.type === 'back' && s.screen === 'fee-account') return this.#go({ screen: 'fees', session: s.session });
-    if (action.type === 'back' && (s.screen === 'amount' || s.screen === 'records' || s.screen === 'campus-records' || s.screen === 'announcements' || s.screen === 'fees')) {
+    if (action.type === 'back' && (s.screen === 'amount' || s.screen === 'records' || s.screen === 'campus-records' || s.screen === 'pending' || s.screen === 'announcements' || s.screen === 'fees')) {
       return this.#go({ screen: 'menu', session: s.session });
     }
     switch (s.screen) {
@@ -327,8 +331,14 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
         if (action.item === 'load') return this.#go({ screen: 'amount', session: s.session, entered: null });
         if (action.item === 'records') return this.#showRecords(s.session);
         if (action.item === 'announcements') return this.#go({ screen: 'announcements', session: s.session });
-        if (action.item === 'fees') return this.#go({ screen: 'fees', session: s.session });
-        return this.#go({ screen: 'result', session: s.session, result: refusedResult('SERVICE_UNAVAILABLE', 'collect', 0, s.session) });
+        if (action.item === 'collect') return this.#go({ screen: 'pending', session: s.session });
+        return this.#go({ screen: 'fees', session: s.session });
+      case 'pending': {
+        if (action.type !== 'collect') return;
+        const owed = s.session.account.pendingLoads.find((p) => p.pendingId === action.id && !writtenAtTap(p));
+        if (owed) this.#collect(s.session, [owed]);
+        return;
+      }
       case 'fees':
         if (action.type === 'fee') this.#go({ screen: 'fee-account', session: s.session, billerId: action.id, entered: '' });
         return;

@@ -1,5 +1,6 @@
 /** What the result and receipt screens say about a load, from the flow's outcome: pure mappings. */
 import type { ErrorCode } from '../../common/errors.ts';
+import type { CreditSource } from '../../common/api/topics.ts';
 import type { ReceiptPrinter } from '../../hal/printer/printer.ts';
 import type { Receipt } from '../../hal/printer/receipt.ts';
 import type { Operation, ReceiptOffer, ResultInfo } from '../../screens/view-model.ts';
@@ -23,12 +24,17 @@ export function loadResult(outcome: LoadOutcome): ResultInfo {
   };
 }
 
-/** Pending loads written at a tap: ok when every one is on the card; the balance as the card reads it afterwards. */
-export function collectResult(outcomes: CollectOutcome[], balance: number): ResultInfo {
+/** What a collect is called on screen: 补助领取 when it writes only subsidies, 领款 otherwise. */
+export function collectOperation(owed: ReadonlyArray<{ source?: CreditSource | undefined }>): 'subsidy' | 'collect' {
+  return owed.length > 0 && owed.every((o) => o.source === 'subsidy') ? 'subsidy' : 'collect';
+}
+
+/** Owed credits written at a tap: ok when every one is on the card; the balance as the card reads it afterwards. */
+export function collectResult(outcomes: CollectOutcome[], balance: number, operation: Operation): ResultInfo {
   const failed = outcomes.find((o) => !collected(o));
   const written = outcomes.filter(collected);
   return {
-    ok: !failed, operation: 'collect', amount: written.reduce((sum, o) => sum + o.amount, 0), newBalance: balance,
+    ok: !failed, operation, amount: written.reduce((sum, o) => sum + o.amount, 0), newBalance: balance,
     ...(outcomes[0] ? { reference: outcomes[0].pendingId } : {}), ...(failed ? { code: failed.code } : {}),
   };
 }
@@ -60,7 +66,7 @@ export function collectReceipt(outcomes: CollectOutcome[], balance: number, sess
   const written = outcomes.filter(collected);
   if (written.length === 0) return undefined;
   const amountFen = written.reduce((sum, o) => sum + o.amount, 0);
-  return receiptAt(where, session, { txnRef: written[0]!.txnId, operation: 'collect', amountFen, balanceAfterFen: balance });
+  return receiptAt(where, session, { txnRef: written[0]!.txnId, operation: collectOperation(written), amountFen, balanceAfterFen: balance });
 }
 
 /** A paper receipt is offered only when the printer says it can print; the e-receipt QR is shown either way. */

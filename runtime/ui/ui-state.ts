@@ -28,6 +28,8 @@ export type UiState =
   | { screen: 'receipt'; session?: CardSession; receipt: Receipt; offer: ReceiptOffer }
   | { screen: 'records'; session: CardSession; records: TransactionRecord[] }
   | { screen: 'campus-records'; session: CardSession; campusRecords: CampusRecordsPage }
+  /** What the card is owed and the cardholder picks to collect (补助领取): subsidies not yet written. */
+  | { screen: 'pending'; session: CardSession }
   | { screen: 'announcements'; session: CardSession; open?: string }
   /** The technician's PIN: only the count of digits typed is state; the digits stay in the TechnicianGate. */
   | { screen: 'maintenance-pin'; digits: number; attemptsLeft?: number }
@@ -50,7 +52,7 @@ const NEXT: Record<UiScreen, readonly UiScreen[]> = {
   'out-of-service': ['maintenance-pin'],
   processing: ['card', 'result', 'records', 'campus-records', 'receipt', 're-present', 'amount', 'fee-account'],
   card: ['menu'],
-  menu: ['amount', 'processing', 'announcements', 'result', 'fees'],
+  menu: ['amount', 'processing', 'announcements', 'result', 'pending', 'fees'],
   // A fee's amount goes straight to processing (no PIN: the card's own purse pays) and back to its account.
   amount: ['menu', 'pin', 'result', 'processing', 'fee-account'],
   fees: ['menu', 'fee-account'],
@@ -61,6 +63,7 @@ const NEXT: Record<UiScreen, readonly UiScreen[]> = {
   receipt: ['processing'],
   records: ['menu', 'processing'],
   'campus-records': ['menu', 'processing'],
+  pending: ['menu', 'processing'],
   announcements: ['menu'],
   'maintenance-pin': ['maintenance'],
   maintenance: [],
@@ -72,7 +75,7 @@ export function checkTransition(from: UiScreen, to: UiScreen): void {
 }
 
 /** Screens where the cardholder is expected to act: they time out back to idle, with a visible countdown. */
-export const WAITS_FOR_CARDHOLDER: ReadonlySet<UiScreen> = new Set(['card', 'menu', 'amount', 'fees', 'fee-account', 'result', 'receipt', 'records', 'campus-records', 'announcements', 'maintenance-pin', 'maintenance']);
+export const WAITS_FOR_CARDHOLDER: ReadonlySet<UiScreen> = new Set(['card', 'menu', 'amount', 'fees', 'fee-account', 'result', 'receipt', 'records', 'campus-records', 'pending', 'announcements', 'maintenance-pin', 'maintenance']);
 
 /** Screens about the card in the field: taking it away ends the session. Result and receipt outlive the card. */
-export const NEEDS_CARD: ReadonlySet<UiScreen> = new Set(['card', 'menu', 'amount', 'fees', 'fee-account', 'pin', 'records', 'campus-records', 'announcements']);
+export const NEEDS_CARD: ReadonlySet<UiScreen> = new Set(['card', 'menu', 'amount', 'fees', 'fee-account', 'pin', 'records', 'campus-records', 'pending', 'announcements']);

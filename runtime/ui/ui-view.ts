@@ -1,5 +1,7 @@
 /** The KioskView of a UI state: a pure function, so each screen the flows reach is exactly what this returns. */
-import type { Announcement, CardSummary, KioskView, Lang } from '../../screens/view-model.ts';
+import type { Announcement, CardSummary, KioskView, Lang, PendingItem } from '../../screens/view-model.ts';
+import { tr } from '../../screens/strings.ts';
+import { writtenAtTap } from '../flows/collect/collect-flow.ts';
 import { maskAsn, maskName, type CardSession } from '../flows/card-session.ts';
 import { MIN_TYPED_FEN } from './amount-entry.ts';
 import type { UiState } from './ui-state.ts';
@@ -28,6 +30,13 @@ export function cardSummary(session: CardSession): CardSummary {
   return { maskedName: maskName(session.cardHolder.name), maskedNo: maskedCardNo(session.asn), balance: session.balance };
 }
 
+/** What the cardholder may pick to collect: the credits not written at the tap (subsidies), with their last day. */
+export function pendingItems(session: CardSession, lang: Lang): PendingItem[] {
+  return session.account.pendingLoads.filter((o) => !writtenAtTap(o)).map((o) => ({
+    id: o.pendingId, kind: 'subsidy', amount: o.amount, label: o.label ?? '', date: o.expires ? tr(lang, 'collectBy', { date: o.expires }) : '',
+  }));
+}
+
 export function kioskView(state: UiState, ctx: ViewContext): KioskView {
   const view: KioskView = {
     screen: state.screen,
@@ -46,7 +55,8 @@ export function kioskView(state: UiState, ctx: ViewContext): KioskView {
       return { ...view, outOfService: state.reason, ...(state.note ? { outOfServiceNote: state.note } : {}) };
     case 'card':
     case 'menu':
-      return view;
+    case 'pending':
+      return { ...view, pending: pendingItems(state.session, ctx.lang) };
     case 'amount': {
       const error = state.error ? { error: state.error } : {};
       if (state.fee) {

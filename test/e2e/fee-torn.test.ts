@@ -100,7 +100,7 @@ test('a refund whose credit tore stays owed: no load passes it, and the next tap
 
   reader!.insert(card);
   const again = await kiosk.openSession();
-  t.deepEqual(again.account.pendingLoads, [{ pendingId: 'K001-00000001-refund', amount: 300, onlineCounter: 0, oldBalance: 700 }]);
+  t.deepEqual(again.account.pendingLoads, [{ pendingId: 'K001-00000001-refund', source: 'fee-refund', amount: 300, onlineCounter: 0, oldBalance: 700 }]);
   const [collected] = await kiosk.collect(again);
   t.like(collected, { state: 'completed', tacVerified: true, cardAfter: 1000, via: 'proof' });
   t.like(card.state(), { balance: 1000, onlineCounter: 1 }, 'credited once');

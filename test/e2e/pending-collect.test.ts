@@ -43,7 +43,7 @@ test('a credit the card had applied is collected at another kiosk by its proof: 
   t.like(system.cards.get(ZHANG.asn)!.state(), { balance: 6000, onlineCounter: 1 }, 'the card applied it before leaving');
 
   const { kiosk, session } = await tapAt(system, 'K002');
-  t.deepEqual(session.account.pendingLoads, [{ pendingId: parked.txnId, amount: AMOUNT, onlineCounter: 0, oldBalance: 1000 }]);
+  t.deepEqual(session.account.pendingLoads, [{ pendingId: parked.txnId, source: 'load', amount: AMOUNT, onlineCounter: 0, oldBalance: 1000 }]);
   const [collected] = await kiosk.collect(session);
   t.like(collected, { pendingId: parked.txnId, state: 'completed', tacVerified: true, cardAfter: 6000 });
   t.like(await kiosk.journal.collects.require(collected!.txnId), { via: 'proof', state: 'completed' });

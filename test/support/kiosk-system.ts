@@ -30,6 +30,7 @@ export interface TestSystemOptions {
   editKiosk?: EmbeddedOptions['editKiosk'];
   /** A data folder the test made already (a day `quancun sim day` left); default: a fresh one. */
   dataDir?: string;
+  gatewayNow?: EmbeddedOptions['gatewayNow'];
 }
 
 export interface TestSystem extends EmbeddedSystem {
@@ -46,6 +47,7 @@ export async function startTestSystem(t: ExecutionContext, o: TestSystemOptions 
   const system = await startEmbeddedSystem({
     loaded, log: silentLogger, dataDir, kioskIds: o.kioskIds ?? ['K001'], ...(o.kioskTls ? { kioskTls: o.kioskTls } : {}), ...(o.editKiosk ? { editKiosk: o.editKiosk } : {}),
     ...(o.pcscReader ? { readerBackend: 'pcsc' as const, readerName: o.pcscReader } : { readerBackend: 'sim' as const }),
+    ...(o.gatewayNow ? { gatewayNow: o.gatewayNow } : {}),
   });
   // Registered after tempDir's: ava runs teardowns last-in first-out, so the system stops before its folder goes.
   t.teardown(() => system.stop());

@@ -114,7 +114,7 @@ test('a biller that refuses after the debit leaves the amount owed back, and the
   t.like(await s.ledger.transfer('K001-00000001'), { status: 'undone', undoneBy: 'K001-00000001-refund' });
   t.like(await s.ledger.transfer('K001-00000001-refund'), { amount: 250, from: 'campus', to: 'purse', status: 'owed' });
   // Never credited: listed without a counter, so any kiosk writes it with a first MAC2.
-  t.deepEqual(await s.refunds.pendingFor(ASN), [{ pendingId: 'K001-00000001-refund', amount: 250 }]);
+  t.deepEqual(await s.refunds.pendingFor(ASN), [{ pendingId: 'K001-00000001-refund', source: 'fee-refund', amount: 250 }]);
   // 查询 lists the fee, refused, and the refund the card is owed.
   const listed = await feeRecords(s.fees.fees, s.refunds.refunds, ASN);
   t.like(listed.items, [{ txnId: 'K001-00000001', kind: 'fee', amount: 250, state: 'refused', kioskId: KIOSK, card: '000012**********3456' }]);
@@ -126,7 +126,7 @@ test('a biller that refuses after the debit leaves the amount owed back, and the
     card: { oldBalance: init.oldBalance, onlineCounter: init.onlineCounter, keyVersion: init.keyVersion, algId: init.algId, random: toHex(init.random), mac1: toHex(init.mac1) },
   });
   // Bound now: a second tap would read the card's counter against 5.
-  t.deepEqual(await s.refunds.pendingFor(ASN), [{ pendingId: 'K001-00000001-refund', amount: 250, onlineCounter: 5, oldBalance: 9_750 }]);
+  t.deepEqual(await s.refunds.pendingFor(ASN), [{ pendingId: 'K001-00000001-refund', source: 'fee-refund', amount: 250, onlineCounter: 5, oldBalance: 9_750 }]);
   const credit = await creditForLoad(s.ch, { date: fromHex(fresh.hostDate), time: fromHex(fresh.hostTime), mac2: fromHex(fresh.mac2) });
   if (credit.decision !== 'applied') throw credit.error;
   t.deepEqual(await s.refunds.confirm('K002', { txnId: 'K001-00000001-refund', tac: toHex(credit.value), newBalance: 10_000, onlineCounter: 5 }),

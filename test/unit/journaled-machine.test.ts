@@ -80,3 +80,19 @@ test('every state of both load machines is reachable and the final ones are exac
     t.deepEqual(Object.keys(transitions).filter((s) => transitions[s]!.length === 0).sort(), [...finals].sort());
   }
 });
+
+test('createAll writes every record and its side writes in one batch, or nothing when one id exists already', async (t) => {
+  const store = new DurableStore(join(await tempDir(t), 'db'));
+  await store.open();
+  t.teardown(() => store.close());
+  const m = new JournaledMachine<S, Rec>(store, 'x', SPEC);
+  await m.create({ id: 't2', state: 'a' });
+  await t.throwsAsync(m.createAll([{ id: 't1', state: 'a' }, { id: 't2', state: 'a' }], [{ type: 'put', key: 'side/batch', value: 1 }]), { code: 'TXN_STATE' });
+  t.deepEqual((await m.all()).map((r) => r.id), ['t2']);
+  t.is(await store.get('side/batch'), undefined);
+
+  const made = await m.createAll([{ id: 't3', state: 'a' }, { id: 't4', state: 'b' }], [{ type: 'put', key: 'side/batch', value: 2 }]);
+  t.deepEqual(made.map((r) => [r.id, r.state, r.history.length]), [['t3', 'a', 1], ['t4', 'b', 1]]);
+  t.deepEqual((await m.all()).map((r) => r.id), ['t2', 't3', 't4']);
+  t.is(await store.get('side/batch'), 2);
+});

@@ -25,7 +25,7 @@ for (const lang of ['zh', 'en'] as const) {
 test('a collect receipt: its own title and the collect\'s transaction id in a QR code zbarimg reads', async (t) => {
   const session = { asn: '31030000002023010001' } as CardSession;
   const outcomes: CollectOutcome[] = [{
-    txnId: 'K001-00000007', pendingId: 'K002-00000003', state: 'completed', amount: 5000, cardAfter: 6000, tac: '5E6F7A8B', tacVerified: true, via: 'recredit',
+    txnId: 'K001-00000007', pendingId: 'K002-00000003', source: 'load', state: 'completed', amount: 5000, cardAfter: 6000, tac: '5E6F7A8B', tacVerified: true, via: 'recredit',
   }];
   const where = { campus: '测试大学', kioskId: 'K001', timeZone: 'Asia/Shanghai' };
   const receipt = collectReceipt(outcomes, 6000, session, where)!;
@@ -33,12 +33,12 @@ test('a collect receipt: its own title and the collect\'s transaction id in a QR
   const printed = await printOnEmulator(receipt, 'zh');
   t.true(printed.lines.some((l) => l.kind === 'text' && l.runs.some((r) => r.text.includes('领款凭条'))));
   t.deepEqual(await zbarQrCodes(t, renderReceiptPng(printed, { columns: 32 })), ['K001-00000007']);
-  const notWritten: CollectOutcome = { txnId: 'K001-00000008', pendingId: 'K002-00000003', state: 'not-collected', amount: 5000, tacVerified: false, code: 'CARD_REMOVED' };
+  const notWritten: CollectOutcome = { txnId: 'K001-00000008', pendingId: 'K002-00000003', source: 'load', state: 'not-collected', amount: 5000, tacVerified: false, code: 'CARD_REMOVED' };
   t.is(collectReceipt([notWritten], 1000, session, where), undefined, 'nothing written, no receipt');
 });
 
 test('every receipt operation, in both languages, ends with the QR code of its reference', (t) => {
-  const operations: ReceiptOperation[] = ['load', 'collect', 'reversal'];
+  const operations: ReceiptOperation[] = ['load', 'collect', 'subsidy', 'reversal'];
   for (const operation of operations) {
     for (const lang of ['zh', 'en'] as const) {
       const qr = formatReceipt({ ...SAMPLE, operation, txnRef: 'K009-00000042' }, lang).filter((b) => b.kind === 'qr');

@@ -1,7 +1,8 @@
 /**
- * Writes a card's pending loads (圈存未领) onto it at a tap, at any kiosk, one COLLECT_MACHINE record each. The card's
- * online counter decides, as for a torn load (settle-credit.ts): an earlier credit that in fact applied is only
- * confirmed with its TAC; one that did not is written with a fresh MAC2. Then the gateway posts finally.
+ * Writes onto a card the credits the gateway owes it (a pending load 圈存未领, a subsidy 补助…), at any kiosk, one
+ * COLLECT_MACHINE record each. The card's online counter decides, as for a torn load (settle-credit.ts): an earlier
+ * credit that in fact applied is only confirmed with its TAC; one that did not is written with a fresh MAC2. Then the
+ * gateway posts finally.
  */
 import { QuancunError, type ErrorCode } from '../../../common/errors.ts';
 import type { Logger } from '../../../common/log.ts';
@@ -12,6 +13,7 @@ import type { RecoveryContext } from '../flow.ts';
 import { decideInterrupted } from '../../card/card-write.ts';
 import { confirmCredit, creditedOutcome, settleOnCard } from '../settle-credit.ts';
 import type { CollectRecord, CollectState } from './collect-machine.ts';
+import type { CreditSource } from '../../../common/api/topics.ts';
 
 export interface CollectContext {
   journal: KioskJournal;
@@ -22,8 +24,10 @@ export interface CollectContext {
 
 interface CollectOutcomeOf<S extends CollectState> {
   txnId: string;
-  /** The gateway's transaction id of the load collected. */
+  /** The gateway's id of the credit collected (for a load, its transaction id). */
   pendingId: string;
+  /** Who owed it: a load, a subsidy (补助)… */
+  source: CreditSource;
   state: S;
   amount: number;
 }
@@ -49,13 +53,20 @@ export type CollectOutcome = Collected | NotCollected;
 
 export const collected = (o: CollectOutcome): o is Collected => o.state === 'completed' || o.state === 'credited';
 
-type Owed = CardSession['account']['pendingLoads'][number];
+export type Owed = CardSession['account']['pendingLoads'][number];
 
-/** Collects every load the gateway listed for this card, in order; stops at the first that could not be written. */
-export async function runCollect(ctx: CollectContext, session: CardSession): Promise<CollectOutcome[]> {
+/**
+ * Whether a credit is written as soon as the card is tapped: a load, a refund or a transfer, and anything whose MAC2
+ * was issued (only the card's counter decides it, and nothing else may move that counter first). A subsidy that
+ * never had a MAC2 waits for the cardholder to pick 补助领取.
+ */
+export const writtenAtTap = (o: Owed): boolean => o.source !== 'subsidy' || o.onlineCounter !== undefined;
+
+/** Collects the credits given (default every one the gateway listed), in order; stops at the first that could not be written. */
+export async function runCollect(ctx: CollectContext, session: CardSession, owed: Owed[] = session.account.pendingLoads): Promise<CollectOutcome[]> {
   const outcomes: CollectOutcome[] = [];
-  for (const owed of session.account.pendingLoads) {
-    const outcome = await collectOne(ctx, session, owed);
+  for (const item of owed) {
+    const outcome = await collectOne(ctx, session, item);
     outcomes.push(outcome);
     if (!collected(outcome)) break;
   }
@@ -68,7 +79,8 @@ async function collectOne(ctx: CollectContext, session: CardSession, owed: Owed)
   const log = ctx.log.child({ txnId: id, pendingId: owed.pendingId });
   let rec = await journal.collects.create({
     id, state: 'checking', kind: 'collect', pendingId: owed.pendingId, amount: owed.amount, terminalId: ctx.terminalId,
-    asn: session.asn, ...(owed.onlineCounter === undefined ? {} : { onlineCounter: owed.onlineCounter, cardBefore: owed.oldBalance! }),
+    asn: session.asn, ...(owed.source ? { source: owed.source } : {}),
+    ...(owed.onlineCounter !== undefined ? { onlineCounter: owed.onlineCounter, cardBefore: owed.oldBalance! } : {}),
   }, [reserve]);
   try {
     const settled = await settleOnCard(session.channel, ctx.link, ctx.terminalId,
@@ -77,11 +89,11 @@ async function collectOne(ctx: CollectContext, session: CardSession, owed: Owed)
         rec = await journal.collects.advance(rec, 'crediting', stamp);
       });
     rec = await journal.collects.advance(rec, 'credited', { tac: settled.tac, cardAfter: settled.cardAfter, via: settled.via });
-    log.info('pending load on the card', { amount: rec.amount, via: settled.via });
+    log.info('owed credit on the card', { amount: rec.amount, source: rec.source ?? 'load', via: settled.via });
   } catch (err) {
     const e = QuancunError.from(err);
     rec = await journal.collects.advance(rec, 'not-collected', { code: e.code });
-    log.warn('pending load not collected at this tap', { code: e.code });
+    log.warn('owed credit not collected at this tap', { code: e.code, source: rec.source ?? 'load' });
     return outcomeOf(rec);
   }
   rec = await confirmCollect(ctx, rec).catch((err: unknown) => {
@@ -93,6 +105,7 @@ async function collectOne(ctx: CollectContext, session: CardSession, owed: Owed)
 
 /** The final posting of a collected load; a TAC the gateway rejects still ends the record, flagged. */
 export async function confirmCollect(ctx: RecoveryContext, rec: CollectRecord): Promise<CollectRecord> {
+  // The counter is journaled by `credited`: from the gateway's listing, or with the fresh MAC2 at `crediting`.
   const verified = await confirmCredit(ctx.link, { txnId: rec.pendingId, tac: rec.tac!, newBalance: rec.cardAfter!, onlineCounter: rec.onlineCounter! });
   return ctx.journal.collects.advance(rec, 'completed', verified ? { tacVerified: true } : { tacVerified: false, code: 'CARD_TAC_INVALID' });
 }
@@ -109,7 +122,7 @@ export async function recoverCollect(ctx: RecoveryContext, rec: CollectRecord): 
 }
 
 function outcomeOf(rec: CollectRecord): CollectOutcome {
-  const base = { txnId: rec.id, pendingId: rec.pendingId, amount: rec.amount };
+  const base = { txnId: rec.id, pendingId: rec.pendingId, source: rec.source ?? 'load', amount: rec.amount };
   switch (rec.state) {
     case 'completed':
     case 'credited':

@@ -5,6 +5,7 @@
  */
 import type { MachineSpec, JournalRecord } from '../../../common/store/journaled-machine.ts';
 import type { ErrorCode } from '../../../common/errors.ts';
+import type { CreditSource } from '../../../common/api/topics.ts';
 
 export type CollectState =
   /** The card's counter is being read: nothing that moves money has been sent. */
@@ -37,8 +38,12 @@ export interface CollectRecord extends JournalRecord<CollectState> {
   amount: number;
   terminalId: string;
   asn: string;
-  /** The counter and balance the owed credit was last issued for (from the gateway, then from the fresh MAC2); absent
-   * until a first MAC2 when none was ever issued (a fee refund). Known once `credited`. */
+  /** Who owes the credit (absent: a load); the result and receipt name it. */
+  source?: CreditSource;
+  /**
+   * The counter and balance the owed credit was last issued for (from the gateway, then from the fresh MAC2); absent
+   * until a MAC2 is issued for a credit that never had one.
+   */
   onlineCounter?: number;
   cardBefore?: number;
   mac2?: string;

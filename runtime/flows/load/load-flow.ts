@@ -12,6 +12,7 @@ import type { KioskLink } from '../../link/kiosk-link.ts';
 import type { KioskJournal } from '../../journal/kiosk-journal.ts';
 import type { CardSession } from '../card-session.ts';
 import { confirmCredit, creditedOutcome, LOAD_KEY_INDEX } from '../settle-credit.ts';
+import { writtenAtTap } from '../collect/collect-flow.ts';
 import type { LoadRecord, LoadState } from './load-machine.ts';
 import { resolveTorn, type RePresentInfo } from './torn-load.ts';
 
@@ -79,7 +80,8 @@ export function checkLoadAmount(session: CardSession, amount: number): void {
   if (!Number.isSafeInteger(amount) || amount <= 0) throw new QuancunError('AMOUNT_INVALID', `amount must be a positive number of fen: ${amount}`);
   if (!session.account.bound) throw new QuancunError('CARD_NOT_BOUND', 'card is not bound to a bank account');
   // A second load would move the card's counter and leave the owed one undecidable: the owed one is written first.
-  if (session.account.pendingLoads.length > 0) throw new QuancunError('PENDING_LOAD_FIRST', 'the card is owed a pending load');
+  // A subsidy never given a MAC2 does not hold the card's counter: a load may go first.
+  if (session.account.pendingLoads.some(writtenAtTap)) throw new QuancunError('PENDING_LOAD_FIRST', 'the card is owed a pending load');
   const { maxLoad, purseLimit } = session.account.limits;
   if (amount > maxLoad) throw new QuancunError('AMOUNT_OVER_LOAD_LIMIT', `amount ${amount} exceeds the single-load limit ${maxLoad}`, { maxLoad });
   if (session.balance + amount > purseLimit) {
