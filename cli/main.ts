@@ -8,6 +8,7 @@ import { gateway } from './commands/gateway.ts';
 import { kiosk } from './commands/kiosk.ts';
 import { run } from './commands/run.ts';
 import { simBank } from './commands/sim-bank.ts';
+import { simBiller } from './commands/sim-biller.ts';
 import { simCard } from './commands/sim-card.ts';
 import { simLoad } from './commands/sim-load.ts';
 import { technicianPin } from './commands/technician-pin.ts';
@@ -21,7 +22,7 @@ import { subsidyCommands } from './commands/subsidy.ts';
 import { transferCommands } from './commands/transfer.ts';
 import { packageVersion } from './defaults.ts';
 
-const COMMANDS: Command[] = [run, gateway, kiosk, simLoad, simCard, simDay, reconcileCommand, remoteCommand, simBank, chaos, technicianPin, provisionCommand, ...caCommands, ...consoleCommands, ...subsidyCommands, ...transferCommands];
+const COMMANDS: Command[] = [run, gateway, kiosk, simLoad, simCard, simDay, reconcileCommand, remoteCommand, simBank, simBiller, chaos, technicianPin, provisionCommand, ...caCommands, ...consoleCommands, ...subsidyCommands, ...transferCommands];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -124,6 +124,20 @@ export const configSchema = z.object({
     merchantId: z.string().length(15),
     tmk: hexKey,
   })).min(1),
+  /** Billers a fee is paid to from the purse (缴费, docs/fees.md), each reached over HTTP. */
+  billers: z.array(z.object({
+    id: z.string().regex(/^[a-z0-9-]+$/),
+    kind: z.enum(['dorm-power', 'campus-net']),
+    name: z.object({ zh: z.string().min(1), en: z.string().min(1) }),
+    /** The biller's base URL; the embedded biller simulator's is set at start. */
+    url: z.url({ protocol: /^https?$/ }),
+    /** How long one call may take before it counts as unanswered. */
+    timeoutMs: z.number().int().min(100).max(60_000).default(5000),
+    /** Tries of one payment (the same payment id) before an unanswered biller makes the fee a refund owed. */
+    payTries: z.number().int().min(1).max(10).default(3),
+    /** Largest single fee, fen. */
+    maxAmount: fen.default(50_000),
+  }).strict()).default([]),
   /** Store-and-forward reversals (gateway/saf/); unset keys take the queue's defaults (2 s doubling to 2 min, 3 tries). */
   reversals: z.object({
     /** The wait before the second try, doubled after each failed one. */
@@ -178,11 +192,14 @@ export const configSchema = z.object({
       standingAgreement: z.boolean().optional(),
     })),
     cards: z.array(z.object({ asn, balance: fen, pin: z.string().regex(/^\d{4,12}$/).default('123456') })),
+    /** The biller simulator's accounts (sim/biller/), by biller id. */
+    billerAccounts: z.array(z.object({ billerId: z.string(), account: z.string().min(1), holder: z.string().min(1), room: z.string().optional() })).optional(),
   }).optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
 export type BankConfig = Config['banks'][number];
+export type BillerConfig = Config['billers'][number];
 
 /** A config as read from its file: the gateway's (or the embedded system's), or a kiosk's own. */
 export interface Loaded<C> {

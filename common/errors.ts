@@ -129,6 +129,16 @@ export const ERROR_CODES = {
   TRANSFER_ORDER_UNKNOWN: { retryable: false, zh: '代扣委托不存在', en: 'No standing order for that campus account' },
   TRANSFER_RUN_INTERRUPTED: { retryable: true, zh: '批量转账已随前置机停止，下次启动时继续', en: 'The batch transfer run stopped with the gateway; it resumes at its next start' },
   CARD_BALANCE_INSUFFICIENT: { retryable: false, zh: '卡内余额不足', en: 'Not enough balance on the card' },
+  // fees paid from the purse to a biller (gateway/fees/)
+  BILLER_UNKNOWN: { retryable: false, zh: '该缴费项目未开通', en: 'No biller with that id in the configuration' },
+  BILLER_UNAVAILABLE: { retryable: true, zh: '缴费单位暂时无法连接', en: 'The biller cannot be reached' },
+  BILLER_REFUSED: { retryable: false, zh: '缴费单位拒绝了本次缴费', en: 'The biller refused the payment' },
+  BILLER_ACCOUNT_UNKNOWN: { retryable: false, zh: '房间号或账号不存在', en: 'No such room or account at the biller' },
+  FEE_AMOUNT_INVALID: { retryable: false, zh: '缴费金额无效', en: 'The fee amount is not valid' },
+  FEE_REFUND_OWED: {
+    retryable: false, zh: '缴费未成功，金额将退回卡内，在任一圈存机放卡即可领取',
+    en: 'The fee was not paid; the amount is owed back to your card: tap it at any kiosk to collect it',
+  },
 } as const satisfies Record<string, { retryable: boolean; zh: string; en: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { readConfigFile } from '../common/config-errors.ts';
 import { brokerAclSettings, caDir, consoleUsersFile, type LoadedConfig } from '../common/config.ts';
 import type { Logger } from '../common/log.ts';
+import { QuancunError } from '../common/errors.ts';
 import { DurableStore } from '../common/store/durable-store.ts';
 import { GatewayEndpoint } from './link/gateway-endpoint.ts';
 import { identityName } from '../common/api/access.ts';
@@ -33,6 +34,9 @@ import { startConsole, type ConsoleServer } from './console/console-server.ts';
 import { AnnouncementService } from './announcements/announcement-service.ts';
 import { MoneyOwed } from './loads/money-owed.ts';
 import { ReconcileService } from './reconcile/reconcile-service.ts';
+import { FeeService } from './fees/fee-service.ts';
+import { FeeRefunds } from './fees/fee-refunds.ts';
+import { feeRecords } from './fees/fee-records.ts';
 import { CampusCredits } from './credits/campus-credits.ts';
 import { OwedCredits } from './credits/owed-credits.ts';
 import { SubsidyService } from './subsidies/subsidy-service.ts';
@@ -48,6 +52,8 @@ export interface GatewayOptions {
   /** Where each bank really is, when it differs from the config (the embedded bank simulator's port). */
   bankAddresses?: Map<string, { host: string; port: number }>;
   dataDir?: string;
+  /** Where each biller really is, when it differs from the config (the embedded biller simulator's port). */
+  billerUrls?: Map<string, string>;
   /** Backoff of the store-and-forward reversals, over the config's `reversals`; tests shorten it. */
   reversalRetry?: Partial<RetryPolicy>;
   /** The clock of what expires (subsidies) and of their MAC2s; tests move it. */
@@ -59,6 +65,9 @@ export class Gateway {
   readonly ledger: CampusLedger;
   readonly banks = new Map<string, BankConnection>();
   readonly loads: LoadService;
+  /** Fees paid from the purse to billers (gateway/fees/), and the refunds owed back to cards when a biller was not paid. */
+  readonly fees: FeeService;
+  readonly feeRefunds: FeeRefunds;
   /** The outcomes kiosks report from their outboxes, each kept once. */
   readonly reports: TxnReports;
   readonly settlement: SettlementService;
@@ -134,20 +143,38 @@ export class Gateway {
       ...(config.ca ? { admit: (kioskId: string) => this.enrolment!.admit(kioskId) } : {}),
     });
     if (config.ca) this.endpoint.handleEnrolment((data) => this.enrol(data));
+    this.feeRefunds = new FeeRefunds({ store: this.store, ledger: this.ledger, keys: keys.card, purseLimit: config.limits.purseLimit,
+      timeZone: config.campus.timeZone, log: o.log });
+    this.fees = new FeeService({ store: this.store, ledger: this.ledger, keys: keys.card, billers: config.billers, credits: this.feeRefunds,
+      timeZone: config.campus.timeZone, log: o.log, ...(o.billerUrls ? { billerUrls: o.billerUrls } : {}) });
+    // Fee refunds owed to a card are written by the collect flow like pending loads: their ids are sent to their service.
     this.endpoint.handle('card.lookup', async (kiosk, req) => {
       const answer = await owed.lookup(kiosk, req);
       this.lookups.looked(kiosk, req.asn);
-      return answer;
+      return { ...answer, pendingLoads: [...answer.pendingLoads, ...(await this.feeRefunds.pendingFor(req.asn))] };
     });
-    this.endpoint.handle('load.authorize', (kiosk, req) => this.loads.authorize(kiosk, req));
-    this.endpoint.handle('load.confirm', (kiosk, req) => owed.confirm(kiosk, req));
+    this.endpoint.handle('load.authorize', async (kiosk, req) => {
+      // A load would move the card's online counter under a refund the card is owed, as under a pending load.
+      if ((await this.feeRefunds.pendingFor(req.asn)).length > 0) throw new QuancunError('PENDING_LOAD_FIRST', 'the card is owed a fee refund: it is written first');
+      return this.loads.authorize(kiosk, req);
+    });
+    this.endpoint.handle('load.confirm', async (kiosk, req) =>
+      (await this.feeRefunds.owns(req.txnId)) ? this.feeRefunds.confirm(kiosk, req) : owed.confirm(kiosk, req));
     this.endpoint.handle('load.abandon', (kiosk, req) => this.loads.abandon(kiosk, req));
-    this.endpoint.handle('load.recredit', (kiosk, req) => owed.recredit(kiosk, req));
+    this.endpoint.handle('load.recredit', async (kiosk, req) =>
+      (await this.feeRefunds.owns(req.txnId)) ? this.feeRefunds.recredit(kiosk, req) : owed.recredit(kiosk, req));
+    this.endpoint.handle('fee.lookup', (kiosk, req) => this.fees.lookup(kiosk, req));
+    this.endpoint.handle('fee.begin', (kiosk, req) => this.fees.begin(kiosk, req));
+    this.endpoint.handle('fee.confirm', (kiosk, req) => this.fees.confirm(kiosk, req));
+    this.endpoint.handle('fee.abandon', (kiosk, req) => this.fees.abandon(kiosk, req));
     this.endpoint.handle('load.park', (kiosk, req) => this.loads.park(kiosk, req));
     this.endpoint.handle('txn.status', (kiosk, req) => this.loads.status(kiosk, req));
     this.endpoint.handle('records.query', async (kiosk, req) => {
       this.lookups.check(kiosk, req.asn);
-      return cardRecords({ loads: this.loads.loads, pendingLoads: (asn) => this.loads.pendingLoads(asn) }, req);
+      return cardRecords({
+        loads: this.loads.loads, pendingLoads: (asn) => this.loads.pendingLoads(asn),
+        others: [(asn) => feeRecords(this.fees.fees, this.feeRefunds.refunds, asn)],
+      }, req);
     });
     this.announcements = new AnnouncementService({ store: this.store, kiosks: config.kiosks, broker: this.endpoint, log: o.log });
     this.reports = new TxnReports(this.store, o.log);
@@ -194,6 +221,9 @@ export class Gateway {
     await this.loads.reversals.start();
     // Credits that expired while the gateway was stopped go back to the campus before a kiosk can ask for one.
     await this.credits.start();
+    // Fees a stop interrupted between the card's debit and the biller's answer are paid (same id) or owed back; not awaited,
+    // as a biller may take its timeouts: their confirm waits its turn behind this.
+    void this.fees.resume().catch((err: Error) => this.o.log.error('fee resumption failed', { error: err }));
     await this.transfers.start();
     // A run a stop interrupted finishes alongside the kiosks' loads; it may take as long as its pacing says.
     void this.transfers.resume().catch((err: Error) => this.o.log.error('resuming the interrupted transfer run failed', { error: err }));

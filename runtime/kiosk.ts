@@ -25,6 +25,8 @@ import { openCardSession, type CardSession } from './flows/card-session.ts';
 import { runLoad, type LoadOutcome, type LoadStep } from './flows/load/load-flow.ts';
 import type { RePresentInfo } from './flows/load/torn-load.ts';
 import { collected, runCollect, type CollectOutcome, type Owed } from './flows/collect/collect-flow.ts';
+import { runFee, type FeeOrder, type FeeOutcome } from './flows/fee/fee-flow.ts';
+import type { OpResponse } from '../common/api/topics.ts';
 import { FLOWS } from './flows/registry.ts';
 import { DayCounters, type TxnEnd } from './telemetry/day-counters.ts';
 import { KioskTelemetry, type MoneyStep } from './telemetry/telemetry.ts';
@@ -351,6 +353,46 @@ export class Kiosk extends EventEmitter<KioskEvents> {
       for (const o of outcomes) this.#ended({ kind: 'collect', txnId: o.pendingId, state: o.state, amount: o.amount, credited: collected(o) });
       return outcomes;
     });
+  }
+
+  /** Whom a fee would pay (`fee.lookup`): the biller's holder and room for the cardholder to confirm; moves nothing. */
+  lookupFee(billerId: string, account: string): Promise<OpResponse<'fee.lookup'>> {
+    if (!this.link.online) return Promise.reject(new QuancunError('LINK_OFFLINE', 'the gateway is not reachable'));
+    return this.link.request('fee.lookup', { billerId, account });
+  }
+
+  /**
+   * Pays a fee from the card's purse (缴费, runtime/flows/fee/). When the biller was not paid and the card is still
+   * in the field, the refund the gateway now owes is written at once by the collect flow; `refund` says how it went.
+   */
+  fee(session: CardSession, order: FeeOrder): Promise<FeeOutcome & { refund?: CollectOutcome }> {
+    return this.#transaction(async () => {
+      this.#moneyStep('fee', 'paying');
+      const outcome = await runFee({
+        journal: this.journal, link: this.link, terminalId: this.o.terminalId, log: this.log, reader: this.o.reader,
+        cardProfile: this.o.cardProfile ?? CAMPUS_CARD_PROFILE, stopSignal: this.stopping.signal, onRePresent: (info) => this.emit('re-present', info),
+      }, session, order);
+      // Not a load or collect for the day's counters: only the last money step says where it ended.
+      this.#moneyStep('fee', outcome.state, outcome.txnId);
+      if (outcome.state !== 'refund-owed') return outcome;
+      const refund = await this.#refundAtOnce(outcome.refundId!);
+      return { ...outcome, ...(refund ? { refund } : {}) };
+    });
+  }
+
+  /** The refund just owed, written while the card is still here; left pending for the next tap when it cannot be. */
+  async #refundAtOnce(refundId: string): Promise<CollectOutcome | undefined> {
+    try {
+      const session = await this.openSession();
+      const owed = session.account.pendingLoads.filter((p) => p.pendingId === refundId);
+      const [outcome] = await runCollect({ journal: this.journal, link: this.link, terminalId: this.o.terminalId, log: this.log },
+        { ...session, account: { ...session.account, pendingLoads: owed } });
+      if (outcome) this.#ended({ kind: 'collect', txnId: outcome.pendingId, state: outcome.state, amount: outcome.amount, credited: collected(outcome) });
+      return outcome;
+    } catch (err) {
+      this.log.warn('fee refund left for the card\'s next tap', { refundId, code: QuancunError.from(err).code });
+      return undefined;
+    }
   }
 
   /**

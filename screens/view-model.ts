@@ -23,6 +23,7 @@ export type ScreenId =
   | 'campus-records'
   | 'pending'
   | 'fees'
+  | 'fee-account'
   | 'announcements'
   | 'out-of-service'
   | 'maintenance-pin'
@@ -57,6 +58,17 @@ export interface AmountEntry {
   /** The card purse may hold at most this; the amount is also capped by purseLimit - balance. */
   purseLimit: number;
   /** Set when the typed amount was refused, e.g. AMOUNT_OVER_LOAD_LIMIT. */
+  error?: ErrorCode;
+  /** A fee: whom it pays, as the biller named the account (holder, room), for the cardholder to confirm. */
+  payee?: string;
+}
+
+/** The room or account of a fee, typed on the keypad before the biller looks it up. */
+export interface FeeAccountEntry {
+  biller: { zh: string; en: string };
+  /** The digits typed so far. */
+  entered: string;
+  /** Set when the biller did not know it, or could not be reached (BILLER_ACCOUNT_UNKNOWN, BILLER_UNAVAILABLE). */
   error?: ErrorCode;
 }
 
@@ -172,7 +184,8 @@ export interface Announcement {
 export interface FeeItem {
   id: string;
   label: { zh: string; en: string };
-  amount: number;
+  /** A fixed amount, when the fee has one; a biller's fee is chosen after its account is looked up. */
+  amount?: number;
 }
 
 export interface MaintenanceInfo {
@@ -208,6 +221,7 @@ export interface KioskView {
   campusRecords?: CampusRecordsPage;
   pending?: PendingItem[];
   fees?: FeeItem[];
+  feeAccount?: FeeAccountEntry;
   announcements?: Announcement[];
   /** The notice open on the announcements screen; default the first (newest). */
   openAnnouncement?: string;

@@ -2,7 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import {
-  announcement, announcementLimits, commandEnvelopeSchema, commandNames, commandResultSchema, commands, commandStatuses, events, gatewayLoadStates, operations, opNames,
+  announcement, announcementLimits, commandEnvelopeSchema, commandNames, commandResultSchema, commands, commandStatuses, events, gatewayFeeStates, gatewayLoadStates, operations, opNames,
   recordKinds, recordStates, requestEnvelopeSchema, responseEnvelopeSchema, states, topicTree, type EventKind,
 } from '../common/api/topics.ts';
 
@@ -104,6 +104,14 @@ export function renderMqttApiDoc(): string {
     '| State | Meaning |',
     '| --- | --- |',
     ...Object.entries(gatewayLoadStates).map(([state, meaning]) => `| \`${state}\` | ${meaning} |`),
+    '',
+    '## Gateway fee states',
+    '',
+    'A fee paid from the purse (`fee.begin`, `fee.confirm`, `fee.abandon`; docs/fees.md), as the gateway journals it.',
+    '',
+    '| State | Meaning |',
+    '| --- | --- |',
+    ...Object.entries(gatewayFeeStates).map(([state, meaning]) => `| \`${state}\` | ${meaning} |`),
     '',
     '## Record kinds',
     '',

@@ -23,6 +23,7 @@ import type { KioskWiring } from './gpio/sim-gpio.ts';
 import type { Keypad } from './pin-pad/pin-pad-emulator.ts';
 import type { PrinterDevice } from './printer/escpos-emulator.ts';
 import { BankHostSimulator } from './bank/bank-host.ts';
+import { BillerSimulator } from './biller/biller-host.ts';
 import type { TlsFiles } from '../common/mqtt/tls-files.ts';
 import { VirtualCard } from './card/virtual-card.ts';
 import { issueSimulationCards } from './card/config-cards.ts';
@@ -50,6 +51,8 @@ export interface EmbeddedSystem {
   /** The first configured bank's simulator; `banks` has every one by bank id. */
   bank: BankHostSimulator;
   banks: Map<string, BankHostSimulator>;
+  /** The simulator of every configured biller (sim/biller/). */
+  billers: BillerSimulator;
   gateway: Gateway;
   kiosks: Map<string, SimKiosk>;
   cards: Map<string, VirtualCard>;
@@ -105,9 +108,17 @@ export async function startEmbeddedSystem(o: EmbeddedOptions): Promise<EmbeddedS
     }
     const bank = banks.get(config.banks[0]!.id)!;
 
+    // One biller simulator serves every configured biller, as one campus HTTP host would.
+    const billers = new BillerSimulator(config.billers.map((b) => ({
+      id: b.id, accounts: (sim.billerAccounts ?? []).filter((a) => a.billerId === b.id).map(({ billerId: _, ...account }) => account),
+    })));
+    await billers.start();
+    stops.push(() => billers.stop());
+
     const gateway = new Gateway({
       loaded: o.loaded, mqttUrl, log: o.log.child({ part: 'gateway' }), version: VERSION, dataDir,
       bankAddresses: new Map([...banks].map(([id, b]) => [id, b.address()])), ...(o.gatewayNow ? { now: o.gatewayNow } : {}),
+      billerUrls: new Map(config.billers.map((b) => [b.id, billers.url(b.id)])),
     });
     await gateway.start();
     stops.push(() => gateway.stop());
@@ -138,7 +149,7 @@ export async function startEmbeddedSystem(o: EmbeddedOptions): Promise<EmbeddedS
         printer: { printer: devices.printer!, device: devices.sim.printer! }, io: devices.sim.wiring!, network,
       });
     }
-    return { mqttUrl, bank, banks, gateway, kiosks, cards, stop };
+    return { mqttUrl, bank, banks, billers, gateway, kiosks, cards, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -79,12 +79,31 @@ export type GatewayLoadState = keyof typeof gatewayLoadStates;
 export const gatewayLoadStateSchema = z.enum(Object.keys(gatewayLoadStates) as [GatewayLoadState, ...GatewayLoadState[]]);
 
 /**
+ * The gateway's states of a fee paid from the purse (缴费, docs/fees.md); gateway/fees/fee-machine.ts is typed by it.
+ */
+export const gatewayFeeStates = {
+  'mac1-issued': 'MAC1 handed to the kiosk: the card may debit itself from here on',
+  'not-debited': 'the card\'s offline counter showed the debit did not apply (`fee.abandon`): nothing moved',
+  debited: 'the card\'s MAC2 and TAC verified; posting purse -> biller held',
+  paying: 'a payment to the biller may be under way (journaled before each try, with the same payment id)',
+  paid: 'the biller confirmed the payment; posting final',
+  'refund-owed': 'the biller refused or never answered: the amount is owed back to the card as a pending credit (source fee-refund)',
+  'proof-failed': 'the card answered with a MAC2 or TAC that does not verify: held for an operator',
+} as const;
+export type GatewayFeeState = keyof typeof gatewayFeeStates;
+
+const billerId = z.string().regex(/^[a-z0-9-]+$/).max(32).describe('a biller id from the gateway config (`billers[].id`)');
+const billerAccount = z.string().regex(/^[A-Za-z0-9-]{1,32}$/).describe('the room number or account at the biller, as typed on the keypad');
+
+/**
  * What a campus record (`records.query`) is: one kind per money flow. A flow that moves money adds its kind here
  * (subsidy, fee, transfer...) and the kiosk's wording for it in screens/strings.ts.
  */
 export const recordKinds = {
   load: 'a load from the bound bank account (圈存); `kioskId` is where it was started',
   collect: 'a pending load (圈存未领) written onto the card; `txnId` is that load\'s, `kioskId` where it was written',
+  fee: 'a fee paid from the purse to a biller (缴费); `kioskId` is where it was paid',
+  'fee-refund': 'a fee the biller was not paid, owed back to the card and written at a tap; `txnId` is the refund\'s (`<fee id>-refund`)',
 } as const;
 export type RecordKind = keyof typeof recordKinds;
 export const recordKindSchema = z.enum(Object.keys(recordKinds) as [RecordKind, ...RecordKind[]]);
@@ -94,7 +113,7 @@ export const recordStates = {
   done: 'the money is where it was meant to go',
   owed: 'the card is owed it: written at the card\'s next tap at any kiosk (see `pending`)',
   'in-progress': 'not finished yet; the gateway brings it to an end',
-  refused: 'refused (by the campus or the bank): no money moved',
+  refused: 'refused (by the campus, the bank or a biller): no money moved, or a fee\'s amount owed back (see `fee-refund`)',
   reversed: 'the bank debit was undone',
   held: 'held for the service centre (the card\'s proof did not verify)',
 } as const;
@@ -210,6 +229,72 @@ export const operations = {
       request: { txnId: 'JX-A101-000042', reason: 'CARD_REMOVED' },
       response: { outcome: 'reversed' },
     },
+  }),
+  'fee.lookup': op({
+    summary: 'Whom a fee would pay: the biller looks the room or account up, for the cardholder to confirm. Moves nothing.',
+    request: z.object({ billerId, account: billerAccount }),
+    response: z.object({
+      billerId,
+      name: z.object({ zh: z.string(), en: z.string() }),
+      account: billerAccount,
+      holder: z.string().describe('as the biller knows the account (name shown for confirmation)'),
+      room: z.string().optional().describe('for dorm electricity: the room as the biller names it'),
+      maxAmount: fen.describe('largest single fee to this biller'),
+    }),
+    example: {
+      request: { billerId: 'dorm-power', account: '3402' },
+      response: { billerId: 'dorm-power', name: { zh: '宿舍电费', en: 'Dorm electricity' }, account: '3402', holder: '张三', room: '东区3号楼402', maxAmount: 50000 },
+    },
+  }),
+  'fee.begin': op({
+    summary: 'The card\'s INITIALIZE FOR PURCHASE answer: the gateway, as the PSAM, journals the fee and returns MAC1 '
+      + 'with the terminal transaction sequence, date and time DEBIT FOR PURCHASE carries. Refusals move nothing.',
+    request: z.object({
+      txnId,
+      asn,
+      billerId,
+      account: billerAccount,
+      amount: z.int().min(1).describe('fen'),
+      terminalId: hex(12, 'terminal id'),
+      card: z.object({
+        balance: fen,
+        offlineCounter: z.int().min(0).max(0xffff),
+        keyVersion: z.int().min(0).max(0xff),
+        algId: z.int().min(0).max(0xff),
+        random: hex(8, 'card random'),
+      }).describe('from the card\'s INITIALIZE FOR PURCHASE response'),
+    }),
+    response: z.object({ mac1: hex(8, 'MAC1'), terminalTxSeq: z.int().min(1).max(0xffffffff), hostDate, hostTime }),
+    example: {
+      request: {
+        txnId: 'JX-A101-000043', asn: '10000000000000012345', billerId: 'dorm-power', account: '3402', amount: 1500,
+        terminalId: '000000000101', card: { balance: 12350, offlineCounter: 7, keyVersion: 1, algId: 0, random: '0A1B2C3D' },
+      },
+      response: { mac1: 'C1D2E3F4', terminalTxSeq: 12, hostDate: '20250901', hostTime: '083301' },
+    },
+  }),
+  'fee.confirm': op({
+    summary: 'The card debited itself: its TAC and MAC2 (from DEBIT FOR PURCHASE or GET TRANSACTION PROVE) are verified, '
+      + 'then the biller is paid. `refund-owed`: the biller refused or never answered and the amount is owed back to '
+      + 'the card (listed in `card.lookup` as a pending credit). Repeating it answers the same.',
+    request: z.object({ txnId, tac: hex(8, 'TAC'), mac2: hex(8, 'MAC2') }),
+    response: z.object({
+      state: z.enum(['paid', 'refund-owed']),
+      receiptNo: z.string().optional().describe('the biller\'s receipt number, when paid'),
+      refundId: txnId.optional().describe('the pending credit that brings the amount back, when owed'),
+      code: errorCodeSchema.optional().describe('why the biller was not paid'),
+    }),
+    example: {
+      request: { txnId: 'JX-A101-000043', tac: '11223344', mac2: '55667788' },
+      response: { state: 'paid', receiptNo: 'R00000012' },
+    },
+  }),
+  'fee.abandon': op({
+    summary: 'The debit did not reach the card: a fresh INITIALIZE FOR PURCHASE shows its offline counter where MAC1 '
+      + 'was issued (or DEBIT was never sent). The fee ends with nothing moved; its MAC1 died with that card session.',
+    request: z.object({ txnId, offlineCounter: z.int().min(0).max(0xffff).optional().describe('the card\'s counter now, when read') }),
+    response: z.object({ state: z.literal('not-debited') }),
+    example: { request: { txnId: 'JX-A101-000043', offlineCounter: 7 }, response: { state: 'not-debited' } },
   }),
   'txn.status': op({
     summary: 'What the gateway knows about a transaction (recovery after a restart or a lost response).',
@@ -375,7 +460,7 @@ export const events = {
       + 'in order, possibly more than once (the gateway keeps the first).',
     schema: z.object({
       txnId,
-      kind: z.enum(['load', 'collect']).describe('collect: a pending load (圈存未领) written onto the card'),
+      kind: z.enum(['load', 'collect', 'fee']).describe('collect: a pending load (圈存未领) written onto the card; fee: a fee paid from the purse'),
       state: z.string().min(1),
       amount: fen,
       at: isoTime.describe('when the kiosk journaled this outcome'),
@@ -439,7 +524,7 @@ export const events = {
         collects: z.object({ count, amount: fen }).describe('pending loads (圈存未领) written onto cards'),
       }),
       lastMoneyStep: z.object({
-        kind: z.enum(['load', 'collect']),
+        kind: z.enum(['load', 'collect', 'fee']),
         step: z.string().min(1).describe('a load\'s step (pin-entry, card-init, bank, card-credit, confirming) or the state it ended in'),
         txnId: txnId.optional(),
         at: isoTime,

@@ -3,7 +3,9 @@
  * diversified per card on demand and never leave this object; callers only get verdicts and MACs.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { diversifyKey, loadSessionKey, loadMac1, loadMac2, loadTac } from '../../common/crypto/pboc.ts';
+import {
+  TXN_TYPE, diversifyKey, loadSessionKey, loadMac1, loadMac2, loadTac, purchaseMac1, purchaseMac2, purchaseSessionKey, purchaseTac,
+} from '../../common/crypto/pboc.ts';
 import { QuancunError } from '../../common/errors.ts';
 
 export interface IssuerMasterKeys {
@@ -28,6 +30,19 @@ export interface LoadStamp {
 }
 
 const LOAD_TYPE = 0x02;
+
+/** A purchase (DEBIT FOR PURCHASE) as the key store, acting as the PSAM, covers it. */
+export interface PurchaseInit {
+  asn: Buffer;
+  amount: number;
+  terminalId: Buffer;
+  /** The card's offline counter from INITIALIZE FOR PURCHASE (before the debit). */
+  offlineCounter: number;
+  random: Buffer;
+  terminalTxSeq: number;
+  date: Buffer;
+  time: Buffer;
+}
 
 export class CardKeys {
   readonly #master: IssuerMasterKeys;
@@ -67,5 +82,26 @@ export class CardKeys {
       time: stamp.time,
     });
     return tac.length === 4 && timingSafeEqual(expected, tac);
+  }
+
+  #purchaseSessionKey(p: PurchaseInit): Buffer {
+    return purchaseSessionKey(diversifyKey(this.#master.purchase, p.asn), p.random, p.offlineCounter, p.terminalTxSeq);
+  }
+
+  /** The PSAM's MAC1: what lets the card debit itself for this amount, terminal, sequence, date and time. */
+  issuePurchaseMac1(p: PurchaseInit): Buffer {
+    return purchaseMac1({ amount: p.amount, terminalId: p.terminalId, date: p.date, time: p.time }, this.#purchaseSessionKey(p));
+  }
+
+  /** The card's MAC2 (over the amount, under the same session key) and TAC of its debit; both must verify. */
+  verifyPurchase(p: PurchaseInit, proof: { mac2: Buffer; tac: Buffer }): { mac2: boolean; tac: boolean } {
+    const mac2 = purchaseMac2({ amount: p.amount }, this.#purchaseSessionKey(p));
+    const tac = purchaseTac(diversifyKey(this.#master.tac, p.asn), {
+      amount: p.amount, type: TXN_TYPE.purchase, terminalId: p.terminalId, terminalTxSeq: p.terminalTxSeq, date: p.date, time: p.time,
+    });
+    return {
+      mac2: proof.mac2.length === 4 && timingSafeEqual(mac2, proof.mac2),
+      tac: proof.tac.length === 4 && timingSafeEqual(tac, proof.tac),
+    };
   }
 }

@@ -41,6 +41,25 @@ export function cardholderAccounts(config: { cardholders: CampusAccount[] }): Ca
 const accountKey = (id: string) => `ledger/account/${id}`;
 const asnKey = (asn: string) => `ledger/asn/${asn.toUpperCase()}`;
 const postingKey = (txnId: string) => `ledger/posting/${txnId}`;
+const transferKey = (txnId: string) => `ledger/transfer/${txnId}`;
+
+/**
+ * Money that moves between a card's purse and the campus without a bank: a fee from the purse to a biller, a refund
+ * the campus owes back to the purse. Kept apart from the load postings, which reconciliation matches to bank files.
+ * held: on its way (the biller not yet paid); owed: the campus owes it to the card; final: arrived; undone: did not
+ * arrive and went to where `undoneBy` says.
+ */
+export interface Transfer {
+  txnId: string;
+  campusAccount: string;
+  amount: number;
+  /** `purse`, `campus`, or `biller:<id>`. */
+  from: string;
+  to: string;
+  status: 'held' | 'owed' | 'final' | 'undone';
+  undoneBy?: string;
+  at: string;
+}
 
 export class CampusLedger {
   constructor(private readonly store: DurableStore) {}
@@ -78,5 +97,14 @@ export class CampusLedger {
 
   async postings(): Promise<Posting[]> {
     return (await this.store.list<Posting>('ledger/posting/')).map((e) => e.value);
+  }
+
+  /** The write that records a transfer; batched with the state that causes it, like a posting. */
+  transferOp(transfer: Omit<Transfer, 'at'>): Op {
+    return { type: 'put', key: transferKey(transfer.txnId), value: { ...transfer, at: new Date().toISOString() } };
+  }
+
+  transfer(txnId: string): Promise<Transfer | undefined> {
+    return this.store.get<Transfer>(transferKey(txnId));
   }
 }

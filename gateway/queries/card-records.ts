@@ -27,10 +27,18 @@ const LOAD_STATE: Record<GatewayLoadState, RecordState> = {
   'pending-load': 'owed',
 };
 
+/** Another flow's records of a card (fees...), and what that flow owes the card. */
+export interface FlowRecords {
+  items: Item[];
+  pending: QueryAnswer['pending'];
+}
+
 export interface CardRecordsSource {
   loads: { all(): Promise<GatewayLoadRecord[]> };
   /** The card's loads waiting as pending loads (圈存未领), as card.lookup lists them. */
   pendingLoads(asn: string): Promise<GatewayLoadRecord[]>;
+  /** The other flows' records of the card, listed and paged with the loads. */
+  others?: ReadonlyArray<(asn: string) => Promise<FlowRecords>>;
 }
 
 /** A load's records: the load itself, and its collect when it waited as a pending load and was then written. */
@@ -50,12 +58,13 @@ export function loadItems(record: GatewayLoadRecord): Item[] {
 
 export async function cardRecords(source: CardRecordsSource, req: OpRequest<'records.query'>): Promise<QueryAnswer> {
   const asn = req.asn.toUpperCase();
-  const items = (await source.loads.all()).filter((r) => r.asn.toUpperCase() === asn).flatMap(loadItems);
+  const others = await Promise.all((source.others ?? []).map((records) => records(asn)));
+  const items = [...(await source.loads.all()).filter((r) => r.asn.toUpperCase() === asn).flatMap(loadItems), ...others.flatMap((o) => o.items)];
   // Newest first; a collect before its own load should both carry the same instant (a load written within its millisecond).
   items.sort((a, b) => b.at.localeCompare(a.at) || b.txnId.localeCompare(a.txnId) || Number(b.kind === 'collect') - Number(a.kind === 'collect'));
   const from = (req.page - 1) * req.pageSize;
-  const pending = (await source.pendingLoads(asn)).map((r) => ({
+  const pending = [...(await source.pendingLoads(asn)).map((r) => ({
     txnId: r.id, kind: 'load' as const, amount: r.amount, since: r.history.find((h) => h.state === 'pending-load')?.at ?? r.updatedAt, kioskId: r.kioskId,
-  }));
+  })), ...others.flatMap((o) => o.pending)];
   return { total: items.length, page: req.page, pageSize: req.pageSize, items: items.slice(from, from + req.pageSize), pending };
 }

@@ -47,3 +47,49 @@ async function readCard(reader: CardReader, profile: CardProfile, asn: string): 
     throw err;
   }
 }
+
+export interface CardAskedBack {
+  reader: CardReader;
+  profile: CardProfile;
+  asn: string;
+  seconds: number;
+  /** The kiosk is stopping: the wait ends early. */
+  stopSignal?: AbortSignal;
+  /** Each second, and with CARD_MISMATCH when another card is presented: what the re-present screen shows. */
+  announce: (secondsLeft: number, code?: ErrorCode) => void;
+}
+
+/**
+ * Asks for one card back (a torn write) for `seconds` and hands each presentation of it to `tap`, closing its channel
+ * after. `tap` answers `again` to wait for the next presentation (the exchange broke off), `give-up` to stop waiting,
+ * or the decision, which ends the wait. Undefined when the time ran out, the kiosk is stopping, or `tap` gave up.
+ */
+export async function whileCardAskedBack<T>(o: CardAskedBack, tap: (channel: CardChannel) => Promise<T | 'again' | 'give-up'>): Promise<T | undefined> {
+  const deadline = Date.now() + o.seconds * 1000;
+  const waiting = AbortSignal.timeout(o.seconds * 1000);
+  const signal = o.stopSignal ? AbortSignal.any([waiting, o.stopSignal]) : waiting;
+  const announce = (code?: ErrorCode) => o.announce(Math.max(0, Math.ceil((deadline - Date.now()) / 1000)), code);
+  announce();
+  const ticker = setInterval(announce, 1000);
+  try {
+    for (;;) {
+      let channel: CardChannel;
+      try {
+        channel = await waitForSameCard(o.reader, o.profile, o.asn, signal, () => announce('CARD_MISMATCH'));
+      } catch (err) {
+        if (signal.aborted) return undefined;
+        throw err;
+      }
+      try {
+        const decided = await tap(channel);
+        if (decided === 'give-up') return undefined;
+        if (decided !== 'again') return decided;
+      } finally {
+        await channel.close().catch(() => {});
+      }
+    }
+  } finally {
+    clearInterval(ticker);
+  }
+}
+

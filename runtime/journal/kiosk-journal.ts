@@ -11,6 +11,7 @@ import { createLogger, type Logger } from '../../common/log.ts';
 import { Outbox } from '../outbox/outbox.ts';
 import { reportFinalOutcome } from '../outbox/txn-report.ts';
 import type { CollectRecord, CollectState } from '../flows/collect/collect-machine.ts';
+import type { FeeRecord, FeeState } from '../flows/fee/fee-machine.ts';
 import { journalPrefix, type FlowKind, type FlowRecord, type KioskFlow } from '../flows/flow.ts';
 import { FLOWS } from '../flows/registry.ts';
 
@@ -67,6 +68,11 @@ export class KioskJournal {
   /** Pending loads (圈存未领) written onto cards at this kiosk. */
   get collects(): JournaledMachine<CollectState, CollectRecord> {
     return this.#machines.get('collect') as unknown as JournaledMachine<CollectState, CollectRecord>;
+  }
+
+  /** Fees paid from the purse to a biller (缴费). */
+  get fees(): JournaledMachine<FeeState, FeeRecord> {
+    return this.#machines.get('fee') as unknown as JournaledMachine<FeeState, FeeRecord>;
   }
 
   async open(): Promise<void> {

@@ -24,6 +24,10 @@ import { readCardRecords } from './card-records.ts';
 import { queryCampusRecords } from './campus-records.ts';
 import { Inactivity } from './inactivity.ts';
 import { collectOperation, collectReceipt, collectResult, loadCredited, loadReceipt, loadResult, receiptOffer, refusedResult, type ReceiptPlace } from './load-result.ts';
+import { checkFee } from '../flows/fee/fee-flow.ts';
+import { editAccount } from './fee-entry.ts';
+import { feeReceipt, feeResult, type FeeEnd } from './fee-result.ts';
+import type { FeePayee } from './ui-state.ts';
 import { checkTransition, NEEDS_CARD, WAITS_FOR_CARDHOLDER, type UiState } from './ui-state.ts';
 import { kioskView } from './ui-view.ts';
 import { maintenanceInfo, testPage } from './maintenance-info.ts';
@@ -57,7 +61,7 @@ export interface KioskUiEvents {
   render: [view: KioskView, report: RenderReport];
 }
 
-/** A load this UI started: its steps are the screens until it ends. */
+/** A load or fee this UI started: its steps (and a torn write's re-present countdown) are the screens until it ends. */
 interface RunningLoad {
   token: number;
   session: CardSession;
@@ -311,7 +315,11 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
       if (s.screen !== 'processing' && s.screen !== 're-present') this.#toIdle();
       return;
     }
-    if (action.type === 'back' && (s.screen === 'amount' || s.screen === 'records' || s.screen === 'campus-records' || s.screen === 'pending' || s.screen === 'announcements')) {
+    if (action.type === 'back' && s.screen === 'amount' && s.fee) {
+      return this.#go({ screen: 'fee-account', session: s.session, billerId: s.fee.billerId, entered: s.fee.account });
+    }
+    if (action.type === 'back' && s.screen === 'fee-account') return this.#go({ screen: 'fees', session: s.session });
+    if (action.type === 'back' && (s.screen === 'amount' || s.screen === 'records' || s.screen === 'campus-records' || s.screen === 'pending' || s.screen === 'announcements' || s.screen === 'fees')) {
       return this.#go({ screen: 'menu', session: s.session });
     }
     switch (s.screen) {
@@ -324,18 +332,27 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
         if (action.item === 'records') return this.#showRecords(s.session);
         if (action.item === 'announcements') return this.#go({ screen: 'announcements', session: s.session });
         if (action.item === 'collect') return this.#go({ screen: 'pending', session: s.session });
-        return this.#go({ screen: 'result', session: s.session, result: refusedResult('SERVICE_UNAVAILABLE', 'fee', 0, s.session) });
+        return this.#go({ screen: 'fees', session: s.session });
       case 'pending': {
         if (action.type !== 'collect') return;
         const owed = s.session.account.pendingLoads.find((p) => p.pendingId === action.id && !writtenAtTap(p));
         if (owed) this.#collect(s.session, [owed]);
         return;
       }
-      case 'amount':
-        if (action.type === 'amount-preset') return this.#chooseAmount(s.session, action.fen);
-        if (action.type === 'key' && action.key === 'ok') return this.#chooseAmount(s.session, s.entered);
-        if (action.type === 'key') this.#go({ screen: 'amount', session: s.session, entered: editAmount(s.entered, action.key) });
+      case 'fees':
+        if (action.type === 'fee') this.#go({ screen: 'fee-account', session: s.session, billerId: action.id, entered: '' });
         return;
+      case 'fee-account':
+        if (action.type !== 'key') return;
+        if (action.key === 'ok') return this.#lookupFee(s.session, s.billerId, s.entered);
+        return this.#go({ screen: 'fee-account', session: s.session, billerId: s.billerId, entered: editAccount(s.entered, action.key) });
+      case 'amount': {
+        const choose = (amount: number | null) => (s.fee ? this.#chooseFee(s.session, s.fee, amount) : this.#chooseAmount(s.session, amount));
+        if (action.type === 'amount-preset') return choose(action.fen);
+        if (action.type === 'key' && action.key === 'ok') return choose(s.entered);
+        if (action.type === 'key') this.#go({ screen: 'amount', session: s.session, entered: editAmount(s.entered, action.key), ...(s.fee ? { fee: s.fee } : {}) });
+        return;
+      }
       case 'result':
         if (action.type !== 'confirm') return;
         if (s.receipt) return this.#go({ screen: 'receipt', ...(s.session ? { session: s.session } : {}), receipt: s.receipt, offer: receiptOffer(this.o.printer, s.receipt) });
@@ -424,6 +441,57 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
       return this.#go({ screen: 'amount', session, entered: amount, error: code });
     }
     this.#runLoad(session, amount!);
+  }
+
+  /** The biller looks the account up: shown for confirmation with the amount, or its refusal's code on the keypad. */
+  #lookupFee(session: CardSession, billerId: string, account: string): void {
+    if (account === '') return;
+    const token = this.#token;
+    this.#go({ screen: 'processing', session, processing: { step: 'querying' } });
+    this.o.kiosk.lookupFee(billerId, account).then(
+      (found) => {
+        if (token !== this.#token) return;
+        const payee = [found.holder, found.room].filter(Boolean).join(' · ');
+        this.#go({ screen: 'amount', session, entered: null, fee: { billerId, account, payee, maxAmount: found.maxAmount } });
+      },
+      (err: unknown) => {
+        if (token !== this.#token) return;
+        const { code } = QuancunError.from(err);
+        this.#log.info('fee account refused', { code });
+        this.#go({ screen: 'fee-account', session, billerId, entered: account, error: code });
+      },
+    ).catch((err: unknown) => this.#fail(err));
+  }
+
+  /** Refused fee amounts stay on the amount screen with their code; nothing is sent. */
+  #chooseFee(session: CardSession, fee: FeePayee, amount: number | null): void {
+    const order = { billerId: fee.billerId, account: fee.account, amount: amount ?? 0 };
+    try {
+      if (order.amount > fee.maxAmount) throw new QuancunError('FEE_AMOUNT_INVALID', `amount over the biller's ${fee.maxAmount}`);
+      checkFee(session, order);
+    } catch (err) {
+      const { code } = QuancunError.from(err);
+      this.#log.info('fee amount refused', { code });
+      return this.#go({ screen: 'amount', session, entered: amount, error: code, fee });
+    }
+    const token = this.#token;
+    this.#load = { token, session, amount: order.amount };
+    this.#go({ screen: 'processing', session, processing: { step: 'paying', operation: 'fee', amount: order.amount } });
+    this.o.kiosk.fee(session, order).then(
+      (outcome) => this.#feeEnded(token, session, outcome),
+      (err: unknown) => token === this.#token && this.#go({ screen: 'result', session, result: refusedResult(QuancunError.from(err).code, 'fee', order.amount, session) }),
+    ).catch((err: unknown) => this.#fail(err)).finally(() => {
+      if (this.#load?.token === token) this.#load = null;
+    });
+  }
+
+  #feeEnded(token: number, session: CardSession, outcome: FeeEnd): void {
+    if (token !== this.#token) return;
+    const result = feeResult(outcome);
+    const after = result.newBalance === undefined ? session : { ...session, balance: result.newBalance };
+    if (outcome.state !== 'completed') return this.#go({ screen: 'result', session: after, result });
+    const receipt = feeReceipt(outcome, after, this.#receiptPlace());
+    this.#go({ screen: 'result', session: after, result, receipt });
   }
 
   #runLoad(session: CardSession, amount: number): void {

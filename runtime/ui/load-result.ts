@@ -47,7 +47,9 @@ export function refusedResult(code: ErrorCode, operation: Operation, amount: num
 export interface ReceiptPlace { campus: string; kioskId: string; timeZone: string }
 
 /** What every receipt carries whatever its operation: where, when, the card (masked). */
-function receiptAt(where: ReceiptPlace, session: CardSession, money: Pick<Receipt, 'txnRef' | 'operation' | 'amountFen' | 'balanceAfterFen' | 'bankRef'>): Receipt {
+export function receiptAt(
+  where: ReceiptPlace, session: CardSession, money: Pick<Receipt, 'txnRef' | 'operation' | 'amountFen' | 'balanceAfterFen' | 'bankRef' | 'biller' | 'billerRef'>,
+): Receipt {
   return { campus: where.campus, kioskId: where.kioskId, timeZone: where.timeZone, time: new Date(), maskedCard: maskedCardNo(session.asn), ...money };
 }
 

@@ -16,7 +16,10 @@ export type UiState =
   | { screen: 'processing'; session?: CardSession; processing: Processing }
   | { screen: 'card'; session: CardSession }
   | { screen: 'menu'; session: CardSession }
-  | { screen: 'amount'; session: CardSession; entered: number | null; error?: ErrorCode }
+  /** A load's amount, or a fee's once its account was looked up (`fee`). */
+  | { screen: 'amount'; session: CardSession; entered: number | null; error?: ErrorCode; fee?: FeePayee }
+  | { screen: 'fees'; session: CardSession }
+  | { screen: 'fee-account'; session: CardSession; billerId: string; entered: string; error?: ErrorCode }
   | { screen: 'pin'; session: CardSession; amount: number; digits: number }
   /** A torn load asks for the same card back; the countdown is the load flow's. */
   | { screen: 're-present'; session: CardSession; rePresent: RePresent }
@@ -34,14 +37,26 @@ export type UiState =
 
 export type UiScreen = UiState['screen'];
 
+/** Whom a fee pays, as the biller answered the lookup. */
+export interface FeePayee {
+  billerId: string;
+  account: string;
+  /** Holder and room, as shown for confirmation. */
+  payee: string;
+  maxAmount: number;
+}
+
 /** Where each screen may go besides itself and idle (cancel, card gone, inactivity). */
 const NEXT: Record<UiScreen, readonly UiScreen[]> = {
   idle: ['processing', 'out-of-service', 'maintenance-pin'],
   'out-of-service': ['maintenance-pin'],
-  processing: ['card', 'result', 'records', 'campus-records', 'receipt', 're-present'],
+  processing: ['card', 'result', 'records', 'campus-records', 'receipt', 're-present', 'amount', 'fee-account'],
   card: ['menu'],
-  menu: ['amount', 'processing', 'announcements', 'result', 'pending'],
-  amount: ['menu', 'pin', 'result'],
+  menu: ['amount', 'processing', 'announcements', 'result', 'pending', 'fees'],
+  // A fee's amount goes straight to processing (no PIN: the card's own purse pays) and back to its account.
+  amount: ['menu', 'pin', 'result', 'processing', 'fee-account'],
+  fees: ['menu', 'fee-account'],
+  'fee-account': ['fees', 'processing'],
   pin: ['processing', 'result'],
   're-present': ['processing', 'result'],
   result: ['receipt', 'menu'],
@@ -60,7 +75,7 @@ export function checkTransition(from: UiScreen, to: UiScreen): void {
 }
 
 /** Screens where the cardholder is expected to act: they time out back to idle, with a visible countdown. */
-export const WAITS_FOR_CARDHOLDER: ReadonlySet<UiScreen> = new Set(['card', 'menu', 'amount', 'result', 'receipt', 'records', 'campus-records', 'pending', 'announcements', 'maintenance-pin', 'maintenance']);
+export const WAITS_FOR_CARDHOLDER: ReadonlySet<UiScreen> = new Set(['card', 'menu', 'amount', 'fees', 'fee-account', 'result', 'receipt', 'records', 'campus-records', 'pending', 'announcements', 'maintenance-pin', 'maintenance']);
 
 /** Screens about the card in the field: taking it away ends the session. Result and receipt outlive the card. */
-export const NEEDS_CARD: ReadonlySet<UiScreen> = new Set(['card', 'menu', 'amount', 'pin', 'records', 'campus-records', 'pending', 'announcements']);
+export const NEEDS_CARD: ReadonlySet<UiScreen> = new Set(['card', 'menu', 'amount', 'fees', 'fee-account', 'pin', 'records', 'campus-records', 'pending', 'announcements']);

@@ -6,6 +6,7 @@ import { maskAsn, maskName, type CardSession } from '../flows/card-session.ts';
 import { MIN_TYPED_FEN } from './amount-entry.ts';
 import type { UiState } from './ui-state.ts';
 import { TECHNICIAN_PIN_DIGITS } from './technician.ts';
+import { billerLabel, FEE_BILLERS, FEE_PRESETS } from './fee-entry.ts';
 
 /** Bank PINs in China are six digits; the pad accepts 4 to 12, so a longer PIN widens the field rather than overflowing it. */
 const PIN_FIELD_DIGITS = 6;
@@ -57,15 +58,23 @@ export function kioskView(state: UiState, ctx: ViewContext): KioskView {
     case 'pending':
       return { ...view, pending: pendingItems(state.session, ctx.lang) };
     case 'amount': {
+      const error = state.error ? { error: state.error } : {};
+      if (state.fee) {
+        const { maxAmount, payee } = state.fee;
+        return { ...view, amount: { operation: 'fee', presets: FEE_PRESETS, entered: state.entered, minLoad: MIN_TYPED_FEN, maxLoad: maxAmount, purseLimit: maxAmount, payee, ...error } };
+      }
       const { maxLoad, purseLimit } = state.session.account.limits;
       return {
         ...view,
         amount: {
-          operation: 'load', presets: ctx.presets, entered: state.entered, minLoad: MIN_TYPED_FEN, maxLoad, purseLimit,
-          ...(state.error ? { error: state.error } : {}),
+          operation: 'load', presets: ctx.presets, entered: state.entered, minLoad: MIN_TYPED_FEN, maxLoad, purseLimit, ...error,
         },
       };
     }
+    case 'fees':
+      return { ...view, fees: [...FEE_BILLERS] };
+    case 'fee-account':
+      return { ...view, feeAccount: { biller: billerLabel(state.billerId), entered: state.entered, ...(state.error ? { error: state.error } : {}) } };
     case 'pin':
       return { ...view, pin: { digits: state.digits, maxDigits: Math.max(PIN_FIELD_DIGITS, state.digits), purpose: 'bank', operation: 'load', amount: state.amount } };
     case 'processing':

@@ -5,7 +5,7 @@ import { COLORS } from '../theme.ts';
 import { label, panel, type Widget } from '../widgets.ts';
 import { errorText, tr, yuan } from '../strings.ts';
 import { formatYuan } from '../../common/money.ts';
-import { amountGrid, banner, cardStrip, keypad, maxLoadable } from './parts.ts';
+import { amountGrid, banner, cardStrip, keypad, maxLoadable, stripAndHalves } from './parts.ts';
 import { need, type Page } from './chrome.ts';
 
 export const amount: Page = {
@@ -14,17 +14,20 @@ export const amount: Page = {
     const lang = view.lang;
     const a = need(view.amount, 'amount', 'amount');
     const c = need(view.card, 'card', 'amount');
-    const portrait = m.orientation === 'portrait';
-    const [strip, body] = rows(content, [-Math.round(48 * m.unit), 1], m.gap) as [Rect, Rect];
-    const [left, right] = (portrait ? rows(body, [1, 1], m.gap * 2) : cols(body, [1, 1], m.gap * 2)) as [Rect, Rect];
+    const { strip, first: left, second: right } = stripAndHalves(content, m);
     const [title, presets, limits, note] = rows(left, [-Math.round(m.font.title * 1.6), 1, -Math.round(m.font.small * 2.6), -Math.round(m.font.body * 2.4)], m.gap) as [Rect, Rect, Rect, Rect];
     const [entered, pad] = rows(right, [-Math.round(64 * m.unit), 1], m.gap) as [Rect, Rect];
     const [otherTitle, otherValue] = cols(entered, [2, 3], m.gap) as [Rect, Rect];
-    const limitText = tr(lang, 'limits', { min: formatYuan(a.minLoad), max: formatYuan(a.maxLoad), purse: formatYuan(a.purseLimit) });
+    // A fee is capped by the biller's limit and the card's balance; a load by its limit and the purse's room.
+    const fee = a.operation === 'fee';
+    const limitText = fee
+      ? `${tr(lang, 'payee', { payee: a.payee ?? '' })}  ${tr(lang, 'feeLimits', { max: formatYuan(a.maxLoad), balance: formatYuan(c.balance) })}`
+      : tr(lang, 'limits', { min: formatYuan(a.minLoad), max: formatYuan(a.maxLoad), purse: formatYuan(a.purseLimit) });
+    const most = fee ? Math.min(a.maxLoad, c.balance) : maxLoadable(a.maxLoad, a.purseLimit, c.balance);
     const widgets: Widget[] = [
       cardStrip('amount.card', strip, c, lang, m),
-      label('amount.title', title, tr(lang, 'chooseAmount'), { size: m.font.title, bold: true }),
-      amountGrid('amount.presets', presets, a.presets, maxLoadable(a.maxLoad, a.purseLimit, c.balance), m, 3),
+      label('amount.title', title, tr(lang, fee ? 'chooseFee' : 'chooseAmount'), { size: m.font.title, bold: true }),
+      amountGrid('amount.presets', presets, a.presets, most, m, 3),
       label('amount.limits', limits, limitText, { size: m.font.small, color: COLORS.muted, wrap: true }),
       label('amount.other.title', otherTitle, tr(lang, 'otherAmount'), { size: m.font.body, bold: true }),
       panel('amount.other', otherValue, [

@@ -6,6 +6,7 @@ import { chrome, type Page } from './chrome.ts';
 import { idle } from './idle.ts';
 import { card, menu } from './session.ts';
 import { amount } from './amount.ts';
+import { feeAccount } from './fee-account.ts';
 import { maintenancePin, pin } from './pin.ts';
 import { processing, rePresent, receipt, result } from './transaction.ts';
 import { announcements, campusRecords, fees, pending, records } from './queries.ts';
@@ -25,6 +26,7 @@ const PAGES: Record<ScreenId, Page> = {
   'campus-records': campusRecords,
   pending,
   fees,
+  'fee-account': feeAccount,
   announcements,
   'out-of-service': outOfService,
   'maintenance-pin': maintenancePin,

@@ -80,3 +80,11 @@ export function cardStrip(id: string, rect: Rect, card: CardSummary, lang: Lang,
 export function maxLoadable(maxLoad: number, purseLimit: number, balance: number): number {
   return Math.max(0, Math.min(maxLoad, purseLimit - balance));
 }
+
+/** A card strip on top and the rest in two halves: side by side, or stacked in portrait with `portraitWeights`. */
+export function stripAndHalves(content: Rect, m: Metrics, portraitWeights: [number, number] = [1, 1]): { strip: Rect; first: Rect; second: Rect } {
+  const [strip, body] = rows(content, [-Math.round(48 * m.unit), 1], m.gap) as [Rect, Rect];
+  const [first, second] = (m.orientation === 'portrait' ? rows(body, portraitWeights, m.gap * 2) : cols(body, [1, 1], m.gap * 2)) as [Rect, Rect];
+  return { strip, first, second };
+}
+

@@ -119,7 +119,8 @@ export const fees: Page = {
     const { widgets, list } = frame(ctx, tr(lang, 'feesTitle'), 'fees');
     const items = need(view.fees, 'fees', 'fees');
     const boxes = listRows(list, items.length, Math.round(60 * m.unit), m.gap);
-    return [...widgets, ...boxes.map((box, i) => button(`fees.${items[i]!.id}`, box, `${items[i]!.label[lang]}  ${yuan(items[i]!.amount)}`, { type: 'fee', id: items[i]!.id }, m.font.title))];
+    const text = (item: (typeof items)[number]) => (item.amount === undefined ? item.label[lang] : `${item.label[lang]}  ${yuan(item.amount)}`);
+    return [...widgets, ...boxes.map((box, i) => button(`fees.${items[i]!.id}`, box, text(items[i]!), { type: 'fee', id: items[i]!.id }, m.font.title))];
   },
 };
 

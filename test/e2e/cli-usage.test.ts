@@ -29,7 +29,7 @@ test('a command it does not have is named, with the nearest one, then the usage 
     [['nonsense'], 'quancun: unknown command "nonsense"'],
     [['rnu'], 'quancun: unknown command "rnu" (did you mean "run"?)'],
     [['sim', 'lod', '--amount', '1'], 'quancun: unknown command "sim lod" (did you mean "sim load"?)'],
-    [['sim'], 'quancun: "sim" needs its second word: "sim load", "sim card", "sim day", "sim bank"'],
+    [['sim'], 'quancun: "sim" needs its second word: "sim load", "sim card", "sim day", "sim bank", "sim biller"'],
     [['--verbose', 'run'], 'quancun: unknown option "--verbose" (options go after the command)'],
   ];
   for (const [args, first] of cases) {

@@ -7,12 +7,9 @@ import test from 'ava';
 import { join } from 'node:path';
 import { DurableStore } from '../../common/store/durable-store.ts';
 import { KioskJournal } from '../../runtime/journal/kiosk-journal.ts';
-import type { PcscCardReader } from '../../hal/card-reader/pcsc-reader.ts';
-import { VpcdConnector } from '../../sim/card/vpcd-connector.ts';
 import { runLoadScenario, scenarioAccounts } from '../../sim/scenarios/load-scenario.ts';
 import { brokers } from '../support/brokers.ts';
-import { claimVpcdSlot, emptySlot } from '../support/pcsc.ts';
-import { startTestSystem } from '../support/kiosk-system.ts';
+import { emptySlot, startPcscTestSystem } from '../support/pcsc.ts';
 
 // 张三 in config/embedded.json: card balance 10.00, bank account 5000.00, PIN 123456, campus account 2023010001.
 const ASN = '31030000002023010001';
@@ -23,12 +20,7 @@ for (const broker of brokers) {
   test(`${broker.name}: a 50.00 load through pcscd and vpcd debits the bank, credits the card and posts the ledger by the same amount`, async (t) => {
     const mqtt = await broker.start();
     t.teardown(() => mqtt.stop());
-    const slot = await claimVpcdSlot();
-    t.teardown(() => slot.release());
-    const system = await startTestSystem(t, { mqttUrl: mqtt.url, pcscReader: slot.readerName });
-    const { kiosk } = system.kiosks.get('K001')!;
-    const connector = new VpcdConnector({ port: slot.port });
-    t.teardown(() => emptySlot(kiosk.reader as PcscCardReader, connector));
+    const { system, reader, connector } = await startPcscTestSystem(t, { mqttUrl: mqtt.url });
 
     const card = system.cards.get(ASN)!;
     t.is(card.state().balance, 1000);
@@ -47,7 +39,7 @@ for (const broker of brokers) {
     t.like(await system.gateway.loads.loads.require('K001-00000001'), { state: 'completed', amount: 5000 });
 
     // What the journals hold survives the processes: read them back from disk after everything stopped.
-    await emptySlot(kiosk.reader as PcscCardReader, connector);
+    await emptySlot(reader, connector);
     await system.stop();
     const journal = new KioskJournal(join(system.dataDir, 'kiosk-K001'), 'K001');
     await journal.open();

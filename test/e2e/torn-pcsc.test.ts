@@ -6,22 +6,15 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { once } from 'node:events';
-import type { PcscCardReader } from '../../hal/card-reader/pcsc-reader.ts';
-import { VpcdConnector } from '../../sim/card/vpcd-connector.ts';
-import { claimVpcdSlot, emptySlot } from '../support/pcsc.ts';
-import { startTestSystem, type TestSystem } from '../support/kiosk-system.ts';
+import { startPcscTestSystem } from '../support/pcsc.ts';
+import type { TestSystem } from '../support/kiosk-system.ts';
 import { CREDIT_FOR_LOAD, postingsOf, ZHANG } from '../support/torn-load.ts';
 
 const AMOUNT = 2000;
 
 async function pcscSystem(t: ExecutionContext) {
-  const slot = await claimVpcdSlot();
-  t.teardown(() => slot.release());
-  const system = await startTestSystem(t, { pcscReader: slot.readerName, edit: (c) => void (c.limits.rePresentSeconds = 3) });
+  const { system, reader, connector } = await startPcscTestSystem(t, { edit: (c) => void (c.limits.rePresentSeconds = 3) });
   const { kiosk, keypad } = system.kiosks.get('K001')!;
-  const reader = kiosk.reader as PcscCardReader;
-  const connector = new VpcdConnector({ port: slot.port });
-  t.teardown(() => emptySlot(reader, connector));
   const card = system.cards.get(ZHANG.asn)!;
   /** Puts the card in the field and waits until the kiosk's reader sees it. */
   const present = async () => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { registerCompletionHandler, type ExecutionContext } from 'ava';
 import { PcscCardReader, type PcscReaderOptions } from '../../hal/card-reader/pcsc-reader.ts';
 import { VpcdConnector, vpcdSlotsFromEnv, type VpcdSlot } from '../../sim/card/vpcd-connector.ts';
+import { startTestSystem, type TestSystem, type TestSystemOptions } from './kiosk-system.ts';
 
 /**
  * pcsclite closes a context's event handle only when its status thread's last event reaches JS, and that event can
@@ -105,3 +106,20 @@ export async function pcscRig(t: ExecutionContext, options: Omit<PcscReaderOptio
   if (!reader.ready) throw new Error(`reader ${slot.readerName} is not ready in the private pcscd`);
   return { slot, reader, connector };
 }
+
+/**
+ * The embedded default with K001 reading cards on a claimed vpcd slot of the private pcscd, and a connector that puts
+ * cards in that slot's field; the slot emptied and released at teardown.
+ */
+export async function startPcscTestSystem(
+  t: ExecutionContext, o: Omit<TestSystemOptions, 'pcscReader'> = {},
+): Promise<{ system: TestSystem; reader: PcscCardReader; connector: VpcdConnector }> {
+  const slot = await claimVpcdSlot();
+  t.teardown(() => slot.release());
+  const system = await startTestSystem(t, { ...o, pcscReader: slot.readerName });
+  const reader = system.kiosks.get('K001')!.kiosk.reader as PcscCardReader;
+  const connector = new VpcdConnector({ port: slot.port });
+  t.teardown(() => emptySlot(reader, connector));
+  return { system, reader, connector };
+}
+

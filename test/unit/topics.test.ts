@@ -25,7 +25,7 @@ test('topic names are exactly the documented strings', (t) => {
   t.is(subscriptions.allKioskStates, 'quancun/v1/kiosk/+/state');
   t.is(subscriptions.allEvents, 'quancun/v1/kiosk/+/event/+');
   t.is(subscriptions.gatewayState, 'quancun/v1/gateway/state');
-  t.deepEqual(opNames, ['card.lookup', 'load.authorize', 'load.confirm', 'load.recredit', 'load.park', 'load.abandon', 'txn.status',
+  t.deepEqual(opNames, ['card.lookup', 'load.authorize', 'load.confirm', 'load.recredit', 'load.park', 'load.abandon', 'fee.lookup', 'fee.begin', 'fee.confirm', 'fee.abandon', 'txn.status',
     'records.query']);
 });
 

@@ -6,7 +6,7 @@
  */
 import { QuancunError, type ErrorCode } from '../../../common/errors.ts';
 import { EXCHANGE_FAILURES } from '../../../hal/card-reader/card-reader.ts';
-import { waitForSameCard } from '../same-card.ts';
+import { whileCardAskedBack } from '../same-card.ts';
 import { settleOnCard } from '../settle-credit.ts';
 import type { LoadContext } from './load-flow.ts';
 import { confirmLoad, parkLoad } from './load-flow.ts';
@@ -23,51 +23,35 @@ export interface RePresentInfo {
 /** Ends a `torn` record: credited and confirmed, parked as a pending load, or (kiosk stopping) still torn. */
 export async function resolveTorn(ctx: LoadContext, rec: LoadRecord, seconds: number): Promise<LoadRecord> {
   const { journal, log } = ctx;
-  const deadline = Date.now() + seconds * 1000;
-  const waiting = AbortSignal.timeout(seconds * 1000);
-  const signal = ctx.stopSignal ? AbortSignal.any([waiting, ctx.stopSignal]) : waiting;
-  const announce = (code?: ErrorCode) =>
-    ctx.onRePresent?.({ txnId: rec.id, amount: rec.amount, secondsLeft: Math.max(0, Math.ceil((deadline - Date.now()) / 1000)), ...(code ? { code } : {}) });
-  announce();
-  const ticker = setInterval(announce, 1000);
-  try {
-    for (;;) {
-      let channel;
-      try {
-        channel = await waitForSameCard(ctx.reader, ctx.cardProfile, rec.asn, signal, () => {
-          log.info('another card presented while a torn load waits', { txnId: rec.id, code: 'CARD_MISMATCH' });
-          announce('CARD_MISMATCH');
-        });
-      } catch (err) {
-        if (signal.aborted) break;
-        throw err;
-      }
-      try {
-        const owed = { txnId: rec.id, amount: rec.amount, onlineCounter: rec.onlineCounter!, cardBefore: rec.cardBefore! };
-        const settled = await settleOnCard(channel, ctx.link, ctx.terminalId, owed, async (stamp) => {
-          rec = await journal.loads.advance(rec, 'crediting', stamp);
-        });
-        // The history keeps the tear; the code said why the load was undecided, and now it is decided.
-        rec = await journal.loads.advance(rec, 'credited', { tac: settled.tac, cardAfter: settled.cardAfter, outcome: settled.via, code: undefined });
-        log.info('torn load decided on the card', { txnId: rec.id, via: settled.via });
-        return await confirmLoad(ctx, rec).catch((err: unknown) => {
-          log.warn('final posting not confirmed yet', { txnId: rec.id, code: QuancunError.from(err).code });
-          return rec;
-        });
-      } catch (err) {
-        const e = QuancunError.from(err);
-        if (rec.state === 'crediting') rec = await journal.loads.advance(rec, 'torn', { code: e.code });
-        log.warn('torn load not decided on this tap', { txnId: rec.id, code: e.code });
-        // The exchange broke off again (taken away, no answer): wait on. Anything else (the card refused, the
-        // gateway unreachable) will not mend here.
-        if (!EXCHANGE_FAILURES.has(e.code)) break;
-      } finally {
-        await channel.close().catch(() => {});
-      }
+  const decided = await whileCardAskedBack({
+    reader: ctx.reader, profile: ctx.cardProfile, asn: rec.asn, seconds, ...(ctx.stopSignal ? { stopSignal: ctx.stopSignal } : {}),
+    announce: (secondsLeft, code) => {
+      if (code) log.info('another card presented while a torn load waits', { txnId: rec.id, code });
+      ctx.onRePresent?.({ txnId: rec.id, amount: rec.amount, secondsLeft, ...(code ? { code } : {}) });
+    },
+  }, async (channel) => {
+    try {
+      const owed = { txnId: rec.id, amount: rec.amount, onlineCounter: rec.onlineCounter!, cardBefore: rec.cardBefore! };
+      const settled = await settleOnCard(channel, ctx.link, ctx.terminalId, owed, async (stamp) => {
+        rec = await journal.loads.advance(rec, 'crediting', stamp);
+      });
+      // The history keeps the tear; the code said why the load was undecided, and now it is decided.
+      rec = await journal.loads.advance(rec, 'credited', { tac: settled.tac, cardAfter: settled.cardAfter, outcome: settled.via, code: undefined });
+      log.info('torn load decided on the card', { txnId: rec.id, via: settled.via });
+      return await confirmLoad(ctx, rec).catch((err: unknown) => {
+        log.warn('final posting not confirmed yet', { txnId: rec.id, code: QuancunError.from(err).code });
+        return rec;
+      });
+    } catch (err) {
+      const e = QuancunError.from(err);
+      if (rec.state === 'crediting') rec = await journal.loads.advance(rec, 'torn', { code: e.code });
+      log.warn('torn load not decided on this tap', { txnId: rec.id, code: e.code });
+      // The exchange broke off again (taken away, no answer): wait on. Anything else (the card refused, the
+      // gateway unreachable) will not mend here.
+      return EXCHANGE_FAILURES.has(e.code) ? 'again' : 'give-up';
     }
-  } finally {
-    clearInterval(ticker);
-  }
+  });
+  if (decided) return decided;
   if (ctx.stopSignal?.aborted) return rec;
   return parkLoad(ctx, rec).catch((err: unknown) => {
     log.warn('torn load not parked yet: recovery parks it', { txnId: rec.id, code: QuancunError.from(err).code });

@@ -1,0 +1,189 @@
+/**
+ * The gateway's fee service (缴费): a fee paid from the card's purse to a biller. The gateway acts as the PSAM: MAC1
+ * leaves only once the fee is journaled; the card's MAC2 and TAC are verified before the posting purse -> biller;
+ * the biller is paid with the fee's id as its idempotency key, each try journaled first. A biller that refuses, or
+ * never answers after its tries, leaves the amount owed back to the card (an owed credit of source fee-refund).
+ */
+import { campusTime } from '../../common/campus-time.ts';
+import type { BillerConfig } from '../../common/config.ts';
+import { QuancunError } from '../../common/errors.ts';
+import { KeyedQueue } from '../../common/keyed-queue.ts';
+import type { Logger } from '../../common/log.ts';
+import type { DurableStore, Op } from '../../common/store/durable-store.ts';
+import { JournaledMachine } from '../../common/store/journaled-machine.ts';
+import type { OpRequest, OpResponse } from '../../common/api/topics.ts';
+import type { CampusLedger } from '../ledger/campus-ledger.ts';
+import type { CardKeys, PurchaseInit } from '../keystore/card-keys.ts';
+import { BillerClient } from './biller-client.ts';
+import { GATEWAY_FEE_MACHINE, type GatewayFeeRecord, type GatewayFeeState } from './fee-machine.ts';
+import { refundIdOf, type OwedCredits } from './owed-credits.ts';
+
+export interface FeeServiceOptions {
+  store: DurableStore;
+  ledger: CampusLedger;
+  keys: CardKeys;
+  billers: BillerConfig[];
+  /** Where each biller really is, when it differs from the config (the embedded simulator's port). */
+  billerUrls?: Map<string, string>;
+  credits: OwedCredits;
+  timeZone: string;
+  log: Logger;
+  now?: () => Date;
+}
+
+const seqKey = (terminalId: string) => `gw/fee-seq/${terminalId}`;
+const hex = (b: Buffer) => b.toString('hex').toUpperCase();
+
+export class FeeService {
+  readonly fees: JournaledMachine<GatewayFeeState, GatewayFeeRecord>;
+  readonly #billers: Map<string, BillerClient>;
+  /** One job at a time per fee (its confirm, a repeat of it, its resumption at start) and per terminal's sequence. */
+  readonly #turns = new KeyedQueue();
+
+  constructor(private readonly o: FeeServiceOptions) {
+    this.fees = new JournaledMachine(o.store, 'gw/fee', GATEWAY_FEE_MACHINE);
+    this.#billers = new Map(o.billers.map((b) => [b.id, new BillerClient(b, o.billerUrls?.get(b.id))]));
+  }
+
+  async lookup(_kioskId: string, req: OpRequest<'fee.lookup'>): Promise<OpResponse<'fee.lookup'>> {
+    const biller = this.#biller(req.billerId);
+    const found = await biller.lookup(req.account);
+    return { billerId: biller.config.id, name: biller.config.name, account: req.account, holder: found.holder,
+      ...(found.room ? { room: found.room } : {}), maxAmount: biller.config.maxAmount };
+  }
+
+  /** Checks everything a refusal can come from, then journals `mac1-issued` with the terminal's next sequence. */
+  async begin(kioskId: string, req: OpRequest<'fee.begin'>): Promise<OpResponse<'fee.begin'>> {
+    const existing = await this.fees.get(req.txnId);
+    if (existing) {
+      if (existing.state !== 'mac1-issued') throw new QuancunError('TXN_STATE', `fee ${req.txnId} is already ${existing.state}`);
+      return { mac1: existing.mac1, terminalTxSeq: existing.terminalTxSeq, hostDate: existing.hostDate, hostTime: existing.hostTime };
+    }
+    const biller = this.#biller(req.billerId);
+    if (req.amount > biller.config.maxAmount) throw new QuancunError('FEE_AMOUNT_INVALID', `amount ${req.amount} > ${biller.config.maxAmount}`, { billerId: req.billerId });
+    if (req.amount > req.card.balance) throw new QuancunError('CARD_BALANCE_INSUFFICIENT', `amount ${req.amount} > balance ${req.card.balance}`);
+    const account = await this.o.ledger.accountByAsn(req.asn);
+    await biller.lookup(req.account);
+    const { dateDigits: hostDate, timeDigits: hostTime } = campusTime((this.o.now ?? (() => new Date()))(), this.o.timeZone);
+    const record = await this.#turns.run(seqKey(req.terminalId), async () => {
+      // The PSAM's transaction sequence: one per terminal, never used twice, reserved in the batch that issues MAC1.
+      const terminalTxSeq = ((await this.o.store.get<number>(seqKey(req.terminalId))) ?? 0) + 1;
+      const base = {
+        id: req.txnId, state: 'mac1-issued' as const, kioskId, campusAccount: account.campusAccount, asn: req.asn.toUpperCase(),
+        billerId: req.billerId, account: req.account, amount: req.amount, terminalId: req.terminalId,
+        offlineCounter: req.card.offlineCounter, random: req.card.random, terminalTxSeq, hostDate, hostTime,
+      };
+      const mac1 = hex(this.o.keys.issuePurchaseMac1(purchaseOf(base)));
+      return this.fees.create({ ...base, mac1 }, [{ type: 'put', key: seqKey(req.terminalId), value: terminalTxSeq }]);
+    });
+    this.o.log.info('fee MAC1 issued', { txnId: req.txnId, kioskId, billerId: req.billerId, amount: req.amount });
+    return { mac1: record.mac1, terminalTxSeq: record.terminalTxSeq, hostDate, hostTime };
+  }
+
+  /** The card debited itself: proof verified, posting held, then the biller paid (or the amount owed back). */
+  confirm(kioskId: string, req: OpRequest<'fee.confirm'>): Promise<OpResponse<'fee.confirm'>> {
+    return this.#turns.run(req.txnId, async () => {
+      let record = await this.#require(kioskId, req.txnId);
+      if (record.state === 'mac1-issued') {
+        const proof = this.o.keys.verifyPurchase(purchaseOf(record), { mac2: Buffer.from(req.mac2, 'hex'), tac: Buffer.from(req.tac, 'hex') });
+        if (!proof.mac2 || !proof.tac) {
+          const code = proof.mac2 ? 'CARD_TAC_INVALID' : 'CARD_MAC_INVALID';
+          await this.fees.advance(record, 'proof-failed', { tac: req.tac, mac2: req.mac2, code });
+          this.o.log.error('purchase proof does not verify: held for an operator', { txnId: record.id, kioskId, code });
+          throw new QuancunError(code, `the card's ${proof.mac2 ? 'TAC' : 'MAC2'} of the purchase does not verify`, { txnId: record.id });
+        }
+        record = await this.fees.advance(record, 'debited', { tac: req.tac, mac2: req.mac2 }, [this.#transfer(record, 'held')]);
+      }
+      if (record.state === 'debited' || record.state === 'paying') record = await this.#pay(record);
+      return answerOf(record);
+    });
+  }
+
+  /** The card's counter shows the debit did not apply: the fee ends, nothing moved. */
+  abandon(kioskId: string, req: OpRequest<'fee.abandon'>): Promise<OpResponse<'fee.abandon'>> {
+    return this.#turns.run(req.txnId, async () => {
+      const found = await this.fees.get(req.txnId);
+      if (!found) {
+        // fee.begin never reached us: recorded as ended, so a late one cannot issue a MAC1 for it.
+        await this.fees.create({
+          id: req.txnId, state: 'not-debited', kioskId, campusAccount: '', asn: '', billerId: '', account: '', amount: 0, terminalId: '',
+          offlineCounter: 0, random: '', terminalTxSeq: 0, hostDate: '', hostTime: '', mac1: '', code: 'TXN_UNKNOWN',
+        });
+        return { state: 'not-debited' };
+      }
+      const record = await this.#require(kioskId, req.txnId);
+      if (record.state === 'not-debited') return { state: 'not-debited' };
+      if (record.state !== 'mac1-issued') throw new QuancunError('TXN_STATE', `cannot abandon a fee in state ${record.state}`, { txnId: record.id });
+      if (req.offlineCounter !== undefined && req.offlineCounter !== record.offlineCounter) {
+        throw new QuancunError('TXN_STATE', 'the card counter moved: the debit applied, confirm it with the card\'s proof', { txnId: record.id });
+      }
+      await this.fees.advance(record, 'not-debited');
+      return { state: 'not-debited' };
+    });
+  }
+
+  /** At start: fees whose biller was owed a payment when the gateway stopped are paid (same id) or owed back. */
+  async resume(): Promise<void> {
+    for (const record of (await this.fees.unfinished()).filter((r) => r.state === 'debited' || r.state === 'paying')) {
+      await this.#turns.run(record.id, async () => this.#pay((await this.fees.require(record.id))));
+    }
+  }
+
+  async #pay(record: GatewayFeeRecord): Promise<GatewayFeeRecord> {
+    const biller = this.#biller(record.billerId);
+    let last: QuancunError | undefined;
+    // A fee resumed after its last try asks once more: that try may have been applied, and the same id tells.
+    for (let tries = Math.min(record.payTries ?? 0, biller.config.payTries - 1); tries < biller.config.payTries; tries++) {
+      record = await this.fees.advance(record, 'paying', { payTries: tries + 1 });
+      try {
+        const { receiptNo } = await biller.pay({ paymentId: record.id, account: record.account, amount: record.amount });
+        this.o.log.info('fee paid', { txnId: record.id, billerId: record.billerId, receiptNo });
+        return this.fees.advance(record, 'paid', { receiptNo }, [this.#transfer(record, 'final')]);
+      } catch (err) {
+        last = QuancunError.from(err);
+        if (last.code !== 'BILLER_UNAVAILABLE') break;
+        this.o.log.warn('biller did not answer, trying the same payment again', { txnId: record.id, try: tries + 1, sent: last.details.sent });
+      }
+    }
+    const code = last?.code ?? 'BILLER_UNAVAILABLE';
+    const refundId = refundIdOf(record.id);
+    // Unanswered after every try: whether the biller took it is for the biller's statement (`details` keeps it).
+    this.o.log.warn('biller not paid: the amount is owed back to the card', { txnId: record.id, code, refundId });
+    return this.fees.advance(record, 'refund-owed', { refundId, code }, [
+      this.#transfer(record, 'undone', refundId),
+      ...this.o.credits.owe({ refundId, source: 'fee-refund', feeId: record.id, kioskId: record.kioskId, asn: record.asn, campusAccount: record.campusAccount, amount: record.amount }),
+    ]);
+  }
+
+  #transfer(record: GatewayFeeRecord, status: 'held' | 'final' | 'undone', undoneBy?: string): Op {
+    return this.o.ledger.transferOp({
+      txnId: record.id, campusAccount: record.campusAccount, amount: record.amount, from: 'purse', to: `biller:${record.billerId}`, status,
+      ...(undoneBy ? { undoneBy } : {}),
+    });
+  }
+
+  #biller(id: string): BillerClient {
+    const biller = this.#billers.get(id);
+    if (!biller) throw new QuancunError('BILLER_UNKNOWN', `no biller ${id} in the configuration`, { billerId: id });
+    return biller;
+  }
+
+  async #require(kioskId: string, txnId: string): Promise<GatewayFeeRecord> {
+    const record = await this.fees.require(txnId);
+    if (record.kioskId !== kioskId) throw new QuancunError('TXN_UNKNOWN', 'transaction belongs to another kiosk');
+    return record;
+  }
+}
+
+function purchaseOf(r: Pick<GatewayFeeRecord, 'asn' | 'amount' | 'terminalId' | 'offlineCounter' | 'random' | 'terminalTxSeq' | 'hostDate' | 'hostTime'>): PurchaseInit {
+  return {
+    asn: Buffer.from(r.asn, 'hex'), amount: r.amount, terminalId: Buffer.from(r.terminalId, 'hex'), offlineCounter: r.offlineCounter,
+    random: Buffer.from(r.random, 'hex'), terminalTxSeq: r.terminalTxSeq, date: Buffer.from(r.hostDate, 'hex'), time: Buffer.from(r.hostTime, 'hex'),
+  };
+}
+
+function answerOf(r: GatewayFeeRecord): OpResponse<'fee.confirm'> {
+  if (r.state === 'paid') return { state: 'paid', receiptNo: r.receiptNo! };
+  if (r.state === 'refund-owed') return { state: 'refund-owed', refundId: r.refundId!, code: r.code! };
+  throw new QuancunError('TXN_STATE', `fee ${r.id} is ${r.state}`, { txnId: r.id });
+}

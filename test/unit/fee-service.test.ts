@@ -1,0 +1,222 @@
+/**
+ * The gateway's fee machine over LevelDB on disk, the biller simulator over real HTTP and a virtual card in the
+ * simulated reader. MAC1, MAC2 and TAC are the openssl-computed purchase vectors of test/unit/pboc-crypto.test.ts
+ * (MPK 0123..3210, MTK 0011..EEFF, ASN 00001234567890123456, random AABBCCDD, offline counter 7, terminal 112233445566,
+ * sequence 00010203, 2.50 yuan on 2024-09-15 14:30:05 campus time): MAC1 5C64C6DB, MAC2 F70EE359, TAC 1F75367B.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { join } from 'node:path';
+import { fromHex, toHex } from '../../common/bytes.ts';
+import type { BillerConfig } from '../../common/config.ts';
+import { QuancunError } from '../../common/errors.ts';
+import { silentLogger } from '../../common/log.ts';
+import { DurableStore } from '../../common/store/durable-store.ts';
+import { CardKeys } from '../../gateway/keystore/card-keys.ts';
+import { CampusLedger } from '../../gateway/ledger/campus-ledger.ts';
+import { FeeRefunds } from '../../gateway/fees/fee-refunds.ts';
+import { FeeService } from '../../gateway/fees/fee-service.ts';
+import { feeRecords } from '../../gateway/fees/fee-records.ts';
+import { CAMPUS_CARD_PROFILE } from '../../runtime/card/card-profile.ts';
+import { creditForLoad, debitForPurchase, getBalance, initializeForLoad, initializeForPurchase, selectPurse } from '../../runtime/card/purse.ts';
+import { BillerSimulator } from '../../sim/biller/biller-host.ts';
+import { personalise } from '../../sim/card/issuance.ts';
+import { SimCardReader } from '../../sim/card/sim-reader.ts';
+import { VirtualCard } from '../../sim/card/virtual-card.ts';
+import { tempDir } from '../support/temp-dir.ts';
+
+const MASTER = {
+  load: fromHex('11223344556677888877665544332211'),
+  purchase: fromHex('0123456789ABCDEFFEDCBA9876543210'),
+  tac: fromHex('00112233445566778899AABBCCDDEEFF'),
+};
+const ASN = '00001234567890123456';
+const TERMINAL = '112233445566';
+const KIOSK = 'K001';
+/** 2024-09-15 14:30:05 in Asia/Shanghai. */
+const NOW = new Date('2024-09-15T06:30:05Z');
+
+async function setup(t: ExecutionContext, biller: Partial<BillerConfig> = {}) {
+  const billers = new BillerSimulator([{ id: 'dorm-power', accounts: [{ account: '3402', holder: '张三', room: '东区3号楼402' }] }]);
+  await billers.start();
+  t.teardown(() => billers.stop());
+  const store = new DurableStore(join(await tempDir(t), 'gateway'));
+  await store.open();
+  t.teardown(() => store.close());
+  const ledger = new CampusLedger(store);
+  await ledger.seed([{ campusAccount: '2024001', name: '张三', staffNo: '2024001', asn: ASN }]);
+  // The terminal's last sequence: the next fee takes 00010203, the vector's.
+  await store.put(`gw/fee-seq/${TERMINAL}`, 0x00010202);
+  const keys = new CardKeys(MASTER);
+  const refunds = new FeeRefunds({ store, ledger, keys, purseLimit: 100_000, timeZone: 'Asia/Shanghai', log: silentLogger, now: () => NOW });
+  const fees = new FeeService({
+    store, ledger, keys, credits: refunds, timeZone: 'Asia/Shanghai', log: silentLogger, now: () => NOW,
+    billers: [{
+      id: 'dorm-power', kind: 'dorm-power', name: { zh: '宿舍电费', en: 'Dorm electricity' }, url: billers.url('dorm-power'),
+      timeoutMs: 1000, payTries: 3, maxAmount: 50_000, ...biller,
+    }],
+  });
+  const card = new VirtualCard({
+    ...personalise({ masterKeys: MASTER, asn: ASN, balance: 10_000, startDate: '20240901', endDate: '20340831' }),
+    onlineCounter: 5, offlineCounter: 7,
+  }, { random: () => fromHex('AABBCCDD') });
+  const reader = new SimCardReader();
+  reader.insert(card);
+  const ch = await reader.connect();
+  await selectPurse(ch, CAMPUS_CARD_PROFILE);
+  return { billers, store, ledger, fees, refunds, ch };
+}
+
+type Setup = Awaited<ReturnType<typeof setup>>;
+
+/** INITIALIZE FOR PURCHASE of 2.50 and fee.begin with its answer. */
+async function begin(s: Setup, account = '3402', amount = 250) {
+  const init = await initializeForPurchase(s.ch, { keyIndex: 1, amount, terminalId: fromHex(TERMINAL) });
+  return s.fees.begin(KIOSK, {
+    txnId: 'K001-00000001', asn: ASN, billerId: 'dorm-power', account, amount, terminalId: TERMINAL,
+    card: { balance: init.balance, offlineCounter: init.offlineCounter, keyVersion: init.keyVersion, algId: init.algId, random: toHex(init.random) },
+  });
+}
+
+/** begin, then DEBIT FOR PURCHASE on the card: its TAC and MAC2. */
+async function debited(s: Setup) {
+  const mac1 = await begin(s);
+  const debit = await debitForPurchase(s.ch, {
+    terminalTxSeq: mac1.terminalTxSeq, date: fromHex(mac1.hostDate), time: fromHex(mac1.hostTime), mac1: fromHex(mac1.mac1),
+  });
+  if (debit.decision !== 'applied') throw debit.error;
+  return { mac1, tac: toHex(debit.value.tac), mac2: toHex(debit.value.mac2) };
+}
+
+test('MAC1 is the PSAM vector, journaled before it leaves; the card debits; MAC2 and TAC verify; the biller is paid', async (t) => {
+  const s = await setup(t);
+  const { mac1, tac, mac2 } = await debited(s);
+  t.deepEqual(mac1, { mac1: '5C64C6DB', terminalTxSeq: 0x00010203, hostDate: '20240915', hostTime: '143005' });
+  t.is(tac, '1F75367B');
+  t.is(mac2, 'F70EE359');
+  t.deepEqual(await s.fees.confirm(KIOSK, { txnId: 'K001-00000001', tac, mac2 }), { state: 'paid', receiptNo: 'R00000001' });
+  t.is(await getBalance(s.ch), 9_750);
+  t.is(s.billers.received('dorm-power', '3402'), 250);
+  t.like(await s.ledger.transfer('K001-00000001'), { amount: 250, from: 'purse', to: 'biller:dorm-power', status: 'final' });
+  const record = await s.fees.fees.require('K001-00000001');
+  t.deepEqual(record.history.map((h) => h.state), ['mac1-issued', 'debited', 'paying', 'paid']);
+  // A repeat of the confirm (a lost answer on the broker) answers the same and pays nothing more.
+  t.deepEqual(await s.fees.confirm(KIOSK, { txnId: 'K001-00000001', tac, mac2 }), { state: 'paid', receiptNo: 'R00000001' });
+  t.is(s.billers.received('dorm-power', '3402'), 250);
+});
+
+test('a biller that refuses after the debit leaves the amount owed back, and the refund comes back to the card', async (t) => {
+  const s = await setup(t);
+  const { tac, mac2 } = await debited(s);
+  s.billers.refuseNext('account-closed');
+  t.deepEqual(await s.fees.confirm(KIOSK, { txnId: 'K001-00000001', tac, mac2 }),
+    { state: 'refund-owed', refundId: 'K001-00000001-refund', code: 'BILLER_REFUSED' });
+  t.is(s.billers.received('dorm-power', '3402'), 0);
+  t.like(await s.ledger.transfer('K001-00000001'), { status: 'undone', undoneBy: 'K001-00000001-refund' });
+  t.like(await s.ledger.transfer('K001-00000001-refund'), { amount: 250, from: 'campus', to: 'purse', status: 'owed' });
+  // Never credited: listed without a counter, so any kiosk writes it with a first MAC2.
+  t.deepEqual(await s.refunds.pendingFor(ASN), [{ pendingId: 'K001-00000001-refund', source: 'fee-refund', amount: 250 }]);
+  // 查询 lists the fee, refused, and the refund the card is owed.
+  const listed = await feeRecords(s.fees.fees, s.refunds.refunds, ASN);
+  t.like(listed.items, [{ txnId: 'K001-00000001', kind: 'fee', amount: 250, state: 'refused', kioskId: KIOSK, card: '000012**********3456' }]);
+  t.like(listed.pending, [{ txnId: 'K001-00000001-refund', kind: 'fee-refund', amount: 250, kioskId: KIOSK }]);
+
+  const init = await initializeForLoad(s.ch, { keyIndex: 1, amount: 250, terminalId: fromHex(TERMINAL) });
+  const fresh = await s.refunds.recredit('K002', {
+    txnId: 'K001-00000001-refund', terminalId: TERMINAL,
+    card: { oldBalance: init.oldBalance, onlineCounter: init.onlineCounter, keyVersion: init.keyVersion, algId: init.algId, random: toHex(init.random), mac1: toHex(init.mac1) },
+  });
+  // Bound now: a second tap would read the card's counter against 5.
+  t.deepEqual(await s.refunds.pendingFor(ASN), [{ pendingId: 'K001-00000001-refund', source: 'fee-refund', amount: 250, onlineCounter: 5, oldBalance: 9_750 }]);
+  const credit = await creditForLoad(s.ch, { date: fromHex(fresh.hostDate), time: fromHex(fresh.hostTime), mac2: fromHex(fresh.mac2) });
+  if (credit.decision !== 'applied') throw credit.error;
+  t.deepEqual(await s.refunds.confirm('K002', { txnId: 'K001-00000001-refund', tac: toHex(credit.value), newBalance: 10_000, onlineCounter: 5 }),
+    { posting: 'final', tacVerified: true });
+  t.is(await getBalance(s.ch), 10_000);
+  t.like(await s.ledger.transfer('K001-00000001-refund'), { status: 'final' });
+  t.deepEqual(await s.refunds.pendingFor(ASN), []);
+});
+
+test('a lost answer is retried with the same payment id: paid once', async (t) => {
+  const s = await setup(t);
+  const { tac, mac2 } = await debited(s);
+  s.billers.loseNextAnswer();
+  t.like(await s.fees.confirm(KIOSK, { txnId: 'K001-00000001', tac, mac2 }), { state: 'paid' });
+  t.is(s.billers.received('dorm-power', '3402'), 250);
+  t.is((await s.fees.fees.require('K001-00000001')).payTries, 2);
+});
+
+test('a biller down after the debit: every try refused, the amount owed back with BILLER_UNAVAILABLE', async (t) => {
+  const s = await setup(t);
+  const { tac, mac2 } = await debited(s);
+  await s.billers.down();
+  t.like(await s.fees.confirm(KIOSK, { txnId: 'K001-00000001', tac, mac2 }), { state: 'refund-owed', code: 'BILLER_UNAVAILABLE' });
+  const record = await s.fees.fees.require('K001-00000001');
+  t.is(record.payTries, 3);
+  t.deepEqual(record.history.map((h) => h.state), ['mac1-issued', 'debited', 'paying', 'paying', 'paying', 'refund-owed']);
+});
+
+test('refusals at begin move nothing: unknown room, biller down, unknown biller, amount over the limit or the balance', async (t) => {
+  const s = await setup(t, { maxAmount: 5_000 });
+  const code = async (p: Promise<unknown>) => ((await t.throwsAsync(p)) as QuancunError).code;
+  t.is(await code(begin(s, '9999')), 'BILLER_ACCOUNT_UNKNOWN');
+  t.is(await code(begin(s, '3402', 6_000)), 'FEE_AMOUNT_INVALID');
+  t.is(await code(s.fees.lookup(KIOSK, { billerId: 'water', account: '3402' })), 'BILLER_UNKNOWN');
+  await s.billers.down();
+  t.is(await code(begin(s)), 'BILLER_UNAVAILABLE');
+  t.is(await code(s.fees.lookup(KIOSK, { billerId: 'dorm-power', account: '3402' })), 'BILLER_UNAVAILABLE');
+  t.deepEqual(await s.fees.fees.all(), []);
+  t.is(await getBalance(s.ch), 10_000);
+  // Over the balance: the card says so at INITIALIZE FOR PURCHASE, before the gateway is asked.
+  t.is(await code(initializeForPurchase(s.ch, { keyIndex: 1, amount: 20_000, terminalId: fromHex(TERMINAL) })), 'CARD_BALANCE_INSUFFICIENT');
+});
+
+test('a MAC2 that does not verify holds the fee for an operator, and the biller is not paid', async (t) => {
+  const s = await setup(t);
+  const { tac } = await debited(s);
+  const err = await t.throwsAsync(s.fees.confirm(KIOSK, { txnId: 'K001-00000001', tac, mac2: '00000000' }), { instanceOf: QuancunError });
+  t.is(err?.code, 'CARD_MAC_INVALID');
+  t.is((await s.fees.fees.require('K001-00000001')).state, 'proof-failed');
+  t.is(s.billers.received('dorm-power', '3402'), 0);
+});
+
+test('a debit that never reached the card ends not-debited; a counter that moved is refused', async (t) => {
+  const s = await setup(t);
+  await begin(s);
+  await t.throwsAsync(s.fees.abandon(KIOSK, { txnId: 'K001-00000001', offlineCounter: 8 }), { message: /counter moved/ });
+  t.deepEqual(await s.fees.abandon(KIOSK, { txnId: 'K001-00000001', offlineCounter: 7 }), { state: 'not-debited' });
+  t.is(s.billers.received('dorm-power', '3402'), 0);
+  // Another kiosk cannot act on this fee.
+  await t.throwsAsync(s.fees.confirm('K002', { txnId: 'K001-00000001', tac: '00000000', mac2: '00000000' }), { message: /another kiosk/ });
+});
+
+test('a gateway stopped while paying resumes at start with the same payment id: the biller that had applied it pays once', async (t) => {
+  const s = await setup(t);
+  const { tac, mac2 } = await debited(s);
+  // The state a stop left: proof verified, `paying` journaled, the biller applied the try but its answer was lost.
+  let record = await s.fees.fees.require('K001-00000001');
+  record = await s.fees.fees.advance(record, 'debited', { tac, mac2 });
+  await s.fees.fees.advance(record, 'paying', { payTries: 1 });
+  s.billers.loseNextAnswer();
+  await fetch(`${s.billers.url('dorm-power')}/payments`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ paymentId: 'K001-00000001', account: '3402', amount: 250 }),
+  }).catch(() => undefined);
+  t.is(s.billers.received('dorm-power', '3402'), 250);
+
+  await s.fees.resume();
+  t.like(await s.fees.fees.require('K001-00000001'), { state: 'paid', receiptNo: 'R00000001', payTries: 2 });
+  t.is(s.billers.received('dorm-power', '3402'), 250);
+  // The kiosk's confirm, arriving after, answers the same.
+  t.deepEqual(await s.fees.confirm(KIOSK, { txnId: 'K001-00000001', tac, mac2 }), { state: 'paid', receiptNo: 'R00000001' });
+});
+
+test('a fee resumed after its last try asks the biller once more before owing the amount back', async (t) => {
+  const s = await setup(t, { payTries: 1 });
+  const { tac, mac2 } = await debited(s);
+  let record = await s.fees.fees.require('K001-00000001');
+  record = await s.fees.fees.advance(record, 'debited', { tac, mac2 });
+  await s.fees.fees.advance(record, 'paying', { payTries: 1 });
+  await s.fees.resume();
+  t.like(await s.fees.fees.require('K001-00000001'), { state: 'paid', payTries: 1 });
+  t.is(s.billers.received('dorm-power', '3402'), 250);
+});
+
