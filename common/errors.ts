@@ -135,6 +135,9 @@ export const ERROR_CODES = {
   BILLER_REFUSED: { retryable: false, zh: '缴费单位拒绝了本次缴费', en: 'The biller refused the payment' },
   BILLER_ACCOUNT_UNKNOWN: { retryable: false, zh: '房间号或账号不存在', en: 'No such room or account at the biller' },
   FEE_AMOUNT_INVALID: { retryable: false, zh: '缴费金额无效', en: 'The fee amount is not valid' },
+  FEE_REFUNDED: {
+    retryable: false, zh: '缴费未成功，金额已退回卡内', en: 'The fee was not paid; the amount is back on your card',
+  },
   FEE_REFUND_OWED: {
     retryable: false, zh: '缴费未成功，金额将退回卡内，在任一圈存机放卡即可领取',
     en: 'The fee was not paid; the amount is owed back to your card: tap it at any kiosk to collect it',

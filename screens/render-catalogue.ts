@@ -1,5 +1,6 @@
 /**
- * Writes every sample screen as PNG: zh and en at 800x480, plus portrait 1080x1920 idle and amount.
+ * Writes every sample screen as PNG: zh and en at 800x480, plus portrait 1080x1920 idle and amount, and the
+ * cardholder services' screens (缴费, 补助领取, 查询) in both languages at 1024x600 and 1080x1920 too.
  * Usage: npx tsx screens/render-catalogue.ts [outDir=docs/screens] [fontPath]
  */
 import { mkdir } from 'node:fs/promises';
@@ -8,6 +9,12 @@ import { PngSnapshotDisplay } from '../hal/display/png-snapshot.ts';
 import { ScreenHost } from './screen-host.ts';
 import { sampleViews } from './sample-views.ts';
 import type { KioskView, Lang } from './view-model.ts';
+
+/** The screens of the services beside the load: the menu that leads to them, fees, subsidies, the records. */
+const SERVICE_SCREENS = new Set([
+  'menu', 'fees-billers', 'fee-account', 'fee-account-unknown', 'fee-amount', 'result-fee-refund', 'pending', 'result-subsidy',
+  'result-subsidy-expired', 'records', 'campus-records', 'campus-records-empty',
+]);
 
 export async function renderCatalogue(outDir: string, fontPath?: string): Promise<string[]> {
   await mkdir(outDir, { recursive: true });
@@ -24,6 +31,11 @@ export async function renderCatalogue(outDir: string, fontPath?: string): Promis
   }
   for (const { name, view } of sampleViews('zh').filter((s) => s.name === 'idle' || s.name === 'amount')) {
     await save(`${name}.zh.1080x1920.png`, view, 1080, 1920);
+  }
+  for (const lang of ['zh', 'en'] satisfies Lang[]) {
+    for (const { name, view } of sampleViews(lang).filter((s) => SERVICE_SCREENS.has(s.name))) {
+      for (const [width, height] of [[1024, 600], [1080, 1920]] as const) await save(`${name}.${lang}.${width}x${height}.png`, view, width, height);
+    }
   }
   return written;
 }

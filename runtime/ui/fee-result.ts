@@ -12,8 +12,9 @@ export type FeeEnd = FeeOutcome & { refund?: CollectOutcome };
 export function feeResult(outcome: FeeEnd): ResultInfo {
   const ok = outcome.state === 'completed';
   const refunded = outcome.refund && collected(outcome.refund) ? outcome.refund : undefined;
-  // A refund not written at this tap waits for the next one: that is what the cardholder must know.
-  const code = ok ? undefined : outcome.state === 'refund-owed' && !refunded ? 'FEE_REFUND_OWED' : (outcome.code ?? 'INTERNAL');
+  // Where the money is, not why the biller failed, is what the cardholder must know: back on the card now, or at
+  // the next tap.
+  const code = ok ? undefined : outcome.state === 'refund-owed' ? (refunded ? 'FEE_REFUNDED' : 'FEE_REFUND_OWED') : (outcome.code ?? 'INTERNAL');
   // A torn debit the card did not decide has no balance to show rather than a guess.
   const balance = refunded ? refunded.cardAfter : outcome.state === 'undecided' || outcome.state === 'torn' ? undefined : (outcome.cardAfter ?? outcome.cardBefore);
   return {
