@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { readConfigFile } from '../common/config-errors.ts';
 import { brokerAclSettings, caDir, consoleUsersFile, type LoadedConfig } from '../common/config.ts';
 import type { Logger } from '../common/log.ts';
-import { QuancunError } from '../common/errors.ts';
 import { DurableStore } from '../common/store/durable-store.ts';
 import { GatewayEndpoint } from './link/gateway-endpoint.ts';
 import { identityName } from '../common/api/access.ts';
@@ -35,10 +34,10 @@ import { AnnouncementService } from './announcements/announcement-service.ts';
 import { MoneyOwed } from './loads/money-owed.ts';
 import { ReconcileService } from './reconcile/reconcile-service.ts';
 import { FeeService } from './fees/fee-service.ts';
-import { FeeRefunds } from './fees/fee-refunds.ts';
 import { feeRecords } from './fees/fee-records.ts';
 import { CampusCredits } from './credits/campus-credits.ts';
 import { OwedCredits } from './credits/owed-credits.ts';
+import { creditRecords } from './credits/credit-records.ts';
 import { SubsidyService } from './subsidies/subsidy-service.ts';
 import { cardRecords } from './queries/card-records.ts';
 import { RecentLookups } from './queries/recent-lookups.ts';
@@ -67,7 +66,6 @@ export class Gateway {
   readonly loads: LoadService;
   /** Fees paid from the purse to billers (gateway/fees/), and the refunds owed back to cards when a biller was not paid. */
   readonly fees: FeeService;
-  readonly feeRefunds: FeeRefunds;
   /** The outcomes kiosks report from their outboxes, each kept once. */
   readonly reports: TxnReports;
   readonly settlement: SettlementService;
@@ -143,26 +141,18 @@ export class Gateway {
       ...(config.ca ? { admit: (kioskId: string) => this.enrolment!.admit(kioskId) } : {}),
     });
     if (config.ca) this.endpoint.handleEnrolment((data) => this.enrol(data));
-    this.feeRefunds = new FeeRefunds({ store: this.store, ledger: this.ledger, keys: keys.card, purseLimit: config.limits.purseLimit,
-      timeZone: config.campus.timeZone, log: o.log });
-    this.fees = new FeeService({ store: this.store, ledger: this.ledger, keys: keys.card, billers: config.billers, credits: this.feeRefunds,
+    this.fees = new FeeService({ store: this.store, ledger: this.ledger, keys: keys.card, billers: config.billers, credits: this.credits,
       timeZone: config.campus.timeZone, log: o.log, ...(o.billerUrls ? { billerUrls: o.billerUrls } : {}) });
-    // Fee refunds owed to a card are written by the collect flow like pending loads: their ids are sent to their service.
+    // Everything owed to a card (pending loads, subsidies, fee refunds) is written by the collect flow: its ids go to their owner.
     this.endpoint.handle('card.lookup', async (kiosk, req) => {
       const answer = await owed.lookup(kiosk, req);
       this.lookups.looked(kiosk, req.asn);
-      return { ...answer, pendingLoads: [...answer.pendingLoads, ...(await this.feeRefunds.pendingFor(req.asn))] };
+      return answer;
     });
-    this.endpoint.handle('load.authorize', async (kiosk, req) => {
-      // A load would move the card's online counter under a refund the card is owed, as under a pending load.
-      if ((await this.feeRefunds.pendingFor(req.asn)).length > 0) throw new QuancunError('PENDING_LOAD_FIRST', 'the card is owed a fee refund: it is written first');
-      return this.loads.authorize(kiosk, req);
-    });
-    this.endpoint.handle('load.confirm', async (kiosk, req) =>
-      (await this.feeRefunds.owns(req.txnId)) ? this.feeRefunds.confirm(kiosk, req) : owed.confirm(kiosk, req));
+    this.endpoint.handle('load.authorize', (kiosk, req) => this.loads.authorize(kiosk, req));
+    this.endpoint.handle('load.confirm', (kiosk, req) => owed.confirm(kiosk, req));
     this.endpoint.handle('load.abandon', (kiosk, req) => this.loads.abandon(kiosk, req));
-    this.endpoint.handle('load.recredit', async (kiosk, req) =>
-      (await this.feeRefunds.owns(req.txnId)) ? this.feeRefunds.recredit(kiosk, req) : owed.recredit(kiosk, req));
+    this.endpoint.handle('load.recredit', (kiosk, req) => owed.recredit(kiosk, req));
     this.endpoint.handle('fee.lookup', (kiosk, req) => this.fees.lookup(kiosk, req));
     this.endpoint.handle('fee.begin', (kiosk, req) => this.fees.begin(kiosk, req));
     this.endpoint.handle('fee.confirm', (kiosk, req) => this.fees.confirm(kiosk, req));
@@ -173,7 +163,7 @@ export class Gateway {
       this.lookups.check(kiosk, req.asn);
       return cardRecords({
         loads: this.loads.loads, pendingLoads: (asn) => this.loads.pendingLoads(asn),
-        others: [(asn) => feeRecords(this.fees.fees, this.feeRefunds.refunds, asn)],
+        others: [(asn) => feeRecords(this.fees.fees, asn), (asn) => creditRecords(this.credits, asn)],
       }, req);
     });
     this.announcements = new AnnouncementService({ store: this.store, kiosks: config.kiosks, broker: this.endpoint, log: o.log });

@@ -215,6 +215,7 @@ const RECORD_KIND: Record<TransactionRecord['kind'] | RecordKind, { zh: string; 
   subsidy: { zh: '补助', en: 'Subsidy' },
   fee: { zh: '缴费', en: 'Fee' },
   'fee-refund': { zh: '缴费退回', en: 'Fee refund' },
+  transfer: { zh: '批量转账', en: 'Transfer' },
   purchase: { zh: '消费', en: 'Purchase' },
 };
 

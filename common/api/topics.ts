@@ -103,7 +103,10 @@ export const recordKinds = {
   load: 'a load from the bound bank account (圈存); `kioskId` is where it was started',
   collect: 'a pending load (圈存未领) written onto the card; `txnId` is that load\'s, `kioskId` where it was written',
   fee: 'a fee paid from the purse to a biller (缴费); `kioskId` is where it was paid',
+  // Each campus-funded credit's source (creditSources but `load`) is a kind: 查询 lists every owed credit by its source.
+  subsidy: 'a subsidy the campus issued, written onto the card (补助领取); `kioskId` is where it was written',
   'fee-refund': 'a fee the biller was not paid, owed back to the card and written at a tap; `txnId` is the refund\'s (`<fee id>-refund`)',
+  transfer: 'a batch transfer\'s approval, written onto the card; `kioskId` is where it was written',
 } as const;
 export type RecordKind = keyof typeof recordKinds;
 export const recordKindSchema = z.enum(Object.keys(recordKinds) as [RecordKind, ...RecordKind[]]);
@@ -348,7 +351,7 @@ export const operations = {
         kind: recordKindSchema,
         amount: fen,
         since: isoTime.describe('since when the card is owed it'),
-        kioskId: topicLevelSchema.describe('where it began'),
+        kioskId: topicLevelSchema.optional().describe('where it began; absent for a credit the campus issued (a subsidy)'),
       })).describe('what the card is owed (圈存未领): written onto it at its next tap at any kiosk'),
     }),
     example: {

@@ -81,8 +81,13 @@ export class JournaledMachine<S extends string, R extends JournalRecord<S>> exte
   /**
    * Move to `next`, merging `patch`, synced before it resolves. Refuses a transition the machine does not allow.
    * `alongside` are written in the same atomic batch (a ledger posting that must not exist without its state).
+   * `write` writes that batch: by default this store's, or another machine's that adds its own records to it (an owed
+   * credit created in the batch of the state that owes it) — still one atomic batch, awaited before `changed`.
    */
-  async advance(record: R, next: S, patch: Partial<Omit<R, 'id' | 'state' | 'history'>> = {}, alongside: Op[] = []): Promise<R> {
+  async advance(
+    record: R, next: S, patch: Partial<Omit<R, 'id' | 'state' | 'history'>> = {}, alongside: Op[] = [],
+    write: (ops: Op[]) => Promise<unknown> = (ops) => this.store.batch(ops),
+  ): Promise<R> {
     if (!this.spec.transitions[record.state].includes(next)) {
       throw new QuancunError('TXN_STATE', `${this.spec.name} ${record.id}: ${record.state} -> ${next} is not allowed`, {
         id: record.id,
@@ -92,7 +97,7 @@ export class JournaledMachine<S extends string, R extends JournalRecord<S>> exte
     }
     const at = new Date().toISOString();
     const updated = { ...record, ...patch, state: next, history: [...record.history, { state: next, at }], updatedAt: at } as R;
-    await this.store.batch([{ type: 'put', key: this.key(record.id), value: updated }, ...alongside, ...(this.options.alongside?.(updated) ?? [])]);
+    await write([{ type: 'put', key: this.key(record.id), value: updated }, ...alongside, ...(this.options.alongside?.(updated) ?? [])]);
     this.emit('changed', updated);
     return updated;
   }

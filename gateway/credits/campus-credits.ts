@@ -3,7 +3,8 @@
  * bank involved: the card proves each one as it proves a torn load (credit-mac.ts), and the card's counter decides
  * once a MAC2 was issued. One journaled record per credit (CAMPUS_CREDIT_MACHINE); its ledger posting is written in
  * the batch of each state: pending while owed, final once the TAC verified, expired when it went back to the campus.
- * Each source has an owner (gateway/subsidies/ for subsidies) that registers here and creates its credits.
+ * Each source has an owner (gateway/subsidies/ for subsidies, gateway/fees/ for fee refunds) that registers here and
+ * creates its credits, in one batch with its own records.
  */
 import { KeyedQueue } from '../../common/keyed-queue.ts';
 import { QuancunError, type ErrorCode } from '../../common/errors.ts';
@@ -49,6 +50,8 @@ export interface CampusCreditRecord extends JournalRecord<CampusCreditState>, Pa
   amount: number;
   /** Shown to the cardholder (a subsidy's reason and period). */
   label?: string;
+  /** The kiosk where the credit arose (a fee refund: where the fee was paid); absent for one the campus issued. */
+  kioskId?: string;
   /** The last campus day it can be collected (yyyy-mm-dd), and the instant that day ends. */
   expires?: string;
   expiresAt?: string;
@@ -61,13 +64,16 @@ export interface CampusCreditRecord extends JournalRecord<CampusCreditState>, Pa
   code?: ErrorCode;
 }
 
-export type NewCredit = Pick<CampusCreditRecord, 'id' | 'source' | 'asn' | 'campusAccount' | 'amount' | 'label' | 'expires' | 'expiresAt'>;
+export type NewCredit = Pick<CampusCreditRecord, 'id' | 'source' | 'asn' | 'campusAccount' | 'amount' | 'label' | 'kioskId' | 'expires' | 'expiresAt'>;
 
 /** What a source's owner tells the credits about its own. */
 export interface CreditOwner {
   source: CampusSource;
-  /** The code a kiosk gets for a credit of this source that expired before it reached the card. */
-  expiredCode: ErrorCode;
+  /**
+   * The code a kiosk gets for a credit of this source that expired before it reached the card; none for a source
+   * whose credits never expire (a fee refund: the cardholder's own money, owed until written).
+   */
+  expiredCode?: ErrorCode;
   /** Writes of the owner's own for the batch that ends one of its credits (completed, tac-failed, expired). */
   ended?(credit: CampusCreditRecord): Op[];
 }
@@ -108,7 +114,8 @@ export class CampusCredits {
 
   /** Owes the cards these credits, with their pending postings, in one batch with `alongside` (the owner's records). */
   async owe(credits: NewCredit[], alongside: Op[] = []): Promise<CampusCreditRecord[]> {
-    for (const c of credits) this.#owner(c.source);
+    // A source whose credits never expire has no code to refuse one with: an expiry given for it is a caller's mistake.
+    for (const c of credits) if (c.expiresAt === undefined) this.#owner(c.source); else this.#expiredCode(c.source);
     const created = await this.credits.createAll(
       credits.map((c) => ({ ...c, state: 'owed' as const })),
       [...credits.flatMap((c) => [openOp(c as CampusCreditRecord), this.#posting(c, 'pending')]), ...alongside],
@@ -152,7 +159,7 @@ export class CampusCredits {
       let record = await this.credits.require(req.txnId);
       if (this.#expiredBy(record, this.#now())) record = await this.#expire(record);
       if (record.state === 'expired') {
-        throw new QuancunError(this.#owner(record.source).expiredCode, `${record.id} expired after ${record.expires}`, { id: record.id });
+        throw new QuancunError(this.#expiredCode(record.source), `${record.id} expired after ${record.expires}`, { id: record.id });
       }
       if (record.state !== 'owed' && record.state !== 'mac2-issued') {
         throw new QuancunError('TXN_STATE', `cannot credit a ${record.source} credit in state ${record.state}`, { id: record.id });
@@ -223,7 +230,7 @@ export class CampusCredits {
   }
 
   async #expire(record: CampusCreditRecord): Promise<CampusCreditRecord> {
-    const expired = await this.credits.advance(record, 'expired', { code: this.#owner(record.source).expiredCode }, this.#endOps(record, 'expired'));
+    const expired = await this.credits.advance(record, 'expired', { code: this.#expiredCode(record.source) }, this.#endOps(record, 'expired'));
     this.o.log.info('credit expired back to the campus', { id: record.id, source: record.source, amount: record.amount });
     return expired;
   }
@@ -243,6 +250,12 @@ export class CampusCredits {
 
   #expiredBy(r: CampusCreditRecord, now: Date): boolean {
     return r.state === 'owed' && r.expiresAt !== undefined && Date.parse(r.expiresAt) <= now.getTime();
+  }
+
+  #expiredCode(source: CampusSource): ErrorCode {
+    const code = this.#owner(source).expiredCode;
+    if (!code) throw new QuancunError('INTERNAL', `credits of source ${source} do not expire`);
+    return code;
   }
 
   #owner(source: CampusSource): CreditOwner {

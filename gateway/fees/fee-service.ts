@@ -2,7 +2,8 @@
  * The gateway's fee service (缴费): a fee paid from the card's purse to a biller. The gateway acts as the PSAM: MAC1
  * leaves only once the fee is journaled; the card's MAC2 and TAC are verified before the posting purse -> biller;
  * the biller is paid with the fee's id as its idempotency key, each try journaled first. A biller that refuses, or
- * never answers after its tries, leaves the amount owed back to the card (an owed credit of source fee-refund).
+ * never answers after its tries, leaves the amount owed back to the card: an owed credit of source `fee-refund` in the
+ * campus's owed credits (gateway/credits/campus-credits.ts), created in the batch of the fee's `refund-owed`.
  */
 import { campusTime } from '../../common/campus-time.ts';
 import type { BillerConfig } from '../../common/config.ts';
@@ -16,7 +17,7 @@ import type { CampusLedger } from '../ledger/campus-ledger.ts';
 import type { CardKeys, PurchaseInit } from '../keystore/card-keys.ts';
 import { BillerClient } from './biller-client.ts';
 import { GATEWAY_FEE_MACHINE, type GatewayFeeRecord, type GatewayFeeState } from './fee-machine.ts';
-import { refundIdOf, type OwedCredits } from './owed-credits.ts';
+import type { CampusCredits } from '../credits/campus-credits.ts';
 
 export interface FeeServiceOptions {
   store: DurableStore;
@@ -25,13 +26,16 @@ export interface FeeServiceOptions {
   billers: BillerConfig[];
   /** Where each biller really is, when it differs from the config (the embedded simulator's port). */
   billerUrls?: Map<string, string>;
-  credits: OwedCredits;
+  /** Where a fee's refund is owed (source `fee-refund`): written at the tap like any owed credit. */
+  credits: CampusCredits;
   timeZone: string;
   log: Logger;
   now?: () => Date;
 }
 
 const seqKey = (terminalId: string) => `gw/fee-seq/${terminalId}`;
+/** The id of the owed credit that brings a fee's amount back: the pending id `card.lookup` lists. */
+export const refundIdOf = (feeId: string): string => `${feeId}-refund`;
 const hex = (b: Buffer) => b.toString('hex').toUpperCase();
 
 export class FeeService {
@@ -43,6 +47,8 @@ export class FeeService {
   constructor(private readonly o: FeeServiceOptions) {
     this.fees = new JournaledMachine(o.store, 'gw/fee', GATEWAY_FEE_MACHINE);
     this.#billers = new Map(o.billers.map((b) => [b.id, new BillerClient(b, o.billerUrls?.get(b.id))]));
+    // A refund never expires: the cardholder's own money, owed until the card holds it.
+    o.credits.register({ source: 'fee-refund' });
   }
 
   async lookup(_kioskId: string, req: OpRequest<'fee.lookup'>): Promise<OpResponse<'fee.lookup'>> {
@@ -149,10 +155,10 @@ export class FeeService {
     const refundId = refundIdOf(record.id);
     // Unanswered after every try: whether the biller took it is for the biller's statement (`details` keeps it).
     this.o.log.warn('biller not paid: the amount is owed back to the card', { txnId: record.id, code, refundId });
-    return this.fees.advance(record, 'refund-owed', { refundId, code }, [
-      this.#transfer(record, 'undone', refundId),
-      ...this.o.credits.owe({ refundId, source: 'fee-refund', feeId: record.id, kioskId: record.kioskId, asn: record.asn, campusAccount: record.campusAccount, amount: record.amount }),
-    ]);
+    // One batch: the fee's state, its transfer undone by the refund, the refund owed with its pending posting of the same amount.
+    return this.fees.advance(record, 'refund-owed', { refundId, code }, [this.#transfer(record, 'undone', refundId)], (ops) => this.o.credits.owe([{
+      id: refundId, source: 'fee-refund', asn: record.asn, campusAccount: record.campusAccount, amount: record.amount, kioskId: record.kioskId,
+    }], ops));
   }
 
   #transfer(record: GatewayFeeRecord, status: 'held' | 'final' | 'undone', undoneBy?: string): Op {

@@ -44,10 +44,10 @@ const postingKey = (txnId: string) => `ledger/posting/${txnId}`;
 const transferKey = (txnId: string) => `ledger/transfer/${txnId}`;
 
 /**
- * Money that moves between a card's purse and the campus without a bank: a fee from the purse to a biller, a refund
- * the campus owes back to the purse. Kept apart from the load postings, which reconciliation matches to bank files.
- * held: on its way (the biller not yet paid); owed: the campus owes it to the card; final: arrived; undone: did not
- * arrive and went to where `undoneBy` says.
+ * Money that moves from a card's purse without a bank: a fee from the purse to a biller. Kept apart from the load
+ * postings, which reconciliation matches to bank files. held: on its way (the biller not yet paid); final: arrived;
+ * undone: did not arrive, and the owed credit `undoneBy` (a fee refund, gateway/credits/: a posting of its own) brings
+ * it back to the card.
  */
 export interface Transfer {
   txnId: string;
@@ -56,7 +56,7 @@ export interface Transfer {
   /** `purse`, `campus`, or `biller:<id>`. */
   from: string;
   to: string;
-  status: 'held' | 'owed' | 'final' | 'undone';
+  status: 'held' | 'final' | 'undone';
   undoneBy?: string;
   at: string;
 }

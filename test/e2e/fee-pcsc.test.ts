@@ -52,8 +52,10 @@ test('a biller that refuses after the debit: the amount is owed back and written
   t.like(card.state(), { balance: 1000, offlineCounter: 1, onlineCounter: 1 });
   t.is(system.billers.received('dorm-power', '3402'), 0);
   t.like(await system.gateway.ledger.transfer('K001-00000001'), { status: 'undone', undoneBy: 'K001-00000001-refund' });
-  t.like(await system.gateway.ledger.transfer('K001-00000001-refund'), { amount: 300, from: 'campus', to: 'purse', status: 'final' });
-  t.like(await system.gateway.feeRefunds.refunds.require('K001-00000001-refund'), { state: 'credited', onlineCounter: 0, oldBalance: 700 });
+  // The refund is an owed credit the campus funds: its posting balances the fee's transfer undone.
+  t.like(await system.gateway.ledger.posting('K001-00000001-refund'), { campusAccount: '2023010001', amount: 300, status: 'final', source: 'fee-refund' });
+  t.like(await system.gateway.credits.credits.require('K001-00000001-refund'),
+    { source: 'fee-refund', state: 'completed', onlineCounter: 0, oldBalance: 700, kioskId: 'K001', collector: 'K001' });
   // Nothing is left owed at the next tap; no bank was asked.
   t.deepEqual((await kiosk.openSession()).account.pendingLoads, []);
   // 查询 lists the fee the biller refused and its refund written back, newest first.

@@ -92,7 +92,7 @@ test('a refund whose credit tore stays owed: no load passes it, and the next tap
   t.like(outcome, { state: 'refund-owed', code: 'BILLER_REFUSED' });
   t.like(outcome.refund, { state: 'not-collected', code: 'CARD_NO_ANSWER' });
   t.like(card.state(), { balance: 1000, onlineCounter: 1 }, 'the card applied the refund before its answer was lost');
-  t.like(await system.gateway.feeRefunds.refunds.require('K001-00000001-refund'), { state: 'owed', onlineCounter: 0, oldBalance: 700 });
+  t.like(await system.gateway.credits.credits.require('K001-00000001-refund'), { state: 'mac2-issued', onlineCounter: 0, oldBalance: 700 });
   await t.throwsAsync(kiosk.link.request('load.authorize', {
     txnId: 'K001-direct', asn: ZHANG.asn, amount: 2000, terminalId: '000000000001', pinBlock: '0000000000000000',
     card: { oldBalance: 1000, onlineCounter: 1, keyVersion: 1, algId: 0, random: '00000000', mac1: '00000000' },
@@ -104,5 +104,6 @@ test('a refund whose credit tore stays owed: no load passes it, and the next tap
   const [collected] = await kiosk.collect(again);
   t.like(collected, { state: 'completed', tacVerified: true, cardAfter: 1000, via: 'proof' });
   t.like(card.state(), { balance: 1000, onlineCounter: 1 }, 'credited once');
-  t.like(await system.gateway.feeRefunds.refunds.require('K001-00000001-refund'), { state: 'credited' });
+  t.like(await system.gateway.credits.credits.require('K001-00000001-refund'), { state: 'completed' });
+  t.like(await system.gateway.ledger.posting('K001-00000001-refund'), { amount: 300, status: 'final', source: 'fee-refund' });
 });

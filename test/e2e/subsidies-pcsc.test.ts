@@ -55,6 +55,10 @@ test('mosquitto + pcscd: a subsidy batch collected at the kiosk once, the second
   touch(screens, 'card.continue');
   const { view: menu } = await waitForScreen(screens.ui, 'menu');
   t.deepEqual(menu.pending?.map((p) => [p.id, p.kind, p.amount, p.label]), [[meals, 'subsidy', 15_000, '伙食补助 2026-11']]);
+  // 查询 at this tap: the subsidy is owed, issued by the campus (no kiosk); the expired one is not owed any more.
+  const before = await kiosk.link.request('records.query', { asn: ZHANG.asn, page: 1, pageSize: 10 });
+  t.deepEqual(before.pending.map(({ txnId, kind, amount, kioskId }) => ({ txnId, kind, amount, kioskId })),
+    [{ txnId: meals, kind: 'subsidy', amount: 15_000, kioskId: undefined }]);
   touch(screens, 'menu.collect');
   await waitForScreen(screens.ui, 'pending');
   touch(screens, `pending.${meals}.collect`);
@@ -95,6 +99,11 @@ test('mosquitto + pcscd: a subsidy batch collected at the kiosk once, the second
   await session.channel.close();
   t.like(card.state(), { balance: 16_000, onlineCounter: 1 });
   t.like(await system.gateway.ledger.posting(transport), { amount: 3000, status: 'expired', source: 'subsidy' });
+  // 查询 lists the subsidy written at K001, done; the expired one never reached the card and is no record.
+  const after = await kiosk.link.request('records.query', { asn: ZHANG.asn, page: 1, pageSize: 10 });
+  t.deepEqual(after.items.map(({ txnId, kind, amount, state, kioskId }) => ({ txnId, kind, amount, state, kioskId })),
+    [{ txnId: meals, kind: 'subsidy', amount: 15_000, state: 'done', kioskId: 'K001' }]);
+  t.deepEqual(after.pending, []);
 
   const report = await system.gateway.subsidies.report();
   t.deepEqual(report.total, {

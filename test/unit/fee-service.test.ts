@@ -11,9 +11,10 @@ import type { BillerConfig } from '../../common/config.ts';
 import { QuancunError } from '../../common/errors.ts';
 import { silentLogger } from '../../common/log.ts';
 import { DurableStore } from '../../common/store/durable-store.ts';
-import { CardKeys } from '../../gateway/keystore/card-keys.ts';
+import { KeyStore } from '../../gateway/keystore/key-store.ts';
 import { CampusLedger } from '../../gateway/ledger/campus-ledger.ts';
-import { FeeRefunds } from '../../gateway/fees/fee-refunds.ts';
+import { CampusCredits } from '../../gateway/credits/campus-credits.ts';
+import { creditRecords } from '../../gateway/credits/credit-records.ts';
 import { FeeService } from '../../gateway/fees/fee-service.ts';
 import { feeRecords } from '../../gateway/fees/fee-records.ts';
 import { CAMPUS_CARD_PROFILE } from '../../runtime/card/card-profile.ts';
@@ -46,10 +47,13 @@ async function setup(t: ExecutionContext, biller: Partial<BillerConfig> = {}) {
   await ledger.seed([{ campusAccount: '2024001', name: '张三', staffNo: '2024001', asn: ASN }]);
   // The terminal's last sequence: the next fee takes 00010203, the vector's.
   await store.put(`gw/fee-seq/${TERMINAL}`, 0x00010202);
-  const keys = new CardKeys(MASTER);
-  const refunds = new FeeRefunds({ store, ledger, keys, purseLimit: 100_000, timeZone: 'Asia/Shanghai', log: silentLogger, now: () => NOW });
+  const keyStore = new KeyStore({ issuer: MASTER, pinMasterKey: Buffer.alloc(16, 4) });
+  const keys = keyStore.card;
+  const credits = new CampusCredits({
+    store, ledger, keys: keyStore, purseLimit: 100_000, timeZone: 'Asia/Shanghai', log: silentLogger, loadInDoubt: async () => false, now: () => NOW,
+  });
   const fees = new FeeService({
-    store, ledger, keys, credits: refunds, timeZone: 'Asia/Shanghai', log: silentLogger, now: () => NOW,
+    store, ledger, keys, credits, timeZone: 'Asia/Shanghai', log: silentLogger, now: () => NOW,
     billers: [{
       id: 'dorm-power', kind: 'dorm-power', name: { zh: '宿舍电费', en: 'Dorm electricity' }, url: billers.url('dorm-power'),
       timeoutMs: 1000, payTries: 3, maxAmount: 50_000, ...biller,
@@ -63,7 +67,7 @@ async function setup(t: ExecutionContext, biller: Partial<BillerConfig> = {}) {
   reader.insert(card);
   const ch = await reader.connect();
   await selectPurse(ch, CAMPUS_CARD_PROFILE);
-  return { billers, store, ledger, fees, refunds, ch };
+  return { billers, store, ledger, fees, credits, ch };
 }
 
 type Setup = Awaited<ReturnType<typeof setup>>;
@@ -112,28 +116,41 @@ test('a biller that refuses after the debit leaves the amount owed back, and the
     { state: 'refund-owed', refundId: 'K001-00000001-refund', code: 'BILLER_REFUSED' });
   t.is(s.billers.received('dorm-power', '3402'), 0);
   t.like(await s.ledger.transfer('K001-00000001'), { status: 'undone', undoneBy: 'K001-00000001-refund' });
-  t.like(await s.ledger.transfer('K001-00000001-refund'), { amount: 250, from: 'campus', to: 'purse', status: 'owed' });
+  // The refund's posting, written in the same batch: the campus owes the card what the biller did not get.
+  t.like(await s.ledger.posting('K001-00000001-refund'), { campusAccount: '2024001', amount: 250, status: 'pending', source: 'fee-refund' });
   // Never credited: listed without a counter, so any kiosk writes it with a first MAC2.
-  t.deepEqual(await s.refunds.pendingFor(ASN), [{ pendingId: 'K001-00000001-refund', source: 'fee-refund', amount: 250 }]);
+  t.deepEqual(await s.credits.owed(ASN), [{ pendingId: 'K001-00000001-refund', source: 'fee-refund', amount: 250 }]);
   // 查询 lists the fee, refused, and the refund the card is owed.
-  const listed = await feeRecords(s.fees.fees, s.refunds.refunds, ASN);
-  t.like(listed.items, [{ txnId: 'K001-00000001', kind: 'fee', amount: 250, state: 'refused', kioskId: KIOSK, card: '000012**********3456' }]);
-  t.like(listed.pending, [{ txnId: 'K001-00000001-refund', kind: 'fee-refund', amount: 250, kioskId: KIOSK }]);
+  t.like((await feeRecords(s.fees.fees, ASN)).items, [{ txnId: 'K001-00000001', kind: 'fee', amount: 250, state: 'refused', kioskId: KIOSK, card: '000012**********3456' }]);
+  t.like(await creditRecords(s.credits, ASN), { items: [], pending: [{ txnId: 'K001-00000001-refund', kind: 'fee-refund', amount: 250, kioskId: KIOSK }] });
 
   const init = await initializeForLoad(s.ch, { keyIndex: 1, amount: 250, terminalId: fromHex(TERMINAL) });
-  const fresh = await s.refunds.recredit('K002', {
+  const fresh = await s.credits.recredit('K002', {
     txnId: 'K001-00000001-refund', terminalId: TERMINAL,
     card: { oldBalance: init.oldBalance, onlineCounter: init.onlineCounter, keyVersion: init.keyVersion, algId: init.algId, random: toHex(init.random), mac1: toHex(init.mac1) },
   });
   // Bound now: a second tap would read the card's counter against 5.
-  t.deepEqual(await s.refunds.pendingFor(ASN), [{ pendingId: 'K001-00000001-refund', source: 'fee-refund', amount: 250, onlineCounter: 5, oldBalance: 9_750 }]);
+  t.deepEqual(await s.credits.owed(ASN), [{ pendingId: 'K001-00000001-refund', source: 'fee-refund', amount: 250, onlineCounter: 5, oldBalance: 9_750 }]);
   const credit = await creditForLoad(s.ch, { date: fromHex(fresh.hostDate), time: fromHex(fresh.hostTime), mac2: fromHex(fresh.mac2) });
   if (credit.decision !== 'applied') throw credit.error;
-  t.deepEqual(await s.refunds.confirm('K002', { txnId: 'K001-00000001-refund', tac: toHex(credit.value), newBalance: 10_000, onlineCounter: 5 }),
+  t.deepEqual(await s.credits.confirm('K002', { txnId: 'K001-00000001-refund', tac: toHex(credit.value), newBalance: 10_000, onlineCounter: 5 }),
     { posting: 'final', tacVerified: true });
   t.is(await getBalance(s.ch), 10_000);
-  t.like(await s.ledger.transfer('K001-00000001-refund'), { status: 'final' });
-  t.deepEqual(await s.refunds.pendingFor(ASN), []);
+  t.like(await s.ledger.posting('K001-00000001-refund'), { amount: 250, status: 'final', source: 'fee-refund' });
+  t.deepEqual(await s.credits.owed(ASN), []);
+  t.like(await creditRecords(s.credits, ASN), { items: [{ txnId: 'K001-00000001-refund', kind: 'fee-refund', amount: 250, state: 'done', kioskId: 'K002' }], pending: [] });
+});
+
+test('the refund is owed in the batch of the fee\'s refund-owed: a refund that cannot be owed leaves the fee where it was', async (t) => {
+  const s = await setup(t);
+  const { tac, mac2 } = await debited(s);
+  // A credit already journaled under the refund's id: the campus credits refuse to owe it again.
+  await s.store.put('gw/credit/K001-00000001-refund', { id: 'K001-00000001-refund' });
+  s.billers.refuseNext('account-closed');
+  await t.throwsAsync(s.fees.confirm(KIOSK, { txnId: 'K001-00000001', tac, mac2 }), { code: 'TXN_STATE' });
+  t.is((await s.fees.fees.require('K001-00000001')).state, 'paying', 'refund-owed was not written without its refund');
+  t.like(await s.ledger.transfer('K001-00000001'), { status: 'held' });
+  t.is(await s.ledger.posting('K001-00000001-refund'), undefined);
 });
 
 test('a lost answer is retried with the same payment id: paid once', async (t) => {

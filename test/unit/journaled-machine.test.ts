@@ -33,6 +33,27 @@ test('a transition is on disk when advance resolves, and survives reopening the 
   t.deepEqual((await m2.unfinished()).map((x) => x.id), ['t1']);
 });
 
+test('a transition written through another machine: its state and the other\'s record in one batch, or neither', async (t) => {
+  const store = new DurableStore(join(await tempDir(t), 'db'));
+  await store.open();
+  t.teardown(() => store.close());
+  const m = new JournaledMachine<S, Rec>(store, 'x', SPEC);
+  const other = new JournaledMachine<S, Rec>(store, 'y', SPEC);
+  const changed: string[] = [];
+  m.on('changed', (r) => changed.push(r.state));
+  const r = await m.create({ id: 't1', state: 'a' });
+  // The other machine's create takes the advance's writes as its own batch's `alongside`.
+  await m.advance(r, 'b', {}, [{ type: 'put', key: 'side/t1', value: 1 }], (ops) => other.create({ id: 'o1', state: 'a' }, ops));
+  t.is((await m.require('t1')).state, 'b');
+  t.is((await other.require('o1')).state, 'a');
+  t.is(await store.get('side/t1'), 1);
+  // A writer that refuses (o1 exists already): the transition is not on disk and not announced.
+  const b = await m.require('t1');
+  await t.throwsAsync(m.advance(b, 'c', {}, [], (ops) => other.create({ id: 'o1', state: 'a' }, ops)), { code: 'TXN_STATE' });
+  t.is((await m.require('t1')).state, 'b');
+  t.deepEqual(changed, ['a', 'b']);
+});
+
 test('a transition the machine does not allow is refused with TXN_STATE and nothing is written', async (t) => {
   const store = new DurableStore(join(await tempDir(t), 'db'));
   await store.open();

@@ -2,7 +2,8 @@
  * Subsidies at the gateway, on LevelDB on disk: each kind of bad CSV line with its code and line number and nothing
  * imported; a batch imported twice; expiry by the timer's check and at a start after the gateway was stopped, a MAC2
  * already issued held for the card instead; the report's columns and its balance, and a report that does not balance
- * when a posting is missing. Accounts as in config/embedded.json; amounts written down in fen.
+ * when a posting is missing; 查询's listing of the credits by source. Accounts as in config/embedded.json; amounts
+ * written down in fen.
  */
 import test, { type ExecutionContext } from 'ava';
 import { silentLogger } from '../../common/log.ts';
@@ -11,6 +12,7 @@ import { QuancunError } from '../../common/errors.ts';
 import { CampusLedger } from '../../gateway/ledger/campus-ledger.ts';
 import { KeyStore } from '../../gateway/keystore/key-store.ts';
 import { CampusCredits } from '../../gateway/credits/campus-credits.ts';
+import { creditRecords } from '../../gateway/credits/credit-records.ts';
 import { SubsidyService } from '../../gateway/subsidies/subsidy-service.ts';
 import { checkBatch, type LineProblem } from '../../gateway/subsidies/subsidy-lines.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -153,4 +155,39 @@ test('expiry: due ones expire, also at a start after a stop; a MAC2 issued is he
   const broken = await parts.subsidies.report();
   t.false(broken.total.balanced);
   t.false(broken.batches[0]!.balanced);
+});
+
+test('查询 lists a card\'s credits by source: owed in pending, a TAC that did not verify held at its kiosk, an expired one not at all', async (t) => {
+  const clock = { now: NOON };
+  const parts = await gatewayParts(await tempDir(t), clock);
+  t.teardown(() => parts.store.close());
+  const asn = '31030000002023010001';
+  const batch = await parts.subsidies.import([HEADER, '2023010001,100.00,伙食补助,2026-11,2026-12-06', '2023010001,20.00,交通补助,2026-11,2026-12-31'].join('\n'));
+  const [first, second] = batch.lines.map((l) => l.creditId) as [string, string];
+  const owed = await parts.credits.credits.require(second);
+  const issued = await parts.credits.credits.advance(owed, 'mac2-issued', {
+    onlineCounter: 3, oldBalance: 0, terminalId: '000000000001', random: '01020304', hostDate: '20261206', hostTime: '120000', mac2: '00000000', collector: 'K002',
+  });
+  await parts.credits.credits.advance(issued, 'tac-failed', { code: 'CARD_TAC_INVALID' });
+  clock.now = Date.parse('2026-12-06T16:00:00Z');
+  t.like(await parts.credits.expireDue(), [{ id: first }]);
+  t.like(await creditRecords(parts.credits, asn), {
+    items: [{ txnId: second, kind: 'subsidy', amount: 2000, state: 'held', kioskId: 'K002', card: '310300**********0001' }],
+    pending: [],
+  });
+  t.is((await creditRecords(parts.credits, asn)).items.length, 1);
+});
+
+test('a source whose credits never expire (a fee refund) cannot be owed with an expiry; an unregistered source not at all', async (t) => {
+  const parts = await gatewayParts(await tempDir(t), { now: NOON });
+  t.teardown(() => parts.store.close());
+  const refund = { id: 'K001-00000001-refund', source: 'fee-refund' as const, asn: '31030000002023010001', campusAccount: '2023010001', amount: 300 };
+  await t.throwsAsync(parts.credits.owe([refund]), { code: 'INTERNAL' });
+  parts.credits.register({ source: 'fee-refund' });
+  await t.throwsAsync(parts.credits.owe([{ ...refund, expires: '2026-12-31', expiresAt: '2026-12-31T16:00:00.000Z' }]), { code: 'INTERNAL' });
+  t.is(await parts.credits.credits.get(refund.id), undefined);
+  t.is(await parts.ledger.posting(refund.id), undefined);
+  await parts.credits.owe([refund]);
+  t.like(await parts.credits.owed(refund.asn), [{ pendingId: refund.id, source: 'fee-refund', amount: 300 }]);
+  t.like(await parts.ledger.posting(refund.id), { amount: 300, status: 'pending', source: 'fee-refund' });
 });
