@@ -63,8 +63,8 @@ export class TransferService {
   constructor(o: TransferServiceOptions) {
     this.#o = o;
     this.#now = o.now ?? (() => new Date());
-    // A transfer's credit has no expiry: the code is for the credits' contract, never met.
-    o.credits.register({ source: 'transfer', expiredCode: 'TXN_STATE' });
+    // A transfer's credit never expires: the bank debit stands until the card is written.
+    o.credits.register({ source: 'transfer' });
     this.orders = new StandingOrders(o.store, o.ledger, o.limits, new Set(o.banks.keys()));
     this.transfers = new JournaledMachine(o.store, 'gw/transfer', TRANSFER_MACHINE);
     this.runs = new JournaledMachine(o.store, 'gw/transfer-run', RUN_MACHINE);
