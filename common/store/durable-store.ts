@@ -151,11 +151,30 @@ export class DurableStore {
    * All entries whose key starts with prefix, in key order; `range` narrows it to keys from `from` (inclusive) to
    * `before` (exclusive), newest last unless `reverse`, at most `limit` of them (time-keyed logs read a window).
    */
-  async list<T>(prefix: string, range: ListRange = {}): Promise<Array<{ key: string; value: T }>> {
+  list<T>(prefix: string, range: ListRange = {}): Promise<Array<{ key: string; value: T }>> {
+    return this.#list(prefix, range);
+  }
+
+  /**
+   * Each prefix's entries as of one moment (one LevelDB snapshot): a reader comparing them (a record's state and the
+   * posting written in the same batch) never sees half of a batch committed between two reads.
+   */
+  async listAtOnce(prefixes: readonly string[]): Promise<Record<string, Array<{ key: string; value: unknown }>>> {
+    const snapshot = this.db.snapshot();
+    try {
+      const out: Record<string, Array<{ key: string; value: unknown }>> = {};
+      for (const prefix of prefixes) out[prefix] = await this.#list(prefix, {}, snapshot);
+      return out;
+    } finally {
+      await snapshot.close();
+    }
+  }
+
+  async #list<T>(prefix: string, range: ListRange, snapshot?: ReturnType<Level<string, string>['snapshot']>): Promise<Array<{ key: string; value: T }>> {
     const out: Array<{ key: string; value: T }> = [];
     const gte = range.from !== undefined && range.from > prefix ? range.from : prefix;
     const lt = range.before !== undefined && range.before < prefix + '\xff' ? range.before : prefix + '\xff';
-    const options = { gte, lt, reverse: range.reverse ?? false, ...(range.limit !== undefined ? { limit: range.limit } : {}) };
+    const options = { gte, lt, reverse: range.reverse ?? false, ...(range.limit !== undefined ? { limit: range.limit } : {}), ...(snapshot ? { snapshot } : {}) };
     for await (const [key, value] of this.db.iterator(options)) {
       out.push({ key, value: JSON.parse(value) as T });
     }

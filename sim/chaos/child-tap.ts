@@ -88,10 +88,12 @@ port.on('message', (m) => {
   }
   if (msg.t === 'dump') {
     void (async () => {
-      const entries: Record<string, unknown[]> = {};
-      for (const prefix of msg.prefixes ?? []) {
-        entries[prefix] = [];
-        for (const store of stores) entries[prefix].push(...(await store.list(prefix)).map((e) => e.value));
+      const prefixes = msg.prefixes ?? [];
+      const entries: Record<string, unknown[]> = Object.fromEntries(prefixes.map((p) => [p, []]));
+      // Each store read at one moment: a load's state and its posting, written in one batch, are seen together.
+      for (const store of stores) {
+        const read = await store.listAtOnce(prefixes);
+        for (const prefix of prefixes) entries[prefix]!.push(...read[prefix]!.map((e) => e.value));
       }
       port.send({ t: 'dump-reply', id: Number(msg.id), entries } satisfies DumpReply);
     })();
