@@ -30,7 +30,7 @@ export const chaos: Command = {
     field: { type: 'string', description: 'where the kiosks read cards: sim, pcsc or both', default: 'sim' },
     vpcd: { type: 'string', description: 'vpcd slots for pcsc kiosks: port=reader name, comma-separated' },
     'settle-ms': { type: 'string', description: 'longest wait for the journals to finish after a run', default: '8000' },
-    json: { type: 'boolean', description: 'last line: {runs, faults, fields, tears, tearWays, violations}', default: false },
+    json: { type: 'boolean', description: 'last line: {runs, faults, fields, tears, tearWays, fired, mix, violations}', default: false },
     trace: { type: 'boolean', description: "each run's scenario and outcome on stderr", default: false },
     config: configOption,
   },
@@ -66,9 +66,10 @@ export const chaos: Command = {
     console.log(`fields:    ${Object.entries(report.fields).map(([k, f]) => `${k} ${f}`).join(', ')}`);
     console.log(`tears:     ${Object.entries(report.tears).sort().map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
     console.log(`tear ways: ${Object.entries(report.tearWays).sort().map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
+    console.log(`fired:     ${Object.entries(report.fired).sort().map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
     console.log(`violations: ${report.violations.length}`);
     for (const x of report.violations) console.log(`  [${x.rule}] ${x.detail}\n    run ${x.scenario}\n    replay: ${x.replay}`);
-    if (v.json) console.log(JSON.stringify({ runs: report.runs, faults: report.faults, fields: report.fields, tears: report.tears, tearWays: report.tearWays, violations: report.violations }));
+    if (v.json) console.log(JSON.stringify({ runs: report.runs, faults: report.faults, fields: report.fields, tears: report.tears, tearWays: report.tearWays, fired: report.fired, mix: report.mix, violations: report.violations }));
     return report.violations.length === 0 ? 0 : 1;
   },
 };

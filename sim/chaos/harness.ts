@@ -84,6 +84,11 @@ export interface ChaosReport {
   /** Tears that actually happened, per flow, APDU and before/after the card applied it; and per way they broke off. */
   tears: Record<string, number>;
   tearWays: Record<string, number>;
+  /**
+   * Kills and biller faults that actually took effect, not the ones drawn: `kill <journal step>` per process killed
+   * there, and each biller fault when the biller was set to it (a fee that never reached its debit meets none).
+   */
+  fired: Record<string, number>;
   violations: ReportedViolation[];
   elapsedMs: number;
 }
@@ -164,6 +169,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const outcomes: Record<string, number> = {};
   const tears: Record<string, number> = {};
   const tearWays: Record<string, number> = {};
+  const fired: Record<string, number> = {};
   const violations: ReportedViolation[] = [];
   const reported = new Set<string>();
   let runs = 0;
@@ -175,7 +181,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       const s = drawScenario(prng(o.seed, index), index, world.scenarioWorld);
       mix[s.kind]++;
       for (const f of s.faults) faults[faultKey(f)] = (faults[faultKey(f)] ?? 0) + 1;
-      const { outcome, violations: found, torn } = await world.run(s, reported);
+      const { outcome, violations: found, torn, took } = await world.run(s, reported);
+      for (const f of took) fired[f] = (fired[f] ?? 0) + 1;
       for (const t of torn) {
         tears[tearPoint(t)] = (tears[tearPoint(t)] ?? 0) + 1;
         tearWays[t.how] = (tearWays[t.how] ?? 0) + 1;
@@ -192,7 +199,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     await world.stop();
   }
   return {
-    runs, seed: o.seed, broker: world.broker.name, mix, outcomes, faults, fields: world.scenarioWorld.fields, tears, tearWays, violations,
+    runs, seed: o.seed, broker: world.broker.name, mix, outcomes, faults, fields: world.scenarioWorld.fields, tears, tearWays, fired, violations,
     elapsedMs: Date.now() - started,
   };
 }
@@ -335,7 +342,7 @@ async function startWorld(o: ChaosOptions) {
     };
 
     type Torn = Extract<Fault, { kind: 'card-removed' }>;
-    const run = async (s: Scenario, reported: Set<string>): Promise<{ outcome: string; violations: Violation[]; torn: Torn[] }> => {
+    const run = async (s: Scenario, reported: Set<string>): Promise<{ outcome: string; violations: Violation[]; torn: Torn[]; took: string[] }> => {
       const kiosk = kiosks.get(s.kioskId)!;
       // A fresh field per run: the card leaves every other reader, and no tear stays armed from a run it missed.
       for (const k of kiosks.values()) await k.run.remove();
@@ -346,6 +353,7 @@ async function startWorld(o: ChaosOptions) {
       const detach: Array<() => void> = [() => (ended = true)];
       const arms = { kiosk: [] as Arm[], gateway: [] as Arm[] };
       const torn: Torn[] = [];
+      const took: string[] = [];
       /** Pauses `m` right after it journals `state` the `nth` time, does `act`, and lets it go on. */
       const pauseAt = (m: Member, prefix: string, state: string, act: () => void | Promise<void>, nth = 1) => {
         for (let i = 0; i < nth; i++) (m === gateway ? arms.gateway : arms.kiosk).push({ prefix, state, action: 'pause' });
@@ -370,7 +378,9 @@ async function startWorld(o: ChaosOptions) {
       }
       const killOnFreeze = (m: Member) => {
         const onStep = (step: JournalStep) => {
-          if (step.held === 'freeze') restarts.push(m.restart());
+          if (step.held !== 'freeze') return;
+          took.push(`kill ${step.prefix} ${step.state}`);
+          restarts.push(m.restart());
         };
         m.on('journal', onStep);
         detach.push(() => m.off('journal', onStep));
@@ -378,7 +388,10 @@ async function startWorld(o: ChaosOptions) {
       let billerDown = false;
       /** The biller misbehaves from the moment the card is debited (its lookup at the confirmation page went well). */
       function billerFault(f: Extract<Fault, { kind: `biller-${string}` }>): void {
-        const atDebited = (act: () => void | Promise<void>) => pauseAt(gateway, GATEWAY_FEE_PREFIX, 'debited', act);
+        const atDebited = (act: () => void | Promise<void>) => pauseAt(gateway, GATEWAY_FEE_PREFIX, 'debited', () => {
+          took.push(f.kind);
+          return act();
+        });
         // The nth try of the payment, each journaled `paying` before it is sent.
         const atTry = (n: number, act: () => void | Promise<void>) => pauseAt(gateway, GATEWAY_FEE_PREFIX, 'paying', act, n);
         switch (f.kind) {
@@ -500,7 +513,7 @@ async function startWorld(o: ChaosOptions) {
       if (billerDown) await biller.up();
       await field.remove();
       const outcome = answer ? (answer.code ? `${answer.state} ${answer.code}` : answer.state) : stuck.length ? 'kiosk hung' : 'kiosk killed';
-      return { outcome, violations: [...stuck, ...checkInvariant(view).filter((v) => !reported.has(v.key))], torn };
+      return { outcome, violations: [...stuck, ...checkInvariant(view).filter((v) => !reported.has(v.key))], torn, took };
     };
 
     return { broker, scenarioWorld, run, stop };

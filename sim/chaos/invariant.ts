@@ -176,7 +176,7 @@ export function checkInvariant(v: MoneyView): Violation[] {
   if (loadIncrease + pending + reversed !== debits) {
     out.push({
       key: `sums:${v.cardIncrease}:${pending}:${reversed}:${debits}:${fees.debited}:${fees.refunded}`, rule: 'sums',
-      detail: `card balance change ${v.cardIncrease} + purchase debits ${fees.debited} - refunds credited ${fees.refunded} + pending loads ${pending} `
+      detail: `card increases ${v.cardIncrease}${v.fees ? ` + purchase debits ${fees.debited} - refunds credited ${fees.refunded}` : ''} + pending loads ${pending} `
         + `+ reversed ${reversed} = ${loadIncrease + pending + reversed} fen, bank debits ${debits} fen`,
     });
   }
