@@ -103,6 +103,11 @@ const LEDGER_STATUS: Record<string, string | null> = {
   completed: 'final', 'pending-load': 'pending', reversed: 'reversed', declined: null, rejected: null,
 };
 
+/** Appends `item` to the list kept under `key`. */
+function add<T>(lists: Map<string, T[]>, key: string, item: T): void {
+  lists.set(key, [...(lists.get(key) ?? []), item]);
+}
+
 export function checkInvariant(v: MoneyView): Violation[] {
   const out: Violation[] = [];
   // A fee the kiosk left undecided is held open at the gateway's mac1-issued for the card's counter.
@@ -121,7 +126,7 @@ export function checkInvariant(v: MoneyView): Violation[] {
   for (const c of v.credits) {
     const refund = refundByMac2.get(c.mac2);
     if (refund) {
-      refundCredits.set(refund.id, [...(refundCredits.get(refund.id) ?? []), c]);
+      add(refundCredits, refund.id, c);
       continue;
     }
     const r = byMac2.get(c.mac2);
@@ -129,7 +134,7 @@ export function checkInvariant(v: MoneyView): Violation[] {
       out.push({ key: `no-debit:${c.mac2}`, rule: 'credit-without-debit', detail: `card …${c.asn.slice(-4)} credited ${c.amount} fen with a MAC2 no gateway transaction holds` });
       continue;
     }
-    creditsOf.set(r.id, [...(creditsOf.get(r.id) ?? []), c]);
+    add(creditsOf, r.id, c);
   }
 
   let debits = 0;
@@ -157,18 +162,7 @@ export function checkInvariant(v: MoneyView): Violation[] {
   for (const [id, credits] of creditsOf) {
     if (!seen.has(id)) out.push({ key: `no-debit:${id}`, rule: 'credit-without-debit', txnId: id, detail: `${id}: card credited ${credits.length}× with no bank debit standing for it` });
   }
-  const postings = new Map(v.postings.map((p) => [p.txnId, p]));
-  for (const r of v.gateway) {
-    const expected = LEDGER_STATUS[r.state];
-    if (expected === undefined) continue;
-    const posting = postings.get(r.id);
-    if ((posting?.status ?? null) !== expected || (posting && posting.amount !== r.amount)) {
-      out.push({
-        key: `ledger:${r.id}:${r.state}`, rule: 'ledger', txnId: r.id,
-        detail: `${r.id} is ${r.state} at the gateway but the ledger holds ${posting ? `a ${posting.status} posting of ${posting.amount} fen` : 'no posting'}`,
-      });
-    }
-  }
+  checkLedger(v.gateway, v.postings, LEDGER_STATUS, 'posting', out);
   const fees = v.fees ? checkFees(v.fees, refundCredits, heldOpen, out) : { debited: 0, refunded: 0 };
   // The cards' balance change, broken down: loads' credits (bank debits not pending or reversed) + refunds credited
   // back - purchase debits.
@@ -193,11 +187,8 @@ function checkFees(v: FeeView, refundCredits: Map<string, CardCredit[]>, heldOpe
   for (const d of v.debits) {
     debited += d.amount;
     const f = byMac1.get(d.mac1);
-    if (!f) {
-      out.push({ key: `no-fee:${d.mac1}`, rule: 'debit-without-fee', detail: `card …${d.asn.slice(-4)} debited ${d.amount} fen with a MAC1 no gateway fee holds` });
-      continue;
-    }
-    debitsOf.set(f.id, [...(debitsOf.get(f.id) ?? []), d]);
+    if (f) add(debitsOf, f.id, d);
+    else out.push({ key: `no-fee:${d.mac1}`, rule: 'debit-without-fee', detail: `card …${d.asn.slice(-4)} debited ${d.amount} fen with a MAC1 no gateway fee holds` });
   }
   let billerPaid = 0;
   let owed = 0;
@@ -236,17 +227,25 @@ function checkFees(v: FeeView, refundCredits: Map<string, CardCredit[]>, heldOpe
       detail: `card purchase debits ${debited} fen, biller payments ${billerPaid} + refunds owed ${owed} + refunds credited ${refunded} + held undecided ${held} = ${billerPaid + owed + refunded + held} fen`,
     });
   }
-  const transfers = new Map(v.transfers.map((t) => [t.txnId, t]));
-  for (const r of [...v.fees, ...v.refunds]) {
-    const expected = FEE_TRANSFER[r.state];
-    if (expected === undefined) continue;
-    const t = transfers.get(r.id);
-    if ((t?.status ?? null) !== expected || (t && t.amount !== r.amount)) {
+  checkLedger([...v.fees, ...v.refunds], v.transfers, FEE_TRANSFER, 'transfer', out);
+  return { debited, refunded };
+}
+
+/** Each gateway record in a state `expected` names has the ledger entry of that status and amount (null: none). */
+function checkLedger(
+  records: Array<{ id: string; state: string; amount?: number }>, entries: Array<{ txnId: string; status: string; amount: number }>,
+  expected: Record<string, string | null>, noun: 'posting' | 'transfer', out: Violation[],
+): void {
+  const byTxn = new Map(entries.map((e) => [e.txnId, e]));
+  for (const r of records) {
+    const status = expected[r.state];
+    if (status === undefined) continue;
+    const entry = byTxn.get(r.id);
+    if ((entry?.status ?? null) !== status || (entry && entry.amount !== r.amount)) {
       out.push({
         key: `ledger:${r.id}:${r.state}`, rule: 'ledger', txnId: r.id,
-        detail: `${r.id} is ${r.state} at the gateway but the ledger holds ${t ? `a ${t.status} transfer of ${t.amount} fen` : 'no transfer'}`,
+        detail: `${r.id} is ${r.state} at the gateway but the ledger holds ${entry ? `a ${entry.status} ${noun} of ${entry.amount} fen` : `no ${noun}`}`,
       });
     }
   }
-  return { debited, refunded };
 }
