@@ -99,6 +99,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
 const BANK_KINDS = new Set<FaultKind>(['bank-late', 'bank-too-late', 'bank-silent', 'bank-bad-mac', 'bank-drop']);
 const BILLER_KINDS = new Set<FaultKind>(['biller-slow', 'biller-too-slow', 'biller-refuse', 'biller-down', 'biller-lost-answer']);
 /** What a fee run can meet: no bank and no broker step (the broker is restarted at a load's steps). */
+const TOO_SLOW_WITH_KILL = new Set<FaultKind>(['biller-too-slow', 'gateway-kill']);
 const FEE_FAULTS = new Set<FaultKind>(['kiosk-kill', 'gateway-kill', 'card-removed', ...BILLER_KINDS]);
 
 export type ScenarioKind = 'load' | 'wrong-pin' | 'unbound-card' | 'fee';
@@ -190,6 +191,9 @@ export function drawScenario(r: Prng, index: number, w: ScenarioWorld): Scenario
     // One bank (or biller) misbehaviour per run: each simulator takes one behaviour at a time.
     const same = (set: Set<FaultKind>) => faults.some((f) => set.has(f.kind)) && set.has(k);
     if (faults.some((f) => f.kind === k) || same(BANK_KINDS) || same(BILLER_KINDS)) continue;
+    // A too-slow biller is made quick again at the second try: a gateway killed and restarted mid-payment never gets
+    // there and meets a biller slow at every try (applied, never answered: the hole docs/chaos.md leaves undrawn).
+    if (faults.some((f) => TOO_SLOW_WITH_KILL.has(f.kind)) && TOO_SLOW_WITH_KILL.has(k)) continue;
     faults.push(drawFault(r, k, w, w.fields[kioskId]!, kind));
   }
   // A fee is small beside what the loads put on the cards (most are paid; a few exceed what is left and are refused).
