@@ -31,7 +31,7 @@ async function chaos(...args: string[]): Promise<{ summary: Summary; stdout: str
 
 test('chaos --field pcsc: tears at every APDU of a load, a collect and a fee, every way pcscd breaks off, zero violations', async (t) => {
   t.timeout(900_000);
-  const { summary, stdout, code, stderr } = await chaos('--field', 'pcsc', '--faults', 'card-removed', '--runs', '120', '--seed', '77');
+  const { summary, stdout, code, stderr } = await chaos('--field', 'pcsc', '--faults', 'card-removed', '--runs', '152', '--seed', '77');
   t.deepEqual(summary.violations, [], stdout);
   t.is(code, 0, stderr);
   t.deepEqual(summary.fields, { K001: 'pcsc', K002: 'pcsc' });
