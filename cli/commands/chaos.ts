@@ -6,14 +6,15 @@ import { integer, shutdownSignal } from './run.ts';
 
 export const chaos: Command = {
   name: 'chaos',
-  summary: 'fault-injection harness: many seeded loads against real processes, checking that no money is lost or made',
+  summary: 'fault-injection harness: many seeded loads and fees against real processes, checking that no money is lost or made',
   details: [
     'Starts a broker (Mosquitto when installed, else aedes in its own process), the gateway and each configured kiosk',
-    'as child processes, and the bank simulator and the virtual cards in this one. Each run is one load (sometimes a',
-    'wrong PIN or an unbound card) with faults drawn from the seed: a kiosk or the gateway killed (SIGKILL) right',
-    'after a journal step and restarted, the broker killed and restarted, the bank answering late, never, with a bad',
-    'MAC or dropping the connection, the card leaving the field before or after an APDU and sometimes not coming back.',
-    'After each run the system settles and the invariant is checked across bank, ledger, cards and journals.',
+    'as child processes, and the bank and biller simulators and the virtual cards in this one. Each run is one load',
+    '(sometimes a wrong PIN or an unbound card) or one fee (缴费) with faults drawn from the seed: a kiosk or the',
+    'gateway killed (SIGKILL) right after a journal step and restarted, the broker killed and restarted, the bank',
+    'answering late, never, with a bad MAC or dropping the connection, the biller slow, too slow, refusing, down or',
+    'losing its answer, the card leaving the field before or after an APDU and sometimes not coming back.',
+    'After each run the system settles and the invariant is checked across bank, billers, ledger, cards and journals.',
     '--field pcsc puts the kiosks on their PC/SC backend, the cards in vpcd slots of a running pcscd (vsmartcard-vpcd),',
     'torn there as the real stack breaks off (FIN, RST, empty, short or garbage answers); --field both alternates.',
     'The slots come from --vpcd, else from QUANCUN_VPCD_PORTS/QUANCUN_VPCD_READERS (scripts/test.sh sets them),',
@@ -29,7 +30,7 @@ export const chaos: Command = {
     field: { type: 'string', description: 'where the kiosks read cards: sim, pcsc or both', default: 'sim' },
     vpcd: { type: 'string', description: 'vpcd slots for pcsc kiosks: port=reader name, comma-separated' },
     'settle-ms': { type: 'string', description: 'longest wait for the journals to finish after a run', default: '8000' },
-    json: { type: 'boolean', description: 'last line: {runs, faults, fields, tears, tearWays, violations}', default: false },
+    json: { type: 'boolean', description: 'last line: {runs, faults, fields, tears, tearWays, fired, mix, violations}', default: false },
     trace: { type: 'boolean', description: "each run's scenario and outcome on stderr", default: false },
     config: configOption,
   },
@@ -65,9 +66,10 @@ export const chaos: Command = {
     console.log(`fields:    ${Object.entries(report.fields).map(([k, f]) => `${k} ${f}`).join(', ')}`);
     console.log(`tears:     ${Object.entries(report.tears).sort().map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
     console.log(`tear ways: ${Object.entries(report.tearWays).sort().map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
+    console.log(`fired:     ${Object.entries(report.fired).sort().map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
     console.log(`violations: ${report.violations.length}`);
     for (const x of report.violations) console.log(`  [${x.rule}] ${x.detail}\n    run ${x.scenario}\n    replay: ${x.replay}`);
-    if (v.json) console.log(JSON.stringify({ runs: report.runs, faults: report.faults, fields: report.fields, tears: report.tears, tearWays: report.tearWays, violations: report.violations }));
+    if (v.json) console.log(JSON.stringify({ runs: report.runs, faults: report.faults, fields: report.fields, tears: report.tears, tearWays: report.tearWays, fired: report.fired, mix: report.mix, violations: report.violations }));
     return report.violations.length === 0 ? 0 : 1;
   },
 };

@@ -1,8 +1,10 @@
 /**
  * A simulated cardholder at a kiosk process, driven by its parent over IPC: the parent puts the card in the field
- * (card-field-ipc.ts) and asks for a load; the kiosk child reads the card, starts the load as the screens would, and
- * types the PIN on the simulated PIN pad's keys once the pad lights up. The answer is the load's end as the kiosk saw
- * it. A card owed pending loads has them written first, as the screens do. A parent that loses the child (killed) gets the rejection from `requestLoad`.
+ * (card-field-ipc.ts) and asks for a load or a fee; the kiosk child reads the card and starts it as the screens would:
+ * a load typing the PIN on the simulated PIN pad's keys once the pad lights up, a fee after the biller's lookup
+ * (`fee.lookup`, the confirmation page). The answer is the load's or fee's end as the kiosk saw it. A card owed
+ * pending credits has them written first, as the screens do. A parent that loses the child (killed) gets the
+ * rejection from `requestLoad` / `requestFee`.
  */
 import { once } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
@@ -18,11 +20,21 @@ export interface LoadAsk {
   pin: string;
 }
 
+export interface FeeAsk {
+  t: 'fee';
+  id: number;
+  amount: number;
+  billerId: string;
+  account: string;
+}
+
+type Ask = LoadAsk | FeeAsk;
+
 export interface LoadAnswer {
   t: 'load-result';
   id: number;
   txnId: string | null;
-  /** The kiosk record's state when the load returned, or `refused` before a record existed. */
+  /** The kiosk record's state when the load or fee returned, or `refused` before a record existed. */
   state: string;
   code?: ErrorCode;
   /** Pending loads written onto the card before the load. */
@@ -32,19 +44,19 @@ export interface LoadAnswer {
 /** How long after the ask the kiosk's reader may take to report the card the parent put down. */
 const CARD_SEEN_MS = 2000;
 
-const isLoadAsk = (m: unknown): m is LoadAsk => typeof m === 'object' && m !== null && (m as { t?: unknown }).t === 'load';
+const isAsk = (m: unknown): m is Ask => typeof m === 'object' && m !== null && ['load', 'fee'].includes((m as { t?: string }).t ?? '');
 
-/** Child side: answers load requests on `port` with `kiosk`, typing PINs on `keypad`. */
+/** Child side: answers load and fee requests on `port` with `kiosk`, typing PINs on `keypad`. */
 export function serveCardholder(port: IpcPort, kiosk: Kiosk, keypad: Keypad): void {
   port.on('message', (m) => {
-    if (!isLoadAsk(m)) return;
+    if (!isAsk(m)) return;
     actOut(kiosk, keypad, m).then((answer) => port.send(answer), (err: unknown) => {
       port.send({ t: 'load-result', id: m.id, txnId: null, state: 'refused', code: QuancunError.from(err).code } satisfies LoadAnswer);
     });
   });
 }
 
-async function actOut(kiosk: Kiosk, keypad: Keypad, ask: LoadAsk): Promise<LoadAnswer> {
+async function actOut(kiosk: Kiosk, keypad: Keypad, ask: Ask): Promise<LoadAnswer> {
   if (!kiosk.link.online) await once(kiosk.link, 'online');
   // The card was put on the reader before the ask; a PC/SC reader may learn of it a moment after the parent did
   // (pcscd tells each client separately). A card not seen in that time is gone: CARD_ABSENT.
@@ -59,6 +71,16 @@ async function actOut(kiosk: Kiosk, keypad: Keypad, ask: LoadAsk): Promise<LoadA
       await session.channel.close().catch(() => {});
     }
     session = await kiosk.openSession();
+  }
+  if (ask.t === 'fee') {
+    try {
+      // The confirmation page shows whom the fee pays before the cardholder confirms it.
+      await kiosk.lookupFee(ask.billerId, ask.account);
+      const outcome = await kiosk.fee(session, { billerId: ask.billerId, account: ask.account, amount: ask.amount });
+      return { t: 'load-result', id: ask.id, txnId: outcome.txnId, state: outcome.state, collected, ...(outcome.code ? { code: outcome.code } : {}) };
+    } finally {
+      await session.channel.close().catch(() => {});
+    }
   }
   const typePin = () => {
     keypad.type(ask.pin);
@@ -78,7 +100,16 @@ let nextAsk = 0;
 
 /** Parent side: one load at the child kiosk; rejects if the child exits first or takes longer than `limitMs`. */
 export function requestLoad(child: ChildProcess, amount: number, pin: string, limitMs = 60_000): Promise<LoadAnswer> {
-  const id = ++nextAsk;
+  return request(child, { t: 'load', id: ++nextAsk, amount, pin }, limitMs);
+}
+
+/** Parent side: one fee at the child kiosk, as requestLoad. */
+export function requestFee(child: ChildProcess, fee: { billerId: string; account: string; amount: number }, limitMs = 60_000): Promise<LoadAnswer> {
+  return request(child, { t: 'fee', id: ++nextAsk, ...fee }, limitMs);
+}
+
+function request(child: ChildProcess, ask: Ask, limitMs: number): Promise<LoadAnswer> {
+  const { id } = ask;
   return new Promise((resolve, reject) => {
     const onMessage = (m: unknown) => {
       if (typeof m !== 'object' || m === null || (m as LoadAnswer).t !== 'load-result' || (m as LoadAnswer).id !== id) return;
@@ -87,7 +118,7 @@ export function requestLoad(child: ChildProcess, amount: number, pin: string, li
     };
     const onExit = () => {
       done();
-      reject(new QuancunError('INTERNAL', 'the kiosk process ended during the load'));
+      reject(new QuancunError('INTERNAL', `the kiosk process ended during the ${ask.t}`));
     };
     const done = () => {
       clearTimeout(timer);
@@ -97,10 +128,10 @@ export function requestLoad(child: ChildProcess, amount: number, pin: string, li
     if (!child.connected) return reject(new QuancunError('INTERNAL', 'the kiosk process is not running'));
     const timer = setTimeout(() => {
       done();
-      reject(new QuancunError('TXN_STATE', `the kiosk did not end the load within ${limitMs} ms`));
+      reject(new QuancunError('TXN_STATE', `the kiosk did not end the ${ask.t} within ${limitMs} ms`));
     }, limitMs);
     child.on('message', onMessage);
     child.once('exit', onExit);
-    child.send({ t: 'load', id, amount, pin } satisfies LoadAsk);
+    child.send(ask);
   });
 }

@@ -8,6 +8,8 @@
  * QUANCUN_CHAOS_BROKEN is read here only: it builds the deliberately broken kiosk the harness must catch. `lying-credit`
  * makes the kiosk take the card's successful answer to CREDIT FOR LOAD as a refusal, so it asks the gateway to undo a
  * debit the card was in fact credited with (what a kiosk that undoes a load without checking the card's counter does).
+ * `lying-debit` does the same to DEBIT FOR PURCHASE: the kiosk abandons a fee the card paid, so no biller is paid and
+ * no refund is owed for money the card gave.
  */
 import { DurableStore } from '../../common/store/durable-store.ts';
 import { JournaledMachine } from '../../common/store/journaled-machine.ts';
@@ -100,12 +102,16 @@ port.on('message', (m) => {
   }
 });
 
-if (process.env.QUANCUN_CHAOS_BROKEN === 'lying-credit') {
+/** The money-moving command each broken build lies about: CREDIT FOR LOAD, DEBIT FOR PURCHASE. */
+const LIES: Record<string, number> = { 'lying-credit': 0x52, 'lying-debit': 0x54 };
+const lie = LIES[process.env.QUANCUN_CHAOS_BROKEN ?? ''];
+if (lie !== undefined) {
   const exchange = IpcCardReader.prototype.exchange;
   IpcCardReader.prototype.exchange = async function (this: IpcCardReader, ch: number, apdu: Buffer) {
     const answer = await exchange.call(this, ch, apdu);
-    const creditFor = apdu[0] === 0x80 && apdu[1] === 0x52;
-    // 9302 is a refusal the decision table accepts (runtime/card/card-write.ts): the kiosk then undoes the debit.
-    return creditFor && answer.endsWith('9000') ? '9302' : answer;
+    const lied = apdu[0] === 0x80 && apdu[1] === lie;
+    // 9302 is a refusal the decision table accepts (runtime/card/card-write.ts): the kiosk then undoes the load, or
+    // abandons the fee as not debited.
+    return lied && answer.endsWith('9000') ? '9302' : answer;
   };
 }

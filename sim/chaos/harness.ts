@@ -15,16 +15,18 @@ import { injectSimPinPadKey } from '../../provisioning/pin-key-injection.ts';
 import { bankProfilePath } from '../../gateway/banks.ts';
 import { loadBankProfile } from '../../gateway/bank/iso8583/profile.ts';
 import { GATEWAY_LOAD_MACHINE } from '../../gateway/loads/gateway-load-machine.ts';
+import { GATEWAY_FEE_MACHINE } from '../../gateway/fees/fee-machine.ts';
 import { FLOWS } from '../../runtime/flows/registry.ts';
 import { journalPrefix } from '../../runtime/flows/flow.ts';
 import type { MachineSpec } from '../../common/store/journaled-machine.ts';
 import { BankHostSimulator, type BankBehaviour } from '../bank/bank-host.ts';
+import { BillerSimulator } from '../biller/biller-host.ts';
 import { issueSimulationCards } from '../card/config-cards.ts';
 import type { CardDevice } from '../card/card-device.ts';
 import type { VirtualCard } from '../card/virtual-card.ts';
-import { requestLoad } from './cardholder-ipc.ts';
+import { requestFee, requestLoad } from './cardholder-ipc.ts';
 import type { JournalStep } from './child-tap.ts';
-import { checkInvariant, type CardCredit, type JournalEntry, type MoneyView, type Violation } from './invariant.ts';
+import { checkInvariant, type CardCredit, type CardDebit, type FeeView, type JournalEntry, type MoneyView, type Violation } from './invariant.ts';
 import { Member } from './member.ts';
 import { prng } from './prng.ts';
 import { startBroker, type BrokerProcess } from './processes.ts';
@@ -82,6 +84,11 @@ export interface ChaosReport {
   /** Tears that actually happened, per flow, APDU and before/after the card applied it; and per way they broke off. */
   tears: Record<string, number>;
   tearWays: Record<string, number>;
+  /**
+   * Kills and biller faults that actually took effect, not the ones drawn: `kill <journal step>` per process killed
+   * there, and each biller fault when the biller was set to it (a fee that never reached its debit meets none).
+   */
+  fired: Record<string, number>;
   violations: ReportedViolation[];
   elapsedMs: number;
 }
@@ -91,23 +98,45 @@ const BANK_RESPONSE_MS = 400;
 /** Longest a load may take at a kiosk, torn-card waits and retries included, before the harness calls it hung. */
 const LOAD_LIMIT_MS = 30_000;
 const KIOSK_PREFIX = journalPrefix('load');
+const KIOSK_FEES = journalPrefix('fee');
 const GATEWAY_PREFIX = 'gw/load';
-const GATEWAY_LOADS = `${GATEWAY_PREFIX}/`;
-const LEDGER_POSTINGS = 'ledger/posting/';
+/**
+ * The gateway's store records the invariant reads, in one place: its loads, its fees, the fees' refunds (owed credits
+ * of source fee-refund; where the campus's general owed credits keep them once they take them over), and the ledger's
+ * postings (loads) and transfers (fees, refunds).
+ */
+const GATEWAY_RECORDS = {
+  loads: `${GATEWAY_PREFIX}/`,
+  fees: 'gw/fee/',
+  refunds: 'gw/fee-refund/',
+  postings: 'ledger/posting/',
+  transfers: 'ledger/transfer/',
+} as const;
+/** The gateway's machine prefix of fees, as its journal steps name it. */
+const GATEWAY_FEE_PREFIX = 'gw/fee';
+/** How long the gateway waits for one biller answer here: a silent biller costs little, and a fee ends well within the kiosk's wait. */
+const BILLER_TIMEOUT_MS = 400;
+const BILLER_PAY_TRIES = 3;
 /** The kiosk journals whose records must all reach a final state: every registered flow's. */
 const KIOSK_JOURNALS: Record<string, MachineSpec<string>> = Object.fromEntries(FLOWS.map((f) => [`${journalPrefix(f.kind)}/`, f.machine]));
 const CREDIT_FOR_LOAD = 0x52;
+const DEBIT_FOR_PURCHASE = 0x54;
 const INITIALIZE_FOR_LOAD = 0x50;
 const GET_TRANSACTION_PROVE = 0x5a;
+/** A card lifted after a torn debit is put back this soon: well within the re-present window. */
+const PUT_BACK_MS = 500;
 /** How each field's card leaves in the middle of a command. */
 const LEAVES = { sim: 'leave', pcsc: 'fin' } as const;
 
 type Arm = { prefix: string; state: string; action: 'freeze' | 'pause' };
 
-/** A virtual card as the harness holds it: every successful CREDIT FOR LOAD is recorded with its MAC2. */
+/**
+ * A virtual card as the harness holds it: every successful CREDIT FOR LOAD is recorded with its MAC2, every
+ * successful DEBIT FOR PURCHASE with its MAC1.
+ */
 class ObservedCard implements CardDevice {
   readonly initialBalance: number;
-  constructor(readonly card: VirtualCard, readonly asn: string, private readonly credits: CardCredit[]) {
+  constructor(readonly card: VirtualCard, readonly asn: string, private readonly credits: CardCredit[], private readonly debits: CardDebit[]) {
     this.initialBalance = card.state().balance;
   }
   get atr(): Buffer {
@@ -117,11 +146,16 @@ class ObservedCard implements CardDevice {
     this.card.reset();
   }
   transmit(apdu: Buffer): Buffer {
-    const before = apdu[1] === CREDIT_FOR_LOAD ? this.card.state().balance : 0;
+    const before = this.card.state().balance;
     const answer = this.card.transmit(apdu);
-    if (apdu[0] === 0x80 && apdu[1] === CREDIT_FOR_LOAD && answer.readUInt16BE(answer.length - 2) === 0x9000) {
+    const applied = apdu[0] === 0x80 && answer.length >= 2 && answer.readUInt16BE(answer.length - 2) === 0x9000;
+    if (applied && apdu[1] === CREDIT_FOR_LOAD) {
       // CREDIT FOR LOAD data: date(4) | time(3) | MAC2(4).
       this.credits.push({ asn: this.asn, mac2: apdu.subarray(12, 16).toString('hex').toUpperCase(), amount: this.card.state().balance - before });
+    }
+    if (applied && apdu[1] === DEBIT_FOR_PURCHASE) {
+      // DEBIT FOR PURCHASE data: terminal sequence(4) | date(4) | time(3) | MAC1(4).
+      this.debits.push({ asn: this.asn, mac1: apdu.subarray(16, 20).toString('hex').toUpperCase(), amount: before - this.card.state().balance });
     }
     return answer;
   }
@@ -130,11 +164,12 @@ class ObservedCard implements CardDevice {
 export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const started = Date.now();
   const world = await startWorld(o);
-  const mix: Record<ScenarioKind, number> = { load: 0, 'wrong-pin': 0, 'unbound-card': 0 };
+  const mix: Record<ScenarioKind, number> = { load: 0, fee: 0, 'wrong-pin': 0, 'unbound-card': 0 };
   const faults: Record<string, number> = {};
   const outcomes: Record<string, number> = {};
   const tears: Record<string, number> = {};
   const tearWays: Record<string, number> = {};
+  const fired: Record<string, number> = {};
   const violations: ReportedViolation[] = [];
   const reported = new Set<string>();
   let runs = 0;
@@ -146,7 +181,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       const s = drawScenario(prng(o.seed, index), index, world.scenarioWorld);
       mix[s.kind]++;
       for (const f of s.faults) faults[faultKey(f)] = (faults[faultKey(f)] ?? 0) + 1;
-      const { outcome, violations: found, torn } = await world.run(s, reported);
+      const { outcome, violations: found, torn, took } = await world.run(s, reported);
+      for (const f of took) fired[f] = (fired[f] ?? 0) + 1;
       for (const t of torn) {
         tears[tearPoint(t)] = (tears[tearPoint(t)] ?? 0) + 1;
         tearWays[t.how] = (tearWays[t.how] ?? 0) + 1;
@@ -163,13 +199,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     await world.stop();
   }
   return {
-    runs, seed: o.seed, broker: world.broker.name, mix, outcomes, faults, fields: world.scenarioWorld.fields, tears, tearWays, violations,
+    runs, seed: o.seed, broker: world.broker.name, mix, outcomes, faults, fields: world.scenarioWorld.fields, tears, tearWays, fired, violations,
     elapsedMs: Date.now() - started,
   };
 }
 
 export function describe(s: Scenario): string {
-  return `#${s.index} ${s.kind} ${s.amount} fen card …${s.asn.slice(-4)} at ${s.kioskId}` + (s.faults.length ? `; ${s.faults.map(describeFault).join(', ')}` : '');
+  return `#${s.index} ${s.kind} ${s.amount} fen${s.fee ? ` to ${s.fee.billerId} ${s.fee.account}` : ''} card …${s.asn.slice(-4)} at ${s.kioskId}` + (s.faults.length ? `; ${s.faults.map(describeFault).join(', ')}` : '');
 }
 
 async function startWorld(o: ChaosOptions) {
@@ -199,6 +235,14 @@ async function startWorld(o: ChaosOptions) {
     stops.push(() => bank.stop());
     const broker = await startBroker();
     stops.push(() => broker.stop());
+    // The billers live here, as the bank does: their payments are the fee side's witness, their faults set per run.
+    const billerAccounts = config.simulation!.billerAccounts ?? [];
+    const biller = new BillerSimulator(config.billers.map((b) => ({
+      id: b.id, accounts: billerAccounts.filter((a) => a.billerId === b.id).map(({ billerId: _, ...account }) => account),
+    })));
+    await biller.start();
+    stops.push(() => biller.stop());
+    config.billers = config.billers.map((b) => ({ ...b, url: biller.url(b.id), timeoutMs: BILLER_TIMEOUT_MS, payTries: BILLER_PAY_TRIES }));
 
     config.mqtt = { url: broker.url, embeddedPort: 0, requestTimeoutMs: 3 * BANK_RESPONSE_MS + 300 };
     config.banks = config.banks.map((b) => (b.id === bankConfig.id ? { ...b, host: '127.0.0.1', port: bank.address().port } : b));
@@ -207,7 +251,8 @@ async function startWorld(o: ChaosOptions) {
     const loaded = parseConfig(config, configPath);
 
     const credits: CardCredit[] = [];
-    const cards = new Map([...issueSimulationCards(loaded.config)].map(([asn, card]) => [asn, new ObservedCard(card, asn, credits)]));
+    const debits: CardDebit[] = [];
+    const cards = new Map([...issueSimulationCards(loaded.config)].map(([asn, card]) => [asn, new ObservedCard(card, asn, credits, debits)]));
 
     const gateway = new Member('gateway', ['gateway', '--config', configPath]);
     await gateway.start();
@@ -235,26 +280,44 @@ async function startWorld(o: ChaosOptions) {
       unboundCards: [...cards.keys()].filter((asn) => !bound.some((c) => c.asn.toUpperCase() === asn)),
       maxLoad: loaded.config.limits.maxLoad,
       bankResponseMs: BANK_RESPONSE_MS,
+      // Fees are paid for the bound cardholders' rooms and accounts (王五's unbound card pays none here).
+      billerAccounts: billerAccounts.map(({ billerId, account }) => ({ billerId, account })),
+      billerTimeoutMs: BILLER_TIMEOUT_MS,
+      billerPayTries: BILLER_PAY_TRIES,
       faultKinds: o.faultKinds ?? FAULT_KINDS,
     };
     const members = [gateway, ...[...kiosks.values()].map((k) => k.member)];
     const journalEvents = new EventEmitter<{ step: [JournalStep] }>();
     for (const m of members) m.on('journal', (s) => journalEvents.emit('step', s));
 
-    const collect = async () => {
-      const gw = await gateway.dump([GATEWAY_LOADS, LEDGER_POSTINGS]);
-      const journals = [{ where: 'gateway gw/load', spec: GATEWAY_LOAD_MACHINE as MachineSpec<string>, records: gw[GATEWAY_LOADS] as JournalEntry[] }];
+    const collect = async (): Promise<MoneyView> => {
+      const gw = await gateway.dump(Object.values(GATEWAY_RECORDS));
+      const journals = [
+        { where: 'gateway gw/load', spec: GATEWAY_LOAD_MACHINE as MachineSpec<string>, records: gw[GATEWAY_RECORDS.loads] as JournalEntry[] },
+        { where: 'gateway gw/fee', spec: GATEWAY_FEE_MACHINE as MachineSpec<string>, records: gw[GATEWAY_RECORDS.fees] as JournalEntry[] },
+      ];
+      const kioskFees: JournalEntry[] = [];
       for (const [id, k] of kiosks) {
         const dump = await k.member.dump(Object.keys(KIOSK_JOURNALS));
         for (const [prefix, spec] of Object.entries(KIOSK_JOURNALS)) journals.push({ where: `kiosk ${id} ${prefix}`, spec, records: dump[prefix] as JournalEntry[] });
+        kioskFees.push(...(dump[`${KIOSK_FEES}/`] as JournalEntry[]));
       }
+      const fees: FeeView = {
+        debits,
+        fees: gw[GATEWAY_RECORDS.fees] as FeeView['fees'],
+        refunds: gw[GATEWAY_RECORDS.refunds] as FeeView['refunds'],
+        payments: biller.payments(),
+        kioskFees,
+        transfers: gw[GATEWAY_RECORDS.transfers] as FeeView['transfers'],
+      };
       return {
         bank: bank.state().applied.filter((a) => a.terminalId === bankConfig.terminalId),
         gateway: journals[0]!.records,
         journals,
         credits,
-        postings: gw[LEDGER_POSTINGS] as MoneyView['postings'],
+        postings: gw[GATEWAY_RECORDS.postings] as MoneyView['postings'],
         cardIncrease: [...cards.values()].reduce((sum, c) => sum + c.card.state().balance - c.initialBalance, 0),
+        fees,
       };
     };
 
@@ -279,7 +342,7 @@ async function startWorld(o: ChaosOptions) {
     };
 
     type Torn = Extract<Fault, { kind: 'card-removed' }>;
-    const run = async (s: Scenario, reported: Set<string>): Promise<{ outcome: string; violations: Violation[]; torn: Torn[] }> => {
+    const run = async (s: Scenario, reported: Set<string>): Promise<{ outcome: string; violations: Violation[]; torn: Torn[]; took: string[] }> => {
       const kiosk = kiosks.get(s.kioskId)!;
       // A fresh field per run: the card leaves every other reader, and no tear stays armed from a run it missed.
       for (const k of kiosks.values()) await k.run.remove();
@@ -290,14 +353,16 @@ async function startWorld(o: ChaosOptions) {
       const detach: Array<() => void> = [() => (ended = true)];
       const arms = { kiosk: [] as Arm[], gateway: [] as Arm[] };
       const torn: Torn[] = [];
-      /** Pauses `m` right after it journals `state` (once), does `act`, and lets it go on. */
-      const pauseAt = (m: Member, prefix: string, state: string, act: () => void) => {
-        (m === gateway ? arms.gateway : arms.kiosk).push({ prefix, state, action: 'pause' });
+      const took: string[] = [];
+      /** Pauses `m` right after it journals `state` the `nth` time, does `act`, and lets it go on. */
+      const pauseAt = (m: Member, prefix: string, state: string, act: () => void | Promise<void>, nth = 1) => {
+        for (let i = 0; i < nth; i++) (m === gateway ? arms.gateway : arms.kiosk).push({ prefix, state, action: 'pause' });
+        let seen = 0;
         const onStep = (step: JournalStep) => {
           if (step.held !== 'pause' || step.prefix !== prefix || step.state !== state) return;
+          if (++seen < nth) return m.resume(step.id);
           m.off('journal', onStep);
-          act();
-          m.resume(step.id);
+          void Promise.resolve(act()).then(() => m.resume(step.id));
         };
         m.on('journal', onStep);
         detach.push(() => m.off('journal', onStep));
@@ -313,11 +378,46 @@ async function startWorld(o: ChaosOptions) {
       }
       const killOnFreeze = (m: Member) => {
         const onStep = (step: JournalStep) => {
-          if (step.held === 'freeze') restarts.push(m.restart());
+          if (step.held !== 'freeze') return;
+          took.push(`kill ${step.prefix} ${step.state}`);
+          restarts.push(m.restart());
         };
         m.on('journal', onStep);
         detach.push(() => m.off('journal', onStep));
       };
+      let billerDown = false;
+      /** The biller misbehaves from the moment the card is debited (its lookup at the confirmation page went well). */
+      function billerFault(f: Extract<Fault, { kind: `biller-${string}` }>): void {
+        const atDebited = (act: () => void | Promise<void>) => pauseAt(gateway, GATEWAY_FEE_PREFIX, 'debited', () => {
+          took.push(f.kind);
+          return act();
+        });
+        // The nth try of the payment, each journaled `paying` before it is sent.
+        const atTry = (n: number, act: () => void | Promise<void>) => pauseAt(gateway, GATEWAY_FEE_PREFIX, 'paying', act, n);
+        switch (f.kind) {
+          case 'biller-slow':
+            return atDebited(() => biller.slow(f.latencyMs));
+          case 'biller-too-slow':
+            // The first try's answer comes after the gateway gave up; the second try (same id) gets it at once.
+            atDebited(() => biller.slow(f.latencyMs));
+            return atTry(2, () => biller.slow(0));
+          case 'biller-refuse':
+            return atDebited(() => biller.refuseNext('account-closed'));
+          case 'biller-lost-answer':
+            return atDebited(() => biller.loseNextAnswer());
+          case 'biller-down':
+            atDebited(async () => {
+              billerDown = true;
+              await biller.down();
+            });
+            if (f.upAtTry !== null) {
+              atTry(f.upAtTry, async () => {
+                billerDown = false;
+                await biller.up();
+              });
+            }
+        }
+      }
       let cardReturns = true;
       for (const f of s.faults) cardReturns &&= applyFault(f);
       kiosk.member.arm(arms.kiosk);
@@ -354,12 +454,30 @@ async function startWorld(o: ChaosOptions) {
                 detach.push(() => clearTimeout(timer));
               });
             // A load's INITIALIZE and CREDIT FOR LOAD are armed once its record exists, a collect's once its record
-            // does: a card owed pending loads has them written first, and their APDUs must not take the load's tear.
+            // does: a card owed pending credits has them written first, and their APDUs must not take the load's tear.
             if (f.flow === 'collect') pauseAt(kiosk.member, 'txn/collect', 'checking', tear);
+            else if (f.flow === 'fee' && f.ins === GET_TRANSACTION_PROVE) {
+              // The proof is read only for a torn debit that applied: the card leaves right after applying DEBIT FOR
+              // PURCHASE and is put back within the window, where the fee reads its counter and proof.
+              pauseAt(kiosk.member, KIOSK_FEES, 'created', () => {
+                void field.tear({ ins: DEBIT_FOR_PURCHASE, when: 'after', how: LEAVES[kiosk.field.kind] }).then(() => {
+                  const timer = setTimeout(() => void field.restore(card), PUT_BACK_MS);
+                  detach.push(() => clearTimeout(timer));
+                });
+              });
+              pauseAt(kiosk.member, KIOSK_FEES, 'torn', tear);
+            } else if (f.flow === 'fee') pauseAt(kiosk.member, KIOSK_FEES, 'created', tear);
             else if (f.ins === INITIALIZE_FOR_LOAD || f.ins === CREDIT_FOR_LOAD) pauseAt(kiosk.member, KIOSK_PREFIX, 'created', tear);
             else tear();
             return f.returns;
           }
+          case 'biller-slow':
+          case 'biller-too-slow':
+          case 'biller-refuse':
+          case 'biller-down':
+          case 'biller-lost-answer':
+            billerFault(f);
+            return true;
           default: {
             // The misbehaviour is set while the gateway waits right after journaling bank-pending, so it meets
             // exactly this load's 0200 (not a sign-on or an echo).
@@ -373,9 +491,10 @@ async function startWorld(o: ChaosOptions) {
       // A kiosk killed during the load answers nothing: what it journaled is all that counts now. One that neither
       // answers nor dies has hung with a cardholder in front of it: reported, and restarted so the series goes on.
       const stuck: Violation[] = [];
-      const answer = await requestLoad(kiosk.member.child, s.amount, s.pin, LOAD_LIMIT_MS).catch(async (err: unknown) => {
+      const asked = s.fee ? requestFee(kiosk.member.child, { ...s.fee, amount: s.amount }, LOAD_LIMIT_MS) : requestLoad(kiosk.member.child, s.amount, s.pin, LOAD_LIMIT_MS);
+      const answer = await asked.catch(async (err: unknown) => {
         if (QuancunError.from(err).code !== 'TXN_STATE') return null;
-        stuck.push({ key: `stuck:${s.index}`, rule: 'stuck', detail: `kiosk ${s.kioskId} did not end the load within ${LOAD_LIMIT_MS / 1000} s` });
+        stuck.push({ key: `stuck:${s.index}`, rule: 'stuck', detail: `kiosk ${s.kioskId} did not end the ${s.kind} within ${LOAD_LIMIT_MS / 1000} s` });
         await kiosk.member.restart();
         return null;
       });
@@ -390,9 +509,11 @@ async function startWorld(o: ChaosOptions) {
       await Promise.all(restarts);
       for (const d of detach) d();
       bank.setBehaviour({});
+      biller.slow(0);
+      if (billerDown) await biller.up();
       await field.remove();
       const outcome = answer ? (answer.code ? `${answer.state} ${answer.code}` : answer.state) : stuck.length ? 'kiosk hung' : 'kiosk killed';
-      return { outcome, violations: [...stuck, ...checkInvariant(view).filter((v) => !reported.has(v.key))], torn };
+      return { outcome, violations: [...stuck, ...checkInvariant(view).filter((v) => !reported.has(v.key))], torn, took };
     };
 
     return { broker, scenarioWorld, run, stop };
@@ -432,8 +553,8 @@ function chaosConfig(base: Config, dir: string, profilePath: string, fields: Map
   config.reversals = { minMs: 50, maxMs: 400, attentionAfter: 20 };
   const simulation = config.simulation ?? { bankAccounts: [], cards: [] };
   config.simulation = {
+    ...simulation,
     bankAccounts: simulation.bankAccounts.map((a) => ({ ...a, balance: 1_000_000_000 })),
-    cards: simulation.cards,
   };
   return config;
 }

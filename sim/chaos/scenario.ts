@@ -6,6 +6,7 @@ import { INS_NAME } from '../../runtime/card/purse.ts';
 import { isFinal } from '../../common/store/journaled-machine.ts';
 import { journalPrefix } from '../../runtime/flows/flow.ts';
 import { FLOWS } from '../../runtime/flows/registry.ts';
+import { GATEWAY_FEE_MACHINE } from '../../gateway/fees/fee-machine.ts';
 import type { Prng } from './prng.ts';
 
 /**
@@ -14,8 +15,13 @@ import type { Prng } from './prng.ts';
  */
 export const KIOSK_KILL_STEPS: readonly string[] = FLOWS.flatMap((f) =>
   Object.keys(f.machine.transitions).filter((state) => !isFinal(f.machine, state)).map((state) => `${journalPrefix(f.kind)} ${state}`));
-/** Gateway journal steps after which the gateway process can be killed. */
+/** Gateway journal steps after which the gateway process can be killed: a load's, and every non-final state of a fee's. */
 export const GATEWAY_KILL_STEPS = ['gw/load received', 'gw/load bank-pending', 'gw/load approved', 'gw/load mac2-issued', 'gw/load reversing', 'gw/load pending-load'] as const;
+export const GATEWAY_FEE_KILL_STEPS: readonly string[] = Object.keys(GATEWAY_FEE_MACHINE.transitions)
+  .filter((state) => !isFinal(GATEWAY_FEE_MACHINE, state)).map((state) => `gw/fee ${state}`);
+/** The kiosk journal a fee run writes (a load run writes the load's; both may collect owed credits). */
+const FEE_JOURNAL = journalPrefix('fee');
+const LOAD_JOURNAL = journalPrefix('load');
 
 /** `txn/load crediting` → the machine's key prefix and the state. */
 export function journalStep(step: string): { prefix: string; state: string } {
@@ -27,18 +33,24 @@ export const BROKER_STEPS = ['authorizing', 'authorized', 'crediting', 'credited
 /** Where a kiosk reads cards: the simulated field over IPC, or a vpcd slot of a real pcscd (fields.ts). */
 export type FieldKind = 'sim' | 'pcsc';
 
-/** The purse's names; INITIALIZE (0x50) serves purchases too, but every tear here is in a load or a collect. */
-const INS_NAMES: Readonly<Record<number, string>> = { ...INS_NAME, 0x50: 'INITIALIZE FOR LOAD' };
+/** The purse's names; INITIALIZE (0x50) is for a load in a load or a collect, for a purchase in a fee. */
+const INS_NAMES: Readonly<Record<TearFlow, Readonly<Record<number, string>>>> = {
+  load: { ...INS_NAME, 0x50: 'INITIALIZE FOR LOAD' },
+  collect: { ...INS_NAME, 0x50: 'INITIALIZE FOR LOAD' },
+  fee: { ...INS_NAME, 0x50: 'INITIALIZE FOR PURCHASE' },
+};
 /**
  * The APDUs an exchange breaks off at, per flow: a load's card read at the tap, its INITIALIZE and CREDIT FOR LOAD;
  * a collect's check of the card's counter (INITIALIZE, GET TRANSACTION PROVE when the earlier credit applied) and its
- * CREDIT FOR LOAD.
+ * CREDIT FOR LOAD; a fee's INITIALIZE FOR PURCHASE, DEBIT FOR PURCHASE, and GET TRANSACTION PROVE (the proof of a
+ * torn debit that applied, read when the card comes back).
  */
 export const TEAR_POINTS = {
   load: [0xa4, 0xb0, 0x5c, 0x50, 0x52],
   collect: [0x50, 0x5a, 0x52],
+  fee: [0x50, 0x54, 0x5a],
 } as const;
-export type TearFlow = keyof typeof TEAR_POINTS;
+export type TearFlow = 'load' | 'collect' | 'fee';
 
 /**
  * How an exchange breaks off, per field, as its parts do. pcscd + vpcd: the card leaves by FIN or RST (pcscd answers
@@ -65,21 +77,32 @@ export const RE_PRESENT_SECONDS = 3;
 
 export type Fault =
   | { kind: 'kiosk-kill'; step: string }
-  | { kind: 'gateway-kill'; step: (typeof GATEWAY_KILL_STEPS)[number] }
+  | { kind: 'gateway-kill'; step: string }
   | { kind: 'broker-restart'; step: (typeof BROKER_STEPS)[number] }
   | { kind: 'bank-late'; latencyMs: number }
   | { kind: 'bank-too-late'; latencyMs: number }
   | { kind: 'bank-silent' }
   | { kind: 'bank-bad-mac' }
   | { kind: 'bank-drop' }
-  | ({ kind: 'card-removed'; flow: TearFlow; returns: boolean; returnAfterMs: number } & Tear);
+  | ({ kind: 'card-removed'; flow: TearFlow; returns: boolean; returnAfterMs: number } & Tear)
+  | { kind: 'biller-slow'; latencyMs: number }
+  | { kind: 'biller-too-slow'; latencyMs: number }
+  | { kind: 'biller-refuse' }
+  | { kind: 'biller-down'; upAtTry: number | null }
+  | { kind: 'biller-lost-answer' };
 
 export type FaultKind = Fault['kind'];
 export const FAULT_KINDS: readonly FaultKind[] = [
   'kiosk-kill', 'gateway-kill', 'broker-restart', 'bank-late', 'bank-too-late', 'bank-silent', 'bank-bad-mac', 'bank-drop', 'card-removed',
+  'biller-slow', 'biller-too-slow', 'biller-refuse', 'biller-down', 'biller-lost-answer',
 ];
+const BANK_KINDS = new Set<FaultKind>(['bank-late', 'bank-too-late', 'bank-silent', 'bank-bad-mac', 'bank-drop']);
+const BILLER_KINDS = new Set<FaultKind>(['biller-slow', 'biller-too-slow', 'biller-refuse', 'biller-down', 'biller-lost-answer']);
+/** What a fee run can meet: no bank and no broker step (the broker is restarted at a load's steps). */
+const TOO_SLOW_WITH_KILL = new Set<FaultKind>(['biller-too-slow', 'gateway-kill']);
+const FEE_FAULTS = new Set<FaultKind>(['kiosk-kill', 'gateway-kill', 'card-removed', ...BILLER_KINDS]);
 
-export type ScenarioKind = 'load' | 'wrong-pin' | 'unbound-card';
+export type ScenarioKind = 'load' | 'wrong-pin' | 'unbound-card' | 'fee';
 
 export interface Scenario {
   index: number;
@@ -88,6 +111,8 @@ export interface Scenario {
   asn: string;
   amount: number;
   pin: string;
+  /** A fee run's biller and account (one of the simulated biller's accounts). */
+  fee?: { billerId: string; account: string };
   faults: Fault[];
 }
 
@@ -101,25 +126,39 @@ export interface ScenarioWorld {
   maxLoad: number;
   /** Bank answer time of the harness's profile: late answers fall either side of it. */
   bankResponseMs: number;
+  /** The biller accounts a fee can pay; none: no fee runs. */
+  billerAccounts: Array<{ billerId: string; account: string }>;
+  /** How long the gateway waits for one biller answer, and how often it tries one payment. */
+  billerTimeoutMs: number;
+  billerPayTries: number;
   /** Only these fault kinds are drawn. */
   faultKinds: readonly FaultKind[];
 }
 
-function drawFault(r: Prng, kind: FaultKind, w: ScenarioWorld, field: FieldKind, load: boolean): Fault {
+function drawFault(r: Prng, kind: FaultKind, w: ScenarioWorld, field: FieldKind, run: ScenarioKind): Fault {
+  const fee = run === 'fee';
   switch (kind) {
     case 'kiosk-kill':
-      return { kind, step: r.pick(KIOSK_KILL_STEPS) };
+      // A run kills at the steps of its own flow, or of a collect (a card owed a credit has it written first).
+      return { kind, step: r.pick(KIOSK_KILL_STEPS.filter((s) => !s.startsWith(`${fee ? LOAD_JOURNAL : FEE_JOURNAL} `))) };
     case 'gateway-kill':
-      return { kind, step: r.pick(GATEWAY_KILL_STEPS) };
+      return { kind, step: r.pick(fee ? GATEWAY_FEE_KILL_STEPS : GATEWAY_KILL_STEPS) };
     case 'broker-restart':
       return { kind, step: r.pick(BROKER_STEPS) };
     case 'bank-late':
       return { kind, latencyMs: r.int(20, Math.floor(w.bankResponseMs / 3)) };
     case 'bank-too-late':
       return { kind, latencyMs: w.bankResponseMs + r.int(50, 400) };
+    case 'biller-slow':
+      return { kind, latencyMs: r.int(20, Math.floor(w.billerTimeoutMs / 2)) };
+    case 'biller-too-slow':
+      return { kind, latencyMs: w.billerTimeoutMs + r.int(50, 300) };
+    case 'biller-down':
+      // Back before one of the later tries (then paid), or down for every try of this run (then owed back).
+      return { kind, upAtTry: r.chance(0.5) ? r.int(2, w.billerPayTries) : null };
     case 'card-removed': {
       // A collect needs a pending load, which the run makes first: only where the bank debits (a load).
-      const flow: TearFlow = load && r.chance(0.4) ? 'collect' : 'load';
+      const flow: TearFlow = fee ? 'fee' : run === 'load' && r.chance(0.4) ? 'collect' : 'load';
       // Back after 1–25 s, most often soon: about 45% within the re-present window, the rest after it closed,
       // when the load is a pending one that the next tap writes.
       const returnAfterMs = 1000 + Math.floor(24_000 * r.next() ** 3);
@@ -133,26 +172,34 @@ function drawFault(r: Prng, kind: FaultKind, w: ScenarioWorld, field: FieldKind,
   }
 }
 
-const BANK_KINDS = new Set<FaultKind>(['bank-late', 'bank-too-late', 'bank-silent', 'bank-bad-mac', 'bank-drop']);
-
 export function drawScenario(r: Prng, index: number, w: ScenarioWorld): Scenario {
   const roll = r.next();
-  const kind: ScenarioKind = roll < 0.06 && w.unboundCards.length ? 'unbound-card' : roll < 0.12 ? 'wrong-pin' : 'load';
+  const kind: ScenarioKind = roll < 0.06 && w.unboundCards.length ? 'unbound-card' : roll < 0.12 ? 'wrong-pin'
+    : roll < 0.45 && w.billerAccounts.length ? 'fee' : 'load';
   const kioskId = r.pick(w.kioskIds);
   const card = r.pick(w.boundCards);
   const asn = kind === 'unbound-card' ? r.pick(w.unboundCards) : card.asn;
   const pin = kind === 'wrong-pin' ? card.pin.split('').reverse().join('') + '9' : card.pin;
   // Mostly one fault, some runs none (the baseline must hold too), some two of different kinds.
   const faults: Fault[] = [];
-  const count = w.faultKinds.length === 0 ? 0 : r.pick([0, 1, 1, 1, 1, 1, 2, 2]);
+  // A fee meets no bank and no broker step; a load no biller.
+  const kinds = w.faultKinds.filter((k) => (kind === 'fee' ? FEE_FAULTS.has(k) : !BILLER_KINDS.has(k)));
+  const count = kinds.length === 0 ? 0 : r.pick([0, 1, 1, 1, 1, 1, 2, 2]);
   // A few draws, not a loop until done: the allowed kinds may not admit a second fault.
   for (let tries = 0; faults.length < count && tries < 8; tries++) {
-    const k = r.pick(w.faultKinds);
-    // One bank misbehaviour per run: the simulator takes one behaviour at a time.
-    if (faults.some((f) => f.kind === k || (BANK_KINDS.has(f.kind) && BANK_KINDS.has(k)))) continue;
-    faults.push(drawFault(r, k, w, w.fields[kioskId]!, kind === 'load'));
+    const k = r.pick(kinds);
+    // One bank (or biller) misbehaviour per run: each simulator takes one behaviour at a time.
+    const same = (set: Set<FaultKind>) => faults.some((f) => set.has(f.kind)) && set.has(k);
+    if (faults.some((f) => f.kind === k) || same(BANK_KINDS) || same(BILLER_KINDS)) continue;
+    // A too-slow biller is made quick again at the second try: a gateway killed and restarted mid-payment never gets
+    // there and meets a biller slow at every try (applied, never answered: the hole docs/chaos.md leaves undrawn).
+    if (faults.some((f) => TOO_SLOW_WITH_KILL.has(f.kind)) && TOO_SLOW_WITH_KILL.has(k)) continue;
+    faults.push(drawFault(r, k, w, w.fields[kioskId]!, kind));
   }
-  return { index, kind, kioskId, asn, amount: r.int(1, Math.min(w.maxLoad, 5000)), pin, faults };
+  // A fee is small beside what the loads put on the cards (most are paid; a few exceed what is left and are refused).
+  const fee = kind === 'fee' ? r.pick(w.billerAccounts) : undefined;
+  const amount = fee ? r.int(1, 600) : r.int(1, Math.min(w.maxLoad, 5000));
+  return { index, kind, kioskId, asn, amount, pin, ...(fee ? { fee } : {}), faults };
 }
 
 export function describeFault(f: Fault): string {
@@ -163,9 +210,13 @@ export function describeFault(f: Fault): string {
       return `${f.kind}@${f.step}`;
     case 'bank-late':
     case 'bank-too-late':
+    case 'biller-slow':
+    case 'biller-too-slow':
       return `${f.kind}(${f.latencyMs}ms)`;
+    case 'biller-down':
+      return `biller-down (${f.upAtTry ? `up at try ${f.upAtTry}` : 'every try'})`;
     case 'card-removed':
-      return `card-removed (${f.how}) ${f.when} ${f.flow} ${INS_NAMES[f.ins]}${f.returns ? `, back after ${f.returnAfterMs}ms` : ', never returns'}`;
+      return `card-removed (${f.how}) ${f.when} ${f.flow} ${INS_NAMES[f.flow][f.ins]}${f.returns ? `, back after ${f.returnAfterMs}ms` : ', never returns'}`;
     default:
       return f.kind;
   }
@@ -173,7 +224,7 @@ export function describeFault(f: Fault): string {
 
 /** Where a tear was drawn, as the summary counts it: flow, APDU, before or after the card applied it. */
 export function tearPoint(t: Tear & { flow: TearFlow }): string {
-  return `${t.flow} ${INS_NAMES[t.ins]} ${t.when}`;
+  return `${t.flow} ${INS_NAMES[t.flow][t.ins]} ${t.when}`;
 }
 
 /** The key a fault is counted under in the summary: a card that never comes back is its own kind. */

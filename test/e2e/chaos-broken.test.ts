@@ -2,7 +2,8 @@
  * The harness catches a deliberately broken kiosk. QUANCUN_CHAOS_BROKEN=lying-credit is read only by the chaos
  * harness's child tap (sim/chaos/child-tap.ts, preloaded into the processes the harness starts, never into a
  * deployed kiosk): the kiosk takes the card's successful answer to CREDIT FOR LOAD as a refusal and has the debit
- * undone, so the card keeps money the bank got back.
+ * undone, so the card keeps money the bank got back. `lying-debit` does it to DEBIT FOR PURCHASE: the kiosk abandons
+ * a fee the card paid, so neither the biller nor a refund stands for the card's money.
  */
 import test from 'ava';
 import { loadConfig } from '../../common/config.ts';
@@ -22,9 +23,25 @@ test('a kiosk that undoes a load the card applied is reported: credited and reve
   t.true(report.violations.some((v) => v.rule === 'sums'));
 });
 
+test('a kiosk that abandons a fee the card paid is reported: the debit unaccounted, the fee sums off', async (t) => {
+  t.timeout(120_000);
+  // Seed 11: two loads, then run 2 pays a 14 fen fee from the card the second load credited.
+  const report = await runChaos({
+    loaded: loadConfig(EMBEDDED), runs: 3, seed: 11, faultKinds: [], kioskEnv: { QUANCUN_CHAOS_BROKEN: 'lying-debit' },
+  });
+  t.is(report.mix.fee, 1);
+  const unaccounted = report.violations.find((v) => v.rule === 'fee-unaccounted');
+  t.truthy(unaccounted, JSON.stringify({ violations: report.violations, outcomes: report.outcomes }));
+  t.is(unaccounted!.run, 2);
+  t.regex(unaccounted!.detail, /card debited 14 fen, no biller payment or refund \(gateway state not-debited\)/);
+  t.true(report.violations.some((v) => v.rule === 'fee-sums' && /card purchase debits 14 fen/.test(v.detail)), JSON.stringify(report.violations));
+  t.false(report.violations.some((v) => v.rule === 'sums'), 'the loads still add up');
+});
+
 test('the same runs without the switch hold', async (t) => {
   t.timeout(120_000);
   const report = await runChaos({ loaded: loadConfig(EMBEDDED), runs: 3, seed: 11, faultKinds: [] });
   t.deepEqual(report.violations, []);
   t.true((report.outcomes.completed ?? 0) > 0, JSON.stringify(report.outcomes));
+  t.is(report.mix.fee, 1);
 });

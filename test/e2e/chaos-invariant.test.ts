@@ -6,6 +6,7 @@ import test from 'ava';
 import { checkInvariant, type MoneyView } from '../../sim/chaos/invariant.ts';
 import { GATEWAY_LOAD_MACHINE } from '../../gateway/loads/gateway-load-machine.ts';
 import { LOAD_MACHINE } from '../../runtime/flows/load/load-machine.ts';
+import { GATEWAY_FEE_MACHINE } from '../../gateway/fees/fee-machine.ts';
 import type { MachineSpec } from '../../common/store/journaled-machine.ts';
 
 const transfer = (stan: string, amount: number, status: 'debited' | 'reversed') => ({
@@ -66,4 +67,87 @@ test('two credits with one MAC2, a debit with no end, a record left mid-way, a m
   t.deepEqual(found.map((v) => `${v.rule} ${v.txnId ?? ''}`), [
     'unfinished K001-00000002', 'credited-twice K001-00000001', 'debit-unaccounted K001-00000002', 'ledger K001-00000001', 'sums ',
   ]);
+});
+
+// Fees: a card debit is bound to its fee by the MAC1 the gateway issued; the biller's payments are by the fee's id.
+const ASN = '31030000002023010001';
+const FEE_BASE = { payments: [], kioskFees: [], transfers: [], refunds: [] };
+
+test('a fee paid, one owed back, one refunded onto the card and one held undecided, each with its transfer: no violation', (t) => {
+  t.deepEqual(checkInvariant(view({
+    bank: [transfer('000001', 1000, 'debited')],
+    gateway: [{ id: 'K001-00000001', state: 'completed', amount: 1000, stan: 1, mac2: 'AABBCCDD' }],
+    postings: [{ txnId: 'K001-00000001', status: 'final', amount: 1000 }],
+    credits: [{ asn: ASN, mac2: 'AABBCCDD', amount: 1000 }, { asn: ASN, mac2: '55667788', amount: 30 }],
+    // +1000 loaded, -120 -40 -30 -7 debited, +30 refunded.
+    cardIncrease: 833,
+    fees: {
+      ...FEE_BASE,
+      debits: [{ asn: ASN, mac1: '11111111', amount: 120 }, { asn: ASN, mac1: '22222222', amount: 40 }, { asn: ASN, mac1: '33333333', amount: 30 }, { asn: ASN, mac1: '44444444', amount: 7 }],
+      fees: [
+        { id: 'K001-00000002', state: 'paid', amount: 120, mac1: '11111111' },
+        { id: 'K001-00000003', state: 'refund-owed', amount: 40, mac1: '22222222', refundId: 'K001-00000003-refund' },
+        { id: 'K001-00000004', state: 'refund-owed', amount: 30, mac1: '33333333', refundId: 'K001-00000004-refund' },
+        { id: 'K002-00000001', state: 'mac1-issued', amount: 7, mac1: '44444444' },
+      ],
+      refunds: [
+        { id: 'K001-00000003-refund', state: 'owed', amount: 40, feeId: 'K001-00000003' },
+        { id: 'K001-00000004-refund', state: 'credited', amount: 30, feeId: 'K001-00000004', mac2: '55667788' },
+      ],
+      payments: [{ paymentId: 'K001-00000002', amount: 120, status: 'paid' }, { paymentId: 'K001-00000003', amount: 40, status: 'refused' }],
+      kioskFees: [{ id: 'K002-00000001', state: 'undecided' }],
+      transfers: [
+        { txnId: 'K001-00000002', status: 'final', amount: 120 },
+        { txnId: 'K001-00000003', status: 'undone', amount: 40 },
+        { txnId: 'K001-00000004', status: 'undone', amount: 30 },
+        { txnId: 'K001-00000003-refund', status: 'owed', amount: 40 },
+        { txnId: 'K001-00000004-refund', status: 'final', amount: 30 },
+      ],
+    },
+  })), []);
+});
+
+test('a fee paid and refunded, a payment with no card debit, a debit abandoned and one with no fee are each named, and the fee sums are off', (t) => {
+  const found = checkInvariant(view({
+    bank: [], gateway: [],
+    cardIncrease: -260,
+    fees: {
+      ...FEE_BASE,
+      debits: [{ asn: ASN, mac1: '11111111', amount: 100 }, { asn: ASN, mac1: '33333333', amount: 60 }, { asn: ASN, mac1: '99999999', amount: 100 }],
+      fees: [
+        { id: 'K001-00000001', state: 'refund-owed', amount: 100, mac1: '11111111', refundId: 'K001-00000001-refund' },
+        { id: 'K001-00000002', state: 'paid', amount: 50, mac1: '22222222' },
+        { id: 'K001-00000003', state: 'not-debited', amount: 60, mac1: '33333333' },
+      ],
+      refunds: [{ id: 'K001-00000001-refund', state: 'owed', amount: 100, feeId: 'K001-00000001' }],
+      payments: [{ paymentId: 'K001-00000001', amount: 100, status: 'paid' }, { paymentId: 'K001-00000002', amount: 50, status: 'paid' }],
+      transfers: [
+        { txnId: 'K001-00000001', status: 'undone', amount: 100 },
+        { txnId: 'K001-00000002', status: 'final', amount: 50 },
+        { txnId: 'K001-00000001-refund', status: 'owed', amount: 100 },
+      ],
+    },
+  }));
+  t.deepEqual(found.map((v) => `${v.rule} ${v.txnId ?? ''}`), [
+    'debit-without-fee ', 'paid-and-refunded K001-00000001', 'payment-without-debit K001-00000002', 'fee-unaccounted K001-00000003', 'fee-sums ',
+  ]);
+  // Debits 260 = payments 150 + owed 100 + nothing credited or held.
+  t.is(found[4]!.detail, 'card purchase debits 260 fen, biller payments 150 + refunds owed 100 + refunds credited 0 + held undecided 0 = 250 fen');
+});
+
+test('a fee left at mac1-issued while its kiosk is not undecided is unfinished; a paid fee whose transfer is still held is a ledger violation', (t) => {
+  const found = checkInvariant(view({
+    bank: [], gateway: [],
+    cardIncrease: -10,
+    journals: [{ where: 'gateway gw/fee', spec: GATEWAY_FEE_MACHINE as MachineSpec<string>, records: [{ id: 'K001-00000001', state: 'mac1-issued' }, { id: 'K001-00000002', state: 'paid' }] }],
+    fees: {
+      ...FEE_BASE,
+      debits: [{ asn: ASN, mac1: '22222222', amount: 10 }],
+      fees: [{ id: 'K001-00000001', state: 'mac1-issued', amount: 5, mac1: '11111111' }, { id: 'K001-00000002', state: 'paid', amount: 10, mac1: '22222222' }],
+      payments: [{ paymentId: 'K001-00000002', amount: 10, status: 'paid' }],
+      kioskFees: [{ id: 'K001-00000001', state: 'torn' }],
+      transfers: [{ txnId: 'K001-00000002', status: 'held', amount: 10 }],
+    },
+  }));
+  t.deepEqual(found.map((v) => `${v.rule} ${v.txnId ?? ''}`), ['unfinished K001-00000001', 'ledger K001-00000002']);
 });

@@ -1,7 +1,7 @@
 /**
  * `quancun chaos` with the kiosks on their PC/SC backend: the cards in vpcd slots of the suite's private pcscd, torn
- * there by FIN, RST, an empty frame (pcscd never answers), a 1-byte or a garbage answer, at every APDU of a load and
- * of a collect, before and after the card applied it; and the mixed field (one kiosk simulated, one on pcscd) with
+ * there by FIN, RST, an empty frame (pcscd never answers), a 1-byte or a garbage answer, at every APDU of a load, of
+ * a collect and of a fee's purchase, before and after the card applied it; and the mixed field (one kiosk simulated, one on pcscd) with
  * every fault kind. Zero violations; the summary counts the tears that actually happened.
  */
 import test from 'ava';
@@ -14,6 +14,7 @@ type Summary = { runs: number; faults: Record<string, number>; fields: Record<st
 const TEAR_POINTS = [
   'load SELECT', 'load READ BINARY', 'load GET BALANCE', 'load INITIALIZE FOR LOAD', 'load CREDIT FOR LOAD',
   'collect INITIALIZE FOR LOAD', 'collect GET TRANSACTION PROVE', 'collect CREDIT FOR LOAD',
+  'fee INITIALIZE FOR PURCHASE', 'fee DEBIT FOR PURCHASE', 'fee GET TRANSACTION PROVE',
 ].flatMap((p) => [`${p} before`, `${p} after`]);
 const PCSC_WAYS = ['fin', 'rst', 'empty', 'short', 'garbage'];
 
@@ -28,9 +29,9 @@ async function chaos(...args: string[]): Promise<{ summary: Summary; stdout: str
   }
 }
 
-test('chaos --field pcsc: tears at every APDU of a load and a collect, every way pcscd breaks off, zero violations', async (t) => {
+test('chaos --field pcsc: tears at every APDU of a load, a collect and a fee, every way pcscd breaks off, zero violations', async (t) => {
   t.timeout(900_000);
-  const { summary, stdout, code, stderr } = await chaos('--field', 'pcsc', '--faults', 'card-removed', '--runs', '100', '--seed', '77');
+  const { summary, stdout, code, stderr } = await chaos('--field', 'pcsc', '--faults', 'card-removed', '--runs', '152', '--seed', '77');
   t.deepEqual(summary.violations, [], stdout);
   t.is(code, 0, stderr);
   t.deepEqual(summary.fields, { K001: 'pcsc', K002: 'pcsc' });

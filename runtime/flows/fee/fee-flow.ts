@@ -162,7 +162,9 @@ export async function recoverFee(ctx: Pick<FeeContext, 'link' | 'journal'>, rec:
     case 'debited':
       return confirmFee(ctx, rec);
     case 'debiting':
-      return ctx.journal.fees.advance(rec, 'torn', { code: decideInterrupted('debit-for-purchase', rec.code).error.code });
+      // Torn, and with no card asked back here, undecided in the same pass: a record left `torn` would wait for the
+      // kiosk's next reconnection to end.
+      return recoverFee(ctx, await ctx.journal.fees.advance(rec, 'torn', { code: decideInterrupted('debit-for-purchase', rec.code).error.code }));
     case 'torn':
       return ctx.journal.fees.advance(rec, 'undecided');
     default:
