@@ -101,14 +101,14 @@ const KIOSK_PREFIX = journalPrefix('load');
 const KIOSK_FEES = journalPrefix('fee');
 const GATEWAY_PREFIX = 'gw/load';
 /**
- * The gateway's store records the invariant reads, in one place: its loads, its fees, the fees' refunds (owed credits
- * of source fee-refund; where the campus's general owed credits keep them once they take them over), and the ledger's
- * postings (loads) and transfers (fees, refunds).
+ * The gateway's store records the invariant reads, in one place: its loads, its fees, the campus's owed credits (of
+ * every source; the invariant takes the fees' refunds, source fee-refund, from them), and the ledger's postings (loads,
+ * credits) and transfers (fees).
  */
 const GATEWAY_RECORDS = {
   loads: `${GATEWAY_PREFIX}/`,
   fees: 'gw/fee/',
-  refunds: 'gw/fee-refund/',
+  credits: 'gw/credit/',
   postings: 'ledger/posting/',
   transfers: 'ledger/transfer/',
 } as const;
@@ -305,7 +305,7 @@ async function startWorld(o: ChaosOptions) {
       const fees: FeeView = {
         debits,
         fees: gw[GATEWAY_RECORDS.fees] as FeeView['fees'],
-        refunds: gw[GATEWAY_RECORDS.refunds] as FeeView['refunds'],
+        refunds: (gw[GATEWAY_RECORDS.credits] as Array<FeeView['refunds'][number] & { source: string }>).filter((c) => c.source === 'fee-refund'),
         payments: biller.payments(),
         kioskFees,
         transfers: gw[GATEWAY_RECORDS.transfers] as FeeView['transfers'],

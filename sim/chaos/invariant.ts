@@ -54,8 +54,8 @@ export interface FeeView {
   debits: CardDebit[];
   /** The gateway's fee records (gw/fee). */
   fees: Array<{ id: string; state: string; amount: number; mac1: string; refundId?: string }>;
-  /** The owed credits a fee's end created (source fee-refund): owed, or credited with the MAC2 they last issued. */
-  refunds: Array<{ id: string; state: string; amount: number; feeId: string; mac2?: string }>;
+  /** The owed credits a fee's end created (gateway/credits/, source fee-refund), with the MAC2 they last issued. */
+  refunds: Array<{ id: string; state: string; amount: number; mac2?: string }>;
   /** The biller simulator's payments, applied or refused, by payment id (the fee's id). */
   payments: Array<{ paymentId: string; amount: number; status: string }>;
   /** The kiosks' fee records (txn/fee): `undecided` marks a debit held open. */
@@ -95,8 +95,10 @@ export interface Violation {
  * the card's next tap. A state the spec does not know counts as unfinished.
  */
 const unfinished = (spec: MachineSpec<string>, state: string) => state !== 'pending-load' && (spec.transitions[state]?.length ?? 1) > 0;
-/** The ledger transfer each settled fee or refund state must have (null: none). */
-const FEE_TRANSFER: Record<string, string | null> = { paid: 'final', 'refund-owed': 'undone', 'not-debited': null, owed: 'owed', credited: 'final' };
+/** The ledger transfer each settled fee state must have (null: none). */
+const FEE_TRANSFER: Record<string, string | null> = { paid: 'final', 'refund-owed': 'undone', 'not-debited': null };
+/** The posting each state of a refund (a campus credit) must have: pending until the card's TAC makes it final. */
+const REFUND_POSTING: Record<string, string | null> = { owed: 'pending', 'mac2-issued': 'pending', completed: 'final' };
 
 /** The ledger posting each settled gateway state must have (null: none); other states are not checked. */
 const LEDGER_STATUS: Record<string, string | null> = {
@@ -163,7 +165,7 @@ export function checkInvariant(v: MoneyView): Violation[] {
     if (!seen.has(id)) out.push({ key: `no-debit:${id}`, rule: 'credit-without-debit', txnId: id, detail: `${id}: card credited ${credits.length}× with no bank debit standing for it` });
   }
   checkLedger(v.gateway, v.postings, LEDGER_STATUS, 'posting', out);
-  const fees = v.fees ? checkFees(v.fees, refundCredits, heldOpen, out) : { debited: 0, refunded: 0 };
+  const fees = v.fees ? checkFees(v.fees, v.postings, refundCredits, heldOpen, out) : { debited: 0, refunded: 0 };
   // The cards' balance change, broken down: loads' credits (bank debits not pending or reversed) + refunds credited
   // back - purchase debits.
   const loadIncrease = v.cardIncrease + fees.debited - fees.refunded;
@@ -178,7 +180,7 @@ export function checkInvariant(v: MoneyView): Violation[] {
 }
 
 /** The fee rules (see the top); returns the cards' purchase debits and refund credits for the overall sum. */
-function checkFees(v: FeeView, refundCredits: Map<string, CardCredit[]>, heldOpen: Set<string>, out: Violation[]): { debited: number; refunded: number } {
+function checkFees(v: FeeView, postings: MoneyView['postings'], refundCredits: Map<string, CardCredit[]>, heldOpen: Set<string>, out: Violation[]): { debited: number; refunded: number } {
   const byMac1 = new Map(v.fees.map((f) => [f.mac1.toUpperCase(), f]));
   const paid = new Map(v.payments.filter((p) => p.status === 'paid').map((p) => [p.paymentId, p]));
   const refunds = new Map(v.refunds.map((r) => [r.id, r]));
@@ -199,7 +201,8 @@ function checkFees(v: FeeView, refundCredits: Map<string, CardCredit[]>, heldOpe
     const refund = f.refundId ? refunds.get(f.refundId) : undefined;
     if (debits.length > 1) out.push({ key: `debited-twice:${f.id}`, rule: 'debited-twice', txnId: f.id, detail: `${f.id}: the card was debited ${debits.length}× for one fee` });
     if (payment) billerPaid += payment.amount;
-    if (refund?.state === 'owed') owed += refund.amount;
+    // Owed until the card holds it: a refund whose credit the card shows counts there, whatever its record says.
+    if (refund && refund.state !== 'completed' && !refundCredits.has(refund.id)) owed += refund.amount;
     if (debits.length === 0) {
       if (payment) out.push({ key: `payment-no-debit:${f.id}`, rule: 'payment-without-debit', txnId: f.id, detail: `${f.id}: the biller was paid ${payment.amount} fen and no card was debited for it` });
       if (refund) out.push({ key: `refund-no-debit:${f.id}`, rule: 'fee-unaccounted', txnId: f.id, detail: `${f.id}: a refund of ${refund.amount} fen is owed for a fee no card paid` });
@@ -227,7 +230,8 @@ function checkFees(v: FeeView, refundCredits: Map<string, CardCredit[]>, heldOpe
       detail: `card purchase debits ${debited} fen, biller payments ${billerPaid} + refunds owed ${owed} + refunds credited ${refunded} + held undecided ${held} = ${billerPaid + owed + refunded + held} fen`,
     });
   }
-  checkLedger([...v.fees, ...v.refunds], v.transfers, FEE_TRANSFER, 'transfer', out);
+  checkLedger(v.fees, v.transfers, FEE_TRANSFER, 'transfer', out);
+  checkLedger(v.refunds, postings, REFUND_POSTING, 'posting', out);
   return { debited, refunded };
 }
 

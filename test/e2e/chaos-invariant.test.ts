@@ -77,7 +77,11 @@ test('a fee paid, one owed back, one refunded onto the card and one held undecid
   t.deepEqual(checkInvariant(view({
     bank: [transfer('000001', 1000, 'debited')],
     gateway: [{ id: 'K001-00000001', state: 'completed', amount: 1000, stan: 1, mac2: 'AABBCCDD' }],
-    postings: [{ txnId: 'K001-00000001', status: 'final', amount: 1000 }],
+    postings: [
+      { txnId: 'K001-00000001', status: 'final', amount: 1000 },
+      { txnId: 'K001-00000003-refund', status: 'pending', amount: 40 },
+      { txnId: 'K001-00000004-refund', status: 'final', amount: 30 },
+    ],
     credits: [{ asn: ASN, mac2: 'AABBCCDD', amount: 1000 }, { asn: ASN, mac2: '55667788', amount: 30 }],
     // +1000 loaded, -120 -40 -30 -7 debited, +30 refunded.
     cardIncrease: 833,
@@ -91,8 +95,8 @@ test('a fee paid, one owed back, one refunded onto the card and one held undecid
         { id: 'K002-00000001', state: 'mac1-issued', amount: 7, mac1: '44444444' },
       ],
       refunds: [
-        { id: 'K001-00000003-refund', state: 'owed', amount: 40, feeId: 'K001-00000003' },
-        { id: 'K001-00000004-refund', state: 'credited', amount: 30, feeId: 'K001-00000004', mac2: '55667788' },
+        { id: 'K001-00000003-refund', state: 'owed', amount: 40 },
+        { id: 'K001-00000004-refund', state: 'completed', amount: 30, mac2: '55667788' },
       ],
       payments: [{ paymentId: 'K001-00000002', amount: 120, status: 'paid' }, { paymentId: 'K001-00000003', amount: 40, status: 'refused' }],
       kioskFees: [{ id: 'K002-00000001', state: 'undecided' }],
@@ -100,8 +104,6 @@ test('a fee paid, one owed back, one refunded onto the card and one held undecid
         { txnId: 'K001-00000002', status: 'final', amount: 120 },
         { txnId: 'K001-00000003', status: 'undone', amount: 40 },
         { txnId: 'K001-00000004', status: 'undone', amount: 30 },
-        { txnId: 'K001-00000003-refund', status: 'owed', amount: 40 },
-        { txnId: 'K001-00000004-refund', status: 'final', amount: 30 },
       ],
     },
   })), []);
@@ -110,6 +112,7 @@ test('a fee paid, one owed back, one refunded onto the card and one held undecid
 test('a fee paid and refunded, a payment with no card debit, a debit abandoned and one with no fee are each named, and the fee sums are off', (t) => {
   const found = checkInvariant(view({
     bank: [], gateway: [],
+    postings: [{ txnId: 'K001-00000001-refund', status: 'pending', amount: 100 }],
     cardIncrease: -260,
     fees: {
       ...FEE_BASE,
@@ -119,12 +122,11 @@ test('a fee paid and refunded, a payment with no card debit, a debit abandoned a
         { id: 'K001-00000002', state: 'paid', amount: 50, mac1: '22222222' },
         { id: 'K001-00000003', state: 'not-debited', amount: 60, mac1: '33333333' },
       ],
-      refunds: [{ id: 'K001-00000001-refund', state: 'owed', amount: 100, feeId: 'K001-00000001' }],
+      refunds: [{ id: 'K001-00000001-refund', state: 'owed', amount: 100 }],
       payments: [{ paymentId: 'K001-00000001', amount: 100, status: 'paid' }, { paymentId: 'K001-00000002', amount: 50, status: 'paid' }],
       transfers: [
         { txnId: 'K001-00000001', status: 'undone', amount: 100 },
         { txnId: 'K001-00000002', status: 'final', amount: 50 },
-        { txnId: 'K001-00000001-refund', status: 'owed', amount: 100 },
       ],
     },
   }));
