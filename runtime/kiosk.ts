@@ -113,6 +113,8 @@ export class Kiosk extends EventEmitter<KioskEvents> {
   readonly #counters: DayCounters;
   readonly #telemetry: KioskTelemetry;
   #lastMoneyStep: MoneyStep | undefined;
+  /** Journal summaries being read: stop() closes the journal after them. */
+  readonly #summaries = new Set<Promise<JournalSummary>>();
 
   constructor(private readonly o: KioskOptions) {
     super();
@@ -218,6 +220,8 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     this.status.stop();
     for (const part of this.parts.reverse()) await part.stop().catch((err: unknown) => this.log.warn('device did not stop cleanly', { device: part.name, error: err as Error }));
     await this.#counters.flushed();
+    // A summary being read (the technician's screen asked for one just before a reboot) finishes on an open journal.
+    await Promise.allSettled([...this.#summaries]);
     if (this.#journalOpen) await this.journal.close();
     this.#journalOpen = false;
   }
@@ -246,7 +250,11 @@ export class Kiosk extends EventEmitter<KioskEvents> {
 
   /** Open records by kind and state, and the outbox depth: for diagnostics, without any card data. */
   journalSummary(): Promise<JournalSummary> {
-    return this.#journalOpen ? this.journal.summary() : Promise.resolve(EMPTY_JOURNAL_SUMMARY);
+    if (!this.#journalOpen) return Promise.resolve(EMPTY_JOURNAL_SUMMARY);
+    const reading = this.journal.summary();
+    this.#summaries.add(reading);
+    void reading.catch(() => {}).finally(() => this.#summaries.delete(reading));
+    return reading;
   }
 
   #moneyStep(kind: MoneyStep['kind'], step: string, txnId?: string): void {

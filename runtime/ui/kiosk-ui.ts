@@ -415,6 +415,9 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
     if (command === 'exit') return this.#toIdle();
     this.#log.info('maintenance command', { command });
     const token = this.#token;
+    // The kiosk is busy for the technician, not waiting for them: a reboot slower than the session's inactivity limit
+    // must not end the session and leave the technician looking at out-of-service. Showing the screen again restarts it.
+    this.#inactivity.stop();
     const work =
       command === 'resync' ? kiosk.recover()
       : command === 'test-print' ? (printer ? printer.print(testPage(kiosk.version, this.o.kioskId)) : Promise.resolve())
