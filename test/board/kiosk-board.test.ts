@@ -71,6 +71,14 @@ class CreditWatch implements CardDevice {
   }
 }
 const GUEST_BROKER_PORT = 1883;
+/**
+ * How long one step at the board may take: a screen, a receipt, a message from the kiosk. A test's own timeout is
+ * above the sum of its steps' bounds, so a step that never comes fails with its own message and the kiosk's log
+ * rather than as ava's bare "Test timeout exceeded".
+ */
+const BOARD_WAIT_MS = 120_000;
+/** A test's timeout: the bounds of its `steps` in BOARD_WAIT_MS, and a minute more. */
+const stepsTimeout = (steps: number) => steps * BOARD_WAIT_MS + 60_000;
 const UNIT = 'quancun-kiosk.service';
 const P = GUEST_PATHS.project;
 
@@ -146,6 +154,11 @@ async function drawnInGuest(guest: Guest, views: Record<string, KioskView>): Pro
   return frames;
 }
 
+// A test that failed without a message of its own (an exception, a timeout) still leaves the kiosk's log in the output.
+test.afterEach.always(async (t) => {
+  if (!t.passed && t.context.guest) process.stderr.write(`${t.title}: the kiosk's log ends:\n${await kioskLog(t.context.guest)}\n`);
+});
+
 test.after.always(async (t) => {
   await t.context.vpcd?.remove().catch(() => {});
   for (const port of t.context.ports ?? []) if (port.isOpen) await new Promise((r) => port.close(r));
@@ -166,7 +179,7 @@ async function rectOf(sample: string, id: string): Promise<Rect> {
  */
 async function waitFor(t: ExecutionContext<Context>, name: string, id: string, sample = name): Promise<void> {
   const rect = await rectOf(sample, id);
-  await waitForScreen(t, `${id} on the guest's screen`, 120_000, (screen) => {
+  await waitForScreen(t, `${id} on the guest's screen`, BOARD_WAIT_MS, (screen) => {
     const off = differingPixels(screen, t.context.drawn.get(name)!, rect);
     return { off, done: off <= rect.w * rect.h * 0.01 };
   });
@@ -231,7 +244,7 @@ test('systemd starts the kiosk from deploy/quancun-kiosk.service; READY comes on
 });
 
 test('a load at the board: card tapped, touches at the layout, PIN on the pad, result with the new balance on the screen, the receipt at the printer', async (t) => {
-  t.timeout(600_000);
+  t.timeout(stepsTimeout(9));
   const { guest, printer, vpcd, card: watched } = t.context;
   const card = watched.card;
   await vpcd.insert(watched);
@@ -240,16 +253,18 @@ test('a load at the board: card tapped, touches at the layout, PIN on the pad, r
   // The result as the guest draws it for a 50.00 load leaving 60.00 on the card, and the same screen saying the card
   // kept its 10.00: the guest's screen must be the first and far from the second.
   const balance = await rectOf('result-ok', 'result.balance');
-  await waitForScreen(t, 'the result screen with 60.00', 240_000, (screen) => {
+  await waitForScreen(t, 'the result screen with 60.00', 2 * BOARD_WAIT_MS, (screen) => {
     const [near, far] = [differingPixels(screen, t.context.drawn.get('result-60')!, balance), differingPixels(screen, t.context.drawn.get('result-10')!, balance)];
     return { off: near, done: near <= balance.w * balance.h * 0.01 && near * 4 < far };
   });
   t.is(card.state().balance, 6000);
 
-  const printed = once(printer, 'receipt') as Promise<[PrintedReceipt]>;
+  const printed = once(printer, 'receipt', { signal: AbortSignal.timeout(BOARD_WAIT_MS) }) as Promise<[PrintedReceipt]>;
   await touch(t, 'result-60', 'result.ok', 'result-ok');
   await touch(t, 'receipt', 'receipt.print');
-  const [receipt] = await printed;
+  const [receipt] = await printed.catch(async (err: Error) => {
+    throw new Error(`no receipt at the printer within ${BOARD_WAIT_MS} ms (${err.message}); the kiosk's log ends:\n${await kioskLog(guest)}`);
+  });
   t.regex(receiptText(receipt, 32), /50\.00/);
   await vpcd.remove();
 });
@@ -257,45 +272,45 @@ test('a load at the board: card tapped, touches at the layout, PIN on the pad, r
 /** The simulator's side of gpio-sim line `offset` (pull it, read what the kiosk drives). */
 const simLine = (offset: number) => `/sys/devices/platform/$(cat /sys/kernel/config/gpio-sim/quancun/dev_name)/$(cat /sys/kernel/config/gpio-sim/quancun/bank0/chip_name)/sim_gpio${offset}`;
 const statusText = (guest: Guest) => sh(guest, `systemctl show -P StatusText ${UNIT}`);
-const waitStatus = (guest: Guest, text: string) => pollUntil(`the unit's status "${text}"`, 120_000, async () => (await statusText(guest)) === text || false, 1000);
+const waitStatus = (guest: Guest, text: string) => pollUntil(`the unit's status "${text}"`, BOARD_WAIT_MS, async () => (await statusText(guest)) === text || false, 1000);
 
 test('the door opened on its GPIO line: out of service, fault LED, state and report; closed: back in service', async (t) => {
-  t.timeout(600_000);
+  t.timeout(stepsTimeout(8));
   const { guest, system } = t.context;
   const watch = await watchKiosk(t, system.mqttUrl);
   await sh(guest, `echo pull-up >${simLine(0)}/pull`);
-  t.like(await watch.next(FAULT_TOPIC, { device: 'door' }), { code: 'DOOR_OPEN' });
-  t.like(await watch.next(STATE_TOPIC, { mode: 'maintenance' }), { reason: 'DOOR_OPEN' });
+  t.like(await watch.next(FAULT_TOPIC, { device: 'door' }, BOARD_WAIT_MS), { code: 'DOOR_OPEN' });
+  t.like(await watch.next(STATE_TOPIC, { mode: 'maintenance' }, BOARD_WAIT_MS), { reason: 'DOOR_OPEN' });
   await waitStatus(guest, 'out of service: DOOR_OPEN');
   t.is(await sh(guest, `cat ${simLine(3)}/value ${simLine(1)}/value`), '1\n0', 'fault LED on, ready LED off');
   await waitFor(t, 'out-of-service', 'out-of-service.title');
 
   await sh(guest, `echo pull-down >${simLine(0)}/pull`);
-  await watch.next(CLEARED_TOPIC, { device: 'door' });
-  await watch.next(STATE_TOPIC, { mode: 'in-service' });
+  await watch.next(CLEARED_TOPIC, { device: 'door' }, BOARD_WAIT_MS);
+  await watch.next(STATE_TOPIC, { mode: 'in-service' }, BOARD_WAIT_MS);
   await waitStatus(guest, 'in service');
   t.is(await sh(guest, `cat ${simLine(3)}/value ${simLine(1)}/value`), '0\n1');
 });
 
 test("the reader's pcscd stopped is a fault, started again a recovery", async (t) => {
-  t.timeout(600_000);
+  t.timeout(stepsTimeout(5));
   const { guest, system } = t.context;
   const watch = await watchKiosk(t, system.mqttUrl);
   await sh(guest, 'systemctl stop pcscd.service pcscd.socket');
   try {
     // pcsclite reports pcscd going away as a communication error on its context (seen here): either code is a fault.
-    const { code } = await watch.next(FAULT_TOPIC, { device: 'card-reader' });
+    const { code } = await watch.next(FAULT_TOPIC, { device: 'card-reader' }, BOARD_WAIT_MS);
     t.true(code === 'READER_UNAVAILABLE' || code === 'READER_COMM_ERROR', String(code));
     await waitStatus(guest, `out of service: ${String(code)}`);
   } finally {
     await sh(guest, 'systemctl start pcscd.service');
   }
-  await watch.next(CLEARED_TOPIC, { device: 'card-reader' });
+  await watch.next(CLEARED_TOPIC, { device: 'card-reader' }, BOARD_WAIT_MS);
   await waitStatus(guest, 'in service');
 });
 
 test('SIGKILL between CREDIT and confirm: systemd restarts the kiosk and it finishes the load, credited once', async (t) => {
-  t.timeout(900_000);
+  t.timeout(stepsTimeout(14));
   const { guest, system, cable, vpcd, card } = t.context;
   const restartsBefore = Number(await sh(guest, `systemctl show -P NRestarts ${UNIT}`));
   const before = card.card.state().balance;
@@ -324,7 +339,7 @@ test('SIGKILL between CREDIT and confirm: systemd restarts the kiosk and it fini
 });
 
 test('a hung kiosk (stopped, no watchdog pings) is restarted by the watchdog', async (t) => {
-  t.timeout(600_000);
+  t.timeout(stepsTimeout(7));
   const { guest } = t.context;
   const pid = await sh(guest, `systemctl show -P MainPID ${UNIT}`);
   const restarts = Number(await sh(guest, `systemctl show -P NRestarts ${UNIT}`));

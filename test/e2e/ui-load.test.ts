@@ -6,6 +6,7 @@
 import test from 'ava';
 import { once } from 'node:events';
 import { ERROR_CODES } from '../../common/errors.ts';
+import type { KioskView } from '../../screens/view-model.ts';
 import type { PrintedReceipt } from '../../sim/printer/escpos-emulator.ts';
 import { receiptText } from '../../sim/printer/render.ts';
 import { startTestSystem } from '../support/kiosk-system.ts';
@@ -113,12 +114,17 @@ test('an amount over the single-load limit shows AMOUNT_OVER_LOAD_LIMIT, asks fo
 
 test('a session left alone counts down on screen and returns to idle', async (t) => {
   const system = await startTestSystem(t);
-  const screens = await startTestScreens(t, system, { inactivitySeconds: 2 });
+  const screens = await startTestScreens(t, system, { inactivitySeconds: 3 });
   const { reader } = system.kiosks.get('K001')!;
   await waitForScreen(screens.ui, 'idle');
+  // Every countdown drawn on the card screen, in order: a stalled event loop may skip a second, never go back up.
+  const shown: number[] = [];
+  screens.ui.on('render', (view: KioskView) => {
+    if (view.screen === 'card' && view.inactivitySecondsLeft !== undefined) shown.push(view.inactivitySecondsLeft);
+  });
   reader!.insert(system.cards.get(ZHANG.asn)!);
-  const { view } = await waitForScreen(screens.ui, 'card');
-  t.is(view.inactivitySecondsLeft, 2);
-  await waitForView(screens.ui, (v) => v.screen === 'card' && v.inactivitySecondsLeft === 1, 'the countdown at 1');
+  await waitForScreen(screens.ui, 'card');
   await waitForScreen(screens.ui, 'idle');
+  t.true(shown[0]! <= 3 && shown.every((n, i) => n >= 1 && (i === 0 || n <= shown[i - 1]!)), `countdown drawn: ${shown.join(', ')}`);
+  t.true(new Set(shown).size >= 2, `the countdown moved on screen: ${shown.join(', ')}`);
 });

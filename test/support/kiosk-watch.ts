@@ -32,7 +32,8 @@ export async function watchKiosk(t: ExecutionContext, mqttUrl: string, filters =
   return {
     /** The test's own client, to publish with. */
     client,
-    next(topic: string, match: BodyMatch): Promise<Record<string, unknown>> {
+    /** Rejects after `timeoutMs` naming what was awaited and the messages seen on that topic, so a failure says where things stood. */
+    next(topic: string, match: BodyMatch, timeoutMs = 60_000): Promise<Record<string, unknown>> {
       const accepts = typeof match === 'function' ? match : (body: Record<string, unknown>) => Object.entries(match).every(([k, v]) => body[k] === v);
       const find = () => {
         const i = seen.findIndex((m, index) => !taken.has(index) && m.topic === topic && accepts(m.body));
@@ -40,10 +41,16 @@ export async function watchKiosk(t: ExecutionContext, mqttUrl: string, filters =
         taken.add(i);
         return seen[i]!.body;
       };
-      return new Promise((resolve) => {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          const bodies = seen.filter((m) => m.topic === topic).map((m) => JSON.stringify(m.body));
+          reject(new Error(`no message on ${topic} matching ${typeof match === 'function' ? 'the predicate' : JSON.stringify(match)} within ${timeoutMs} ms; seen there: ${bodies.join(' ') || 'nothing'}`));
+        }, timeoutMs);
         const check = () => {
           const found = find();
           if (!found) return;
+          clearTimeout(timer);
           waiters.delete(check);
           resolve(found);
         };
