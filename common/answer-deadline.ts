@@ -18,3 +18,19 @@ export function answerDeadline(ms: number, expire: () => void): AnswerDeadline {
     },
   };
 }
+
+/**
+ * Asks a device up to `tries` times before its silence counts as a fault: one answer lost on a serial line, or late
+ * from a board whose CPU was busy, is not a vanished device. Only for questions that change nothing (a status query,
+ * a ping). `between` runs before each new try, e.g. to let a late answer to the last try arrive and be dropped.
+ */
+export async function askUpTo<T>(tries: number, ask: () => Promise<T>, between?: () => Promise<void>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ask();
+    } catch (err) {
+      if (attempt >= tries) throw err;
+      await between?.();
+    }
+  }
+}

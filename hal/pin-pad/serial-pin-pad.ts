@@ -9,13 +9,15 @@ import { QuancunError } from '../../common/errors.ts';
 import type { SerialLink } from '../serial/serial-link.ts';
 import type { PinEntryRequest, PinPad, PinPadEvents, PinPadInfo } from './pin-pad.ts';
 import { encodeFrame, FrameReader, parsePadFrame, redactFrame, type PadMessage } from './protocol.ts';
-import { answerDeadline } from '../../common/answer-deadline.ts';
+import { answerDeadline, askUpTo } from '../../common/answer-deadline.ts';
 
 export interface SerialPinPadOptions {
   /** How long the pad has to answer a command. */
   answerTimeoutMs?: number;
   /** Idle health ping period. */
   pingMs?: number;
+  /** Pings in a row without an answer before the pad counts as gone. */
+  pingTries?: number;
 }
 
 /** What the pad's refusals of L mean, for the installer. */
@@ -33,6 +35,7 @@ export class SerialPinPad extends EventEmitter<PinPadEvents> implements PinPad {
   #reader = new FrameReader();
   #answerTimeoutMs: number;
   #pingMs: number;
+  #pingTries: number;
   #pingTimer: NodeJS.Timeout | undefined;
   /** Who takes the next entry frame (A, N, K, B, X); pings have their own slot, so the pad is pinged during entry too. */
   #waiter: ((message: PadMessage) => void) | undefined;
@@ -55,6 +58,7 @@ export class SerialPinPad extends EventEmitter<PinPadEvents> implements PinPad {
     this.#link = link;
     this.#answerTimeoutMs = options.answerTimeoutMs ?? 2000;
     this.#pingMs = options.pingMs ?? 2000;
+    this.#pingTries = options.pingTries ?? 3;
     link.on('data', (chunk) => {
       for (const fields of this.#reader.push(chunk)) {
         link.traceRx(redactFrame(fields));
@@ -186,8 +190,9 @@ export class SerialPinPad extends EventEmitter<PinPadEvents> implements PinPad {
     if (this.#pinging || this.#exclusive || !this.#link.isUp) return Promise.resolve();
     this.#pinging = (async () => {
       try {
-        this.keyCheckValue = await new Promise<string | undefined>((resolve, reject) => {
-          const deadline = answerDeadline(this.#answerTimeoutMs, () => reject(new Error('no answer to ping')));
+        // A late answer to an earlier ping answers the later one just as well: every answer is the same 'ready'.
+        this.keyCheckValue = await askUpTo(this.#pingTries, () => new Promise<string | undefined>((resolve, reject) => {
+          const deadline = answerDeadline(this.#answerTimeoutMs, () => reject(new Error(`no answer to ${this.#pingTries} pings`)));
           this.#pong = (keyCheckValue) => {
             deadline.clear();
             resolve(keyCheckValue);
@@ -196,7 +201,7 @@ export class SerialPinPad extends EventEmitter<PinPadEvents> implements PinPad {
             deadline.clear();
             reject(err);
           });
-        });
+        }));
         this.#setHealthy(true);
       } catch (err) {
         this.#setHealthy(false, err as Error);

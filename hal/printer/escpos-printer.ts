@@ -9,12 +9,14 @@ import type { SerialLink } from '../serial/serial-link.ts';
 import type { PrinterDocument } from './document.ts';
 import { encodeEscPos, isStatusByte, parseStatus, STATUS_QUERY, type PrinterColumns, type PrinterStatus } from './escpos.ts';
 import { printerStatusError, type ReceiptPrinter, type ReceiptPrinterEvents } from './printer.ts';
-import { answerDeadline } from '../../common/answer-deadline.ts';
+import { answerDeadline, askUpTo } from '../../common/answer-deadline.ts';
 
 export interface EscPosPrinterOptions {
   columns: PrinterColumns;
   pollMs?: number;
   answerTimeoutMs?: number;
+  /** Status reads without an answer before the printer counts as offline. */
+  answerTries?: number;
 }
 
 const OFFLINE: PrinterStatus = { online: false, paperOut: false, paperNearEnd: false, coverOpen: false };
@@ -34,7 +36,7 @@ export class EscPosPrinter extends EventEmitter<ReceiptPrinterEvents> implements
     super();
     this.name = link.name;
     this.#link = link;
-    this.#options = { pollMs: 2000, answerTimeoutMs: 500, ...options };
+    this.#options = { pollMs: 2000, answerTimeoutMs: 500, answerTries: 3, ...options };
     link.on('data', (chunk) => {
       for (const b of chunk) if (isStatusByte(b)) this.#byteWaiter?.(b);
     });
@@ -86,12 +88,16 @@ export class EscPosPrinter extends EventEmitter<ReceiptPrinterEvents> implements
     return run;
   }
 
-  /** DLE EOT 1, 2, 4 in turn; no answer in time means offline. */
+  /**
+   * DLE EOT 1, 2, 4 in turn; offline when `answerTries` reads in a row went unanswered. Between reads the line is left
+   * quiet for one answer time with no one waiting, so a late byte is dropped rather than taken as the next answer.
+   */
   async #query(): Promise<PrinterStatus> {
+    const quiet = () => new Promise<void>((resolve) => setTimeout(resolve, this.#options.answerTimeoutMs));
     try {
-      const printer = await this.#ask(STATUS_QUERY.printer);
-      const offline = await this.#ask(STATUS_QUERY.offline);
-      const paper = await this.#ask(STATUS_QUERY.paper);
+      const [printer, offline, paper] = await askUpTo(this.#options.answerTries, async () => [
+        await this.#ask(STATUS_QUERY.printer), await this.#ask(STATUS_QUERY.offline), await this.#ask(STATUS_QUERY.paper),
+      ] as const, quiet);
       this.#update(parseStatus(printer, offline, paper));
     } catch {
       this.#update(OFFLINE);

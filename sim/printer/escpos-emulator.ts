@@ -43,6 +43,8 @@ export interface PrinterDevice extends EventEmitter<PrinterDeviceEvents> {
   /** Off: answers nothing, prints nothing, like a printer switched off with its cable still in. */
   powerOff(): void;
   powerOn(): void;
+  /** The next `n` status answers are lost on the line (noise, a loose connector): the printer itself is fine. */
+  loseAnswers(n: number): void;
 }
 
 export class PrinterEmulator extends EventEmitter<PrinterDeviceEvents> implements PrinterDevice {
@@ -52,6 +54,7 @@ export class PrinterEmulator extends EventEmitter<PrinterDeviceEvents> implement
   unknownBytes = 0;
   #coverOpen = false;
   #powered = true;
+  #answersToLose = 0;
   #stream: Duplex | undefined;
   #parser = new EscPosParser();
   #lines: PrintedLine[] = [];
@@ -87,6 +90,9 @@ export class PrinterEmulator extends EventEmitter<PrinterDeviceEvents> implement
   powerOn(): void {
     this.#powered = true;
   }
+  loseAnswers(n: number): void {
+    this.#answersToLose = n;
+  }
 
   /** DLE EOT answers, bits as in the Epson ESC/POS reference. */
   statusByte(n: number): number {
@@ -100,7 +106,8 @@ export class PrinterEmulator extends EventEmitter<PrinterDeviceEvents> implement
 
   #apply(op: EscPosOp): void {
     if (op.op === 'status') {
-      this.#stream?.write(Buffer.from([this.statusByte(op.n)]));
+      if (this.#answersToLose > 0) this.#answersToLose--;
+      else this.#stream?.write(Buffer.from([this.statusByte(op.n)]));
       return;
     }
     if (this.paper === 'out' || this.#coverOpen) {

@@ -150,6 +150,17 @@ export function printerContract(backend: string, makeRig: () => Promise<PrinterR
     t.is(device.receipts.length, 0);
   });
 
+  rigTest('status answers lost on the line are asked again: no fault, and the receipt prints', async (t, { printer, device }) => {
+    const faults: unknown[] = [];
+    printer.on('fault', (err) => faults.push(err));
+    device.loseAnswers(2);
+    const printed = once(device, 'receipt');
+    await printer.print(formatReceipt(SAMPLE_RECEIPT, 'zh'));
+    await printed;
+    t.deepEqual(faults, []);
+    t.true(printer.canPrint);
+  });
+
   rigTest('unplugged and replugged: reported offline, then recovers by itself and prints', async (t, rig) => {
     const { printer, device } = rig;
     const fault = until(printer, 'fault');
