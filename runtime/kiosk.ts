@@ -356,11 +356,16 @@ export class Kiosk extends EventEmitter<KioskEvents> {
   collect(session: CardSession, owed?: Owed[]): Promise<CollectOutcome[]> {
     return this.#transaction(async () => {
       if (!this.link.online) throw new QuancunError('LINK_OFFLINE', 'the gateway is not reachable');
-      this.#moneyStep('collect', 'collecting');
-      const outcomes = await runCollect({ journal: this.journal, link: this.link, terminalId: this.o.terminalId, log: this.log }, session, owed);
-      for (const o of outcomes) this.#ended({ kind: 'collect', txnId: o.pendingId, state: o.state, amount: o.amount, credited: collected(o) });
-      return outcomes;
+      return this.#collectOwed(session, owed);
     });
+  }
+
+  /** The collect flow on a card session, inside a transaction already claimed: each outcome counted for telemetry. */
+  async #collectOwed(session: CardSession, owed?: Owed[]): Promise<CollectOutcome[]> {
+    this.#moneyStep('collect', 'collecting');
+    const outcomes = await runCollect({ journal: this.journal, link: this.link, terminalId: this.o.terminalId, log: this.log }, session, owed);
+    for (const o of outcomes) this.#ended({ kind: 'collect', txnId: o.pendingId, state: o.state, amount: o.amount, credited: collected(o) });
+    return outcomes;
   }
 
   /** Whom a fee would pay (`fee.lookup`): the biller's holder and room for the cardholder to confirm; moves nothing. */
@@ -388,18 +393,21 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     });
   }
 
-  /** The refund just owed, written while the card is still here; left pending for the next tap when it cannot be. */
+  /**
+   * The refund just owed, written while the card is still here; left pending for the next tap when it cannot be. The
+   * card session it opens is closed after, whatever happened: the reader's handle is free for the next tap.
+   */
   async #refundAtOnce(refundId: string): Promise<CollectOutcome | undefined> {
+    let session: CardSession | undefined;
     try {
-      const session = await this.openSession();
-      const owed = session.account.pendingLoads.filter((p) => p.pendingId === refundId);
-      const [outcome] = await runCollect({ journal: this.journal, link: this.link, terminalId: this.o.terminalId, log: this.log },
-        { ...session, account: { ...session.account, pendingLoads: owed } });
-      if (outcome) this.#ended({ kind: 'collect', txnId: outcome.pendingId, state: outcome.state, amount: outcome.amount, credited: collected(outcome) });
+      session = await this.openSession();
+      const [outcome] = await this.#collectOwed(session, session.account.pendingLoads.filter((p) => p.pendingId === refundId));
       return outcome;
     } catch (err) {
       this.log.warn('fee refund left for the card\'s next tap', { refundId, code: QuancunError.from(err).code });
       return undefined;
+    } finally {
+      await session?.channel.close().catch(() => {});
     }
   }
 
