@@ -21,11 +21,12 @@ import { CAMPUS_CARD_PROFILE, type CardProfile } from './card/card-profile.ts';
 import { EMPTY_JOURNAL_SUMMARY, KioskJournal, kioskJournalPath, type JournalSummary } from './journal/kiosk-journal.ts';
 import { KioskLink } from './link/kiosk-link.ts';
 import type { TlsMaterial } from '../common/mqtt/tls-files.ts';
-import { openCardSession, type CardSession } from './flows/card-session.ts';
+import { lookAgain, openCardSession, type CardSession } from './flows/card-session.ts';
 import { runLoad, type LoadOutcome, type LoadStep } from './flows/load/load-flow.ts';
 import type { RePresentInfo } from './flows/load/torn-load.ts';
 import { collected, runCollect, type CollectOutcome, type Owed } from './flows/collect/collect-flow.ts';
 import { runFee, type FeeOrder, type FeeOutcome } from './flows/fee/fee-flow.ts';
+import { runFeeChecks, type FeeCheckOutcome } from './flows/fee-check/fee-check-flow.ts';
 import type { OpResponse } from '../common/api/topics.ts';
 import { FLOWS } from './flows/registry.ts';
 import { DayCounters, type TxnEnd } from './telemetry/day-counters.ts';
@@ -390,6 +391,22 @@ export class Kiosk extends EventEmitter<KioskEvents> {
       if (outcome.state !== 'refund-owed') return outcome;
       const refund = await this.#refundAtOnce(outcome.refundId!);
       return { ...outcome, ...(refund ? { refund } : {}) };
+    });
+  }
+
+  /**
+   * Decides the card's fees in doubt (`feesInDoubt`: a torn purchase whose card did not come back to its kiosk) by the
+   * card's offline counter, at its tap here, before anything else (runtime/flows/fee-check/). The session is read again
+   * after on its channel: a refund now owed is among its pending credits, written at the tap like any.
+   */
+  decideFees(session: CardSession): Promise<{ outcomes: FeeCheckOutcome[]; session: CardSession }> {
+    return this.#transaction(async () => {
+      if (!this.link.online) throw new QuancunError('LINK_OFFLINE', 'the gateway is not reachable');
+      this.#moneyStep('fee', 'deciding');
+      const outcomes = await runFeeChecks({ journal: this.journal, link: this.link, terminalId: this.o.terminalId, log: this.log }, session);
+      for (const o of outcomes) this.#moneyStep('fee', o.state, o.txnId);
+      // A card gone or a link down after the decisions: they are journaled; the next tap reads the rest.
+      return { outcomes, session: await lookAgain(session, this.link).catch(() => session) };
     });
   }
 
