@@ -135,6 +135,10 @@ export const ERROR_CODES = {
   BILLER_REFUSED: { retryable: false, zh: '缴费单位拒绝了本次缴费', en: 'The biller refused the payment' },
   BILLER_ACCOUNT_UNKNOWN: { retryable: false, zh: '房间号或账号不存在', en: 'No such room or account at the biller' },
   FEE_AMOUNT_INVALID: { retryable: false, zh: '缴费金额无效', en: 'The fee amount is not valid' },
+  FEE_IN_DOUBT: {
+    retryable: false, zh: '该卡有一笔缴费尚未确认，请重新放卡或到服务中心办理',
+    en: 'A fee of this card is not decided yet: tap the card again, or visit the service centre',
+  },
   FEE_REFUNDED: {
     retryable: false, zh: '缴费未成功，金额已退回卡内', en: 'The fee was not paid; the amount is back on your card',
   },

@@ -142,12 +142,15 @@ export class Gateway {
     });
     if (config.ca) this.endpoint.handleEnrolment((data) => this.enrol(data));
     this.fees = new FeeService({ store: this.store, ledger: this.ledger, keys: keys.card, billers: config.billers, credits: this.credits,
-      timeZone: config.campus.timeZone, log: o.log, ...(o.billerUrls ? { billerUrls: o.billerUrls } : {}) });
+      timeZone: config.campus.timeZone, log: o.log, ...(o.billerUrls ? { billerUrls: o.billerUrls } : {}),
+      lookedUp: (kiosk, asn) => this.lookups.seen(kiosk, asn) });
     // Everything owed to a card (pending loads, subsidies, fee refunds) is written by the collect flow: its ids go to their owner.
     this.endpoint.handle('card.lookup', async (kiosk, req) => {
       const answer = await owed.lookup(kiosk, req);
+      // Fees in doubt are decided at the tap by the card's offline counter (docs/fees.md), like credits by the online one.
+      const feesInDoubt = await this.fees.inDoubt(req.asn);
       this.lookups.looked(kiosk, req.asn);
-      return answer;
+      return { ...answer, feesInDoubt };
     });
     this.endpoint.handle('load.authorize', (kiosk, req) => this.loads.authorize(kiosk, req));
     this.endpoint.handle('load.confirm', (kiosk, req) => owed.confirm(kiosk, req));

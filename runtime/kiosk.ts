@@ -21,11 +21,12 @@ import { CAMPUS_CARD_PROFILE, type CardProfile } from './card/card-profile.ts';
 import { EMPTY_JOURNAL_SUMMARY, KioskJournal, kioskJournalPath, type JournalSummary } from './journal/kiosk-journal.ts';
 import { KioskLink } from './link/kiosk-link.ts';
 import type { TlsMaterial } from '../common/mqtt/tls-files.ts';
-import { openCardSession, type CardSession } from './flows/card-session.ts';
+import { lookAgain, openCardSession, type CardSession } from './flows/card-session.ts';
 import { runLoad, type LoadOutcome, type LoadStep } from './flows/load/load-flow.ts';
 import type { RePresentInfo } from './flows/load/torn-load.ts';
 import { collected, runCollect, type CollectOutcome, type Owed } from './flows/collect/collect-flow.ts';
 import { runFee, type FeeOrder, type FeeOutcome } from './flows/fee/fee-flow.ts';
+import { runFeeChecks, type FeeCheckOutcome } from './flows/fee-check/fee-check-flow.ts';
 import type { OpResponse } from '../common/api/topics.ts';
 import { FLOWS } from './flows/registry.ts';
 import { DayCounters, type TxnEnd } from './telemetry/day-counters.ts';
@@ -356,11 +357,16 @@ export class Kiosk extends EventEmitter<KioskEvents> {
   collect(session: CardSession, owed?: Owed[]): Promise<CollectOutcome[]> {
     return this.#transaction(async () => {
       if (!this.link.online) throw new QuancunError('LINK_OFFLINE', 'the gateway is not reachable');
-      this.#moneyStep('collect', 'collecting');
-      const outcomes = await runCollect({ journal: this.journal, link: this.link, terminalId: this.o.terminalId, log: this.log }, session, owed);
-      for (const o of outcomes) this.#ended({ kind: 'collect', txnId: o.pendingId, state: o.state, amount: o.amount, credited: collected(o) });
-      return outcomes;
+      return this.#collectOwed(session, owed);
     });
+  }
+
+  /** The collect flow on a card session, inside a transaction already claimed: each outcome counted for telemetry. */
+  async #collectOwed(session: CardSession, owed?: Owed[]): Promise<CollectOutcome[]> {
+    this.#moneyStep('collect', 'collecting');
+    const outcomes = await runCollect({ journal: this.journal, link: this.link, terminalId: this.o.terminalId, log: this.log }, session, owed);
+    for (const o of outcomes) this.#ended({ kind: 'collect', txnId: o.pendingId, state: o.state, amount: o.amount, credited: collected(o) });
+    return outcomes;
   }
 
   /** Whom a fee would pay (`fee.lookup`): the biller's holder and room for the cardholder to confirm; moves nothing. */
@@ -388,18 +394,37 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     });
   }
 
-  /** The refund just owed, written while the card is still here; left pending for the next tap when it cannot be. */
+  /**
+   * Decides the card's fees in doubt (`feesInDoubt`: a torn purchase whose card did not come back to its kiosk) by the
+   * card's offline counter, at its tap here, before anything else (runtime/flows/fee-check/). The session is read again
+   * after on its channel: a refund now owed is among its pending credits, written at the tap like any.
+   */
+  decideFees(session: CardSession): Promise<{ outcomes: FeeCheckOutcome[]; session: CardSession }> {
+    return this.#transaction(async () => {
+      if (!this.link.online) throw new QuancunError('LINK_OFFLINE', 'the gateway is not reachable');
+      this.#moneyStep('fee', 'deciding');
+      const outcomes = await runFeeChecks({ journal: this.journal, link: this.link, terminalId: this.o.terminalId, log: this.log }, session);
+      for (const o of outcomes) this.#moneyStep('fee', o.state, o.txnId);
+      // A card gone or a link down after the decisions: they are journaled; the next tap reads the rest.
+      return { outcomes, session: await lookAgain(session, this.link).catch(() => session) };
+    });
+  }
+
+  /**
+   * The refund just owed, written while the card is still here; left pending for the next tap when it cannot be. The
+   * card session it opens is closed after, whatever happened: the reader's handle is free for the next tap.
+   */
   async #refundAtOnce(refundId: string): Promise<CollectOutcome | undefined> {
+    let session: CardSession | undefined;
     try {
-      const session = await this.openSession();
-      const owed = session.account.pendingLoads.filter((p) => p.pendingId === refundId);
-      const [outcome] = await runCollect({ journal: this.journal, link: this.link, terminalId: this.o.terminalId, log: this.log },
-        { ...session, account: { ...session.account, pendingLoads: owed } });
-      if (outcome) this.#ended({ kind: 'collect', txnId: outcome.pendingId, state: outcome.state, amount: outcome.amount, credited: collected(outcome) });
+      session = await this.openSession();
+      const [outcome] = await this.#collectOwed(session, session.account.pendingLoads.filter((p) => p.pendingId === refundId));
       return outcome;
     } catch (err) {
       this.log.warn('fee refund left for the card\'s next tap', { refundId, code: QuancunError.from(err).code });
       return undefined;
+    } finally {
+      await session?.channel.close().catch(() => {});
     }
   }
 

@@ -130,9 +130,10 @@ export async function startEmbeddedSystem(o: EmbeddedOptions): Promise<EmbeddedS
       const network = new URL(mqttUrl).protocol === 'mqtt:' ? await startNetworkCable(mqttUrl) : null;
       if (network) stops.push(() => network.close());
       const kioskConfig = kioskConfigFor(o.loaded, k.id, { mqttUrl: network?.url ?? mqttUrl, dataDir, ...(o.kioskTls ? { tls: o.kioskTls(k.id) } : {}) });
-      o.editKiosk?.(k.id, kioskConfig);
       if ((o.readerBackend ?? k.reader.backend) === 'sim') kioskConfig.board.reader = { backend: 'sim' };
       else kioskConfig.board.reader = { ...k.reader, backend: 'pcsc', ...(o.readerName ? { name: o.readerName } : {}) };
+      // After the reader is chosen: a test may put a kiosk on a PC/SC reader of its own.
+      o.editKiosk?.(k.id, kioskConfig);
       // The embedded default is its simulated pads' provisioning station too.
       await injectSimPinPadKey(config, k, dataDir);
       const assembled = await assembleKiosk(kioskConfig, { log: o.log, version: VERSION });

@@ -152,6 +152,13 @@ export const operations = {
         label: z.string().max(64).optional().describe('what the campus wrote for it, shown to the cardholder (a subsidy\'s reason and period)'),
         expires: z.iso.date().optional().describe('the last campus day it can be collected; after it, it goes back to the campus'),
       })).describe('credits the card is owed (圈存未领, 补助…): the kiosk writes them onto the card, at its next tap or when the cardholder picks them'),
+      feesInDoubt: z.array(z.object({
+        txnId: txnId.describe('the fee\'s id (the kiosk that began it numbered it)'),
+        billerId,
+        amount: fen,
+        offlineCounter: z.int().min(0).max(0xffff).describe('the card\'s offline counter the purchase began from: the same on the card means it did not apply, one more that it did'),
+      })).optional().describe('fees whose MAC1 was issued and whose debit nobody has decided (a torn purchase whose card did not come back): '
+        + 'the kiosk decides each at the tap from the card\'s offline counter, before anything else (`fee.confirm` or `fee.abandon`); absent from an older gateway'),
     }),
     example: {
       request: { asn: '10000000000000012345' },
@@ -167,6 +174,7 @@ export const operations = {
           { pendingId: 'JX-A101-000041', source: 'load', amount: 5000, onlineCounter: 16, oldBalance: 2350 },
           { pendingId: 'SUB-7F3A9C21D0E4-0003', source: 'subsidy', amount: 15000, label: '伙食补助 2026-11', expires: '2026-12-31' },
         ],
+        feesInDoubt: [{ txnId: 'JX-A102-000007', billerId: 'dorm-power', amount: 1500, offlineCounter: 7 }],
       },
     },
   }),
@@ -279,7 +287,8 @@ export const operations = {
   'fee.confirm': op({
     summary: 'The card debited itself: its TAC and MAC2 (from DEBIT FOR PURCHASE or GET TRANSACTION PROVE) are verified, '
       + 'then the biller is paid. `refund-owed`: the biller refused or never answered and the amount is owed back to '
-      + 'the card (listed in `card.lookup` as a pending credit). Repeating it answers the same.',
+      + 'the card (listed in `card.lookup` as a pending credit). Repeating it answers the same. Another kiosk than the '
+      + 'fee\'s may send it for a fee `card.lookup` listed in `feesInDoubt` there, within the records window of that lookup.',
     request: z.object({ txnId, tac: hex(8, 'TAC'), mac2: hex(8, 'MAC2') }),
     response: z.object({
       state: z.enum(['paid', 'refund-owed']),
@@ -294,8 +303,9 @@ export const operations = {
   }),
   'fee.abandon': op({
     summary: 'The debit did not reach the card: a fresh INITIALIZE FOR PURCHASE shows its offline counter where MAC1 '
-      + 'was issued (or DEBIT was never sent). The fee ends with nothing moved; its MAC1 died with that card session.',
-    request: z.object({ txnId, offlineCounter: z.int().min(0).max(0xffff).optional().describe('the card\'s counter now, when read') }),
+      + 'was issued (or DEBIT was never sent). The fee ends with nothing moved; its MAC1 died with that card session. '
+      + 'Another kiosk than the fee\'s may send it, with the counter it read, for a fee its `card.lookup` listed in `feesInDoubt`.',
+    request: z.object({ txnId, offlineCounter: z.int().min(0).max(0xffff).optional().describe('the card\'s counter now, when read (required from another kiosk)') }),
     response: z.object({ state: z.literal('not-debited') }),
     example: { request: { txnId: 'JX-A101-000043', offlineCounter: 7 }, response: { state: 'not-debited' } },
   }),
@@ -463,7 +473,8 @@ export const events = {
       + 'in order, possibly more than once (the gateway keeps the first).',
     schema: z.object({
       txnId,
-      kind: z.enum(['load', 'collect', 'fee']).describe('collect: a pending load (圈存未领) written onto the card; fee: a fee paid from the purse'),
+      kind: z.enum(['load', 'collect', 'fee', 'fee-check']).describe('collect: a pending load (圈存未领) written onto the card; fee: a fee paid from the purse; '
+        + 'fee-check: a fee in doubt (`card.lookup` `feesInDoubt`) decided at a tap by the card\'s offline counter'),
       state: z.string().min(1),
       amount: fen,
       at: isoTime.describe('when the kiosk journaled this outcome'),
@@ -472,6 +483,7 @@ export const events = {
       outcome: z.string().optional().describe('for an abandoned load, what the gateway said became of the money'),
       pendingId: txnId.optional().describe('for a collect: the owed credit whose amount it wrote (for a load, its transaction id)'),
       source: creditSourceSchema.optional().describe('for a collect: who owed the credit (absent: a load)'),
+      feeId: txnId.optional().describe('for a fee-check: the fee it decided'),
     }),
     example: { txnId: 'JX-A101-000042', kind: 'load', state: 'completed', amount: 10000, at: '2025-09-01T08:30:07.000Z', tac: '5E6F7A8B' },
   }),

@@ -44,6 +44,11 @@ export interface GatewayFeeRecord extends JournalRecord<GatewayFeeState> {
   /** Payment tries made (each journaled as `paying` before it is sent). */
   payTries?: number;
   receiptNo?: string;
+  /**
+   * Another kiosk than the fee's that decided it at a tap of its card (`card.lookup` listed it in doubt there),
+   * journaled with the decision: that kiosk may repeat its confirm or abandon.
+   */
+  decidedBy?: string;
   /** The owed credit that brings the amount back, when the biller was not paid. */
   refundId?: string;
   code?: ErrorCode;

@@ -31,6 +31,11 @@ export interface FeeServiceOptions {
   timeZone: string;
   log: Logger;
   now?: () => Date;
+  /**
+   * Whether a kiosk looked the card up lately (`card.lookup`, the records window): a kiosk decides a fee in doubt that
+   * is not its own only for a card on its reader. Default: never, so only a fee's own kiosk decides it.
+   */
+  lookedUp?: (kioskId: string, asn: string) => boolean;
 }
 
 const seqKey = (terminalId: string) => `gw/fee-seq/${terminalId}`;
@@ -58,6 +63,18 @@ export class FeeService {
       ...(found.room ? { room: found.room } : {}), maxAmount: biller.config.maxAmount };
   }
 
+  /**
+   * The card's fees in doubt, as `card.lookup` lists them: MAC1 issued and neither confirmed nor abandoned. Only the
+   * card's offline counter decides them, at its next tap at any kiosk. Read by scanning the unfinished fees.
+   */
+  async inDoubt(asn: string): Promise<NonNullable<OpResponse<'card.lookup'>['feesInDoubt']>> {
+    return (await this.#inDoubt(asn)).map((r) => ({ txnId: r.id, billerId: r.billerId, amount: r.amount, offlineCounter: r.offlineCounter }));
+  }
+
+  async #inDoubt(asn: string): Promise<GatewayFeeRecord[]> {
+    return (await this.fees.unfinished()).filter((r) => r.state === 'mac1-issued' && r.asn === asn.toUpperCase());
+  }
+
   /** Checks everything a refusal can come from, then journals `mac1-issued` with the terminal's next sequence. */
   async begin(kioskId: string, req: OpRequest<'fee.begin'>): Promise<OpResponse<'fee.begin'>> {
     const existing = await this.fees.get(req.txnId);
@@ -65,6 +82,9 @@ export class FeeService {
       if (existing.state !== 'mac1-issued') throw new QuancunError('TXN_STATE', `fee ${req.txnId} is already ${existing.state}`);
       return { mac1: existing.mac1, terminalTxSeq: existing.terminalTxSeq, hostDate: existing.hostDate, hostTime: existing.hostTime };
     }
+    // A purchase moves the offline counter that decides an earlier one, and replaces the proof GET TRANSACTION PROVE gives.
+    const doubt = (await this.#inDoubt(req.asn))[0];
+    if (doubt) throw new QuancunError('FEE_IN_DOUBT', 'an earlier fee of the card waits for its offline counter to decide it', { txnId: doubt.id });
     const biller = this.#biller(req.billerId);
     if (req.amount > biller.config.maxAmount) throw new QuancunError('FEE_AMOUNT_INVALID', `amount ${req.amount} > ${biller.config.maxAmount}`, { billerId: req.billerId });
     if (req.amount > req.card.balance) throw new QuancunError('CARD_BALANCE_INSUFFICIENT', `amount ${req.amount} > balance ${req.card.balance}`);
@@ -90,15 +110,16 @@ export class FeeService {
   confirm(kioskId: string, req: OpRequest<'fee.confirm'>): Promise<OpResponse<'fee.confirm'>> {
     return this.#turns.run(req.txnId, async () => {
       let record = await this.#require(kioskId, req.txnId);
+      const decidedBy = this.#decidedBy(kioskId, record);
       if (record.state === 'mac1-issued') {
         const proof = this.o.keys.verifyPurchase(purchaseOf(record), { mac2: Buffer.from(req.mac2, 'hex'), tac: Buffer.from(req.tac, 'hex') });
         if (!proof.mac2 || !proof.tac) {
           const code = proof.mac2 ? 'CARD_TAC_INVALID' : 'CARD_MAC_INVALID';
-          await this.fees.advance(record, 'proof-failed', { tac: req.tac, mac2: req.mac2, code });
+          await this.fees.advance(record, 'proof-failed', { tac: req.tac, mac2: req.mac2, code, ...decidedBy });
           this.o.log.error('purchase proof does not verify: held for an operator', { txnId: record.id, kioskId, code });
           throw new QuancunError(code, `the card's ${proof.mac2 ? 'TAC' : 'MAC2'} of the purchase does not verify`, { txnId: record.id });
         }
-        record = await this.fees.advance(record, 'debited', { tac: req.tac, mac2: req.mac2 }, [this.#transfer(record, 'held')]);
+        record = await this.fees.advance(record, 'debited', { tac: req.tac, mac2: req.mac2, ...decidedBy }, [this.#transfer(record, 'held')]);
       }
       if (record.state === 'debited' || record.state === 'paying') record = await this.#pay(record);
       return answerOf(record);
@@ -120,10 +141,15 @@ export class FeeService {
       const record = await this.#require(kioskId, req.txnId);
       if (record.state === 'not-debited') return { state: 'not-debited' };
       if (record.state !== 'mac1-issued') throw new QuancunError('TXN_STATE', `cannot abandon a fee in state ${record.state}`, { txnId: record.id });
+      const decidedBy = this.#decidedBy(kioskId, record);
+      // Another kiosk has only the card's word that the debit did not apply: its counter, read at the tap.
+      if (decidedBy.decidedBy && req.offlineCounter === undefined) {
+        throw new QuancunError('TXN_STATE', 'a fee in doubt is abandoned from another kiosk only with the card\'s counter', { txnId: record.id });
+      }
       if (req.offlineCounter !== undefined && req.offlineCounter !== record.offlineCounter) {
         throw new QuancunError('TXN_STATE', 'the card counter moved: the debit applied, confirm it with the card\'s proof', { txnId: record.id });
       }
-      await this.fees.advance(record, 'not-debited');
+      await this.fees.advance(record, 'not-debited', decidedBy);
       return { state: 'not-debited' };
     });
   }
@@ -174,10 +200,20 @@ export class FeeService {
     return biller;
   }
 
+  /**
+   * A fee is its own kiosk's; another kiosk's word is taken for it while it is in doubt and that kiosk has the card
+   * on its reader (it looked it up lately), and after, for repeating the decision it made.
+   */
   async #require(kioskId: string, txnId: string): Promise<GatewayFeeRecord> {
     const record = await this.fees.require(txnId);
-    if (record.kioskId !== kioskId) throw new QuancunError('TXN_UNKNOWN', 'transaction belongs to another kiosk');
-    return record;
+    if (record.kioskId === kioskId || record.decidedBy === kioskId) return record;
+    if (record.state === 'mac1-issued' && this.o.lookedUp?.(kioskId, record.asn)) return record;
+    throw new QuancunError('TXN_UNKNOWN', 'transaction belongs to another kiosk');
+  }
+
+  /** What a decision journals of who made it: nothing when the fee's own kiosk did. */
+  #decidedBy(kioskId: string, record: GatewayFeeRecord): { decidedBy?: string } {
+    return record.kioskId === kioskId ? {} : { decidedBy: kioskId };
   }
 }
 

@@ -24,10 +24,15 @@ export class RecentLookups {
     this.#seen.set(kioskId, cards);
   }
 
+  /** Whether `kioskId` looked `asn` up within the window. */
+  seen(kioskId: string, asn: string): boolean {
+    const at = this.#seen.get(kioskId)?.get(asn.toUpperCase());
+    return at !== undefined && this.now() - at <= this.#windowMs;
+  }
+
   /** QUERY_CARD_NOT_PRESENTED unless `kioskId` looked `asn` up within the window. */
   check(kioskId: string, asn: string): void {
-    const at = this.#seen.get(kioskId)?.get(asn.toUpperCase());
-    if (at !== undefined && this.now() - at <= this.#windowMs) return;
+    if (this.seen(kioskId, asn)) return;
     throw new QuancunError('QUERY_CARD_NOT_PRESENTED',
       `kiosk ${kioskId} did not look this card up in the last ${RECORDS_QUERY_WINDOW_SECONDS} seconds`, { kioskId });
   }

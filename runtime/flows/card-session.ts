@@ -50,3 +50,9 @@ export async function openCardSession(reader: CardReader, link: KioskLink, profi
     throw err;
   }
 }
+
+/** The same card session read again, on its open channel: its balance, and the gateway's answer as it stands now. */
+export async function lookAgain(session: CardSession, link: KioskLink): Promise<CardSession> {
+  const balance = await getBalance(session.channel);
+  return { ...session, balance, account: await link.request('card.lookup', { asn: session.asn }) };
+}

@@ -5,6 +5,7 @@
 import { COLLECT_FLOW } from './collect/collect-descriptor.ts';
 import type { KioskFlow } from './flow.ts';
 import { FEE_FLOW } from './fee/fee-descriptor.ts';
+import { FEE_CHECK_FLOW } from './fee-check/fee-check-descriptor.ts';
 import { LOAD_FLOW } from './load/load-descriptor.ts';
 
-export const FLOWS: readonly KioskFlow[] = [LOAD_FLOW, COLLECT_FLOW, FEE_FLOW];
+export const FLOWS: readonly KioskFlow[] = [LOAD_FLOW, COLLECT_FLOW, FEE_FLOW, FEE_CHECK_FLOW];

@@ -12,6 +12,7 @@ import { Outbox } from '../outbox/outbox.ts';
 import { reportFinalOutcome } from '../outbox/txn-report.ts';
 import type { CollectRecord, CollectState } from '../flows/collect/collect-machine.ts';
 import type { FeeRecord, FeeState } from '../flows/fee/fee-machine.ts';
+import type { FeeCheckRecord, FeeCheckState } from '../flows/fee-check/fee-check-machine.ts';
 import { journalPrefix, type FlowKind, type FlowRecord, type KioskFlow } from '../flows/flow.ts';
 import { FLOWS } from '../flows/registry.ts';
 
@@ -73,6 +74,11 @@ export class KioskJournal {
   /** Fees paid from the purse to a biller (缴费). */
   get fees(): JournaledMachine<FeeState, FeeRecord> {
     return this.#machines.get('fee') as unknown as JournaledMachine<FeeState, FeeRecord>;
+  }
+
+  /** Fees in doubt decided at a tap of their card here (fee-check). */
+  get feeChecks(): JournaledMachine<FeeCheckState, FeeCheckRecord> {
+    return this.#machines.get('fee-check') as unknown as JournaledMachine<FeeCheckState, FeeCheckRecord>;
   }
 
   async open(): Promise<void> {

@@ -15,7 +15,7 @@ export type DayCountersValue = EventPayload<'telemetry'>['today'];
 
 /** How a load or collect ended, as counted. */
 export interface TxnEnd {
-  kind: FlowKind;
+  kind: Extract<FlowKind, 'load' | 'collect'>;
   amount: number;
   /** The money is on the card. */
   credited: boolean;

@@ -236,11 +236,8 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
       (session) => {
         if (token !== this.#token) return void session.channel.close().catch(() => {});
         this.#log.info('card session opened', { card: session.asnMasked });
-        // Loads the card is owed (圈存未领), and any credit its counter must decide, are written at the tap, before
-        // anything else can be chosen; subsidies wait on the menu (补助领取).
-        const atTap = session.account.pendingLoads.filter(writtenAtTap);
-        if (atTap.length > 0) return this.#collect(session, atTap);
-        this.#go({ screen: 'card', session });
+        if (session.account.feesInDoubt?.length) return this.#decideFees(session);
+        this.#atTap(session);
       },
       (err: unknown) => {
         if (token !== this.#token) return;
@@ -248,6 +245,27 @@ export class KioskUi extends EventEmitter<KioskUiEvents> {
         this.#log.info('card refused', { code });
         this.#go({ screen: 'result', result: refusedResult(code, 'load', 0) });
       },
+    ).catch((err: unknown) => this.#fail(err));
+  }
+
+  /**
+   * Loads the card is owed (圈存未领), and any credit its counter must decide, are written at the tap, before
+   * anything else can be chosen; subsidies wait on the menu (补助领取).
+   */
+  #atTap(session: CardSession): void {
+    const atTap = session.account.pendingLoads.filter(writtenAtTap);
+    if (atTap.length > 0) return this.#collect(session, atTap);
+    this.#go({ screen: 'card', session });
+  }
+
+  /** A fee in doubt is decided by the card's offline counter first; a refund it leaves owed is written next, at the tap. */
+  #decideFees(session: CardSession): void {
+    const token = this.#token;
+    const amount = (session.account.feesInDoubt ?? []).reduce((sum, f) => sum + f.amount, 0);
+    this.#go({ screen: 'processing', session, processing: { step: 'paying', operation: 'fee', amount } });
+    this.o.kiosk.decideFees(session).then(
+      ({ session: after }) => token === this.#token && this.#atTap(after),
+      (err: unknown) => token === this.#token && this.#go({ screen: 'result', session, result: refusedResult(QuancunError.from(err).code, 'fee', amount, session) }),
     ).catch((err: unknown) => this.#fail(err));
   }
 

@@ -62,6 +62,8 @@ async function actOut(kiosk: Kiosk, keypad: Keypad, ask: Ask): Promise<LoadAnswe
   // (pcscd tells each client separately). A card not seen in that time is gone: CARD_ABSENT.
   await kiosk.reader.waitForCard(AbortSignal.timeout(CARD_SEEN_MS)).catch(() => {});
   let session = await kiosk.openSession();
+  // As the screens do: a fee in doubt (a torn purchase whose card went away) is decided by the card's counter first.
+  if (session.account.feesInDoubt?.length) session = (await kiosk.decideFees(session)).session;
   // As the screens do: a card owed pending loads (圈存未领) gets them written first, then the cardholder loads.
   let collected = 0;
   if (session.account.pendingLoads.length > 0) {

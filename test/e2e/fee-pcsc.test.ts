@@ -9,6 +9,7 @@ import { brokers } from '../support/brokers.ts';
 import { startPcscTestSystem } from '../support/pcsc.ts';
 import { reportReached } from '../support/kiosk-system.ts';
 import { ZHANG } from '../support/torn-load.ts';
+import { PcscCardReader } from '../../hal/card-reader/pcsc-reader.ts';
 
 const mosquitto = brokers.find((b) => b.name === 'mosquitto')!;
 
@@ -22,7 +23,7 @@ async function zhangAtK001(t: ExecutionContext) {
   const seen = once(reader, 'present');
   await connector.insert(card);
   await seen;
-  return { system, kiosk, card, session: await kiosk.openSession() };
+  return { system, kiosk, card, reader, connector, session: await kiosk.openSession() };
 }
 
 test('a 3.00 dorm-power fee: the purse debited, the biller paid, the ledger posted, the TAC verified', async (t) => {
@@ -44,7 +45,7 @@ test('a 3.00 dorm-power fee: the purse debited, the biller paid, the ledger post
 });
 
 test('a biller that refuses after the debit: the amount is owed back and written to the card at once by the collect', async (t) => {
-  const { system, kiosk, card, session } = await zhangAtK001(t);
+  const { system, kiosk, card, reader, connector, session } = await zhangAtK001(t);
   system.billers.refuseNext('meter-locked');
   const outcome = await kiosk.fee(session, { billerId: 'dorm-power', account: '3402', amount: 300 });
   t.like(outcome, { state: 'refund-owed', code: 'BILLER_REFUSED', refundId: 'K001-00000001-refund', cardAfter: 700 });
@@ -56,8 +57,24 @@ test('a biller that refuses after the debit: the amount is owed back and written
   t.like(await system.gateway.ledger.posting('K001-00000001-refund'), { campusAccount: '2023010001', amount: 300, status: 'final', source: 'fee-refund' });
   t.like(await system.gateway.credits.credits.require('K001-00000001-refund'),
     { source: 'fee-refund', state: 'completed', onlineCounter: 0, oldBalance: 700, kioskId: 'K001', collector: 'K001' });
-  // Nothing is left owed at the next tap; no bank was asked.
-  t.deepEqual((await kiosk.openSession()).account.pendingLoads, []);
+  // The kiosk holds no card handle after the refund (its session closed): another PC/SC client may take the card
+  // exclusively, which pcscd refuses while any handle on it is open.
+  const other = new PcscCardReader({ readerName: reader.name, shareMode: 'exclusive' });
+  t.teardown(() => other.stop());
+  await other.start();
+  await other.waitForCard();
+  await (await other.connect()).close();
+  // The next tap reads the card anew; nothing is left owed, and no bank was asked.
+  const gone = once(reader, 'absent');
+  await connector.remove();
+  await gone;
+  const back = once(reader, 'present');
+  await connector.insert(card);
+  await back;
+  const next = await kiosk.openSession();
+  t.like(next, { balance: 1000 });
+  t.deepEqual(next.account.pendingLoads, []);
+  await next.channel.close();
   // 查询 lists the fee the biller refused and its refund written back, newest first.
   const records = await kiosk.link.request('records.query', { asn: ZHANG.asn, page: 1, pageSize: 10 });
   t.deepEqual(records.items.map(({ txnId, kind, amount, state, kioskId }) => ({ txnId, kind, amount, state, kioskId })), [

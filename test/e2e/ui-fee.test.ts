@@ -11,8 +11,8 @@ import { startTestSystem } from '../support/kiosk-system.ts';
 import { drawnTexts, startTestScreens, touch, waitForScreen, waitForView } from '../support/kiosk-screens.ts';
 import { ZHANG } from '../support/torn-load.ts';
 
-async function toRoomEntry(t: import('ava').ExecutionContext) {
-  const system = await startTestSystem(t);
+async function toRoomEntry(t: import('ava').ExecutionContext, rePresentSeconds?: number) {
+  const system = await startTestSystem(t, rePresentSeconds ? { edit: (c) => void (c.limits.rePresentSeconds = rePresentSeconds) } : {});
   const screens = await startTestScreens(t, system);
   const { ui } = screens;
   await waitForScreen(ui, 'idle');
@@ -73,4 +73,31 @@ test('an unknown room and a biller down are refused on the keypad with their cod
   t.like(card.state(), { balance: ZHANG.card, offlineCounter: 0 });
   t.deepEqual(system.billers.payments(), []);
   t.deepEqual(await system.gateway.fees.fees.all(), []);
+});
+
+test('a fee torn and left undecided is decided by the card at its next tap, before the card screen: the biller paid once', async (t) => {
+  const { system, screens, ui, card, typeRoom } = await toRoomEntry(t, 1);
+  const { reader } = system.kiosks.get('K001')!;
+  await typeRoom('3402');
+  await waitForView(ui, (v) => v.screen === 'amount' && v.amount?.operation === 'fee', 'the fee amount');
+  // DEBIT FOR PURCHASE applies and the card leaves before its answer; it is not brought back in the second asked.
+  void reader!.tear({ ins: 0x54, when: 'after' });
+  touch(screens, 'amount.presets.1000');
+  await waitForScreen(ui, 're-present');
+  const { view: undecided } = await waitForScreen(ui, 'result');
+  t.like(undecided.result, { ok: false, operation: 'fee' });
+  touch(screens, 'result.ok');
+  await waitForScreen(ui, 'idle');
+  t.like(await system.gateway.fees.fees.require('K001-00000001'), { state: 'mac1-issued' });
+  t.like(await system.kiosks.get('K001')!.kiosk.journal.fees.require('K001-00000001'), { state: 'undecided' });
+  t.is(system.billers.received('dorm-power', '3402'), 0);
+
+  reader!.insert(card);
+  const { view } = await waitForScreen(ui, 'card');
+  t.like(view.card, { balance: 0 });
+  t.deepEqual(await system.gateway.fees.inDoubt(ZHANG.asn), []);
+  t.like(await system.gateway.fees.fees.require('K001-00000001'), { state: 'paid' });
+  t.like(await system.kiosks.get('K001')!.kiosk.journal.feeChecks.require('K001-00000002'), { state: 'paid', feeId: 'K001-00000001' });
+  t.is(system.billers.received('dorm-power', '3402'), 1000);
+  t.is(card.state().balance, 0);
 });

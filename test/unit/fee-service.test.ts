@@ -36,7 +36,7 @@ const KIOSK = 'K001';
 /** 2024-09-15 14:30:05 in Asia/Shanghai. */
 const NOW = new Date('2024-09-15T06:30:05Z');
 
-async function setup(t: ExecutionContext, biller: Partial<BillerConfig> = {}) {
+async function setup(t: ExecutionContext, biller: Partial<BillerConfig> = {}, lookedUp?: (kioskId: string, asn: string) => boolean) {
   const billers = new BillerSimulator([{ id: 'dorm-power', accounts: [{ account: '3402', holder: '张三', room: '东区3号楼402' }] }]);
   await billers.start();
   t.teardown(() => billers.stop());
@@ -53,7 +53,7 @@ async function setup(t: ExecutionContext, biller: Partial<BillerConfig> = {}) {
     store, ledger, keys: keyStore, purseLimit: 100_000, timeZone: 'Asia/Shanghai', log: silentLogger, loadInDoubt: async () => false, now: () => NOW,
   });
   const fees = new FeeService({
-    store, ledger, keys, credits, timeZone: 'Asia/Shanghai', log: silentLogger, now: () => NOW,
+    store, ledger, keys, credits, timeZone: 'Asia/Shanghai', log: silentLogger, now: () => NOW, ...(lookedUp ? { lookedUp } : {}),
     billers: [{
       id: 'dorm-power', kind: 'dorm-power', name: { zh: '宿舍电费', en: 'Dorm electricity' }, url: billers.url('dorm-power'),
       timeoutMs: 1000, payTries: 3, maxAmount: 50_000, ...biller,
@@ -204,6 +204,29 @@ test('a debit that never reached the card ends not-debited; a counter that moved
   t.is(s.billers.received('dorm-power', '3402'), 0);
   // Another kiosk cannot act on this fee.
   await t.throwsAsync(s.fees.confirm('K002', { txnId: 'K001-00000001', tac: '00000000', mac2: '00000000' }), { message: /another kiosk/ });
+});
+
+test('a fee in doubt blocks the card\'s next purchase, and is another kiosk\'s to decide only with the card looked up there and its counter', async (t) => {
+  const looked = new Set<string>();
+  const s = await setup(t, {}, (kioskId, asn) => looked.has(`${kioskId}/${asn}`));
+  await begin(s);
+  t.deepEqual(await s.fees.inDoubt(ASN), [{ txnId: 'K001-00000001', billerId: 'dorm-power', amount: 250, offlineCounter: 7 }]);
+  await t.throwsAsync(s.fees.begin('K002', {
+    txnId: 'K002-00000001', asn: ASN, billerId: 'dorm-power', account: '3402', amount: 250, terminalId: TERMINAL,
+    card: { balance: 10_000, offlineCounter: 7, keyVersion: 1, algId: 0, random: 'AABBCCDD' },
+  }), { code: 'FEE_IN_DOUBT' });
+  // K002 has not had the card on its reader.
+  await t.throwsAsync(s.fees.abandon('K002', { txnId: 'K001-00000001', offlineCounter: 7 }), { code: 'TXN_UNKNOWN' });
+  looked.add(`K002/${ASN}`);
+  await t.throwsAsync(s.fees.abandon('K002', { txnId: 'K001-00000001' }), { code: 'TXN_STATE', message: /counter/ });
+  await t.throwsAsync(s.fees.abandon('K002', { txnId: 'K001-00000001', offlineCounter: 8 }), { message: /counter moved/ });
+  t.deepEqual(await s.fees.abandon('K002', { txnId: 'K001-00000001', offlineCounter: 7 }), { state: 'not-debited' });
+  t.like(await s.fees.fees.require('K001-00000001'), { state: 'not-debited', kioskId: 'K001', decidedBy: 'K002' });
+  // Its decision repeats after the card has gone (a recovery); nobody else's is taken.
+  looked.clear();
+  t.deepEqual(await s.fees.abandon('K002', { txnId: 'K001-00000001', offlineCounter: 7 }), { state: 'not-debited' });
+  await t.throwsAsync(s.fees.abandon('K003', { txnId: 'K001-00000001', offlineCounter: 7 }), { code: 'TXN_UNKNOWN' });
+  t.deepEqual(await s.fees.inDoubt(ASN), []);
 });
 
 test('a gateway stopped while paying resumes at start with the same payment id: the biller that had applied it pays once', async (t) => {

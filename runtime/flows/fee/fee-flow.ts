@@ -58,6 +58,10 @@ const hex = (b: Buffer) => b.toString('hex').toUpperCase();
 /** The checks a kiosk can make before anything is sent; each failure is a typed error and moves no money. */
 export function checkFee(session: CardSession, order: FeeOrder): void {
   if (!Number.isSafeInteger(order.amount) || order.amount <= 0) throw new QuancunError('FEE_AMOUNT_INVALID', `a fee is a positive number of fen: ${order.amount}`);
+  // A purchase would move the offline counter that decides an earlier fee of the card, and replace its proof.
+  if (session.account.feesInDoubt?.length) {
+    throw new QuancunError('FEE_IN_DOUBT', 'an earlier fee of the card waits for its offline counter to decide it', { txnId: session.account.feesInDoubt[0]!.txnId });
+  }
   if (order.amount > session.balance) {
     throw new QuancunError('CARD_BALANCE_INSUFFICIENT', `amount ${order.amount} exceeds the card balance ${session.balance}`, { balance: session.balance });
   }

@@ -18,8 +18,8 @@ const hex = (b: Buffer) => b.toString('hex').toUpperCase();
 
 type Verdict = { applied: true; tac: string; mac2: string } | { applied: false; offlineCounter: number };
 
-/** Reads the card's offline counter and, when the debit applied, its proof; moves no money. */
-export async function inspectDebit(ch: CardChannel, rec: FeeRecord, terminalId: string): Promise<Verdict> {
+/** Reads the card's offline counter and, when the debit applied, its proof; moves no money. Also for a fee in doubt at a later tap (fee-check/). */
+export async function inspectDebit(ch: CardChannel, rec: Pick<FeeRecord, 'id' | 'amount' | 'offlineCounter'>, terminalId: string): Promise<Verdict> {
   const saved = rec.offlineCounter!;
   let counter: number | undefined;
   try {
