@@ -389,7 +389,7 @@ export class Kiosk extends EventEmitter<KioskEvents> {
       // Not a load or collect for the day's counters: only the last money step says where it ended.
       this.#moneyStep('fee', outcome.state, outcome.txnId);
       if (outcome.state !== 'refund-owed') return outcome;
-      const refund = await this.#refundAtOnce(outcome.refundId!);
+      const refund = await this.#refundAtOnce(session, outcome.refundId!);
       return { ...outcome, ...(refund ? { refund } : {}) };
     });
   }
@@ -411,20 +411,21 @@ export class Kiosk extends EventEmitter<KioskEvents> {
   }
 
   /**
-   * The refund just owed, written while the card is still here; left pending for the next tap when it cannot be. The
-   * card session it opens is closed after, whatever happened: the reader's handle is free for the next tap.
+   * The refund just owed, written while the card is still here; left pending for the next tap when it cannot be. On
+   * the fee's own card session, which stays the caller's (the screens go on with it); only when that channel is gone
+   * (the card was asked back during a torn purchase) a session is opened for the refund, and closed after.
    */
-  async #refundAtOnce(refundId: string): Promise<CollectOutcome | undefined> {
-    let session: CardSession | undefined;
+  async #refundAtOnce(session: CardSession, refundId: string): Promise<CollectOutcome | undefined> {
+    let opened: CardSession | undefined;
     try {
-      session = await this.openSession();
-      const [outcome] = await this.#collectOwed(session, session.account.pendingLoads.filter((p) => p.pendingId === refundId));
+      const here = await lookAgain(session, this.link).catch(async () => (opened = await this.openSession()));
+      const [outcome] = await this.#collectOwed(here, here.account.pendingLoads.filter((p) => p.pendingId === refundId));
       return outcome;
     } catch (err) {
       this.log.warn('fee refund left for the card\'s next tap', { refundId, code: QuancunError.from(err).code });
       return undefined;
     } finally {
-      await session?.channel.close().catch(() => {});
+      await opened?.channel.close().catch(() => {});
     }
   }
 

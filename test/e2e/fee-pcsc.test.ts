@@ -10,6 +10,7 @@ import { startPcscTestSystem } from '../support/pcsc.ts';
 import { reportReached } from '../support/kiosk-system.ts';
 import { ZHANG } from '../support/torn-load.ts';
 import { PcscCardReader } from '../../hal/card-reader/pcsc-reader.ts';
+import { getBalance } from '../../runtime/card/purse.ts';
 
 const mosquitto = brokers.find((b) => b.name === 'mosquitto')!;
 
@@ -57,8 +58,11 @@ test('a biller that refuses after the debit: the amount is owed back and written
   t.like(await system.gateway.ledger.posting('K001-00000001-refund'), { campusAccount: '2023010001', amount: 300, status: 'final', source: 'fee-refund' });
   t.like(await system.gateway.credits.credits.require('K001-00000001-refund'),
     { source: 'fee-refund', state: 'completed', onlineCounter: 0, oldBalance: 700, kioskId: 'K001', collector: 'K001' });
-  // The kiosk holds no card handle after the refund (its session closed): another PC/SC client may take the card
-  // exclusively, which pcscd refuses while any handle on it is open.
+  // The refund was written on the fee's own session, which the caller (the screens) goes on using; once the caller
+  // closes it the kiosk holds no card handle: another PC/SC client may take the card exclusively, which pcscd refuses
+  // while any handle on it is open.
+  t.is(await getBalance(session.channel), 1000);
+  await session.channel.close();
   const other = new PcscCardReader({ readerName: reader.name, shareMode: 'exclusive' });
   t.teardown(() => other.stop());
   await other.start();
