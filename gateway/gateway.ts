@@ -168,7 +168,7 @@ export class Gateway {
     });
     this.announcements = new AnnouncementService({ store: this.store, kiosks: config.kiosks, broker: this.endpoint, log: o.log });
     this.reports = new TxnReports(this.store, o.log);
-    this.owed = new MoneyOwed({ loads: this.loads, ...(reversalRetry?.attentionAfter ? { attentionAfter: reversalRetry.attentionAfter } : {}) });
+    this.owed = new MoneyOwed({ loads: this.loads, credits: this.credits, ...(reversalRetry?.attentionAfter ? { attentionAfter: reversalRetry.attentionAfter } : {}) });
     this.transfers = new TransferService({
       store: this.store, ledger: this.ledger, banks: this.banks, credits: this.credits, loads: this.loads.loads,
       limits: config.limits, timeZone: config.campus.timeZone, perSecond: config.transfers?.perSecond ?? 5, log: o.log.child({ part: 'transfers' }),

@@ -36,6 +36,8 @@ export interface FeeServiceOptions {
 const seqKey = (terminalId: string) => `gw/fee-seq/${terminalId}`;
 /** The id of the owed credit that brings a fee's amount back: the pending id `card.lookup` lists. */
 export const refundIdOf = (feeId: string): string => `${feeId}-refund`;
+/** The fee a `fee-refund` credit brings back. */
+export const feeIdOfRefund = (refundId: string): string => refundId.replace(/-refund$/, '');
 const hex = (b: Buffer) => b.toString('hex').toUpperCase();
 
 export class FeeService {
