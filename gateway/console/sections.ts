@@ -3,6 +3,7 @@ import type { Section } from './section.ts';
 import { announcementsSection } from './sections/announcements.ts';
 import { auditSection } from './sections/audit.ts';
 import { banksSection } from './sections/banks.ts';
+import { feesSection } from './sections/fees.ts';
 import { fleetSection } from './sections/fleet.ts';
 import { owedSection } from './sections/owed.ts';
 import { reconcileSection } from './sections/reconcile.ts';
@@ -13,6 +14,7 @@ import { usersSection } from './sections/users.ts';
 export const SECTIONS: readonly Section[] = [
   fleetSection,
   transactionsSection,
+  feesSection,
   banksSection,
   owedSection,
   reconcileSection,
