@@ -9,6 +9,7 @@ import { owedSection } from './sections/owed.ts';
 import { reconcileSection } from './sections/reconcile.ts';
 import { subsidiesSection } from './sections/subsidies.ts';
 import { transactionsSection } from './sections/transactions.ts';
+import { transfersSection } from './sections/transfers.ts';
 import { usersSection } from './sections/users.ts';
 
 export const SECTIONS: readonly Section[] = [
@@ -17,6 +18,7 @@ export const SECTIONS: readonly Section[] = [
   feesSection,
   banksSection,
   owedSection,
+  transfersSection,
   reconcileSection,
   subsidiesSection,
   announcementsSection,
