@@ -127,6 +127,7 @@ export const ERROR_CODES = {
   TRANSFER_ORDER_INVALID: { retryable: false, zh: '代扣委托无效', en: 'The standing order is not valid (its rule, day, threshold or amount)' },
   TRANSFER_ORDER_EXISTS: { retryable: false, zh: '该账户已有代扣委托', en: 'The campus account already has a standing order: remove it first' },
   TRANSFER_ORDER_UNKNOWN: { retryable: false, zh: '代扣委托不存在', en: 'No standing order for that campus account' },
+  TRANSFER_RUN_CONFLICT: { retryable: true, zh: '批量转账正在进行，请待其结束', en: 'A batch transfer run is already under way: wait for it to end' },
   TRANSFER_RUN_INTERRUPTED: { retryable: true, zh: '批量转账已随前置机停止，下次启动时继续', en: 'The batch transfer run stopped with the gateway; it resumes at its next start' },
   CARD_BALANCE_INSUFFICIENT: { retryable: false, zh: '卡内余额不足', en: 'Not enough balance on the card' },
   // fees paid from the purse to a biller (gateway/fees/)

@@ -35,6 +35,7 @@ import { MoneyOwed } from './loads/money-owed.ts';
 import { ReconcileService } from './reconcile/reconcile-service.ts';
 import { FeeService } from './fees/fee-service.ts';
 import { feeRecords } from './fees/fee-records.ts';
+import { FeeStories } from './fees/fee-stories.ts';
 import { CampusCredits } from './credits/campus-credits.ts';
 import { OwedCredits } from './credits/owed-credits.ts';
 import { creditRecords } from './credits/credit-records.ts';
@@ -73,6 +74,8 @@ export class Gateway {
   readonly isoMessages: IsoJournal;
   /** Search, story and live changes of the loads, for the console. */
   readonly transactions: Transactions;
+  /** Search and story of the fees, and the billers' health, for the console. */
+  readonly feeStories: FeeStories;
   /** Each bank's session, answer times and settlement runs, and the operator's session actions. */
   readonly bankSessions: BankSessions;
   /** Notices for the kiosk screens, retained on the broker (gateway/announcements/). */
@@ -171,7 +174,7 @@ export class Gateway {
     });
     this.announcements = new AnnouncementService({ store: this.store, kiosks: config.kiosks, broker: this.endpoint, log: o.log });
     this.reports = new TxnReports(this.store, o.log);
-    this.owed = new MoneyOwed({ loads: this.loads, ...(reversalRetry?.attentionAfter ? { attentionAfter: reversalRetry.attentionAfter } : {}) });
+    this.owed = new MoneyOwed({ loads: this.loads, credits: this.credits, ...(reversalRetry?.attentionAfter ? { attentionAfter: reversalRetry.attentionAfter } : {}) });
     this.transfers = new TransferService({
       store: this.store, ledger: this.ledger, banks: this.banks, credits: this.credits, loads: this.loads.loads,
       limits: config.limits, timeZone: config.campus.timeZone, perSecond: config.transfers?.perSecond ?? 5, log: o.log.child({ part: 'transfers' }),
@@ -185,6 +188,7 @@ export class Gateway {
     const settlements = this.settlement.records;
     this.transactions = new Transactions({ loads: this.loads.loads, ledger: this.ledger, reports: this.reports, iso: this.isoMessages,
       settlements, timeZone: config.campus.timeZone, log: o.log });
+    this.feeStories = new FeeStories({ fees: this.fees, credits: this.credits, ledger: this.ledger, reports: this.reports, timeZone: config.campus.timeZone });
     this.bankSessions = new BankSessions({ banks: this.banks, iso: this.isoMessages, settlements, timeZone: config.campus.timeZone });
     this.tally = new LoadTally(this.loads.loads, config.campus.timeZone);
     const commands = new KioskCommands({ endpoint: this.endpoint, signer: gatewaySigner(o.loaded), timeoutMs: (config.commands?.timeoutSeconds ?? 30) * 1000 });

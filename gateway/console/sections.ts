@@ -3,18 +3,22 @@ import type { Section } from './section.ts';
 import { announcementsSection } from './sections/announcements.ts';
 import { auditSection } from './sections/audit.ts';
 import { banksSection } from './sections/banks.ts';
+import { feesSection } from './sections/fees.ts';
 import { fleetSection } from './sections/fleet.ts';
 import { owedSection } from './sections/owed.ts';
 import { reconcileSection } from './sections/reconcile.ts';
 import { subsidiesSection } from './sections/subsidies.ts';
 import { transactionsSection } from './sections/transactions.ts';
+import { transfersSection } from './sections/transfers.ts';
 import { usersSection } from './sections/users.ts';
 
 export const SECTIONS: readonly Section[] = [
   fleetSection,
   transactionsSection,
+  feesSection,
   banksSection,
   owedSection,
+  transfersSection,
   reconcileSection,
   subsidiesSection,
   announcementsSection,

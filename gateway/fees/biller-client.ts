@@ -23,10 +23,67 @@ export interface BillerPayment {
 
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH']);
 
+/**
+ * How the biller answered lately, for the console: kept in memory since the gateway started. A definite answer
+ * (paid, refused, no such account) is an answer; only BILLER_UNAVAILABLE (no answer, refused connection, a body not
+ * understood) is a failure.
+ */
+export interface BillerHealth {
+  lastCall: { at: string; op: 'lookup' | 'pay'; ms: number; answered: boolean; code?: string } | null;
+  /** The last call the biller answered. */
+  lastAnsweredAt: string | null;
+  /** Calls in a row without an answer, up to the last one. */
+  failuresInARow: number;
+  /** Calls without an answer since the gateway started. */
+  failures: number;
+  calls: number;
+}
+
 export class BillerClient {
+  readonly #health: BillerHealth = { lastCall: null, lastAnsweredAt: null, failuresInARow: 0, failures: 0, calls: 0 };
+
   constructor(readonly config: BillerConfig, private readonly baseUrl: string = config.url) {}
 
-  async lookup(account: string): Promise<BillerHolder> {
+  get health(): BillerHealth {
+    return { ...this.#health };
+  }
+
+  lookup(account: string): Promise<BillerHolder> {
+    return this.#tracked('lookup', () => this.#lookup(account));
+  }
+
+  /** The biller's receipt number once it paid; throws as the header says. */
+  pay(p: BillerPayment): Promise<{ receiptNo: string }> {
+    return this.#tracked('pay', () => this.#pay(p));
+  }
+
+  async #tracked<T>(op: 'lookup' | 'pay', call: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    const h = this.#health;
+    const end = (code?: string) => {
+      const answered = code !== 'BILLER_UNAVAILABLE';
+      const at = new Date().toISOString();
+      h.calls++;
+      h.lastCall = { at, op, ms: Date.now() - started, answered, ...(code ? { code } : {}) };
+      if (answered) {
+        h.lastAnsweredAt = at;
+        h.failuresInARow = 0;
+      } else {
+        h.failures++;
+        h.failuresInARow++;
+      }
+    };
+    try {
+      const result = await call();
+      end();
+      return result;
+    } catch (err) {
+      end(err instanceof QuancunError ? err.code : 'BILLER_UNAVAILABLE');
+      throw err;
+    }
+  }
+
+  async #lookup(account: string): Promise<BillerHolder> {
     const res = await this.#call(`/accounts/${encodeURIComponent(account)}`, { method: 'GET' });
     if (res.status === 404) throw new QuancunError('BILLER_ACCOUNT_UNKNOWN', `${this.config.id} has no account ${account}`, { billerId: this.config.id });
     const body = await this.#json(res, 200);
@@ -34,8 +91,7 @@ export class BillerClient {
     return { account, holder: body.holder, ...(typeof body.room === 'string' ? { room: body.room } : {}) };
   }
 
-  /** The biller's receipt number once it paid; throws as the header says. */
-  async pay(p: BillerPayment): Promise<{ receiptNo: string }> {
+  async #pay(p: BillerPayment): Promise<{ receiptNo: string }> {
     const res = await this.#call('/payments', {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(p),
     });

@@ -15,7 +15,7 @@ import { JournaledMachine } from '../../common/store/journaled-machine.ts';
 import type { OpRequest, OpResponse } from '../../common/api/topics.ts';
 import type { CampusLedger } from '../ledger/campus-ledger.ts';
 import type { CardKeys, PurchaseInit } from '../keystore/card-keys.ts';
-import { BillerClient } from './biller-client.ts';
+import { BillerClient, type BillerHealth } from './biller-client.ts';
 import { GATEWAY_FEE_MACHINE, type GatewayFeeRecord, type GatewayFeeState } from './fee-machine.ts';
 import type { CampusCredits } from '../credits/campus-credits.ts';
 
@@ -41,6 +41,8 @@ export interface FeeServiceOptions {
 const seqKey = (terminalId: string) => `gw/fee-seq/${terminalId}`;
 /** The id of the owed credit that brings a fee's amount back: the pending id `card.lookup` lists. */
 export const refundIdOf = (feeId: string): string => `${feeId}-refund`;
+/** The fee a `fee-refund` credit brings back. */
+export const feeIdOfRefund = (refundId: string): string => refundId.replace(/-refund$/, '');
 const hex = (b: Buffer) => b.toString('hex').toUpperCase();
 
 export class FeeService {
@@ -54,6 +56,11 @@ export class FeeService {
     this.#billers = new Map(o.billers.map((b) => [b.id, new BillerClient(b, o.billerUrls?.get(b.id))]));
     // A refund never expires: the cardholder's own money, owed until the card holds it.
     o.credits.register({ source: 'fee-refund' });
+  }
+
+  /** Every configured biller with how it answered since the gateway started (the console's billers' health). */
+  billers(): Array<Pick<BillerConfig, 'id' | 'kind' | 'name' | 'payTries' | 'maxAmount'> & { health: BillerHealth }> {
+    return [...this.#billers.values()].map(({ config: { id, kind, name, payTries, maxAmount }, health }) => ({ id, kind, name, payTries, maxAmount, health }));
   }
 
   async lookup(_kioskId: string, req: OpRequest<'fee.lookup'>): Promise<OpResponse<'fee.lookup'>> {

@@ -1,6 +1,7 @@
 /**
  * What the campus owes, as an operator sees it: reversals the bank has not confirmed (the store-and-forward queue),
- * pending loads waiting for their card (圈存未领), and loads left unfinished — each with what an operator may do
+ * pending loads waiting for their card (圈存未领), loads left unfinished, and the credits the campus funds and owes
+ * cards (subsidies, fee refunds, transfers; gateway/credits/) — each with what an operator may do
  * about it. Only actions that keep the money rule of docs/architecture.md are offered (every bank debit ends as a
  * card credit, a pending load or a confirmed reversal): a reversal tried again, a `mac2-issued` load its kiosk
  * left behind parked as a pending load, an `approved` load that never got its MAC2 reversed. Everything else is
@@ -8,6 +9,8 @@
  */
 import { QuancunError } from '../../common/errors.ts';
 import { maskPan } from '../../common/log.ts';
+import type { CampusCreditRecord, CampusCredits, CampusCreditState, CampusSource } from '../credits/campus-credits.ts';
+import { feeIdOfRefund } from '../fees/fee-service.ts';
 import type { GatewayLoadRecord, GatewayLoadState } from './gateway-load-machine.ts';
 import type { LoadService } from './load-service.ts';
 import type { ReversalStatus } from '../saf/reversal-queue.ts';
@@ -45,12 +48,41 @@ export interface OwedReversal extends OwedItem, ReversalStatus {
   attention: boolean;
 }
 
+/** A credit the campus funds and owes a card (gateway/credits/: a subsidy, a fee refund, a transfer's approval). */
+export interface OwedCredit {
+  id: string;
+  source: CampusSource;
+  state: Exclude<CampusCreditState, 'completed' | 'expired'>;
+  /** Fen. */
+  amount: number;
+  /** The card's application serial, first 6 and last 4 digits. */
+  card: string;
+  /** Where it arose (a fee refund: where the fee was paid); absent for one the campus issued. */
+  kioskId?: string;
+  /** The kiosk that last asked for its MAC2. */
+  collector?: string;
+  /** A fee refund's fee. */
+  feeId?: string;
+  label?: string;
+  /** The last campus day it can be collected. */
+  expires?: string;
+  /** Since it was owed. */
+  since: string;
+  /** A MAC2 was issued: only the card's counter, at its next tap, tells whether the card holds it. */
+  inDoubt: boolean;
+  advice: Bilingual;
+}
+
+type Tally = { count: number; amount: number };
+
 export interface MoneyOwedView {
   reversals: OwedReversal[];
   pendingLoads: OwedItem[];
   /** Held for an operator (tac-failed) or older than the stale threshold in a state that should pass in seconds. */
   unfinished: OwedItem[];
-  totals: { reversals: { count: number; amount: number }; pendingLoads: { count: number; amount: number } };
+  /** Campus-funded credits not yet on their card: owed, in doubt (MAC2 issued) or held for an operator (tac-failed). */
+  credits: OwedCredit[];
+  totals: { reversals: Tally; pendingLoads: Tally; credits: Tally & { bySource: Partial<Record<CampusSource, Tally>> } };
 }
 
 export const ACTION_LABELS: Record<OwedActionId, Bilingual> = {
@@ -104,8 +136,22 @@ const PENDING_ADVICE: Bilingual = {
   en: 'The amount waits in the campus account; the cardholder taps the card at any kiosk to collect it',
 };
 
+/** What the operator may know of a campus-funded credit by its state; none has an action: the card decides. */
+const CREDIT_ADVICE: Record<OwedCredit['state'], Bilingual> = {
+  owed: PENDING_ADVICE,
+  'mac2-issued': {
+    zh: '已签发MAC2，等待卡片计数器确认：卡片可能已入账也可能未入账，持卡人下次在任一圈存机放卡时由计数器决定；在此之前该卡不能圈存',
+    en: "MAC2 issued, waiting for the card's counter: the card may or may not hold it; its next tap at any kiosk decides by the counter, and until then the card takes no load",
+  },
+  'tac-failed': {
+    zh: '卡片TAC校验失败：请持卡到服务中心查验卡片交易记录',
+    en: "The card's TAC did not verify: check the card's load record at the service centre",
+  },
+};
+
 export interface MoneyOwedOptions {
   loads: LoadService;
+  credits: Pick<CampusCredits, 'credits'>;
   /** How long a load may sit in `received`, `bank-pending`, `approved` or `mac2-issued` before it is listed. */
   staleAfterMs?: number;
   /** Tries after which a reversal needs an operator's attention (the queue's `attentionAfter`). */
@@ -149,11 +195,15 @@ export class MoneyOwed {
         unfinished.push(item(record, known.actions, known.advice));
       }
     }
-    const bySince = (a: OwedItem, b: OwedItem) => a.since.localeCompare(b.since);
-    const total = (items: OwedItem[]) => ({ count: items.length, amount: items.reduce((sum, i) => sum + i.amount, 0) });
+    // Every credit record too: a tac-failed one is final, and held for an operator all the same.
+    const credits = (await this.#o.credits.credits.all()).filter((r) => r.state !== 'completed' && r.state !== 'expired').map(owedCredit);
+    const bySince = (a: { since: string }, b: { since: string }) => a.since.localeCompare(b.since);
+    const total = (items: Array<{ amount: number }>): Tally => ({ count: items.length, amount: items.reduce((sum, i) => sum + i.amount, 0) });
+    const bySource: Partial<Record<CampusSource, Tally>> = {};
+    for (const source of new Set(credits.map((c) => c.source))) bySource[source] = total(credits.filter((c) => c.source === source));
     return {
-      reversals: reversals.sort(bySince), pendingLoads: pendingLoads.sort(bySince), unfinished: unfinished.sort(bySince),
-      totals: { reversals: total(reversals), pendingLoads: total(pendingLoads) },
+      reversals: reversals.sort(bySince), pendingLoads: pendingLoads.sort(bySince), unfinished: unfinished.sort(bySince), credits: credits.sort(bySince),
+      totals: { reversals: total(reversals), pendingLoads: total(pendingLoads), credits: { ...total(credits), bySource } },
     };
   }
 
@@ -183,5 +233,16 @@ function item(record: GatewayLoadRecord, actions: OwedActionId[], advice: Biling
   return {
     txnId: record.id, kioskId: record.kioskId, bankId: record.bankId ?? null, state: record.state, amount: record.amount,
     card: maskPan(record.asn), since: entered?.at ?? record.updatedAt, updatedAt: record.updatedAt, actions, advice,
+  };
+}
+
+function owedCredit(r: CampusCreditRecord): OwedCredit {
+  const state = r.state as OwedCredit['state'];
+  return {
+    id: r.id, source: r.source, state, amount: r.amount, card: maskPan(r.asn),
+    ...(r.kioskId ? { kioskId: r.kioskId } : {}), ...(r.collector ? { collector: r.collector } : {}),
+    ...(r.source === 'fee-refund' ? { feeId: feeIdOfRefund(r.id) } : {}),
+    ...(r.label ? { label: r.label } : {}), ...(r.expires ? { expires: r.expires } : {}),
+    since: r.history[0]?.at ?? r.updatedAt, inDoubt: state === 'mac2-issued', advice: CREDIT_ADVICE[state],
   };
 }

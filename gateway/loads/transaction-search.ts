@@ -40,33 +40,49 @@ const STATES = Object.keys(GATEWAY_LOAD_MACHINE.transitions) as [GatewayLoadStat
 /** Optional head of 6 digits, a run of mask characters, then the tail of 4 or more digits the number ends with. */
 const CARD = /^(?:([0-9A-Fa-f]{6})[*xX•.…]+)?([0-9A-Fa-f]{4,})$/;
 
-const querySchema = z.strictObject({
+/** The fields every console search has (the loads', the fees'): id part, card, kiosk, business day, the page. */
+export const SEARCH_FIELDS = {
   txnId: z.string().max(64).optional(),
   card: z.string().regex(CARD, 'the last 4 or more digits, or a masked number such as 621700******0018').optional(),
-  stan: z.string().regex(/^\d{1,6}$/, 'up to 6 digits').optional(),
   kiosk: z.string().max(64).optional(),
   date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'yyyy-mm-dd').optional(),
-  state: z.enum(STATES).optional(),
   offset: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(200).default(50),
+};
+
+const querySchema = z.strictObject({
+  ...SEARCH_FIELDS,
+  stan: z.string().regex(/^\d{1,6}$/, 'up to 6 digits').optional(),
+  state: z.enum(STATES).optional(),
 });
 
 export type TxnQuery = z.infer<typeof querySchema>;
 
-export interface TxnPage {
+/** One page of a search's results, newest first. */
+export interface Page<T> {
   total: number;
   offset: number;
   limit: number;
-  items: TxnSummary[];
+  items: T[];
 }
 
-/** A query from a form or a URL's query string; empty fields count as absent. Bad ones are QUERY_INVALID. */
-export function parseTxnQuery(input: Record<string, unknown>): TxnQuery {
+export type TxnPage = Page<TxnSummary>;
+
+/** A query from a form or a URL's query string; empty fields count as absent. Bad ones are QUERY_INVALID, `what` named. */
+export function parseQuery<S extends z.ZodType>(schema: S, input: Record<string, unknown>, what: string): z.infer<S> {
   const given = Object.fromEntries(Object.entries(input).map(([k, v]) => [k, typeof v === 'string' ? v.trim() : v]).filter(([, v]) => v !== '' && v !== undefined));
-  const parsed = querySchema.safeParse(given);
+  const parsed = schema.safeParse(given);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`);
-  throw new QuancunError('QUERY_INVALID', `transaction search: ${problems.join('; ')}`, { problems });
+  throw new QuancunError('QUERY_INVALID', `${what}: ${problems.join('; ')}`, { problems });
+}
+
+export const parseTxnQuery = (input: Record<string, unknown>): TxnQuery => parseQuery(querySchema, input, 'transaction search');
+
+/** Newest first, then the page asked for. */
+export function pageOf<T extends { createdAt: string; txnId: string }>(matching: T[], query: { offset: number; limit: number }): Page<T> {
+  matching.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.txnId.localeCompare(a.txnId));
+  return { total: matching.length, offset: query.offset, limit: query.limit, items: matching.slice(query.offset, query.offset + query.limit) };
 }
 
 export function summarize(record: GatewayLoadRecord, account: CampusAccount | undefined, timeZone: string): TxnSummary {
@@ -81,7 +97,8 @@ export function summarize(record: GatewayLoadRecord, account: CampusAccount | un
   };
 }
 
-function cardMatches(query: string, numbers: Array<string | undefined>): boolean {
+/** Whether a card query (CARD) matches one of these numbers: its tail, and its head when given. */
+export function cardMatches(query: string, numbers: Array<string | undefined>): boolean {
   const [, head, tail] = CARD.exec(query)!;
   return numbers.some((n) => n !== undefined && n.toUpperCase().endsWith(tail!.toUpperCase()) && (!head || n.toUpperCase().startsWith(head.toUpperCase())));
 }
@@ -112,6 +129,5 @@ export async function searchLoads(source: SearchSource, query: TxnQuery): Promis
     const summary = summarize(record, account, source.timeZone);
     if (query.date === undefined || summary.businessDay === query.date) matching.push(summary);
   }
-  matching.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.txnId.localeCompare(a.txnId));
-  return { total: matching.length, offset: query.offset, limit: query.limit, items: matching.slice(query.offset, query.offset + query.limit) };
+  return pageOf(matching, query);
 }

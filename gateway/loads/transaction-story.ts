@@ -35,13 +35,25 @@ export interface StorySource {
   settlements(): Promise<SettlementRecord[]>;
 }
 
-export async function storyOf(source: StorySource, record: GatewayLoadRecord, summary: TxnSummary): Promise<TxnStory> {
-  const own = await source.reports.get(record.kioskId, record.id);
-  // A pending load is collected under the collecting kiosk's own transaction id, which names this one as pendingId.
-  const collects = record.history.some((h) => h.state === 'pending-load')
-    ? (await Promise.all([...new Set([record.kioskId, record.collector ?? record.kioskId])].map((k) => source.reports.all(k))))
-      .flat().filter((r) => r.event.pendingId === record.id)
+/**
+ * What kiosks reported of a transaction: its own kiosk's outcome, and each collect of the credit it left owed
+ * (`owed.pendingId`) at any of `owed.kioskIds` — a collect is reported under the collecting kiosk's own transaction id,
+ * naming the credit as its pendingId. Oldest first.
+ */
+export async function kioskReports(
+  reports: StorySource['reports'], own: { kioskId: string; txnId: string }, owed?: { pendingId: string; kioskIds: string[] },
+): Promise<TxnReport[]> {
+  const mine = await reports.get(own.kioskId, own.txnId);
+  const collects = owed
+    ? (await Promise.all([...new Set(owed.kioskIds)].map((k) => reports.all(k)))).flat().filter((r) => r.event.pendingId === owed.pendingId)
     : [];
+  return [...(mine ? [mine] : []), ...collects].sort((a, b) => a.seq - b.seq);
+}
+
+export async function storyOf(source: StorySource, record: GatewayLoadRecord, summary: TxnSummary): Promise<TxnStory> {
+  const parked = record.history.some((h) => h.state === 'pending-load');
+  const kiosk = await kioskReports(source.reports, { kioskId: record.kioskId, txnId: record.id },
+    parked ? { pendingId: record.id, kioskIds: [record.kioskId, record.collector ?? record.kioskId] } : undefined);
   const settled = (await source.settlements()).find((s) => s.txnIds.includes(record.id));
   const { hostDate, hostTime, recredits, reversalReason, reversalAnswer } = record;
   return {
@@ -51,7 +63,7 @@ export async function storyOf(source: StorySource, record: GatewayLoadRecord, su
       ...(hostDate ? { hostDate } : {}), ...(hostTime ? { hostTime } : {}), ...(recredits ? { recredits } : {}),
       ...(reversalReason ? { reversalReason } : {}), ...(reversalAnswer ? { reversalAnswer } : {}),
     },
-    kiosk: [...(own ? [own] : []), ...collects].sort((a, b) => a.seq - b.seq),
+    kiosk,
     posting: (await source.posting(record.id)) ?? null,
     bank: await source.isoMessages(record.id),
     settlement: settled ? { id: settled.id, batch: settled.batch, state: settled.state } : null,

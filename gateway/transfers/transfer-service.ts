@@ -58,6 +58,7 @@ export class TransferService {
   readonly #now: () => Date;
   #running: Promise<RunSummary[]> | null = null;
   #timer: TimerAt | null = null;
+  #runAt: string | null = null;
   #stopping = false;
 
   constructor(o: TransferServiceOptions) {
@@ -99,6 +100,7 @@ export class TransferService {
   /** Runs at `runAt` (HH:MM, campus time) every day; a failed run is logged and the next day's comes all the same. */
   startSchedule(runAt: string): void {
     this.stopSchedule();
+    this.#runAt = runAt;
     const at = nextTimeOfDay(runAt, this.#now(), this.#o.timeZone);
     this.#timer = timerAt(at.getTime(), () => {
       void this.run('schedule')
@@ -111,11 +113,34 @@ export class TransferService {
   stopSchedule(): void {
     this.#timer?.cancel();
     this.#timer = null;
+    this.#runAt = null;
+  }
+
+  /** The campus time (HH:MM) of the daily run while the schedule is armed. */
+  get runAt(): string | null {
+    return this.#runAt;
   }
 
   /** Finishes any interrupted run, then plans and sends the orders due today on the campus calendar; the summaries. */
   run(by: string): Promise<RunSummary[]> {
     return this.#exclusive(async () => [...(await this.#finishUnfinished()), await this.#newRun(by)]);
+  }
+
+  /** Whether a run (or a resume) is under way in this process. */
+  get running(): boolean {
+    return this.#running !== null;
+  }
+
+  /**
+   * A run now, on an operator's word (the console): `run`, as the schedule and `quancun transfer run` make it, but
+   * refused with TRANSFER_RUN_CONFLICT while one is under way (a resume, the schedule's, another operator's) instead
+   * of queued behind it. Answers once it is started; `done` settles when it ends, and a failure is logged.
+   */
+  startRun(by: string): { done: Promise<RunSummary[]> } {
+    if (this.#running) throw new QuancunError('TRANSFER_RUN_CONFLICT', 'a batch transfer run is under way: wait for it to end');
+    const done = this.run(by);
+    done.catch((err: unknown) => this.#o.log.error('transfer run failed', { by, error: QuancunError.from(err) }));
+    return { done };
   }
 
   async summary(runId: string): Promise<RunSummary> {

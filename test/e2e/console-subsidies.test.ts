@@ -9,7 +9,7 @@ import test from 'ava';
 import type { QuancunError } from '../../common/errors.ts';
 import type { SubsidyReport } from '../../gateway/subsidies/subsidy-report.ts';
 import { openChromium } from '../support/chromium.ts';
-import { CONSOLE_USERS, startConsoleSystem } from '../support/console.ts';
+import { CONSOLE_USERS, signInPage, startConsoleSystem } from '../support/console.ts';
 import { ZHANG } from '../support/torn-load.ts';
 
 const HEADER = 'account,amount,reason,period,expires';
@@ -67,11 +67,7 @@ test('the 补助 page in Chromium: an operator uploads a batch file and the repo
   const s = await startConsoleSystem(t);
   const { page, errors } = await openChromium(t);
   const test = (id: string) => page.locator(`[data-test="${id}"]`);
-  await page.goto(s.consoleUrl);
-  await test('user').fill(CONSOLE_USERS.operator.name);
-  await test('password').fill(CONSOLE_USERS.operator.password);
-  await test('sign-in').click();
-  await test('who').waitFor();
+  await signInPage(page, s.consoleUrl, 'operator');
   await page.goto(`${s.consoleUrl}/#/subsidies`);
   await test('subsidy-file').setInputFiles({
     name: 'december.csv', mimeType: 'text/csv',

@@ -3,6 +3,7 @@
  * tests that drive the console over HTTP (`ConsoleClient`, as the CLI does) or in Chromium.
  */
 import type { ExecutionContext } from 'ava';
+import type { Page } from 'playwright-core';
 import { consoleUsersFile, type Config } from '../../common/config.ts';
 import { ConsoleUsers } from '../../gateway/console/auth/console-users.ts';
 import type { Role } from '../../gateway/console/auth/roles.ts';
@@ -45,4 +46,14 @@ export async function withConsoleUsers(system: TestSystem): Promise<ConsoleSyste
     ...system, consoleUrl,
     signIn: (role) => ConsoleClient.signIn(consoleUrl, CONSOLE_USERS[role].name, CONSOLE_USERS[role].password),
   };
+}
+
+/** Signs the page in at the console's sign-in form as the user of that role, and waits for the shell. */
+export async function signInPage(page: Page, consoleUrl: string, role: Role): Promise<void> {
+  const test = (id: string) => page.locator(`[data-test="${id}"]`);
+  await page.goto(consoleUrl);
+  await test('user').fill(CONSOLE_USERS[role].name);
+  await test('password').fill(CONSOLE_USERS[role].password);
+  await test('sign-in').click();
+  await test('who').waitFor();
 }

@@ -1,7 +1,8 @@
 /**
- * Money owed (gateway/loads/money-owed.ts): reversals the bank has not confirmed, pending loads (圈存未领) and loads
- * left unfinished, each with the actions that keep the money rule; an operator retries a reversal now, parks a load
- * its kiosk left `mac2-issued` or reverses one left `approved`. The page hears when a reversal try ends.
+ * Money owed (gateway/loads/money-owed.ts): reversals the bank has not confirmed, pending loads (圈存未领), loads
+ * left unfinished and the credits the campus funds and owes cards (subsidies, fee refunds, transfers), each with the
+ * actions that keep the money rule; an operator retries a reversal now, parks a load its kiosk left `mac2-issued` or
+ * reverses one left `approved`. The page hears when a reversal try ends and when a credit changes.
  */
 import type { OwedActionId } from '../../loads/money-owed.ts';
 import type { Section } from '../section.ts';
@@ -26,5 +27,7 @@ export const owedSection: Section = {
     const changed = (txnId: string) => r.push('owed.changed', { txnId });
     gateway.loads.reversals.on('confirmed', changed);
     gateway.loads.reversals.on('failed', changed);
+    // A credit owed, collected, in doubt or expired.
+    gateway.credits.credits.on('changed', (credit) => changed(credit.id));
   },
 };

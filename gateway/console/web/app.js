@@ -126,6 +126,28 @@ function chart(el, { labels, series, unit }) {
   return { setData: (next) => (plot ? plot.setData(next) : (data = next)) };
 }
 
+// `fn` run once for a burst of calls: while one run is under way, calls make one more run after it, not one each
+// (a live event per record of a batch costs two fetches, not a thousand).
+function coalesced(fn) {
+  let running = false;
+  let again = false;
+  return async () => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    try {
+      do {
+        again = false;
+        await fn().catch((err) => toast(`${err.code ?? ''} ${err.message}`, false));
+      } while (again);
+    } finally {
+      running = false;
+    }
+  };
+}
+
 function on(event, fn) {
   if (!listeners.has(event)) {
     listeners.set(event, new Set());
@@ -169,7 +191,7 @@ async function route() {
   const root = h('main', { 'data-section': id });
   document.querySelector('main')?.replaceWith(root);
   const ctx = {
-    path, api, h, t, lang, fmt, on, chart, can, table, button, toast,
+    path, api, h, t, lang, fmt, on, chart, can, table, button, toast, coalesced,
     confirm: (text) => window.confirm(text),
     navigate: (hash) => { location.hash = hash; },
   };

@@ -15,8 +15,46 @@ function summaryColumns({ h, t, fmt }) {
   ];
 }
 
+/**
+ * A search form (`fields`: [name, label, input attributes]; a state choice of `states`) over `GET /api/<path>`, its
+ * results a page at a time in `columns`; data-test names start with `test` (`txn-card`, `txn-search-submit`, `txn-table`…).
+ * Shared with the fees page.
+ */
+export function searchPanel(ctx, { path, test, columns, fields, states, extra = [] }) {
+  const { api, h, t, table } = ctx;
+  const inputs = fields.map(([name, label, attrs = {}]) => {
+    const el = h('input', { name, 'data-test': `${test}-${name}`, ...attrs });
+    return { name, el, label: h('label', {}, label, el) };
+  });
+  const choices = [...extra, { name: 'state', label: t('状态', 'State'), options: states }].map(({ name, label, options }) => {
+    const el = h('select', { name, 'data-test': `${test}-${name}` }, h('option', { value: '' }, t('全部', 'All')), options.map((o) => h('option', { value: o }, o)));
+    return { name, el, label: h('label', {}, label, el) };
+  });
+  const controls = [...inputs, ...choices];
+  let offset = 0;
+  const limit = 50;
+  const results = h('div', { 'data-test': `${test}-results` });
+  const search = async () => {
+    const q = [...controls.map((c) => [c.name, c.el.value]), ['offset', offset], ['limit', limit]].filter(([, v]) => v !== '');
+    const page = await api.get(`${path}?${new URLSearchParams(q.map(([k, v]) => [k, String(v)]))}`);
+    const pager = h('p', { class: 'muted' }, t(`共 ${page.total} 笔`, `${page.total} found`), ' ',
+      offset > 0 ? ctx.button(t('上一页', 'Previous'), () => { offset = Math.max(0, offset - limit); return search(); }, { secondary: true, test: `${test}-prev` }) : '',
+      offset + limit < page.total ? ctx.button(t('下一页', 'Next'), () => { offset += limit; return search(); }, { secondary: true, test: `${test}-next` }) : '');
+    results.replaceChildren(table(columns, page.items, { test: `${test}-table`, key: (s) => s.txnId }), pager);
+    return page;
+  };
+  const form = h('form', { class: 'inline', 'data-test': `${test}-search` }, controls.map((c) => c.label),
+    h('button', { type: 'submit', 'data-test': `${test}-search-submit` }, t('查询', 'Search')));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    offset = 0;
+    search().catch((err) => ctx.toast(`${err.code ?? ''} ${err.message}`, false));
+  });
+  return { form, results, search };
+}
+
 async function list(root, ctx) {
-  const { api, h, t, table, on } = ctx;
+  const { h, t, table, on } = ctx;
   const columns = summaryColumns(ctx);
   const recent = [];
   const monitor = h('div', { 'data-test': 'txn-monitor' });
@@ -30,34 +68,13 @@ async function list(root, ctx) {
   });
   drawMonitor();
 
-  const input = (name, label, attrs = {}) => {
-    const el = h('input', { name, 'data-test': `txn-${name}`, ...attrs });
-    return [el, h('label', {}, label, el)];
-  };
-  const [txnId, txnLabel] = input('txnId', t('交易号', 'Transaction id'));
-  const [card, cardLabel] = input('card', t('卡号后四位', 'Card (last digits)'), { placeholder: '0018' });
-  const [stan, stanLabel] = input('stan', 'STAN');
-  const [kiosk, kioskLabel] = input('kiosk', t('终端', 'Kiosk'));
-  const [date, dateLabel] = input('date', t('营业日', 'Business day'), { type: 'date' });
-  const state = h('select', { name: 'state', 'data-test': 'txn-state' }, h('option', { value: '' }, t('全部', 'All')), STATES.map((s) => h('option', { value: s }, s)));
-  let offset = 0;
-  const limit = 50;
-  const results = h('div', { 'data-test': 'txn-results' });
-  const search = async () => {
-    const q = Object.entries({ txnId: txnId.value, card: card.value, stan: stan.value, kiosk: kiosk.value, date: date.value, state: state.value, offset, limit })
-      .filter(([, v]) => v !== '');
-    const page = await api.get(`transactions?${new URLSearchParams(q.map(([k, v]) => [k, String(v)]))}`);
-    const pager = h('p', { class: 'muted' }, t(`共 ${page.total} 笔`, `${page.total} found`), ' ',
-      offset > 0 ? ctx.button(t('上一页', 'Previous'), () => { offset = Math.max(0, offset - limit); return search(); }, { secondary: true, test: 'txn-prev' }) : '',
-      offset + limit < page.total ? ctx.button(t('下一页', 'Next'), () => { offset += limit; return search(); }, { secondary: true, test: 'txn-next' }) : '');
-    results.replaceChildren(table(columns, page.items, { test: 'txn-table', key: (s) => s.txnId }), pager);
-  };
-  const form = h('form', { class: 'inline', 'data-test': 'txn-search' }, txnLabel, cardLabel, stanLabel, kioskLabel, dateLabel,
-    h('label', {}, t('状态', 'State'), state), h('button', { type: 'submit', 'data-test': 'txn-search-submit' }, t('查询', 'Search')));
-  form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    offset = 0;
-    search().catch((err) => ctx.toast(`${err.code ?? ''} ${err.message}`, false));
+  const { form, results, search } = searchPanel(ctx, {
+    path: 'transactions', test: 'txn', columns,
+    fields: [
+      ['txnId', t('交易号', 'Transaction id')], ['card', t('卡号后四位', 'Card (last digits)'), { placeholder: '0018' }], ['stan', 'STAN'],
+      ['kiosk', t('终端', 'Kiosk')], ['date', t('营业日', 'Business day'), { type: 'date' }],
+    ],
+    states: STATES,
   });
   root.append(h('h1', {}, t('交易', 'Transactions')), h('h2', {}, t('实时', 'Live')), monitor, h('h2', {}, t('查询', 'Search')), form, results);
   await search();
@@ -78,10 +95,41 @@ export function isoMessage(ctx, m) {
     ], m.fields, { test: 'iso-fields', key: (f) => String(f.no) }));
 }
 
+// The parts of a story, shared with the fees page (a fee's story).
+
+/** Label/value pairs; empty values are left out. */
+export function facts({ h }, pairs) {
+  return h('dl', { class: 'facts' }, pairs.filter(([, v]) => v !== undefined && v !== '').flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+}
+
+/** The gateway's journaled states with their times. */
+export function historyTable({ t, fmt, table }, history, test) {
+  return table([{ label: t('状态', 'State'), value: (e) => e.state }, { label: t('时间', 'At'), value: (e) => fmt.time(e.at) }], history, { test });
+}
+
+/** What the kiosks reported: the outcome, and each collect of what it left owed. */
+export function reportsTable({ t, fmt, table }, reports, test) {
+  return table([
+    { label: t('终端', 'Kiosk'), value: (r) => r.kioskId },
+    { label: t('类型', 'Kind'), value: (r) => r.event.kind },
+    { label: t('状态', 'State'), value: (r) => (r.event.code ? `${r.event.state} ${r.event.code}` : r.event.state) },
+    { label: t('终端时间', 'At kiosk'), value: (r) => fmt.time(r.event.at) },
+    { label: t('收到', 'Received'), value: (r) => fmt.time(r.receivedAt) },
+  ], reports, { test });
+}
+
+/** Ledger postings (a load's, a credit's) as they stand. */
+export function postingsTable({ t, fmt, table }, postings, test) {
+  return table([
+    { label: t('状态', 'Status'), value: (p) => p.status }, { label: t('金额', 'Amount'), num: true, value: (p) => fmt.money(p.amount) },
+    { label: t('账户', 'Account'), value: (p) => p.campusAccount }, { label: t('时间', 'At'), value: (p) => fmt.time(p.at) },
+  ], postings, { test });
+}
+
 async function story(root, ctx, txnId) {
-  const { api, h, t, fmt, table } = ctx;
+  const { api, h, t, fmt } = ctx;
   const s = await api.get(`transactions/${encodeURIComponent(txnId)}`);
-  const dl = (pairs) => h('dl', { class: 'facts' }, pairs.filter(([, v]) => v !== undefined && v !== '').flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+  const dl = (pairs) => facts(ctx, pairs);
   root.append(
     h('p', {}, h('a', { href: '#/transactions' }, t('← 交易', '← Transactions'))),
     h('h1', { class: 'mono' }, s.summary.txnId),
@@ -95,20 +143,11 @@ async function story(root, ctx, txnId) {
       [t('结算批次', 'Settlement batch'), s.settlement ? `${s.settlement.batch} (${s.settlement.state})` : undefined],
     ]),
     h('h2', {}, t('前置机状态', 'Gateway states')),
-    table([{ label: t('状态', 'State'), value: (e) => e.state }, { label: t('时间', 'At'), value: (e) => fmt.time(e.at) }], s.gateway.history, { test: 'txn-history' }),
+    historyTable(ctx, s.gateway.history, 'txn-history'),
     h('h2', {}, t('终端上报', 'Kiosk reports')),
-    table([
-      { label: t('终端', 'Kiosk'), value: (r) => r.kioskId },
-      { label: t('类型', 'Kind'), value: (r) => r.event.kind },
-      { label: t('状态', 'State'), value: (r) => (r.event.code ? `${r.event.state} ${r.event.code}` : r.event.state) },
-      { label: t('终端时间', 'At kiosk'), value: (r) => fmt.time(r.event.at) },
-      { label: t('收到', 'Received'), value: (r) => fmt.time(r.receivedAt) },
-    ], s.kiosk, { test: 'txn-reports' }),
+    reportsTable(ctx, s.kiosk, 'txn-reports'),
     h('h2', {}, t('账务', 'Ledger posting')),
-    table([
-      { label: t('状态', 'Status'), value: (p) => p.status }, { label: t('金额', 'Amount'), num: true, value: (p) => fmt.money(p.amount) },
-      { label: t('账户', 'Account'), value: (p) => p.campusAccount }, { label: t('时间', 'At'), value: (p) => fmt.time(p.at) },
-    ], s.posting ? [s.posting] : [], { test: 'txn-posting' }),
+    postingsTable(ctx, s.posting ? [s.posting] : [], 'txn-posting'),
     h('h2', {}, t('银行报文 (ISO 8583)', 'Bank messages (ISO 8583)')),
     s.bank.length ? h('div', { 'data-test': 'iso-messages' }, s.bank.map((m) => isoMessage(ctx, m))) : h('p', { class: 'muted' }, t('无', 'None')),
   );
