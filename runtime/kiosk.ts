@@ -344,7 +344,10 @@ export class Kiosk extends EventEmitter<KioskEvents> {
         this.#ended({ kind: 'load', txnId: outcome.txnId, state: outcome.state, amount, credited, ...(outcome.code ? { code: outcome.code } : {}) });
         return outcome;
       } catch (err) {
-        this.#ended({ kind: 'load', state: 'refused', amount, credited: false, code: QuancunError.from(err).code });
+        const { code, message } = QuancunError.from(err);
+        // Refused before a transaction existed: nothing moved, but the operator reads why in the log.
+        this.log.warn('load refused', { amount, code, reason: message });
+        this.#ended({ kind: 'load', state: 'refused', amount, credited: false, code });
         throw err;
       }
     });
