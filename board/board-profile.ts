@@ -7,7 +7,12 @@ import { z } from 'zod';
 import { parseConfigSection } from '../common/config-errors.ts';
 import { PRINTER_COLUMNS } from '../hal/printer/escpos.ts';
 
-const serialPort = z.object({ path: z.string().min(1), baudRate: z.number().int().positive() });
+const serialPort = z.object({
+  path: z.string().min(1),
+  baudRate: z.number().int().positive(),
+  /** How long the device has to answer a command or status query (a slow board, a slow device: more). */
+  answerTimeoutMs: z.number().int().min(100).max(60_000).optional(),
+});
 const line = z.number().int().min(0).max(1023);
 const i2cAddress = z.number().int().min(0x03).max(0x77);
 

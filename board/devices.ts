@@ -101,7 +101,7 @@ export async function createDevices(input: unknown, options: DeviceOptions = {})
   const p = profile.printer;
   if (p.backend === 'escpos-serial') {
     const link = new SerialLink({ name: 'printer', open: await realSerial(p.path, p.baudRate), inspector });
-    printer = new EscPosPrinter(link, { columns: p.columns as PrinterColumns, pollMs: p.pollMs });
+    printer = new EscPosPrinter(link, { columns: p.columns as PrinterColumns, pollMs: p.pollMs, ...(p.answerTimeoutMs ? { answerTimeoutMs: p.answerTimeoutMs } : {}) });
   } else if (p.backend === 'sim') {
     const s = createSimPrinter({ columns: p.columns as PrinterColumns, inspector });
     printer = s.printer;
@@ -111,7 +111,8 @@ export async function createDevices(input: unknown, options: DeviceOptions = {})
   let pinPad: PinPad;
   const pp = profile.pinPad;
   if (pp.backend === 'serial') {
-    pinPad = new SerialPinPad(new SerialLink({ name: 'pin-pad', open: await realSerial(pp.path, pp.baudRate), inspector, traceRx: false }));
+    pinPad = new SerialPinPad(new SerialLink({ name: 'pin-pad', open: await realSerial(pp.path, pp.baudRate), inspector, traceRx: false }),
+      pp.answerTimeoutMs ? { answerTimeoutMs: pp.answerTimeoutMs } : {});
   } else {
     const path = options.simPadMemory;
     const memory = path ? await readPadMemory(path) : {};

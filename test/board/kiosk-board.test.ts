@@ -88,8 +88,9 @@ function boardKioskConfig(gpioChip: string) {
   const config = kioskConfigFor(loadConfig(EMBEDDED), 'K001', { mqttUrl: `mqtt://${HOST_SERVICES_ADDRESS}:${GUEST_BROKER_PORT}`, dataDir: '/var/lib/quancun' });
   config.board = {
     reader: { backend: 'pcsc', name: 'Virtual PCD 00 00' },
-    pinPad: { backend: 'serial', path: '/dev/ttyS1', baudRate: 9600 },
-    printer: { backend: 'escpos-serial', path: '/dev/ttyS2', baudRate: 9600, pollMs: 1000 },
+    // An emulated CPU on a shared host answers in seconds what a Pi answers in milliseconds.
+    pinPad: { backend: 'serial', path: '/dev/ttyS1', baudRate: 9600, answerTimeoutMs: 10_000 },
+    printer: { backend: 'escpos-serial', path: '/dev/ttyS2', baudRate: 9600, pollMs: 1000, answerTimeoutMs: 3000 },
     gpio: { backend: 'onoff', chipLabel: gpioChip, lines: { door: 0, leds: { ready: 1, busy: 2, fault: 3 }, cardReaderPower: 4, buzzer: 5 }, doorOpenLevel: 1, relayActiveLow: false },
     i2c: { backend: 'i2c-bus', bus: 1 },
     display: { backend: 'fbdev', device: '/dev/fb0' },
