@@ -1,11 +1,12 @@
 /**
  * One kiosk money flow as the rest of the kiosk sees it: the journal keeps its records under `txn/<kind>/` with its
  * machine, the outbox reports its final states as `txn` events, the kiosk brings its unfinished records to an end at
- * every (re)connection, and the chaos harness checks and kills at its states. A new flow is one folder exporting one
- * descriptor, listed once in registry.ts.
+ * every (re)connection, the chaos harness checks and kills at its states, and its receipts name the operation in its
+ * words. A new flow is one folder exporting one descriptor, listed once in registry.ts.
  */
 import type { EventPayload } from '../../common/api/topics.ts';
 import type { ErrorCode } from '../../common/errors.ts';
+import type { ReceiptWords } from '../../hal/printer/receipt.ts';
 import type { JournalRecord, MachineSpec } from '../../common/store/journaled-machine.ts';
 import type { KioskJournal } from '../journal/kiosk-journal.ts';
 import type { KioskLink } from '../link/kiosk-link.ts';
@@ -36,6 +37,8 @@ export interface KioskFlow<S extends string = string, R extends FlowRecord<S> = 
   recover(ctx: RecoveryContext, record: R): Promise<R>;
   /** The flow's own fields of its final outcome's `txn` event, beside id, kind, state, amount, time and code. */
   report(record: R): Partial<TxnEvent>;
+  /** What its receipts call the operation, by name (a flow may print several kinds, or none). */
+  receipts: Readonly<Record<string, ReceiptWords>>;
 }
 
 /** Where the journal keeps a flow's records. */

@@ -4,6 +4,7 @@ import type { ResultInfo } from '../../screens/view-model.ts';
 import type { CardSession } from '../flows/card-session.ts';
 import { collected, type CollectOutcome } from '../flows/collect/collect-flow.ts';
 import type { FeeOutcome } from '../flows/fee/fee-flow.ts';
+import { FEE_RECEIPTS } from '../flows/fee/fee-descriptor.ts';
 import { billerLabel } from './fee-entry.ts';
 import { receiptAt, type ReceiptPlace } from './load-result.ts';
 
@@ -25,7 +26,7 @@ export function feeResult(outcome: FeeEnd): ResultInfo {
 
 export function feeReceipt(outcome: FeeEnd, session: CardSession, where: ReceiptPlace): Receipt {
   return receiptAt(where, session, {
-    txnRef: outcome.txnId, operation: 'fee', amountFen: outcome.amount, balanceAfterFen: outcome.cardAfter!,
+    txnRef: outcome.txnId, wording: FEE_RECEIPTS.fee, amountFen: outcome.amount, balanceAfterFen: outcome.cardAfter!,
     biller: `${billerLabel(outcome.billerId).zh} ${outcome.account}`, ...(outcome.receiptNo ? { billerRef: outcome.receiptNo } : {}),
   });
 }

@@ -7,6 +7,8 @@ import type { Operation, ReceiptOffer, ResultInfo } from '../../screens/view-mod
 import type { CardSession } from '../flows/card-session.ts';
 import type { LoadCredited, LoadOutcome } from '../flows/load/load-flow.ts';
 import { collected, type CollectOutcome } from '../flows/collect/collect-flow.ts';
+import { COLLECT_RECEIPTS } from '../flows/collect/collect-descriptor.ts';
+import { LOAD_RECEIPTS } from '../flows/load/load-descriptor.ts';
 import { maskedCardNo } from './ui-view.ts';
 
 /** The card holds the money: completed, or credited with the gateway's final posting still owed (recovery posts it). */
@@ -48,13 +50,13 @@ export interface ReceiptPlace { campus: string; kioskId: string; timeZone: strin
 
 /** What every receipt carries whatever its operation: where, when, the card (masked). */
 export function receiptAt(
-  where: ReceiptPlace, session: CardSession, money: Pick<Receipt, 'txnRef' | 'operation' | 'amountFen' | 'balanceAfterFen' | 'bankRef' | 'biller' | 'billerRef'>,
+  where: ReceiptPlace, session: CardSession, money: Pick<Receipt, 'txnRef' | 'wording' | 'amountFen' | 'balanceAfterFen' | 'bankRef' | 'biller' | 'billerRef'>,
 ): Receipt {
   return { campus: where.campus, kioskId: where.kioskId, timeZone: where.timeZone, time: new Date(), maskedCard: maskedCardNo(session.asn), ...money };
 }
 
 export function loadReceipt(outcome: LoadCredited, session: CardSession, where: ReceiptPlace): Receipt {
-  return receiptAt(where, session, { txnRef: outcome.txnId, operation: 'load', amountFen: outcome.amount, balanceAfterFen: outcome.cardAfter, bankRef: outcome.bankRef });
+  return receiptAt(where, session, { txnRef: outcome.txnId, wording: LOAD_RECEIPTS.load, amountFen: outcome.amount, balanceAfterFen: outcome.cardAfter, bankRef: outcome.bankRef });
 }
 
 /**
@@ -66,7 +68,7 @@ export function collectReceipt(outcomes: CollectOutcome[], balance: number, sess
   const written = outcomes.filter(collected);
   if (written.length === 0) return undefined;
   const amountFen = written.reduce((sum, o) => sum + o.amount, 0);
-  return receiptAt(where, session, { txnRef: written[0]!.txnId, operation: collectOperation(written), amountFen, balanceAfterFen: balance });
+  return receiptAt(where, session, { txnRef: written[0]!.txnId, wording: COLLECT_RECEIPTS[collectOperation(written)], amountFen, balanceAfterFen: balance });
 }
 
 /** A paper receipt is offered only when the printer says it can print; the e-receipt QR is shown either way. */

@@ -6,12 +6,13 @@ import { writeFileSync } from 'node:fs';
 import { encodeEscPos, type PrinterColumns } from '../../hal/printer/escpos.ts';
 import { formatReceipt, type Receipt } from '../../hal/printer/receipt.ts';
 import { duplexPair } from '../../hal/serial/memory-cable.ts';
+import { LOAD_RECEIPTS } from '../../runtime/flows/load/load-descriptor.ts';
 import { PrinterEmulator, type PrintedReceipt } from './escpos-emulator.ts';
 import { renderReceiptPng } from './render.ts';
 
 export const SAMPLE: Receipt = {
   campus: '清源大学', kioskId: 'QY-K0017', txnRef: '20261128120412000317', time: new Date('2026-11-28T04:04:12Z'),
-  operation: 'load', maskedCard: '2023****0317', amountFen: 10000, balanceAfterFen: 12345, bankRef: '123456789012',
+  wording: LOAD_RECEIPTS.load, maskedCard: '2023****0317', amountFen: 10000, balanceAfterFen: 12345, bankRef: '123456789012',
   timeZone: 'Asia/Shanghai',
 };
 

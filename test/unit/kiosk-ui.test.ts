@@ -46,7 +46,7 @@ test('a load result shows the card balance after the credit, none after a torn c
 test('a load receipt carries the bank reference from the outcome of the load', (t) => {
   const session = { asn: '31030000002023010001' } as CardSession;
   t.like(loadReceipt(CREDITED, session, { campus: '测试大学', kioskId: 'K001', timeZone: 'Asia/Shanghai' }), {
-    timeZone: 'Asia/Shanghai', txnRef: 'T1', operation: 'load', amountFen: 5000, balanceAfterFen: 6000, bankRef: '250901000123', maskedCard: '****0001',
+    timeZone: 'Asia/Shanghai', txnRef: 'T1', wording: { zh: { title: '圈存凭条' }, en: { title: 'LOAD RECEIPT' } }, amountFen: 5000, balanceAfterFen: 6000, bankRef: '250901000123', maskedCard: '****0001',
   });
 });
 

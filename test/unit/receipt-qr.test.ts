@@ -5,9 +5,10 @@
 import test from 'ava';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { PngSnapshotDisplay } from '../../hal/display/png-snapshot.ts';
-import { formatReceipt, type ReceiptOperation } from '../../hal/printer/receipt.ts';
+import { formatReceipt } from '../../hal/printer/receipt.ts';
 import type { CardSession } from '../../runtime/flows/card-session.ts';
 import type { CollectOutcome } from '../../runtime/flows/collect/collect-flow.ts';
+import { FLOWS } from '../../runtime/flows/registry.ts';
 import { collectReceipt } from '../../runtime/ui/load-result.ts';
 import { ScreenHost } from '../../screens/screen-host.ts';
 import { sampleViews } from '../../screens/sample-views.ts';
@@ -29,7 +30,7 @@ test('a collect receipt: its own title and the collect\'s transaction id in a QR
   }];
   const where = { campus: '测试大学', kioskId: 'K001', timeZone: 'Asia/Shanghai' };
   const receipt = collectReceipt(outcomes, 6000, session, where)!;
-  t.like(receipt, { txnRef: 'K001-00000007', operation: 'collect', amountFen: 5000, balanceAfterFen: 6000, maskedCard: '****0001' });
+  t.like(receipt, { txnRef: 'K001-00000007', wording: { zh: { title: '领款凭条' } }, amountFen: 5000, balanceAfterFen: 6000, maskedCard: '****0001' });
   const printed = await printOnEmulator(receipt, 'zh');
   t.true(printed.lines.some((l) => l.kind === 'text' && l.runs.some((r) => r.text.includes('领款凭条'))));
   t.deepEqual(await zbarQrCodes(t, renderReceiptPng(printed, { columns: 32 })), ['K001-00000007']);
@@ -37,12 +38,15 @@ test('a collect receipt: its own title and the collect\'s transaction id in a QR
   t.is(collectReceipt([notWritten], 1000, session, where), undefined, 'nothing written, no receipt');
 });
 
-test('every receipt operation, in both languages, ends with the QR code of its reference', (t) => {
-  const operations: ReceiptOperation[] = ['load', 'collect', 'subsidy', 'reversal'];
-  for (const operation of operations) {
-    for (const lang of ['zh', 'en'] as const) {
-      const qr = formatReceipt({ ...SAMPLE, operation, txnRef: 'K009-00000042' }, lang).filter((b) => b.kind === 'qr');
-      t.deepEqual(qr, [{ kind: 'qr', data: 'K009-00000042', size: 5 }], `${operation} ${lang}`);
+test('every receipt of every flow in the registry, in both languages, is titled with its operation and ends with the QR code of its reference', (t) => {
+  t.deepEqual(FLOWS.map((flow) => [flow.kind, Object.keys(flow.receipts)]), [['load', ['load']], ['collect', ['collect', 'subsidy']], ['fee', ['fee']], ['fee-check', []]]);
+  for (const flow of FLOWS) {
+    for (const [name, wording] of Object.entries(flow.receipts)) {
+      for (const lang of ['zh', 'en'] as const) {
+        const doc = formatReceipt({ ...SAMPLE, wording, txnRef: 'K009-00000042' }, lang);
+        t.true(doc.some((b) => b.kind === 'text' && b.text === wording[lang].title), `${name} ${lang}: its title`);
+        t.deepEqual(doc.filter((b) => b.kind === 'qr'), [{ kind: 'qr', data: 'K009-00000042', size: 5 }], `${name} ${lang}`);
+      }
     }
   }
 });

@@ -8,4 +8,6 @@ export const FEE_CHECK_FLOW = defineFlow<FeeCheckState, FeeCheckRecord>({
   machine: FEE_CHECK_MACHINE,
   recover: recoverFeeCheck,
   report: (r) => ({ feeId: r.feeId, ...(r.tac ? { tac: r.tac } : {}), ...(r.refundId ? { outcome: `refund ${r.refundId}` } : {}) }),
+  // It prints nothing: a refund it leaves owed is written, with its receipt, by the collect flow.
+  receipts: {},
 });
