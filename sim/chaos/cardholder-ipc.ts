@@ -12,6 +12,7 @@ import { QuancunError, type ErrorCode } from '../../common/errors.ts';
 import type { Kiosk } from '../../runtime/kiosk.ts';
 import type { Keypad } from '../pin-pad/pin-pad-emulator.ts';
 import type { IpcPort } from './card-field-ipc.ts';
+import { writtenAtTap } from '../../runtime/flows/collect/collect-flow.ts';
 
 export interface LoadAsk {
   t: 'load';
@@ -28,13 +29,22 @@ export interface FeeAsk {
   account: string;
 }
 
-type Ask = LoadAsk | FeeAsk;
+/** The cardholder only collects what the card is owed: what the tap writes, and the subsidies (补助领取). */
+export interface CollectAsk {
+  t: 'collect';
+  id: number;
+}
+
+type Ask = LoadAsk | FeeAsk | CollectAsk;
 
 export interface LoadAnswer {
   t: 'load-result';
   id: number;
   txnId: string | null;
-  /** The kiosk record's state when the load or fee returned, or `refused` before a record existed. */
+  /**
+   * The kiosk record's state when the load or fee returned, or `refused` before a record existed; for a collect, the
+   * last credit's collect state (`nothing` when the card was owed nothing).
+   */
   state: string;
   code?: ErrorCode;
   /** Pending loads written onto the card before the load. */
@@ -44,7 +54,7 @@ export interface LoadAnswer {
 /** How long after the ask the kiosk's reader may take to report the card the parent put down. */
 const CARD_SEEN_MS = 2000;
 
-const isAsk = (m: unknown): m is Ask => typeof m === 'object' && m !== null && ['load', 'fee'].includes((m as { t?: string }).t ?? '');
+const isAsk = (m: unknown): m is Ask => typeof m === 'object' && m !== null && ['load', 'fee', 'collect'].includes((m as { t?: string }).t ?? '');
 
 /** Child side: answers load and fee requests on `port` with `kiosk`, typing PINs on `keypad`. */
 export function serveCardholder(port: IpcPort, kiosk: Kiosk, keypad: Keypad): void {
@@ -62,11 +72,23 @@ async function actOut(kiosk: Kiosk, keypad: Keypad, ask: Ask): Promise<LoadAnswe
   // (pcscd tells each client separately). A card not seen in that time is gone: CARD_ABSENT.
   await kiosk.reader.waitForCard(AbortSignal.timeout(CARD_SEEN_MS)).catch(() => {});
   let session = await kiosk.openSession();
-  // As the screens do: a card owed pending loads (圈存未领) gets them written first, then the cardholder loads.
-  let collected = 0;
-  if (session.account.pendingLoads.length > 0) {
+  // As the screens do: what the card is owed at the tap (a pending load 圈存未领, a refund, a transfer, a subsidy whose
+  // MAC2 was issued) is written first, then the cardholder loads; a subsidy waits until the cardholder picks 补助领取.
+  const owed = ask.t === 'collect' ? session.account.pendingLoads : session.account.pendingLoads.filter(writtenAtTap);
+  if (ask.t === 'collect') {
     try {
-      collected = (await kiosk.collect(session)).filter((o) => o.state === 'completed').length;
+      const outcomes = owed.length ? await kiosk.collect(session, owed) : [];
+      const end = outcomes.at(-1);
+      const collected = outcomes.filter((o) => o.state === 'completed').length;
+      return { t: 'load-result', id: ask.id, txnId: end?.txnId ?? null, state: end?.state ?? 'nothing', collected, ...(end?.code ? { code: end.code } : {}) };
+    } finally {
+      await session.channel.close().catch(() => {});
+    }
+  }
+  let collected = 0;
+  if (owed.length > 0) {
+    try {
+      collected = (await kiosk.collect(session, owed)).filter((o) => o.state === 'completed').length;
     } finally {
       await session.channel.close().catch(() => {});
     }
@@ -101,6 +123,11 @@ let nextAsk = 0;
 /** Parent side: one load at the child kiosk; rejects if the child exits first or takes longer than `limitMs`. */
 export function requestLoad(child: ChildProcess, amount: number, pin: string, limitMs = 60_000): Promise<LoadAnswer> {
   return request(child, { t: 'load', id: ++nextAsk, amount, pin }, limitMs);
+}
+
+/** Parent side: the card collects what it is owed at the child kiosk (its subsidies too), as requestLoad. */
+export function requestCollect(child: ChildProcess, limitMs = 60_000): Promise<LoadAnswer> {
+  return request(child, { t: 'collect', id: ++nextAsk }, limitMs);
 }
 
 /** Parent side: one fee at the child kiosk, as requestLoad. */
