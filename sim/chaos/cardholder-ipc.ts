@@ -74,7 +74,9 @@ async function actOut(kiosk: Kiosk, keypad: Keypad, ask: Ask): Promise<LoadAnswe
   let session = await kiosk.openSession();
   // As the screens do: what the card is owed at the tap (a pending load 圈存未领, a refund, a transfer, a subsidy whose
   // MAC2 was issued) is written first, then the cardholder loads; a subsidy waits until the cardholder picks 补助领取.
-  const owed = ask.t === 'collect' ? session.account.pendingLoads : session.account.pendingLoads.filter(writtenAtTap);
+  // The cardholder who collects picks the subsidies (补助领取) once the tap wrote what it writes.
+  const atTap = session.account.pendingLoads.filter(writtenAtTap);
+  const owed = ask.t === 'collect' ? [...atTap, ...session.account.pendingLoads.filter((o) => !writtenAtTap(o))] : atTap;
   if (ask.t === 'collect') {
     try {
       const outcomes = owed.length ? await kiosk.collect(session, owed) : [];
