@@ -2,8 +2,9 @@
  * A simulated cardholder at a kiosk process, driven by its parent over IPC: the parent puts the card in the field
  * (card-field-ipc.ts) and asks for a load or a fee; the kiosk child reads the card and starts it as the screens would:
  * a load typing the PIN on the simulated PIN pad's keys once the pad lights up, a fee after the biller's lookup
- * (`fee.lookup`, the confirmation page). The answer is the load's or fee's end as the kiosk saw it. A card owed
- * pending credits has them written first, as the screens do. A parent that loses the child (killed) gets the
+ * (`fee.lookup`, the confirmation page), or only collecting what the card is owed (a subsidy or transfer run: 补助领取
+ * after what the tap writes). The answer is the load's, fee's or last collect's end as the kiosk saw it. A card owed
+ * credits written at the tap has them written first, as the screens do. A parent that loses the child (killed) gets the
  * rejection from `requestLoad` / `requestFee`.
  */
 import { once } from 'node:events';

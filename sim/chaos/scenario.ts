@@ -150,8 +150,12 @@ const BILLER_KINDS = new Set<FaultKind>(['biller-slow', 'biller-too-slow', 'bill
 const TOO_SLOW_WITH_KILL = new Set<FaultKind>(['biller-too-slow', 'gateway-kill']);
 
 export type ScenarioKind = 'load' | 'wrong-pin' | 'unbound-card' | 'fee' | 'subsidy' | 'transfer';
-/** How often each kind of run is drawn, among those the series allows. */
-const KIND_WEIGHTS: Readonly<Record<ScenarioKind, number>> = { 'unbound-card': 6, 'wrong-pin': 6, fee: 33, subsidy: 10, transfer: 10, load: 35 };
+/**
+ * How often each kind of run is drawn, among those the series allows. Without subsidies and transfers the first four
+ * draw as the series did before those existed (6 %, 6 %, 33 %, 55 %), so the suite's tuned seeds still tear where
+ * they did.
+ */
+const KIND_WEIGHTS: Readonly<Record<ScenarioKind, number>> = { 'unbound-card': 6, 'wrong-pin': 6, fee: 33, load: 55, subsidy: 12, transfer: 12 };
 export const SCENARIO_KINDS = Object.keys(KIND_WEIGHTS) as ScenarioKind[];
 
 export interface Scenario {
