@@ -1,7 +1,7 @@
 /**
- * `quancun chaos`: many seeded load scenarios against real processes (the broker, the gateway and two kiosks as
- * child processes; the bank simulator and the cards in this one), each with faults injected, each followed by a
- * settle and the money invariant (invariant.ts). Processes are reused across runs and only restarted where a run
+ * `quancun chaos`: many seeded scenarios — loads, fees, subsidies issued and collected, batch transfer runs — against
+ * real processes (the broker, the gateway and two kiosks as child processes; the bank and biller simulators and the
+ * cards in this one), each with faults injected, each followed by a settle and the money invariant (invariant.ts). Processes are reused across runs and only restarted where a run
  * kills them, which is what makes thousands of runs affordable.
  */
 import { EventEmitter } from 'node:events';
@@ -143,7 +143,6 @@ const GET_TRANSACTION_PROVE = 0x5a;
 const PUT_BACK_MS = 500;
 /** How each field's card leaves in the middle of a command. */
 const LEAVES = { sim: 'leave', pcsc: 'fin' } as const;
-
 
 /**
  * A virtual card as the harness holds it: every successful CREDIT FOR LOAD is recorded with its MAC2, every
