@@ -1,5 +1,6 @@
 /**
- * What one chaos run does, drawn from its seeded generator: who loads how much where, and the faults injected.
+ * What one chaos run does, drawn from its seeded generator: which kind of run (a load, a fee, a subsidy, a batch
+ * transfer run), who taps how much where, and the faults injected.
  * A scenario is plain data, printed with a violation so it can be read as well as replayed.
  */
 import { INS_NAME } from '../../runtime/card/purse.ts';
@@ -20,14 +21,10 @@ const kioskSteps = (kind: KioskFlowKind) => stepsOf(journalPrefix(kind), FLOWS.f
 type KioskFlowKind = (typeof FLOWS)[number]['kind'];
 
 /**
- * Journal steps after which the kiosk process can be killed: each state of every registered flow that allows a step.
- * Steps on error paths (torn, abandoning) fire only in runs that reach them.
- */
-export const KIOSK_KILL_STEPS: readonly string[] = FLOWS.flatMap((f) => kioskSteps(f.kind));
-/**
  * What each kind of run does, in one table: the kiosk flows it runs (a run that taps a card collects what the card is
- * owed first), the gateway machines it drives, the steps the broker is restarted at (a flow's main path), and the
- * fault kinds it can meet.
+ * owed first; a kiosk is killed after any step of them that allows a step, error paths firing only in runs that reach
+ * them), the gateway steps it drives, the steps the broker is restarted at (a flow's main path), and the fault kinds
+ * it can meet.
  */
 interface RunKindSpec {
   kioskFlows: readonly KioskFlowKind[];
@@ -68,8 +65,6 @@ export const RUN_KINDS: Readonly<Record<ScenarioKind, RunKindSpec>> = {
     faults: new Set(['kiosk-kill', 'gateway-kill', 'broker-restart', 'bank-late', 'bank-too-late', 'bank-silent', 'bank-bad-mac', 'bank-drop', 'card-removed']),
   },
 };
-/** Every gateway step some run kills at. */
-export const GATEWAY_KILL_STEPS: readonly string[] = [...new Set(Object.values(RUN_KINDS).flatMap((k) => k.gatewaySteps))];
 /** How many transfers of a run a fault may pick from: the nth transfer's step (the run sends one per bound card). */
 const TRANSFERS_PICKED = 2;
 
