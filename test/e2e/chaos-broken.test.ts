@@ -42,7 +42,7 @@ test('a kiosk that abandons a fee the card paid is reported: the debit unaccount
 
 test('the same runs without the switch hold', async (t) => {
   t.timeout(120_000);
-  const report = await runChaos({ loaded: loadConfig(EMBEDDED), runs: 3, seed: 11, faultKinds: [] });
+  const report = await runChaos({ loaded: loadConfig(EMBEDDED), runs: 3, seed: 11, kinds: KINDS, faultKinds: [] });
   t.deepEqual(report.violations, []);
   t.true((report.outcomes.completed ?? 0) > 0, JSON.stringify(report.outcomes));
   t.is(report.mix.fee, 1);
