@@ -235,7 +235,8 @@ function drawFault(r: Prng, kind: FaultKind, w: ScenarioWorld, field: FieldKind,
 }
 
 function drawKind(r: Prng, w: ScenarioWorld): ScenarioKind {
-  const allowed = w.kinds.filter((k) => (k !== 'unbound-card' || w.unboundCards.length > 0) && (k !== 'fee' || w.billerAccounts.length > 0));
+  // In the weights' order whatever order the series named them in: the same kinds draw the same runs.
+  const allowed = SCENARIO_KINDS.filter((k) => w.kinds.includes(k) && (k !== 'unbound-card' || w.unboundCards.length > 0) && (k !== 'fee' || w.billerAccounts.length > 0));
   let roll = r.next() * allowed.reduce((sum, k) => sum + KIND_WEIGHTS[k], 0);
   for (const k of allowed) {
     roll -= KIND_WEIGHTS[k];
