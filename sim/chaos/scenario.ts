@@ -198,7 +198,8 @@ function drawFault(r: Prng, kind: FaultKind, w: ScenarioWorld, field: FieldKind,
   switch (kind) {
     case 'kiosk-kill':
       // A run kills at the steps of its own flow, or of a collect (a card owed a credit has it written first).
-      return { kind, step: r.pick(spec.kioskFlows.flatMap(kioskSteps)) };
+      // In the registry's order (load, collect, fee), as the series drew them before each kind named its flows.
+      return { kind, step: r.pick(FLOWS.filter((f) => spec.kioskFlows.includes(f.kind)).flatMap((f) => kioskSteps(f.kind))) };
     case 'gateway-kill': {
       const step = r.pick(spec.gatewaySteps);
       // A batch run writes each transfer's steps (and their credits) once per transfer: kill at the first or a later one.
