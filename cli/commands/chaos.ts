@@ -10,7 +10,8 @@ export const chaos: Command = {
   details: [
     'Starts a broker (Mosquitto when installed, else aedes in its own process), the gateway and each configured kiosk',
     'as child processes, and the bank and biller simulators and the virtual cards in this one. Each run is one load',
-    '(sometimes a wrong PIN or an unbound card) or one fee (缴费) with faults drawn from the seed: a kiosk or the',
+    '(sometimes a wrong PIN or an unbound card), one fee (缴费), one subsidy (补助) issued and collected, or one batch',
+    'transfer run (代扣) whose credit the card collects, with faults drawn from the seed: a kiosk or the',
     'gateway killed (SIGKILL) right after a journal step and restarted, the broker killed and restarted, the bank',
     'answering late, never, with a bad MAC or dropping the connection, the biller slow, too slow, refusing, down or',
     'losing its answer, the card leaving the field before or after an APDU and sometimes not coming back.',
@@ -27,6 +28,7 @@ export const chaos: Command = {
     seed: { type: 'string', description: 'PRNG seed (default: a random one, printed)' },
     replay: { type: 'string', description: 'run only the scenario with this index of the seed' },
     faults: { type: 'string', description: 'comma-separated fault kinds to draw from (default: all)' },
+    kinds: { type: 'string', description: 'comma-separated kinds of run to draw: load, wrong-pin, unbound-card, fee, subsidy, transfer (default: all)' },
     field: { type: 'string', description: 'where the kiosks read cards: sim, pcsc or both', default: 'sim' },
     vpcd: { type: 'string', description: 'vpcd slots for pcsc kiosks: port=reader name, comma-separated' },
     'settle-ms': { type: 'string', description: 'longest wait for the journals to finish after a run', default: '8000' },
@@ -37,12 +39,15 @@ export const chaos: Command = {
   async run(v) {
     const loaded = readConfig(v);
     const { runChaos } = await import('../../sim/chaos/harness.ts');
-    const { FAULT_KINDS } = await import('../../sim/chaos/scenario.ts');
+    const { FAULT_KINDS, SCENARIO_KINDS } = await import('../../sim/chaos/scenario.ts');
     const runs = integer('runs', v.runs, 1, 1_000_000);
     const seed = v.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : integer('seed', v.seed, 0, 2 ** 32 - 1);
     const faultKinds = v.faults === undefined ? FAULT_KINDS : String(v.faults).split(',').map((k) => k.trim()).filter(Boolean);
     const unknown = faultKinds.filter((k) => !(FAULT_KINDS as readonly string[]).includes(k));
     if (unknown.length) throw new QuancunError('CONFIG_INVALID', `unknown fault kind ${unknown.join(', ')}; kinds: ${FAULT_KINDS.join(', ')}`);
+    const kinds = v.kinds === undefined ? SCENARIO_KINDS : String(v.kinds).split(',').map((k) => k.trim()).filter(Boolean);
+    const unknownKinds = kinds.filter((k) => !(SCENARIO_KINDS as readonly string[]).includes(k));
+    if (unknownKinds.length || kinds.length === 0) throw new QuancunError('CONFIG_INVALID', `unknown kind of run ${unknownKinds.join(', ')}; kinds: ${SCENARIO_KINDS.join(', ')}`);
     const field = String(v.field);
     if (!(FIELDS as readonly string[]).includes(field)) throw new QuancunError('CONFIG_INVALID', `--field must be one of ${FIELDS.join(', ')}, not "${field}"`);
     const tty = process.stderr.isTTY;
@@ -51,7 +56,7 @@ export const chaos: Command = {
     void shutdownSignal().then(() => interrupted.abort());
     const report = await runChaos({
       signal: interrupted.signal,
-      loaded, runs, seed, faultKinds: faultKinds as typeof FAULT_KINDS,
+      loaded, runs, seed, faultKinds: faultKinds as typeof FAULT_KINDS, kinds: kinds as typeof SCENARIO_KINDS,
       field: field as (typeof FIELDS)[number], vpcdSlots: vpcdSlots(v.vpcd === undefined ? undefined : String(v.vpcd)),
       settleMs: integer('settle-ms', v['settle-ms'], 100, 600_000),
       ...(v.replay !== undefined ? { only: integer('replay', v.replay, 0, 1_000_000) } : {}),

@@ -131,9 +131,15 @@ export class CampusCredits {
     return records.filter((r): r is CampusCreditRecord => r !== undefined && !this.#ended(r) && !this.#expiredBy(r, this.#now()));
   }
 
-  /** As card.lookup lists them. */
+  /**
+   * As card.lookup lists them: one whose MAC2 was issued first. Only the card's counter decides it, every other credit
+   * of the card is refused until it is decided (recredit), and a kiosk writes the list in order and stops at the first
+   * it cannot write: listed behind one of those, it would never be reached.
+   */
   async owed(asn: string): Promise<OpResponse<'card.lookup'>['pendingLoads']> {
-    return (await this.open(asn)).map((r) => ({
+    const open = await this.open(asn);
+    const inDoubt = (r: CampusCreditRecord) => (r.state === 'mac2-issued' ? 0 : 1);
+    return open.sort((a, b) => inDoubt(a) - inDoubt(b)).map((r) => ({
       pendingId: r.id, source: r.source, amount: r.amount,
       ...(r.state === 'mac2-issued' ? { onlineCounter: r.onlineCounter!, oldBalance: r.oldBalance! } : {}),
       ...(r.label ? { label: r.label } : {}), ...(r.expires ? { expires: r.expires } : {}),

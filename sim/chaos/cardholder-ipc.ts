@@ -2,8 +2,9 @@
  * A simulated cardholder at a kiosk process, driven by its parent over IPC: the parent puts the card in the field
  * (card-field-ipc.ts) and asks for a load or a fee; the kiosk child reads the card and starts it as the screens would:
  * a load typing the PIN on the simulated PIN pad's keys once the pad lights up, a fee after the biller's lookup
- * (`fee.lookup`, the confirmation page). The answer is the load's or fee's end as the kiosk saw it. A card owed
- * pending credits has them written first, as the screens do. A parent that loses the child (killed) gets the
+ * (`fee.lookup`, the confirmation page), or only collecting what the card is owed (a subsidy or transfer run: 补助领取
+ * after what the tap writes). The answer is the load's, fee's or last collect's end as the kiosk saw it. A card owed
+ * credits written at the tap has them written first, as the screens do. A parent that loses the child (killed) gets the
  * rejection from `requestLoad` / `requestFee`.
  */
 import { once } from 'node:events';
@@ -12,6 +13,7 @@ import { QuancunError, type ErrorCode } from '../../common/errors.ts';
 import type { Kiosk } from '../../runtime/kiosk.ts';
 import type { Keypad } from '../pin-pad/pin-pad-emulator.ts';
 import type { IpcPort } from './card-field-ipc.ts';
+import { writtenAtTap } from '../../runtime/flows/collect/collect-flow.ts';
 
 export interface LoadAsk {
   t: 'load';
@@ -28,13 +30,22 @@ export interface FeeAsk {
   account: string;
 }
 
-type Ask = LoadAsk | FeeAsk;
+/** The cardholder only collects what the card is owed: what the tap writes, and the subsidies (补助领取). */
+export interface CollectAsk {
+  t: 'collect';
+  id: number;
+}
+
+type Ask = LoadAsk | FeeAsk | CollectAsk;
 
 export interface LoadAnswer {
   t: 'load-result';
   id: number;
   txnId: string | null;
-  /** The kiosk record's state when the load or fee returned, or `refused` before a record existed. */
+  /**
+   * The kiosk record's state when the load or fee returned, or `refused` before a record existed; for a collect, the
+   * last credit's collect state (`nothing` when the card was owed nothing).
+   */
   state: string;
   code?: ErrorCode;
   /** Pending loads written onto the card before the load. */
@@ -44,7 +55,7 @@ export interface LoadAnswer {
 /** How long after the ask the kiosk's reader may take to report the card the parent put down. */
 const CARD_SEEN_MS = 2000;
 
-const isAsk = (m: unknown): m is Ask => typeof m === 'object' && m !== null && ['load', 'fee'].includes((m as { t?: string }).t ?? '');
+const isAsk = (m: unknown): m is Ask => typeof m === 'object' && m !== null && ['load', 'fee', 'collect'].includes((m as { t?: string }).t ?? '');
 
 /** Child side: answers load and fee requests on `port` with `kiosk`, typing PINs on `keypad`. */
 export function serveCardholder(port: IpcPort, kiosk: Kiosk, keypad: Keypad): void {
@@ -64,11 +75,25 @@ async function actOut(kiosk: Kiosk, keypad: Keypad, ask: Ask): Promise<LoadAnswe
   let session = await kiosk.openSession();
   // As the screens do: a fee in doubt (a torn purchase whose card went away) is decided by the card's counter first.
   if (session.account.feesInDoubt?.length) session = (await kiosk.decideFees(session)).session;
-  // As the screens do: a card owed pending loads (圈存未领) gets them written first, then the cardholder loads.
-  let collected = 0;
-  if (session.account.pendingLoads.length > 0) {
+  // As the screens do: what the card is owed at the tap (a pending load 圈存未领, a refund, a transfer, a subsidy whose
+  // MAC2 was issued) is written first, then the cardholder loads; a subsidy waits until the cardholder picks 补助领取.
+  // The cardholder who collects picks the subsidies (补助领取) once the tap wrote what it writes.
+  const atTap = session.account.pendingLoads.filter(writtenAtTap);
+  const owed = ask.t === 'collect' ? [...atTap, ...session.account.pendingLoads.filter((o) => !writtenAtTap(o))] : atTap;
+  if (ask.t === 'collect') {
     try {
-      collected = (await kiosk.collect(session)).filter((o) => o.state === 'completed').length;
+      const outcomes = owed.length ? await kiosk.collect(session, owed) : [];
+      const end = outcomes.at(-1);
+      const collected = outcomes.filter((o) => o.state === 'completed').length;
+      return { t: 'load-result', id: ask.id, txnId: end?.txnId ?? null, state: end?.state ?? 'nothing', collected, ...(end?.code ? { code: end.code } : {}) };
+    } finally {
+      await session.channel.close().catch(() => {});
+    }
+  }
+  let collected = 0;
+  if (owed.length > 0) {
+    try {
+      collected = (await kiosk.collect(session, owed)).filter((o) => o.state === 'completed').length;
     } finally {
       await session.channel.close().catch(() => {});
     }
@@ -103,6 +128,11 @@ let nextAsk = 0;
 /** Parent side: one load at the child kiosk; rejects if the child exits first or takes longer than `limitMs`. */
 export function requestLoad(child: ChildProcess, amount: number, pin: string, limitMs = 60_000): Promise<LoadAnswer> {
   return request(child, { t: 'load', id: ++nextAsk, amount, pin }, limitMs);
+}
+
+/** Parent side: the card collects what it is owed at the child kiosk (its subsidies too), as requestLoad. */
+export function requestCollect(child: ChildProcess, limitMs = 60_000): Promise<LoadAnswer> {
+  return request(child, { t: 'collect', id: ++nextAsk }, limitMs);
 }
 
 /** Parent side: one fee at the child kiosk, as requestLoad. */

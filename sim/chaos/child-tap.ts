@@ -15,6 +15,9 @@ import { DurableStore } from '../../common/store/durable-store.ts';
 import { JournaledMachine } from '../../common/store/journaled-machine.ts';
 import { IpcCardReader } from './card-field-ipc.ts';
 import { parentPort } from './child-ipc.ts';
+import type { Gateway } from '../../gateway/gateway.ts';
+import type { OrderRule } from '../../gateway/transfers/standing-orders.ts';
+import type { SubsidyFields } from '../../gateway/subsidies/subsidy-lines.ts';
 
 export interface JournalStep {
   t: 'journal';
@@ -26,10 +29,30 @@ export interface JournalStep {
   held: 'freeze' | 'pause' | null;
 }
 
-export interface DumpReply {
-  t: 'dump-reply';
+/** An answer to the parent's `dump` (the journals at one moment) or `campus` (an act of the campus side, below). */
+export interface TapReply {
+  t: 'tap-reply';
   id: number;
-  entries: Record<string, unknown[]>;
+  result?: unknown;
+  error?: string;
+}
+
+/**
+ * What the campus does on the gateway while it runs, as its console would (gateway/console/sections/): issue a
+ * subsidy, read the subsidy report, set each account's standing order, start a batch transfer run.
+ */
+export type CampusAct =
+  | { op: 'subsidy-issue'; fields: SubsidyFields }
+  | { op: 'subsidy-report' }
+  | { op: 'transfer-orders'; orders: Array<{ campusAccount: string; amount: number; rule: OrderRule }> }
+  | { op: 'transfer-run' };
+
+/** An armed stop: after the `skip`+1-th write of `state` by the machine at `prefix` (skip defaults to 0). */
+export interface Arm {
+  prefix: string;
+  state: string;
+  action: 'freeze' | 'pause';
+  skip?: number;
 }
 
 const port = parentPort();
@@ -37,7 +60,8 @@ if (!port) throw new Error('child-tap.ts is for processes the chaos harness fork
 
 // Load the command's modules now, then wait: the harness keeps this process as a spare and says go when it must
 // take over from a killed one. The command imports the same modules again (from the cache) once it runs.
-await import(process.argv.includes('gateway') ? '../../gateway/gateway.ts' : '../../runtime/kiosk.ts');
+const gatewayModule = process.argv.includes('gateway') ? await import('../../gateway/gateway.ts') : null;
+if (!gatewayModule) await import('../../runtime/kiosk.ts');
 await import('../../cli/main.ts');
 await new Promise<void>((resolve) => {
   const onGo = (m: unknown) => {
@@ -49,7 +73,16 @@ await new Promise<void>((resolve) => {
 });
 
 /** Journal states after which this process stops: frozen for good (the parent kills it) or paused until resumed. */
-let armed: Array<{ prefix: string; state: string; action: 'freeze' | 'pause' }> = [];
+let armed: Arm[] = [];
+/** The gateway this process serves with, once started: the campus side of a run (subsidies, transfer runs) acts on it. */
+let gateway: Gateway | null = null;
+if (gatewayModule) {
+  const start = gatewayModule.Gateway.prototype.start;
+  gatewayModule.Gateway.prototype.start = async function (this: Gateway) {
+    await start.call(this);
+    gateway = this;
+  };
+}
 const paused = new Map<string, () => void>();
 const stores = new Set<DurableStore>();
 
@@ -65,31 +98,76 @@ DurableStore.prototype.close = function (this: DurableStore) {
 };
 
 type Machine = JournaledMachine<string, { id: string; state: string; history: Array<{ state: string; at: string }>; updatedAt: string }>;
-for (const method of ['create', 'advance'] as const) {
-  const original = JournaledMachine.prototype[method] as (this: Machine, ...args: unknown[]) => Promise<{ id: string; state: string }>;
-  (JournaledMachine.prototype as unknown as Record<string, unknown>)[method] = async function (this: Machine, ...args: unknown[]) {
-    const written = await original.apply(this, args);
-    const prefix = (this as unknown as { prefix: string }).prefix;
-    const stop = armed.filter((a) => a.prefix === prefix && a.state === written.state).sort((a) => (a.action === 'freeze' ? -1 : 1))[0];
-    armed = armed.filter((a) => a !== stop);
-    port.send({ t: 'journal', prefix, id: written.id, state: written.state, held: stop?.action ?? null } satisfies JournalStep);
-    // Frozen with the state on disk and the step it allows not taken: the parent's SIGKILL lands exactly here.
-    if (stop?.action === 'freeze') return new Promise(() => {});
-    // Paused before the step: the parent changes the world (the bank's behaviour for exactly this 0200), then resumes.
-    if (stop?.action === 'pause') await new Promise<void>((resolve) => paused.set(written.id, resolve));
-    return written;
-  };
+type Written = { id: string; state: string };
+
+/** The stop armed for this write, if any (a freeze before a pause); an arm still skipping counts this write down. */
+function stopFor(prefix: string, written: Written): Arm | undefined {
+  const matching = armed.filter((a) => a.prefix === prefix && a.state === written.state);
+  const stop = matching.filter((a) => !a.skip).sort((a) => (a.action === 'freeze' ? -1 : 1))[0];
+  for (const a of matching) if (a.skip) a.skip--;
+  armed = armed.filter((a) => a !== stop);
+  port!.send({ t: 'journal', prefix, id: written.id, state: written.state, held: stop?.action ?? null } satisfies JournalStep);
+  return stop;
+}
+
+/** Frozen with the state on disk and the step it allows not taken (the parent's SIGKILL lands exactly here), or paused. */
+async function hold(stop: Arm | undefined, written: Written): Promise<void> {
+  if (stop?.action === 'freeze') await new Promise(() => {});
+  // Paused before the step: the parent changes the world (the bank's behaviour for exactly this 0200), then resumes.
+  if (stop?.action === 'pause') await new Promise<void>((resolve) => paused.set(written.id, resolve));
+}
+
+// Every first state goes through createAll (create writes one record with it), every later one through advance.
+const createAll = JournaledMachine.prototype.createAll as (this: Machine, ...args: unknown[]) => Promise<Written[]>;
+(JournaledMachine.prototype as unknown as Record<string, unknown>).createAll = async function (this: Machine, ...args: unknown[]) {
+  const written = await createAll.apply(this, args);
+  const prefix = (this as unknown as { prefix: string }).prefix;
+  for (const w of written) await hold(stopFor(prefix, w), w);
+  return written;
+};
+const advance = JournaledMachine.prototype.advance as (this: Machine, ...args: unknown[]) => Promise<Written>;
+(JournaledMachine.prototype as unknown as Record<string, unknown>).advance = async function (this: Machine, ...args: unknown[]) {
+  const written = await advance.apply(this, args);
+  await hold(stopFor((this as unknown as { prefix: string }).prefix, written), written);
+  return written;
+};
+
+async function campus(act: CampusAct): Promise<unknown> {
+  if (!gateway) throw new Error('the gateway is not serving yet');
+  switch (act.op) {
+    case 'subsidy-issue':
+      return gateway.subsidies.issue(act.fields);
+    case 'subsidy-report':
+      return gateway.subsidies.report();
+    case 'transfer-orders':
+      // One order per account: the new one replaces what the account had.
+      for (const o of act.orders) {
+        if (await gateway.transfers.orders.get(o.campusAccount)) await gateway.transfers.orders.remove(o.campusAccount);
+        await gateway.transfers.orders.add(o);
+      }
+      return null;
+    case 'transfer-run':
+      return gateway.transfers.run('chaos');
+  }
+}
+
+/** Answers one request of the parent; a failure is the answer's error, not this process's. */
+function reply(id: number, work: () => Promise<unknown>): void {
+  work().then((result) => port!.send({ t: 'tap-reply', id, result } satisfies TapReply), (err: unknown) => {
+    const error = err instanceof Error ? `${(err as { code?: string }).code ?? err.name}: ${err.message}` : String(err);
+    port!.send({ t: 'tap-reply', id, error } satisfies TapReply);
+  });
 }
 
 port.on('message', (m) => {
-  const msg = m as { t?: string; id?: number | string; arms?: typeof armed; prefixes?: string[] };
+  const msg = m as { t?: string; id?: number | string; arms?: Arm[]; prefixes?: string[]; act?: CampusAct };
   if (msg.t === 'arm') armed = msg.arms ?? [];
   if (msg.t === 'resume') {
     paused.get(String(msg.id))?.();
     paused.delete(String(msg.id));
   }
   if (msg.t === 'dump') {
-    void (async () => {
+    reply(Number(msg.id), async () => {
       const prefixes = msg.prefixes ?? [];
       const entries: Record<string, unknown[]> = Object.fromEntries(prefixes.map((p) => [p, []]));
       // Each store read at one moment: a load's state and its posting, written in one batch, are seen together.
@@ -97,9 +175,10 @@ port.on('message', (m) => {
         const read = await store.listAtOnce(prefixes);
         for (const prefix of prefixes) entries[prefix]!.push(...read[prefix]!.map((e) => e.value));
       }
-      port.send({ t: 'dump-reply', id: Number(msg.id), entries } satisfies DumpReply);
-    })();
+      return entries;
+    });
   }
+  if (msg.t === 'campus') reply(Number(msg.id), () => campus(msg.act!));
 });
 
 /** The money-moving command each broken build lies about: CREDIT FOR LOAD, DEBIT FOR PURCHASE. */

@@ -1,7 +1,7 @@
 /**
- * `quancun chaos`: many seeded load scenarios against real processes (the broker, the gateway and two kiosks as
- * child processes; the bank simulator and the cards in this one), each with faults injected, each followed by a
- * settle and the money invariant (invariant.ts). Processes are reused across runs and only restarted where a run
+ * `quancun chaos`: many seeded scenarios — loads, fees, subsidies issued and collected, batch transfer runs — against
+ * real processes (the broker, the gateway and two kiosks as child processes; the bank and biller simulators and the
+ * cards in this one), each with faults injected, each followed by a settle and the money invariant (invariant.ts). Processes are reused across runs and only restarted where a run
  * kills them, which is what makes thousands of runs affordable.
  */
 import { EventEmitter } from 'node:events';
@@ -24,16 +24,23 @@ import { BillerSimulator } from '../biller/biller-host.ts';
 import { issueSimulationCards } from '../card/config-cards.ts';
 import type { CardDevice } from '../card/card-device.ts';
 import type { VirtualCard } from '../card/virtual-card.ts';
-import { requestFee, requestLoad } from './cardholder-ipc.ts';
-import type { JournalStep } from './child-tap.ts';
-import { checkInvariant, type CardCredit, type CardDebit, type FeeView, type JournalEntry, type MoneyView, type Violation } from './invariant.ts';
+import { requestCollect, requestFee, requestLoad } from './cardholder-ipc.ts';
+import type { Arm, JournalStep } from './child-tap.ts';
+import {
+  checkInvariant, type CampusCreditView, type CardCredit, type CardDebit, type FeeView, type JournalEntry, type MoneyView, type StandingView, type Violation,
+} from './invariant.ts';
+import { CAMPUS_CREDIT_MACHINE } from '../../gateway/credits/campus-credits.ts';
+import { RUN_MACHINE, TRANSFER_MACHINE } from '../../gateway/transfers/transfer-machine.ts';
+import type { SubsidyReport } from '../../gateway/subsidies/subsidy-report.ts';
+import { campusTime } from '../../common/campus-time.ts';
+import { formatYuan } from '../../common/money.ts';
 import { Member } from './member.ts';
 import { prng } from './prng.ts';
 import { startBroker, type BrokerProcess } from './processes.ts';
 import { pcscField, simField, type KioskField, type RunField } from './fields.ts';
 import type { VpcdSlot } from '../card/vpcd-connector.ts';
 import {
-  FAULT_KINDS, RE_PRESENT_SECONDS, describeFault, drawScenario, faultKey, journalStep, tearPoint,
+  FAULT_KINDS, RE_PRESENT_SECONDS, SCENARIO_KINDS, describeFault, drawScenario, faultKey, journalStep, tearPoint,
   type Fault, type FaultKind, type FieldKind, type Scenario, type ScenarioKind, type ScenarioWorld,
 } from './scenario.ts';
 
@@ -52,6 +59,8 @@ export interface ChaosOptions {
   /** Run only this scenario index (a replay), on fresh processes and data. */
   only?: number;
   faultKinds?: readonly FaultKind[];
+  /** Only these kinds of run are drawn (default: all). */
+  kinds?: readonly ScenarioKind[];
   /** Longest wait for the journals to finish after a run. */
   settleMs?: number;
   /** Environment for the kiosk processes (the broken-build test sets QUANCUN_CHAOS_BROKEN here). */
@@ -111,7 +120,14 @@ const GATEWAY_RECORDS = {
   credits: 'gw/credit/',
   postings: 'ledger/posting/',
   transfers: 'ledger/transfer/',
+  standing: 'gw/transfer/',
+  standingRuns: 'gw/transfer-run/',
 } as const;
+/**
+ * A transfer run's standing orders are top-ups below a threshold no card reaches, one of its own per run (a rule is
+ * due once a day): every bound card's order is due at every run.
+ */
+const TOP_UP_BELOW = 1_000_000_000;
 /** The gateway's machine prefix of fees, as its journal steps name it. */
 const GATEWAY_FEE_PREFIX = 'gw/fee';
 /** How long the gateway waits for one biller answer here: a silent biller costs little, and a fee ends well within the kiosk's wait. */
@@ -127,8 +143,6 @@ const GET_TRANSACTION_PROVE = 0x5a;
 const PUT_BACK_MS = 500;
 /** How each field's card leaves in the middle of a command. */
 const LEAVES = { sim: 'leave', pcsc: 'fin' } as const;
-
-type Arm = { prefix: string; state: string; action: 'freeze' | 'pause' };
 
 /**
  * A virtual card as the harness holds it: every successful CREDIT FOR LOAD is recorded with its MAC2, every
@@ -164,7 +178,7 @@ class ObservedCard implements CardDevice {
 export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const started = Date.now();
   const world = await startWorld(o);
-  const mix: Record<ScenarioKind, number> = { load: 0, fee: 0, 'wrong-pin': 0, 'unbound-card': 0 };
+  const mix = Object.fromEntries(SCENARIO_KINDS.map((k) => [k, 0])) as Record<ScenarioKind, number>;
   const faults: Record<string, number> = {};
   const outcomes: Record<string, number> = {};
   const tears: Record<string, number> = {};
@@ -228,7 +242,8 @@ async function startWorld(o: ChaosOptions) {
     const config = chaosConfig(base, dir, profilePath, fields);
     const bank = new BankHostSimulator({
       profile: loadBankProfile(profilePath), tmk: Buffer.from(bankConfig.tmk, 'hex'),
-      accounts: config.simulation!.bankAccounts.filter((a) => a.bankId === bankConfig.id).map(({ pan, balance, pin }) => ({ pan, balance, pin })),
+      accounts: config.simulation!.bankAccounts.filter((a) => a.bankId === bankConfig.id)
+        .map(({ pan, balance, pin, standingAgreement }) => ({ pan, balance, pin, ...(standingAgreement ? { standingAgreement } : {}) })),
       timeZone: config.campus.timeZone,
     });
     await bank.start();
@@ -285,7 +300,18 @@ async function startWorld(o: ChaosOptions) {
       billerTimeoutMs: BILLER_TIMEOUT_MS,
       billerPayTries: BILLER_PAY_TRIES,
       faultKinds: o.faultKinds ?? FAULT_KINDS,
+      kinds: o.kinds ?? SCENARIO_KINDS,
     };
+    const campusAccounts = new Map(loaded.config.cardholders.map((c) => [c.asn.toUpperCase(), c.campusAccount]));
+    // A top-up order is due only for a card the gateway has seen in a load: each bound card loads 0.01 once first.
+    if (scenarioWorld.kinds.includes('transfer')) {
+      const [first] = kiosks.values();
+      for (const c of scenarioWorld.boundCards) {
+        await first!.run.insert(cards.get(c.asn)!);
+        await requestLoad(first!.member.child, 1, c.pin, LOAD_LIMIT_MS);
+        await first!.run.remove();
+      }
+    }
     const members = [gateway, ...[...kiosks.values()].map((k) => k.member)];
     const journalEvents = new EventEmitter<{ step: [JournalStep] }>();
     for (const m of members) m.on('journal', (s) => journalEvents.emit('step', s));
@@ -295,6 +321,9 @@ async function startWorld(o: ChaosOptions) {
       const journals = [
         { where: 'gateway gw/load', spec: GATEWAY_LOAD_MACHINE as MachineSpec<string>, records: gw[GATEWAY_RECORDS.loads] as JournalEntry[] },
         { where: 'gateway gw/fee', spec: GATEWAY_FEE_MACHINE as MachineSpec<string>, records: gw[GATEWAY_RECORDS.fees] as JournalEntry[] },
+        { where: 'gateway gw/transfer', spec: TRANSFER_MACHINE as MachineSpec<string>, records: gw[GATEWAY_RECORDS.standing] as JournalEntry[] },
+        { where: 'gateway gw/transfer-run', spec: RUN_MACHINE as MachineSpec<string>, records: gw[GATEWAY_RECORDS.standingRuns] as JournalEntry[] },
+        { where: 'gateway gw/credit', spec: CAMPUS_CREDIT_MACHINE as MachineSpec<string>, records: gw[GATEWAY_RECORDS.credits] as JournalEntry[] },
       ];
       const kioskFees: JournalEntry[] = [];
       for (const [id, k] of kiosks) {
@@ -302,10 +331,10 @@ async function startWorld(o: ChaosOptions) {
         for (const [prefix, spec] of Object.entries(KIOSK_JOURNALS)) journals.push({ where: `kiosk ${id} ${prefix}`, spec, records: dump[prefix] as JournalEntry[] });
         kioskFees.push(...(dump[`${KIOSK_FEES}/`] as JournalEntry[]));
       }
+      const campusCredits = gw[GATEWAY_RECORDS.credits] as CampusCreditView[];
       const fees: FeeView = {
         debits,
         fees: gw[GATEWAY_RECORDS.fees] as FeeView['fees'],
-        refunds: (gw[GATEWAY_RECORDS.credits] as Array<FeeView['refunds'][number] & { source: string }>).filter((c) => c.source === 'fee-refund'),
         payments: biller.payments(),
         kioskFees,
         transfers: gw[GATEWAY_RECORDS.transfers] as FeeView['transfers'],
@@ -318,6 +347,10 @@ async function startWorld(o: ChaosOptions) {
         postings: gw[GATEWAY_RECORDS.postings] as MoneyView['postings'],
         cardIncrease: [...cards.values()].reduce((sum, c) => sum + c.card.state().balance - c.initialBalance, 0),
         fees,
+        campusCredits,
+        standing: gw[GATEWAY_RECORDS.standing] as StandingView[],
+        // The operator's subsidy report, as the console shows it: read only once a subsidy was issued.
+        ...(campusCredits.some((c) => c.source === 'subsidy') ? { subsidyReport: await gateway.campus({ op: 'subsidy-report' }) as SubsidyReport } : {}),
       };
     };
 
@@ -342,8 +375,30 @@ async function startWorld(o: ChaosOptions) {
     };
 
     type Torn = Extract<Fault, { kind: 'card-removed' }>;
+    /**
+     * The campus side of a subsidy or transfer run, on the gateway while it serves: issue the subsidy, or set each
+     * bound card's standing order and start a batch run. A gateway killed meanwhile restarts (the kill's promise in
+     * `restarts`); a killed run resumes at that start, and the run's settle waits for it to end.
+     */
+    const campusSide = async (s: Scenario): Promise<void> => {
+      if (s.subsidy) {
+        const period = campusTime(new Date(), config.campus.timeZone).date.slice(0, 7);
+        await gateway.campus({ op: 'subsidy-issue', fields: {
+          account: campusAccounts.get(s.asn)!, amount: formatYuan(s.amount), reason: `chaos ${s.index}`, period, expires: '2099-12-31',
+        } });
+      }
+      if (s.transfer) {
+        const { amounts } = s.transfer;
+        const orders = scenarioWorld.boundCards.map((c, i) => ({
+          campusAccount: campusAccounts.get(c.asn)!, amount: amounts[i]!, rule: { kind: 'below' as const, threshold: TOP_UP_BELOW + s.index },
+        }));
+        await gateway.campus({ op: 'transfer-orders', orders });
+        await gateway.campus({ op: 'transfer-run' });
+      }
+    };
     const run = async (s: Scenario, reported: Set<string>): Promise<{ outcome: string; violations: Violation[]; torn: Torn[]; took: string[] }> => {
       const kiosk = kiosks.get(s.kioskId)!;
+      const campusRun = s.kind === 'subsidy' || s.kind === 'transfer';
       // A fresh field per run: the card leaves every other reader, and no tear stays armed from a run it missed.
       for (const k of kiosks.values()) await k.run.remove();
       const field = (kiosk.run = kiosk.field.fresh(kiosk.member));
@@ -370,7 +425,7 @@ async function startWorld(o: ChaosOptions) {
       // A collect needs a pending load for this card: a load first whose card leaves during CREDIT FOR LOAD and is
       // not back within the window (after the card applied it, when the collect's GET TRANSACTION PROVE is torn).
       const collectTear = s.faults.find((f): f is Torn => f.kind === 'card-removed' && f.flow === 'collect');
-      if (collectTear) {
+      if (collectTear && !campusRun) {
         void field.tear({ ins: CREDIT_FOR_LOAD, when: collectTear.ins === GET_TRANSACTION_PROVE ? 'after' : 'before', how: LEAVES[kiosk.field.kind] });
         await field.insert(card);
         await requestLoad(kiosk.member.child, s.amount, s.pin, LOAD_LIMIT_MS).catch(() => null);
@@ -430,14 +485,16 @@ async function startWorld(o: ChaosOptions) {
             killOnFreeze(kiosk.member);
             return true;
           case 'gateway-kill':
-            arms.gateway.push({ ...journalStep(f.step), action: 'freeze' });
+            arms.gateway.push({ ...journalStep(f.step), action: 'freeze', skip: f.nth - 1 });
             killOnFreeze(gateway);
             return true;
           case 'broker-restart': {
             let done = false;
+            const at = journalStep(f.step);
             const onStep = (step: JournalStep) => {
-              if (done || step.prefix !== KIOSK_PREFIX || step.state !== f.step) return;
+              if (done || step.prefix !== at.prefix || step.state !== at.state) return;
               done = true;
+              took.push(`broker-restart ${f.step}`);
               restarts.push(broker.restart());
             };
             kiosk.member.on('journal', onStep);
@@ -455,7 +512,8 @@ async function startWorld(o: ChaosOptions) {
               });
             // A load's INITIALIZE and CREDIT FOR LOAD are armed once its record exists, a collect's once its record
             // does: a card owed pending credits has them written first, and their APDUs must not take the load's tear.
-            if (f.flow === 'collect') pauseAt(kiosk.member, 'txn/collect', 'checking', tear);
+            // A subsidy's or transfer's proof is torn at the second collect: the first makes the credit that applied.
+            if (f.flow === 'collect') pauseAt(kiosk.member, 'txn/collect', 'checking', tear, campusRun && f.ins === GET_TRANSACTION_PROVE ? 2 : 1);
             else if (f.flow === 'fee' && f.ins === GET_TRANSACTION_PROVE) {
               // The proof is read only for a torn debit that applied: the card leaves right after applying DEBIT FOR
               // PURCHASE and is put back within the window, where the fee reads its counter and proof.
@@ -480,18 +538,42 @@ async function startWorld(o: ChaosOptions) {
             return true;
           default: {
             // The misbehaviour is set while the gateway waits right after journaling bank-pending, so it meets
-            // exactly this load's 0200 (not a sign-on or an echo).
-            pauseAt(gateway, GATEWAY_PREFIX, 'bank-pending', () => bank.setBehaviour(bankBehaviour(f), { count: 1 }));
+            // exactly this load's 0200 (not a sign-on or an echo), or the chosen transfer's of a batch run.
+            const [prefix, nth] = s.transfer ? ['gw/transfer', s.transfer.bankFaultAt] : [GATEWAY_PREFIX, 1];
+            pauseAt(gateway, prefix, 'bank-pending', () => {
+              took.push(f.kind);
+              bank.setBehaviour(bankBehaviour(f), { count: 1 });
+            }, nth);
             return true;
           }
         }
       }
 
+      if (campusRun) {
+        // A gateway killed during the campus side answers nothing; the restart and the run's resumption do the rest.
+        await campusSide(s).catch(() => {});
+        await Promise.all(restarts);
+        await settle(reported);
+        // The collect's GET TRANSACTION PROVE is read only for an earlier credit that applied: a first tap whose card
+        // leaves right after applying CREDIT FOR LOAD and is not back within the window.
+        if (collectTear?.ins === GET_TRANSACTION_PROVE && s.subsidy?.collects !== false) {
+          void field.tear({ ins: CREDIT_FOR_LOAD, when: 'after', how: LEAVES[kiosk.field.kind] });
+          await field.insert(card);
+          await requestCollect(kiosk.member.child, LOAD_LIMIT_MS).catch(() => null);
+          await field.remove();
+          // A kill armed for the collect may land in this first tap: the tap below meets the restarted kiosk.
+          await Promise.all(restarts);
+        }
+      }
       await field.insert(card);
       // A kiosk killed during the load answers nothing: what it journaled is all that counts now. One that neither
       // answers nor dies has hung with a cardholder in front of it: reported, and restarted so the series goes on.
       const stuck: Violation[] = [];
-      const asked = s.fee ? requestFee(kiosk.member.child, { ...s.fee, amount: s.amount }, LOAD_LIMIT_MS) : requestLoad(kiosk.member.child, s.amount, s.pin, LOAD_LIMIT_MS);
+      // A subsidy's cardholder may not come in this run: it stays outstanding.
+      const asked = s.fee ? requestFee(kiosk.member.child, { ...s.fee, amount: s.amount }, LOAD_LIMIT_MS)
+        : s.subsidy?.collects === false ? Promise.resolve({ state: 'not collected by its cardholder', code: undefined })
+        : campusRun ? requestCollect(kiosk.member.child, LOAD_LIMIT_MS)
+        : requestLoad(kiosk.member.child, s.amount, s.pin, LOAD_LIMIT_MS);
       const answer = await asked.catch(async (err: unknown) => {
         if (QuancunError.from(err).code !== 'TXN_STATE') return null;
         stuck.push({ key: `stuck:${s.index}`, rule: 'stuck', detail: `kiosk ${s.kioskId} did not end the ${s.kind} within ${LOAD_LIMIT_MS / 1000} s` });
@@ -550,11 +632,14 @@ function chaosConfig(base: Config, dir: string, profilePath: string, fields: Map
   config.kiosks = config.kiosks.map((k) => ({ ...k, reader: fields.get(k.id)!.reader }));
   config.banks = config.banks.map((b, i) => (i === 0 ? { ...b, profile: profilePath } : b));
   config.limits = { ...config.limits, purseLimit: 2_000_000_000, rePresentSeconds: RE_PRESENT_SECONDS };
+  // Batch runs only when a run asks (no schedule), and quick: a run of every bound card's order within a settle.
+  config.transfers = { perSecond: 50 };
   config.reversals = { minMs: 50, maxMs: 400, attentionAfter: 20 };
   const simulation = config.simulation ?? { bankAccounts: [], cards: [] };
   config.simulation = {
     ...simulation,
-    bankAccounts: simulation.bankAccounts.map((a) => ({ ...a, balance: 1_000_000_000 })),
+    // Every account signed the standing agreement (代扣协议): a batch run debits each bound card's.
+    bankAccounts: simulation.bankAccounts.map((a) => ({ ...a, balance: 1_000_000_000, standingAgreement: true })),
   };
   return config;
 }

@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
 import type { CardReader } from '../../hal/card-reader/card-reader.ts';
 import { serveCardField } from './card-field-ipc.ts';
-import type { DumpReply, JournalStep } from './child-tap.ts';
+import type { Arm, CampusAct, JournalStep, TapReply } from './child-tap.ts';
 import { kill, spawnTapped, type Proc } from './processes.ts';
 
 export class Member extends EventEmitter<{ journal: [step: JournalStep] }> {
@@ -16,7 +16,7 @@ export class Member extends EventEmitter<{ journal: [step: JournalStep] }> {
   #spare: ReturnType<typeof spawnTapped> | null = null;
   #field: CardReader | null = null;
   #unserve: (() => void) | null = null;
-  #nextDump = 0;
+  #nextAsk = 0;
 
   constructor(
     readonly name: string,
@@ -56,8 +56,11 @@ export class Member extends EventEmitter<{ journal: [step: JournalStep] }> {
     this.#unserve = this.#proc ? serveCardField(this.#proc.child, field) : null;
   }
 
-  /** Stop right after each `state` of the machine at `prefix` is written: for good (freeze) or until resume(). [] disarms. */
-  arm(arms: Array<{ prefix: string; state: string; action: 'freeze' | 'pause' }>): void {
+  /**
+   * Stop right after each `state` of the machine at `prefix` is written (its `skip`+1-th time): for good (freeze) or
+   * until resume(). [] disarms.
+   */
+  arm(arms: Arm[]): void {
     if (this.#proc?.child.connected) this.#proc.child.send({ t: 'arm', arms });
   }
 
@@ -84,18 +87,30 @@ export class Member extends EventEmitter<{ journal: [step: JournalStep] }> {
     return this.#proc?.output() ?? '';
   }
 
+  /** The journals under `prefixes`, each store read at one moment. */
   dump(prefixes: string[]): Promise<Record<string, unknown[]>> {
+    return this.#ask({ t: 'dump', prefixes }) as Promise<Record<string, unknown[]>>;
+  }
+
+  /** An act of the campus side on the gateway process (child-tap.ts); rejects with its error, or if the process ends first. */
+  campus(act: CampusAct): Promise<unknown> {
+    return this.#ask({ t: 'campus', act });
+  }
+
+  #ask(request: { t: string; [key: string]: unknown }): Promise<unknown> {
     const child = this.child;
-    const id = ++this.#nextDump;
+    const id = ++this.#nextAsk;
     return new Promise((resolve, reject) => {
       const onMessage = (m: unknown) => {
-        if ((m as DumpReply).t !== 'dump-reply' || (m as DumpReply).id !== id) return;
+        const answer = m as TapReply;
+        if (answer.t !== 'tap-reply' || answer.id !== id) return;
         done();
-        resolve((m as DumpReply).entries);
+        if (answer.error !== undefined) reject(new Error(`${this.name}: ${answer.error}`));
+        else resolve(answer.result);
       };
       const onExit = () => {
         done();
-        reject(new Error(`${this.name} ended while its journal was read`));
+        reject(new Error(`${this.name} ended before it answered ${request.t}`));
       };
       const done = () => {
         child.off('message', onMessage);
@@ -103,7 +118,7 @@ export class Member extends EventEmitter<{ journal: [step: JournalStep] }> {
       };
       child.on('message', onMessage);
       child.once('exit', onExit);
-      child.send({ t: 'dump', id, prefixes });
+      child.send({ ...request, id });
     });
   }
 }

@@ -1,5 +1,6 @@
 /**
- * What one chaos run does, drawn from its seeded generator: who loads how much where, and the faults injected.
+ * What one chaos run does, drawn from its seeded generator: which kind of run (a load, a fee, a subsidy, a batch
+ * transfer run), who taps how much where, and the faults injected.
  * A scenario is plain data, printed with a violation so it can be read as well as replayed.
  */
 import { INS_NAME } from '../../runtime/card/purse.ts';
@@ -7,29 +8,71 @@ import { isFinal } from '../../common/store/journaled-machine.ts';
 import { journalPrefix } from '../../runtime/flows/flow.ts';
 import { FLOWS } from '../../runtime/flows/registry.ts';
 import { GATEWAY_FEE_MACHINE } from '../../gateway/fees/fee-machine.ts';
+import { CAMPUS_CREDIT_MACHINE } from '../../gateway/credits/campus-credits.ts';
+import { RUN_MACHINE, TRANSFER_MACHINE } from '../../gateway/transfers/transfer-machine.ts';
+import type { MachineSpec } from '../../common/store/journaled-machine.ts';
 import type { Prng } from './prng.ts';
 
+/** Every state of `spec` that allows a step (every state but the final ones), as `<prefix> <state>`. */
+function stepsOf(prefix: string, spec: MachineSpec<string>): string[] {
+  return Object.keys(spec.transitions).filter((state) => !isFinal(spec, state)).map((state) => `${prefix} ${state}`);
+}
+const kioskSteps = (kind: KioskFlowKind) => stepsOf(journalPrefix(kind), FLOWS.find((f) => f.kind === kind)!.machine as MachineSpec<string>);
+type KioskFlowKind = (typeof FLOWS)[number]['kind'];
+
 /**
- * Journal steps after which the kiosk process can be killed: each state of every registered flow that allows a step
- * (every state but the final ones). Steps on error paths (torn, abandoning) fire only in runs that reach them.
+ * What each kind of run does, in one table: the kiosk flows it runs (a run that taps a card collects what the card is
+ * owed first; a kiosk is killed after any step of them that allows a step, error paths firing only in runs that reach
+ * them), the gateway steps it drives, the steps the broker is restarted at (a flow's main path), and the fault kinds
+ * it can meet.
  */
-export const KIOSK_KILL_STEPS: readonly string[] = FLOWS.flatMap((f) =>
-  Object.keys(f.machine.transitions).filter((state) => !isFinal(f.machine, state)).map((state) => `${journalPrefix(f.kind)} ${state}`));
-/** Gateway journal steps after which the gateway process can be killed: a load's, and every non-final state of a fee's. */
-export const GATEWAY_KILL_STEPS = ['gw/load received', 'gw/load bank-pending', 'gw/load approved', 'gw/load mac2-issued', 'gw/load reversing', 'gw/load pending-load'] as const;
-export const GATEWAY_FEE_KILL_STEPS: readonly string[] = Object.keys(GATEWAY_FEE_MACHINE.transitions)
-  .filter((state) => !isFinal(GATEWAY_FEE_MACHINE, state)).map((state) => `gw/fee ${state}`);
-/** The kiosk journal a fee run writes (a load run writes the load's; both may collect owed credits). */
-const FEE_JOURNAL = journalPrefix('fee');
-const LOAD_JOURNAL = journalPrefix('load');
+interface RunKindSpec {
+  kioskFlows: readonly KioskFlowKind[];
+  gatewaySteps: readonly string[];
+  brokerSteps: readonly string[];
+  faults: ReadonlySet<FaultKind>;
+}
+const CREDIT_STEPS = stepsOf('gw/credit', CAMPUS_CREDIT_MACHINE as MachineSpec<string>);
+const COLLECT_BROKER_STEPS = ['txn/collect checking', 'txn/collect crediting', 'txn/collect credited'];
+const LOAD_RUN: RunKindSpec = {
+  kioskFlows: ['load', 'collect'],
+  gatewaySteps: ['gw/load received', 'gw/load bank-pending', 'gw/load approved', 'gw/load mac2-issued', 'gw/load reversing', 'gw/load pending-load'],
+  brokerSteps: ['txn/load authorizing', 'txn/load authorized', 'txn/load crediting', 'txn/load credited'],
+  faults: new Set(['kiosk-kill', 'gateway-kill', 'broker-restart', 'bank-late', 'bank-too-late', 'bank-silent', 'bank-bad-mac', 'bank-drop', 'card-removed']),
+};
+export const RUN_KINDS: Readonly<Record<ScenarioKind, RunKindSpec>> = {
+  load: LOAD_RUN,
+  'wrong-pin': LOAD_RUN,
+  'unbound-card': LOAD_RUN,
+  fee: {
+    kioskFlows: ['fee', 'collect'],
+    gatewaySteps: stepsOf('gw/fee', GATEWAY_FEE_MACHINE as MachineSpec<string>),
+    brokerSteps: ['txn/fee beginning', 'txn/fee debiting', 'txn/fee debited'],
+    faults: new Set(['kiosk-kill', 'gateway-kill', 'broker-restart', 'card-removed', 'biller-slow', 'biller-too-slow', 'biller-refuse', 'biller-down', 'biller-lost-answer']),
+  },
+  // The campus issues a subsidy (gw/credit owed), the cardholder collects it (补助领取: gw/credit mac2-issued, txn/collect).
+  subsidy: {
+    kioskFlows: ['collect'],
+    gatewaySteps: CREDIT_STEPS,
+    brokerSteps: COLLECT_BROKER_STEPS,
+    faults: new Set(['kiosk-kill', 'gateway-kill', 'broker-restart', 'card-removed']),
+  },
+  // A batch transfer run of every bound card's standing order, then the run's card collects its credit.
+  transfer: {
+    kioskFlows: ['collect'],
+    gatewaySteps: [...stepsOf('gw/transfer-run', RUN_MACHINE as MachineSpec<string>), ...stepsOf('gw/transfer', TRANSFER_MACHINE as MachineSpec<string>), ...CREDIT_STEPS],
+    brokerSteps: COLLECT_BROKER_STEPS,
+    faults: new Set(['kiosk-kill', 'gateway-kill', 'broker-restart', 'bank-late', 'bank-too-late', 'bank-silent', 'bank-bad-mac', 'bank-drop', 'card-removed']),
+  },
+};
+/** How many transfers of a run a fault may pick from: the nth transfer's step (the run sends one per bound card). */
+const TRANSFERS_PICKED = 2;
 
 /** `txn/load crediting` → the machine's key prefix and the state. */
 export function journalStep(step: string): { prefix: string; state: string } {
   const [prefix, state] = step.split(' ') as [string, string];
   return { prefix, state };
 }
-/** Kiosk journal states at which the broker is killed and restarted. */
-export const BROKER_STEPS = ['authorizing', 'authorized', 'crediting', 'credited'] as const;
 /** Where a kiosk reads cards: the simulated field over IPC, or a vpcd slot of a real pcscd (fields.ts). */
 export type FieldKind = 'sim' | 'pcsc';
 
@@ -77,8 +120,9 @@ export const RE_PRESENT_SECONDS = 3;
 
 export type Fault =
   | { kind: 'kiosk-kill'; step: string }
-  | { kind: 'gateway-kill'; step: string }
-  | { kind: 'broker-restart'; step: (typeof BROKER_STEPS)[number] }
+  /** nth: the step's nth write in the run (a transfer run writes each transfer's steps once per transfer). */
+  | { kind: 'gateway-kill'; step: string; nth: number }
+  | { kind: 'broker-restart'; step: string }
   | { kind: 'bank-late'; latencyMs: number }
   | { kind: 'bank-too-late'; latencyMs: number }
   | { kind: 'bank-silent' }
@@ -98,11 +142,16 @@ export const FAULT_KINDS: readonly FaultKind[] = [
 ];
 const BANK_KINDS = new Set<FaultKind>(['bank-late', 'bank-too-late', 'bank-silent', 'bank-bad-mac', 'bank-drop']);
 const BILLER_KINDS = new Set<FaultKind>(['biller-slow', 'biller-too-slow', 'biller-refuse', 'biller-down', 'biller-lost-answer']);
-/** What a fee run can meet: no bank and no broker step (the broker is restarted at a load's steps). */
 const TOO_SLOW_WITH_KILL = new Set<FaultKind>(['biller-too-slow', 'gateway-kill']);
-const FEE_FAULTS = new Set<FaultKind>(['kiosk-kill', 'gateway-kill', 'card-removed', ...BILLER_KINDS]);
 
-export type ScenarioKind = 'load' | 'wrong-pin' | 'unbound-card' | 'fee';
+export type ScenarioKind = 'load' | 'wrong-pin' | 'unbound-card' | 'fee' | 'subsidy' | 'transfer';
+/**
+ * How often each kind of run is drawn, among those the series allows. Without subsidies and transfers the first four
+ * draw as the series did before those existed (6 %, 6 %, 33 %, 55 %), so the suite's tuned seeds still tear where
+ * they did.
+ */
+const KIND_WEIGHTS: Readonly<Record<ScenarioKind, number>> = { 'unbound-card': 6, 'wrong-pin': 6, fee: 33, load: 55, subsidy: 12, transfer: 12 };
+export const SCENARIO_KINDS = Object.keys(KIND_WEIGHTS) as ScenarioKind[];
 
 export interface Scenario {
   index: number;
@@ -113,6 +162,13 @@ export interface Scenario {
   pin: string;
   /** A fee run's biller and account (one of the simulated biller's accounts). */
   fee?: { billerId: string; account: string };
+  /** A subsidy run: whether the cardholder comes to collect it in this run (else it stays outstanding). */
+  subsidy?: { collects: boolean };
+  /**
+   * A transfer run: each bound card's standing order amount, in the order of `boundCards`, and which of the run's
+   * transfers (1-based) a bank fault meets.
+   */
+  transfer?: { amounts: number[]; bankFaultAt: number };
   faults: Fault[];
 }
 
@@ -133,18 +189,24 @@ export interface ScenarioWorld {
   billerPayTries: number;
   /** Only these fault kinds are drawn. */
   faultKinds: readonly FaultKind[];
+  /** Only these kinds of run are drawn. */
+  kinds: readonly ScenarioKind[];
 }
 
 function drawFault(r: Prng, kind: FaultKind, w: ScenarioWorld, field: FieldKind, run: ScenarioKind): Fault {
-  const fee = run === 'fee';
+  const spec = RUN_KINDS[run];
   switch (kind) {
     case 'kiosk-kill':
       // A run kills at the steps of its own flow, or of a collect (a card owed a credit has it written first).
-      return { kind, step: r.pick(KIOSK_KILL_STEPS.filter((s) => !s.startsWith(`${fee ? LOAD_JOURNAL : FEE_JOURNAL} `))) };
-    case 'gateway-kill':
-      return { kind, step: r.pick(fee ? GATEWAY_FEE_KILL_STEPS : GATEWAY_KILL_STEPS) };
+      // In the registry's order (load, collect, fee), as the series drew them before each kind named its flows.
+      return { kind, step: r.pick(FLOWS.filter((f) => spec.kioskFlows.includes(f.kind)).flatMap((f) => kioskSteps(f.kind))) };
+    case 'gateway-kill': {
+      const step = r.pick(spec.gatewaySteps);
+      // A batch run writes each transfer's steps (and their credits) once per transfer: kill at the first or a later one.
+      return { kind, step, nth: run === 'transfer' && !step.startsWith('gw/transfer-run ') ? r.int(1, TRANSFERS_PICKED) : 1 };
+    }
     case 'broker-restart':
-      return { kind, step: r.pick(BROKER_STEPS) };
+      return { kind, step: r.pick(spec.brokerSteps) };
     case 'bank-late':
       return { kind, latencyMs: r.int(20, Math.floor(w.bankResponseMs / 3)) };
     case 'bank-too-late':
@@ -157,8 +219,9 @@ function drawFault(r: Prng, kind: FaultKind, w: ScenarioWorld, field: FieldKind,
       // Back before one of the later tries (then paid), or down for every try of this run (then owed back).
       return { kind, upAtTry: r.chance(0.5) ? r.int(2, w.billerPayTries) : null };
     case 'card-removed': {
-      // A collect needs a pending load, which the run makes first: only where the bank debits (a load).
-      const flow: TearFlow = fee ? 'fee' : run === 'load' && r.chance(0.4) ? 'collect' : 'load';
+      // A load's collect needs a pending load, which the run makes first (only where the bank debits: a load); a
+      // subsidy's or a transfer's collect writes what the campus side made owed.
+      const flow: TearFlow = run === 'fee' ? 'fee' : run === 'subsidy' || run === 'transfer' ? 'collect' : run === 'load' && r.chance(0.4) ? 'collect' : 'load';
       // Back after 1–25 s, most often soon: about 45% within the re-present window, the rest after it closed,
       // when the load is a pending one that the next tap writes.
       const returnAfterMs = 1000 + Math.floor(24_000 * r.next() ** 3);
@@ -172,18 +235,26 @@ function drawFault(r: Prng, kind: FaultKind, w: ScenarioWorld, field: FieldKind,
   }
 }
 
+function drawKind(r: Prng, w: ScenarioWorld): ScenarioKind {
+  // In the weights' order whatever order the series named them in: the same kinds draw the same runs.
+  const allowed = SCENARIO_KINDS.filter((k) => w.kinds.includes(k) && (k !== 'unbound-card' || w.unboundCards.length > 0) && (k !== 'fee' || w.billerAccounts.length > 0));
+  let roll = r.next() * allowed.reduce((sum, k) => sum + KIND_WEIGHTS[k], 0);
+  for (const k of allowed) {
+    roll -= KIND_WEIGHTS[k];
+    if (roll < 0) return k;
+  }
+  return allowed.at(-1) ?? 'load';
+}
+
 export function drawScenario(r: Prng, index: number, w: ScenarioWorld): Scenario {
-  const roll = r.next();
-  const kind: ScenarioKind = roll < 0.06 && w.unboundCards.length ? 'unbound-card' : roll < 0.12 ? 'wrong-pin'
-    : roll < 0.45 && w.billerAccounts.length ? 'fee' : 'load';
+  const kind = drawKind(r, w);
   const kioskId = r.pick(w.kioskIds);
   const card = r.pick(w.boundCards);
   const asn = kind === 'unbound-card' ? r.pick(w.unboundCards) : card.asn;
   const pin = kind === 'wrong-pin' ? card.pin.split('').reverse().join('') + '9' : card.pin;
   // Mostly one fault, some runs none (the baseline must hold too), some two of different kinds.
   const faults: Fault[] = [];
-  // A fee meets no bank and no broker step; a load no biller.
-  const kinds = w.faultKinds.filter((k) => (kind === 'fee' ? FEE_FAULTS.has(k) : !BILLER_KINDS.has(k)));
+  const kinds = w.faultKinds.filter((k) => RUN_KINDS[kind].faults.has(k));
   const count = kinds.length === 0 ? 0 : r.pick([0, 1, 1, 1, 1, 1, 2, 2]);
   // A few draws, not a loop until done: the allowed kinds may not admit a second fault.
   for (let tries = 0; faults.length < count && tries < 8; tries++) {
@@ -199,15 +270,19 @@ export function drawScenario(r: Prng, index: number, w: ScenarioWorld): Scenario
   // A fee is small beside what the loads put on the cards (most are paid; a few exceed what is left and are refused).
   const fee = kind === 'fee' ? r.pick(w.billerAccounts) : undefined;
   const amount = fee ? r.int(1, 600) : r.int(1, Math.min(w.maxLoad, 5000));
-  return { index, kind, kioskId, asn, amount, pin, ...(fee ? { fee } : {}), faults };
+  const extra = kind === 'subsidy' ? { subsidy: { collects: r.chance(0.85) } }
+    : kind === 'transfer' ? { transfer: { amounts: w.boundCards.map(() => r.int(1, Math.min(w.maxLoad, 5000))), bankFaultAt: r.int(1, TRANSFERS_PICKED) } }
+    : {};
+  return { index, kind, kioskId, asn, amount, pin, ...(fee ? { fee } : {}), ...extra, faults };
 }
 
 export function describeFault(f: Fault): string {
   switch (f.kind) {
     case 'kiosk-kill':
-    case 'gateway-kill':
     case 'broker-restart':
       return `${f.kind}@${f.step}`;
+    case 'gateway-kill':
+      return `${f.kind}@${f.step}${f.nth > 1 ? ` (#${f.nth})` : ''}`;
     case 'bank-late':
     case 'bank-too-late':
     case 'biller-slow':

@@ -17,6 +17,8 @@ const TEAR_POINTS = [
   'fee INITIALIZE FOR PURCHASE', 'fee DEBIT FOR PURCHASE', 'fee GET TRANSACTION PROVE',
 ].flatMap((p) => [`${p} before`, `${p} after`]);
 const PCSC_WAYS = ['fin', 'rst', 'empty', 'short', 'garbage'];
+/** The kinds of run seed 77 was tuned on (every tear point within 152 runs); subsidy and transfer runs tear collects only. */
+const LOADS_AND_FEES = 'load,wrong-pin,unbound-card,fee';
 
 async function chaos(...args: string[]): Promise<{ summary: Summary; stdout: string; code: number; stderr: string }> {
   const slots = [await claimVpcdSlot(), await claimVpcdSlot()];
@@ -31,7 +33,7 @@ async function chaos(...args: string[]): Promise<{ summary: Summary; stdout: str
 
 test('chaos --field pcsc: tears at every APDU of a load, a collect and a fee, every way pcscd breaks off, zero violations', async (t) => {
   t.timeout(900_000);
-  const { summary, stdout, code, stderr } = await chaos('--field', 'pcsc', '--faults', 'card-removed', '--runs', '152', '--seed', '77');
+  const { summary, stdout, code, stderr } = await chaos('--field', 'pcsc', '--faults', 'card-removed', '--kinds', LOADS_AND_FEES, '--runs', '152', '--seed', '77');
   t.deepEqual(summary.violations, [], stdout);
   t.is(code, 0, stderr);
   t.deepEqual(summary.fields, { K001: 'pcsc', K002: 'pcsc' });

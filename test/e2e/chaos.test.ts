@@ -1,7 +1,9 @@
 /**
  * `quancun chaos` in the suite: a short seeded run against real processes (Mosquitto, the gateway and two kiosks as
- * child processes) injecting every fault kind, with zero violations; its --json last line. And a series of fee runs
- * (缴费) whose faults fired: kills at the kiosk's and the gateway's fee steps, tears in a purchase, every biller fault.
+ * child processes) injecting every fault kind, with zero violations; its --json last line. A series of fee runs
+ * (缴费) whose faults fired: kills at the kiosk's and the gateway's fee steps, broker restarts at a fee's steps, tears
+ * in a purchase, every biller fault. And a series of subsidy and batch transfer runs: kills at the collect's, the
+ * credits' and the batch run's steps, tears in the collect, the bank misbehaving for a standing transfer.
  */
 import test from 'ava';
 import { lastJson, quancun } from '../support/cli.ts';
@@ -25,7 +27,8 @@ test('chaos --runs 300: every fault kind injected, zero violations, --json summa
 test('chaos fee faults: kills at the kiosk\'s and the gateway\'s fee steps, tears in a purchase and every biller fault fired, zero violations', async (t) => {
   t.timeout(900_000);
   const faults = ['kiosk-kill', 'gateway-kill', 'card-removed', ...BILLER_KINDS].join(',');
-  const run = await quancun('chaos', '--runs', '60', '--seed', '8', '--faults', faults, '--json');
+  // The kinds of run seed 8 was tuned on, before subsidy and transfer runs existed.
+  const run = await quancun('chaos', '--runs', '60', '--seed', '8', '--faults', faults, '--kinds', 'load,wrong-pin,unbound-card,fee', '--json');
   const summary = lastJson<Summary>(run.stdout);
   t.deepEqual(summary.violations, [], run.stdout);
   t.is(run.code, 0, run.stderr);
@@ -34,4 +37,30 @@ test('chaos fee faults: kills at the kiosk\'s and the gateway\'s fee steps, tear
   t.true(fired.some((k) => k.startsWith('kill gw/fee ')), `no gateway killed at a fee step: ${JSON.stringify(summary.fired)}`);
   for (const kind of BILLER_KINDS) t.true((summary.fired[kind] ?? 0) > 0, `${kind} never met a payment: ${JSON.stringify(summary.fired)}`);
   t.true(Object.keys(summary.tears).some((p) => p.startsWith('fee ')), `no tear in a purchase: ${JSON.stringify(summary.tears)}`);
+});
+
+test('chaos fee runs with broker restarts: the broker restarted at a fee\'s steps, zero violations', async (t) => {
+  t.timeout(900_000);
+  const run = await quancun('chaos', '--runs', '16', '--seed', '3', '--kinds', 'fee', '--faults', 'broker-restart', '--json');
+  const summary = lastJson<Summary>(run.stdout);
+  t.deepEqual(summary.violations, [], run.stdout);
+  t.is(run.code, 0, run.stderr);
+  const restarts = Object.keys(summary.fired).filter((k) => k.startsWith('broker-restart txn/fee '));
+  t.true(restarts.length >= 2, `the broker restarted at too few fee steps: ${JSON.stringify(summary.fired)}`);
+});
+
+test('chaos subsidy and transfer runs: kills at the collect\'s, the credits\' and the batch run\'s steps, tears in the collect, bank faults on standing transfers, zero violations', async (t) => {
+  t.timeout(900_000);
+  const run = await quancun('chaos', '--runs', '60', '--seed', '31', '--kinds', 'subsidy,transfer', '--json');
+  const summary = lastJson<Summary>(run.stdout);
+  t.deepEqual(summary.violations, [], run.stdout);
+  t.is(run.code, 0, run.stderr);
+  t.true((summary.mix.subsidy ?? 0) > 0 && (summary.mix.transfer ?? 0) > 0, JSON.stringify(summary.mix));
+  t.deepEqual(Object.entries(summary.mix).filter(([k, n]) => n > 0 && k !== 'subsidy' && k !== 'transfer'), [], 'only the kinds asked for');
+  const fired = Object.keys(summary.fired);
+  for (const prefix of ['kill txn/collect ', 'kill gw/credit owed', 'kill gw/credit mac2-issued', 'kill gw/transfer ', 'kill gw/transfer-run ', 'broker-restart txn/collect ']) {
+    t.true(fired.some((k) => k.startsWith(prefix)), `nothing fired at ${prefix}: ${JSON.stringify(summary.fired)}`);
+  }
+  for (const kind of ['bank-silent', 'bank-bad-mac', 'bank-too-late']) t.true((summary.fired[kind] ?? 0) > 0, `${kind} never met a standing transfer: ${JSON.stringify(summary.fired)}`);
+  t.true(Object.keys(summary.tears).some((p) => p.startsWith('collect ')), `no tear in a collect: ${JSON.stringify(summary.tears)}`);
 });

@@ -191,3 +191,18 @@ test('a source whose credits never expire (a fee refund) cannot be owed with an 
   t.like(await parts.credits.owed(refund.asn), [{ pendingId: refund.id, source: 'fee-refund', amount: 300 }]);
   t.like(await parts.ledger.posting(refund.id), { amount: 300, status: 'pending', source: 'fee-refund' });
 });
+
+test('a credit whose MAC2 was issued is listed first: the kiosk writes in this order and stops at the first refused, and any other credit is refused while that one is in doubt', async (t) => {
+  const parts = await gatewayParts(await tempDir(t), { now: NOON });
+  t.teardown(() => parts.store.close());
+  parts.credits.register({ source: 'fee-refund' });
+  const asn = '31030000002023010001';
+  const batch = await parts.subsidies.issue({ account: '2023010001', amount: '20.00', reason: '伙食补助', period: '2026-11', expires: '2026-12-31' });
+  const subsidy = batch.lines[0]!.creditId;
+  await parts.credits.credits.advance(await parts.credits.credits.require(subsidy), 'mac2-issued', {
+    onlineCounter: 3, oldBalance: 0, terminalId: '000000000001', random: '01020304', hostDate: '20261206', hostTime: '120000', mac2: '00000000',
+  });
+  // Owed later, and its id ('K…') sorts before the subsidy's ('SUB-…'): a refund of a fee paid while the subsidy was in doubt.
+  await parts.credits.owe([{ id: 'K001-00000001-refund', source: 'fee-refund', asn, campusAccount: '2023010001', amount: 300 }]);
+  t.deepEqual((await parts.credits.owed(asn)).map((o) => o.pendingId), [subsidy, 'K001-00000001-refund']);
+});
