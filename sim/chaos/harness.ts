@@ -303,12 +303,15 @@ async function startWorld(o: ChaosOptions) {
       kinds: o.kinds ?? SCENARIO_KINDS,
     };
     const campusAccounts = new Map(loaded.config.cardholders.map((c) => [c.asn.toUpperCase(), c.campusAccount]));
-    // A top-up order is due only for a card the gateway has seen in a load: each bound card loads 0.01 once first.
-    if (scenarioWorld.kinds.includes('transfer')) {
+    // Before the series, each bound card loads once: a top-up order is due only for a card the gateway has seen in a
+    // load (0.01 is enough), and a series of fees without loads pays from what this puts on the cards (100.00), where
+    // it would otherwise find them empty and end nearly every run refused before any step its faults wait for.
+    const fund = scenarioWorld.kinds.includes('fee') && !scenarioWorld.kinds.includes('load') ? 10_000 : scenarioWorld.kinds.includes('transfer') ? 1 : 0;
+    if (fund > 0) {
       const [first] = kiosks.values();
       for (const c of scenarioWorld.boundCards) {
         await first!.run.insert(cards.get(c.asn)!);
-        await requestLoad(first!.member.child, 1, c.pin, LOAD_LIMIT_MS);
+        await requestLoad(first!.member.child, fund, c.pin, LOAD_LIMIT_MS);
         await first!.run.remove();
       }
     }
