@@ -133,8 +133,13 @@ export const configSchema = z.object({
     url: z.url({ protocol: /^https?$/ }),
     /** How long one call may take before it counts as unanswered. */
     timeoutMs: z.number().int().min(100).max(60_000).default(5000),
-    /** Tries of one payment (the same payment id) before an unanswered biller makes the fee a refund owed. */
+    /**
+     * Tries of one payment (the same payment id) at once. After them, a biller that was never reached (connection
+     * refused) makes the fee a refund owed; one that may have got the payment is asked again every `retryMs`.
+     */
     payTries: z.number().int().min(1).max(10).default(3),
+    /** How long after its tries ran out unanswered a payment the biller may have applied is asked again, until it answers. */
+    retryMs: z.number().int().min(100).max(3_600_000).default(60_000),
     /** Largest single fee, fen. */
     maxAmount: fen.default(50_000),
   }).strict()).default([]),

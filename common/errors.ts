@@ -143,6 +143,10 @@ export const ERROR_CODES = {
   FEE_REFUNDED: {
     retryable: false, zh: '缴费未成功，金额已退回卡内', en: 'The fee was not paid; the amount is back on your card',
   },
+  FEE_PAYMENT_PENDING: {
+    retryable: false, zh: '已从卡内扣款，缴费单位尚未确认，确认后自动到账；如缴费单位拒收，金额将在任一圈存机放卡时退回',
+    en: 'Paid from your card; the biller has not confirmed yet. It completes by itself, or if the biller refuses, the amount comes back at your next tap',
+  },
   FEE_REFUND_OWED: {
     retryable: false, zh: '缴费未成功，金额将退回卡内，在任一圈存机放卡即可领取',
     en: 'The fee was not paid; the amount is owed back to your card: tap it at any kiosk to collect it',

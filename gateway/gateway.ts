@@ -252,6 +252,7 @@ export class Gateway {
     await this.console?.close();
     this.settlement.stopSchedule();
     this.credits.stop();
+    this.fees.stop();
     await this.announcements.stop();
     await this.endpoint.stop();
     // A reconciliation under way ends before the bank links and the store it uses close.

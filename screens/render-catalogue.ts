@@ -12,7 +12,7 @@ import type { KioskView, Lang } from './view-model.ts';
 
 /** The screens of the services beside the load: the menu that leads to them, fees, subsidies, the records. */
 const SERVICE_SCREENS = new Set([
-  'menu', 'fees-billers', 'fee-account', 'fee-account-unknown', 'fee-amount', 'result-fee-refund', 'pending', 'result-subsidy',
+  'menu', 'fees-billers', 'fee-account', 'fee-account-unknown', 'fee-amount', 'result-fee-pending', 'result-fee-refund', 'pending', 'result-subsidy',
   'result-subsidy-expired', 'records', 'campus-records', 'campus-records-empty',
 ]);
 

@@ -191,6 +191,7 @@ export function sampleViews(lang: Lang = 'zh'): SampleView[] {
       name: 'fee-amount',
       view: { ...session('amount'), amount: { operation: 'fee', presets: [1_000, 2_000, 5_000, 10_000, 20_000, 30_000], entered: null, minLoad: 100, maxLoad: 50_000, purseLimit: 50_000, payee: '张三 · 东区3号楼402' } },
     },
+    { name: 'result-fee-pending', view: { ...session('result'), result: { ok: false, operation: 'fee', amount: 3_000, newBalance: 9_350, code: 'FEE_PAYMENT_PENDING', reference: 'K001-00000043' } } },
     { name: 'result-fee-refund', view: { ...session('result'), result: { ok: false, operation: 'fee', amount: 3_000, newBalance: 12_350, code: 'FEE_REFUNDED', reference: 'K001-00000042' } } },
     { name: 'announcements', view: { ...session('announcements'), announcements: ANNOUNCEMENTS } },
     { name: 'idle-announcements-longest', view: { ...base('idle', lang), campusLogo: emblem(), announcements: LONGEST } },

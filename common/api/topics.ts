@@ -85,9 +85,9 @@ export const gatewayFeeStates = {
   'mac1-issued': 'MAC1 handed to the kiosk: the card may debit itself from here on',
   'not-debited': 'the card\'s offline counter showed the debit did not apply (`fee.abandon`): nothing moved',
   debited: 'the card\'s MAC2 and TAC verified; posting purse -> biller held',
-  paying: 'a payment to the biller may be under way (journaled before each try, with the same payment id)',
+  paying: 'a payment to the biller may be under way (journaled before each try, with the same payment id); a biller that has not answered a payment it may have applied is asked again until it does',
   paid: 'the biller confirmed the payment; posting final',
-  'refund-owed': 'the biller refused or never answered: the amount is owed back to the card as a pending credit (source fee-refund)',
+  'refund-owed': 'the biller refused, or could not be reached at any try: the amount is owed back to the card as a pending credit (source fee-refund)',
   'proof-failed': 'the card answered with a MAC2 or TAC that does not verify: held for an operator',
 } as const;
 export type GatewayFeeState = keyof typeof gatewayFeeStates;
@@ -286,12 +286,14 @@ export const operations = {
   }),
   'fee.confirm': op({
     summary: 'The card debited itself: its TAC and MAC2 (from DEBIT FOR PURCHASE or GET TRANSACTION PROVE) are verified, '
-      + 'then the biller is paid. `refund-owed`: the biller refused or never answered and the amount is owed back to '
-      + 'the card (listed in `card.lookup` as a pending credit). Repeating it answers the same. Another kiosk than the '
+      + 'then the biller is paid. `refund-owed`: the biller refused, or could not be reached at any try, and the amount is '
+      + 'owed back to the card (listed in `card.lookup` as a pending credit). `paying`: the biller did not answer a payment '
+      + 'it may have applied; the gateway asks it again until it answers, and the fee ends paid or owed back (then listed '
+      + 'at a later tap). Repeating it answers the state it is in. Another kiosk than the '
       + 'fee\'s may send it for a fee `card.lookup` listed in `feesInDoubt` there, within the records window of that lookup.',
     request: z.object({ txnId, tac: hex(8, 'TAC'), mac2: hex(8, 'MAC2') }),
     response: z.object({
-      state: z.enum(['paid', 'refund-owed']),
+      state: z.enum(['paid', 'refund-owed', 'paying']),
       receiptNo: z.string().optional().describe('the biller\'s receipt number, when paid'),
       refundId: txnId.optional().describe('the pending credit that brings the amount back, when owed'),
       code: errorCodeSchema.optional().describe('why the biller was not paid'),

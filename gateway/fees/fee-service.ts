@@ -1,9 +1,10 @@
 /**
  * The gateway's fee service (缴费): a fee paid from the card's purse to a biller. The gateway acts as the PSAM: MAC1
  * leaves only once the fee is journaled; the card's MAC2 and TAC are verified before the posting purse -> biller;
- * the biller is paid with the fee's id as its idempotency key, each try journaled first. A biller that refuses, or
- * never answers after its tries, leaves the amount owed back to the card: an owed credit of source `fee-refund` in the
- * campus's owed credits (gateway/credits/campus-credits.ts), created in the batch of the fee's `refund-owed`.
+ * the biller is paid with the fee's id as its idempotency key, each try journaled first. A biller that refuses leaves
+ * the amount owed back to the card: an owed credit of source `fee-refund` in the campus's owed credits
+ * (gateway/credits/campus-credits.ts), created in the batch of the fee's `refund-owed`. Silence is not a refusal: a
+ * payment that may have reached the biller stays `paying` and is asked again until the biller answers.
  */
 import { campusTime } from '../../common/campus-time.ts';
 import type { BillerConfig } from '../../common/config.ts';
@@ -50,6 +51,9 @@ export class FeeService {
   readonly #billers: Map<string, BillerClient>;
   /** One job at a time per fee (its confirm, a repeat of it, its resumption at start) and per terminal's sequence. */
   readonly #turns = new KeyedQueue();
+  /** Fees whose payment may have reached a silent biller, by id: the timer of the next try. */
+  readonly #later = new Map<string, NodeJS.Timeout>();
+  #stopped = false;
 
   constructor(private readonly o: FeeServiceOptions) {
     this.fees = new JournaledMachine(o.store, 'gw/fee', GATEWAY_FEE_MACHINE);
@@ -128,7 +132,8 @@ export class FeeService {
         }
         record = await this.fees.advance(record, 'debited', { tac: req.tac, mac2: req.mac2, ...decidedBy }, [this.#transfer(record, 'held')]);
       }
-      if (record.state === 'debited' || record.state === 'paying') record = await this.#pay(record);
+      // A fee already `paying` is the retry timer's (or the resumption's): its state is the answer.
+      if (record.state === 'debited') record = await this.#pay(record, this.#biller(record.billerId).config.payTries);
       return answerOf(record);
     });
   }
@@ -161,19 +166,40 @@ export class FeeService {
     });
   }
 
-  /** At start: fees whose biller was owed a payment when the gateway stopped are paid (same id) or owed back. */
+  /**
+   * At start: fees whose biller was owed a payment when the gateway stopped. One debited is paid (same id, its tries);
+   * one `paying` is asked once at once — the try a stop interrupted may have been applied — then as its retry says.
+   */
   async resume(): Promise<void> {
+    this.#stopped = false;
     for (const record of (await this.fees.unfinished()).filter((r) => r.state === 'debited' || r.state === 'paying')) {
-      await this.#turns.run(record.id, async () => this.#pay((await this.fees.require(record.id))));
+      await this.#turns.run(record.id, async () => {
+        const now = await this.fees.require(record.id);
+        return this.#pay(now, now.state === 'debited' ? this.#biller(now.billerId).config.payTries : 1);
+      });
     }
   }
 
-  async #pay(record: GatewayFeeRecord): Promise<GatewayFeeRecord> {
+  /** No more tries are started; one in flight ends with the store and is asked again at the next start. */
+  stop(): void {
+    this.#stopped = true;
+    for (const timer of this.#later.values()) clearTimeout(timer);
+    this.#later.clear();
+  }
+
+  /**
+   * Pays the biller, `tries` times at most, each try journaled `paying` first. A definite answer ends the fee: paid,
+   * or refused (the amount owed back). An unanswered try that may have reached the biller (a timeout, a lost or
+   * garbled answer, or a try a stop interrupted) may have been applied: the fee stays `paying` and the same payment
+   * is asked again every `retryMs` until the biller answers. Only a fee no try of which can have reached the biller
+   * (each connection refused) is owed back for the biller's silence.
+   */
+  async #pay(record: GatewayFeeRecord, tries: number): Promise<GatewayFeeRecord> {
     const biller = this.#biller(record.billerId);
+    let reached = record.state === 'paying';
     let last: QuancunError | undefined;
-    // A fee resumed after its last try asks once more: that try may have been applied, and the same id tells.
-    for (let tries = Math.min(record.payTries ?? 0, biller.config.payTries - 1); tries < biller.config.payTries; tries++) {
-      record = await this.fees.advance(record, 'paying', { payTries: tries + 1 });
+    for (let i = 0; i < tries; i++) {
+      record = await this.fees.advance(record, 'paying', { payTries: (record.payTries ?? 0) + 1 });
       try {
         const { receiptNo } = await biller.pay({ paymentId: record.id, account: record.account, amount: record.amount });
         this.o.log.info('fee paid', { txnId: record.id, billerId: record.billerId, receiptNo });
@@ -181,17 +207,37 @@ export class FeeService {
       } catch (err) {
         last = QuancunError.from(err);
         if (last.code !== 'BILLER_UNAVAILABLE') break;
-        this.o.log.warn('biller did not answer, trying the same payment again', { txnId: record.id, try: tries + 1, sent: last.details.sent });
+        reached ||= last.details.sent !== false;
+        this.o.log.warn('biller did not answer the payment', { txnId: record.id, try: record.payTries, sent: last.details.sent });
       }
+    }
+    if (last?.code === 'BILLER_UNAVAILABLE' && reached) {
+      this.#askLater(record);
+      return record;
     }
     const code = last?.code ?? 'BILLER_UNAVAILABLE';
     const refundId = refundIdOf(record.id);
-    // Unanswered after every try: whether the biller took it is for the biller's statement (`details` keeps it).
     this.o.log.warn('biller not paid: the amount is owed back to the card', { txnId: record.id, code, refundId });
     // One batch: the fee's state, its transfer undone by the refund, the refund owed with its pending posting of the same amount.
     return this.fees.advance(record, 'refund-owed', { refundId, code }, [this.#transfer(record, 'undone', refundId)], (ops) => this.o.credits.owe([{
       id: refundId, source: 'fee-refund', asn: record.asn, campusAccount: record.campusAccount, amount: record.amount, kioskId: record.kioskId,
     }], ops));
+  }
+
+  /** The same payment asked again after the biller's `retryMs`, until it answers; the operator is told when its tries run out. */
+  #askLater(record: GatewayFeeRecord): void {
+    if (this.#stopped || this.#later.has(record.id)) return;
+    const { retryMs, payTries } = this.#biller(record.billerId).config;
+    this.o.log[record.payTries === payTries ? 'error' : 'warn']('biller silent after a payment it may have applied: asking again until it answers', {
+      txnId: record.id, billerId: record.billerId, tries: record.payTries, nextInMs: retryMs,
+    });
+    this.#later.set(record.id, setTimeout(() => {
+      this.#later.delete(record.id);
+      void this.#turns.run(record.id, async () => {
+        const now = await this.fees.require(record.id);
+        if (now.state === 'paying') await this.#pay(now, 1);
+      }).catch((err: Error) => this.o.log.error('fee payment retry failed', { txnId: record.id, error: err }));
+    }, retryMs));
   }
 
   #transfer(record: GatewayFeeRecord, status: 'held' | 'final' | 'undone', undoneBy?: string): Op {
@@ -234,5 +280,6 @@ function purchaseOf(r: Pick<GatewayFeeRecord, 'asn' | 'amount' | 'terminalId' | 
 function answerOf(r: GatewayFeeRecord): OpResponse<'fee.confirm'> {
   if (r.state === 'paid') return { state: 'paid', receiptNo: r.receiptNo! };
   if (r.state === 'refund-owed') return { state: 'refund-owed', refundId: r.refundId!, code: r.code! };
+  if (r.state === 'paying') return { state: 'paying', code: 'BILLER_UNAVAILABLE' };
   throw new QuancunError('TXN_STATE', `fee ${r.id} is ${r.state}`, { txnId: r.id });
 }

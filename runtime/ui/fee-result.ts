@@ -15,7 +15,8 @@ export function feeResult(outcome: FeeEnd): ResultInfo {
   const refunded = outcome.refund && collected(outcome.refund) ? outcome.refund : undefined;
   // Where the money is, not why the biller failed, is what the cardholder must know: back on the card now, or at
   // the next tap.
-  const code = ok ? undefined : outcome.state === 'refund-owed' ? (refunded ? 'FEE_REFUNDED' : 'FEE_REFUND_OWED') : (outcome.code ?? 'INTERNAL');
+  const code = ok ? undefined : outcome.state === 'refund-owed' ? (refunded ? 'FEE_REFUNDED' : 'FEE_REFUND_OWED')
+    : outcome.state === 'biller-pending' ? 'FEE_PAYMENT_PENDING' : (outcome.code ?? 'INTERNAL');
   // A torn debit the card did not decide has no balance to show rather than a guess.
   const balance = refunded ? refunded.cardAfter : outcome.state === 'undecided' || outcome.state === 'torn' ? undefined : (outcome.cardAfter ?? outcome.cardBefore);
   return {

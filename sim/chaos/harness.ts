@@ -133,6 +133,8 @@ const GATEWAY_FEE_PREFIX = 'gw/fee';
 /** How long the gateway waits for one biller answer here: a silent biller costs little, and a fee ends well within the kiosk's wait. */
 const BILLER_TIMEOUT_MS = 400;
 const BILLER_PAY_TRIES = 3;
+/** A payment the biller may have applied and did not answer is asked again this soon: within a run's settle. */
+const BILLER_RETRY_MS = 200;
 /** The kiosk journals whose records must all reach a final state: every registered flow's. */
 const KIOSK_JOURNALS: Record<string, MachineSpec<string>> = Object.fromEntries(FLOWS.map((f) => [`${journalPrefix(f.kind)}/`, f.machine]));
 const CREDIT_FOR_LOAD = 0x52;
@@ -257,7 +259,7 @@ async function startWorld(o: ChaosOptions) {
     })));
     await biller.start();
     stops.push(() => biller.stop());
-    config.billers = config.billers.map((b) => ({ ...b, url: biller.url(b.id), timeoutMs: BILLER_TIMEOUT_MS, payTries: BILLER_PAY_TRIES }));
+    config.billers = config.billers.map((b) => ({ ...b, url: biller.url(b.id), timeoutMs: BILLER_TIMEOUT_MS, payTries: BILLER_PAY_TRIES, retryMs: BILLER_RETRY_MS }));
 
     config.mqtt = { url: broker.url, embeddedPort: 0, requestTimeoutMs: 3 * BANK_RESPONSE_MS + 300 };
     config.banks = config.banks.map((b) => (b.id === bankConfig.id ? { ...b, host: '127.0.0.1', port: bank.address().port } : b));
@@ -444,6 +446,12 @@ async function startWorld(o: ChaosOptions) {
         detach.push(() => m.off('journal', onStep));
       };
       let billerDown = false;
+      /** Once only, whichever comes first: the try it was drawn to be up for, or the run's end. */
+      const billerUp = async () => {
+        if (!billerDown) return;
+        billerDown = false;
+        await biller.up();
+      };
       /** The biller misbehaves from the moment the card is debited (its lookup at the confirmation page went well). */
       function billerFault(f: Extract<Fault, { kind: `biller-${string}` }>): void {
         const atDebited = (act: () => void | Promise<void>) => pauseAt(gateway, GATEWAY_FEE_PREFIX, 'debited', () => {
@@ -463,17 +471,16 @@ async function startWorld(o: ChaosOptions) {
             return atDebited(() => biller.refuseNext('account-closed'));
           case 'biller-lost-answer':
             return atDebited(() => biller.loseNextAnswer());
+          case 'biller-silent':
+            // Applied at the first try and no answer in time at any: the fee waits `paying` until the biller is
+            // back after the run (below), and is paid then, never owed back.
+            return atDebited(() => biller.slow(f.latencyMs));
           case 'biller-down':
             atDebited(async () => {
               billerDown = true;
               await biller.down();
             });
-            if (f.upAtTry !== null) {
-              atTry(f.upAtTry, async () => {
-                billerDown = false;
-                await biller.up();
-              });
-            }
+            if (f.upAtTry !== null) atTry(f.upAtTry, billerUp);
         }
       }
       let cardReturns = true;
@@ -537,6 +544,7 @@ async function startWorld(o: ChaosOptions) {
           case 'biller-refuse':
           case 'biller-down':
           case 'biller-lost-answer':
+          case 'biller-silent':
             billerFault(f);
             return true;
           default: {
@@ -590,12 +598,13 @@ async function startWorld(o: ChaosOptions) {
       // while the kiosk recovers; a card that never returns is simply gone for this run.
       if (cardReturns) await field.restore(card);
       else await field.remove();
+      // The biller is itself again once the cardholder has gone: a payment it left unanswered is asked again and paid.
+      biller.slow(0);
+      await billerUp();
       const view = await settle(reported);
       await Promise.all(restarts);
       for (const d of detach) d();
       bank.setBehaviour({});
-      biller.slow(0);
-      if (billerDown) await biller.up();
       await field.remove();
       const outcome = answer ? (answer.code ? `${answer.state} ${answer.code}` : answer.state) : stuck.length ? 'kiosk hung' : 'kiosk killed';
       return { outcome, violations: [...stuck, ...checkInvariant(view).filter((v) => !reported.has(v.key))], torn, took };

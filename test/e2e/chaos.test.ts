@@ -9,7 +9,7 @@ import test from 'ava';
 import { lastJson, quancun } from '../support/cli.ts';
 
 const KINDS = ['kiosk-kill', 'gateway-kill', 'broker-restart', 'bank-late', 'bank-too-late', 'bank-silent', 'bank-bad-mac', 'bank-drop', 'card-removed', 'card-never-returns'];
-const BILLER_KINDS = ['biller-slow', 'biller-too-slow', 'biller-refuse', 'biller-down', 'biller-lost-answer'];
+const BILLER_KINDS = ['biller-slow', 'biller-too-slow', 'biller-refuse', 'biller-down', 'biller-lost-answer', 'biller-silent'];
 type Summary = { runs: number; mix: Record<string, number>; faults: Record<string, number>; tears: Record<string, number>; fired: Record<string, number>; violations: unknown[] };
 
 test('chaos --runs 300: every fault kind injected, zero violations, --json summary last', async (t) => {

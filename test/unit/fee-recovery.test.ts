@@ -14,7 +14,7 @@ import type { KioskLink } from '../../runtime/link/kiosk-link.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 /** A gateway that answers fee.confirm and fee.abandon, recording what it was asked. */
-function gateway(confirm: { state: 'paid' | 'refund-owed'; receiptNo?: string; refundId?: string; code?: 'BILLER_REFUSED' }) {
+function gateway(confirm: { state: 'paid' | 'refund-owed' | 'paying'; receiptNo?: string; refundId?: string; code?: 'BILLER_REFUSED' | 'BILLER_UNAVAILABLE' }) {
   const asked: Array<{ op: OpName; data: unknown }> = [];
   const link = {
     online: true,
@@ -72,7 +72,7 @@ test('debiting: the DEBIT may have reached the card; torn and undecided in one r
   t.like((await reports(journal))[0], { state: 'undecided', kind: 'fee' });
 });
 
-test('debited: the card holds the debit; fee.confirm with its TAC and MAC2 ends it paid or refund-owed', async (t) => {
+test('debited: the card holds the debit; fee.confirm with its TAC and MAC2 ends it paid, refund-owed or biller-pending', async (t) => {
   const paid = await leftIn(t, 'debited', ['beginning', 'debiting']);
   const g1 = gateway({ state: 'paid', receiptNo: 'R00000007' });
   t.like(await recoverFee({ link: g1.link, journal: paid.journal }, paid.rec), { state: 'completed', receiptNo: 'R00000007' });
@@ -82,4 +82,10 @@ test('debited: the card holds the debit; fee.confirm with its TAC and MAC2 ends 
   const owed = await leftIn(t, 'debited', ['beginning', 'debiting']);
   const g2 = gateway({ state: 'refund-owed', refundId: 'K001-00000001-refund', code: 'BILLER_REFUSED' });
   t.like(await recoverFee({ link: g2.link, journal: owed.journal }, owed.rec), { state: 'refund-owed', refundId: 'K001-00000001-refund', code: 'BILLER_REFUSED' });
+
+  // The biller has not answered a payment it may have applied: the gateway keeps asking; the kiosk's part is done.
+  const silent = await leftIn(t, 'debited', ['beginning', 'debiting']);
+  const g3 = gateway({ state: 'paying', code: 'BILLER_UNAVAILABLE' });
+  t.like(await recoverFee({ link: g3.link, journal: silent.journal }, silent.rec), { state: 'biller-pending', code: 'BILLER_UNAVAILABLE' });
+  t.like((await reports(silent.journal))[0], { state: 'biller-pending', kind: 'fee', amount: 300 });
 });

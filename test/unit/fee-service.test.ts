@@ -56,7 +56,7 @@ async function setup(t: ExecutionContext, biller: Partial<BillerConfig> = {}, lo
     store, ledger, keys, credits, timeZone: 'Asia/Shanghai', log: silentLogger, now: () => NOW, ...(lookedUp ? { lookedUp } : {}),
     billers: [{
       id: 'dorm-power', kind: 'dorm-power', name: { zh: '宿舍电费', en: 'Dorm electricity' }, url: billers.url('dorm-power'),
-      timeoutMs: 1000, payTries: 3, maxAmount: 50_000, ...biller,
+      timeoutMs: 1000, payTries: 3, retryMs: 60_000, maxAmount: 50_000, ...biller,
     }],
   });
   const card = new VirtualCard({
@@ -249,14 +249,73 @@ test('a gateway stopped while paying resumes at start with the same payment id: 
   t.deepEqual(await s.fees.confirm(KIOSK, { txnId: 'K001-00000001', tac, mac2 }), { state: 'paid', receiptNo: 'R00000001' });
 });
 
-test('a fee resumed after its last try asks the biller once more before owing the amount back', async (t) => {
+test('a fee resumed after its last try asks the biller again with the same payment id', async (t) => {
   const s = await setup(t, { payTries: 1 });
   const { tac, mac2 } = await debited(s);
   let record = await s.fees.fees.require('K001-00000001');
   record = await s.fees.fees.advance(record, 'debited', { tac, mac2 });
   await s.fees.fees.advance(record, 'paying', { payTries: 1 });
   await s.fees.resume();
-  t.like(await s.fees.fees.require('K001-00000001'), { state: 'paid', payTries: 1 });
+  t.like(await s.fees.fees.require('K001-00000001'), { state: 'paid', payTries: 2 });
   t.is(s.billers.received('dorm-power', '3402'), 250);
+});
+
+/** Resolves with the fee's record once it reaches `state`. */
+function reaches(s: Setup, txnId: string, state: string) {
+  return new Promise<unknown>((resolve) => {
+    const seen = (r: { id: string; state: string }) => {
+      if (r.id !== txnId || r.state !== state) return;
+      s.fees.fees.off('changed', seen);
+      resolve(r);
+    };
+    s.fees.fees.on('changed', seen);
+  });
+}
+
+test('a biller that took the payment and stays silent is not refunded: the fee stays paying and is asked again until it answers', async (t) => {
+  const s = await setup(t, { timeoutMs: 150, retryMs: 100 });
+  t.teardown(() => s.fees.stop());
+  const { tac, mac2 } = await debited(s);
+  // Each answer comes after the gateway stopped waiting; the payment itself is applied at the first try.
+  s.billers.slow(400);
+  t.deepEqual(await s.fees.confirm(KIOSK, { txnId: 'K001-00000001', tac, mac2 }), { state: 'paying', code: 'BILLER_UNAVAILABLE' });
+  t.like(await s.fees.fees.require('K001-00000001'), { state: 'paying', payTries: 3 });
+  t.is(await s.ledger.posting('K001-00000001-refund'), undefined, 'no refund owed for a payment the biller may have');
+  t.like(await s.ledger.transfer('K001-00000001'), { status: 'held' });
+  // A repeated confirm answers the state it is in.
+  t.deepEqual(await s.fees.confirm(KIOSK, { txnId: 'K001-00000001', tac, mac2 }), { state: 'paying', code: 'BILLER_UNAVAILABLE' });
+  const paid = reaches(s, 'K001-00000001', 'paid');
+  s.billers.slow(0);
+  t.like(await paid, { state: 'paid', receiptNo: 'R00000001' });
+  t.is(s.billers.received('dorm-power', '3402'), 250, 'paid once, with the same payment id');
+  t.like(await s.ledger.transfer('K001-00000001'), { status: 'final' });
+  t.deepEqual(await s.fees.confirm(KIOSK, { txnId: 'K001-00000001', tac, mac2 }), { state: 'paid', receiptNo: 'R00000001' });
+});
+
+test('a fee a stop left paying is not owed back while its biller is down: the interrupted try may have been applied', async (t) => {
+  const s = await setup(t, { retryMs: 100 });
+  t.teardown(() => s.fees.stop());
+  const { tac, mac2 } = await debited(s);
+  let record = await s.fees.fees.require('K001-00000001');
+  record = await s.fees.fees.advance(record, 'debited', { tac, mac2 });
+  await s.fees.fees.advance(record, 'paying', { payTries: 1 });
+  await s.billers.down();
+  await s.fees.resume();
+  t.like(await s.fees.fees.require('K001-00000001'), { state: 'paying', payTries: 2 });
+  t.is(await s.ledger.posting('K001-00000001-refund'), undefined);
+  const paid = reaches(s, 'K001-00000001', 'paid');
+  await s.billers.up();
+  await paid;
+  t.is(s.billers.received('dorm-power', '3402'), 250);
+});
+
+test('a payment refused after its answer was lost is owed back: the refusal is the biller\'s definite word', async (t) => {
+  const s = await setup(t);
+  const { tac, mac2 } = await debited(s);
+  s.billers.refuseNext('account-closed');
+  s.billers.loseNextAnswer();
+  t.like(await s.fees.confirm(KIOSK, { txnId: 'K001-00000001', tac, mac2 }), { state: 'refund-owed', code: 'BILLER_REFUSED' });
+  t.like(await s.fees.fees.require('K001-00000001'), { payTries: 2 });
+  t.like(await s.ledger.posting('K001-00000001-refund'), { status: 'pending', amount: 250 });
 });
 

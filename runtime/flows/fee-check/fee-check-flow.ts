@@ -80,6 +80,7 @@ export async function settleFeeCheck(ctx: RecoveryContext, rec: FeeCheckRecord):
     }
     const answer = await link.request('fee.confirm', { txnId: rec.feeId, tac: rec.tac!, mac2: rec.mac2! });
     if (answer.state === 'paid') return await journal.feeChecks.advance(rec, 'paid', { receiptNo: answer.receiptNo! });
+    if (answer.state === 'paying') return await journal.feeChecks.advance(rec, 'biller-pending', { code: answer.code ?? 'BILLER_UNAVAILABLE' });
     return await journal.feeChecks.advance(rec, 'refund-owed', { refundId: answer.refundId!, code: answer.code ?? 'FEE_REFUND_OWED' });
   } catch (err) {
     const e = QuancunError.from(err);

@@ -18,6 +18,9 @@ export type FeeCheckState =
   | 'paid'
   /** The debit applied and the biller was not paid: the gateway owes the amount back (a `fee-refund` credit). */
   | 'refund-owed'
+  /** The debit applied and the biller has not answered a payment it may have applied: the gateway asks it again
+   * until it does, and the fee ends paid, or its amount owed back and listed at a later tap. */
+  | 'biller-pending'
   /** The debit never applied: the fee ended with nothing moved. */
   | 'not-debited'
   /** The gateway refused the decision (the card's proof does not verify, the fee moved on): for an operator. */
@@ -30,10 +33,11 @@ export const FEE_CHECK_MACHINE: MachineSpec<FeeCheckState> = {
   name: 'fee-check',
   transitions: {
     checking: ['confirming', 'abandoning', 'not-decided'],
-    confirming: ['paid', 'refund-owed', 'held'],
+    confirming: ['paid', 'refund-owed', 'biller-pending', 'held'],
     abandoning: ['not-debited', 'held'],
     paid: [],
     'refund-owed': [],
+    'biller-pending': [],
     'not-debited': [],
     held: [],
     'not-decided': [],

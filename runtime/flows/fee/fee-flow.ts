@@ -138,10 +138,11 @@ async function drive(ctx: FeeContext, session: CardSession, rec: FeeRecord): Pro
   });
 }
 
-/** The card is debited: the gateway verifies its proof and pays the biller, or owes the amount back. */
+/** The card is debited: the gateway verifies its proof and pays the biller, owes the amount back, or waits for a silent biller. */
 export async function confirmFee(ctx: Pick<FeeContext, 'link' | 'journal'>, rec: FeeRecord): Promise<FeeRecord> {
   const answer = await ctx.link.request('fee.confirm', { txnId: rec.id, tac: rec.tac!, mac2: rec.mac2! });
   if (answer.state === 'paid') return ctx.journal.fees.advance(rec, 'completed', { receiptNo: answer.receiptNo! });
+  if (answer.state === 'paying') return ctx.journal.fees.advance(rec, 'biller-pending', { code: answer.code ?? 'BILLER_UNAVAILABLE' });
   return ctx.journal.fees.advance(rec, 'refund-owed', { refundId: answer.refundId!, code: answer.code ?? 'FEE_REFUND_OWED' });
 }
 

@@ -20,6 +20,9 @@ export type FeeState =
   | 'completed'
   /** The biller was not paid: the gateway owes the amount back to the card (a pending credit, collected at a tap). */
   | 'refund-owed'
+  /** The card paid; the biller has not answered a payment it may have applied: the gateway asks it again
+   * until it does, and the fee ends paid, or its amount owed back and listed at a later tap. */
+  | 'biller-pending'
   /** The card was not debited: the gateway is told, so its MAC1 is closed. */
   | 'abandoning'
   /** Ended with nothing moved (the card's counter or its refusal shows the debit did not apply). */
@@ -37,10 +40,11 @@ export const FEE_MACHINE: MachineSpec<FeeState> = {
     beginning: ['debiting', 'declined', 'abandoning'],
     debiting: ['debited', 'torn', 'abandoning'],
     torn: ['debited', 'abandoning', 'undecided'],
-    debited: ['completed', 'refund-owed'],
+    debited: ['completed', 'refund-owed', 'biller-pending'],
     abandoning: ['not-debited'],
     completed: [],
     'refund-owed': [],
+    'biller-pending': [],
     'not-debited': [],
     declined: [],
     undecided: [],
