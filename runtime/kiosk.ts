@@ -328,15 +328,24 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     }
   }
 
+  /** What every flow run here is given. */
+  #flowContext() {
+    return { journal: this.journal, link: this.link, terminalId: this.o.terminalId, log: this.log };
+  }
+
+  /** A flow that writes the card also has the reader, stops waiting for a card back when the kiosk stops, and tells the screens. */
+  #cardFlowContext() {
+    return {
+      ...this.#flowContext(), reader: this.o.reader, cardProfile: this.o.cardProfile ?? CAMPUS_CARD_PROFILE, stopSignal: this.stopping.signal,
+      onRePresent: (info: RePresentInfo) => this.emit('re-present', info),
+    };
+  }
+
   load(session: CardSession, amount: number, options: { signal?: AbortSignal } = {}): Promise<LoadOutcome> {
     return this.#transaction(async () => {
       try {
         const outcome = await runLoad(
-          {
-            journal: this.journal, link: this.link, pinPad: this.o.pinPad, terminalId: this.o.terminalId, log: this.log,
-            reader: this.o.reader, cardProfile: this.o.cardProfile ?? CAMPUS_CARD_PROFILE, stopSignal: this.stopping.signal,
-            onStep: (s) => this.emit('step', s), onRePresent: (info) => this.emit('re-present', info), ...options,
-          },
+          { ...this.#cardFlowContext(), pinPad: this.o.pinPad, onStep: (s) => this.emit('step', s), ...options },
           session,
           amount,
         );
@@ -367,7 +376,7 @@ export class Kiosk extends EventEmitter<KioskEvents> {
   /** The collect flow on a card session, inside a transaction already claimed: each outcome counted for telemetry. */
   async #collectOwed(session: CardSession, owed?: Owed[]): Promise<CollectOutcome[]> {
     this.#moneyStep('collect', 'collecting');
-    const outcomes = await runCollect({ journal: this.journal, link: this.link, terminalId: this.o.terminalId, log: this.log }, session, owed);
+    const outcomes = await runCollect(this.#flowContext(), session, owed);
     for (const o of outcomes) this.#ended({ kind: 'collect', txnId: o.pendingId, state: o.state, amount: o.amount, credited: collected(o) });
     return outcomes;
   }
@@ -385,10 +394,7 @@ export class Kiosk extends EventEmitter<KioskEvents> {
   fee(session: CardSession, order: FeeOrder): Promise<FeeOutcome & { refund?: CollectOutcome }> {
     return this.#transaction(async () => {
       this.#moneyStep('fee', 'paying');
-      const outcome = await runFee({
-        journal: this.journal, link: this.link, terminalId: this.o.terminalId, log: this.log, reader: this.o.reader,
-        cardProfile: this.o.cardProfile ?? CAMPUS_CARD_PROFILE, stopSignal: this.stopping.signal, onRePresent: (info) => this.emit('re-present', info),
-      }, session, order);
+      const outcome = await runFee(this.#cardFlowContext(), session, order);
       // Not a load or collect for the day's counters: only the last money step says where it ended.
       this.#moneyStep('fee', outcome.state, outcome.txnId);
       if (outcome.state !== 'refund-owed') return outcome;
@@ -406,7 +412,7 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     return this.#transaction(async () => {
       if (!this.link.online) throw new QuancunError('LINK_OFFLINE', 'the gateway is not reachable');
       this.#moneyStep('fee', 'deciding');
-      const outcomes = await runFeeChecks({ journal: this.journal, link: this.link, terminalId: this.o.terminalId, log: this.log }, session);
+      const outcomes = await runFeeChecks(this.#flowContext(), session);
       for (const o of outcomes) this.#moneyStep('fee', o.state, o.txnId);
       // A card gone or a link down after the decisions: they are journaled; the next tap reads the rest.
       return { outcomes, session: await lookAgain(session, this.link).catch(() => session) };
