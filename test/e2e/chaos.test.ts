@@ -5,63 +5,53 @@
  * in a purchase, every biller fault. And a series of subsidy and batch transfer runs: kills at the collect's, the
  * credits' and the batch run's steps, tears in the collect, the bank misbehaving for a standing transfer.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { lastJson, quancun } from '../support/cli.ts';
 
 const KINDS = ['kiosk-kill', 'gateway-kill', 'broker-restart', 'bank-late', 'bank-too-late', 'bank-silent', 'bank-bad-mac', 'bank-drop', 'card-removed', 'card-never-returns'];
 const BILLER_KINDS = ['biller-slow', 'biller-too-slow', 'biller-refuse', 'biller-down', 'biller-lost-answer', 'biller-silent'];
 type Summary = { runs: number; mix: Record<string, number>; faults: Record<string, number>; tears: Record<string, number>; fired: Record<string, number>; violations: unknown[] };
 
-test('chaos --runs 300: every fault kind injected, zero violations, --json summary last', async (t) => {
+/** One `quancun chaos … --json` series, which must end with no violation: its summary and its text. */
+async function series(t: ExecutionContext, ...args: string[]): Promise<{ summary: Summary; stdout: string }> {
   t.timeout(900_000);
-  const run = await quancun('chaos', '--runs', '300', '--seed', '2026', '--json');
+  const run = await quancun('chaos', ...args, '--json');
   const summary = lastJson<Summary>(run.stdout);
   t.deepEqual(summary.violations, [], run.stdout);
   t.is(run.code, 0, run.stderr);
+  return { summary, stdout: run.stdout };
+}
+
+test('chaos --runs 300: every fault kind injected, zero violations, --json summary last', async (t) => {
+  const { summary, stdout } = await series(t, '--runs', '300', '--seed', '2026');
   t.is(summary.runs, 300);
   t.true((summary.mix.fee ?? 0) > 0 && (summary.mix.load ?? 0) > 0, JSON.stringify(summary.mix));
   for (const kind of [...KINDS, ...BILLER_KINDS]) t.true((summary.faults[kind] ?? 0) > 0, `fault kind ${kind} was not injected: ${JSON.stringify(summary.faults)}`);
-  t.regex(run.stdout, /^violations: 0$/m);
+  t.regex(stdout, /^violations: 0$/m);
 });
 
 // Fee runs alone: the harness puts 100.00 on each bound card first, so the fees have something to pay with.
 test('chaos fee runs with kills: the kiosk and the gateway killed at fee steps, zero violations', async (t) => {
-  t.timeout(900_000);
-  const run = await quancun('chaos', '--runs', '24', '--seed', '8', '--kinds', 'fee', '--faults', 'kiosk-kill,gateway-kill', '--json');
-  const summary = lastJson<Summary>(run.stdout);
-  t.deepEqual(summary.violations, [], run.stdout);
-  t.is(run.code, 0, run.stderr);
+  const { summary } = await series(t, '--runs', '24', '--seed', '8', '--kinds', 'fee', '--faults', 'kiosk-kill,gateway-kill');
   const fired = Object.keys(summary.fired);
   t.true(fired.some((k) => k.startsWith('kill txn/fee ')), `no kiosk killed at a fee step: ${JSON.stringify(summary.fired)}`);
   t.true(fired.some((k) => k.startsWith('kill gw/fee ')), `no gateway killed at a fee step: ${JSON.stringify(summary.fired)}`);
 });
 
 test('chaos fee runs with every biller fault and tears in a purchase, zero violations', async (t) => {
-  t.timeout(900_000);
-  const run = await quancun('chaos', '--runs', '24', '--seed', '8', '--kinds', 'fee', '--faults', ['card-removed', ...BILLER_KINDS].join(','), '--json');
-  const summary = lastJson<Summary>(run.stdout);
-  t.deepEqual(summary.violations, [], run.stdout);
-  t.is(run.code, 0, run.stderr);
+  const { summary } = await series(t, '--runs', '24', '--seed', '8', '--kinds', 'fee', '--faults', ['card-removed', ...BILLER_KINDS].join(','));
   for (const kind of BILLER_KINDS) t.true((summary.fired[kind] ?? 0) > 0, `${kind} never met a payment: ${JSON.stringify(summary.fired)}`);
   t.true(Object.keys(summary.tears).some((p) => p.startsWith('fee ')), `no tear in a purchase: ${JSON.stringify(summary.tears)}`);
 });
 
 test('chaos fee runs with broker restarts: the broker restarted at a fee\'s steps, zero violations', async (t) => {
-  t.timeout(900_000);
-  const run = await quancun('chaos', '--runs', '16', '--seed', '3', '--kinds', 'fee', '--faults', 'broker-restart', '--json');
-  const summary = lastJson<Summary>(run.stdout);
-  t.deepEqual(summary.violations, [], run.stdout);
-  t.is(run.code, 0, run.stderr);
+  const { summary } = await series(t, '--runs', '16', '--seed', '3', '--kinds', 'fee', '--faults', 'broker-restart');
   const restarts = Object.keys(summary.fired).filter((k) => k.startsWith('broker-restart txn/fee '));
   t.true(restarts.length >= 2, `the broker restarted at too few fee steps: ${JSON.stringify(summary.fired)}`);
 });
 
 test('chaos subsidy and transfer runs: kills at the collect\'s, the credits\' and the batch run\'s steps, tears in the collect, bank faults on standing transfers, zero violations', async (t) => {
-  t.timeout(900_000);
-  const run = await quancun('chaos', '--runs', '60', '--seed', '31', '--kinds', 'subsidy,transfer', '--json');
-  const summary = lastJson<Summary>(run.stdout);
-  t.deepEqual(summary.violations, [], run.stdout);
-  t.is(run.code, 0, run.stderr);
+  const { summary } = await series(t, '--runs', '60', '--seed', '31', '--kinds', 'subsidy,transfer');
   t.true((summary.mix.subsidy ?? 0) > 0 && (summary.mix.transfer ?? 0) > 0, JSON.stringify(summary.mix));
   t.deepEqual(Object.entries(summary.mix).filter(([k, n]) => n > 0 && k !== 'subsidy' && k !== 'transfer'), [], 'only the kinds asked for');
   const fired = Object.keys(summary.fired);
