@@ -4,9 +4,8 @@
  * config/embedded.json: 张三's card holds 10.00; dorm-power room 3402 is 张三's, 东区3号楼402.
  */
 import test, { type ExecutionContext } from 'ava';
-import { once } from 'node:events';
 import { brokers } from '../support/brokers.ts';
-import { startPcscTestSystem } from '../support/pcsc.ts';
+import { startPcscTestSystem, tapAgain } from '../support/pcsc.ts';
 import { reportReached } from '../support/kiosk-system.ts';
 import { ZHANG } from '../support/torn-load.ts';
 import { PcscCardReader } from '../../hal/card-reader/pcsc-reader.ts';
@@ -21,9 +20,7 @@ async function zhangAtK001(t: ExecutionContext) {
   const { kiosk } = system.kiosks.get('K001')!;
   const card = system.cards.get(ZHANG.asn)!;
   // In the field, and seen there by the kiosk's reader.
-  const seen = once(reader, 'present');
-  await connector.insert(card);
-  await seen;
+  await tapAgain(reader, connector, card);
   return { system, kiosk, card, reader, connector, session: await kiosk.openSession() };
 }
 
@@ -69,12 +66,7 @@ test('a biller that refuses after the debit: the amount is owed back and written
   await other.waitForCard();
   await (await other.connect()).close();
   // The next tap reads the card anew; nothing is left owed, and no bank was asked.
-  const gone = once(reader, 'absent');
-  await connector.remove();
-  await gone;
-  const back = once(reader, 'present');
-  await connector.insert(card);
-  await back;
+  await tapAgain(reader, connector, card);
   const next = await kiosk.openSession();
   t.like(next, { balance: 1000 });
   t.deepEqual(next.account.pendingLoads, []);

@@ -6,9 +6,8 @@
  * refunded at once. Figures: config/embedded.json (张三's card 10.00, PIN 123456; dorm-power room 3402 is his).
  */
 import test from 'ava';
-import { once } from 'node:events';
 import { brokers } from '../support/brokers.ts';
-import { startPcscTestSystem } from '../support/pcsc.ts';
+import { startPcscTestSystem, tapAgain } from '../support/pcsc.ts';
 import { startTornLoad, ZHANG } from '../support/torn-load.ts';
 
 const mosquitto = brokers.find((b) => b.name === 'mosquitto')!;
@@ -25,14 +24,7 @@ test('mosquitto + pcscd: one query lists a load, a collect, a subsidy, a transfe
   const { kiosk, keypad } = system.kiosks.get('K001')!;
   /** The card taken off K001's reader if it is there, then put on again: a new tap and a new session. */
   const tap = async () => {
-    if (reader.cardPresent) {
-      const gone = once(reader, 'absent');
-      await connector.remove();
-      await gone;
-    }
-    const seen = once(reader, 'present');
-    await connector.insert(card);
-    await seen;
+    await tapAgain(reader, connector, card);
     return kiosk.openSession();
   };
 

@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { registerCompletionHandler, type ExecutionContext } from 'ava';
 import { PcscCardReader, type PcscReaderOptions } from '../../hal/card-reader/pcsc-reader.ts';
+import type { CardDevice } from '../../sim/card/card-device.ts';
 import { VpcdConnector, vpcdSlotsFromEnv, type VpcdSlot } from '../../sim/card/vpcd-connector.ts';
 import { startTestSystem, type TestSystem, type TestSystemOptions } from './kiosk-system.ts';
 
@@ -84,6 +85,14 @@ export async function emptySlot(reader: PcscCardReader, connector: VpcdConnector
   const absent = reader.cardPresent && reader.ready ? once(reader, 'absent') : undefined;
   await connector.remove();
   await absent;
+}
+
+/** A new tap: the card taken out of the field if the reader sees it there, then put in, and seen by the reader. */
+export async function tapAgain(reader: PcscCardReader, connector: VpcdConnector, card: CardDevice): Promise<void> {
+  await emptySlot(reader, connector);
+  const seen = once(reader, 'present');
+  await connector.insert(card);
+  await seen;
 }
 
 export interface PcscRig {
