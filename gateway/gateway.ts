@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { readConfigFile } from '../common/config-errors.ts';
 import { brokerAclSettings, caDir, consoleUsersFile, type LoadedConfig } from '../common/config.ts';
 import type { Logger } from '../common/log.ts';
-import { DurableStore } from '../common/store/durable-store.ts';
+import type { DurableStore } from '../common/store/durable-store.ts';
+import { LevelStore } from '../common/store/level-store.ts';
 import { GatewayEndpoint } from './link/gateway-endpoint.ts';
 import { identityName } from '../common/api/access.ts';
 import { KeyStore } from './keystore/key-store.ts';
@@ -108,7 +109,7 @@ export class Gateway {
 
   constructor(private readonly o: GatewayOptions) {
     const { config } = o.loaded;
-    this.store = new DurableStore(join(o.dataDir ?? o.loaded.dataDir, 'gateway'), { log: o.log });
+    this.store = new LevelStore(join(o.dataDir ?? o.loaded.dataDir, 'gateway'), { log: o.log });
     this.ledger = new CampusLedger(this.store);
     const keys = new KeyStore({
       issuer: {

@@ -1,18 +1,10 @@
 /**
- * A LevelDB store whose every write is synced to disk before it resolves: the write-ahead rule of every money flow
- * depends on it. Both the kiosk journal and the gateway journal/ledger sit on it.
- *
- * Opening checks the database. One LevelDB reports as corrupt (power loss can leave it so) is repaired; a repair
- * that fails, or that comes back without the store's own marker (everything was lost), moves the folder aside to
- * `<path>.damaged-<time>` and fails JOURNAL_DAMAGED, then and at every later open while that copy is there: a damaged
- * journal is never silently replaced by an empty one; the process that owns it refuses to serve until an operator
- * has settled it and removed the copy.
+ * The durable store every journal and the campus ledger sit on: a sorted key-value store of JSON values whose every
+ * write is on disk (synced, or committed) before it resolves — the write-ahead rule of every money flow depends on
+ * it — and whose batches are atomic. Two backends, one contract (test/contract/durable-store.contract.ts):
+ * LevelDB (level-store.ts: the kiosk journal, and the gateway's embedded default) and PostgreSQL
+ * (gateway/store/pg-store.ts: the gateway in a data centre, beside the campus's database).
  */
-import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { Level } from 'level';
-import { QuancunError } from '../errors.ts';
-import { createLogger, type Logger } from '../log.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json | undefined };
 
@@ -26,210 +18,50 @@ export interface ListRange {
 
 export type Op = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string };
 
-/** `level` is classic-level on Node; its typings leave out classic-level's static repair (LevelDB's RepairDB). */
-interface LevelRepair {
-  repair(location: string): Promise<void>;
+export interface Entry<T = unknown> {
+  key: string;
+  value: T;
 }
 
-/** Written when the store is first created: a repaired store without it has lost what it held. */
-const MARKER_KEY = 'meta/durable-store';
+/** Above every key that starts with a prefix: the last code point, whose UTF-8 bytes sort after any other's. */
+const PAST_PREFIX = '\u{10FFFF}';
 
-export class DurableStore {
-  /** Made in open(): a Level handle opens itself on the next tick, which must not happen before the checks. */
-  private db!: Level<string, string>;
-  private readonly log: Logger;
+/** The keys `list(prefix, range)` covers: from `gte` (inclusive) to `lt` (exclusive). */
+export function keyWindow(prefix: string, range: ListRange): { gte: string; lt: string } {
+  const end = prefix + PAST_PREFIX;
+  return {
+    gte: range.from !== undefined && range.from > prefix ? range.from : prefix,
+    lt: range.before !== undefined && range.before < end ? range.before : end,
+  };
+}
+
+/** Written when a store is first created: a store without it (a LevelDB repaired empty) has lost what it held. */
+export const MARKER_KEY = 'meta/durable-store';
+
+export interface DurableStore {
+  /** Where the store is, for messages: a folder, or a database without its password. */
+  readonly location: string;
   /** Synced writes since open, and the time spent waiting for them: what the write-ahead rule costs (bench/). */
-  syncedWrites = 0;
-  syncedWriteMs = 0;
-
-  constructor(readonly path: string, options: { log?: Logger } = {}) {
-    this.log = (options.log ?? createLogger()).child({ store: path });
-  }
-
-  private handle(): Level<string, string> {
-    return new Level<string, string>(this.path, { valueEncoding: 'utf8' });
-  }
-
-  async open(): Promise<void> {
-    const aside = damagedCopies(this.path);
-    if (aside.length > 0) {
-      // A restart must not start empty over a journal that was moved aside: an operator settles it first.
-      throw new QuancunError('JOURNAL_DAMAGED', `store at ${this.path} was moved aside as damaged; remove ${aside.join(', ')} once settled`, {
-        path: this.path, movedTo: aside[0],
-      });
-    }
-    let damage: string | undefined;
-    if (lacksCurrent(this.path)) {
-      // LevelDB would start a fresh database over the old files (and drop their tables): never let it.
-      damage = 'files present but no CURRENT file';
-    } else {
-      try {
-        this.db = this.handle();
-        await this.db.open();
-      } catch (err) {
-        const reason = openFailure(err);
-        if (/^IO error: lock /.test(reason)) throw lockedError(this.path, reason, err);
-        if (!/corrupt/i.test(reason)) {
-          throw new QuancunError('JOURNAL_UNAVAILABLE', `cannot open store at ${this.path}: ${reason}`, { path: this.path }, { cause: err });
-        }
-        damage = reason;
-      }
-    }
-    if (damage === undefined) {
-      if ((await this.get(MARKER_KEY)) === undefined) await this.put(MARKER_KEY, { createdAt: new Date().toISOString() });
-      return;
-    }
-    await this.repair(damage);
-  }
-
-  /** Repairs, reopens and checks the marker; anything short of that moves the database aside. */
-  private async repair(damage: string): Promise<void> {
-    this.log.error('journal database is damaged: repairing', { path: this.path, damage });
-    let failure: string;
-    try {
-      // LevelDB's repair rewrites CURRENT through a temporary file and fails when there is none to replace.
-      if (!existsSync(join(this.path, 'CURRENT'))) writeFileSync(join(this.path, 'CURRENT'), 'MANIFEST-000000\n');
-      await (Level as unknown as LevelRepair).repair(this.path);
-      this.db = this.handle();
-      await this.db.open();
-      if ((await this.get(MARKER_KEY)) !== undefined) {
-        this.log.error('journal database repaired: check the journal against the bank and the ledger', { path: this.path });
-        return;
-      }
-      failure = 'the repaired database lost its contents';
-      await this.db.close();
-    } catch (err) {
-      failure = openFailure(err);
-      await this.db?.close().catch(() => {});
-    }
-    const movedTo = `${this.path}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    renameSync(this.path, movedTo);
-    this.log.error('journal database could not be repaired: moved aside, out of service', { path: this.path, movedTo, damage, failure });
-    throw new QuancunError('JOURNAL_DAMAGED', `store at ${this.path} is damaged (${damage}; ${failure}); moved to ${movedTo}`, {
-      path: this.path, movedTo,
-    });
-  }
-
-  close(): Promise<void> {
-    return this.db?.close() ?? Promise.resolve();
-  }
-
-  async get<T>(key: string): Promise<T | undefined> {
-    const raw = await this.db.get(key);
-    return raw === undefined ? undefined : (JSON.parse(raw) as T);
-  }
-
-  /** Synced: resolves only once the write is on disk. */
-  put(key: string, value: unknown): Promise<void> {
-    return this.#synced(this.db.put(key, JSON.stringify(value), { sync: true }));
-  }
-
-  /** A synced write of a heartbeat key nothing reads: a watchdog's proof that the store still takes writes. */
-  touch(): Promise<void> {
-    return this.put('meta/heartbeat', Date.now());
-  }
-
-  /** Atomic and synced. */
-  batch(ops: Op[]): Promise<void> {
-    return this.#synced(this.db.batch(
-      ops.map((op) => (op.type === 'put' ? { type: 'put' as const, key: op.key, value: JSON.stringify(op.value) } : op)),
-      { sync: true },
-    ));
-  }
-
-  async #synced(write: Promise<void>): Promise<void> {
-    const start = performance.now();
-    this.syncedWrites++;
-    try {
-      await write;
-    } finally {
-      this.syncedWriteMs += performance.now() - start;
-    }
-  }
-
+  syncedWrites: number;
+  syncedWriteMs: number;
+  /** Fails JOURNAL_UNAVAILABLE (held elsewhere, unreachable) or JOURNAL_DAMAGED with what an operator must do. */
+  open(): Promise<void>;
+  close(): Promise<void>;
+  get<T>(key: string): Promise<T | undefined>;
+  /** Resolves only once the write is durable. */
+  put(key: string, value: unknown): Promise<void>;
+  /** A durable write of a heartbeat key nothing reads: a watchdog's proof that the store still takes writes. */
+  touch(): Promise<void>;
+  /** Atomic and durable: every op or none, applied in order. */
+  batch(ops: Op[]): Promise<void>;
   /**
-   * All entries whose key starts with prefix, in key order; `range` narrows it to keys from `from` (inclusive) to
-   * `before` (exclusive), newest last unless `reverse`, at most `limit` of them (time-keyed logs read a window).
+   * All entries whose key starts with prefix, in key order (by UTF-8 bytes); `range` narrows it to keys from `from`
+   * (inclusive) to `before` (exclusive), newest last unless `reverse`, at most `limit` of them.
    */
-  list<T>(prefix: string, range: ListRange = {}): Promise<Array<{ key: string; value: T }>> {
-    return this.#list(prefix, range);
-  }
-
+  list<T>(prefix: string, range?: ListRange): Promise<Array<Entry<T>>>;
   /**
-   * Each prefix's entries as of one moment (one LevelDB snapshot): a reader comparing them (a record's state and the
-   * posting written in the same batch) never sees half of a batch committed between two reads.
+   * Each prefix's entries as of one moment: a reader comparing them (a record's state and the posting written in the
+   * same batch) never sees half of a batch committed between two reads.
    */
-  async listAtOnce(prefixes: readonly string[]): Promise<Record<string, Array<{ key: string; value: unknown }>>> {
-    const snapshot = this.db.snapshot();
-    try {
-      const out: Record<string, Array<{ key: string; value: unknown }>> = {};
-      for (const prefix of prefixes) out[prefix] = await this.#list(prefix, {}, snapshot);
-      return out;
-    } finally {
-      await snapshot.close();
-    }
-  }
-
-  async #list<T>(prefix: string, range: ListRange, snapshot?: ReturnType<Level<string, string>['snapshot']>): Promise<Array<{ key: string; value: T }>> {
-    const out: Array<{ key: string; value: T }> = [];
-    const gte = range.from !== undefined && range.from > prefix ? range.from : prefix;
-    const lt = range.before !== undefined && range.before < prefix + '\xff' ? range.before : prefix + '\xff';
-    const options = { gte, lt, reverse: range.reverse ?? false, ...(range.limit !== undefined ? { limit: range.limit } : {}), ...(snapshot ? { snapshot } : {}) };
-    for await (const [key, value] of this.db.iterator(options)) {
-      out.push({ key, value: JSON.parse(value) as T });
-    }
-    return out;
-  }
-}
-
-function damagedCopies(path: string): string[] {
-  const prefix = `${basename(path)}.damaged-`;
-  return existsSync(dirname(path)) ? readdirSync(dirname(path)).filter((f) => f.startsWith(prefix)).map((f) => join(dirname(path), f)) : [];
-}
-
-/** Data files but no CURRENT. Without data files it is a creation cut short (LOCK, LOG): LevelDB may start afresh. */
-function lacksCurrent(path: string): boolean {
-  return existsSync(path) && !existsSync(join(path, 'CURRENT')) && readdirSync(path).some((f) => /\.(log|ldb|sst)$|^MANIFEST-/.test(f));
-}
-
-/**
- * LevelDB's LOCK is held: by another process, or by another open of the same store in this one. Said in the words
- * of what to do, since the usual cause is a second gateway or kiosk started on the same dataDir.
- */
-function lockedError(path: string, reason: string, cause: unknown): QuancunError {
-  // LevelDB refuses a second open in the same process before it asks the kernel (and its refusal drops the first
-  // open's POSIX lock, so /proc/locks no longer shows it).
-  if (reason.endsWith('already held by process')) return new QuancunError('JOURNAL_UNAVAILABLE', `store at ${path} is already open in this process`, { path }, { cause });
-  const holder = lockHolder(join(path, 'LOCK'));
-  return new QuancunError(
-    'JOURNAL_UNAVAILABLE',
-    `store at ${path} is locked by ${holder ? `process ${holder.pid} (${holder.command})` : 'another process'}, probably a quancun gateway or kiosk using the same dataDir: stop that process, or give this one another dataDir in its config`,
-    { path, ...(holder ? { pid: holder.pid } : {}) },
-    { cause },
-  );
-}
-
-/** The process holding a POSIX lock on `file`, from /proc/locks (Linux): the entry whose device and inode are the file's. */
-function lockHolder(file: string): { pid: number; command: string } | undefined {
-  try {
-    const { dev, ino } = statSync(file, { bigint: true });
-    // /proc/locks writes the device as hex major:minor; Linux packs a dev_t as glibc's gnu_dev_major/minor read it.
-    const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
-    const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
-    const id = `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}:${ino}`;
-    const entry = readFileSync('/proc/locks', 'utf8').split('\n').map((l) => l.trim().split(/\s+/)).find((f) => f[5] === id);
-    if (!entry) return undefined;
-    const pid = Number(entry[4]);
-    const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
-    return { pid, command };
-  } catch {
-    // Not Linux, or the holder went in the meantime: the message does without its pid.
-    return undefined;
-  }
-}
-
-/** classic-level wraps LevelDB's own message ("Corruption: ...") in its cause. */
-function openFailure(err: unknown): string {
-  const e = err as Error & { cause?: Error };
-  return e.cause?.message ?? e.message;
+  listAtOnce(prefixes: readonly string[]): Promise<Record<string, Entry[]>>;
 }

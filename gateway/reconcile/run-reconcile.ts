@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { LoadedConfig } from '../../common/config.ts';
 import { QuancunError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
-import { DurableStore } from '../../common/store/durable-store.ts';
+import { LevelStore } from '../../common/store/level-store.ts';
 import { KioskJournal } from '../../runtime/journal/kiosk-journal.ts';
 import { Gateway } from '../gateway.ts';
 import type { KioskLoadView } from './reconcile.ts';
@@ -23,7 +23,7 @@ export { bankFileDir } from './reconcile-service.ts';
 export async function gatewayRuns(dataDir: string): Promise<boolean> {
   const path = join(dataDir, 'gateway');
   if (!existsSync(join(path, 'LOCK'))) return false;
-  const store = new DurableStore(path);
+  const store = new LevelStore(path);
   try {
     await store.open();
   } catch (err) {

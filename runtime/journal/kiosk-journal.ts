@@ -4,7 +4,8 @@
  * ids stay unique across restarts and crashes (a crash may skip a number, never repeat one).
  */
 import { join } from 'node:path';
-import { DurableStore, type Op } from '../../common/store/durable-store.ts';
+import { LevelStore } from '../../common/store/level-store.ts';
+import type { Op } from '../../common/store/durable-store.ts';
 import { JournaledMachine } from '../../common/store/journaled-machine.ts';
 import type { LoadRecord, LoadState } from '../flows/load/load-machine.ts';
 import { createLogger, type Logger } from '../../common/log.ts';
@@ -36,7 +37,7 @@ export function openRecords(summary: JournalSummary): number {
 export const kioskJournalPath = (dataDir: string, kioskId: string) => join(dataDir, `kiosk-${kioskId}`);
 
 export class KioskJournal {
-  readonly store: DurableStore;
+  readonly store: LevelStore;
   /** What the kiosk must report, written with the states that produce it (runtime/outbox/). */
   readonly outbox: Outbox;
   /** One machine per registered flow, by kind. */
@@ -49,7 +50,7 @@ export class KioskJournal {
     private readonly kioskId: string,
     log: Logger = createLogger(),
   ) {
-    this.store = new DurableStore(path, { log });
+    this.store = new LevelStore(path, { log });
     this.outbox = new Outbox(this.store, log);
     for (const flow of FLOWS) {
       this.#machines.set(flow.kind, new JournaledMachine(this.store, journalPrefix(flow.kind), flow.machine, { alongside: reportFinalOutcome(this.outbox, flow) }));

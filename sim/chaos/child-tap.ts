@@ -11,7 +11,7 @@
  * `lying-debit` does the same to DEBIT FOR PURCHASE: the kiosk abandons a fee the card paid, so no biller is paid and
  * no refund is owed for money the card gave.
  */
-import { DurableStore } from '../../common/store/durable-store.ts';
+import { LevelStore } from '../../common/store/level-store.ts';
 import { JournaledMachine } from '../../common/store/journaled-machine.ts';
 import { IpcCardReader } from './card-field-ipc.ts';
 import { parentPort } from './child-ipc.ts';
@@ -84,15 +84,15 @@ if (gatewayModule) {
   };
 }
 const paused = new Map<string, () => void>();
-const stores = new Set<DurableStore>();
+const stores = new Set<LevelStore>();
 
-const open = DurableStore.prototype.open;
-DurableStore.prototype.open = async function (this: DurableStore) {
+const open = LevelStore.prototype.open;
+LevelStore.prototype.open = async function (this: LevelStore) {
   await open.call(this);
   stores.add(this);
 };
-const close = DurableStore.prototype.close;
-DurableStore.prototype.close = function (this: DurableStore) {
+const close = LevelStore.prototype.close;
+LevelStore.prototype.close = function (this: LevelStore) {
   stores.delete(this);
   return close.call(this);
 };

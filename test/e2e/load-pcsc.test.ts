@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { join } from 'node:path';
-import { DurableStore } from '../../common/store/durable-store.ts';
+import { LevelStore } from '../../common/store/level-store.ts';
 import { KioskJournal } from '../../runtime/journal/kiosk-journal.ts';
 import { runLoadScenario, scenarioAccounts } from '../../sim/scenarios/load-scenario.ts';
 import { brokers } from '../support/brokers.ts';
@@ -49,7 +49,7 @@ for (const broker of brokers) {
 
     // Neither journal holds the PIN, the PIN block or the bank card number. The one place the gateway keeps the bank
     // card number is the binding itself (ledger/account/…), which it needs to address the bank.
-    const stores = [journal.store, new DurableStore(join(system.dataDir, 'gateway'))];
+    const stores = [journal.store, new LevelStore(join(system.dataDir, 'gateway'))];
     await stores[1]!.open();
     t.teardown(() => stores[1]!.close());
     for (const store of stores) {

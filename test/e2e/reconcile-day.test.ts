@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { campusTime } from '../../common/campus-time.ts';
 import { loadConfig } from '../../common/config.ts';
-import { DurableStore } from '../../common/store/durable-store.ts';
+import { LevelStore } from '../../common/store/level-store.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { lastJson, quancun, quancunWithEnv } from '../support/cli.ts';
 import { EMBEDDED_CONFIG as EMBEDDED } from '../support/kiosk-system.ts';
@@ -20,7 +20,7 @@ const TODAY = campusTime(new Date(), loadConfig(EMBEDDED).config.campus.timeZone
 
 /** The gateway's journal and ledger but the runs it keeps (each run adds its own), and the bank's state. */
 async function dump(dataDir: string): Promise<{ gateway: unknown; runs: Array<{ id: string; state: string; by: string }>; bank: string }> {
-  const store = new DurableStore(join(dataDir, 'gateway'));
+  const store = new LevelStore(join(dataDir, 'gateway'));
   await store.open();
   try {
     const all = await store.list<{ id: string; state: string; by: string }>('');

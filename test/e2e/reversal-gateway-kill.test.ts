@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseConfig, type Config } from '../../common/config.ts';
 import { silentLogger } from '../../common/log.ts';
 import { startEmbeddedBroker } from '../../common/mqtt/embedded-broker.ts';
-import { DurableStore } from '../../common/store/durable-store.ts';
+import { LevelStore } from '../../common/store/level-store.ts';
 import { JournaledMachine } from '../../common/store/journaled-machine.ts';
 import { bankProfilePath } from '../../gateway/banks.ts';
 import { CampusLedger } from '../../gateway/ledger/campus-ledger.ts';
@@ -134,7 +134,7 @@ test('a reversal the bank never answered is sent again by the restarted gateway 
   const transfers = bank.state().applied;
   t.deepEqual(transfers.map((a) => [a.pan, a.amount, a.status]), [[ZHANG.pan, 5000, 'reversed']]);
 
-  const store = new DurableStore(join(dir, 'gateway'), { log: silentLogger });
+  const store = new LevelStore(join(dir, 'gateway'), { log: silentLogger });
   await store.open();
   t.teardown(() => store.close());
   const record = await new JournaledMachine<GatewayLoadState, GatewayLoadRecord>(store, 'gw/load', GATEWAY_LOAD_MACHINE).require(outcome.txnId);

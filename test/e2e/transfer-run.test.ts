@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { campusTime } from '../../common/campus-time.ts';
 import type { Config } from '../../common/config.ts';
 import { silentLogger } from '../../common/log.ts';
-import { DurableStore } from '../../common/store/durable-store.ts';
+import { LevelStore } from '../../common/store/level-store.ts';
 import { JournaledMachine } from '../../common/store/journaled-machine.ts';
 import { bankProfilePath } from '../../gateway/banks.ts';
 import { loadBankProfile } from '../../gateway/bank/iso8583/profile.ts';
@@ -65,7 +65,7 @@ async function campus(t: ExecutionContext, o: { liAgreement: boolean }) {
 
 /** The gateway's store after the processes ended: transfer records, the credits owed to cards, postings. */
 async function journal(t: ExecutionContext, dir: string) {
-  const store = new DurableStore(join(dir, 'gateway'), { log: silentLogger });
+  const store = new LevelStore(join(dir, 'gateway'), { log: silentLogger });
   await store.open();
   t.teardown(() => store.close());
   const transfers = new JournaledMachine<TransferState, TransferRecord>(store, 'gw/transfer', TRANSFER_MACHINE);

@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { encryptPinBlock, pan12FromPan, pinBlockFormat0 } from '../../common/crypto/pin-block.ts';
 import { silentLogger } from '../../common/log.ts';
-import { DurableStore } from '../../common/store/durable-store.ts';
+import { LevelStore } from '../../common/store/level-store.ts';
 import { bankProfilePath, type BankConnection } from '../../gateway/banks.ts';
 import { BankKeys } from '../../gateway/bank/bank-keys.ts';
 import { BankLink } from '../../gateway/bank/bank-link.ts';
@@ -31,7 +31,7 @@ async function setup(t: ExecutionContext, profileId = 'unionpay', settlements: S
   const profile = loadBankProfile(bankProfilePath(profileId));
   const bank = new BankHostSimulator({ profile, tmk: TMK, accounts: [{ pan: PAN, balance: 500000, pin: '123456' }] });
   await bank.start();
-  const store = new DurableStore(join(await tempDir(t), 'gw'), { log: silentLogger });
+  const store = new LevelStore(join(await tempDir(t), 'gw'), { log: silentLogger });
   await store.open();
   const iso = new IsoJournal(store, { log: silentLogger });
   const keys = new BankKeys({ tmk: TMK });

@@ -11,7 +11,7 @@ import { parseConfig, type Config } from '../../common/config.ts';
 import { QuancunError } from '../../common/errors.ts';
 import { silentLogger } from '../../common/log.ts';
 import { startEmbeddedBroker } from '../../common/mqtt/embedded-broker.ts';
-import { DurableStore } from '../../common/store/durable-store.ts';
+import { LevelStore } from '../../common/store/level-store.ts';
 import { Gateway } from '../../gateway/gateway.ts';
 import type { GatewayLoadRecord, GatewayLoadState } from '../../gateway/loads/gateway-load-machine.ts';
 import { EMBEDDED_CONFIG } from '../support/kiosk-system.ts';
@@ -40,7 +40,7 @@ test('what is owed, with the actions that keep the money rule; park, reverse and
   const bank = await startConfigBank(t, raw);
 
   const now = new Date().toISOString();
-  const store = new DurableStore(join(dir, 'gateway'), { log: silentLogger });
+  const store = new LevelStore(join(dir, 'gateway'), { log: silentLogger });
   await store.open();
   const seed = [
     record('K001-00000001', ['received', 'bank-pending', 'reversing'], { stan: 41, amount: 4100, reversalReason: '98' }),

@@ -7,7 +7,7 @@ import test from 'ava';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { silentLogger } from '../../common/log.ts';
-import { DurableStore } from '../../common/store/durable-store.ts';
+import { LevelStore } from '../../common/store/level-store.ts';
 import { JournaledMachine } from '../../common/store/journaled-machine.ts';
 import { GATEWAY_LOAD_MACHINE, type GatewayLoadRecord, type GatewayLoadState } from '../../gateway/loads/gateway-load-machine.ts';
 import { ReversalQueue } from '../../gateway/saf/reversal-queue.ts';
@@ -16,7 +16,7 @@ import { tempDir } from '../support/temp-dir.ts';
 type Loads = JournaledMachine<GatewayLoadState, GatewayLoadRecord>;
 
 async function journal(t: import('ava').ExecutionContext): Promise<Loads> {
-  const store = new DurableStore(join(await tempDir(t), 'gateway'), { log: silentLogger });
+  const store = new LevelStore(join(await tempDir(t), 'gateway'), { log: silentLogger });
   await store.open();
   t.teardown(() => store.close());
   return new JournaledMachine(store, 'gw/load', GATEWAY_LOAD_MACHINE);

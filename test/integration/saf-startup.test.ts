@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseConfig, type Config } from '../../common/config.ts';
 import { silentLogger } from '../../common/log.ts';
 import { startEmbeddedBroker } from '../../common/mqtt/embedded-broker.ts';
-import { DurableStore } from '../../common/store/durable-store.ts';
+import { LevelStore } from '../../common/store/level-store.ts';
 import { JournaledMachine } from '../../common/store/journaled-machine.ts';
 import { Gateway } from '../../gateway/gateway.ts';
 import { GATEWAY_LOAD_MACHINE, type GatewayLoadRecord, type GatewayLoadState } from '../../gateway/loads/gateway-load-machine.ts';
@@ -29,7 +29,7 @@ test('a restarted gateway rejects loads it never sent and reverses transfers it 
   const bank = await startConfigBank(t, raw);
 
   // The journal as a gateway killed mid-way leaves it.
-  const store = new DurableStore(join(dir, 'gateway'), { log: silentLogger });
+  const store = new LevelStore(join(dir, 'gateway'), { log: silentLogger });
   await store.open();
   const loads = new JournaledMachine<GatewayLoadState, GatewayLoadRecord>(store, 'gw/load', GATEWAY_LOAD_MACHINE);
   const base = {

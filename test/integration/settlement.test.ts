@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { campusTime } from '../../common/campus-time.ts';
 import { encryptPinBlock, pan12FromPan, pinBlockFormat0 } from '../../common/crypto/pin-block.ts';
 import { silentLogger } from '../../common/log.ts';
-import { DurableStore } from '../../common/store/durable-store.ts';
+import { LevelStore } from '../../common/store/level-store.ts';
 import { JournaledMachine } from '../../common/store/journaled-machine.ts';
 import { bankProfilePath } from '../../gateway/banks.ts';
 import { BankKeys } from '../../gateway/bank/bank-keys.ts';
@@ -56,7 +56,7 @@ async function setup(t: ExecutionContext, o: { settleAt?: string; now?: () => Da
   await bank.start();
   const keys = new BankKeys({ tmk: TMK });
   const linkProfile = o.settleAt ? { ...profile, session: { ...profile.session, settleAt: o.settleAt } } : profile;
-  const store = new DurableStore(join(await tempDir(t), 'gateway'));
+  const store = new LevelStore(join(await tempDir(t), 'gateway'));
   await store.open();
   const stans = new StanCounter(store, TERMINAL.terminalId);
   const link = new BankLink({ profile: linkProfile, keys, ...bank.address(), ...TERMINAL, stanStore: stans });

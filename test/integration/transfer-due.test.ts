@@ -5,7 +5,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { silentLogger } from '../../common/log.ts';
-import { DurableStore } from '../../common/store/durable-store.ts';
+import { LevelStore } from '../../common/store/level-store.ts';
 import { JournaledMachine } from '../../common/store/journaled-machine.ts';
 import type { BankConnection } from '../../gateway/banks.ts';
 import { CampusLedger } from '../../gateway/ledger/campus-ledger.ts';
@@ -21,7 +21,7 @@ const LI = { campusAccount: '2023010002', name: '李四', staffNo: '2', asn: '31
 const WANG = { campusAccount: '2023010003', name: '王五', staffNo: '3', asn: '31030000002023010003', bankId: 'closed-bank', bankPan: '6217000010000000042' };
 
 async function setup(t: ExecutionContext) {
-  const store = new DurableStore(await tempDir(t, 'quancun-due-'), { log: silentLogger });
+  const store = new LevelStore(await tempDir(t, 'quancun-due-'), { log: silentLogger });
   await store.open();
   t.teardown(() => store.close());
   const ledger = new CampusLedger(store);

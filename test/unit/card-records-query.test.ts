@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { RECORDS_QUERY_WINDOW_SECONDS } from '../../common/api/topics.ts';
 import { QuancunError } from '../../common/errors.ts';
 import { silentLogger } from '../../common/log.ts';
-import { DurableStore } from '../../common/store/durable-store.ts';
+import { LevelStore } from '../../common/store/level-store.ts';
 import { JournaledMachine } from '../../common/store/journaled-machine.ts';
 import { GATEWAY_LOAD_MACHINE, type GatewayLoadRecord, type GatewayLoadState } from '../../gateway/loads/gateway-load-machine.ts';
 import { openLoadOp, openLoads } from '../../gateway/loads/open-loads.ts';
@@ -29,7 +29,7 @@ function load(id: string, kioskId: string, asn: string, amount: number, steps: S
 }
 
 async function setup(t: ExecutionContext) {
-  const store = new DurableStore(join(await tempDir(t), 'gw'), { log: silentLogger });
+  const store = new LevelStore(join(await tempDir(t), 'gw'), { log: silentLogger });
   await store.open();
   t.teardown(() => store.close());
   const records = [

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, truncateSync, writeFileSync
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join, resolve } from 'node:path';
-import { DurableStore } from '../../common/store/durable-store.ts';
+import { LevelStore } from '../../common/store/level-store.ts';
 import { createLogger } from '../../common/log.ts';
 import { QuancunError } from '../../common/errors.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -11,7 +11,7 @@ import { tempDir } from '../support/temp-dir.ts';
 /** A store with two records on disk, closed: what a kiosk or gateway leaves behind when the power goes. */
 async function writtenStore(dir: string): Promise<string> {
   const path = join(dir, 'journal');
-  const store = new DurableStore(path);
+  const store = new LevelStore(path);
   await store.open();
   await store.put('txn/load/K001-00000001', { state: 'authorizing', amount: 5000 });
   await store.batch([{ type: 'put', key: 'txn/load/K001-00000002', value: { state: 'crediting', amount: 100 } }]);
@@ -24,8 +24,8 @@ function capture() {
   return { lines, log: createLogger({ sink: (line) => lines.push(JSON.parse(line)) }) };
 }
 
-async function reopened(t: import('ava').ExecutionContext, path: string, log = capture().log): Promise<DurableStore> {
-  const store = new DurableStore(path, { log });
+async function reopened(t: import('ava').ExecutionContext, path: string, log = capture().log): Promise<LevelStore> {
+  const store = new LevelStore(path, { log });
   await store.open();
   t.teardown(() => store.close());
   return store;
@@ -78,7 +78,7 @@ test('a database whose records are lost too: moved aside as <path>.damaged-<time
   writeFileSync(join(path, 'CURRENT'), 'garbage');
   for (const f of readdirSync(path).filter((f) => f.endsWith('.log') || f.endsWith('.ldb'))) writeFileSync(join(path, f), Buffer.alloc(512, 0xab));
   const { lines, log } = capture();
-  const store = new DurableStore(path, { log });
+  const store = new LevelStore(path, { log });
   const err = await t.throwsAsync(store.open(), { instanceOf: QuancunError, code: 'JOURNAL_DAMAGED' });
   t.false(existsSync(path), 'no database, empty or not, is left at the journal path');
   const aside = readdirSync(dir).filter((f) => f.startsWith('journal.damaged-'));
@@ -92,7 +92,7 @@ test('a database whose records are lost too: moved aside as <path>.damaged-<time
   ]);
 
   // A restart (systemd, a watchdog) must not start empty either, until an operator removed the damaged copy.
-  await t.throwsAsync(new DurableStore(path, { log }).open(), { instanceOf: QuancunError, code: 'JOURNAL_DAMAGED' });
+  await t.throwsAsync(new LevelStore(path, { log }).open(), { instanceOf: QuancunError, code: 'JOURNAL_DAMAGED' });
   t.false(existsSync(path));
   rmSync(join(dir, aside[0]!), { recursive: true });
   const settled = await reopened(t, path);
@@ -103,7 +103,7 @@ test('a database this process holds already is JOURNAL_UNAVAILABLE, and is neith
   const path = await writtenStore(await tempDir(t));
   await reopened(t, path);
   const { lines, log } = capture();
-  const err = await t.throwsAsync(new DurableStore(path, { log }).open(), { instanceOf: QuancunError, code: 'JOURNAL_UNAVAILABLE' });
+  const err = await t.throwsAsync(new LevelStore(path, { log }).open(), { instanceOf: QuancunError, code: 'JOURNAL_UNAVAILABLE' });
   t.is(err.message, `store at ${path} is already open in this process`);
   t.deepEqual(lines, []);
   t.true(existsSync(join(path, 'CURRENT')));
@@ -116,7 +116,7 @@ test('a database another process holds is JOURNAL_UNAVAILABLE naming that proces
   const holder = spawn(process.execPath, args, { cwd: resolve(import.meta.dirname, '../..'), stdio: ['ignore', 'pipe', 'inherit'] });
   t.teardown(() => holder.kill());
   await once(holder.stdout, 'data');
-  const err = await t.throwsAsync(new DurableStore(path).open(), { instanceOf: QuancunError, code: 'JOURNAL_UNAVAILABLE' });
+  const err = await t.throwsAsync(new LevelStore(path).open(), { instanceOf: QuancunError, code: 'JOURNAL_UNAVAILABLE' });
   t.is(err.message, `store at ${path} is locked by process ${holder.pid} (${[process.execPath, ...args].join(' ')}), probably a quancun gateway or kiosk using the same dataDir: stop that process, or give this one another dataDir in its config`);
   t.deepEqual(err.details, { path, pid: holder.pid });
 });

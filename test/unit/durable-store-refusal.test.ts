@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig, type Config } from '../../common/config.ts';
 import { silentLogger } from '../../common/log.ts';
-import { DurableStore } from '../../common/store/durable-store.ts';
+import { LevelStore } from '../../common/store/level-store.ts';
 import { QuancunError } from '../../common/errors.ts';
 import { Gateway } from '../../gateway/gateway.ts';
 import { SIM_BOARD_PROFILE } from '../../board/board-profile.ts';
@@ -21,7 +21,7 @@ import { tempDir } from '../support/temp-dir.ts';
 
 /** A store with a record, then damaged beyond repair: CURRENT unreadable and the write-ahead log overwritten. */
 async function ruined(path: string): Promise<void> {
-  const store = new DurableStore(path, { log: silentLogger });
+  const store = new LevelStore(path, { log: silentLogger });
   await store.open();
   await store.put('gw/load/K001-00000001', { state: 'reversing' });
   await store.close();

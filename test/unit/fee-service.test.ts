@@ -10,7 +10,7 @@ import { fromHex, toHex } from '../../common/bytes.ts';
 import type { BillerConfig } from '../../common/config.ts';
 import { QuancunError } from '../../common/errors.ts';
 import { silentLogger } from '../../common/log.ts';
-import { DurableStore } from '../../common/store/durable-store.ts';
+import { LevelStore } from '../../common/store/level-store.ts';
 import { KeyStore } from '../../gateway/keystore/key-store.ts';
 import { CampusLedger } from '../../gateway/ledger/campus-ledger.ts';
 import { CampusCredits } from '../../gateway/credits/campus-credits.ts';
@@ -40,7 +40,7 @@ async function setup(t: ExecutionContext, biller: Partial<BillerConfig> = {}, lo
   const billers = new BillerSimulator([{ id: 'dorm-power', accounts: [{ account: '3402', holder: '张三', room: '东区3号楼402' }] }]);
   await billers.start();
   t.teardown(() => billers.stop());
-  const store = new DurableStore(join(await tempDir(t), 'gateway'));
+  const store = new LevelStore(join(await tempDir(t), 'gateway'));
   await store.open();
   t.teardown(() => store.close());
   const ledger = new CampusLedger(store);

@@ -6,12 +6,12 @@
 import test from 'ava';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { DurableStore } from '../../common/store/durable-store.ts';
+import { LevelStore } from '../../common/store/level-store.ts';
 import { GatewayHealth, type HealthOptions } from '../../gateway/metrics/health.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 test('owed reversals: ok while tried, degraded after the attention count, failing once a try is two minutes overdue', async (t) => {
-  const store = new DurableStore(join(await tempDir(t), 'gateway'));
+  const store = new LevelStore(join(await tempDir(t), 'gateway'));
   await store.open();
   t.teardown(() => store.close());
   const queue = Object.assign(new EventEmitter(), { pending: [] as string[] });

@@ -6,13 +6,13 @@
 import test, { type ExecutionContext } from 'ava';
 import { join } from 'node:path';
 import { silentLogger } from '../../common/log.ts';
-import { DurableStore } from '../../common/store/durable-store.ts';
+import { LevelStore } from '../../common/store/level-store.ts';
 import type { LinkMessage } from '../../gateway/bank/bank-link.ts';
 import { IsoJournal, percentile } from '../../gateway/bank/iso-journal.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 async function journal(t: ExecutionContext, now = new Date('2025-09-01T12:00:00Z')) {
-  const store = new DurableStore(join(await tempDir(t), 'gw'), { log: silentLogger });
+  const store = new LevelStore(join(await tempDir(t), 'gw'), { log: silentLogger });
   await store.open();
   t.teardown(() => store.close());
   return { store, iso: new IsoJournal(store, { log: silentLogger, now: () => now }) };

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { join } from 'node:path';
-import { DurableStore } from '../../common/store/durable-store.ts';
+import { LevelStore } from '../../common/store/level-store.ts';
 import { JournaledMachine, type JournalRecord, type MachineSpec } from '../../common/store/journaled-machine.ts';
 import { KioskJournal } from '../../runtime/journal/kiosk-journal.ts';
 import { LOAD_MACHINE } from '../../runtime/flows/load/load-machine.ts';
@@ -14,14 +14,14 @@ interface Rec extends JournalRecord<S> { note?: string }
 
 test('a transition is on disk when advance resolves, and survives reopening the database', async (t) => {
   const path = join(await tempDir(t), 'db');
-  const store = new DurableStore(path);
+  const store = new LevelStore(path);
   await store.open();
   const m = new JournaledMachine<S, Rec>(store, 'x', SPEC);
   const r = await m.create({ id: 't1', state: 'a' });
   await m.advance(r, 'b', { note: 'written' }, [{ type: 'put', key: 'side/t1', value: { with: 'b' } }]);
   await store.close();
 
-  const again = new DurableStore(path);
+  const again = new LevelStore(path);
   await again.open();
   t.teardown(() => again.close());
   const m2 = new JournaledMachine<S, Rec>(again, 'x', SPEC);
@@ -34,7 +34,7 @@ test('a transition is on disk when advance resolves, and survives reopening the 
 });
 
 test('a transition written through another machine: its state and the other\'s record in one batch, or neither', async (t) => {
-  const store = new DurableStore(join(await tempDir(t), 'db'));
+  const store = new LevelStore(join(await tempDir(t), 'db'));
   await store.open();
   t.teardown(() => store.close());
   const m = new JournaledMachine<S, Rec>(store, 'x', SPEC);
@@ -55,7 +55,7 @@ test('a transition written through another machine: its state and the other\'s r
 });
 
 test('a transition the machine does not allow is refused with TXN_STATE and nothing is written', async (t) => {
-  const store = new DurableStore(join(await tempDir(t), 'db'));
+  const store = new LevelStore(join(await tempDir(t), 'db'));
   await store.open();
   t.teardown(() => store.close());
   const m = new JournaledMachine<S, Rec>(store, 'x', SPEC);
@@ -103,7 +103,7 @@ test('every state of both load machines is reachable and the final ones are exac
 });
 
 test('createAll writes every record and its side writes in one batch, or nothing when one id exists already', async (t) => {
-  const store = new DurableStore(join(await tempDir(t), 'db'));
+  const store = new LevelStore(join(await tempDir(t), 'db'));
   await store.open();
   t.teardown(() => store.close());
   const m = new JournaledMachine<S, Rec>(store, 'x', SPEC);

@@ -4,12 +4,12 @@
  */
 import test from 'ava';
 import { join } from 'node:path';
-import { DurableStore } from '../../common/store/durable-store.ts';
+import { LevelStore } from '../../common/store/level-store.ts';
 import { StanCounter, StanCounters } from '../../gateway/bank/stan-counter.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 async function openStore(path: string) {
-  const store = new DurableStore(path);
+  const store = new LevelStore(path);
   await store.open();
   return store;
 }

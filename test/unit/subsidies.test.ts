@@ -7,7 +7,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { silentLogger } from '../../common/log.ts';
-import { DurableStore } from '../../common/store/durable-store.ts';
+import { LevelStore } from '../../common/store/level-store.ts';
 import { QuancunError } from '../../common/errors.ts';
 import { CampusLedger } from '../../gateway/ledger/campus-ledger.ts';
 import { KeyStore } from '../../gateway/keystore/key-store.ts';
@@ -73,7 +73,7 @@ test('a header without a column, a batch without lines and an unclosed quote are
 
 /** The gateway's store, ledger and credits on a folder, at a clock the test sets. */
 async function gatewayParts(dir: string, clock: { now: number }) {
-  const store = new DurableStore(dir);
+  const store = new LevelStore(dir);
   await store.open();
   const ledger = new CampusLedger(store);
   await ledger.seed([...ACCOUNTS].map((a, i) => ({ campusAccount: a, name: `n${i}`, staffNo: a, asn: `3103000000${a}` })));

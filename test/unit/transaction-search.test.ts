@@ -7,7 +7,7 @@ import test, { type ExecutionContext } from 'ava';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { silentLogger } from '../../common/log.ts';
-import { DurableStore } from '../../common/store/durable-store.ts';
+import { LevelStore } from '../../common/store/level-store.ts';
 import { JournaledMachine } from '../../common/store/journaled-machine.ts';
 import { TxnReports } from '../../gateway/events/txn-reports.ts';
 import { IsoJournal } from '../../gateway/bank/iso-journal.ts';
@@ -27,7 +27,7 @@ function load(id: string, kioskId: string, asn: string, state: GatewayLoadRecord
 }
 
 async function setup(t: ExecutionContext) {
-  const store = new DurableStore(join(await tempDir(t), 'gw'), { log: silentLogger });
+  const store = new LevelStore(join(await tempDir(t), 'gw'), { log: silentLogger });
   await store.open();
   t.teardown(() => store.close());
   const ledger = new CampusLedger(store);
