@@ -1,0 +1,47 @@
+/**
+ * The gateway's PostgreSQL schema, versioned: each migration runs once, in order, in one transaction with its row in
+ * `quancun_migrations`; a gateway refuses a database migrated further than it knows (a newer gateway's).
+ *
+ * `quancun_entries` holds the durable store's keys and values (the JSON text the LevelDB backend holds, so both read
+ * back alike). The views are for people: a finance office queries the campus ledger in SQL (amounts in fen and in
+ * yuan, never a card or bank card number), read-only, while the gateway runs.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** A view over the entries of one key prefix, its JSON fields as typed columns. */
+function entriesView(name: string, prefix: string, columns: string[]): string {
+  return `create view ${name} as select ${columns.join(', ')} from quancun_entries e cross join lateral (select e.value::jsonb as j) v `
+    + `where e.key >= '${prefix}' and e.key < '${prefix}' || chr(1114111)`;
+}
+
+const AMOUNT = [`(v.j->>'amount')::bigint as amount_fen`, `((v.j->>'amount')::numeric / 100)::numeric(14, 2) as amount_yuan`];
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'entries',
+    // "C": keys sort by their bytes, as LevelDB's do, so a prefix is a range.
+    sql: 'create table quancun_entries (key text collate "C" primary key, value text not null)',
+  },
+  {
+    version: 2,
+    name: 'ledger views',
+    sql: [
+      entriesView('ledger_accounts', 'ledger/account/', [
+        `v.j->>'campusAccount' as campus_account`, `v.j->>'name' as name`, `v.j->>'staffNo' as staff_no`, `v.j->>'bankId' as bank_id`,
+      ]),
+      entriesView('ledger_postings', 'ledger/posting/', [
+        `v.j->>'txnId' as txn_id`, `v.j->>'campusAccount' as campus_account`, ...AMOUNT, `v.j->>'status' as status`,
+        `coalesce(v.j->>'source', 'bank-load') as source`, `(v.j->>'at')::timestamptz as at`,
+      ]),
+      entriesView('ledger_transfers', 'ledger/transfer/', [
+        `v.j->>'txnId' as txn_id`, `v.j->>'campusAccount' as campus_account`, ...AMOUNT, `v.j->>'from' as from_account`,
+        `v.j->>'to' as to_account`, `v.j->>'status' as status`, `v.j->>'undoneBy' as undone_by`, `(v.j->>'at')::timestamptz as at`,
+      ]),
+    ].join(';\n'),
+  },
+];

@@ -1,0 +1,216 @@
+/**
+ * The PostgreSQL backend of the durable store (common/store/durable-store.ts): the gateway in a data centre, beside
+ * the campus's database. Each write is one transaction, committed with `synchronous_commit` on (the commit is on the
+ * server's disk before it resolves); a batch is one statement, so one transaction. Unlike LevelDB, other processes
+ * read it while the gateway runs: a finance office through the ledger's views (pg-migrations.ts), monitoring.
+ *
+ * One gateway writes it at a time, as with LevelDB's LOCK: the store holds a session advisory lock on a connection of
+ * its own while open, and a second gateway (or a command on a stopped gateway's store) is refused JOURNAL_UNAVAILABLE
+ * naming the holder. A lost lock connection (the server restarted, the network cut) makes every later write fail
+ * until the gateway is restarted: another may hold the store by then.
+ */
+import { hostname } from 'node:os';
+import pg from 'pg';
+import { QuancunError } from '../../common/errors.ts';
+import type { Logger } from '../../common/log.ts';
+import { keyWindow, MARKER_KEY, type DurableStore, type Entry, type ListRange, type Op } from '../../common/store/durable-store.ts';
+import { MIGRATIONS, type Migration } from './pg-migrations.ts';
+
+export interface PgStoreOptions {
+  /** postgresql://user@host:port/database (a password from PGPASSWORD or ~/.pgpass rather than the URL). */
+  url: string;
+  /** Connections kept open (default 10). */
+  poolSize?: number;
+  log: Logger;
+  /** The schema's migrations; a test gives fewer or more to see the refusal of a newer database. */
+  migrations?: readonly Migration[];
+}
+
+/** Any numbers, the same in every gateway: two never migrate at once, and one holds the store. */
+const MIGRATION_LOCK = 0x7175616e;
+const STORE_LOCK = 0x71756163;
+
+export class PgStore implements DurableStore {
+  readonly location: string;
+  syncedWrites = 0;
+  syncedWriteMs = 0;
+  #pool: pg.Pool | undefined;
+  /** The connection holding STORE_LOCK; gone with it is the right to write. */
+  #holder: pg.PoolClient | undefined;
+  #lockLost = false;
+
+  constructor(private readonly o: PgStoreOptions) {
+    this.location = withoutPassword(o.url);
+  }
+
+  async open(): Promise<void> {
+    // Whatever the server's default, this store's sessions wait for each commit to be on disk.
+    const pool = new pg.Pool({
+      connectionString: this.o.url, max: (this.o.poolSize ?? 10) + 1, options: '-c synchronous_commit=on',
+      application_name: `quancun gateway ${process.pid}@${hostname()}`,
+    });
+    // An idle connection the server closed (a restart, an operator's kill) must not end the process: the next query
+    // takes another.
+    pool.on('error', (err) => this.o.log.warn('PostgreSQL connection lost', { store: this.location, error: err }));
+    try {
+      const fsync = await pool.query<{ fsync: string }>('show fsync');
+      if (fsync.rows[0]?.fsync !== 'on') {
+        this.o.log.error('PostgreSQL runs with fsync off: a commit may not survive a power loss', { store: this.location });
+      }
+      await this.#migrate(pool);
+      this.#holder = await this.#lock(pool);
+    } catch (err) {
+      await pool.end().catch(() => {});
+      throw QuancunError.from(err).code === 'JOURNAL_UNAVAILABLE' ? err : unavailable(this.location, err);
+    }
+    this.#pool = pool;
+    if ((await this.get(MARKER_KEY)) === undefined) await this.put(MARKER_KEY, { createdAt: new Date().toISOString() });
+  }
+
+  async close(): Promise<void> {
+    const pool = this.#pool;
+    this.#pool = undefined;
+    // Ending the session gives the lock back.
+    this.#holder?.release(true);
+    this.#holder = undefined;
+    await pool?.end();
+  }
+
+  async get<T>(key: string): Promise<T | undefined> {
+    const { rows } = await this.#db().query<{ value: string }>('select value from quancun_entries where key = $1', [key]);
+    return rows[0] === undefined ? undefined : (JSON.parse(rows[0].value) as T);
+  }
+
+  put(key: string, value: unknown): Promise<void> {
+    return this.batch([{ type: 'put', key, value }]);
+  }
+
+  touch(): Promise<void> {
+    return this.put('meta/heartbeat', Date.now());
+  }
+
+  async batch(ops: Op[]): Promise<void> {
+    // In order, the last op on a key wins: what is left is disjoint keys to delete and to write, in one statement.
+    const last = new Map<string, string | null>();
+    for (const op of ops) last.set(op.key, op.type === 'put' ? JSON.stringify(op.value) : null);
+    if (last.size === 0) return;
+    const gone = [...last].filter(([, v]) => v === null).map(([k]) => k);
+    const kept = [...last].filter((e): e is [string, string] => e[1] !== null);
+    const db = this.#db();
+    if (this.#lockLost) throw new QuancunError('JOURNAL_UNAVAILABLE', `the lock on ${this.location} was lost with its connection: restart the gateway`, { store: this.location });
+    const start = performance.now();
+    this.syncedWrites++;
+    try {
+      await db.query(
+        'with gone as (delete from quancun_entries where key = any($1::text[])) '
+          + 'insert into quancun_entries (key, value) select * from unnest($2::text[], $3::text[]) '
+          + 'on conflict (key) do update set value = excluded.value',
+        [gone, kept.map(([k]) => k), kept.map(([, v]) => v)],
+      );
+    } finally {
+      this.syncedWriteMs += performance.now() - start;
+    }
+  }
+
+  list<T>(prefix: string, range: ListRange = {}): Promise<Array<Entry<T>>> {
+    return listOn(this.#db(), prefix, range);
+  }
+
+  async listAtOnce(prefixes: readonly string[]): Promise<Record<string, Entry[]>> {
+    const client = await this.#db().connect();
+    try {
+      await client.query('begin isolation level repeatable read read only');
+      const out: Record<string, Entry[]> = {};
+      for (const prefix of prefixes) out[prefix] = await listOn(client, prefix, {});
+      await client.query('commit');
+      return out;
+    } catch (err) {
+      await client.query('rollback').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  #db(): pg.Pool {
+    if (!this.#pool) throw new QuancunError('JOURNAL_UNAVAILABLE', `store ${this.location} is not open`, { store: this.location });
+    return this.#pool;
+  }
+
+  /** STORE_LOCK on a connection kept for it, or JOURNAL_UNAVAILABLE naming who holds it. */
+  async #lock(pool: pg.Pool): Promise<pg.PoolClient> {
+    const client = await pool.connect();
+    const { rows } = await client.query<{ got: boolean }>('select pg_try_advisory_lock($1) as got', [STORE_LOCK]);
+    if (!rows[0]?.got) {
+      const holder = await client.query<{ application_name: string; backend_start: Date }>(
+        `select a.application_name, a.backend_start from pg_locks l join pg_stat_activity a using (pid)
+         where l.locktype = 'advisory' and l.granted and l.objid::bigint = $1 and l.database = (select oid from pg_database where datname = current_database())`,
+        [STORE_LOCK],
+      );
+      client.release();
+      const who = holder.rows[0]?.application_name || 'another process';
+      throw new QuancunError('JOURNAL_UNAVAILABLE', `the store ${this.location} is held by ${who}: stop that gateway, or give this one another database`, {
+        store: this.location, holder: who,
+      });
+    }
+    client.on('error', (err) => {
+      this.#lockLost = true;
+      this.o.log.error('the connection holding the store\'s lock was lost: writes refused until the gateway restarts', { store: this.location, error: err });
+    });
+    return client;
+  }
+
+  /** Every migration not yet applied, in order, each in its own transaction; refused when the database is newer. */
+  async #migrate(pool: pg.Pool): Promise<void> {
+    const client = await pool.connect();
+    try {
+      await client.query('begin');
+      await client.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      await client.query('create table if not exists quancun_migrations (version integer primary key, name text not null, applied_at timestamptz not null default now())');
+      const { rows } = await client.query<{ version: number }>('select version from quancun_migrations order by version');
+      const applied = new Set(rows.map((r) => r.version));
+      const known = this.o.migrations ?? MIGRATIONS;
+      const newest = Math.max(0, ...applied);
+      if (newest > (known.at(-1)?.version ?? 0)) {
+        throw new QuancunError('JOURNAL_UNAVAILABLE', `the database ${this.location} is at schema version ${newest}, newer than this gateway knows (${known.at(-1)?.version ?? 0}): run the newer gateway`, {
+          store: this.location, version: newest,
+        });
+      }
+      for (const m of known.filter((m) => !applied.has(m.version))) {
+        await client.query(m.sql);
+        await client.query('insert into quancun_migrations (version, name) values ($1, $2)', [m.version, m.name]);
+        this.o.log.info('database migrated', { store: this.location, version: m.version, name: m.name });
+      }
+      await client.query('commit');
+    } catch (err) {
+      await client.query('rollback').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+}
+
+async function listOn<T>(db: pg.Pool | pg.PoolClient, prefix: string, range: ListRange): Promise<Array<Entry<T>>> {
+  const { gte, lt } = keyWindow(prefix, range);
+  const limit = range.limit !== undefined ? ` limit ${Math.max(0, Math.floor(range.limit))}` : '';
+  const { rows } = await db.query<{ key: string; value: string }>(
+    `select key, value from quancun_entries where key >= $1 and key < $2 order by key ${range.reverse ? 'desc' : 'asc'}${limit}`, [gte, lt],
+  );
+  return rows.map((r) => ({ key: r.key, value: JSON.parse(r.value) as T }));
+}
+
+function unavailable(location: string, err: unknown): QuancunError {
+  return new QuancunError('JOURNAL_UNAVAILABLE', `cannot use the PostgreSQL store ${location}: ${(err as Error).message}`, { store: location }, { cause: err });
+}
+
+/** The URL as logs and messages may show it. */
+function withoutPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    u.password = '';
+    return u.toString();
+  } catch {
+    return 'postgresql (URL not shown: it does not parse)';
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The durable store contract on a real PostgreSQL (a private cluster of Debian's postgresql, one per file, a database
+ * per test), and what only that backend has: its versioned schema, and the campus ledger as views a finance office
+ * queries in SQL while the gateway writes.
+ */
+import test from 'ava';
+import pg from 'pg';
+import { silentLogger } from '../../common/log.ts';
+import { CampusLedger } from '../../gateway/ledger/campus-ledger.ts';
+import { MIGRATIONS } from '../../gateway/store/pg-migrations.ts';
+import { PgStore } from '../../gateway/store/pg-store.ts';
+import { startPgCluster, type PgCluster } from '../../sim/postgres/pg-cluster.ts';
+import { durableStoreContract } from './durable-store.contract.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+let cluster: PgCluster;
+let databases = 0;
+test.before(async () => {
+  cluster = await startPgCluster(await mkdtemp(join(tmpdir(), 'quancun-pg-')));
+});
+test.after.always(async () => {
+  await cluster?.stop();
+  if (cluster) await rm(cluster.dir, { recursive: true, force: true });
+});
+
+const freshDatabase = () => cluster.createDatabase(`store_${++databases}`);
+
+durableStoreContract('postgresql', async (t) => {
+  const url = await freshDatabase();
+  const at = () => new PgStore({ url, log: silentLogger, poolSize: 4 });
+  return {
+    store: at(),
+    again: at,
+    // The server killed as a power cut would end it: only what was committed (synchronously) is there after.
+    async crash(store) {
+      await cluster.kill();
+      await store.close().catch(() => {});
+      await cluster.restart();
+    },
+    async unavailable() {
+      // One gateway writes a store at a time, as with LevelDB's LOCK: the second is told who holds it.
+      const holder = at();
+      await holder.open();
+      t.teardown(() => holder.close());
+      return { store: at(), names: `quancun gateway ${process.pid}@` };
+    },
+  };
+});
+
+test.serial('a server that cannot be reached is refused with JOURNAL_UNAVAILABLE, and a closed store gives its lock back', async (t) => {
+  const nowhere = join(cluster.dir, 'no-server-here');
+  const lost = new PgStore({ url: `postgresql://quancun@${encodeURIComponent(nowhere)}/x`, log: silentLogger });
+  const err = await t.throwsAsync(lost.open(), { code: 'JOURNAL_UNAVAILABLE' } as never);
+  t.true(err!.message.includes('no-server-here'), err!.message);
+
+  const url = await freshDatabase();
+  const first = new PgStore({ url, log: silentLogger });
+  await first.open();
+  await first.close();
+  const second = new PgStore({ url, log: silentLogger });
+  await second.open();
+  t.teardown(() => second.close());
+  t.truthy(await second.get('meta/durable-store'));
+});
+
+test.serial('the schema is migrated once, each version recorded; a database migrated further than the gateway knows is refused', async (t) => {
+  const url = await freshDatabase();
+  const first = new PgStore({ url, log: silentLogger });
+  await first.open();
+  await first.put('gw/load/T1', { state: 'completed' });
+  await first.close();
+  const again = new PgStore({ url, log: silentLogger });
+  await again.open();
+  t.deepEqual(await again.get('gw/load/T1'), { state: 'completed' });
+  await again.close();
+
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  t.teardown(() => client.end());
+  const { rows } = await client.query('select version, name from quancun_migrations order by version');
+  t.deepEqual(rows, [{ version: 1, name: 'entries' }, { version: 2, name: 'ledger views' }]);
+
+  const older = new PgStore({ url, log: silentLogger, migrations: MIGRATIONS.slice(0, 1) });
+  const err = await t.throwsAsync(older.open(), { code: 'JOURNAL_UNAVAILABLE' } as never);
+  t.regex(err!.message, /schema version 2, newer than this gateway knows \(1\)/);
+});
+
+test.serial('the campus ledger in SQL: postings and transfers in fen and yuan, read by another connection while the gateway writes', async (t) => {
+  const url = await freshDatabase();
+  const store = new PgStore({ url, log: silentLogger });
+  await store.open();
+  t.teardown(() => store.close());
+  const ledger = new CampusLedger(store);
+  await ledger.seed([{ campusAccount: '2024001', name: '张三', staffNo: '2024001', asn: '31030000002023010001', bankId: 'icbc', bankPan: '6222020200112233445' }]);
+  await store.batch([
+    ledger.postingOp({ txnId: 'K001-00000001', campusAccount: '2024001', amount: 5000, status: 'final' }),
+    ledger.postingOp({ txnId: 'SUB-0001', campusAccount: '2024001', amount: 1234, status: 'pending', source: 'subsidy' }),
+    ledger.transferOp({ txnId: 'K001-00000002', campusAccount: '2024001', amount: 300, from: 'purse', to: 'biller:dorm-power', status: 'final' }),
+  ]);
+
+  const finance = new pg.Client({ connectionString: url });
+  await finance.connect();
+  t.teardown(() => finance.end());
+  const postings = await finance.query('select txn_id, campus_account, amount_fen, amount_yuan, status, source from ledger_postings order by txn_id');
+  t.deepEqual(postings.rows, [
+    { txn_id: 'K001-00000001', campus_account: '2024001', amount_fen: '5000', amount_yuan: '50.00', status: 'final', source: 'bank-load' },
+    { txn_id: 'SUB-0001', campus_account: '2024001', amount_fen: '1234', amount_yuan: '12.34', status: 'pending', source: 'subsidy' },
+  ]);
+  const transfers = await finance.query('select txn_id, amount_yuan, from_account, to_account, status from ledger_transfers');
+  t.deepEqual(transfers.rows, [{ txn_id: 'K001-00000002', amount_yuan: '3.00', from_account: 'purse', to_account: 'biller:dorm-power', status: 'final' }]);
+  // The accounts' view names the holder and the bound bank, never a card or bank card number.
+  const accounts = await finance.query('select * from ledger_accounts');
+  t.deepEqual(accounts.rows, [{ campus_account: '2024001', name: '张三', staff_no: '2024001', bank_id: 'icbc' }]);
+  t.false(JSON.stringify(accounts.rows).includes('6222020200112233445'));
+  // Sums a finance office asks for, in SQL.
+  const day = await finance.query(`select status, sum(amount_fen)::int as fen from ledger_postings group by status order by status`);
+  t.deepEqual(day.rows, [{ status: 'final', fen: 5000 }, { status: 'pending', fen: 1234 }]);
+});
