@@ -5,7 +5,7 @@
  * what is measured and tested is what a campus runs. As root, initdb and the server run as the `postgres` user the
  * package creates (PostgreSQL refuses to run as root).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmod, chown, mkdir } from 'node:fs/promises';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,19 +21,19 @@ export interface PgCluster {
   url(database: string): string;
   /** A new empty database; returns its URL. */
   createDatabase(name: string): Promise<string>;
-  /** SIGKILL, as a power cut or an OOM kill would end it; `restart()` brings it back on the same files. */
+  /** Stopped in immediate mode, as a crash ends it (no checkpoint; crash recovery at the next start); `restart()` brings it back on the same files. */
   kill(): Promise<void>;
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Clusters still running when this process exits are killed with it. */
-const running = new Set<ChildProcess>();
+/** Clusters still running when this process exits are stopped with it (immediately: a test run is over). */
+const running = new Set<() => void>();
 process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
+  for (const stop of running) stop();
 });
 
-export function pgBin(program: 'initdb' | 'postgres'): string {
+export function pgBin(program: 'initdb' | 'pg_ctl'): string {
   const versions = existsSync(PG_LIB) ? readdirSync(PG_LIB).filter((v) => existsSync(join(PG_LIB, v, 'bin', program))) : [];
   const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
   if (!newest) throw new Error(`PostgreSQL's ${program} not found under ${PG_LIB}: install the Debian package postgresql`);
@@ -64,9 +64,19 @@ export async function startPgCluster(dir: string): Promise<PgCluster> {
       stdio: ['ignore', 'ignore', 'pipe'], ...user,
     });
   }
-  let server = await launch(data, socket, user);
+  const log = join(dir, 'server.log');
+  // pg_ctl -w returns once the server accepts connections; the server is not this process's child, so a test process
+  // can end while it runs (the exit hook above stops it).
+  const pgCtl = (...args: string[]) => execFileSync(pgBin('pg_ctl'), ['-D', data, ...args], { stdio: ['ignore', 'ignore', 'pipe'], ...user });
+  const start = () => pgCtl('start', '-w', '-l', log, '-o', `-k ${socket} -c listen_addresses='' -c unix_socket_permissions=0777 -c max_connections=300`);
+  const stop = (mode: 'fast' | 'immediate') => {
+    running.delete(stopImmediately);
+    pgCtl('stop', '-w', '-m', mode);
+  };
+  const stopImmediately = () => stop('immediate');
+  start();
+  running.add(stopImmediately);
   const url = (database: string) => `postgresql://${SUPERUSER}@${encodeURIComponent(socket)}/${database}`;
-  const stopped = (child: ChildProcess) => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => child.once('exit', () => resolve())));
   return {
     dir,
     url,
@@ -81,43 +91,15 @@ export async function startPgCluster(dir: string): Promise<PgCluster> {
       return url(name);
     },
     async kill() {
-      server.kill('SIGKILL');
-      await stopped(server);
-      running.delete(server);
+      stop('immediate');
     },
     async restart() {
-      server = await launch(data, socket, user);
+      start();
+      running.add(stopImmediately);
     },
     async stop() {
       // Fast shutdown: clients disconnected, a checkpoint written.
-      server.kill('SIGINT');
-      await stopped(server);
-      running.delete(server);
+      stop('fast');
     },
   };
-}
-
-/** The server on the cluster's files; resolves once it accepts connections. */
-async function launch(data: string, socket: string, user: { uid: number; gid: number } | undefined): Promise<ChildProcess> {
-  const child = spawn(pgBin('postgres'), [
-    '-D', data, '-k', socket, '-c', "listen_addresses=", '-c', 'unix_socket_permissions=0777', '-c', 'max_connections=300',
-    // A SIGKILLed server's shared memory is cleaned up by the next start; the log goes to stderr, read below.
-    '-c', 'logging_collector=off',
-  ], { stdio: ['ignore', 'ignore', 'pipe'], ...user });
-  running.add(child);
-  let log = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stderr!.setEncoding('utf8');
-    const onData = (chunk: string) => {
-      log += chunk;
-      if (log.includes('database system is ready to accept connections')) {
-        child.stderr!.off('data', onData);
-        child.stderr!.resume();
-        resolve();
-      }
-    };
-    child.stderr!.on('data', onData);
-    child.once('exit', (code, signal) => reject(new Error(`postgres exited (${code ?? signal}) before it was ready:\n${log}`)));
-  });
-  return child;
 }

@@ -12,7 +12,7 @@ export interface StoreRig {
   store: DurableStore;
   /** Another store on the same ground (a restart's), not yet opened. */
   again(): DurableStore;
-  /** Ends the store the hardest way the backend's rig can (pg: the server SIGKILLed and started again). */
+  /** Ends the store the hardest way the backend's rig can (pg: the server crashed, immediate mode, and started again). */
   crash(store: DurableStore): Promise<void>;
   /** A store that cannot be opened (held by another, or its server unreachable), and a word its message names. */
   unavailable(): Promise<{ store: DurableStore; names: string }>;

@@ -33,7 +33,8 @@ durableStoreContract('postgresql', async (t) => {
   return {
     store: at(),
     again: at,
-    // The server killed as a power cut would end it: only what was committed (synchronously) is there after.
+    // The server ended as a crash ends it (immediate mode: no checkpoint, crash recovery at the restart): only what
+    // was committed, synchronously, is there after.
     async crash(store) {
       await cluster.kill();
       await store.close().catch(() => {});
