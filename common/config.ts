@@ -28,6 +28,16 @@ const isBrokerUrl = (text: string) => {
   }
 };
 
+/** A PostgreSQL URL that names a database and carries no password: a config file is no place for one. */
+const isPostgresUrl = (value: string): boolean => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'postgresql:' || url.protocol === 'postgres:') && url.password === '' && url.pathname.length > 1;
+  } catch {
+    return false;
+  }
+};
+
 export const configSchema = z.object({
   campus: z.object({
     name: z.string().min(1),
@@ -37,6 +47,21 @@ export const configSchema = z.object({
   }),
   /** Where LevelDB journals live, relative to the config file unless absolute. */
   dataDir: z.string().default('var'),
+  /**
+   * Where the gateway keeps its journal and the campus ledger (docs/store.md): `leveldb` in `<dataDir>/gateway` (the
+   * embedded default; one process at a time), or `postgres` (the data centre: other processes read it while the
+   * gateway runs, a finance office queries the ledger's views). Kiosk journals are always LevelDB.
+   */
+  store: z.discriminatedUnion('backend', [
+    z.object({ backend: z.literal('leveldb') }).strict(),
+    z.object({
+      backend: z.literal('postgres'),
+      /** postgresql://user@host:port/database, or a Unix socket folder as the host (%2Frun%2Fpostgresql). */
+      url: z.string().refine(isPostgresUrl, 'a postgresql://user@host/database URL without a password (give it in PGPASSWORD or ~/.pgpass)'),
+      /** Connections the gateway keeps open. */
+      poolSize: z.number().int().min(1).max(100).default(10),
+    }).strict(),
+  ]).default({ backend: 'leveldb' }),
   mqtt: z.object({
     /** `embedded` starts an aedes broker in-process on the given port; otherwise an mqtt:// URL. */
     url: z.string().refine((u) => u === 'embedded' || isBrokerUrl(u), '"embedded", or the broker as mqtt://host:port or mqtts://host:port').default('embedded'),

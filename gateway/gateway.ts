@@ -9,7 +9,6 @@ import { readConfigFile } from '../common/config-errors.ts';
 import { brokerAclSettings, caDir, consoleUsersFile, type LoadedConfig } from '../common/config.ts';
 import type { Logger } from '../common/log.ts';
 import type { DurableStore } from '../common/store/durable-store.ts';
-import { LevelStore } from '../common/store/level-store.ts';
 import { GatewayEndpoint } from './link/gateway-endpoint.ts';
 import { identityName } from '../common/api/access.ts';
 import { KeyStore } from './keystore/key-store.ts';
@@ -35,6 +34,7 @@ import { AnnouncementService } from './announcements/announcement-service.ts';
 import { MoneyOwed } from './loads/money-owed.ts';
 import { ReconcileService } from './reconcile/reconcile-service.ts';
 import { FeeService } from './fees/fee-service.ts';
+import { gatewayStore } from './store/gateway-store.ts';
 import { feeRecords } from './fees/fee-records.ts';
 import { FeeStories } from './fees/fee-stories.ts';
 import { CampusCredits } from './credits/campus-credits.ts';
@@ -109,7 +109,7 @@ export class Gateway {
 
   constructor(private readonly o: GatewayOptions) {
     const { config } = o.loaded;
-    this.store = new LevelStore(join(o.dataDir ?? o.loaded.dataDir, 'gateway'), { log: o.log });
+    this.store = gatewayStore(config, o.dataDir ?? o.loaded.dataDir, o.log);
     this.ledger = new CampusLedger(this.store);
     const keys = new KeyStore({
       issuer: {

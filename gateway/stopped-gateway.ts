@@ -1,8 +1,8 @@
 /**
  * A stopped gateway's store, ledger and services for the commands that work on it (`quancun subsidy …`, `quancun
  * transfer …`): no broker is joined and no schedule armed; bank links connect only when a service sends. The store
- * is LevelDB and admits one process: while the gateway runs, the open fails with JOURNAL_UNAVAILABLE, said here in
- * the words of what to do.
+ * admits one gateway (LevelDB's LOCK, PostgreSQL's advisory lock): while the gateway runs, the open fails with
+ * JOURNAL_UNAVAILABLE, said here in the words of what to do.
  */
 import type { LoadedConfig } from '../common/config.ts';
 import { QuancunError } from '../common/errors.ts';
@@ -27,7 +27,7 @@ export async function withStoppedGateway<T>(o: StoppedGatewayOptions, use: (gate
   } catch (err) {
     const e = QuancunError.from(err);
     if (e.code !== 'JOURNAL_UNAVAILABLE') throw e;
-    throw new QuancunError('JOURNAL_UNAVAILABLE', `the gateway's store in ${dataDir} is held by another process (a running gateway?): stop the gateway first and run this again`, e.details, { cause: err });
+    throw new QuancunError('JOURNAL_UNAVAILABLE', `the gateway's store ${gateway.store.location} is held by another process (a running gateway?): stop the gateway first and run this again (${e.message})`, e.details, { cause: err });
   }
   try {
     await gateway.ledger.seed(cardholderAccounts(o.loaded.config));

@@ -52,7 +52,7 @@ export const reconcileCommand: Command = {
       if (v.json) console.log(jsonLine(summary));
       return summary.open === 0 ? 0 : 1;
     };
-    if (await gatewayRuns(dataDir)) {
+    if (await gatewayRuns(loaded, dataDir, log)) {
       const { summary, reports } = await reconcileRemotely(v, loaded, { bankId: v.bank, date, dataDir });
       return print(summary, reports);
     }

@@ -11,23 +11,26 @@ import { join } from 'node:path';
 import type { LoadedConfig } from '../../common/config.ts';
 import { QuancunError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
-import { LevelStore } from '../../common/store/level-store.ts';
 import { KioskJournal } from '../../runtime/journal/kiosk-journal.ts';
 import { Gateway } from '../gateway.ts';
+import { gatewayStore } from '../store/gateway-store.ts';
 import type { KioskLoadView } from './reconcile.ts';
 import type { ReconcileRun } from './reconcile-service.ts';
 
 export { bankFileDir } from './reconcile-service.ts';
 
-/** Whether a gateway (another process) holds the store in this data folder: then it runs, and reconciles itself. */
-export async function gatewayRuns(dataDir: string): Promise<boolean> {
-  const path = join(dataDir, 'gateway');
-  if (!existsSync(join(path, 'LOCK'))) return false;
-  const store = new LevelStore(path);
+/** Whether a gateway (another process) holds the gateway's store: then it runs, and reconciles itself. */
+export async function gatewayRuns(loaded: LoadedConfig, dataDir: string, log: Logger): Promise<boolean> {
+  const leveldb = loaded.config.store.backend === 'leveldb';
+  // A LevelDB folder no gateway ever opened is not made here.
+  if (leveldb && !existsSync(join(dataDir, 'gateway', 'LOCK'))) return false;
+  const store = gatewayStore(loaded.config, dataDir, log);
   try {
     await store.open();
   } catch (err) {
-    if (QuancunError.from(err).code === 'JOURNAL_UNAVAILABLE') return true;
+    const e = QuancunError.from(err);
+    // PostgreSQL's refusal names the holder; one without it is a database out of reach, said as it is.
+    if (e.code === 'JOURNAL_UNAVAILABLE' && (leveldb || e.details.holder !== undefined)) return true;
     throw err;
   }
   await store.close();

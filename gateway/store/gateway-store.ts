@@ -1,0 +1,14 @@
+/** The gateway's durable store as its config says: LevelDB in the data folder, or PostgreSQL (docs/store.md). */
+import { join } from 'node:path';
+import type { Config } from '../../common/config.ts';
+import type { Logger } from '../../common/log.ts';
+import type { DurableStore } from '../../common/store/durable-store.ts';
+import { LevelStore } from '../../common/store/level-store.ts';
+import { PgStore } from './pg-store.ts';
+
+export function gatewayStore(config: Pick<Config, 'store'>, dataDir: string, log: Logger): DurableStore {
+  const { store } = config;
+  return store.backend === 'postgres'
+    ? new PgStore({ url: store.url, poolSize: store.poolSize, log })
+    : new LevelStore(join(dataDir, 'gateway'), { log });
+}
