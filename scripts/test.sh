@@ -10,6 +10,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 DEBIAN_PACKAGES=(pcscd libpcsclite-dev vsmartcard-vpcd mosquitto socat chromium fonts-wqy-microhei zbar-tools
   iproute2 util-linux build-essential python3 openssl
+  postgresql # the gateway's store on PostgreSQL: private clusters per test process (sim/postgres/, docs/store.md)
   qemu-system-x86 debootstrap zstd e2fsprogs) # the virtual kiosk board (test/board/, docs/virtual-board.md)
 # vpcd slots for tests: each reader.conf entry opens two slots, on its port and the next one.
 VPCD_ENTRY_PORTS=(35963 35965 35967 35969)
@@ -144,11 +145,16 @@ run_in_namespace() {
   if (($# == 0)); then
     # The virtual board's guests emulate their CPU in software (TCG): they run after the rest of the suite, one at a
     # time, so their pace does not depend on which test files share the two cores with them.
-    local rest=() board=()
+    local rest=() board=() on_postgres=()
     mapfile -t rest < <(find test -name '*.test.ts' -not -path 'test/board/*' | sort)
     mapfile -t board < <(find test/board -name '*.test.ts' | sort)
     npx ava "${rest[@]}" 2>&1 | tee "$out"
     status=${PIPESTATUS[0]}
+    # The e2e suite once more with every test system's gateway on PostgreSQL (test/support/postgres.ts, docs/store.md).
+    mapfile -t on_postgres < <(grep -lE 'start(Pcsc)?TestSystem\(' test/e2e/*.test.ts | sort)
+    echo "== the e2e suite again, the gateway's store on PostgreSQL (${#on_postgres[@]} files) ==" | tee -a "$out"
+    QUANCUN_TEST_STORE=postgres npx ava "${on_postgres[@]}" 2>&1 | tee -a "$out"
+    ((PIPESTATUS[0] == 0)) || status=1
     npx ava --concurrency 1 "${board[@]}" 2>&1 | tee -a "$out"
     ((PIPESTATUS[0] == 0)) || status=1
   else
