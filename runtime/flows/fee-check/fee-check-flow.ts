@@ -11,6 +11,7 @@ import type { KioskJournal } from '../../journal/kiosk-journal.ts';
 import type { KioskLink } from '../../link/kiosk-link.ts';
 import type { CardSession } from '../card-session.ts';
 import type { RecoveryContext } from '../flow.ts';
+import { confirmedEnd } from '../fee/fee-flow.ts';
 import { inspectDebit } from '../fee/torn-fee.ts';
 import type { FeeCheckRecord } from './fee-check-machine.ts';
 
@@ -78,10 +79,8 @@ export async function settleFeeCheck(ctx: RecoveryContext, rec: FeeCheckRecord):
       await link.request('fee.abandon', { txnId: rec.feeId, offlineCounter: rec.offlineCounter });
       return await journal.feeChecks.advance(rec, 'not-debited');
     }
-    const answer = await link.request('fee.confirm', { txnId: rec.feeId, tac: rec.tac!, mac2: rec.mac2! });
-    if (answer.state === 'paid') return await journal.feeChecks.advance(rec, 'paid', { receiptNo: answer.receiptNo! });
-    if (answer.state === 'paying') return await journal.feeChecks.advance(rec, 'biller-pending', { code: answer.code ?? 'BILLER_UNAVAILABLE' });
-    return await journal.feeChecks.advance(rec, 'refund-owed', { refundId: answer.refundId!, code: answer.code ?? 'FEE_REFUND_OWED' });
+    const end = confirmedEnd(await link.request('fee.confirm', { txnId: rec.feeId, tac: rec.tac!, mac2: rec.mac2! }), 'paid');
+    return await journal.feeChecks.advance(rec, end.state, end.fields);
   } catch (err) {
     const e = QuancunError.from(err);
     if (e.retryable) throw e;

@@ -6,6 +6,7 @@
  */
 import { QuancunError, type ErrorCode } from '../../../common/errors.ts';
 import type { Logger } from '../../../common/log.ts';
+import type { OpResponse } from '../../../common/api/topics.ts';
 import type { CardReader } from '../../../hal/card-reader/card-reader.ts';
 import type { CardProfile } from '../../card/card-profile.ts';
 import { debitForPurchase, initializeForPurchase } from '../../card/purse.ts';
@@ -140,10 +141,21 @@ async function drive(ctx: FeeContext, session: CardSession, rec: FeeRecord): Pro
 
 /** The card is debited: the gateway verifies its proof and pays the biller, owes the amount back, or waits for a silent biller. */
 export async function confirmFee(ctx: Pick<FeeContext, 'link' | 'journal'>, rec: FeeRecord): Promise<FeeRecord> {
-  const answer = await ctx.link.request('fee.confirm', { txnId: rec.id, tac: rec.tac!, mac2: rec.mac2! });
-  if (answer.state === 'paid') return ctx.journal.fees.advance(rec, 'completed', { receiptNo: answer.receiptNo! });
-  if (answer.state === 'paying') return ctx.journal.fees.advance(rec, 'biller-pending', { code: answer.code ?? 'BILLER_UNAVAILABLE' });
-  return ctx.journal.fees.advance(rec, 'refund-owed', { refundId: answer.refundId!, code: answer.code ?? 'FEE_REFUND_OWED' });
+  const end = confirmedEnd(await ctx.link.request('fee.confirm', { txnId: rec.id, tac: rec.tac!, mac2: rec.mac2! }), 'completed');
+  return ctx.journal.fees.advance(rec, end.state, end.fields);
+}
+
+/**
+ * The kiosk state a `fee.confirm` answer ends a record in, with what the record keeps of it: the fee's own record and
+ * a fee decided at another tap (fee-check/) alike. `paid` is the caller's name for a paid fee.
+ */
+export function confirmedEnd<P extends string>(answer: OpResponse<'fee.confirm'>, paid: P):
+  | { state: P; fields: { receiptNo: string } }
+  | { state: 'biller-pending'; fields: { code: ErrorCode } }
+  | { state: 'refund-owed'; fields: { refundId: string; code: ErrorCode } } {
+  if (answer.state === 'paid') return { state: paid, fields: { receiptNo: answer.receiptNo! } };
+  if (answer.state === 'paying') return { state: 'biller-pending', fields: { code: answer.code ?? 'BILLER_UNAVAILABLE' } };
+  return { state: 'refund-owed', fields: { refundId: answer.refundId!, code: answer.code ?? 'FEE_REFUND_OWED' } };
 }
 
 /** The card was not debited: the gateway closes the fee's MAC1. */
