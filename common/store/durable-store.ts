@@ -38,6 +38,22 @@ export function keyWindow(prefix: string, range: ListRange): { gte: string; lt: 
 /** Written when a store is first created: a store without it (a LevelDB repaired empty) has lost what it held. */
 export const MARKER_KEY = 'meta/durable-store';
 
+/** At open, once its checks passed: a store without its marker is a new one, and gets it. */
+export async function markIfNew(store: DurableStore): Promise<void> {
+  if ((await store.get(MARKER_KEY)) === undefined) await store.put(MARKER_KEY, { createdAt: new Date().toISOString() });
+}
+
+/** A durable write, counted with the time spent waiting for it in the store's syncedWrites and syncedWriteMs. */
+export async function countedWrite(store: Pick<DurableStore, 'syncedWrites' | 'syncedWriteMs'>, write: () => Promise<unknown>): Promise<void> {
+  const start = performance.now();
+  store.syncedWrites++;
+  try {
+    await write();
+  } finally {
+    store.syncedWriteMs += performance.now() - start;
+  }
+}
+
 export interface DurableStore {
   /** Where the store is, for messages: a folder, or a database without its password. */
   readonly location: string;

@@ -14,7 +14,7 @@ import { basename, dirname, join } from 'node:path';
 import { Level } from 'level';
 import { QuancunError } from '../errors.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { keyWindow, MARKER_KEY, type DurableStore, type Entry, type ListRange, type Op } from './durable-store.ts';
+import { countedWrite, keyWindow, markIfNew, MARKER_KEY, type DurableStore, type Entry, type ListRange, type Op } from './durable-store.ts';
 
 /** `level` is classic-level on Node; its typings leave out classic-level's static repair (LevelDB's RepairDB). */
 interface LevelRepair {
@@ -66,10 +66,7 @@ export class LevelStore implements DurableStore {
         damage = reason;
       }
     }
-    if (damage === undefined) {
-      if ((await this.get(MARKER_KEY)) === undefined) await this.put(MARKER_KEY, { createdAt: new Date().toISOString() });
-      return;
-    }
+    if (damage === undefined) return markIfNew(this);
     await this.repair(damage);
   }
 
@@ -112,7 +109,7 @@ export class LevelStore implements DurableStore {
 
   /** Synced: resolves only once the write is on disk. */
   put(key: string, value: unknown): Promise<void> {
-    return this.#synced(this.db.put(key, JSON.stringify(value), { sync: true }));
+    return countedWrite(this, () => this.db.put(key, JSON.stringify(value), { sync: true }));
   }
 
   /** A synced write of a heartbeat key nothing reads: a watchdog's proof that the store still takes writes. */
@@ -122,20 +119,10 @@ export class LevelStore implements DurableStore {
 
   /** Atomic and synced. */
   batch(ops: Op[]): Promise<void> {
-    return this.#synced(this.db.batch(
+    return countedWrite(this, () => this.db.batch(
       ops.map((op) => (op.type === 'put' ? { type: 'put' as const, key: op.key, value: JSON.stringify(op.value) } : op)),
       { sync: true },
     ));
-  }
-
-  async #synced(write: Promise<void>): Promise<void> {
-    const start = performance.now();
-    this.syncedWrites++;
-    try {
-      await write;
-    } finally {
-      this.syncedWriteMs += performance.now() - start;
-    }
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
- * The gateway's PostgreSQL schema, versioned: each migration runs once, in order, in one transaction with its row in
- * `quancun_migrations`; a gateway refuses a database migrated further than it knows (a newer gateway's).
+ * The gateway's PostgreSQL schema, versioned: each migration runs once, in order, with its row in `quancun_migrations`
+ * (those an open applies, in one transaction); a gateway refuses a database migrated further than it knows (a newer gateway's).
  *
  * `quancun_entries` holds the durable store's keys and values (the JSON text the LevelDB backend holds, so both read
  * back alike). The views are for people: a finance office queries the campus ledger in SQL (amounts in fen and in

@@ -13,7 +13,7 @@ import { hostname } from 'node:os';
 import pg from 'pg';
 import { QuancunError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
-import { keyWindow, MARKER_KEY, type DurableStore, type Entry, type ListRange, type Op } from '../../common/store/durable-store.ts';
+import { countedWrite, keyWindow, markIfNew, type DurableStore, type Entry, type ListRange, type Op } from '../../common/store/durable-store.ts';
 import { MIGRATIONS, type Migration } from './pg-migrations.ts';
 
 export interface PgStoreOptions {
@@ -64,7 +64,7 @@ export class PgStore implements DurableStore {
       throw QuancunError.from(err).code === 'JOURNAL_UNAVAILABLE' ? err : unavailable(this.location, err);
     }
     this.#pool = pool;
-    if ((await this.get(MARKER_KEY)) === undefined) await this.put(MARKER_KEY, { createdAt: new Date().toISOString() });
+    await markIfNew(this);
   }
 
   async close(): Promise<void> {
@@ -98,18 +98,12 @@ export class PgStore implements DurableStore {
     const kept = [...last].filter((e): e is [string, string] => e[1] !== null);
     const db = this.#db();
     if (this.#lockLost) throw new QuancunError('JOURNAL_UNAVAILABLE', `the lock on ${this.location} was lost with its connection: restart the gateway`, { store: this.location });
-    const start = performance.now();
-    this.syncedWrites++;
-    try {
-      await db.query(
-        'with gone as (delete from quancun_entries where key = any($1::text[])) '
-          + 'insert into quancun_entries (key, value) select * from unnest($2::text[], $3::text[]) '
-          + 'on conflict (key) do update set value = excluded.value',
-        [gone, kept.map(([k]) => k), kept.map(([, v]) => v)],
-      );
-    } finally {
-      this.syncedWriteMs += performance.now() - start;
-    }
+    await countedWrite(this, () => db.query(
+      'with gone as (delete from quancun_entries where key = any($1::text[])) '
+        + 'insert into quancun_entries (key, value) select * from unnest($2::text[], $3::text[]) '
+        + 'on conflict (key) do update set value = excluded.value',
+      [gone, kept.map(([k]) => k), kept.map(([, v]) => v)],
+    ));
   }
 
   list<T>(prefix: string, range: ListRange = {}): Promise<Array<Entry<T>>> {
@@ -142,8 +136,8 @@ export class PgStore implements DurableStore {
     const client = await pool.connect();
     const { rows } = await client.query<{ got: boolean }>('select pg_try_advisory_lock($1) as got', [STORE_LOCK]);
     if (!rows[0]?.got) {
-      const holder = await client.query<{ application_name: string; backend_start: Date }>(
-        `select a.application_name, a.backend_start from pg_locks l join pg_stat_activity a using (pid)
+      const holder = await client.query<{ application_name: string }>(
+        `select a.application_name from pg_locks l join pg_stat_activity a using (pid)
          where l.locktype = 'advisory' and l.granted and l.objid::bigint = $1 and l.database = (select oid from pg_database where datname = current_database())`,
         [STORE_LOCK],
       );
@@ -160,7 +154,7 @@ export class PgStore implements DurableStore {
     return client;
   }
 
-  /** Every migration not yet applied, in order, each in its own transaction; refused when the database is newer. */
+  /** Every migration not yet applied, in order, all in one transaction (one that fails leaves none); refused when the database is newer. */
   async #migrate(pool: pg.Pool): Promise<void> {
     const client = await pool.connect();
     try {

@@ -2,7 +2,8 @@
  * The durable store contract (common/store/durable-store.ts), run on each backend: LevelDB on disk and a real
  * PostgreSQL. What the journals and the ledger rely on: values back as written, batches atomic and in order, a prefix
  * listed as a range of keys by their bytes, reads of several prefixes as of one moment, a resolved write surviving the
- * strongest end the backend's rig can give it, and a store that cannot be opened refused with JOURNAL_UNAVAILABLE.
+ * strongest end the backend's rig can give it, and one writer at a time: a second store on the same ground refused
+ * with JOURNAL_UNAVAILABLE.
  */
 import test, { type ExecutionContext } from 'ava';
 import { MARKER_KEY, type DurableStore } from '../../common/store/durable-store.ts';
@@ -14,8 +15,8 @@ export interface StoreRig {
   again(): DurableStore;
   /** Ends the store the hardest way the backend's rig can (pg: the server crashed, immediate mode, and started again). */
   crash(store: DurableStore): Promise<void>;
-  /** A store that cannot be opened (held by another, or its server unreachable), and a word its message names. */
-  unavailable(): Promise<{ store: DurableStore; names: string }>;
+  /** What the refusal of a second store on the same ground names: who holds it, or where. */
+  heldBy: string;
 }
 
 export function durableStoreContract(backend: string, makeRig: (t: ExecutionContext) => Promise<StoreRig>): void {
@@ -109,9 +110,8 @@ export function durableStoreContract(backend: string, makeRig: (t: ExecutionCont
     t.is(await again.get('stan/0001'), 41);
   });
 
-  test.serial(`${backend}: a store that cannot be opened is refused with JOURNAL_UNAVAILABLE, saying where`, async (t) => {
-    const { store, names } = await (await makeRig(t)).unavailable();
-    const err = await t.throwsAsync(store.open(), { code: 'JOURNAL_UNAVAILABLE' } as never);
-    t.true(err!.message.includes(names), err!.message);
+  storeTest('one writer at a time: a second store on the same ground (another gateway\'s) is refused JOURNAL_UNAVAILABLE, saying who holds it', async (t, _store, rig) => {
+    const err = await t.throwsAsync(rig.again().open(), { code: 'JOURNAL_UNAVAILABLE' } as never);
+    t.true(err!.message.includes(rig.heldBy), err!.message);
   });
 }
