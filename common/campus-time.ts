@@ -49,11 +49,39 @@ export function isTimeZone(zone: string): boolean {
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
+/** How far `zone` is ahead of UTC at `t` (a whole second), ms, as Intl's zone rules say. */
+function offsetFromRules(t: number, zone: string): number {
+  const parts: Record<string, number> = {};
+  for (const p of formatter(zone).formatToParts(new Date(t))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
+  const { year = 0, month = 1, day = 1, hour = 0, minute = 0, second = 0 } = parts;
+  return Date.UTC(year, month - 1, day, hour, minute, second) - t;
+}
+
+/**
+ * Offsets asked for, by zone and UTC minute: a gateway reads the campus clock several times per load, and Intl's
+ * formatToParts costs far more than the arithmetic. Zones change their offset on a minute boundary (tzdb since 1970),
+ * so one answer serves its whole minute. Kept small: old minutes are dropped wholesale.
+ */
+const offsets = new Map<string, number>();
+
+/** How far `zone` is ahead of UTC at `t`, ms. */
+function offsetAt(t: number, zone: string): number {
+  const minute = Math.floor(t / 60_000);
+  const key = `${zone} ${minute}`;
+  let offset = offsets.get(key);
+  if (offset === undefined) {
+    if (offsets.size >= 1024) offsets.clear();
+    offset = offsetFromRules(minute * 60_000, zone);
+    offsets.set(key, offset);
+  }
+  return offset;
+}
+
 /** The wall clock in `zone` at the instant `at`. */
 export function campusTime(at: Date, zone: string): CampusTime {
-  const parts: Record<string, number> = {};
-  for (const p of formatter(zone).formatToParts(at)) if (p.type !== 'literal') parts[p.type] = Number(p.value);
-  const { year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0 } = parts;
+  const wall = new Date(Math.floor(at.getTime() / 1000) * 1000 + offsetAt(at.getTime(), zone));
+  const [year, month, day] = [wall.getUTCFullYear(), wall.getUTCMonth() + 1, wall.getUTCDate()];
+  const [hour, minute, second] = [wall.getUTCHours(), wall.getUTCMinutes(), wall.getUTCSeconds()];
   const date = `${pad(year, 4)}-${pad(month)}-${pad(day)}`;
   const time = `${pad(hour)}:${pad(minute)}:${pad(second)}`;
   return {
@@ -66,11 +94,6 @@ export function calendarDate(year: number, month: number, day: number): string {
   return new Date(Date.UTC(year, month - 1, day)).toISOString().slice(0, 10);
 }
 
-/** How far `zone` is ahead of UTC at `t`, ms. */
-function offsetAt(t: number, zone: string): number {
-  const c = campusTime(new Date(t), zone);
-  return Date.UTC(c.year, c.month - 1, c.day, c.hour, c.minute, c.second) - Math.floor(t / 1000) * 1000;
-}
 
 const DAY_MS = 86_400_000;
 

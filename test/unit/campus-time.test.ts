@@ -28,6 +28,10 @@ const TIMES: Array<[string, number, string]> = [
   ['America/New_York', Date.UTC(2026, 2, 8, 6, 59, 59), '2026-03-08 01:59:59'],
   ['America/New_York', Date.UTC(2026, 2, 8, 7, 0, 0), '2026-03-08 03:00:00'],
   ['America/New_York', Date.UTC(2027, 0, 1, 4, 59, 59), '2026-12-31 23:59:59'],
+  // Kathmandu is UTC+5:45: an offset that is not whole hours, asked twice in the same minute.
+  ['Asia/Kathmandu', Date.UTC(2026, 11, 31, 18, 14, 59), '2026-12-31 23:59:59'],
+  ['Asia/Kathmandu', Date.UTC(2026, 11, 31, 18, 15, 0), '2027-01-01 00:00:00'],
+  ['Asia/Kathmandu', Date.UTC(2026, 11, 31, 18, 15, 59, 999), '2027-01-01 00:00:59'],
 ];
 
 /** [zone, HH:MM, now, the next instant the wall clock there reads HH:MM]. */
