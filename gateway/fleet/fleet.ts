@@ -222,8 +222,9 @@ export class Fleet extends EventEmitter<{ kiosk: [kiosk: FleetKiosk]; command: [
     this.#changed(kioskId);
   }
 
+  /** A view is built for whom listens (the console's live page): a gateway serving loads changes a kiosk's tally each time. */
   #changed(kioskId: string): void {
-    this.emit('kiosk', this.#view(kioskId));
+    if (this.listenerCount('kiosk') > 0) this.emit('kiosk', this.#view(kioskId));
   }
 
   #view(kioskId: string): FleetKiosk {

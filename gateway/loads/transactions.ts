@@ -35,6 +35,8 @@ export class Transactions extends EventEmitter<{ change: [summary: TxnSummary] }
     super();
     this.#o = options;
     options.loads.on('changed', (record) => {
+      // Summarised for whom listens (the console's live monitor): each costs an account lookup.
+      if (this.listenerCount('change') === 0) return;
       void this.#order.run('changes', async () => void this.emit('change', summarize(record, await this.#account(record.asn), options.timeZone)))
         .catch((err) => options.log.warn('live transaction update failed', { txnId: record.id, error: err as Error }));
     });
