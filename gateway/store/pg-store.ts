@@ -8,6 +8,8 @@
  * its own while open, and a second gateway (or a command on a stopped gateway's store) is refused JOURNAL_UNAVAILABLE
  * naming the holder. A lost lock connection (the server restarted, the network cut) makes every later write fail
  * until the gateway is restarted: another may hold the store by then.
+ *
+ * The statements a load repeats (get, batch, list) are named, so each connection parses and plans them once.
  */
 import { hostname } from 'node:os';
 import pg from 'pg';
@@ -77,7 +79,7 @@ export class PgStore implements DurableStore {
   }
 
   async get<T>(key: string): Promise<T | undefined> {
-    const { rows } = await this.#db().query<{ value: string }>('select value from quancun_entries where key = $1', [key]);
+    const { rows } = await this.#db().query<{ value: string }>({ name: 'quancun-get', text: 'select value from quancun_entries where key = $1', values: [key] });
     return rows[0] === undefined ? undefined : (JSON.parse(rows[0].value) as T);
   }
 
@@ -98,12 +100,13 @@ export class PgStore implements DurableStore {
     const kept = [...last].filter((e): e is [string, string] => e[1] !== null);
     const db = this.#db();
     if (this.#lockLost) throw new QuancunError('JOURNAL_UNAVAILABLE', `the lock on ${this.location} was lost with its connection: restart the gateway`, { store: this.location });
-    await countedWrite(this, () => db.query(
-      'with gone as (delete from quancun_entries where key = any($1::text[])) '
+    await countedWrite(this, () => db.query({
+      name: 'quancun-batch',
+      text: 'with gone as (delete from quancun_entries where key = any($1::text[])) '
         + 'insert into quancun_entries (key, value) select * from unnest($2::text[], $3::text[]) '
         + 'on conflict (key) do update set value = excluded.value',
-      [gone, kept.map(([k]) => k), kept.map(([, v]) => v)],
-    ));
+      values: [gone, kept.map(([k]) => k), kept.map(([, v]) => v)],
+    }));
   }
 
   list<T>(prefix: string, range: ListRange = {}): Promise<Array<Entry<T>>> {
@@ -187,10 +190,12 @@ export class PgStore implements DurableStore {
 
 async function listOn<T>(db: pg.Pool | pg.PoolClient, prefix: string, range: ListRange): Promise<Array<Entry<T>>> {
   const { gte, lt } = keyWindow(prefix, range);
-  const limit = range.limit !== undefined ? ` limit ${Math.max(0, Math.floor(range.limit))}` : '';
-  const { rows } = await db.query<{ key: string; value: string }>(
-    `select key, value from quancun_entries where key >= $1 and key < $2 order by key ${range.reverse ? 'desc' : 'asc'}${limit}`, [gte, lt],
-  );
+  // A null limit is none.
+  const limit = range.limit !== undefined ? Math.max(0, Math.floor(range.limit)) : null;
+  const order = range.reverse ? 'desc' : 'asc';
+  const { rows } = await db.query<{ key: string; value: string }>({
+    name: `quancun-list-${order}`, text: `select key, value from quancun_entries where key >= $1 and key < $2 order by key ${order} limit $3`, values: [gte, lt, limit],
+  });
   return rows.map((r) => ({ key: r.key, value: JSON.parse(r.value) as T }));
 }
 
