@@ -219,6 +219,7 @@ export class Gateway {
     await this.loads.reversals.start();
     // Credits that expired while the gateway was stopped go back to the campus before a kiosk can ask for one.
     await this.credits.start();
+    await this.fees.start();
     // Fees a stop interrupted between the card's debit and the biller's answer are paid (same id) or owed back; not awaited,
     // as a biller may take its timeouts: their confirm waits its turn behind this.
     void this.fees.resume().catch((err: Error) => this.o.log.error('fee resumption failed', { error: err }));

@@ -40,6 +40,14 @@ export interface FeeServiceOptions {
 }
 
 const seqKey = (terminalId: string) => `gw/fee-seq/${terminalId}`;
+/**
+ * The card's fees in doubt (MAC1 issued), indexed by card in the batch of each fee state: `card.lookup` reads the
+ * card's few instead of scanning every fee ever paid. INDEXED marks a store whose older fees were indexed once.
+ */
+const doubtPrefix = (asn: string) => `gw/card-fee/${asn.toUpperCase()}/`;
+const doubtOp = (r: GatewayFeeRecord): Op =>
+  r.state === 'mac1-issued' ? { type: 'put', key: doubtPrefix(r.asn) + r.id, value: r.id } : { type: 'del', key: doubtPrefix(r.asn) + r.id };
+const INDEXED = 'meta/fee-doubt-index';
 /** The id of the owed credit that brings a fee's amount back: the pending id `card.lookup` lists. */
 export const refundIdOf = (feeId: string): string => `${feeId}-refund`;
 /** The fee a `fee-refund` credit brings back. */
@@ -56,7 +64,7 @@ export class FeeService {
   #stopped = false;
 
   constructor(private readonly o: FeeServiceOptions) {
-    this.fees = new JournaledMachine(o.store, 'gw/fee', GATEWAY_FEE_MACHINE);
+    this.fees = new JournaledMachine(o.store, 'gw/fee', GATEWAY_FEE_MACHINE, { alongside: (r) => [doubtOp(r)] });
     this.#billers = new Map(o.billers.map((b) => [b.id, new BillerClient(b, o.billerUrls?.get(b.id))]));
     // A refund never expires: the cardholder's own money, owed until the card holds it.
     o.credits.register({ source: 'fee-refund' });
@@ -82,8 +90,18 @@ export class FeeService {
     return (await this.#inDoubt(asn)).map((r) => ({ txnId: r.id, billerId: r.billerId, amount: r.amount, offlineCounter: r.offlineCounter }));
   }
 
+  /** An entry whose fee moved on by another path is skipped, not trusted. */
   async #inDoubt(asn: string): Promise<GatewayFeeRecord[]> {
-    return (await this.fees.unfinished()).filter((r) => r.state === 'mac1-issued' && r.asn === asn.toUpperCase());
+    const ids = await this.o.store.list<string>(doubtPrefix(asn));
+    const records = await Promise.all(ids.map((e) => this.fees.get(e.value)));
+    return records.filter((r): r is GatewayFeeRecord => r?.state === 'mac1-issued');
+  }
+
+  /** Before the first lookup: a store from before the index gets its fees in doubt indexed, once. */
+  async start(): Promise<void> {
+    if (await this.o.store.get(INDEXED)) return;
+    const inDoubt = (await this.fees.unfinished()).filter((r) => r.state === 'mac1-issued');
+    await this.o.store.batch([...inDoubt.map(doubtOp), { type: 'put', key: INDEXED, value: new Date().toISOString() }]);
   }
 
   /** Checks everything a refusal can come from, then journals `mac1-issued` with the terminal's next sequence. */

@@ -319,3 +319,29 @@ test('a payment refused after its answer was lost is owed back: the refusal is t
   t.like(await s.ledger.posting('K001-00000001-refund'), { status: 'pending', amount: 250 });
 });
 
+
+test('fees in doubt are read from the card\'s index; a store from before the index has its fees in doubt indexed once at start', async (t) => {
+  const s = await setup(t);
+  await begin(s);
+  const listed = [{ txnId: 'K001-00000001', billerId: 'dorm-power', amount: 250, offlineCounter: 7 }];
+  t.deepEqual(await s.fees.inDoubt(ASN), listed);
+  t.deepEqual(await s.fees.inDoubt('00001234567890123457'), [], 'another card has none');
+  // As a store written before the index: the fee is journaled mac1-issued, its entry is not there, nor the marker.
+  await s.store.batch([{ type: 'del', key: `gw/card-fee/${ASN}/K001-00000001` }]);
+  t.deepEqual(await s.fees.inDoubt(ASN), [], 'the index, not a scan of every fee, is what is read');
+  await s.fees.start();
+  t.deepEqual(await s.fees.inDoubt(ASN), listed);
+  // Once: a later start does not scan again.
+  await s.store.batch([{ type: 'del', key: `gw/card-fee/${ASN}/K001-00000001` }]);
+  await s.fees.start();
+  t.deepEqual(await s.fees.inDoubt(ASN), []);
+});
+
+test('a fee leaves the card\'s index of fees in doubt in the batch of its next state', async (t) => {
+  const s = await setup(t);
+  const { tac, mac2 } = await debited(s);
+  t.is((await s.fees.inDoubt(ASN)).length, 1, 'debited on the card, not yet confirmed: still in doubt');
+  await s.fees.confirm(KIOSK, { txnId: 'K001-00000001', tac, mac2 });
+  t.deepEqual(await s.fees.inDoubt(ASN), []);
+  t.deepEqual(await s.store.list(`gw/card-fee/${ASN}/`), []);
+});
