@@ -1,6 +1,6 @@
 /**
  * The fleet benchmark: thousands of kiosks (bench/fleet/kiosk-fleet.ts: real MQTT connections and the real API, real
- * card cryptography) on a private Mosquitto (set_tcp_nodelay, as deployed), loads at a rising rate against one
+ * card cryptography) on a private Mosquitto (mutual TLS, a certificate and ACL per kiosk, set_tcp_nodelay: as deployed), loads at a rising rate against one
  * gateway (bench/fleet/gateway-child.ts) on each store backend, the bank simulator at zero latency. Per step: loads
  * offered and completed, p50/p99 from each load's due time, CPU per load (the gateway's, and the whole machine's).
  * The floor is measured in the same run, at the lowest rate and the highest sustained: the same connections, broker and store, raw
@@ -10,7 +10,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,8 +21,8 @@ import { silentLogger } from '../common/log.ts';
 import { bankProfilePath } from '../gateway/banks.ts';
 import { loadBankProfile } from '../gateway/bank/iso8583/profile.ts';
 import { BankHostSimulator } from '../sim/bank/bank-host.ts';
-import { launchMosquitto } from '../sim/broker/mosquitto-process.ts';
 import { startPgCluster, type PgCluster } from '../sim/postgres/pg-cluster.ts';
+import { startFleetBroker } from './fleet/fleet-broker.ts';
 import { fleetConfig, fleetMembers } from './fleet/fleet-config.ts';
 import type { ServerSample, ServerStart } from './fleet/gateway-child.ts';
 import type { FleetCommand, StepReport } from './fleet/kiosk-fleet.ts';
@@ -121,18 +121,19 @@ async function main(): Promise<void> {
   const base = loadConfig(fileURLToPath(new URL('../config/embedded.json', import.meta.url)));
   const members = fleetMembers(KIOSKS);
   const work = await mkdtemp(join(tmpdir(), 'quancun-fleet-'));
-  const port = await freePort();
-  const mosquitto = await launchMosquitto(port);
-  const mqttUrl = `mqtt://127.0.0.1:${port}`;
+  // As root, Mosquitto reads its certificates as its own user: it must be able to enter the folder.
+  await chmod(work, 0o755);
+  const broker = await startFleetBroker(work, await freePort());
+  const mqttUrl = broker.url;
   const iso = await echoServer();
   const bankConfig = base.config.banks[0]!;
-  const cleanups: Array<() => Promise<unknown> | void> = [() => { mosquitto.kill(); }, () => new Promise((r) => iso.close(r)), () => rm(work, { recursive: true, force: true })];
+  const cleanups: Array<() => Promise<unknown> | void> = [() => { broker.process.kill(); }, () => new Promise((r) => iso.close(r)), () => rm(work, { recursive: true, force: true })];
   let pg: PgCluster | undefined;
   const results: BackendResult[] = [];
   const fleet = child('./fleet/kiosk-fleet.ts');
   cleanups.unshift(() => { fleet.process.kill(); });
   try {
-    const configFor = (store: Config['store']): LoadedConfig => fleetConfig(base, members, store);
+    const configFor = (store: Config['store']): LoadedConfig => fleetConfig(base, members, store, { url: mqttUrl, tls: broker.gatewayFiles });
     const storeFor = async (backend: Config['store']['backend'], name: string): Promise<Config['store']> => {
       if (backend === 'leveldb') return { backend };
       if (!pg) {
@@ -156,6 +157,7 @@ async function main(): Promise<void> {
         const start: ServerStart = {
           mode, config: loaded.config, configPath: loaded.path, mqttUrl, dataDir: join(work, `${backend}-${mode}`),
           bank: { id: bankConfig.id, ...bank.address() }, isoEcho: { host: '127.0.0.1', port: (iso.address() as net.AddressInfo).port },
+          floorTls: { ca: broker.floorTls.ca.toString(), cert: broker.floorTls.cert.toString(), key: broker.floorTls.key.toString() },
         };
         await server.ask({ type: 'start', start });
         return { server, loaded };
@@ -163,7 +165,7 @@ async function main(): Promise<void> {
       const result: BackendResult = { backend, steps: [], floors: [] };
       results.push(result);
       const { server, loaded } = await serve('gateway', await storeFor(backend, 'fleet_gateway'));
-      connected ??= await fleet.ask<{ connected: number; ms: number }>({ type: 'connect', mqttUrl, config: loaded.config, configPath: loaded.path, members } satisfies FleetCommand);
+      connected ??= await fleet.ask<{ connected: number; ms: number }>({ type: 'connect', mqttUrl, caDir: broker.caDir, config: loaded.config, configPath: loaded.path, members } satisfies FleetCommand);
       await fleet.ask({ type: 'online' } satisfies FleetCommand);
       const runStep = async (who: typeof server, mode: 'load' | 'floor', rate: number, seconds: number, floorWrites = 0) => {
         const [before, busyBefore] = [await who.ask<ServerSample>({ type: 'sample' }), machineBusyMs()];

@@ -33,12 +33,13 @@ export function fleetMembers(kiosks: number): FleetMember[] {
 }
 
 /** `base`: config/embedded.json as loaded; its kiosks, cardholders and simulated accounts are replaced. */
-export function fleetConfig(base: LoadedConfig, members: FleetMember[], store: Config['store']): LoadedConfig {
+export function fleetConfig(base: LoadedConfig, members: FleetMember[], store: Config['store'], mqtt: { url: string; tls: { ca: string; cert: string; key: string } }): LoadedConfig {
   const c = structuredClone(base.config);
   const bankId = c.banks[0]!.id;
   const raw = {
     ...c,
     store,
+    mqtt: { ...c.mqtt, ...mqtt },
     // The console and the transfer schedule are not what is measured; the broker is the benchmark's Mosquitto.
     console: undefined,
     kiosks: members.map((m) => ({ id: m.kioskId, terminalId: m.terminalId, campus: c.kiosks[0]!.campus })),

@@ -11,6 +11,7 @@ import type { DurableStore } from '../../common/store/durable-store.ts';
 import { Gateway } from '../../gateway/gateway.ts';
 import { gatewayStore } from '../../gateway/store/gateway-store.ts';
 import { rawMqttClient } from '../raw-mqtt.ts';
+import { FLOOR_IDENTITY } from './fleet-broker.ts';
 import { FLOOR_REQUESTS, floorResponseTopic, type FloorRequest } from './floor-topics.ts';
 
 export interface ServerStart {
@@ -22,6 +23,8 @@ export interface ServerStart {
   bank: { id: string; host: string; port: number };
   /** The floor's ISO 8583 round trip: a TCP echo. */
   isoEcho: { host: string; port: number };
+  /** The floor's identity on the broker (the gateway's is in its config). */
+  floorTls: { ca: string; cert: string; key: string };
 }
 
 export interface ServerSample {
@@ -59,7 +62,7 @@ async function isoEcho(address: { host: string; port: number }): Promise<{ round
 async function startFloor(s: ServerStart, store: DurableStore): Promise<() => Promise<void>> {
   await store.open();
   const iso = await isoEcho(s.isoEcho);
-  const client = await rawMqttClient(s.mqttUrl, 'bench-floor');
+  const client = await rawMqttClient(s.mqttUrl, FLOOR_IDENTITY, { ca: Buffer.from(s.floorTls.ca), cert: Buffer.from(s.floorTls.cert), key: Buffer.from(s.floorTls.key) });
   await client.subscribeAsync(FLOOR_REQUESTS, { qos: 1 });
   client.on('message', (topic, payload) => {
     void (async () => {

@@ -19,11 +19,14 @@ import { KioskLink } from '../../runtime/link/kiosk-link.ts';
 import { issueSimulationCards } from '../../sim/card/config-cards.ts';
 import { SimCardReader } from '../../sim/card/sim-reader.ts';
 import type { VirtualCard } from '../../sim/card/virtual-card.ts';
+import type { TlsMaterial } from '../../common/mqtt/tls-files.ts';
+import { CampusCa } from '../../gateway/ca/campus-ca.ts';
 import type { FleetMember } from './fleet-config.ts';
+import { clientTls } from './fleet-broker.ts';
 import { floorRequestTopic, floorResponseTopic, type FloorRequest } from './floor-topics.ts';
 
 export type FleetCommand =
-  | { type: 'connect'; mqttUrl: string; config: unknown; configPath: string; members: FleetMember[] }
+  | { type: 'connect'; mqttUrl: string; caDir: string; config: unknown; configPath: string; members: FleetMember[] }
   | { type: 'online' }
   | { type: 'step'; mode: 'load' | 'floor'; rate: number; seconds: number; amount: number; floorWrites: number }
   | { type: 'stop' };
@@ -51,8 +54,10 @@ class BenchKiosk {
   readonly #reader = new SimCardReader();
   readonly #floorAnswers = new Map<string, () => void>();
 
-  constructor(readonly member: FleetMember, private readonly card: VirtualCard, private readonly pinKey: Buffer, mqttUrl: string, private readonly timeZone: string) {
-    this.link = new KioskLink({ url: mqttUrl, kioskId: member.kioskId, version: 'bench', requestTimeoutMs: REQUEST_TIMEOUT_MS });
+  constructor(
+    readonly member: FleetMember, private readonly card: VirtualCard, private readonly pinKey: Buffer, mqttUrl: string, tls: TlsMaterial, private readonly timeZone: string,
+  ) {
+    this.link = new KioskLink({ url: mqttUrl, kioskId: member.kioskId, version: 'bench', requestTimeoutMs: REQUEST_TIMEOUT_MS, tls });
   }
 
   async start(): Promise<void> {
@@ -112,7 +117,10 @@ async function connect(c: Extract<FleetCommand, { type: 'connect' }>): Promise<{
   const loaded = parseConfig(c.config, c.configPath);
   const cards = issueSimulationCards(loaded.config);
   const start = performance.now();
-  kiosks = c.members.map((m) => new BenchKiosk(m, cards.get(m.asn)!, pinPadKeyFor(loaded.config, m.terminalId), c.mqttUrl, loaded.config.campus.timeZone));
+  // Each kiosk's certificate (CN = its id) from the campus CA, as enrolment would have issued it.
+  const ca = await CampusCa.open(c.caDir);
+  const tls = await Promise.all(c.members.map((m) => clientTls(ca, m.kioskId)));
+  kiosks = c.members.map((m, i) => new BenchKiosk(m, cards.get(m.asn)!, pinPadKeyFor(loaded.config, m.terminalId), c.mqttUrl, tls[i]!, loaded.config.campus.timeZone));
   // A few hundred connection handshakes at a time, as a campus's kiosks come back after a broker restart.
   for (let i = 0; i < kiosks.length; i += 200) await Promise.all(kiosks.slice(i, i + 200).map((k) => k.start()));
   return { connected: kiosks.filter((k) => k.link.client?.connected).length, ms: performance.now() - start };
