@@ -12,7 +12,9 @@ import type { DurableStore } from '../common/store/durable-store.ts';
 import { GatewayEndpoint } from './link/gateway-endpoint.ts';
 import { identityName } from '../common/api/access.ts';
 import { KeyStore } from './keystore/key-store.ts';
-import { CampusLedger, cardholderAccounts } from './ledger/campus-ledger.ts';
+import { CampusLedger } from './ledger/campus-ledger.ts';
+import { BuiltInOneCard, cardholderAccounts } from './onecard/built-in-one-card.ts';
+import type { OneCardSystem } from './onecard/one-card-system.ts';
 import { LoadService } from './loads/load-service.ts';
 import { createBankConnection, type BankConnection } from './banks.ts';
 import { StanCounters } from './bank/stan-counter.ts';
@@ -63,6 +65,8 @@ export interface GatewayOptions {
 
 export class Gateway {
   readonly store: DurableStore;
+  /** The campus's one-card system: the cardholder accounts, and where postings are delivered (gateway/onecard/). */
+  readonly oneCard: OneCardSystem;
   readonly ledger: CampusLedger;
   readonly banks = new Map<string, BankConnection>();
   readonly loads: LoadService;
@@ -110,7 +114,8 @@ export class Gateway {
   constructor(private readonly o: GatewayOptions) {
     const { config } = o.loaded;
     this.store = gatewayStore(config, o.dataDir ?? o.loaded.dataDir, o.log);
-    this.ledger = new CampusLedger(this.store);
+    this.oneCard = new BuiltInOneCard(this.store, cardholderAccounts(config));
+    this.ledger = new CampusLedger(this.store, this.oneCard);
     const keys = new KeyStore({
       issuer: {
         load: Buffer.from(config.issuer.masterKeys.load, 'hex'),
@@ -207,7 +212,7 @@ export class Gateway {
     }
     await this.store.open();
     await this.isoMessages.start();
-    await this.ledger.seed(cardholderAccounts(this.o.loaded.config));
+    await this.oneCard.open();
     await this.tally.start();
     await this.settlement.restoreBatches();
     await this.reconcile.recover();
@@ -264,6 +269,7 @@ export class Gateway {
     await Promise.all([...this.banks.values()].map((b) => b.link.signOff({ responseMs: 2000 }).catch(() => {}).then(() => b.link.close())));
     await reversalsStopped;
     await this.isoMessages.stop();
+    await this.oneCard.close();
     await this.store.close();
   }
 
