@@ -13,7 +13,7 @@ import { GatewayEndpoint } from './link/gateway-endpoint.ts';
 import { identityName } from '../common/api/access.ts';
 import { KeyStore } from './keystore/key-store.ts';
 import { CampusLedger } from './ledger/campus-ledger.ts';
-import { BuiltInOneCard, cardholderAccounts } from './onecard/built-in-one-card.ts';
+import { oneCardFromConfig } from './onecard/one-card-from-config.ts';
 import type { OneCardSystem } from './onecard/one-card-system.ts';
 import { LoadService } from './loads/load-service.ts';
 import { createBankConnection, type BankConnection } from './banks.ts';
@@ -114,7 +114,7 @@ export class Gateway {
   constructor(private readonly o: GatewayOptions) {
     const { config } = o.loaded;
     this.store = gatewayStore(config, o.dataDir ?? o.loaded.dataDir, o.log);
-    this.oneCard = new BuiltInOneCard(this.store, cardholderAccounts(config));
+    this.oneCard = oneCardFromConfig(o.loaded, this.store, o.log.child({ part: 'onecard' }));
     this.ledger = new CampusLedger(this.store, this.oneCard);
     const keys = new KeyStore({
       issuer: {

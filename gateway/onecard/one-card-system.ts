@@ -9,6 +9,7 @@
  * the same one again (post is idempotent) can tell.
  */
 import type { CreditSource } from '../../common/api/topics.ts';
+import { QuancunError } from '../../common/errors.ts';
 
 export interface CampusAccount {
   campusAccount: string;
@@ -78,4 +79,26 @@ export interface OneCardSystem {
    * POSTING_TRANSITIONS does not allow.
    */
   post(posting: OneCardPosting): Promise<OneCardPosting>;
+}
+
+/** The system could not be reached, or gave no answer understood: whatever was sent may or may not have been applied. */
+export function oneCardUnavailable(message: string, cause?: unknown): QuancunError {
+  return new QuancunError('ONECARD_UNAVAILABLE', message, {}, cause === undefined ? undefined : { cause });
+}
+
+/** The system's definite refusal of a posting, in its words: nothing was applied, and sending it again changes nothing. */
+export function oneCardRefused(posting: OneCardPosting, reason: string): QuancunError {
+  return new QuancunError('ONECARD_REFUSED', `the one-card system refused ${posting.txnId} ${posting.status}: ${reason}`,
+    { txnId: posting.txnId, status: posting.status, reason });
+}
+
+const optionalText = (v: unknown) => v === undefined || v === null || typeof v === 'string';
+
+/** The account in a system's answer (its fields by the names here), or undefined when the answer is not one. */
+export function accountFrom(b: Record<string, unknown>): CampusAccount | undefined {
+  if (!['campusAccount', 'name', 'staffNo', 'asn'].every((k) => typeof b[k] === 'string') || !optionalText(b.bankId) || !optionalText(b.bankPan)) return undefined;
+  return {
+    campusAccount: b.campusAccount as string, name: b.name as string, staffNo: b.staffNo as string, asn: (b.asn as string).toUpperCase(),
+    ...(typeof b.bankId === 'string' ? { bankId: b.bankId } : {}), ...(typeof b.bankPan === 'string' ? { bankPan: b.bankPan } : {}),
+  };
 }
