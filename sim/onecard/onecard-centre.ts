@@ -42,7 +42,7 @@ export class OneCardCentre extends EventEmitter<{ applied: [posting: CentrePosti
   readonly #faults: Faults = { slowMs: 0, loseAnswers: 0, fail: 0 };
   #app: FastifyInstance | undefined;
   #port = 0;
-  /** Posting requests received, answered or not: a retry counts again. */
+  /** Posting requests received, answered or not (a 503 too): a retry counts again. */
   postingRequests = 0;
 
   constructor(private readonly o: OneCardCentreOptions) {
@@ -128,6 +128,7 @@ export class OneCardCentre extends EventEmitter<{ applied: [posting: CentrePosti
     // Keep-alive sockets must not hold `down()` open: a centre that is down refuses at once.
     const app = fastify({ logger: false, forceCloseConnections: true });
     app.addHook('onRequest', async (req, reply) => {
+      if (req.method === 'PUT') this.postingRequests++;
       if (this.o.token !== undefined && req.headers.authorization !== `Bearer ${this.o.token}`) return reply.code(401).send({ error: 'unauthorized' });
       if (this.#faults.fail > 0) {
         this.#faults.fail--;
@@ -145,7 +146,6 @@ export class OneCardCentre extends EventEmitter<{ applied: [posting: CentrePosti
       return this.#accounts.get(req.params.account) ?? reply.code(404).send({ error: 'account-unknown' });
     });
     app.put<{ Params: { txnId: string }; Body: Partial<Record<keyof OneCardPosting, unknown>> }>('/v1/postings/:txnId', async (req, reply) => {
-      this.postingRequests++;
       const posting = postingOf(req.params.txnId, req.body);
       if (!posting) return reply.code(400).send({ error: 'bad-request' });
       if (!this.#accounts.has(posting.campusAccount)) return reply.code(404).send({ error: 'account-unknown' });
