@@ -39,6 +39,14 @@ const isPostgresUrl = (value: string): boolean => {
   }
 };
 
+/** A PostgreSQL database the gateway keeps connections to: the store's, or the campus one-card system's. */
+const postgresLink = (connections: number) => ({
+  /** postgresql://user@host:port/database, or a Unix socket folder as the host (%2Frun%2Fpostgresql); the password in PGPASSWORD or ~/.pgpass. */
+  url: z.string().refine(isPostgresUrl, 'a postgresql://user@host/database URL without a password (give it in PGPASSWORD or ~/.pgpass)'),
+  /** Connections kept open. */
+  poolSize: z.number().int().min(1).max(100).default(connections),
+});
+
 /** The parameters each query of a campus's one-card schema may name (`oneCard.queries`, docs/onecard.md). */
 export const ONECARD_QUERY_PARAMETERS = {
   accountByAsn: ['asn'],
@@ -88,10 +96,7 @@ export const configSchema = z.object({
     z.object({ backend: z.literal('leveldb') }).strict(),
     z.object({
       backend: z.literal('postgres'),
-      /** postgresql://user@host:port/database, or a Unix socket folder as the host (%2Frun%2Fpostgresql). */
-      url: z.string().refine(isPostgresUrl, 'a postgresql://user@host/database URL without a password (give it in PGPASSWORD or ~/.pgpass)'),
-      /** Connections the gateway keeps open. */
-      poolSize: z.number().int().min(1).max(100).default(10),
+      ...postgresLink(10),
     }).strict(),
   ]).default({ backend: 'leveldb' }),
   /**
@@ -103,9 +108,8 @@ export const configSchema = z.object({
     z.object({ kind: z.literal('built-in') }).strict(),
     z.object({
       kind: z.literal('postgres'),
-      /** postgresql://user@host:port/database of the campus's one-card database; the password in PGPASSWORD or ~/.pgpass. */
-      url: z.string().refine(isPostgresUrl, 'a postgresql://user@host/database URL without a password (give it in PGPASSWORD or ~/.pgpass)'),
-      poolSize: z.number().int().min(1).max(100).default(4),
+      /** The campus's one-card database. */
+      ...postgresLink(4),
       timeoutMs: oneCardTimeout,
       /** The campus schema's own SQL, with named parameters; unset ones are the sample schema's (sim/onecard/). */
       queries: z.object({ accountByAsn: oneCardQuery('accountByAsn'), account: oneCardQuery('account'), post: oneCardQuery('post') }).partial().strict().default({}),

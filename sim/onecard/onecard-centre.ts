@@ -12,9 +12,9 @@
  *           | 400 { error: 'bad-request' }
  */
 import { EventEmitter } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { creditSources } from '../../common/api/topics.ts';
+import { LoopbackHttp } from '../loopback-http.ts';
 import { POSTING_TRANSITIONS, wireStatuses, type CampusAccount, type OneCardPosting, type WireStatus } from '../../gateway/onecard/one-card-system.ts';
 
 /** A posting as the centre holds it: its current status, and each status in the order it was applied. */
@@ -40,8 +40,7 @@ export class OneCardCentre extends EventEmitter<{ applied: [posting: CentrePosti
   readonly #byAsn: Map<string, CampusAccount>;
   readonly #postings = new Map<string, CentrePosting>();
   readonly #faults: Faults = { slowMs: 0, loseAnswers: 0, fail: 0 };
-  #app: FastifyInstance | undefined;
-  #port = 0;
+  readonly #http = new LoopbackHttp((app) => this.#routes(app));
   /** Posting requests received, answered or not (a 503 too): a retry counts again. */
   postingRequests = 0;
 
@@ -52,22 +51,17 @@ export class OneCardCentre extends EventEmitter<{ applied: [posting: CentrePosti
   }
 
   /** Listens on 127.0.0.1; `port` 0 picks a free one, which `up()` after `down()` takes again. */
-  async start(port = 0): Promise<void> {
-    const app = this.#build();
-    await app.listen({ host: '127.0.0.1', port: port || this.#port });
-    this.#port = (app.server.address() as AddressInfo).port;
-    this.#app = app;
+  start(port = 0): Promise<void> {
+    return this.#http.start(port);
   }
 
-  async stop(): Promise<void> {
-    const app = this.#app;
-    this.#app = undefined;
-    await app?.close();
+  stop(): Promise<void> {
+    return this.#http.stop();
   }
 
   /** The base URL, as the gateway config's `oneCard.url` names it. */
   get url(): string {
-    return `http://127.0.0.1:${this.#port}/`;
+    return `http://127.0.0.1:${this.#http.port}/`;
   }
 
   // ---- the device-side handle ------------------------------------------------------------------------------
@@ -79,7 +73,7 @@ export class OneCardCentre extends EventEmitter<{ applied: [posting: CentrePosti
 
   /** Listening again on the same port, with every account and posting it had. */
   up(): Promise<void> {
-    return this.start(this.#port);
+    return this.#http.restart();
   }
 
   /** Every answer comes `ms` late (a posting is applied at once, its answer waits). 0 ends it. */
@@ -124,9 +118,7 @@ export class OneCardCentre extends EventEmitter<{ applied: [posting: CentrePosti
 
   // ---- HTTP ------------------------------------------------------------------------------------------------
 
-  #build(): FastifyInstance {
-    // Keep-alive sockets must not hold `down()` open: a centre that is down refuses at once.
-    const app = fastify({ logger: false, forceCloseConnections: true });
+  #routes(app: FastifyInstance): void {
     app.addHook('onRequest', async (req, reply) => {
       if (req.method === 'PUT') this.postingRequests++;
       if (this.o.token !== undefined && req.headers.authorization !== `Bearer ${this.o.token}`) return reply.code(401).send({ error: 'unauthorized' });
@@ -168,7 +160,6 @@ export class OneCardCentre extends EventEmitter<{ applied: [posting: CentrePosti
       }
       return answer(applied);
     });
-    return app;
   }
 }
 
