@@ -11,6 +11,7 @@ import { configInvalid, jsonErrorPosition, parseConfigSection } from './config-e
 import { QuancunError } from './errors.ts';
 import { DEFAULT_TIME_ZONE, isTimeZone } from './campus-time.ts';
 import { loadTlsFiles, tlsFilesSchema, type TlsMaterial } from './mqtt/tls-files.ts';
+import { namedParameters } from './named-sql.ts';
 
 const hexKey = z.string().regex(/^[0-9A-Fa-f]{32}$/, '16-byte key as 32 hex digits');
 const fen = z.number().int().nonnegative();
@@ -38,6 +39,45 @@ const isPostgresUrl = (value: string): boolean => {
   }
 };
 
+/** A PostgreSQL database the gateway keeps connections to: the store's, or the campus one-card system's. */
+const postgresLink = (connections: number) => ({
+  /** postgresql://user@host:port/database, or a Unix socket folder as the host (%2Frun%2Fpostgresql); the password in PGPASSWORD or ~/.pgpass. */
+  url: z.string().refine(isPostgresUrl, 'a postgresql://user@host/database URL without a password (give it in PGPASSWORD or ~/.pgpass)'),
+  /** Connections kept open. */
+  poolSize: z.number().int().min(1).max(100).default(connections),
+});
+
+/** The parameters each query of a campus's one-card schema may name (`oneCard.queries`, docs/onecard.md). */
+export const ONECARD_QUERY_PARAMETERS = {
+  accountByAsn: ['asn'],
+  account: ['campusAccount'],
+  post: ['txnId', 'campusAccount', 'amount', 'status', 'source', 'at'],
+} as const;
+
+const oneCardQuery = (name: keyof typeof ONECARD_QUERY_PARAMETERS) => {
+  const takes: readonly string[] = ONECARD_QUERY_PARAMETERS[name];
+  return z.string().min(1).superRefine((sql, ctx) => {
+    for (const unknown of namedParameters(sql).filter((p) => !takes.includes(p))) {
+      ctx.addIssue({ code: 'custom', message: `unknown parameter :${unknown} (this query takes ${takes.map((p) => `:${p}`).join(', ')})` });
+    }
+  });
+};
+
+/** How the posting relay (gateway/onecard/posting-relay.ts) tries a posting the one-card system did not answer. */
+const oneCardRelay = z.object({
+  /** The wait before the next try after one without an answer, doubled after each; never more than maxMs. */
+  minMs: z.number().int().min(10).default(1000),
+  maxMs: z.number().int().min(10).default(60_000),
+  /** Tries in a row without an answer before the error log asks for an operator (the relay keeps trying). */
+  attentionAfter: z.number().int().positive().default(5),
+  /** How often an idle relay looks for new postings to deliver. */
+  pollMs: z.number().int().min(10).max(60_000).default(1000),
+}).strict();
+const RELAY_DEFAULTS = { minMs: 1000, maxMs: 60_000, attentionAfter: 5, pollMs: 1000 };
+
+/** How long one call to an external one-card system may take before it counts as unanswered. */
+const oneCardTimeout = z.number().int().min(100).max(60_000).default(5000);
+
 export const configSchema = z.object({
   campus: z.object({
     name: z.string().min(1),
@@ -56,12 +96,35 @@ export const configSchema = z.object({
     z.object({ backend: z.literal('leveldb') }).strict(),
     z.object({
       backend: z.literal('postgres'),
-      /** postgresql://user@host:port/database, or a Unix socket folder as the host (%2Frun%2Fpostgresql). */
-      url: z.string().refine(isPostgresUrl, 'a postgresql://user@host/database URL without a password (give it in PGPASSWORD or ~/.pgpass)'),
-      /** Connections the gateway keeps open. */
-      poolSize: z.number().int().min(1).max(100).default(10),
+      ...postgresLink(10),
     }).strict(),
   ]).default({ backend: 'leveldb' }),
+  /**
+   * The campus's one-card system (gateway/onecard/, docs/onecard.md): where the cardholder accounts are, and where
+   * each posting is delivered. `built-in` (the default): the accounts are `cardholders`, kept in the gateway's store.
+   * `postgres`: the campus's database, reached directly with the SQL of `queries`. `http`: its web middle tier.
+   */
+  oneCard: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('built-in') }).strict(),
+    z.object({
+      kind: z.literal('postgres'),
+      /** The campus's one-card database. */
+      ...postgresLink(4),
+      timeoutMs: oneCardTimeout,
+      /** The campus schema's own SQL, with named parameters; unset ones are the sample schema's (sim/onecard/). */
+      queries: z.object({ accountByAsn: oneCardQuery('accountByAsn'), account: oneCardQuery('account'), post: oneCardQuery('post') }).partial().strict().default({}),
+      relay: oneCardRelay.default(RELAY_DEFAULTS),
+    }).strict(),
+    z.object({
+      kind: z.literal('http'),
+      /** The web middle tier's base URL; its API is in docs/onecard.md. */
+      url: z.url({ protocol: /^https?$/ }),
+      /** A file holding the bearer token, relative to this file; read at start, never logged. */
+      tokenFile: z.string().min(1).optional(),
+      timeoutMs: oneCardTimeout,
+      relay: oneCardRelay.default(RELAY_DEFAULTS),
+    }).strict(),
+  ]).default({ kind: 'built-in' }),
   mqtt: z.object({
     /** `embedded` starts an aedes broker in-process on the given port; otherwise an mqtt:// URL. */
     url: z.string().refine((u) => u === 'embedded' || isBrokerUrl(u), '"embedded", or the broker as mqtt://host:port or mqtts://host:port').default('embedded'),
@@ -230,6 +293,7 @@ export const configSchema = z.object({
 export type Config = z.infer<typeof configSchema>;
 export type BankConfig = Config['banks'][number];
 export type BillerConfig = Config['billers'][number];
+export type OneCardConfig = Config['oneCard'];
 
 /** A config as read from its file: the gateway's (or the embedded system's), or a kiosk's own. */
 export interface Loaded<C> {

@@ -70,6 +70,9 @@ export const ERROR_CODES = {
   SUBSIDY_LINE_DUPLICATE: { retryable: false, zh: '补助批次中有重复行', en: 'The same account, reason and period appear twice in the batch' },
   SUBSIDY_EXPIRY_PAST: { retryable: false, zh: '补助有效期已过', en: 'The expiry date is not a date, or is already past' },
   SUBSIDY_EXPIRED: { retryable: false, zh: '补助已过期，已退回', en: 'The subsidy expired and went back to the campus' },
+  // the campus's one-card system (gateway/onecard/): where the cardholder accounts are and postings are delivered
+  ONECARD_UNAVAILABLE: { retryable: true, zh: '一卡通系统暂时无法连接', en: 'The campus one-card system cannot be reached or did not answer' },
+  ONECARD_REFUSED: { retryable: false, zh: '一卡通系统拒绝了该笔入账', en: 'The one-card system refused the posting (unknown account or impossible status change)' },
   // operator console queries
   QUERY_INVALID: { retryable: false, zh: '查询条件无效', en: 'The search or filter is not valid' },
   // kiosk queries (records.query): a kiosk reads only the card tapped on it

@@ -12,7 +12,10 @@ import type { DurableStore } from '../common/store/durable-store.ts';
 import { GatewayEndpoint } from './link/gateway-endpoint.ts';
 import { identityName } from '../common/api/access.ts';
 import { KeyStore } from './keystore/key-store.ts';
-import { CampusLedger, cardholderAccounts } from './ledger/campus-ledger.ts';
+import { CampusLedger } from './ledger/campus-ledger.ts';
+import { oneCardFromConfig } from './onecard/one-card-from-config.ts';
+import type { OneCardSystem } from './onecard/one-card-system.ts';
+import { PostingRelay } from './onecard/posting-relay.ts';
 import { LoadService } from './loads/load-service.ts';
 import { createBankConnection, type BankConnection } from './banks.ts';
 import { StanCounters } from './bank/stan-counter.ts';
@@ -63,6 +66,10 @@ export interface GatewayOptions {
 
 export class Gateway {
   readonly store: DurableStore;
+  /** The campus's one-card system: the cardholder accounts, and where postings are delivered (gateway/onecard/). */
+  readonly oneCard: OneCardSystem;
+  /** Delivers each posting to an external one-card system; none with the built-in one, whose record is the store. */
+  readonly oneCardRelay: PostingRelay | undefined;
   readonly ledger: CampusLedger;
   readonly banks = new Map<string, BankConnection>();
   readonly loads: LoadService;
@@ -110,7 +117,12 @@ export class Gateway {
   constructor(private readonly o: GatewayOptions) {
     const { config } = o.loaded;
     this.store = gatewayStore(config, o.dataDir ?? o.loaded.dataDir, o.log);
-    this.ledger = new CampusLedger(this.store);
+    this.oneCard = oneCardFromConfig(o.loaded, this.store, o.log.child({ part: 'onecard' }));
+    this.ledger = new CampusLedger(this.store, this.oneCard);
+    const { oneCard } = config;
+    this.oneCardRelay = oneCard.kind === 'built-in'
+      ? undefined
+      : new PostingRelay({ store: this.store, system: this.oneCard, policy: oneCard.relay, log: o.log.child({ part: 'onecard' }) });
     const keys = new KeyStore({
       issuer: {
         load: Buffer.from(config.issuer.masterKeys.load, 'hex'),
@@ -194,7 +206,7 @@ export class Gateway {
     this.tally = new LoadTally(this.loads.loads, config.campus.timeZone);
     const commands = new KioskCommands({ endpoint: this.endpoint, signer: gatewaySigner(o.loaded), timeoutMs: (config.commands?.timeoutSeconds ?? 30) * 1000 });
     this.fleet = new Fleet({ kioskIds: config.kiosks.map((k) => k.id), endpoint: this.endpoint, loads: this.loads.loads, tally: this.tally, commands });
-    const sources = { loads: this.loads.loads, banks: this.banks, reversals: this.loads.reversals, endpoint: this.endpoint };
+    const sources = { loads: this.loads.loads, banks: this.banks, reversals: this.loads.reversals, endpoint: this.endpoint, oneCard: this.oneCardRelay };
     this.metrics = new GatewayMetrics({ ...sources, tally: this.tally });
     this.health = new GatewayHealth({ ...sources, store: this.store, attentionAfter: { ...DEFAULT_RETRY, ...reversalRetry }.attentionAfter });
   }
@@ -207,7 +219,9 @@ export class Gateway {
     }
     await this.store.open();
     await this.isoMessages.start();
-    await this.ledger.seed(cardholderAccounts(this.o.loaded.config));
+    await this.oneCard.open();
+    // Postings owed from before this start go out alongside the kiosks' loads.
+    await this.oneCardRelay?.start();
     await this.tally.start();
     await this.settlement.restoreBatches();
     await this.reconcile.recover();
@@ -265,6 +279,8 @@ export class Gateway {
     await Promise.all([...this.banks.values()].map((b) => b.link.signOff({ responseMs: 2000 }).catch(() => {}).then(() => b.link.close())));
     await reversalsStopped;
     await this.isoMessages.stop();
+    await this.oneCardRelay?.stop();
+    await this.oneCard.close();
     await this.store.close();
   }
 

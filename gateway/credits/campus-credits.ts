@@ -118,7 +118,7 @@ export class CampusCredits {
     for (const c of credits) if (c.expiresAt === undefined) this.#owner(c.source); else this.#expiredCode(c.source);
     const created = await this.credits.createAll(
       credits.map((c) => ({ ...c, state: 'owed' as const })),
-      [...credits.flatMap((c) => [openOp(c as CampusCreditRecord), this.#posting(c, 'pending')]), ...alongside],
+      [...credits.flatMap((c) => [openOp(c as CampusCreditRecord), ...this.#posting(c, 'pending')]), ...alongside],
     );
     if (this.#running) await this.#arm();
     return created;
@@ -243,11 +243,11 @@ export class CampusCredits {
 
   /** The batch that ends a credit: its posting (none for a TAC held for an operator: it stays pending), the open index, the owner's writes. */
   #endOps(record: CampusCreditRecord, status: PostingStatus | null): Op[] {
-    return [...(status ? [this.#posting(record, status)] : []), closeOp(record), ...(this.#owner(record.source).ended?.(record) ?? [])];
+    return [...(status ? this.#posting(record, status) : []), closeOp(record), ...(this.#owner(record.source).ended?.(record) ?? [])];
   }
 
-  #posting(c: NewCredit, status: PostingStatus): Op {
-    return this.o.ledger.postingOp({ txnId: c.id, campusAccount: c.campusAccount, amount: c.amount, status, source: c.source });
+  #posting(c: NewCredit, status: PostingStatus): Op[] {
+    return this.o.ledger.postingOps({ txnId: c.id, campusAccount: c.campusAccount, amount: c.amount, status, source: c.source });
   }
 
   #ended(r: CampusCreditRecord): boolean {

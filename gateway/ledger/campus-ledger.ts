@@ -1,27 +1,24 @@
 /**
- * The campus ledger: cardholder accounts, their card/bank binding (签约), and the three-state posting of every load:
- * provisional (模拟入账) once the bank approved, final (正式入账) once the card's TAC verified, or pending
- * (圈存未领) when the card could not be written; a campus-funded credit (gateway/credits/) is pending until collected,
- * then final, or expired back to the campus. It shares the gateway's LevelDB so a posting is written in the same
- * atomic batch as the load state that causes it.
+ * The campus ledger: the three-state posting of every load: provisional (模拟入账) once the bank approved, final
+ * (正式入账) once the card's TAC verified, or pending (圈存未领) when the card could not be written; a campus-funded
+ * credit (gateway/credits/) is pending until collected, then final, or expired back to the campus. It shares the
+ * gateway's store so a posting is written in the same atomic batch as the load state that causes it: the write-ahead
+ * record reconciliation reads. The cardholder accounts are the campus's one-card system's (gateway/onecard/); when
+ * that system is an external one, each posting is owed to it too, by an outbox entry in the same batch.
  */
-import { QuancunError } from '../../common/errors.ts';
 import type { DurableStore, Op } from '../../common/store/durable-store.ts';
 import type { CreditSource } from '../../common/api/topics.ts';
-
-export interface CampusAccount {
-  campusAccount: string;
-  name: string;
-  staffNo: string;
-  /** The card's application serial number (hex, 20 digits). */
-  asn: string;
-  /** The bound bank, if the cardholder signed a binding (签约). */
-  bankId?: string;
-  bankPan?: string;
-}
+import { BuiltInOneCard } from '../onecard/built-in-one-card.ts';
+import type { CampusAccount, OneCardSystem, WireStatus } from '../onecard/one-card-system.ts';
+import { outboxOp } from '../onecard/posting-outbox.ts';
 
 /** expired: a campus-funded credit (a subsidy) the card never collected went back to the campus. */
 export type PostingStatus = 'provisional' | 'final' | 'pending' | 'reversed' | 'expired';
+
+/** The one-card system's name of each status. */
+const WIRE_STATUS: Record<PostingStatus, WireStatus> = {
+  provisional: 'provisional', final: 'final', pending: 'write-failed', reversed: 'reversed', expired: 'expired',
+};
 
 export interface Posting {
   txnId: string;
@@ -33,13 +30,6 @@ export interface Posting {
   at: string;
 }
 
-/** The accounts the config names (`cardholders`), as the ledger keeps them: what the gateway seeds at start. */
-export function cardholderAccounts(config: { cardholders: CampusAccount[] }): CampusAccount[] {
-  return config.cardholders.map((c) => ({ ...c, asn: c.asn.toUpperCase() }));
-}
-
-const accountKey = (id: string) => `ledger/account/${id}`;
-const asnKey = (asn: string) => `ledger/asn/${asn.toUpperCase()}`;
 const postingKey = (txnId: string) => `ledger/posting/${txnId}`;
 const transferKey = (txnId: string) => `ledger/transfer/${txnId}`;
 
@@ -62,33 +52,27 @@ export interface Transfer {
 }
 
 export class CampusLedger {
-  constructor(private readonly store: DurableStore) {}
+  /** Whether postings are owed to an external one-card system: the built-in one's record is this store. */
+  readonly #delivers: boolean;
 
-  /** Adds accounts that are not yet on the ledger; existing accounts and their postings are never overwritten. */
-  async seed(accounts: CampusAccount[]): Promise<void> {
-    const ops: Op[] = [];
-    for (const account of accounts) {
-      if (await this.store.get(accountKey(account.campusAccount))) continue;
-      ops.push({ type: 'put', key: accountKey(account.campusAccount), value: account });
-      ops.push({ type: 'put', key: asnKey(account.asn), value: account.campusAccount });
-    }
-    if (ops.length) await this.store.batch(ops);
+  constructor(private readonly store: DurableStore, readonly oneCard: OneCardSystem = new BuiltInOneCard(store)) {
+    this.#delivers = oneCard.kind !== 'built-in';
   }
 
-  async accountByAsn(asn: string): Promise<CampusAccount> {
-    const id = await this.store.get<string>(asnKey(asn));
-    const account = id === undefined ? undefined : await this.store.get<CampusAccount>(accountKey(id));
-    if (!account) throw new QuancunError('CARD_UNKNOWN', 'no campus account holds this card', { asnTail: asn.slice(-4) });
-    return account;
+  accountByAsn(asn: string): Promise<CampusAccount> {
+    return this.oneCard.accountByAsn(asn);
   }
 
   account(campusAccount: string): Promise<CampusAccount | undefined> {
-    return this.store.get<CampusAccount>(accountKey(campusAccount));
+    return this.oneCard.account(campusAccount);
   }
 
-  /** The write that records a posting; the caller batches it with the load state that justifies it. */
-  postingOp(posting: Omit<Posting, 'at'>): Op {
-    return { type: 'put', key: postingKey(posting.txnId), value: { ...posting, at: new Date().toISOString() } };
+  /** The writes that record a posting (and owe it to the one-card system); the caller batches them with the state that justifies it. */
+  postingOps(posting: Omit<Posting, 'at'>): Op[] {
+    const recorded: Posting = { ...posting, at: new Date().toISOString() };
+    const ops: Op[] = [{ type: 'put', key: postingKey(posting.txnId), value: recorded }];
+    if (this.#delivers) ops.push(outboxOp({ ...recorded, status: WIRE_STATUS[recorded.status] }));
+    return ops;
   }
 
   posting(txnId: string): Promise<Posting | undefined> {

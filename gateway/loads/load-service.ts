@@ -9,7 +9,8 @@ import type { Logger } from '../../common/log.ts';
 import { JournaledMachine } from '../../common/store/journaled-machine.ts';
 import type { DurableStore } from '../../common/store/durable-store.ts';
 import type { OpRequest, OpResponse } from '../../common/api/topics.ts';
-import type { CampusLedger, CampusAccount } from '../ledger/campus-ledger.ts';
+import type { CampusLedger } from '../ledger/campus-ledger.ts';
+import type { CampusAccount } from '../onecard/one-card-system.ts';
 import type { KeyStore } from '../keystore/key-store.ts';
 import { freshMac2, initOf, stampAt, stampOf, tacVerifies } from '../credits/credit-mac.ts';
 import type { BankConnection } from '../banks.ts';
@@ -154,7 +155,7 @@ export class LoadService {
         record,
         'approved',
         { bankRef: approval.bankRef, ...this.stampNow() },
-        [this.o.ledger.postingOp({ txnId: req.txnId, campusAccount: account.campusAccount, amount: req.amount, status: 'provisional' })],
+        this.o.ledger.postingOps({ txnId: req.txnId, campusAccount: account.campusAccount, amount: req.amount, status: 'provisional' }),
       );
     } catch (err) {
       const e = QuancunError.from(err);
@@ -193,7 +194,7 @@ export class LoadService {
       throw new QuancunError('CARD_TAC_INVALID', 'the card TAC does not verify');
     }
     record = await this.loads.advance(record, 'completed', { tac: req.tac, newBalance: req.newBalance, ...this.collectorOf(record, kioskId) }, [
-      this.o.ledger.postingOp({ txnId: record.id, campusAccount: record.campusAccount, amount: record.amount, status: 'final' }),
+      ...this.o.ledger.postingOps({ txnId: record.id, campusAccount: record.campusAccount, amount: record.amount, status: 'final' }),
       closeLoadOp(record),
     ]);
     return { posting: 'final', tacVerified: true };
@@ -262,9 +263,8 @@ export class LoadService {
   }
 
   private async parkRecord(record: GatewayLoadRecord, who: Record<string, string>): Promise<GatewayLoadRecord> {
-    const parked = await this.loads.advance(record, 'pending-load', {}, [
-      this.o.ledger.postingOp({ txnId: record.id, campusAccount: record.campusAccount, amount: record.amount, status: 'pending' }),
-    ]);
+    const parked = await this.loads.advance(record, 'pending-load', {},
+      this.o.ledger.postingOps({ txnId: record.id, campusAccount: record.campusAccount, amount: record.amount, status: 'pending' }));
     this.o.log.info('load parked as pending (圈存未领)', { txnId: record.id, ...who });
     return parked;
   }
@@ -330,9 +330,8 @@ export class LoadService {
   private async reverse(record: GatewayLoadRecord): Promise<boolean> {
     // A failure rejects: the queue logs it and keeps it as the reversal's last error.
     const answer = await this.sendReversal(record);
-    await this.loads.advance(record, 'reversed', { reversalAnswer: answer.originalFound ? 'reversed' : 'not-found' }, [
-      this.o.ledger.postingOp({ txnId: record.id, campusAccount: record.campusAccount, amount: record.amount, status: 'reversed' }),
-    ]);
+    await this.loads.advance(record, 'reversed', { reversalAnswer: answer.originalFound ? 'reversed' : 'not-found' },
+      this.o.ledger.postingOps({ txnId: record.id, campusAccount: record.campusAccount, amount: record.amount, status: 'reversed' }));
     this.o.log.info('reversal confirmed', { txnId: record.id, bankHadTransfer: answer.originalFound });
     return true;
   }

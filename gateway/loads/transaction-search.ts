@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { QuancunError } from '../../common/errors.ts';
 import { maskPan } from '../../common/log.ts';
 import { isFinal } from '../../common/store/journaled-machine.ts';
-import type { CampusAccount } from '../ledger/campus-ledger.ts';
+import type { CampusAccount } from '../onecard/one-card-system.ts';
 import { businessDay, GATEWAY_LOAD_MACHINE, type GatewayLoadRecord, type GatewayLoadState } from './gateway-load-machine.ts';
 
 export interface TxnSummary {

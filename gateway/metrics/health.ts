@@ -8,6 +8,7 @@ import type { DurableStore } from '../../common/store/durable-store.ts';
 import type { BankConnection } from '../banks.ts';
 import type { GatewayEndpoint } from '../link/gateway-endpoint.ts';
 import type { ReversalQueue } from '../saf/reversal-queue.ts';
+import type { PostingRelay } from '../onecard/posting-relay.ts';
 
 export type HealthStatus = 'ok' | 'degraded' | 'failing';
 
@@ -22,7 +23,7 @@ export interface HealthCheck {
 export interface Health {
   status: HealthStatus;
   at: string;
-  /** journal, broker, reversals, and `bank:<id>` for each bank. */
+  /** journal, broker, reversals, `bank:<id>` for each bank, and `onecard` with an external one-card system. */
   checks: Record<string, HealthCheck>;
   /** The details of every check that is not ok, worst first. */
   reasons: string[];
@@ -33,6 +34,8 @@ export interface HealthOptions {
   endpoint: GatewayEndpoint;
   reversals: ReversalQueue;
   banks: ReadonlyMap<string, BankConnection>;
+  /** The delivery of postings to an external one-card system; none with the built-in one. */
+  oneCard?: PostingRelay;
   /** Failed tries after which a reversal is for an operator (the queue's `attentionAfter`). */
   attentionAfter: number;
   /** A synced write slower than this makes the journal degraded; one that does not end within `journalFailMs` failing. */
@@ -49,7 +52,7 @@ export interface HealthOptions {
 const RANK: Record<HealthStatus, number> = { ok: 0, degraded: 1, failing: 2 };
 
 export class GatewayHealth {
-  readonly #o: Required<Omit<HealthOptions, 'now'>> & { now: () => number };
+  readonly #o: Required<Omit<HealthOptions, 'now' | 'oneCard'>> & Pick<HealthOptions, 'oneCard'> & { now: () => number };
   /** For each reversal owed, when its next try must have ended at the latest. */
   readonly #due = new Map<string, { by: number; attempts: number }>();
 
@@ -62,6 +65,7 @@ export class GatewayHealth {
   async check(): Promise<Health> {
     const checks: Health['checks'] = { journal: await this.#journal(), broker: this.#broker(), reversals: this.#reversals() };
     for (const bank of this.#o.banks.values()) checks[`bank:${bank.id}`] = this.#bank(bank);
+    if (this.#o.oneCard) checks.onecard = this.#oneCard(this.#o.oneCard);
     const all = Object.values(checks);
     const status = all.reduce<HealthStatus>((worst, c) => (RANK[c.status] > RANK[worst] ? c.status : worst), 'ok');
     const reasons = all.filter((c) => c.status !== 'ok').sort((a, b) => RANK[b.status] - RANK[a.status]).map((c) => c.detail);
@@ -103,6 +107,18 @@ export class GatewayHealth {
       return { ok: false, status: 'degraded', detail: `${attention.length} of ${owed.length} owed reversal(s) unconfirmed after ${this.#o.attentionAfter} or more tries; the queue keeps trying` };
     }
     return { ok: true, status: 'ok', detail: `${owed.length} reversal(s) owed, being tried` };
+  }
+
+  /** Like a bank, a one-card system that does not answer degrades the gateway: what it is owed waits in the store. */
+  #oneCard(relay: PostingRelay): HealthCheck {
+    const { waiting, refused, unanswered, attentionAfter } = relay.state;
+    if (refused > 0) {
+      return { ok: false, status: 'degraded', detail: `${refused} posting(s) refused by the one-card system (ONECARD_REFUSED, in the log): for an operator` };
+    }
+    if (unanswered >= attentionAfter) {
+      return { ok: false, status: 'degraded', detail: `the one-card system has not answered ${unanswered} tries in a row: ${waiting} posting(s) wait to be delivered` };
+    }
+    return { ok: true, status: 'ok', detail: `${waiting} posting(s) waiting for the one-card system` };
   }
 
   #bank(bank: BankConnection): HealthCheck {

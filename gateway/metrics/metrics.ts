@@ -10,6 +10,7 @@ import type { GatewayEndpoint } from '../link/gateway-endpoint.ts';
 import type { GatewayLoadRecord, GatewayLoadState } from '../loads/gateway-load-machine.ts';
 import type { LoadTally } from '../loads/load-tally.ts';
 import type { ReversalQueue } from '../saf/reversal-queue.ts';
+import type { PostingRelay } from '../onecard/posting-relay.ts';
 
 export interface MetricsSources {
   loads: JournaledMachine<GatewayLoadState, GatewayLoadRecord>;
@@ -17,6 +18,8 @@ export interface MetricsSources {
   reversals: ReversalQueue;
   endpoint: GatewayEndpoint;
   tally: LoadTally;
+  /** The delivery of postings to an external one-card system; none with the built-in one. */
+  oneCard?: PostingRelay | undefined;
 }
 
 /** Bank answer times run from tens of milliseconds to the profiles' 20–30 s timeouts. */
@@ -78,6 +81,18 @@ export class GatewayMetrics {
         for (const bank of s.banks.values()) this.set({ bank: bank.id }, bank.link.signedOn ? 1 : 0);
       },
     });
+    const relay = s.oneCard;
+    if (relay) {
+      new Gauge({
+        name: 'quancun_onecard_postings', help: 'Postings owed to the one-card system (waiting to be delivered) and refused by it (kept for an operator)',
+        labelNames: ['state'], registers,
+        collect() {
+          const { waiting, refused } = relay.state;
+          this.set({ state: 'waiting' }, waiting);
+          this.set({ state: 'refused' }, refused);
+        },
+      });
+    }
   }
 
   /** The Content-Type of `text()`. */

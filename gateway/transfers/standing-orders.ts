@@ -8,7 +8,8 @@
 import { calendarDate } from '../../common/campus-time.ts';
 import { QuancunError } from '../../common/errors.ts';
 import type { DurableStore } from '../../common/store/durable-store.ts';
-import type { CampusAccount, CampusLedger } from '../ledger/campus-ledger.ts';
+import type { CampusLedger } from '../ledger/campus-ledger.ts';
+import type { CampusAccount } from '../onecard/one-card-system.ts';
 
 export type OrderRule =
   /** On day `day` (1..31) of each campus month; a day the month lacks is its last day (31 in April is 30 April). */

@@ -278,9 +278,8 @@ export class TransferService {
       const approval = await bank.link.standingTransfer({
         stan: record.stan!, pan, amount: record.amount, terminalId: bank.terminalId, merchantId: bank.merchantId, campusRef: record.id,
       });
-      return await this.transfers.advance(record, 'approved', { bankRef: approval.bankRef }, [
-        this.#o.ledger.postingOp({ txnId: record.id, campusAccount: record.campusAccount, amount: record.amount, status: 'provisional', source: 'transfer' }),
-      ]);
+      return await this.transfers.advance(record, 'approved', { bankRef: approval.bankRef },
+        this.#o.ledger.postingOps({ txnId: record.id, campusAccount: record.campusAccount, amount: record.amount, status: 'provisional', source: 'transfer' }));
     } catch (err) {
       const e = QuancunError.from(err);
       const responseCode = typeof e.details.responseCode === 'string' ? { responseCode: e.details.responseCode } : {};
@@ -317,9 +316,8 @@ export class TransferService {
     const answer = await bank.link.reverse({
       stan: record.stan, pan: bankPan, amount: record.amount, terminalId: bank.terminalId, merchantId: bank.merchantId, campusRef: record.id, standing: true,
     }, record.reversalReason ?? '06');
-    await this.transfers.advance(record, 'reversed', { reversalAnswer: answer.originalFound ? 'reversed' : 'not-found' }, [
-      this.#o.ledger.postingOp({ txnId: record.id, campusAccount: record.campusAccount, amount: record.amount, status: 'reversed', source: 'transfer' }),
-    ]);
+    await this.transfers.advance(record, 'reversed', { reversalAnswer: answer.originalFound ? 'reversed' : 'not-found' },
+      this.#o.ledger.postingOps({ txnId: record.id, campusAccount: record.campusAccount, amount: record.amount, status: 'reversed', source: 'transfer' }));
     this.#o.log.info('standing transfer reversal confirmed', { transferId: record.id, bankHadTransfer: answer.originalFound });
     return true;
   }

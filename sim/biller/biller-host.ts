@@ -9,8 +9,8 @@
  *        -> 200 { paymentId, status: 'paid', receiptNo, amount } | 422 { paymentId, status: 'refused', reason }
  *           | 404 { error: 'account-unknown' } | 409 { error: 'payment-conflict' } (same id, other account or amount)
  */
-import fastify, { type FastifyInstance } from 'fastify';
-import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { LoopbackHttp } from '../loopback-http.ts';
 
 export interface BillerAccount {
   account: string;
@@ -47,8 +47,7 @@ export class BillerSimulator {
   /** By payment id: the idempotency record, kept for every payment applied or refused. */
   readonly #payments = new Map<string, Payment>();
   readonly #faults: Faults = { slowMs: 0, refuseNext: undefined, loseNextAnswer: false };
-  #app: FastifyInstance | undefined;
-  #port = 0;
+  readonly #http = new LoopbackHttp((app) => this.#routes(app));
   #receipts = 0;
 
   constructor(billers: SimBiller[]) {
@@ -56,22 +55,17 @@ export class BillerSimulator {
   }
 
   /** Listens on 127.0.0.1; `port` 0 picks a free one, which `up()` after `down()` takes again. */
-  async start(port = 0): Promise<void> {
-    const app = this.#build();
-    await app.listen({ host: '127.0.0.1', port: port || this.#port });
-    this.#port = (app.server.address() as AddressInfo).port;
-    this.#app = app;
+  start(port = 0): Promise<void> {
+    return this.#http.start(port);
   }
 
-  async stop(): Promise<void> {
-    const app = this.#app;
-    this.#app = undefined;
-    await app?.close();
+  stop(): Promise<void> {
+    return this.#http.stop();
   }
 
   /** The base URL of one biller, as the gateway config's `billers[].url` names it. */
   url(billerId: string): string {
-    return `http://127.0.0.1:${this.#port}/billers/${billerId}`;
+    return `http://127.0.0.1:${this.#http.port}/billers/${billerId}`;
   }
 
   // ---- the device-side handle ------------------------------------------------------------------------------
@@ -98,7 +92,7 @@ export class BillerSimulator {
 
   /** Listening again on the same port, with every payment it had. */
   up(): Promise<void> {
-    return this.start(this.#port);
+    return this.#http.restart();
   }
 
   /** What the biller received on an account: the sum of its paid payments, fen. */
@@ -115,9 +109,7 @@ export class BillerSimulator {
 
   // ---- HTTP ------------------------------------------------------------------------------------------------
 
-  #build(): FastifyInstance {
-    // Keep-alive sockets must not hold `down()` open: a biller that is down refuses at once.
-    const app = fastify({ logger: false, forceCloseConnections: true });
+  #routes(app: FastifyInstance): void {
     app.addHook('onSend', async () => {
       if (this.#faults.slowMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#faults.slowMs));
     });
@@ -152,7 +144,6 @@ export class BillerSimulator {
         }
         return reply.code(payment.answer.status === 'paid' ? 200 : 422).send(payment.answer);
       });
-    return app;
   }
 
   #decide(paymentId: string, amount: number): PaymentAnswer {

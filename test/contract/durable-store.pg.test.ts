@@ -7,6 +7,7 @@ import test from 'ava';
 import pg from 'pg';
 import { silentLogger } from '../../common/log.ts';
 import { CampusLedger } from '../../gateway/ledger/campus-ledger.ts';
+import { BuiltInOneCard } from '../../gateway/onecard/built-in-one-card.ts';
 import { MIGRATIONS } from '../../gateway/store/pg-migrations.ts';
 import { PgStore } from '../../gateway/store/pg-store.ts';
 import { startPgCluster, type PgCluster } from '../../sim/postgres/pg-cluster.ts';
@@ -89,10 +90,10 @@ test.serial('the campus ledger in SQL: postings and transfers in fen and yuan, r
   await store.open();
   t.teardown(() => store.close());
   const ledger = new CampusLedger(store);
-  await ledger.seed([{ campusAccount: '2024001', name: '张三', staffNo: '2024001', asn: '31030000002023010001', bankId: 'icbc', bankPan: '6222020200112233445' }]);
+  await new BuiltInOneCard(store).seed([{ campusAccount: '2024001', name: '张三', staffNo: '2024001', asn: '31030000002023010001', bankId: 'icbc', bankPan: '6222020200112233445' }]);
   await store.batch([
-    ledger.postingOp({ txnId: 'K001-00000001', campusAccount: '2024001', amount: 5000, status: 'final' }),
-    ledger.postingOp({ txnId: 'SUB-0001', campusAccount: '2024001', amount: 1234, status: 'pending', source: 'subsidy' }),
+    ...ledger.postingOps({ txnId: 'K001-00000001', campusAccount: '2024001', amount: 5000, status: 'final' }),
+    ...ledger.postingOps({ txnId: 'SUB-0001', campusAccount: '2024001', amount: 1234, status: 'pending', source: 'subsidy' }),
     ledger.transferOp({ txnId: 'K001-00000002', campusAccount: '2024001', amount: 300, from: 'purse', to: 'biller:dorm-power', status: 'final' }),
   ]);
 

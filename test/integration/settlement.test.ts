@@ -18,6 +18,7 @@ import { createCodec } from '../../gateway/bank/iso8583/codec.ts';
 import { loadBankProfile } from '../../gateway/bank/iso8583/profile.ts';
 import { StanCounter } from '../../gateway/bank/stan-counter.ts';
 import { CampusLedger } from '../../gateway/ledger/campus-ledger.ts';
+import { BuiltInOneCard } from '../../gateway/onecard/built-in-one-card.ts';
 import { GATEWAY_LOAD_MACHINE, type GatewayLoadRecord, type GatewayLoadState } from '../../gateway/loads/gateway-load-machine.ts';
 import { msUntil, SettlementService } from '../../gateway/settlement/settlement-service.ts';
 import { BankHostSimulator } from '../../sim/bank/bank-host.ts';
@@ -66,7 +67,7 @@ async function setup(t: ExecutionContext, o: { settleAt?: string; now?: () => Da
     await store.close();
   });
   const ledger = new CampusLedger(store);
-  await ledger.seed([{ campusAccount: '2023010001', name: '张三', staffNo: '2023010001', asn: ASN, bankId: 'b1', bankPan: PAN }]);
+  await new BuiltInOneCard(store).seed([{ campusAccount: '2023010001', name: '张三', staffNo: '2023010001', asn: ASN, bankId: 'b1', bankPan: PAN }]);
   const loads = new JournaledMachine<GatewayLoadState, GatewayLoadRecord>(store, 'gw/load', GATEWAY_LOAD_MACHINE);
   const settlement = new SettlementService({
     store, loads, ledger, banks: new Map([['b1', { id: 'b1', link, stans, ...TERMINAL }]]), log: silentLogger, timeZone: ZONE, ...(o.now ? { now: o.now } : {}),

@@ -9,6 +9,7 @@ import { LevelStore } from '../../common/store/level-store.ts';
 import { JournaledMachine } from '../../common/store/journaled-machine.ts';
 import type { BankConnection } from '../../gateway/banks.ts';
 import { CampusLedger } from '../../gateway/ledger/campus-ledger.ts';
+import { BuiltInOneCard } from '../../gateway/onecard/built-in-one-card.ts';
 import { GATEWAY_LOAD_MACHINE, type GatewayLoadRecord, type GatewayLoadState } from '../../gateway/loads/gateway-load-machine.ts';
 import { CampusCredits } from '../../gateway/credits/campus-credits.ts';
 import { KeyStore } from '../../gateway/keystore/key-store.ts';
@@ -25,7 +26,7 @@ async function setup(t: ExecutionContext) {
   await store.open();
   t.teardown(() => store.close());
   const ledger = new CampusLedger(store);
-  await ledger.seed([ZHANG, LI, WANG]);
+  await new BuiltInOneCard(store).seed([ZHANG, LI, WANG]);
   const loads = new JournaledMachine<GatewayLoadState, GatewayLoadRecord>(store, 'gw/load', GATEWAY_LOAD_MACHINE);
   const key = Buffer.alloc(16, 0x11);
   const keys = new KeyStore({ issuer: { load: key, purchase: key, tac: key }, pinMasterKey: key });

@@ -51,3 +51,24 @@ test('the campus time zone defaults to Asia/Shanghai; a name Intl does not know 
   t.is(err?.code, 'CONFIG_INVALID');
   t.is(err?.message, 'c.json: campus.timeZone: unknown time zone "Beijing" (an IANA name such as Asia/Shanghai)');
 });
+
+test('the one-card system is the built-in one unless the config names another', (t) => {
+  t.deepEqual(parseConfig(sample(), 'c.json').config.oneCard, { kind: 'built-in' });
+  const raw = sample();
+  raw.oneCard = { kind: 'http', url: 'https://onecard.campus.example/api', tokenFile: 'onecard.token' };
+  t.deepEqual(parseConfig(raw, 'c.json').config.oneCard, {
+    kind: 'http', url: 'https://onecard.campus.example/api', tokenFile: 'onecard.token', timeoutMs: 5000,
+    relay: { minMs: 1000, maxMs: 60_000, attentionAfter: 5, pollMs: 1000 },
+  });
+});
+
+test('a one-card database URL with a password, or a query naming a parameter it does not take, is CONFIG_INVALID', (t) => {
+  const raw = sample();
+  raw.oneCard = {
+    kind: 'postgres', url: 'postgresql://quancun:secret@db.campus.example/onecard',
+    queries: { account: "select * from accts where acct = :campusAccount and card = :asn and note <> ':quoted' and n = 1::int" },
+  };
+  const err = t.throws(() => parseConfig(raw, 'c.json'), { instanceOf: QuancunError });
+  t.is(err?.message, 'c.json: oneCard.url: a postgresql://user@host/database URL without a password (give it in PGPASSWORD or ~/.pgpass); '
+    + 'oneCard.queries.account: unknown parameter :asn (this query takes :campusAccount)');
+});

@@ -13,6 +13,7 @@ import { silentLogger } from '../../common/log.ts';
 import { LevelStore } from '../../common/store/level-store.ts';
 import { KeyStore } from '../../gateway/keystore/key-store.ts';
 import { CampusLedger } from '../../gateway/ledger/campus-ledger.ts';
+import { BuiltInOneCard } from '../../gateway/onecard/built-in-one-card.ts';
 import { CampusCredits } from '../../gateway/credits/campus-credits.ts';
 import { creditRecords } from '../../gateway/credits/credit-records.ts';
 import { FeeService } from '../../gateway/fees/fee-service.ts';
@@ -44,7 +45,7 @@ async function setup(t: ExecutionContext, biller: Partial<BillerConfig> = {}, lo
   await store.open();
   t.teardown(() => store.close());
   const ledger = new CampusLedger(store);
-  await ledger.seed([{ campusAccount: '2024001', name: '张三', staffNo: '2024001', asn: ASN }]);
+  await new BuiltInOneCard(store).seed([{ campusAccount: '2024001', name: '张三', staffNo: '2024001', asn: ASN }]);
   // The terminal's last sequence: the next fee takes 00010203, the vector's.
   await store.put(`gw/fee-seq/${TERMINAL}`, 0x00010202);
   const keyStore = new KeyStore({ issuer: MASTER, pinMasterKey: Buffer.alloc(16, 4) });

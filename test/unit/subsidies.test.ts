@@ -10,6 +10,7 @@ import { silentLogger } from '../../common/log.ts';
 import { LevelStore } from '../../common/store/level-store.ts';
 import { QuancunError } from '../../common/errors.ts';
 import { CampusLedger } from '../../gateway/ledger/campus-ledger.ts';
+import { BuiltInOneCard } from '../../gateway/onecard/built-in-one-card.ts';
 import { KeyStore } from '../../gateway/keystore/key-store.ts';
 import { CampusCredits } from '../../gateway/credits/campus-credits.ts';
 import { creditRecords } from '../../gateway/credits/credit-records.ts';
@@ -76,7 +77,7 @@ async function gatewayParts(dir: string, clock: { now: number }) {
   const store = new LevelStore(dir);
   await store.open();
   const ledger = new CampusLedger(store);
-  await ledger.seed([...ACCOUNTS].map((a, i) => ({ campusAccount: a, name: `n${i}`, staffNo: a, asn: `3103000000${a}` })));
+  await new BuiltInOneCard(store).seed([...ACCOUNTS].map((a, i) => ({ campusAccount: a, name: `n${i}`, staffNo: a, asn: `3103000000${a}` })));
   const keys = new KeyStore({ issuer: { load: Buffer.alloc(16, 1), purchase: Buffer.alloc(16, 2), tac: Buffer.alloc(16, 3) }, pinMasterKey: Buffer.alloc(16, 4) });
   const now = () => new Date(clock.now);
   const credits = new CampusCredits({ store, ledger, keys, purseLimit: 200_000, timeZone: 'Asia/Shanghai', log: silentLogger, loadInDoubt: async () => false, now });

@@ -12,6 +12,7 @@ import { JournaledMachine } from '../../common/store/journaled-machine.ts';
 import { TxnReports } from '../../gateway/events/txn-reports.ts';
 import { IsoJournal } from '../../gateway/bank/iso-journal.ts';
 import { CampusLedger } from '../../gateway/ledger/campus-ledger.ts';
+import { BuiltInOneCard } from '../../gateway/onecard/built-in-one-card.ts';
 import { GATEWAY_LOAD_MACHINE, type GatewayLoadRecord, type GatewayLoadState } from '../../gateway/loads/gateway-load-machine.ts';
 import { Transactions } from '../../gateway/loads/transactions.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -31,7 +32,7 @@ async function setup(t: ExecutionContext) {
   await store.open();
   t.teardown(() => store.close());
   const ledger = new CampusLedger(store);
-  await ledger.seed([
+  await new BuiltInOneCard(store).seed([
     { campusAccount: '2023010001', name: '张三', staffNo: '2023010001', asn: ZHANG, bankId: 'unionpay', bankPan: '6217000010000000018' },
     { campusAccount: '2023010002', name: '李四', staffNo: '2023010002', asn: LI, bankId: 'unionpay', bankPan: '6217000010000000026' },
   ]);
