@@ -5,31 +5,47 @@
  * open, with a note; the next run reports it resolved, and the reports say who and why.
  */
 import test from 'ava';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { campusTime } from '../../common/campus-time.ts';
-import { loadConfig } from '../../common/config.ts';
+import { loadConfig, type LoadedConfig } from '../../common/config.ts';
 import type { QuancunError } from '../../common/errors.ts';
 import { silentLogger } from '../../common/log.ts';
 import { runLoadScenario, scenarioAccounts } from '../../sim/scenarios/load-scenario.ts';
 import { startEmbeddedSystem } from '../../sim/embedded-system.ts';
 import { lastJson, quancun } from '../support/cli.ts';
 import { EMBEDDED_CONFIG, reportReached } from '../support/kiosk-system.ts';
+import { storeOnPostgres, testDatabase } from '../support/postgres.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
-const LOADED = loadConfig(EMBEDDED_CONFIG);
-const TODAY = campusTime(new Date(), LOADED.config.campus.timeZone).date;
+const EMBEDDED = loadConfig(EMBEDDED_CONFIG);
+const TODAY = campusTime(new Date(), EMBEDDED.config.campus.timeZone).date;
+
+/**
+ * The embedded default, its gateway's store on PostgreSQL in the e2e suite's second pass (test/support/postgres.ts):
+ * the day is made and reconciled in the database while the gateway serves loads from it. Written as a file, so the
+ * command that makes the day uses the same store.
+ */
+async function configFor(dataDir: string): Promise<{ loaded: LoadedConfig; args: string[] }> {
+  if (!storeOnPostgres) return { loaded: EMBEDDED, args: [] };
+  const path = join(dataDir, 'quancun.json');
+  writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(EMBEDDED_CONFIG, 'utf8')), dataDir, store: { backend: 'postgres', url: await testDatabase() } }));
+  return { loaded: loadConfig(path), args: ['--config', path] };
+}
 const LI = '31030000002023010002';
 
 test('a day reconciled while the gateway serves loads; a person resolves a difference, the next run reports it', async (t) => {
   const dataDir = await tempDir(t, 'quancun-live-');
-  const day = await quancun('sim', 'day', '--bank', 'unionpay', '--inject-differences', '--data-dir', dataDir, '--json');
+  const { loaded, args } = await configFor(dataDir);
+  const day = await quancun('sim', 'day', ...args, '--bank', 'unionpay', '--inject-differences', '--data-dir', dataDir, '--json');
   t.is(day.code, 0, day.stderr);
   const { injected } = lastJson(day.stdout) as { injected: Array<{ class: string; stan?: number; txnId?: string | null }> };
   const stanOf = (c: string) => injected.find((i) => i.class === c)!.stan!;
 
-  const system = await startEmbeddedSystem({ loaded: LOADED, log: silentLogger, dataDir, readerBackend: 'sim' });
+  const system = await startEmbeddedSystem({ loaded, log: silentLogger, dataDir, readerBackend: 'sim' });
   t.teardown(() => system.stop());
   const { gateway } = system;
+  t.is(gateway.store.location.startsWith('postgresql:'), storeOnPostgres, 'the store this pass is about');
   // K001 went offline after the card was credited; back, it confirms with the card's TAC and reports it.
   await reportReached(gateway, injected.find((i) => i.class === 'card-credited-without-final-posting')!.txnId!);
 
@@ -39,7 +55,7 @@ test('a day reconciled while the gateway serves loads; a person resolves a diffe
   t.like(started, { id: `unionpay.${TODAY}.001`, state: 'running', by: 'op1', bankId: 'unionpay', date: TODAY });
   const conflict = await t.throwsAsync(gateway.reconcile.start({ bankId: 'unionpay', date: TODAY, by: 'op2' }));
   t.is((conflict as QuancunError).code, 'RECON_RUN_CONFLICT');
-  const load = await runLoadScenario(system, { kioskId: 'K002', asn: LI, amount: 100, ...scenarioAccounts(LOADED.config) });
+  const load = await runLoadScenario(system, { kioskId: 'K002', asn: LI, amount: 100, ...scenarioAccounts(loaded.config) });
   t.is(load.state, 'completed', load.message);
   const loadDone = (await gateway.loads.loads.require(load.txnId!)).updatedAt;
   const first = await done;
