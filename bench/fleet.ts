@@ -21,6 +21,7 @@ import { silentLogger } from '../common/log.ts';
 import { bankProfilePath } from '../gateway/banks.ts';
 import { loadBankProfile } from '../gateway/bank/iso8583/profile.ts';
 import { BankHostSimulator } from '../sim/bank/bank-host.ts';
+import { freePort } from '../sim/network/free-port.ts';
 import { startPgCluster, type PgCluster } from '../sim/postgres/pg-cluster.ts';
 import { startFleetBroker } from './fleet/fleet-broker.ts';
 import { fleetConfig, fleetMembers } from './fleet/fleet-config.ts';
@@ -66,13 +67,6 @@ function child(file: string): { ask<T>(c: unknown): Promise<T>; process: ChildPr
   };
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Busy CPU time of the whole machine, ms (every process: broker, database, bank simulator, kiosks, gateway). */
 function machineBusyMs(): number {

@@ -6,11 +6,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { once } from 'node:events';
-import net from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { childReady, type ReadyMessage } from './child-ipc.ts';
 import { launchMosquitto, MOSQUITTO } from '../broker/mosquitto-process.ts';
+import { freePort } from '../network/free-port.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = resolve(ROOT, 'bin/quancun.mjs');
@@ -67,13 +67,6 @@ export async function kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGKIL
   await exited;
 }
 
-export async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 export interface BrokerProcess {
   name: 'mosquitto' | 'aedes';

@@ -13,7 +13,8 @@ import { SimCardReader } from '../../sim/card/sim-reader.ts';
 import { issueSimulationCards } from '../../sim/card/config-cards.ts';
 import { serveCardField } from '../../sim/chaos/card-field-ipc.ts';
 import { requestLoad } from '../../sim/chaos/cardholder-ipc.ts';
-import { freePort, kill, spawnNode, type Proc } from '../../sim/chaos/processes.ts';
+import { kill, spawnNode, type Proc } from '../../sim/chaos/processes.ts';
+import { freePort } from '../../sim/network/free-port.ts';
 import { QUANCUN_BIN, quancun } from '../support/cli.ts';
 import { tempDir } from '../support/temp-dir.ts';
 

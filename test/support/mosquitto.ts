@@ -5,13 +5,13 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { once } from 'node:events';
-import net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestBroker } from './brokers.ts';
 import type { Pki } from './test-pki.ts';
 import { launchMosquitto, MOSQUITTO, type SecureBrokerFiles } from '../../sim/broker/mosquitto-process.ts';
+import { freePort } from '../../sim/network/free-port.ts';
 import { mosquittoAcl, mosquittoProvisioningAcl, type AclParties } from '../../common/api/access.ts';
 
 
@@ -101,13 +101,6 @@ async function start(port: number, secure?: SecureBrokerFiles): Promise<TestBrok
   };
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
