@@ -15,8 +15,17 @@ export function cardholderAccounts(config: { cardholders: CampusAccount[] }): Ca
 const accountKey = (id: string) => `ledger/account/${id}`;
 const asnKey = (asn: string) => `ledger/asn/${asn.toUpperCase()}`;
 
+/** Accounts kept in memory at most; past it the cache starts again (a campus has tens of thousands of cardholders). */
+const CACHED_ACCOUNTS = 100_000;
+
 export class BuiltInOneCard implements OneCardSystem {
   readonly kind = 'built-in';
+  /**
+   * Accounts read, by ASN: an account in the store is never rewritten (seed only adds) and the gateway is its store's
+   * only writer, so one read serves every later load of the card — three per load otherwise, each a round trip to
+   * PostgreSQL. A card not found is not cached: seeding may add it.
+   */
+  readonly #byAsn = new Map<string, CampusAccount>();
 
   constructor(private readonly store: DurableStore, private readonly cardholders: CampusAccount[] = []) {}
 
@@ -39,9 +48,13 @@ export class BuiltInOneCard implements OneCardSystem {
   }
 
   async accountByAsn(asn: string): Promise<CampusAccount> {
+    const cached = this.#byAsn.get(asn.toUpperCase());
+    if (cached) return { ...cached };
     const id = await this.store.get<string>(asnKey(asn));
     const account = id === undefined ? undefined : await this.store.get<CampusAccount>(accountKey(id));
     if (!account) throw new QuancunError('CARD_UNKNOWN', 'no campus account holds this card', { asnTail: asn.slice(-4) });
+    if (this.#byAsn.size >= CACHED_ACCOUNTS) this.#byAsn.clear();
+    this.#byAsn.set(asn.toUpperCase(), { ...account });
     return account;
   }
 
