@@ -5,7 +5,7 @@
  * offered and completed, p50/p99 from each load's due time, CPU per load (the gateway's, and the whole machine's).
  * The floor is measured in the same run, at the lowest rate and the highest sustained: the same connections, broker and store, raw
  * request/response round trips with as many synced commits as the gateway made per load and one ISO 8583-sized TCP
- * round trip. Run: npx tsx bench/fleet.ts [--kiosks 2000] [--rates 100,200,...] [--seconds 5] [--backends leveldb,postgres]
+ * round trip. Run: npx tsx bench/fleet.ts [--kiosks 2000] [--rates 100,150,...] [--seconds 5] [--backends leveldb,postgres]
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -31,7 +31,7 @@ import type { FleetCommand, StepReport } from './fleet/kiosk-fleet.ts';
 const { values: args } = parseArgs({
   options: {
     kiosks: { type: 'string', default: '2000' },
-    rates: { type: 'string', default: '100,200,300,400,500,600,700,800' },
+    rates: { type: 'string', default: '100,150,200,250,300,350,400,450,500,600,700,800' },
     seconds: { type: 'string', default: '5' },
     backends: { type: 'string', default: 'leveldb,postgres' },
   },
