@@ -72,6 +72,7 @@ export const ERROR_CODES = {
   SUBSIDY_EXPIRED: { retryable: false, zh: '补助已过期，已退回', en: 'The subsidy expired and went back to the campus' },
   // the campus's one-card system (gateway/onecard/): where the cardholder accounts are and postings are delivered
   ONECARD_UNAVAILABLE: { retryable: true, zh: '一卡通系统暂时无法连接', en: 'The campus one-card system cannot be reached or did not answer' },
+  ONECARD_REFUSAL_UNKNOWN: { retryable: false, zh: '没有这笔被拒入账（可能已处理）', en: 'No such refused posting (another operator may have dealt with it)' },
   ONECARD_REFUSED: { retryable: false, zh: '一卡通系统拒绝了该笔入账', en: 'The one-card system refused the posting (unknown account or impossible status change)' },
   // operator console queries
   QUERY_INVALID: { retryable: false, zh: '查询条件无效', en: 'The search or filter is not valid' },

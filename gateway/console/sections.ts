@@ -5,6 +5,7 @@ import { auditSection } from './sections/audit.ts';
 import { banksSection } from './sections/banks.ts';
 import { feesSection } from './sections/fees.ts';
 import { fleetSection } from './sections/fleet.ts';
+import { oneCardSection } from './sections/onecard.ts';
 import { owedSection } from './sections/owed.ts';
 import { reconcileSection } from './sections/reconcile.ts';
 import { subsidiesSection } from './sections/subsidies.ts';
@@ -18,6 +19,7 @@ export const SECTIONS: readonly Section[] = [
   feesSection,
   banksSection,
   owedSection,
+  oneCardSection,
   transfersSection,
   reconcileSection,
   subsidiesSection,

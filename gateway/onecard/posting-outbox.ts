@@ -8,10 +8,11 @@
  */
 import type { ErrorCode } from '../../common/errors.ts';
 import type { DurableStore, Entry, Op } from '../../common/store/durable-store.ts';
-import { STATUS_RANK, type OneCardPosting } from './one-card-system.ts';
+import { STATUS_RANK, type OneCardPosting, type WireStatus } from './one-card-system.ts';
 
 const OUTBOX = 'onecard/outbox/';
 const REFUSED = 'onecard/refused/';
+const SET_ASIDE = 'onecard/set-aside/';
 const suffix = (p: OneCardPosting) => `${p.txnId}/${STATUS_RANK[p.status]}`;
 
 /** A posting the one-card system definitely refused: not sent again, kept until an operator deals with it. */
@@ -38,4 +39,26 @@ export function deliveredOps(entry: Entry<OneCardPosting>, refused?: Omit<Refuse
 
 export async function refusedPostings(store: DurableStore): Promise<RefusedPosting[]> {
   return (await store.list<RefusedPosting>(REFUSED)).map((e) => e.value);
+}
+
+/** A refusal an operator set aside: kept, with who and why, and no longer counted as waiting for anyone. */
+export interface SetAsidePosting extends RefusedPosting {
+  setAside: { by: string; note: string; at: string };
+}
+
+export async function setAsidePostings(store: DurableStore): Promise<SetAsidePosting[]> {
+  return (await store.list<SetAsidePosting>(SET_ASIDE)).map((e) => e.value);
+}
+
+/** The refusal of the transaction's status, if one is kept. */
+export function refusedPosting(store: DurableStore, txnId: string, status: WireStatus): Promise<RefusedPosting | undefined> {
+  return store.get<RefusedPosting>(`${REFUSED}${txnId}/${STATUS_RANK[status]}`);
+}
+
+/** An operator's answer to a refusal: sent again (the one-card system was put right), or set aside with a note. */
+export function settledRefusalOps(refused: RefusedPosting, answer: { resend: true } | { resend: false; by: string; note: string }): Op[] {
+  const gone: Op = { type: 'del', key: REFUSED + suffix(refused.posting) };
+  if (answer.resend) return [gone, outboxOp(refused.posting)];
+  const kept: SetAsidePosting = { ...refused, setAside: { by: answer.by, note: answer.note, at: new Date().toISOString() } };
+  return [gone, { type: 'put', key: SET_ASIDE + suffix(refused.posting), value: kept }];
 }

@@ -10,8 +10,11 @@ import { EventEmitter } from 'node:events';
 import { QuancunError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import type { DurableStore } from '../../common/store/durable-store.ts';
-import type { OneCardPosting, OneCardSystem } from './one-card-system.ts';
-import { deliveredOps, owedPostings, refusedPostings, type RefusedPosting } from './posting-outbox.ts';
+import type { OneCardPosting, OneCardSystem, WireStatus } from './one-card-system.ts';
+import { KeyedQueue } from '../../common/keyed-queue.ts';
+import {
+  deliveredOps, owedPostings, refusedPosting, refusedPostings, setAsidePostings, settledRefusalOps, type RefusedPosting, type SetAsidePosting,
+} from './posting-outbox.ts';
 
 export interface RelayPolicy {
   /** The wait after a try without an answer, doubled after each in a row; never more than maxMs. */
@@ -44,6 +47,8 @@ export class PostingRelay extends EventEmitter<{
   #unanswered = 0;
   #waiting = 0;
   #refused = 0;
+  /** One answer at a time per refusal: a double click answers it once. */
+  readonly #settling = new KeyedQueue();
 
   constructor(o: PostingRelayOptions) {
     super();
@@ -53,6 +58,31 @@ export class PostingRelay extends EventEmitter<{
   /** What an operator is shown: entries waiting (as of the last pass), refusals kept, tries in a row without an answer. */
   get state(): { waiting: number; refused: number; unanswered: number; attentionAfter: number } {
     return { waiting: this.#waiting, refused: this.#refused, unanswered: this.#unanswered, attentionAfter: this.#o.policy.attentionAfter };
+  }
+
+  /** The refusals kept for an operator, and those set aside. */
+  async refusals(): Promise<{ refused: RefusedPosting[]; setAside: SetAsidePosting[] }> {
+    return { refused: await refusedPostings(this.#o.store), setAside: await setAsidePostings(this.#o.store) };
+  }
+
+  /**
+   * An operator's answer to a refusal: `resend` puts the posting back to be delivered (after the one-card system was
+   * put right: the account opened, the posting's earlier status entered by hand); otherwise it is set aside with a
+   * note, kept, and no longer counted. ONECARD_REFUSAL_UNKNOWN when no such refusal is kept (already answered).
+   */
+  async settleRefusal(txnId: string, status: WireStatus, answer: { resend: true } | { resend: false; by: string; note: string }): Promise<RefusedPosting> {
+    return this.#settling.run(`${txnId}/${status}`, async () => {
+      const refused = await refusedPosting(this.#o.store, txnId, status);
+      if (!refused) throw new QuancunError('ONECARD_REFUSAL_UNKNOWN', `no refused ${status} posting of ${txnId} is kept`, { txnId, status });
+      await this.#o.store.batch(settledRefusalOps(refused, answer));
+      this.#refused--;
+      this.#o.log.info(answer.resend ? 'a refused posting is sent again' : 'a refused posting was set aside', { txnId, status });
+      if (answer.resend && this.#running && this.#pass === undefined) {
+        clearTimeout(this.#timer);
+        this.#next(0);
+      }
+      return refused;
+    });
   }
 
   async start(): Promise<void> {

@@ -103,6 +103,12 @@ export class OneCardCentre extends EventEmitter<{ applied: [posting: CentrePosti
     return this.#accounts.get(campusAccount);
   }
 
+  /** The one-card office opens an account (as when a posting for it was refused, and is then sent again). */
+  openAccount(account: CampusAccount): void {
+    this.#accounts.set(account.campusAccount, account);
+    this.#byAsn.set(account.asn.toUpperCase(), account);
+  }
+
   /** Resolves once `test` holds of the centre's postings: checked now and after each posting applied. */
   until(test: (postings: CentrePosting[]) => boolean): Promise<void> {
     return new Promise((resolve) => {

@@ -7,6 +7,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { EventEmitter, once } from 'node:events';
 import { join } from 'node:path';
+import type { QuancunError } from '../../common/errors.ts';
 import { createLogger, type Fields } from '../../common/log.ts';
 import { LevelStore } from '../../common/store/level-store.ts';
 import { CampusLedger } from '../../gateway/ledger/campus-ledger.ts';
@@ -142,6 +143,39 @@ test('a posting the one-card system refuses is not sent again nor dropped: kept,
   await store.batch(ledger.postingOps({ txnId: 'K001-00000004', campusAccount: ZHANG.campusAccount, amount: 1000, status: 'provisional' }));
   t.deepEqual(await next, [{ txnId: 'K001-00000004', status: 'provisional' }]);
   t.is(centre.postingRequests, 5);
+});
+
+test('an operator answers a refusal: sent again once the one-card system was put right, delivered once; or set aside with a note, kept', async (t) => {
+  const { centre, store, ledger, relay: newRelay } = await rig(t);
+  const WANG: CampusAccount = { campusAccount: '2023010003', name: '王五', staffNo: 'S2023010003', asn: '31030000002023010003' };
+  // Two loads of an account the one-card office has not opened yet: both refused, account-unknown.
+  for (const txnId of ['K001-00000005', 'K001-00000006']) {
+    await store.batch(ledger.postingOps({ txnId, campusAccount: WANG.campusAccount, amount: 3000, status: 'provisional' }));
+  }
+  const relay = newRelay();
+  const refusedTwice = new Promise<void>((resolve) => relay.on('refused', () => relay.state.refused === 2 && resolve()));
+  await relay.start();
+  await refusedTwice;
+  t.deepEqual((await relay.refusals()).refused.map((r) => [r.posting.txnId, r.reason]), [['K001-00000005', 'account-unknown'], ['K001-00000006', 'account-unknown']]);
+
+  // The office opens the account; the operator sends the first again: delivered, once, and no longer kept.
+  centre.openAccount(WANG);
+  const delivered = deliveries(relay, 1);
+  await relay.settleRefusal('K001-00000005', 'provisional', { resend: true });
+  t.deepEqual(await delivered, [{ txnId: 'K001-00000005', status: 'provisional' }]);
+  t.deepEqual(centre.posting('K001-00000005')?.applied, ['provisional']);
+
+  // The second is set aside (entered by hand at the office): kept with who and why, not sent, not counted.
+  await relay.settleRefusal('K001-00000006', 'provisional', { resend: false, by: 'op1', note: 'entered by hand, ticket 88' });
+  const { refused, setAside } = await relay.refusals();
+  t.deepEqual(refused, []);
+  t.like(setAside, [{ posting: { txnId: 'K001-00000006', status: 'provisional' }, reason: 'account-unknown', setAside: { by: 'op1', note: 'entered by hand, ticket 88' } }]);
+  t.like(relay.state, { refused: 0, waiting: 0 });
+  t.is(centre.posting('K001-00000006'), undefined);
+  // Answered already: the second answer (a double click, another operator) is told so and changes nothing.
+  const again = await t.throwsAsync(relay.settleRefusal('K001-00000006', 'provisional', { resend: true }));
+  t.is((again as QuancunError).code, 'ONECARD_REFUSAL_UNKNOWN');
+  t.deepEqual(await owedPostings(store), []);
 });
 
 test('postings owed when the gateway stops are in its store: after a restart they are delivered, each once', async (t) => {
