@@ -2,8 +2,8 @@
  * The console's one-card page over HTTP: a gateway linked to the one-card centre simulator through its web middle
  * tier. The centre already holds the transaction id the kiosk's first load takes, with another amount (an id a test
  * run of the office's left behind): the load completes, the centre refuses both of its postings (posting-conflict),
- * and the console lists them. A viewer may only look; an operator sets them aside, with a note; answered twice, the
- * second is told there is nothing left to answer.
+ * and the console lists them. A viewer may only look; an operator sets them aside, with a note — one through the API,
+ * one on the page in Chromium; answered twice, the second is told there is nothing left to answer.
  */
 import test from 'ava';
 import { readFileSync } from 'node:fs';
@@ -12,7 +12,8 @@ import type { QuancunError } from '../../common/errors.ts';
 import { cardholderAccounts } from '../../gateway/onecard/built-in-one-card.ts';
 import { HttpOneCard } from '../../gateway/onecard/http-one-card.ts';
 import { OneCardCentre } from '../../sim/onecard/onecard-centre.ts';
-import { CONSOLE_USERS, startConsoleSystem } from '../support/console.ts';
+import { openChromium } from '../support/chromium.ts';
+import { CONSOLE_USERS, signInPage, startConsoleSystem } from '../support/console.ts';
 import { EMBEDDED_CONFIG, loadAt } from '../support/kiosk-system.ts';
 
 // From config/embedded.json: 张三, card PIN 123456, campus account 2023010001.
@@ -51,7 +52,22 @@ test('postings the one-card system refused are listed in the console; an operato
   t.like(await failure(operator.post(path('provisional', 'set-aside'), { note: '  ' })), { code: 'CONSOLE_BAD_REQUEST', status: 400 });
   t.like(await failure(operator.post(path('settled', 'resend'))), { code: 'ONECARD_REFUSAL_UNKNOWN', status: 404 });
   const note = 'the office\'s test record holds this id; entered by hand, ticket 1207';
-  for (const status of ['provisional', 'final']) await operator.post(path(status, 'set-aside'), { note });
+  await operator.post(path('provisional', 'set-aside'), { note });
+
+  // The other in Chromium, as an operator does it: the page lists it; a note, then "set aside".
+  const { page: browser, errors } = await openChromium(t);
+  await signInPage(browser, s.consoleUrl, 'operator');
+  await browser.goto(`${s.consoleUrl}/#/onecard`);
+  const row = browser.locator(`[data-test="onecard-refused"] [data-row="${FIRST_TXN}/final"]`);
+  await row.waitFor();
+  t.regex((await row.textContent())!, /posting-conflict/);
+  await row.locator('[data-test="onecard-note"]').fill(note);
+  await row.locator('[data-test="onecard-set-aside"]').click();
+  await row.waitFor({ state: 'detached' });
+  await browser.locator(`[data-test="onecard-set-aside-list"] [data-row="${FIRST_TXN}/final"]`).waitFor();
+  // The page's first request, before signing in, is answered 401: the sign-in form follows from it.
+  t.deepEqual(errors.filter((e) => !e.includes('status of 401')), []);
+
   const after = await viewer.get('onecard') as typeof page;
   t.deepEqual(after.refused, []);
   t.like(after.delivery, { refused: 0 });
