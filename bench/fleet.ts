@@ -136,7 +136,7 @@ async function main(): Promise<void> {
         pg = await startPgCluster(pgDir);
         cleanups.unshift(() => pg!.stop(), () => rm(pgDir, { recursive: true, force: true }));
       }
-      return { backend, url: await pg.createDatabase(name), poolSize: 10 };
+      return { backend, url: await pg.createDatabase(name), poolSize: 10, standby: false };
     };
     let connected: { connected: number; ms: number } | undefined;
     for (const backend of BACKENDS) {

@@ -97,6 +97,11 @@ export const configSchema = z.object({
     z.object({
       backend: z.literal('postgres'),
       ...postgresLink(10),
+      /**
+       * A second gateway on the same database: while the other holds the store it waits, then takes over when that
+       * one stops or dies (docs/store.md). Without it, a second gateway is refused.
+       */
+      standby: z.boolean().default(false),
     }).strict(),
   ]).default({ backend: 'leveldb' }),
   /**

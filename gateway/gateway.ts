@@ -4,6 +4,7 @@
  * BANK_UNAVAILABLE, it does not stop the gateway. With a `ca` section it enrols kiosks with the campus CA and serves
  * only those enrolled and not revoked.
  */
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { readConfigFile } from '../common/config-errors.ts';
 import { brokerAclSettings, caDir, consoleUsersFile, type LoadedConfig } from '../common/config.ts';
@@ -38,6 +39,7 @@ import { MoneyOwed } from './loads/money-owed.ts';
 import { ReconcileService } from './reconcile/reconcile-service.ts';
 import { FeeService } from './fees/fee-service.ts';
 import { gatewayStore } from './store/gateway-store.ts';
+import { PgStore } from './store/pg-store.ts';
 import { feeRecords } from './fees/fee-records.ts';
 import { FeeStories } from './fees/fee-stories.ts';
 import { CampusCredits } from './credits/campus-credits.ts';
@@ -62,6 +64,8 @@ export interface GatewayOptions {
   reversalRetry?: Partial<RetryPolicy>;
   /** The clock of what expires (subsidies) and of their MAC2s; tests move it. */
   now?: () => Date;
+  /** The gateway process (`quancun gateway`): on a store configured `standby`, start() waits to take it over. */
+  standby?: boolean;
 }
 
 export class Gateway {
@@ -116,7 +120,7 @@ export class Gateway {
 
   constructor(private readonly o: GatewayOptions) {
     const { config } = o.loaded;
-    this.store = gatewayStore(config, o.dataDir ?? o.loaded.dataDir, o.log);
+    this.store = gatewayStore(config, o.dataDir ?? o.loaded.dataDir, o.log, { standby: o.standby ?? false });
     this.oneCard = oneCardFromConfig(o.loaded, this.store, o.log.child({ part: 'onecard' }));
     this.ledger = new CampusLedger(this.store, this.oneCard);
     const { oneCard } = config;
@@ -262,6 +266,11 @@ export class Gateway {
       health: () => this.health.check(),
       metrics: this.metrics,
     }, this.o.log.child({ part: 'console' }));
+  }
+
+  /** Resolves when the store can no longer be written (another gateway took it over): the process must stop. */
+  lost(): Promise<string> {
+    return this.store instanceof PgStore ? once(this.store, 'lost').then(([reason]) => reason as string) : new Promise(() => {});
   }
 
   async stop(): Promise<void> {

@@ -20,6 +20,8 @@ export const chaos: Command = {
     'torn there as the real stack breaks off (FIN, RST, empty, short or garbage answers); --field both alternates.',
     'The slots come from --vpcd, else from QUANCUN_VPCD_PORTS/QUANCUN_VPCD_READERS (scripts/test.sh sets them),',
     "else vpcd's own first slots (port 35963 \"Virtual PCD 00 00\", 35964 \"Virtual PCD 00 01\").",
+    '--store postgres puts the gateway on a private PostgreSQL cluster with a second gateway always waiting as the',
+    'standby: a gateway killed is replaced by the standby taking the store over (docs/store.md).',
     'A violation names its seed and run index; --replay <index> runs that one scenario again on fresh processes.',
     'Exit status 0 only with no violation. See docs/chaos.md.',
   ].join('\n'),
@@ -30,6 +32,7 @@ export const chaos: Command = {
     faults: { type: 'string', description: 'comma-separated fault kinds to draw from (default: all)' },
     kinds: { type: 'string', description: 'comma-separated kinds of run to draw: load, wrong-pin, unbound-card, fee, subsidy, transfer (default: all)' },
     field: { type: 'string', description: 'where the kiosks read cards: sim, pcsc or both', default: 'sim' },
+    store: { type: 'string', description: "the gateway's store: leveldb, or postgres with a standby gateway always waiting to take over", default: 'leveldb' },
     vpcd: { type: 'string', description: 'vpcd slots for pcsc kiosks: port=reader name, comma-separated' },
     'settle-ms': { type: 'string', description: 'longest wait for the journals to finish after a run', default: '8000' },
     json: { type: 'boolean', description: 'last line: {runs, faults, fields, tears, tearWays, fired, mix, violations}', default: false },
@@ -50,6 +53,8 @@ export const chaos: Command = {
     if (unknownKinds.length || kinds.length === 0) throw new QuancunError('CONFIG_INVALID', `unknown kind of run ${unknownKinds.join(', ')}; kinds: ${SCENARIO_KINDS.join(', ')}`);
     const field = String(v.field);
     if (!(FIELDS as readonly string[]).includes(field)) throw new QuancunError('CONFIG_INVALID', `--field must be one of ${FIELDS.join(', ')}, not "${field}"`);
+    const store = String(v.store);
+    if (store !== 'leveldb' && store !== 'postgres') throw new QuancunError('CONFIG_INVALID', `--store must be leveldb or postgres, not "${store}"`);
     const tty = process.stderr.isTTY;
     // Ctrl-C ends the series after the current run, stops every child process and still prints the summary.
     const interrupted = new AbortController();
@@ -58,7 +63,7 @@ export const chaos: Command = {
       signal: interrupted.signal,
       loaded, runs, seed, faultKinds: faultKinds as typeof FAULT_KINDS, kinds: kinds as typeof SCENARIO_KINDS,
       field: field as (typeof FIELDS)[number], vpcdSlots: vpcdSlots(v.vpcd === undefined ? undefined : String(v.vpcd)),
-      settleMs: integer('settle-ms', v['settle-ms'], 100, 600_000),
+      settleMs: integer('settle-ms', v['settle-ms'], 100, 600_000), store,
       ...(v.replay !== undefined ? { only: integer('replay', v.replay, 0, 1_000_000) } : {}),
       ...(tty && !v.trace ? { onProgress: progressBar } : {}),
       ...(v.trace ? { onRun: (scenario: string, outcome: string) => console.error(`${scenario} -> ${outcome}`) } : {}),

@@ -11,6 +11,8 @@ export const gateway: Command = {
     'mqtt.embeddedPort (fix the port so kiosks in other processes find it). This is the only process that reads the',
     'issuer master keys and the PIN master key. Under systemd (deploy/quancun-gateway.service) it tells READY once it',
     'serves and feeds the watchdog while its journal takes a synced write; its logs go to the journal with their fields.',
+    'On PostgreSQL with store.standby, a second gateway waits until the first stops or dies and then takes over; one',
+    'that loses the store to another stops and exits 1 (docs/store.md).',
   ].join('\n'),
   options: {
     config: configOption,
@@ -30,18 +32,31 @@ export const gateway: Command = {
     const broker = mqtt.url === 'embedded' ? await startEmbeddedBroker({ port: mqtt.embeddedPort }) : null;
     try {
       const mqttUrl = broker?.url ?? mqtt.url;
-      const gw = new Gateway({ loaded, mqttUrl, log: log.child({ part: 'gateway' }), version: packageVersion() });
-      await gw.start();
+      const gw = new Gateway({ loaded, mqttUrl, log: log.child({ part: 'gateway' }), version: packageVersion(), standby: true });
+      // A standby waits in start() until the other gateway stops or dies; a stop signal meanwhile ends the wait.
+      const started = gw.start();
+      const first = await Promise.race([started.then(() => undefined), stopped]);
+      if (first !== undefined) {
+        log.info('stopping before serving', { signal: first });
+        await gw.store.close();
+        await started.catch(() => {});
+        return 0;
+      }
       const stopWatchdog = startWatchdog(manager, [{ name: 'journal', check: () => gw.store.touch() }], log);
+      let lost = false;
       try {
         manager.ready(`serving kiosks on ${mqttUrl}`);
         announceReady(`quancun gateway: serving kiosks on ${mqttUrl}, journal in ${loaded.dataDir}`, { mqttUrl });
-        log.info('stopping', { signal: await stopped });
+        // Another gateway took the store over: this one stops at once, and fails, so that systemd starts it again (a standby).
+        const end = await Promise.race([stopped.then((signal) => ({ signal })), gw.lost().then((reason) => ({ lost: reason }))]);
+        lost = 'lost' in end;
+        log.info('stopping', end);
         manager.stopping('stopping');
       } finally {
         stopWatchdog();
         await gw.stop();
       }
+      if (lost) return 1;
     } finally {
       await broker?.close();
       manager.close();

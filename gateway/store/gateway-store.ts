@@ -6,9 +6,10 @@ import type { DurableStore } from '../../common/store/durable-store.ts';
 import { LevelStore } from '../../common/store/level-store.ts';
 import { PgStore } from './pg-store.ts';
 
-export function gatewayStore(config: Pick<Config, 'store'>, dataDir: string, log: Logger): DurableStore {
+/** `standby`: the gateway process itself, which waits for the store as its config says; a command never waits. */
+export function gatewayStore(config: Pick<Config, 'store'>, dataDir: string, log: Logger, o: { standby?: boolean } = {}): DurableStore {
   const { store } = config;
   return store.backend === 'postgres'
-    ? new PgStore({ url: store.url, poolSize: store.poolSize, log })
+    ? new PgStore({ url: store.url, poolSize: store.poolSize, log, standby: Boolean(o.standby && store.standby) })
     : new LevelStore(join(dataDir, 'gateway'), { log });
 }

@@ -44,4 +44,12 @@ export const MIGRATIONS: readonly Migration[] = [
       ]),
     ].join(';\n'),
   },
+  {
+    version: 3,
+    name: 'owner',
+    // The store's owner: the gateway holding its lock. Each takeover counts `epoch` up; every write checks it in its
+    // own statement, so a gateway that lost the store can no longer write, whatever its connections still do.
+    sql: 'create table quancun_owner (id integer primary key check (id = 1), epoch bigint not null, holder text not null, since timestamptz not null);\n'
+      + "insert into quancun_owner values (1, 0, '', now())",
+  },
 ];

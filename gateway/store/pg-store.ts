@@ -6,11 +6,14 @@
  *
  * One gateway writes it at a time, as with LevelDB's LOCK: the store holds a session advisory lock on a connection of
  * its own while open, and a second gateway (or a command on a stopped gateway's store) is refused JOURNAL_UNAVAILABLE
- * naming the holder. A lost lock connection (the server restarted, the network cut) makes every later write fail
- * until the gateway is restarted: another may hold the store by then.
+ * naming the holder — or, started as a standby, waits and takes the store over when the holder stops or dies. Each
+ * owner has its turn (quancun_owner.epoch, counted up at every takeover) and every write checks it in the same
+ * statement: a gateway that lost its lock (its connection dropped, another took over) writes nothing more, and says
+ * so (`lost`) so that it stops.
  *
  * The statements a load repeats (get, batch, list) are named, so each connection parses and plans them once.
  */
+import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import pg from 'pg';
 import { QuancunError } from '../../common/errors.ts';
@@ -26,22 +29,33 @@ export interface PgStoreOptions {
   log: Logger;
   /** The schema's migrations; a test gives fewer or more to see the refusal of a newer database. */
   migrations?: readonly Migration[];
+  /**
+   * A standby: while another gateway holds the store, open() waits and takes it over when that one stops or dies,
+   * instead of refusing JOURNAL_UNAVAILABLE.
+   */
+  standby?: boolean;
 }
 
 /** Any numbers, the same in every gateway: two never migrate at once, and one holds the store. */
 const MIGRATION_LOCK = 0x7175616e;
 const STORE_LOCK = 0x71756163;
 
-export class PgStore implements DurableStore {
+/** `lost`: this store can no longer write (its lock's connection dropped, or another gateway took it over): stop. */
+export class PgStore extends EventEmitter<{ lost: [reason: string] }> implements DurableStore {
   readonly location: string;
   syncedWrites = 0;
   syncedWriteMs = 0;
   #pool: pg.Pool | undefined;
   /** The connection holding STORE_LOCK; gone with it is the right to write. */
   #holder: pg.PoolClient | undefined;
+  /** A standby's connection waiting for STORE_LOCK: closed by close(), which ends the wait. */
+  #waiting: pg.PoolClient | undefined;
+  /** This gateway's turn as owner (quancun_owner.epoch): every write checks it is still the current one. */
+  #epoch = 0;
   #lockLost = false;
 
   constructor(private readonly o: PgStoreOptions) {
+    super();
     this.location = withoutPassword(o.url);
   }
 
@@ -61,6 +75,7 @@ export class PgStore implements DurableStore {
       }
       await this.#migrate(pool);
       this.#holder = await this.#lock(pool);
+      this.#epoch = await this.#takeOver(this.#holder);
     } catch (err) {
       await pool.end().catch(() => {});
       throw QuancunError.from(err).code === 'JOURNAL_UNAVAILABLE' ? err : unavailable(this.location, err);
@@ -70,6 +85,9 @@ export class PgStore implements DurableStore {
   }
 
   async close(): Promise<void> {
+    // A standby still waiting: its wait ends with its connection.
+    this.#waiting?.release(true);
+    this.#waiting = undefined;
     const pool = this.#pool;
     this.#pool = undefined;
     // Ending the session gives the lock back.
@@ -99,14 +117,38 @@ export class PgStore implements DurableStore {
     const gone = [...last].filter(([, v]) => v === null).map(([k]) => k);
     const kept = [...last].filter((e): e is [string, string] => e[1] !== null);
     const db = this.#db();
-    if (this.#lockLost) throw new QuancunError('JOURNAL_UNAVAILABLE', `the lock on ${this.location} was lost with its connection: restart the gateway`, { store: this.location });
-    await countedWrite(this, () => db.query({
-      name: 'quancun-batch',
-      text: 'with gone as (delete from quancun_entries where key = any($1::text[])) '
-        + 'insert into quancun_entries (key, value) select * from unnest($2::text[], $3::text[]) '
-        + 'on conflict (key) do update set value = excluded.value',
-      values: [gone, kept.map(([k]) => k), kept.map(([, v]) => v)],
-    }));
+    if (this.#lockLost) throw this.#lost();
+    let owned = false;
+    // Nothing is written unless this gateway is still the owner: the check and the writes are one statement, and the
+    // owner row it shares is what a takeover updates (it waits for this write, and this write sees it after).
+    await countedWrite(this, async () => {
+      const { rows } = await db.query<{ owned: boolean }>({
+        name: 'quancun-batch',
+        text: 'with owner as (select 1 from quancun_owner where id = 1 and epoch = $4 for share), '
+          + 'gone as (delete from quancun_entries where key = any($1::text[]) and exists (select 1 from owner)), '
+          + 'kept as (insert into quancun_entries (key, value) select k, v from unnest($2::text[], $3::text[]) as u(k, v) '
+          + 'where exists (select 1 from owner) on conflict (key) do update set value = excluded.value) '
+          + 'select exists (select 1 from owner) as owned',
+        values: [gone, kept.map(([k]) => k), kept.map(([, v]) => v), this.#epoch],
+      });
+      owned = rows[0]?.owned === true;
+    });
+    if (!owned) {
+      this.#loseLock('another gateway took the store over');
+      throw this.#lost();
+    }
+  }
+
+  #lost(): QuancunError {
+    return new QuancunError('JOURNAL_UNAVAILABLE', `this gateway no longer holds ${this.location}: it stops, and may wait as the standby`, { store: this.location });
+  }
+
+  /** Once: from now on every write is refused, and whoever runs this store is told to stop. */
+  #loseLock(reason: string): void {
+    if (this.#lockLost) return;
+    this.#lockLost = true;
+    this.o.log.error('the store was lost: writes refused, the gateway stops', { store: this.location, reason });
+    this.emit('lost', reason);
   }
 
   list<T>(prefix: string, range: ListRange = {}): Promise<Array<Entry<T>>> {
@@ -134,7 +176,10 @@ export class PgStore implements DurableStore {
     return this.#pool;
   }
 
-  /** STORE_LOCK on a connection kept for it, or JOURNAL_UNAVAILABLE naming who holds it. */
+  /**
+   * STORE_LOCK on a connection kept for it. Held by another: JOURNAL_UNAVAILABLE naming it, or for a standby a wait
+   * until the holder's session ends (it stopped, or died: its connections close with it).
+   */
   async #lock(pool: pg.Pool): Promise<pg.PoolClient> {
     const client = await pool.connect();
     const { rows } = await client.query<{ got: boolean }>('select pg_try_advisory_lock($1) as got', [STORE_LOCK]);
@@ -144,17 +189,36 @@ export class PgStore implements DurableStore {
          where l.locktype = 'advisory' and l.granted and l.objid::bigint = $1 and l.database = (select oid from pg_database where datname = current_database())`,
         [STORE_LOCK],
       );
-      client.release();
       const who = holder.rows[0]?.application_name || 'another process';
-      throw new QuancunError('JOURNAL_UNAVAILABLE', `the store ${this.location} is held by ${who}: stop that gateway, or give this one another database`, {
-        store: this.location, holder: who,
-      });
+      if (!this.o.standby) {
+        client.release();
+        throw new QuancunError('JOURNAL_UNAVAILABLE', `the store ${this.location} is held by ${who}: stop that gateway, or give this one another database`, {
+          store: this.location, holder: who,
+        });
+      }
+      this.o.log.info('standby: another gateway holds the store; waiting to take over', { store: this.location, holder: who });
+      this.#waiting = client;
+      try {
+        await client.query('select pg_advisory_lock($1)', [STORE_LOCK]);
+      } catch (err) {
+        throw new QuancunError('JOURNAL_UNAVAILABLE', `the standby stopped waiting for ${this.location}: ${(err as Error).message}`, { store: this.location }, { cause: err });
+      } finally {
+        this.#waiting = undefined;
+      }
     }
-    client.on('error', (err) => {
-      this.#lockLost = true;
-      this.o.log.error('the connection holding the store\'s lock was lost: writes refused until the gateway restarts', { store: this.location, error: err });
-    });
+    client.on('error', (err) => this.#loseLock(`the connection holding the lock was lost: ${err.message}`));
     return client;
+  }
+
+  /** This gateway's turn as the owner, counted up from the last one's: writes of an earlier owner fail from now on. */
+  async #takeOver(holder: pg.PoolClient): Promise<number> {
+    const { rows } = await holder.query<{ epoch: string; was: string }>(
+      'update quancun_owner o set epoch = o.epoch + 1, holder = $1, since = now() from (select holder as was from quancun_owner where id = 1) p where o.id = 1 returning o.epoch, p.was',
+      [`quancun gateway ${process.pid}@${hostname()}`],
+    );
+    const epoch = Number(rows[0]!.epoch);
+    if (epoch > 1) this.o.log.info('took the store over', { store: this.location, epoch, from: rows[0]!.was });
+    return epoch;
   }
 
   /** Every migration not yet applied, in order, all in one transaction (one that fails leaves none); refused when the database is newer. */

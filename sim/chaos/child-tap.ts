@@ -171,7 +171,8 @@ port.on('message', (m) => {
       const prefixes = msg.prefixes ?? [];
       const entries: Record<string, unknown[]> = Object.fromEntries(prefixes.map((p) => [p, []]));
       // Each store read at one moment: a load's state and its posting, written in one batch, are seen together.
-      for (const store of stores) {
+      // The gateway's store may be on PostgreSQL: read it from the gateway (the same one when it is LevelDB).
+      for (const store of new Set<Pick<LevelStore, 'listAtOnce'>>([...stores, ...(gateway ? [gateway.store] : [])])) {
         const read = await store.listAtOnce(prefixes);
         for (const prefix of prefixes) entries[prefix]!.push(...read[prefix]!.map((e) => e.value));
       }

@@ -37,6 +37,7 @@ import { formatYuan } from '../../common/money.ts';
 import { Member } from './member.ts';
 import { prng } from './prng.ts';
 import { startBroker, type BrokerProcess } from './processes.ts';
+import { startPgCluster } from '../postgres/pg-cluster.ts';
 import { pcscField, simField, type KioskField, type RunField } from './fields.ts';
 import type { VpcdSlot } from '../card/vpcd-connector.ts';
 import {
@@ -70,6 +71,11 @@ export interface ChaosOptions {
   onRun?: (scenario: string, outcome: string) => void;
   /** Ends the series after the current run; the report covers the runs done. */
   signal?: AbortSignal;
+  /**
+   * The gateway's store: LevelDB (default), or PostgreSQL (a private cluster for the series) with a second gateway
+   * always waiting as the standby: a killed gateway is replaced by the standby taking the store over by itself.
+   */
+  store?: 'leveldb' | 'postgres';
 }
 
 export interface ReportedViolation extends Violation {
@@ -263,6 +269,14 @@ async function startWorld(o: ChaosOptions) {
 
     config.mqtt = { url: broker.url, embeddedPort: 0, requestTimeoutMs: 3 * BANK_RESPONSE_MS + 300 };
     config.banks = config.banks.map((b) => (b.id === bankConfig.id ? { ...b, host: '127.0.0.1', port: bank.address().port } : b));
+    if (o.store === 'postgres') {
+      // A folder of its own: as root the server runs as postgres, which may not enter `dir`.
+      const pgDir = await mkdtemp(join(tmpdir(), 'quancun-chaos-pg-'));
+      stops.push(() => rm(pgDir, { recursive: true, force: true }));
+      const cluster = await startPgCluster(pgDir);
+      stops.push(() => cluster.stop());
+      config.store = { backend: 'postgres', url: await cluster.createDatabase('chaos'), poolSize: 10, standby: true };
+    }
     const configPath = join(dir, 'config.json');
     await writeFile(configPath, JSON.stringify(config));
     const loaded = parseConfig(config, configPath);
@@ -271,7 +285,7 @@ async function startWorld(o: ChaosOptions) {
     const debits: CardDebit[] = [];
     const cards = new Map([...issueSimulationCards(loaded.config)].map(([asn, card]) => [asn, new ObservedCard(card, asn, credits, debits)]));
 
-    const gateway = new Member('gateway', ['gateway', '--config', configPath]);
+    const gateway = new Member('gateway', ['gateway', '--config', configPath], {}, o.store === 'postgres');
     await gateway.start();
     stops.push(() => gateway.stop());
     const kiosks = new Map<string, { member: Member; field: KioskField; run: RunField }>();

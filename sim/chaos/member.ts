@@ -18,10 +18,15 @@ export class Member extends EventEmitter<{ journal: [step: JournalStep] }> {
   #unserve: (() => void) | null = null;
   #nextAsk = 0;
 
+  /**
+   * `standby`: the spare is let go at once, and waits as a standby does (a gateway on PostgreSQL for the store's lock):
+   * killing the running process is then all it takes for the spare to take over by itself.
+   */
   constructor(
     readonly name: string,
     private readonly args: string[],
     private readonly env: NodeJS.ProcessEnv = {},
+    private readonly standby = false,
   ) {
     super();
   }
@@ -39,6 +44,7 @@ export class Member extends EventEmitter<{ journal: [step: JournalStep] }> {
     await next.ready;
     this.#proc = next;
     this.#spare = this.#spawn();
+    if (this.standby) this.#spare.go();
   }
 
   #spawn(): ReturnType<typeof spawnTapped> {

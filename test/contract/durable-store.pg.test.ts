@@ -1,11 +1,13 @@
 /**
  * The durable store contract on a real PostgreSQL (a private cluster of Debian's postgresql, one per file, a database
  * per test), and what only that backend has: its versioned schema, and the campus ledger as views a finance office
- * queries in SQL while the gateway writes.
+ * queries in SQL while the gateway writes; a standby that takes the store over when its holder's session ends, and
+ * the fencing that keeps a gateway whose turn is over from writing.
  */
 import test from 'ava';
+import { once } from 'node:events';
 import pg from 'pg';
-import { silentLogger } from '../../common/log.ts';
+import { createLogger, silentLogger } from '../../common/log.ts';
 import { CampusLedger } from '../../gateway/ledger/campus-ledger.ts';
 import { BuiltInOneCard } from '../../gateway/onecard/built-in-one-card.ts';
 import { MIGRATIONS } from '../../gateway/store/pg-migrations.ts';
@@ -77,11 +79,11 @@ test.serial('the schema is migrated once, each version recorded; a database migr
   await client.connect();
   t.teardown(() => client.end());
   const { rows } = await client.query('select version, name from quancun_migrations order by version');
-  t.deepEqual(rows, [{ version: 1, name: 'entries' }, { version: 2, name: 'ledger views' }]);
+  t.deepEqual(rows, [{ version: 1, name: 'entries' }, { version: 2, name: 'ledger views' }, { version: 3, name: 'owner' }]);
 
   const older = new PgStore({ url, log: silentLogger, migrations: MIGRATIONS.slice(0, 1) });
   const err = await t.throwsAsync(older.open(), { code: 'JOURNAL_UNAVAILABLE' } as never);
-  t.regex(err!.message, /schema version 2, newer than this gateway knows \(1\)/);
+  t.regex(err!.message, /schema version 3, newer than this gateway knows \(1\)/);
 });
 
 test.serial('the campus ledger in SQL: postings and transfers in fen and yuan, read by another connection while the gateway writes', async (t) => {
@@ -114,4 +116,87 @@ test.serial('the campus ledger in SQL: postings and transfers in fen and yuan, r
   // Sums a finance office asks for, in SQL.
   const day = await finance.query(`select status, sum(amount_fen)::int as fen from ledger_postings group by status order by status`);
   t.deepEqual(day.rows, [{ status: 'final', fen: 5000 }, { status: 'pending', fen: 1234 }]);
+});
+
+/** The store's advisory lock key: 'quac' in ASCII, as written in pg-store.ts. */
+const STORE_LOCK = 0x71756163;
+
+/** A logger whose records a test can wait for. */
+function recordingLog() {
+  const records: Array<Record<string, unknown>> = [];
+  const waiters: Array<{ msg: string; resolve: () => void }> = [];
+  const log = createLogger({
+    sink: (_line, record) => {
+      records.push(record);
+      for (const w of waiters.filter((w) => w.msg === record.msg)) w.resolve();
+    },
+  });
+  return { log, records, logged: (msg: string) => new Promise<void>((resolve) => (records.some((r) => r.msg === msg) ? resolve() : waiters.push({ msg, resolve }))) };
+}
+
+test.serial('a standby waits while another holds the store and takes it over when that one\'s session ends; the old holder writes nothing more', async (t) => {
+  const url = await freshDatabase();
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  t.teardown(() => admin.end());
+  const first = new PgStore({ url, log: silentLogger });
+  await first.open();
+  t.teardown(() => first.close());
+  await first.put('gw/load/T1', { state: 'received' });
+
+  const { log, logged } = recordingLog();
+  const standby = new PgStore({ url, log, standby: true });
+  t.teardown(() => standby.close());
+  let opened = false;
+  const opening = standby.open().then(() => void (opened = true));
+  await logged('standby: another gateway holds the store; waiting to take over');
+  t.false(opened);
+
+  // The first gateway dies: its lock's session ends (as when its process is killed and its connections close).
+  const lost = once(first, 'lost');
+  await admin.query("select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and granted and objid = $1", [STORE_LOCK]);
+  await opening;
+  t.true(opened);
+  const [reason] = await lost;
+  t.regex(String(reason), /connection holding the lock was lost/);
+  t.deepEqual(await standby.get('gw/load/T1'), { state: 'received' });
+  await standby.put('gw/load/T1', { state: 'bank-pending' });
+  await t.throwsAsync(first.put('gw/load/T1', { state: 'rejected' }), { code: 'JOURNAL_UNAVAILABLE' } as never);
+  t.deepEqual(await standby.get('gw/load/T1'), { state: 'bank-pending' });
+  const { rows } = await admin.query('select epoch from quancun_owner');
+  t.deepEqual(rows, [{ epoch: '2' }], 'the second owner\'s turn');
+});
+
+test.serial('a write of a gateway whose turn is over is refused in the same statement, and writes nothing', async (t) => {
+  const url = await freshDatabase();
+  const store = new PgStore({ url, log: silentLogger });
+  await store.open();
+  t.teardown(() => store.close());
+  await store.put('gw/load/T1', { state: 'approved' });
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  t.teardown(() => admin.end());
+  // Another gateway's takeover, as pg-store.ts makes it, while this one still believes it holds the store.
+  await admin.query('update quancun_owner set epoch = epoch + 1');
+  const lost = once(store, 'lost');
+  await t.throwsAsync(store.batch([{ type: 'put', key: 'gw/load/T1', value: { state: 'mac2-issued' } }, { type: 'put', key: 'gw/load/T2', value: { state: 'received' } }]),
+    { code: 'JOURNAL_UNAVAILABLE' } as never);
+  t.deepEqual(await lost, ['another gateway took the store over']);
+  const { rows } = await admin.query("select key, value from quancun_entries where key like 'gw/load/%' order by key");
+  t.deepEqual(rows, [{ key: 'gw/load/T1', value: '{"state":"approved"}' }]);
+});
+
+test.serial('a standby stopped while it waits gives up with JOURNAL_UNAVAILABLE, and the holder keeps the store', async (t) => {
+  const url = await freshDatabase();
+  const first = new PgStore({ url, log: silentLogger });
+  await first.open();
+  t.teardown(() => first.close());
+  const { log, logged } = recordingLog();
+  const standby = new PgStore({ url, log, standby: true });
+  const opening = standby.open();
+  await logged('standby: another gateway holds the store; waiting to take over');
+  await standby.close();
+  await t.throwsAsync(opening, { code: 'JOURNAL_UNAVAILABLE', message: /standby stopped waiting/ } as never);
+  await first.put('gw/load/T9', { state: 'received' });
+  t.deepEqual(await first.get('gw/load/T9'), { state: 'received' });
 });

@@ -5,22 +5,11 @@
  * in a purchase, every biller fault. And a series of subsidy and batch transfer runs: kills at the collect's, the
  * credits' and the batch run's steps, tears in the collect, the bank misbehaving for a standing transfer.
  */
-import test, { type ExecutionContext } from 'ava';
-import { lastJson, quancun } from '../support/cli.ts';
+import test from 'ava';
+import { chaosSeries as series } from '../support/chaos-series.ts';
 
 const KINDS = ['kiosk-kill', 'gateway-kill', 'broker-restart', 'bank-late', 'bank-too-late', 'bank-silent', 'bank-bad-mac', 'bank-drop', 'card-removed', 'card-never-returns'];
 const BILLER_KINDS = ['biller-slow', 'biller-too-slow', 'biller-refuse', 'biller-down', 'biller-lost-answer', 'biller-silent'];
-type Summary = { runs: number; mix: Record<string, number>; faults: Record<string, number>; tears: Record<string, number>; fired: Record<string, number>; violations: unknown[] };
-
-/** One `quancun chaos … --json` series, which must end with no violation: its summary and its text. */
-async function series(t: ExecutionContext, ...args: string[]): Promise<{ summary: Summary; stdout: string }> {
-  t.timeout(900_000);
-  const run = await quancun('chaos', ...args, '--json');
-  const summary = lastJson<Summary>(run.stdout);
-  t.deepEqual(summary.violations, [], run.stdout);
-  t.is(run.code, 0, run.stderr);
-  return { summary, stdout: run.stdout };
-}
 
 test('chaos --runs 300: every fault kind injected, zero violations, --json summary last', async (t) => {
   const { summary, stdout } = await series(t, '--runs', '300', '--seed', '2026');

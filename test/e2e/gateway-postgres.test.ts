@@ -16,7 +16,7 @@ import { ZHANG } from '../support/torn-load.ts';
 
 test('a load with the gateway on PostgreSQL: the final posting read in SQL while the gateway runs; the store held by that gateway alone', async (t) => {
   const url = await testDatabase();
-  const onPostgres = (c: Config) => void (c.store = { backend: 'postgres', url, poolSize: 10 });
+  const onPostgres = (c: Config) => void (c.store = { backend: 'postgres', url, poolSize: 10, standby: false });
   const system = await startTestSystem(t, { edit: onPostgres });
   const outcome = await loadAt(system, 'K001', ZHANG, 5000);
   t.like(outcome, { state: 'completed', cardAfter: 6000 });

@@ -44,7 +44,7 @@ export async function startTestSystem(t: ExecutionContext, o: TestSystemOptions 
   if (o.mqttUrl) raw.mqtt.url = o.mqttUrl;
   // The e2e suite's second pass runs every gateway of it on PostgreSQL (scripts/test.sh, QUANCUN_TEST_STORE), but one
   // that goes on from a data folder a command filled (its LevelDB store is the test's subject).
-  if (storeOnPostgres && !o.dataDir) raw.store = { backend: 'postgres', url: await testDatabase(), poolSize: 10 };
+  if (storeOnPostgres && !o.dataDir) raw.store = { backend: 'postgres', url: await testDatabase(), poolSize: 10, standby: false };
   o.edit?.(raw);
   const loaded = parseConfig(raw, EMBEDDED_CONFIG);
   const dataDir = o.dataDir ?? await tempDir(t, 'quancun-system-');
