@@ -24,6 +24,7 @@ import { BankHostSimulator } from '../sim/bank/bank-host.ts';
 import { freePort } from '../sim/network/free-port.ts';
 import { startPgCluster, type PgCluster } from '../sim/postgres/pg-cluster.ts';
 import { startFleetBroker } from './fleet/fleet-broker.ts';
+import { percentile, tcpEcho } from './measure.ts';
 import { fleetConfig, fleetMembers } from './fleet/fleet-config.ts';
 import type { ServerSample, ServerStart } from './fleet/gateway-child.ts';
 import type { FleetCommand, StepReport } from './fleet/kiosk-fleet.ts';
@@ -48,7 +49,6 @@ const TARGETS = { kiosks: 2000, loadsPerSecond: 500, ratio: 1.5 };
  */
 const P99_LIMIT_MS = 500;
 
-const percentile = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]! : NaN);
 
 /** A child process answering one IPC command at a time. */
 function child(file: string): { ask<T>(c: unknown): Promise<T>; process: ChildProcess } {
@@ -74,16 +74,6 @@ function machineBusyMs(): number {
   const idle = fields[3]! + fields[4]!;
   const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
   return ((total - idle) * 1000) / 100; // USER_HZ
-}
-
-async function echoServer(): Promise<net.Server> {
-  const server = net.createServer((s) => {
-    s.setNoDelay(true);
-    s.pipe(s);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return server;
 }
 
 interface StepResult {
@@ -119,7 +109,7 @@ async function main(): Promise<void> {
   await chmod(work, 0o755);
   const broker = await startFleetBroker(work, await freePort());
   const mqttUrl = broker.url;
-  const iso = await echoServer();
+  const iso = await tcpEcho();
   const bankConfig = base.config.banks[0]!;
   const cleanups: Array<() => Promise<unknown> | void> = [() => { broker.process.kill(); }, () => new Promise((r) => iso.close(r)), () => rm(work, { recursive: true, force: true })];
   let pg: PgCluster | undefined;

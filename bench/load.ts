@@ -17,6 +17,7 @@ import { silentLogger } from '../common/log.ts';
 import { startEmbeddedSystem } from '../sim/embedded-system.ts';
 import { pinPadKeyFor } from '../provisioning/pin-key-injection.ts';
 import type { KioskBenchReport, KioskBenchRequest } from './load-kiosk.ts';
+import { percentile, tcpEcho } from './measure.ts';
 import { rawMqttClient } from './raw-mqtt.ts';
 
 const LOADS = Number(process.argv[2] ?? 200);
@@ -35,16 +36,10 @@ const PIN = '123456';
 const AMOUNT = 100;
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
 
 /** ISO 8583 floor: one framed message of a 0200's size over loopback TCP to an echo, per round trip. */
 async function isoRoundTripMs(frameBytes: number, samples: number): Promise<number> {
-  const server = net.createServer((s) => {
-    s.setNoDelay(true);
-    s.pipe(s);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  const server = await tcpEcho();
   const socket = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
   socket.setNoDelay(true);
   await once(socket, 'connect');

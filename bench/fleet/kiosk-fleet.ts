@@ -7,6 +7,7 @@
  * connections. Driven over IPC by bench/fleet.ts.
  */
 import { once } from 'node:events';
+import { toHex } from '../../common/bytes.ts';
 import { parseConfig } from '../../common/config.ts';
 import { encryptPinBlock, pinBlockFormat0 } from '../../common/crypto/pin-block.ts';
 import { QuancunError } from '../../common/errors.ts';
@@ -80,15 +81,14 @@ class BenchKiosk {
     try {
       const pinBlock = encryptPinBlock(this.pinKey, pinBlockFormat0(this.member.pin, session.account.pinPan12!));
       const init = await initializeForLoad(session.channel, { keyIndex: LOAD_KEY_INDEX, amount, terminalId: Buffer.from(this.member.terminalId, 'hex') });
-      const hex = (b: Buffer) => b.toString('hex').toUpperCase();
       const txnId = `${this.member.kioskId}-${String(++this.#seq).padStart(8, '0')}`;
       const auth = await this.link.request('load.authorize', {
-        txnId, asn: session.asn, amount, terminalId: this.member.terminalId, pinBlock: hex(pinBlock),
-        card: { oldBalance: init.oldBalance, onlineCounter: init.onlineCounter, keyVersion: init.keyVersion, algId: init.algId, random: hex(init.random), mac1: hex(init.mac1) },
+        txnId, asn: session.asn, amount, terminalId: this.member.terminalId, pinBlock: toHex(pinBlock),
+        card: { oldBalance: init.oldBalance, onlineCounter: init.onlineCounter, keyVersion: init.keyVersion, algId: init.algId, random: toHex(init.random), mac1: toHex(init.mac1) },
       });
       const written = await creditForLoad(session.channel, { date: Buffer.from(auth.hostDate, 'hex'), time: Buffer.from(auth.hostTime, 'hex'), mac2: Buffer.from(auth.mac2, 'hex') });
       if (written.decision !== 'applied') throw written.error;
-      const verified = await confirmCredit(this.link, { txnId, tac: hex(written.value), newBalance: init.oldBalance + amount, onlineCounter: init.onlineCounter });
+      const verified = await confirmCredit(this.link, { txnId, tac: toHex(written.value), newBalance: init.oldBalance + amount, onlineCounter: init.onlineCounter });
       if (!verified) throw new QuancunError('CARD_TAC_INVALID', 'the gateway found the TAC bad');
     } finally {
       await session.channel.close();
