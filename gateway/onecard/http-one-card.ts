@@ -5,8 +5,7 @@
  * answer at all: ONECARD_UNAVAILABLE, and a posting sent may or may not have been applied.
  */
 import { readConfigFile } from '../../common/config-errors.ts';
-import { QuancunError } from '../../common/errors.ts';
-import { accountFrom, oneCardRefused, oneCardUnavailable as unanswered, wireStatuses, type CampusAccount, type OneCardPosting, type OneCardSystem } from './one-card-system.ts';
+import { accountFrom, oneCardCardUnknown, oneCardRefused, oneCardUnavailable as unanswered, wireStatuses, type CampusAccount, type OneCardPosting, type OneCardSystem } from './one-card-system.ts';
 
 export interface HttpOneCardOptions {
   /** The middle tier's base URL. */
@@ -39,7 +38,7 @@ export class HttpOneCard implements OneCardSystem {
 
   async accountByAsn(asn: string): Promise<CampusAccount> {
     const { status, body } = await this.#call('GET', `v1/cards/${encodeURIComponent(asn)}`);
-    if (status === 404) throw new QuancunError('CARD_UNKNOWN', 'the one-card system has no account for this card', { asnTail: asn.slice(-4) });
+    if (status === 404) throw oneCardCardUnknown(asn);
     return accountOf(status, body);
   }
 

@@ -81,6 +81,11 @@ export interface OneCardSystem {
   post(posting: OneCardPosting): Promise<OneCardPosting>;
 }
 
+/** The system answered that no account holds this card (only the serial's last digits are kept). */
+export function oneCardCardUnknown(asn: string): QuancunError {
+  return new QuancunError('CARD_UNKNOWN', 'the one-card system has no account for this card', { asnTail: asn.slice(-4) });
+}
+
 /** The system could not be reached, or gave no answer understood: whatever was sent may or may not have been applied. */
 export function oneCardUnavailable(message: string, cause?: unknown): QuancunError {
   return new QuancunError('ONECARD_UNAVAILABLE', message, {}, cause === undefined ? undefined : { cause });

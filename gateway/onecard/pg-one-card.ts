@@ -4,13 +4,12 @@
  * (sim/onecard/onecard-schema.sql). A posting is one statement, so one transaction, and the status change is checked
  * in it, in SQL. A server that cannot be reached, a query that fails or rows not as agreed are ONECARD_UNAVAILABLE.
  */
-import { hostname } from 'node:os';
 import pg from 'pg';
 import type { ONECARD_QUERY_PARAMETERS } from '../../common/config.ts';
-import { QuancunError } from '../../common/errors.ts';
 import { maskCardNumbers, type Logger } from '../../common/log.ts';
 import { positionalSql } from '../../common/named-sql.ts';
-import { accountFrom, oneCardRefused, oneCardUnavailable, wireStatuses, type CampusAccount, type OneCardPosting, type OneCardSystem, type WireStatus } from './one-card-system.ts';
+import { GATEWAY_SESSION } from '../store/pg-store.ts';
+import { accountFrom, oneCardCardUnknown, oneCardRefused, oneCardUnavailable, wireStatuses, type CampusAccount, type OneCardPosting, type OneCardSystem, type WireStatus } from './one-card-system.ts';
 
 type QueryName = keyof typeof ONECARD_QUERY_PARAMETERS;
 
@@ -50,7 +49,7 @@ export class PgOneCard implements OneCardSystem {
   async open(): Promise<void> {
     const pool = new pg.Pool({
       connectionString: this.o.url, max: this.o.poolSize, connectionTimeoutMillis: this.o.timeoutMs, query_timeout: this.o.timeoutMs,
-      application_name: `quancun gateway ${process.pid}@${hostname()}`,
+      application_name: GATEWAY_SESSION,
     });
     // An idle connection the server closed must not end the process: the next query takes another.
     pool.on('error', (err) => this.o.log.warn('one-card database connection lost', { error: err.message }));
@@ -65,7 +64,7 @@ export class PgOneCard implements OneCardSystem {
 
   async accountByAsn(asn: string): Promise<CampusAccount> {
     const account = await this.#account('accountByAsn', { asn });
-    if (!account) throw new QuancunError('CARD_UNKNOWN', 'the one-card system has no account for this card', { asnTail: asn.slice(-4) });
+    if (!account) throw oneCardCardUnknown(asn);
     return account;
   }
 

@@ -36,6 +36,12 @@ export interface PgStoreOptions {
   standby?: boolean;
 }
 
+/**
+ * This gateway process as PostgreSQL sessions name it (application_name), and as the store's owner row does: what a
+ * second gateway is told holds the store, and what a database administrator sees.
+ */
+export const GATEWAY_SESSION = `quancun gateway ${process.pid}@${hostname()}`;
+
 /** Any numbers, the same in every gateway: two never migrate at once, and one holds the store. */
 const MIGRATION_LOCK = 0x7175616e;
 const STORE_LOCK = 0x71756163;
@@ -63,7 +69,7 @@ export class PgStore extends EventEmitter<{ lost: [reason: string] }> implements
     // Whatever the server's default, this store's sessions wait for each commit to be on disk.
     const pool = new pg.Pool({
       connectionString: this.o.url, max: (this.o.poolSize ?? 10) + 1, options: '-c synchronous_commit=on',
-      application_name: `quancun gateway ${process.pid}@${hostname()}`,
+      application_name: GATEWAY_SESSION,
     });
     // An idle connection the server closed (a restart, an operator's kill) must not end the process: the next query
     // takes another.
@@ -214,7 +220,7 @@ export class PgStore extends EventEmitter<{ lost: [reason: string] }> implements
   async #takeOver(holder: pg.PoolClient): Promise<number> {
     const { rows } = await holder.query<{ epoch: string; was: string }>(
       'update quancun_owner o set epoch = o.epoch + 1, holder = $1, since = now() from (select holder as was from quancun_owner where id = 1) p where o.id = 1 returning o.epoch, p.was',
-      [`quancun gateway ${process.pid}@${hostname()}`],
+      [GATEWAY_SESSION],
     );
     const epoch = Number(rows[0]!.epoch);
     if (epoch > 1) this.o.log.info('took the store over', { store: this.location, epoch, from: rows[0]!.was });
