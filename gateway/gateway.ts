@@ -4,7 +4,6 @@
  * BANK_UNAVAILABLE, it does not stop the gateway. With a `ca` section it enrols kiosks with the campus CA and serves
  * only those enrolled and not revoked.
  */
-import { once } from 'node:events';
 import { join } from 'node:path';
 import { readConfigFile } from '../common/config-errors.ts';
 import { brokerAclSettings, caDir, consoleUsersFile, type LoadedConfig } from '../common/config.ts';
@@ -39,7 +38,6 @@ import { MoneyOwed } from './loads/money-owed.ts';
 import { ReconcileService } from './reconcile/reconcile-service.ts';
 import { FeeService } from './fees/fee-service.ts';
 import { gatewayStore } from './store/gateway-store.ts';
-import { PgStore } from './store/pg-store.ts';
 import { feeRecords } from './fees/fee-records.ts';
 import { FeeStories } from './fees/fee-stories.ts';
 import { CampusCredits } from './credits/campus-credits.ts';
@@ -66,6 +64,8 @@ export interface GatewayOptions {
   now?: () => Date;
   /** The gateway process (`quancun gateway`): on a store configured `standby`, start() waits to take it over. */
   standby?: boolean;
+  /** Called once a standby starts waiting, with the gateway that holds the store (a service manager hears it is up). */
+  onStandby?: (holder: string) => void;
 }
 
 export class Gateway {
@@ -120,7 +120,7 @@ export class Gateway {
 
   constructor(private readonly o: GatewayOptions) {
     const { config } = o.loaded;
-    this.store = gatewayStore(config, o.dataDir ?? o.loaded.dataDir, o.log, { standby: o.standby ?? false });
+    this.store = gatewayStore(config, o.dataDir ?? o.loaded.dataDir, o.log, { standby: o.standby ?? false, onStandby: o.onStandby });
     this.oneCard = oneCardFromConfig(o.loaded, this.store, o.log.child({ part: 'onecard' }));
     this.ledger = new CampusLedger(this.store, this.oneCard);
     const { oneCard } = config;
@@ -268,10 +268,6 @@ export class Gateway {
     }, this.o.log.child({ part: 'console' }));
   }
 
-  /** Resolves when the store can no longer be written (another gateway took it over): the process must stop. */
-  lost(): Promise<string> {
-    return this.store instanceof PgStore ? once(this.store, 'lost').then(([reason]) => reason as string) : new Promise(() => {});
-  }
 
   async stop(): Promise<void> {
     await this.console?.close();

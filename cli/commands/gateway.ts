@@ -12,7 +12,8 @@ export const gateway: Command = {
     'issuer master keys and the PIN master key. Under systemd (deploy/quancun-gateway.service) it tells READY once it',
     'serves and feeds the watchdog while its journal takes a synced write; its logs go to the journal with their fields.',
     'On PostgreSQL with store.standby, a second gateway waits until the first stops or dies and then takes over; one',
-    'that loses the store to another stops and exits 1 (docs/store.md).',
+    'that loses the store to another stops and exits 1 (docs/store.md). Under systemd the standby tells READY while it',
+    'waits (its STATUS names the gateway serving) and feeds the watchdog while its event loop turns.',
   ].join('\n'),
   options: {
     config: configOption,
@@ -32,12 +33,19 @@ export const gateway: Command = {
     const broker = mqtt.url === 'embedded' ? await startEmbeddedBroker({ port: mqtt.embeddedPort }) : null;
     try {
       const mqttUrl = broker?.url ?? mqtt.url;
-      const gw = new Gateway({ loaded, mqttUrl, log: log.child({ part: 'gateway' }), version: packageVersion(), standby: true });
+      // A standby is up once it waits: systemd hears READY with the holder's name, and the watchdog sees its event loop.
+      let standbyWatchdog: (() => void) | undefined;
+      const onStandby = (holder: string) => {
+        manager.ready(`standby: ${holder} serves; waiting to take the store over`);
+        standbyWatchdog = startWatchdog(manager, [], log);
+      };
+      const gw = new Gateway({ loaded, mqttUrl, log: log.child({ part: 'gateway' }), version: packageVersion(), standby: true, onStandby });
       // A standby waits in start() until the other gateway stops or dies; a stop signal meanwhile ends the wait.
       const started = gw.start();
-      const first = await Promise.race([started.then(() => undefined), stopped]);
+      const first = await Promise.race([started.then(() => undefined), stopped]).finally(() => standbyWatchdog?.());
       if (first !== undefined) {
         log.info('stopping before serving', { signal: first });
+        manager.stopping('stopping before serving');
         await gw.store.close();
         await started.catch(() => {});
         return 0;
@@ -45,10 +53,11 @@ export const gateway: Command = {
       const stopWatchdog = startWatchdog(manager, [{ name: 'journal', check: () => gw.store.touch() }], log);
       let lost = false;
       try {
-        manager.ready(`serving kiosks on ${mqttUrl}`);
+        if (standbyWatchdog) manager.status(`serving kiosks on ${mqttUrl}`);
+        else manager.ready(`serving kiosks on ${mqttUrl}`);
         announceReady(`quancun gateway: serving kiosks on ${mqttUrl}, journal in ${loaded.dataDir}`, { mqttUrl });
         // Another gateway took the store over: this one stops at once, and fails, so that systemd starts it again (a standby).
-        const end = await Promise.race([stopped.then((signal) => ({ signal })), gw.lost().then((reason) => ({ lost: reason }))]);
+        const end = await Promise.race([stopped.then((signal) => ({ signal })), gw.store.lost.then((reason) => ({ lost: reason }))]);
         lost = 'lost' in end;
         log.info('stopping', end);
         manager.stopping('stopping');

@@ -80,4 +80,9 @@ export interface DurableStore {
    * same batch) never sees half of a batch committed between two reads.
    */
   listAtOnce(prefixes: readonly string[]): Promise<Record<string, Entry[]>>;
+  /**
+   * Resolves, with why, once another process took this open store over (a PostgreSQL standby): every write is refused
+   * from then on and whoever runs the store must stop. A store nothing can take over never resolves it.
+   */
+  readonly lost: Promise<string>;
 }

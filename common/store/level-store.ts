@@ -28,6 +28,8 @@ export class LevelStore implements DurableStore {
   /** Synced writes since open, and the time spent waiting for them: what the write-ahead rule costs (bench/). */
   syncedWrites = 0;
   syncedWriteMs = 0;
+  /** LevelDB's LOCK keeps the folder this process's until it closes it: nothing takes it over. */
+  readonly lost = new Promise<string>(() => {});
 
   constructor(readonly path: string, options: { log?: Logger } = {}) {
     this.log = (options.log ?? createLogger()).child({ store: path });

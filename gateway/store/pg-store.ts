@@ -13,7 +13,6 @@
  *
  * The statements a load repeats (get, batch, list) are named, so each connection parses and plans them once.
  */
-import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import pg from 'pg';
 import { QuancunError } from '../../common/errors.ts';
@@ -34,6 +33,8 @@ export interface PgStoreOptions {
    * instead of refusing JOURNAL_UNAVAILABLE.
    */
   standby?: boolean;
+  /** A standby's notice that it waits, naming the holder: a service manager is told the process is up, as the standby. */
+  onStandby?: (holder: string) => void;
 }
 
 /**
@@ -46,11 +47,13 @@ export const GATEWAY_SESSION = `quancun gateway ${process.pid}@${hostname()}`;
 const MIGRATION_LOCK = 0x7175616e;
 const STORE_LOCK = 0x71756163;
 
-/** `lost`: this store can no longer write (its lock's connection dropped, or another gateway took it over): stop. */
-export class PgStore extends EventEmitter<{ lost: [reason: string] }> implements DurableStore {
+export class PgStore implements DurableStore {
   readonly location: string;
   syncedWrites = 0;
   syncedWriteMs = 0;
+  /** Resolves once this store can no longer write (its lock's connection dropped, or another gateway took it over). */
+  readonly lost: Promise<string>;
+  #loseWith!: (reason: string) => void;
   #pool: pg.Pool | undefined;
   /** The connection holding STORE_LOCK; gone with it is the right to write. */
   #holder: pg.PoolClient | undefined;
@@ -61,8 +64,8 @@ export class PgStore extends EventEmitter<{ lost: [reason: string] }> implements
   #lockLost = false;
 
   constructor(private readonly o: PgStoreOptions) {
-    super();
     this.location = withoutPassword(o.url);
+    this.lost = new Promise((resolve) => (this.#loseWith = resolve));
   }
 
   async open(): Promise<void> {
@@ -154,7 +157,7 @@ export class PgStore extends EventEmitter<{ lost: [reason: string] }> implements
     if (this.#lockLost) return;
     this.#lockLost = true;
     this.o.log.error('the store was lost: writes refused, the gateway stops', { store: this.location, reason });
-    this.emit('lost', reason);
+    this.#loseWith(reason);
   }
 
   list<T>(prefix: string, range: ListRange = {}): Promise<Array<Entry<T>>> {
@@ -204,6 +207,7 @@ export class PgStore extends EventEmitter<{ lost: [reason: string] }> implements
       }
       this.o.log.info('standby: another gateway holds the store; waiting to take over', { store: this.location, holder: who });
       this.#waiting = client;
+      this.o.onStandby?.(who);
       try {
         await client.query('select pg_advisory_lock($1)', [STORE_LOCK]);
       } catch (err) {

@@ -5,38 +5,11 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { silentLogger } from '../../common/log.ts';
 import { journalEntry, journalFieldName } from '../../common/systemd/journal-sink.ts';
 import { connectServiceManager, startWatchdog } from '../../common/systemd/service-manager.ts';
-import { tempDir } from '../support/temp-dir.ts';
-
-interface Listener {
-  bind(path: string): void;
-  on(event: 'message', fn: (buf: Buffer) => void): void;
-  close(): void;
-}
-const { createSocket } = createRequire(import.meta.url)('unix-dgram') as { createSocket(type: 'unix_dgram'): Listener };
-
-/** systemd's end: a datagram socket at a path; each message as text, in order. */
-async function notifySocket(t: import('ava').ExecutionContext) {
-  const path = join(await tempDir(t), 'notify');
-  const socket = createSocket('unix_dgram');
-  socket.bind(path);
-  t.teardown(() => socket.close());
-  const messages: string[] = [];
-  const waiting: Array<() => void> = [];
-  socket.on('message', (buf) => {
-    messages.push(buf.toString());
-    waiting.splice(0).forEach((w) => w());
-  });
-  const next = async (): Promise<string> => {
-    while (messages.length === 0) await new Promise<void>((r) => waiting.push(r));
-    return messages.shift()!;
-  };
-  return { path, next };
-}
+import { notifySocket } from '../support/notify-socket.ts';
 
 test('READY, STATUS and STOPPING as sd_notify(3) spells them', async (t) => {
   const systemd = await notifySocket(t);
