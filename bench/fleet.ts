@@ -5,7 +5,9 @@
  * offered and completed, p50/p99 from each load's due time, CPU per load (the gateway's, and the whole machine's).
  * The floor is measured in the same run, at the lowest rate and the highest sustained: the same connections, broker and store, raw
  * request/response round trips with as many synced commits as the gateway made per load and one ISO 8583-sized TCP
- * round trip. Run: npx tsx bench/fleet.ts [--kiosks 2000] [--rates 100,150,...] [--seconds 5] [--backends leveldb,postgres]
+ * round trip. On PostgreSQL a standby gateway then waits while loads run at --failover-rate and the serving one is
+ * killed: the takeover time and what the kiosks saw meanwhile.
+ * Run: npx tsx bench/fleet.ts [--kiosks 2000] [--rates 100,150,...] [--seconds 5] [--backends leveldb,postgres] [--failover-rate 100]
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -35,6 +37,8 @@ const { values: args } = parseArgs({
     rates: { type: 'string', default: '100,150,200,250,300,350,400,450,500,600,700,800' },
     seconds: { type: 'string', default: '5' },
     backends: { type: 'string', default: 'leveldb,postgres' },
+    // The failover step on PostgreSQL: loads at this rate while the serving gateway is killed; 0 leaves it out.
+    'failover-rate': { type: 'string', default: '100' },
   },
 });
 const KIOSKS = Number(args.kiosks);
@@ -42,6 +46,9 @@ const RATES = args.rates.split(',').map(Number);
 const SECONDS = Number(args.seconds);
 const BACKENDS = args.backends.split(',') as Array<Config['store']['backend']>;
 const AMOUNT = 100;
+const FAILOVER_RATE = Number(args['failover-rate']);
+/** The failover step: loads for this long, the serving gateway killed (SIGKILL, as a power cut) this far into it. */
+const FAILOVER = { seconds: 10, killAfterMs: 3000 };
 const TARGETS = { kiosks: 2000, loadsPerSecond: 500, ratio: 1.5 };
 /**
  * A step is sustained when every load offered completed and 99 % of them within this of their due time: a gateway
@@ -93,10 +100,24 @@ interface StepResult {
   sustained: boolean;
 }
 
+/** Two gateways on one PostgreSQL: the serving one killed mid-step, the standby taking the store over. */
+interface FailoverResult {
+  rate: number;
+  offered: number;
+  completed: number;
+  failed: Record<string, number>;
+  /** From the kill to the standby serving: store lock, journal recovery, bank sign-on, broker. */
+  takeoverMs: number;
+  p50: number;
+  p99: number;
+  maxMs: number;
+}
+
 interface BackendResult {
   backend: string;
   steps: StepResult[];
   best?: StepResult;
+  failover?: FailoverResult;
   /** At the lowest rate (little queueing) and at the highest sustained. */
   floors: Array<{ rate: number; p50: number; p99: number; writesPerLoad: number; serverCpuMsPerLoad: number; ratio: number }>;
 }
@@ -126,7 +147,8 @@ async function main(): Promise<void> {
         pg = await startPgCluster(pgDir);
         cleanups.unshift(() => pg!.stop(), () => rm(pgDir, { recursive: true, force: true }));
       }
-      return { backend, url: await pg.createDatabase(name), poolSize: 10, standby: false };
+      // standby: a second gateway on the same database waits to take it over (the failover step).
+      return { backend, url: await pg.createDatabase(name), poolSize: 10, standby: true };
     };
     let connected: { connected: number; ms: number } | undefined;
     for (const backend of BACKENDS) {
@@ -148,7 +170,8 @@ async function main(): Promise<void> {
       };
       const result: BackendResult = { backend, steps: [], floors: [] };
       results.push(result);
-      const { server, loaded } = await serve('gateway', await storeFor(backend, 'fleet_gateway'));
+      const gatewayStore = await storeFor(backend, 'fleet_gateway');
+      const { server, loaded } = await serve('gateway', gatewayStore);
       connected ??= await fleet.ask<{ connected: number; ms: number }>({ type: 'connect', mqttUrl, caDir: broker.caDir, config: loaded.config, configPath: loaded.path, members } satisfies FleetCommand);
       await fleet.ask({ type: 'online' } satisfies FleetCommand);
       const runStep = async (who: typeof server, mode: 'load' | 'floor', rate: number, seconds: number, floorWrites = 0) => {
@@ -174,7 +197,23 @@ async function main(): Promise<void> {
         if (!step.sustained) break;
         result.best = step;
       }
-      await server.ask({ type: 'stop' });
+      if (backend === 'postgres' && FAILOVER_RATE > 0) {
+        const { server: standby } = await serve('standby', gatewayStore);
+        const killedAt = new Promise<number>((resolve) => setTimeout(() => {
+          server.process.kill('SIGKILL');
+          resolve(performance.timeOrigin + performance.now());
+        }, FAILOVER.killAfterMs));
+        const r = await fleet.ask<StepReport>({ type: 'step', mode: 'load', rate: FAILOVER_RATE, seconds: FAILOVER.seconds, amount: AMOUNT, floorWrites: 0 } satisfies FleetCommand);
+        const { at } = await standby.ask<{ at: number }>({ type: 'serving' });
+        result.failover = {
+          rate: FAILOVER_RATE, offered: r.offered, completed: r.completed, failed: r.failed, takeoverMs: at - (await killedAt),
+          p50: percentile(r.latencyMs, 50), p99: percentile(r.latencyMs, 99), maxMs: Math.max(...r.latencyMs),
+        };
+        printFailover(backend, result.failover);
+        await standby.ask({ type: 'stop' });
+      } else {
+        await server.ask({ type: 'stop' });
+      }
       const floorServer = await serve('floor', await storeFor(backend, 'fleet_floor'));
       const compared = [...new Set([result.steps[0]!, result.best ?? result.steps[0]!])];
       const writes = Math.round(compared.at(-1)!.writesPerLoad);
@@ -201,9 +240,15 @@ function print(backend: string, s: StepResult): void {
     + `${failed ? `, failed: ${failed}` : ''}${s.noIdleKiosk ? `, ${s.noIdleKiosk} due with no idle kiosk` : ''}${s.sustained ? '' : ' NOT sustained'}`);
 }
 
+function printFailover(backend: string, f: FailoverResult): void {
+  const failed = Object.entries(f.failed).map(([code, n]) => `${code} ${n}`).join(', ');
+  console.log(`  ${backend} failover at ${f.rate}/s: serving gateway killed ${FAILOVER.killAfterMs / 1000} s into ${FAILOVER.seconds} s, standby serving ${(f.takeoverMs / 1000).toFixed(1)} s later; `
+    + `${f.completed}/${f.offered} loads done${failed ? `, failed: ${failed}` : ''}; p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms, slowest ${f.maxMs.toFixed(0)} ms`);
+}
+
 function summarise(connected: { connected: number; ms: number }, results: BackendResult[]): void {
   const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
-  console.log(`fleet benchmark: ${KIOSKS} kiosks, loads of ${(AMOUNT / 100).toFixed(2)}, ${SECONDS} s per rate, bank simulator at zero latency, one gateway, node ${process.version}`);
+  console.log(`fleet benchmark: ${KIOSKS} kiosks, loads of ${(AMOUNT / 100).toFixed(2)}, ${SECONDS} s per rate, bank simulator at zero latency, one gateway serving (and a standby for the failover step), node ${process.version}`);
   console.log(`  connected kiosks   ${connected.connected} in ${(connected.ms / 1000).toFixed(1)} s (target >= ${TARGETS.kiosks}) ${verdict(connected.connected >= TARGETS.kiosks)}`);
   for (const r of results) {
     const best = r.best;
@@ -213,6 +258,7 @@ function summarise(connected: { connected: number; ms: number }, results: Backen
       const load = r.steps.find((s) => s.rate === f.rate)!;
       console.log(`  ${r.backend.padEnd(8)} ratio to floor at ${f.rate}/s ${f.ratio.toFixed(2)} (load p50 ${load.p50.toFixed(1)} ms / floor p50 ${f.p50.toFixed(1)} ms) (target <= ${TARGETS.ratio}) ${verdict(f.ratio <= TARGETS.ratio)}`);
     }
+    if (r.failover) printFailover(r.backend, r.failover);
   }
   console.log(JSON.stringify({ kiosks: KIOSKS, connected, results }));
 }

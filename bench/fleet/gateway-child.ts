@@ -15,7 +15,8 @@ import { FLOOR_IDENTITY } from './fleet-broker.ts';
 import { FLOOR_REQUESTS, floorResponseTopic, type FloorRequest } from './floor-topics.ts';
 
 export interface ServerStart {
-  mode: 'gateway' | 'floor';
+  /** A standby gateway answers the start once it waits for the serving one's store (PostgreSQL only). */
+  mode: 'gateway' | 'standby' | 'floor';
   config: unknown;
   configPath: string;
   mqttUrl: string;
@@ -81,6 +82,8 @@ async function startFloor(s: ServerStart, store: DurableStore): Promise<() => Pr
 
 let stop: () => Promise<void> = async () => {};
 let store: DurableStore | undefined;
+/** When this gateway started serving (ms on the machine's clock, performance.timeOrigin + now): a standby's takeover. */
+let serving: Promise<number> | undefined;
 
 async function start(s: ServerStart): Promise<void> {
   const loaded = parseConfig(s.config, s.configPath);
@@ -89,21 +92,27 @@ async function start(s: ServerStart): Promise<void> {
     stop = await startFloor(s, store);
     return;
   }
+  let waiting!: () => void;
+  const standing = new Promise<void>((resolve) => (waiting = resolve));
   const gateway = new Gateway({
     loaded, mqttUrl: s.mqttUrl, log: silentLogger, version: 'bench', dataDir: s.dataDir,
     bankAddresses: new Map([[s.bank.id, { host: s.bank.host, port: s.bank.port }]]),
+    standby: s.mode === 'standby', onStandby: () => waiting(),
   });
-  await gateway.start();
+  serving = gateway.start().then(() => performance.timeOrigin + performance.now());
+  await (s.mode === 'standby' ? Promise.race([standing, serving]) : serving);
   store = gateway.store;
   stop = () => gateway.stop();
 }
 
-type Command = { type: 'start'; start: ServerStart } | { type: 'sample' } | { type: 'stop' };
+type Command = { type: 'start'; start: ServerStart } | { type: 'serving' } | { type: 'sample' } | { type: 'stop' };
 
 async function handle(c: Command): Promise<unknown> {
   switch (c.type) {
     case 'start':
       return start(c.start);
+    case 'serving':
+      return { at: await serving };
     case 'sample': {
       const cpu = process.cpuUsage();
       const sample: ServerSample = { cpuMs: (cpu.user + cpu.system) / 1000, syncedWrites: store?.syncedWrites ?? 0, rssMb: process.memoryUsage().rss / 2 ** 20 };
