@@ -368,7 +368,7 @@ export class Kiosk extends EventEmitter<KioskEvents> {
    */
   collect(session: CardSession, owed?: Owed[]): Promise<CollectOutcome[]> {
     return this.#transaction(async () => {
-      if (!this.link.online) throw new QuancunError('LINK_OFFLINE', 'the gateway is not reachable');
+      await this.link.whenOnline('collect');
       return this.#collectOwed(session, owed);
     });
   }
@@ -383,7 +383,6 @@ export class Kiosk extends EventEmitter<KioskEvents> {
 
   /** Whom a fee would pay (`fee.lookup`): the biller's holder and room for the cardholder to confirm; moves nothing. */
   lookupFee(billerId: string, account: string): Promise<OpResponse<'fee.lookup'>> {
-    if (!this.link.online) return Promise.reject(new QuancunError('LINK_OFFLINE', 'the gateway is not reachable'));
     return this.link.request('fee.lookup', { billerId, account });
   }
 
@@ -410,7 +409,7 @@ export class Kiosk extends EventEmitter<KioskEvents> {
    */
   decideFees(session: CardSession): Promise<{ outcomes: FeeCheckOutcome[]; session: CardSession }> {
     return this.#transaction(async () => {
-      if (!this.link.online) throw new QuancunError('LINK_OFFLINE', 'the gateway is not reachable');
+      await this.link.whenOnline('fee checks');
       this.#moneyStep('fee', 'deciding');
       const outcomes = await runFeeChecks(this.#flowContext(), session);
       for (const o of outcomes) this.#moneyStep('fee', o.state, o.txnId);

@@ -25,6 +25,12 @@ export interface KioskLinkOptions {
   /** The campus CA, the kiosk's certificate (CN = kiosk id) and key, for an mqtts:// broker. */
   tls?: TlsMaterial;
   requestTimeoutMs?: number;
+  /**
+   * How long a request waits, while the broker is connected, for a gateway that is away — a standby taking the store
+   * over, a gateway restarting — before it fails LINK_OFFLINE unsent (default 3000; 0: at once). With the broker
+   * itself gone it fails at once.
+   */
+  offlineGraceMs?: number;
   reconnectPeriodMs?: number;
   log?: LinkLog;
   /** Keeps each new connection number (kiosk journal); a birth is published only once its number is saved. */
@@ -49,7 +55,7 @@ export interface KioskLinkEvents {
 }
 
 export class KioskLink extends EventEmitter<KioskLinkEvents> {
-  readonly #opts: KioskLinkOptions & { requestTimeoutMs: number; log: LinkLog };
+  readonly #opts: KioskLinkOptions & { requestTimeoutMs: number; offlineGraceMs: number; log: LinkLog };
   readonly #stateTopic: string;
   #client: MqttClient | undefined;
   #gatewayOnline = false;
@@ -62,9 +68,9 @@ export class KioskLink extends EventEmitter<KioskLinkEvents> {
   /** Rejecters of events awaiting PUBACK, failed when the connection drops so the outbox can retry. */
   readonly #eventsInFlight = new Set<(err: QuancunError) => void>();
 
-  constructor({ requestTimeoutMs = 15_000, log = silentLog, ...rest }: KioskLinkOptions) {
+  constructor({ requestTimeoutMs = 15_000, offlineGraceMs = 3000, log = silentLog, ...rest }: KioskLinkOptions) {
     super();
-    this.#opts = { requestTimeoutMs, log, ...rest };
+    this.#opts = { requestTimeoutMs, offlineGraceMs, log, ...rest };
     this.#stateTopic = topics.kioskState(rest.kioskId);
   }
 
@@ -122,12 +128,39 @@ export class KioskLink extends EventEmitter<KioskLinkEvents> {
     await client.endAsync(!client.connected);
   }
 
+  /**
+   * Resolves once the gateway is online, waiting up to offlineGraceMs while the broker is connected and the gateway
+   * away; else LINK_OFFLINE: `what` was not sent. A kiosk rides through a standby's takeover (about a second) this way.
+   */
+  async whenOnline(what: string, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    if (this.online) return;
+    const offline = () => new QuancunError('LINK_OFFLINE', `gateway not reachable, ${what} not sent`, { op: what });
+    const grace = this.#opts.offlineGraceMs;
+    if (!this.#client?.connected || grace <= 0) throw offline();
+    await new Promise<void>((resolve, reject) => {
+      const end = (err?: unknown) => {
+        clearTimeout(timer);
+        this.off('online', onOnline);
+        signal?.removeEventListener('abort', onAbort);
+        if (err === undefined) resolve();
+        else reject(err);
+      };
+      const onOnline = () => end();
+      const onAbort = () => end(signal!.reason);
+      const timer = setTimeout(() => end(offline()), grace);
+      this.on('online', onOnline);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
   async request<O extends OpName>(op: O, data: OpRequest<O>, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<OpResponse<O>> {
     const body = parseOpRequest(op, data);
-    const client = this.#client;
-    if (!client || !this.online) throw new QuancunError('LINK_OFFLINE', `gateway not reachable, ${op} not sent`, { op });
     const { signal, timeoutMs = this.#opts.requestTimeoutMs } = opts;
+    if (!this.online) await this.whenOnline(op, signal);
+    // Aborted while it waited (the card left): nothing is sent.
     signal?.throwIfAborted();
+    const client = this.#client!;
     const id = randomUUID();
     const envelope = { id, kioskId: this.#opts.kioskId, op, sentAt: new Date().toISOString(), data: body };
     return new Promise<OpResponse<O>>((resolve, reject) => {

@@ -308,15 +308,15 @@ for (const factory of brokers) {
     await t.throwsAsync(link.publishEvent('fault', { ...events.fault.example, at: 'now' }), { code: 'LINK_BAD_MESSAGE' });
   });
 
-  test(title('LINK_OFFLINE without publishing while the gateway is away; online again once it announces itself'), async (t) => {
+  test(title('a gateway away past the grace: LINK_OFFLINE without publishing; online again once it announces itself'), async (t) => {
     const broker = await startBroker(t, factory);
-    const link = new KioskLink({ url: broker.url, kioskId: 'JX-A101', version: VERSION });
+    const link = new KioskLink({ url: broker.url, kioskId: 'JX-A101', version: VERSION, offlineGraceMs: 200 });
     await link.start();
     t.teardown(() => link.stop());
     const client = link.client!;
     if (!client.connected) await new Promise((resolve) => client.once('connect', resolve));
     t.false(link.online, 'connected to the broker, but no gateway state yet');
-    await t.throwsAsync(link.request('txn.status', { txnId: 'refused' }), { instanceOf: QuancunError, code: 'LINK_OFFLINE' });
+    await t.throwsAsync(link.request('txn.status', { txnId: 'refused' }), { instanceOf: QuancunError, code: 'LINK_OFFLINE', message: 'gateway not reachable, txn.status not sent' });
 
     const calls: string[] = [];
     const online = once(link, 'online');
@@ -331,6 +331,23 @@ for (const factory of brokers) {
     await gateway.stop();
     await offline;
     await t.throwsAsync(link.request('txn.status', { txnId: 'refused' }), { code: 'LINK_OFFLINE' });
+    t.deepEqual(calls, ['accepted']);
+  });
+
+  test(title('a request made while the gateway is away waits for the one that takes over within the grace, and is answered by it'), async (t) => {
+    const broker = await startBroker(t, factory);
+    const calls: string[] = [];
+    const serving = await startGateway(t, broker.url, (gw) => gw.handle('txn.status', async (_kioskId, { txnId }) => (calls.push(`serving ${txnId}`), statusOf(txnId))));
+    // A grace no test machine's scheduling reaches: the request must end by the standby's answer, not by the timer.
+    const link = await startKiosk(t, broker.url, 'JX-A101', { offlineGraceMs: 60_000 });
+    const offline = once(link, 'offline');
+    await serving.stop();
+    await offline;
+    const asked = link.request('txn.status', { txnId: 'during-takeover' });
+    // The standby: another process with the same identity, up once the serving one is gone.
+    await startGateway(t, broker.url, (gw) => gw.handle('txn.status', async (_kioskId, { txnId }) => (calls.push(`standby ${txnId}`), statusOf(txnId))));
+    t.deepEqual(await asked, statusOf('during-takeover'));
+    t.deepEqual(calls, ['standby during-takeover']);
   });
 
   test(title('broker down: LINK_OFFLINE at once, nothing queued; both sides reconnect when it is back'), async (t) => {

@@ -70,7 +70,7 @@ export function checkFee(session: CardSession, order: FeeOrder): void {
 
 export async function runFee(ctx: FeeContext, session: CardSession, order: FeeOrder): Promise<FeeOutcome> {
   checkFee(session, order);
-  if (!ctx.link.online) throw new QuancunError('LINK_OFFLINE', 'the gateway is not reachable');
+  await ctx.link.whenOnline('fee');
   const { journal } = ctx;
   const { id, reserve } = journal.nextTxnId();
   let rec = await journal.fees.create({

@@ -91,7 +91,8 @@ export function checkLoadAmount(session: CardSession, amount: number): void {
 
 export async function runLoad(ctx: LoadContext, session: CardSession, amount: number): Promise<LoadOutcome> {
   checkLoadAmount(session, amount);
-  if (!ctx.link.online) throw new QuancunError('LINK_OFFLINE', 'the gateway is not reachable');
+  // Before the PIN: a gateway away for longer than a takeover is told now, not after the cardholder typed it.
+  await ctx.link.whenOnline('load', ctx.signal);
   const { journal } = ctx;
 
   ctx.onStep?.('pin-entry');
