@@ -41,7 +41,27 @@ export interface PgStoreOptions {
  * This gateway process as PostgreSQL sessions name it (application_name), and as the store's owner row does: what a
  * second gateway is told holds the store, and what a database administrator sees.
  */
-export const GATEWAY_SESSION = `quancun gateway ${process.pid}@${hostname()}`;
+export const GATEWAY_SESSION = sessionName(process.pid);
+
+/** PostgreSQL keeps 63 bytes of an application_name (a host name is ASCII). */
+function sessionName(pid: number): string {
+  return `quancun gateway ${pid}@${hostname()}`.slice(0, 63);
+}
+
+/** How long a gateway waits for the session of one that ended on this machine to end too. */
+const DEAD_HOLDER_WAIT_MS = 10_000;
+
+/** The holder is a gateway process of this machine that no longer runs (its pid is gone). */
+function endedHere(holder: string): boolean {
+  const pid = Number(/^quancun gateway (\d+)@/.exec(holder)?.[1]);
+  if (!pid || holder !== sessionName(pid)) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
 
 /** Any numbers, the same in every gateway: two never migrate at once, and one holds the store. */
 const MIGRATION_LOCK = 0x7175616e;
@@ -187,7 +207,8 @@ export class PgStore implements DurableStore {
 
   /**
    * STORE_LOCK on a connection kept for it. Held by another: JOURNAL_UNAVAILABLE naming it, or for a standby a wait
-   * until the holder's session ends (it stopped, or died: its connections close with it).
+   * until the holder's session ends (it stopped, or died: its connections close with it). Held by a gateway of this
+   * machine that is gone: a short wait for its session to end.
    */
   async #lock(pool: pg.Pool): Promise<pg.PoolClient> {
     const client = await pool.connect();
@@ -199,25 +220,44 @@ export class PgStore implements DurableStore {
         [STORE_LOCK],
       );
       const who = holder.rows[0]?.application_name || 'another process';
-      if (!this.o.standby) {
+      const refused = () => new QuancunError('JOURNAL_UNAVAILABLE', `the store ${this.location} is held by ${who}: stop that gateway, or give this one another database`, {
+        store: this.location, holder: who,
+      });
+      if (!this.o.standby && endedHere(who)) {
+        // A gateway on this machine that was killed a moment ago: PostgreSQL ends its session, and with it the lock,
+        // once it sees the socket closed. A restart right after is not refused for that; it waits a little, no more.
+        this.o.log.info('the store is held by a gateway process here that has ended; waiting for its session to end', { store: this.location, holder: who });
+        try {
+          await client.query(`set lock_timeout = '${DEAD_HOLDER_WAIT_MS}ms'`);
+          await client.query('select pg_advisory_lock($1)', [STORE_LOCK]);
+          await client.query('reset lock_timeout');
+        } catch {
+          client.release(true);
+          throw refused();
+        }
+      } else if (!this.o.standby) {
         client.release();
-        throw new QuancunError('JOURNAL_UNAVAILABLE', `the store ${this.location} is held by ${who}: stop that gateway, or give this one another database`, {
-          store: this.location, holder: who,
-        });
-      }
-      this.o.log.info('standby: another gateway holds the store; waiting to take over', { store: this.location, holder: who });
-      this.#waiting = client;
-      this.o.onStandby?.(who);
-      try {
-        await client.query('select pg_advisory_lock($1)', [STORE_LOCK]);
-      } catch (err) {
-        throw new QuancunError('JOURNAL_UNAVAILABLE', `the standby stopped waiting for ${this.location}: ${(err as Error).message}`, { store: this.location }, { cause: err });
-      } finally {
-        this.#waiting = undefined;
+        throw refused();
+      } else {
+        await this.#standBy(client, who);
       }
     }
     client.on('error', (err) => this.#loseLock(`the connection holding the lock was lost: ${err.message}`));
     return client;
+  }
+
+  /** A standby's wait for STORE_LOCK, until the holder's session ends or close() ends the wait. */
+  async #standBy(client: pg.PoolClient, who: string): Promise<void> {
+    this.o.log.info('standby: another gateway holds the store; waiting to take over', { store: this.location, holder: who });
+    this.#waiting = client;
+    this.o.onStandby?.(who);
+    try {
+      await client.query('select pg_advisory_lock($1)', [STORE_LOCK]);
+    } catch (err) {
+      throw new QuancunError('JOURNAL_UNAVAILABLE', `the standby stopped waiting for ${this.location}: ${(err as Error).message}`, { store: this.location }, { cause: err });
+    } finally {
+      this.#waiting = undefined;
+    }
   }
 
   /** This gateway's turn as the owner, counted up from the last one's: writes of an earlier owner fail from now on. */

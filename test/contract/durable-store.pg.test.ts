@@ -13,8 +13,10 @@ import { MIGRATIONS } from '../../gateway/store/pg-migrations.ts';
 import { PgStore } from '../../gateway/store/pg-store.ts';
 import { startPgCluster, type PgCluster } from '../../sim/postgres/pg-cluster.ts';
 import { durableStoreContract } from './durable-store.contract.ts';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 let cluster: PgCluster;
@@ -197,4 +199,31 @@ test.serial('a standby stopped while it waits gives up with JOURNAL_UNAVAILABLE,
   await t.throwsAsync(opening, { code: 'JOURNAL_UNAVAILABLE', message: /standby stopped waiting/ } as never);
   await first.put('gw/load/T9', { state: 'received' });
   t.deepEqual(await first.get('gw/load/T9'), { state: 'received' });
+});
+
+test.serial('a gateway started as one on this machine was just killed waits for the dead one\'s session to end, instead of being refused', async (t) => {
+  const url = await freshDatabase();
+  const migrated = new PgStore({ url, log: silentLogger });
+  await migrated.open();
+  await migrated.close();
+  // A process that has ended, and a session still holding the store under its name: PostgreSQL has not yet seen
+  // the killed gateway's socket close.
+  const ended = spawn('true');
+  const [code] = await once(ended, 'exit');
+  t.is(code, 0);
+  const lingering = new pg.Client({ connectionString: url, application_name: `quancun gateway ${ended.pid}@${hostname()}` });
+  await lingering.connect();
+  await lingering.query('select pg_advisory_lock($1)', [STORE_LOCK]);
+
+  const { log, logged } = recordingLog();
+  const restarted = new PgStore({ url, log });
+  t.teardown(() => restarted.close());
+  let opened = false;
+  const opening = restarted.open().then(() => void (opened = true));
+  await logged('the store is held by a gateway process here that has ended; waiting for its session to end');
+  t.false(opened);
+  await lingering.end();
+  await opening;
+  await restarted.put('gw/load/T1', { state: 'received' });
+  t.deepEqual(await restarted.get('gw/load/T1'), { state: 'received' });
 });

@@ -15,7 +15,7 @@ import { runLoadScenario, scenarioAccounts } from '../../sim/scenarios/load-scen
 import { startEmbeddedSystem } from '../../sim/embedded-system.ts';
 import { lastJson, quancun } from '../support/cli.ts';
 import { EMBEDDED_CONFIG, reportReached } from '../support/kiosk-system.ts';
-import { storeOnPostgres, testDatabase } from '../support/postgres.ts';
+import { passStore, storeOnPostgres } from '../support/postgres.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const EMBEDDED = loadConfig(EMBEDDED_CONFIG);
@@ -29,7 +29,9 @@ const TODAY = campusTime(new Date(), EMBEDDED.config.campus.timeZone).date;
 async function configFor(dataDir: string): Promise<{ loaded: LoadedConfig; args: string[] }> {
   if (!storeOnPostgres) return { loaded: EMBEDDED, args: [] };
   const path = join(dataDir, 'quancun.json');
-  writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(EMBEDDED_CONFIG, 'utf8')), dataDir, store: { backend: 'postgres', url: await testDatabase() } }));
+  const raw = { ...JSON.parse(readFileSync(EMBEDDED_CONFIG, 'utf8')), dataDir };
+  await passStore(raw);
+  writeFileSync(path, JSON.stringify(raw));
   return { loaded: loadConfig(path), args: ['--config', path] };
 }
 const LI = '31030000002023010002';

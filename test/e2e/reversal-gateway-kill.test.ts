@@ -14,10 +14,10 @@ import { fileURLToPath } from 'node:url';
 import { parseConfig, type Config } from '../../common/config.ts';
 import { silentLogger } from '../../common/log.ts';
 import { startEmbeddedBroker } from '../../common/mqtt/embedded-broker.ts';
-import { LevelStore } from '../../common/store/level-store.ts';
 import { JournaledMachine } from '../../common/store/journaled-machine.ts';
 import { bankProfilePath } from '../../gateway/banks.ts';
 import { CampusLedger } from '../../gateway/ledger/campus-ledger.ts';
+import { gatewayStore } from '../../gateway/store/gateway-store.ts';
 import { GATEWAY_LOAD_MACHINE, type GatewayLoadRecord, type GatewayLoadState } from '../../gateway/loads/gateway-load-machine.ts';
 import { SimCardReader } from '../../sim/card/sim-reader.ts';
 import { createSimPinPad } from '../../sim/pin-pad/sim-pin-pad.ts';
@@ -26,6 +26,7 @@ import { Kiosk } from '../../runtime/kiosk.ts';
 import { issueSimulationCards } from '../../sim/card/config-cards.ts';
 import { EMBEDDED_CONFIG } from '../support/kiosk-system.ts';
 import { startConfigBank } from '../support/config-bank.ts';
+import { passStore } from '../support/postgres.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const CHILD = fileURLToPath(new URL('./reversal-gateway-child.ts', import.meta.url));
@@ -77,6 +78,7 @@ test('a reversal the bank never answered is sent again by the restarted gateway 
   raw.mqtt.url = broker.url;
   raw.dataDir = '.';
   raw.reversals = { minMs: 100, maxMs: 400 }; // short retries, so the test waits little
+  await passStore(raw);
   raw.banks[0] = { ...raw.banks[0]!, profile: join(dir, 'bank-profile.json'), host: '127.0.0.1', port: bank.address().port };
   const configPath = join(dir, 'config.json');
   writeFileSync(configPath, JSON.stringify(raw));
@@ -134,7 +136,7 @@ test('a reversal the bank never answered is sent again by the restarted gateway 
   const transfers = bank.state().applied;
   t.deepEqual(transfers.map((a) => [a.pan, a.amount, a.status]), [[ZHANG.pan, 5000, 'reversed']]);
 
-  const store = new LevelStore(join(dir, 'gateway'), { log: silentLogger });
+  const store = gatewayStore(config, dir, silentLogger);
   await store.open();
   t.teardown(() => store.close());
   const record = await new JournaledMachine<GatewayLoadState, GatewayLoadRecord>(store, 'gw/load', GATEWAY_LOAD_MACHINE).require(outcome.txnId);

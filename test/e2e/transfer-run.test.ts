@@ -14,19 +14,20 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { campusTime } from '../../common/campus-time.ts';
-import type { Config } from '../../common/config.ts';
+import { loadConfig, type Config } from '../../common/config.ts';
 import { silentLogger } from '../../common/log.ts';
-import { LevelStore } from '../../common/store/level-store.ts';
 import { JournaledMachine } from '../../common/store/journaled-machine.ts';
 import { bankProfilePath } from '../../gateway/banks.ts';
 import { loadBankProfile } from '../../gateway/bank/iso8583/profile.ts';
 import { bankFileDir } from '../../gateway/reconcile/run-reconcile.ts';
 import { CampusLedger } from '../../gateway/ledger/campus-ledger.ts';
+import { gatewayStore } from '../../gateway/store/gateway-store.ts';
 import { CAMPUS_CREDIT_MACHINE, type CampusCreditRecord, type CampusCreditState } from '../../gateway/credits/campus-credits.ts';
 import { TRANSFER_MACHINE, type RunSummary, type TransferRecord, type TransferState } from '../../gateway/transfers/transfer-machine.ts';
 import { BankHostSimulator, type BankExchange } from '../../sim/bank/bank-host.ts';
 import { lastJson, quancun } from '../support/cli.ts';
 import { EMBEDDED_CONFIG } from '../support/kiosk-system.ts';
+import { passStore } from '../support/postgres.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const CHILD = fileURLToPath(new URL('./transfer-run-child.ts', import.meta.url));
@@ -53,6 +54,7 @@ async function campus(t: ExecutionContext, o: { liAgreement: boolean }) {
   raw.dataDir = '.';
   raw.banks[0] = { ...raw.banks[0]!, host: '127.0.0.1', port: bank.address().port };
   raw.transfers = { perSecond: 50 };
+  await passStore(raw);
   const config = join(dir, 'config.json');
   writeFileSync(config, JSON.stringify(raw));
   const cli = (...args: string[]) => quancun(...args, '--config', config);
@@ -64,8 +66,9 @@ async function campus(t: ExecutionContext, o: { liAgreement: boolean }) {
 }
 
 /** The gateway's store after the processes ended: transfer records, the credits owed to cards, postings. */
+/** The stopped gateway's store, whichever backend this pass gave it (campus() wrote its config in dir). */
 async function journal(t: ExecutionContext, dir: string) {
-  const store = new LevelStore(join(dir, 'gateway'), { log: silentLogger });
+  const store = gatewayStore(loadConfig(join(dir, 'config.json')).config, dir, silentLogger);
   await store.open();
   t.teardown(() => store.close());
   const transfers = new JournaledMachine<TransferState, TransferRecord>(store, 'gw/transfer', TRANSFER_MACHINE);

@@ -13,7 +13,7 @@ import { KioskJournal } from '../../runtime/journal/kiosk-journal.ts';
 import { startEmbeddedSystem, type EmbeddedOptions, type EmbeddedSystem, type SimKiosk } from '../../sim/embedded-system.ts';
 import type { TxnReport } from '../../gateway/events/txn-reports.ts';
 import type { Gateway } from '../../gateway/gateway.ts';
-import { storeOnPostgres, testDatabase } from './postgres.ts';
+import { passStore } from './postgres.ts';
 import { tempDir } from './temp-dir.ts';
 
 export const EMBEDDED_CONFIG = fileURLToPath(new URL('../../config/embedded.json', import.meta.url));
@@ -44,7 +44,7 @@ export async function startTestSystem(t: ExecutionContext, o: TestSystemOptions 
   if (o.mqttUrl) raw.mqtt.url = o.mqttUrl;
   // The e2e suite's second pass runs every gateway of it on PostgreSQL (scripts/test.sh, QUANCUN_TEST_STORE), but one
   // that goes on from a data folder a command filled (its LevelDB store is the test's subject).
-  if (storeOnPostgres && !o.dataDir) raw.store = { backend: 'postgres', url: await testDatabase(), poolSize: 10, standby: false };
+  if (!o.dataDir) await passStore(raw);
   o.edit?.(raw);
   const loaded = parseConfig(raw, EMBEDDED_CONFIG);
   const dataDir = o.dataDir ?? await tempDir(t, 'quancun-system-');

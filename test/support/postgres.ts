@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Config } from '../../common/config.ts';
 import { startPgCluster, type PgCluster } from '../../sim/postgres/pg-cluster.ts';
 
 let cluster: Promise<PgCluster> | undefined;
@@ -30,3 +31,8 @@ export async function testDatabase(): Promise<string> {
 
 /** Whether this test run puts the gateway's store on PostgreSQL. */
 export const storeOnPostgres = process.env.QUANCUN_TEST_STORE === 'postgres';
+
+/** The gateway's store for a config this pass writes: a fresh database on the PostgreSQL pass, else as it was. */
+export async function passStore(raw: Pick<Config, 'store'>): Promise<void> {
+  if (storeOnPostgres) raw.store = { backend: 'postgres', url: await testDatabase(), poolSize: 10, standby: false };
+}
