@@ -154,8 +154,10 @@ async function step(c: Extract<FleetCommand, { type: 'step' }>): Promise<StepRep
         report.latencyMs.push(performance.now() - due);
       },
       (err: unknown) => {
-        const code = QuancunError.from(err).code;
-        report.failed[code] = (report.failed[code] ?? 0) + 1;
+        // By code, and by the request that failed when there was one: a failover's losses show where they happen.
+        const { code, details } = QuancunError.from(err);
+        const key = typeof details?.op === 'string' ? `${code} (${details.op})` : code;
+        report.failed[key] = (report.failed[key] ?? 0) + 1;
       },
     ).finally(() => {
       kiosk.busy = false;
