@@ -22,6 +22,14 @@ export interface SecureBrokerFiles {
   provisioning?: { port: number; passwordFile: string; aclFile: string };
 }
 
+/**
+ * The broker's own settings, before the listeners; deploy/mosquitto/quancun.conf holds the same lines. No-delay keeps
+ * a QoS 1 round trip under a millisecond. A gateway that (re)connects — a standby taking over — is sent every
+ * kiosk's retained state at once: past the default queue of 1000 messages a client, Mosquitto drops what comes next,
+ * kiosks' requests included, so a campus of thousands of kiosks needs room for all of them and their requests.
+ */
+export const BROKER_SETTINGS = ['set_tcp_nodelay true', 'max_queued_messages 20000'];
+
 /** The listeners' settings; deploy/mosquitto/quancun.conf holds the same lines (a test compares them). */
 export function secureListenerLines(port: number, host: string | undefined, f: SecureBrokerFiles): string[] {
   const tls = [`cafile ${f.caFile}`, `certfile ${f.certFile}`, `keyfile ${f.keyFile}`];
@@ -50,7 +58,7 @@ export async function launchMosquitto(port: number, options: { detached?: boolea
   const { secure } = options;
   const config = [
     ...(secure ? secureListenerLines(port, '127.0.0.1', secure) : [`listener ${port} 127.0.0.1`, 'allow_anonymous true']),
-    'set_tcp_nodelay true',
+    ...BROKER_SETTINGS,
     'persistence false',
     'log_dest stderr', // unbuffered: stdout to a pipe is not flushed
     'log_type error',

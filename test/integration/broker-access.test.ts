@@ -118,7 +118,7 @@ test('deploy/mosquitto/quancun.conf sets the listeners the tests run Mosquitto w
   const shipped = readFileSync(join(import.meta.dirname, '../../deploy/mosquitto/quancun.conf'), 'utf8')
     .split('\n').filter((line) => line !== '' && !line.startsWith('#'));
   const dir = '/etc/mosquitto/quancun';
-  t.deepEqual(shipped, ['set_tcp_nodelay true', ...secureListenerLines(8883, undefined, {
+  t.deepEqual(shipped, ['set_tcp_nodelay true', 'max_queued_messages 20000', ...secureListenerLines(8883, undefined, {
     caFile: `${dir}/ca.crt`, certFile: `${dir}/broker-chain.crt`, keyFile: `${dir}/broker.key`, aclFile: `${dir}/kiosks.acl`,
     provisioning: { port: 8884, passwordFile: `${dir}/installers.passwd`, aclFile: `${dir}/installers.acl` },
   })]);
