@@ -13,9 +13,8 @@ import { SimCardReader } from '../../sim/card/sim-reader.ts';
 import { issueSimulationCards } from '../../sim/card/config-cards.ts';
 import { serveCardField } from '../../sim/chaos/card-field-ipc.ts';
 import { requestLoad } from '../../sim/chaos/cardholder-ipc.ts';
-import { kill, spawnNode, type Proc } from '../../sim/chaos/processes.ts';
-import { freePort } from '../../sim/network/free-port.ts';
 import { QUANCUN_BIN, quancun } from '../support/cli.ts';
+import { processSystem } from '../support/process-config.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const EMBEDDED = join(import.meta.dirname, '../../config/embedded.json');
@@ -31,26 +30,14 @@ const kioskFile = (dataDir: string, mqttUrl: string) => ({
 
 test('sim bank, gateway and kiosk as three processes complete a load of 50.00: card 60.00, bank 4950.00; SIGTERM ends each with status 0', async (t) => {
   t.timeout(60_000);
-  const dir = await tempDir(t);
-  const config = JSON.parse(await readFile(EMBEDDED, 'utf8'));
-  config.dataDir = join(dir, 'data');
-  config.mqtt = { url: 'embedded', embeddedPort: await freePort() };
-  config.banks[0].port = await freePort();
-  const configPath = join(dir, 'config.json');
-  await writeFile(configPath, JSON.stringify(config));
-
-  const started: Proc[] = [];
-  t.teardown(async () => {
-    for (const p of started.reverse()) await kill(p.child);
-  });
+  const { dir, config, configPath, spawn } = await processSystem(t);
   const start = async (...args: string[]) => {
-    const p = spawnNode([QUANCUN_BIN, ...args, '--config', configPath]);
-    started.push(p);
+    const p = spawn([QUANCUN_BIN, ...args, '--config', configPath]);
     return { ...p, ready: await p.ready };
   };
 
   const bank = await start('sim', 'bank');
-  t.is(bank.ready.port, config.banks[0].port);
+  t.is(bank.ready.port, config.banks[0]!.port);
   const gateway = await start('gateway');
   t.is(gateway.ready.mqttUrl, `mqtt://127.0.0.1:${config.mqtt.embeddedPort}`);
 
@@ -61,8 +48,7 @@ test('sim bank, gateway and kiosk as three processes complete a load of 50.00: c
   const kioskConfigPath = join(dir, 'kiosk.json');
   await writeFile(kioskConfigPath, JSON.stringify(kioskFile(config.dataDir, `mqtt://127.0.0.1:${config.mqtt.embeddedPort}`)));
   await injectSimPinPadKey(loadConfig(configPath).config, { id: 'K001', terminalId: '000000000001' }, config.dataDir);
-  const kioskProc = spawnNode([QUANCUN_BIN, 'kiosk', '--config', kioskConfigPath]);
-  started.push(kioskProc);
+  const kioskProc = spawn([QUANCUN_BIN, 'kiosk', '--config', kioskConfigPath]);
   serveCardField(kioskProc.child, field);
   t.like(await kioskProc.ready, { kioskId: 'K001' });
 
