@@ -56,7 +56,6 @@ const TARGETS = { kiosks: 2000, loadsPerSecond: 500, ratio: 1.5 };
  */
 const P99_LIMIT_MS = 500;
 
-
 /** A child process answering one IPC command at a time. */
 function child(file: string): { ask<T>(c: unknown): Promise<T>; process: ChildProcess } {
   // FLEET_NODE_FLAGS: flags for the children only, e.g. --cpu-prof to see where a load's CPU goes.
@@ -73,7 +72,6 @@ function child(file: string): { ask<T>(c: unknown): Promise<T>; process: ChildPr
     },
   };
 }
-
 
 /** Busy CPU time of the whole machine, ms (every process: broker, database, bank simulator, kiosks, gateway). */
 function machineBusyMs(): number {

@@ -268,7 +268,6 @@ export class Gateway {
     }, this.o.log.child({ part: 'console' }));
   }
 
-
   async stop(): Promise<void> {
     await this.console?.close();
     this.settlement.stopSchedule();

@@ -223,7 +223,9 @@ export class PgStore implements DurableStore {
       const refused = () => new QuancunError('JOURNAL_UNAVAILABLE', `the store ${this.location} is held by ${who}: stop that gateway, or give this one another database`, {
         store: this.location, holder: who,
       });
-      if (!this.o.standby && endedHere(who)) {
+      if (this.o.standby) {
+        await this.#standBy(client, who);
+      } else if (endedHere(who)) {
         // A gateway on this machine that was killed a moment ago: PostgreSQL ends its session, and with it the lock,
         // once it sees the socket closed. A restart right after is not refused for that; it waits a little, no more.
         this.o.log.info('the store is held by a gateway process here that has ended; waiting for its session to end', { store: this.location, holder: who });
@@ -235,11 +237,9 @@ export class PgStore implements DurableStore {
           client.release(true);
           throw refused();
         }
-      } else if (!this.o.standby) {
+      } else {
         client.release();
         throw refused();
-      } else {
-        await this.#standBy(client, who);
       }
     }
     client.on('error', (err) => this.#loseLock(`the connection holding the lock was lost: ${err.message}`));
