@@ -97,11 +97,6 @@ export class GatewayEndpoint extends EventEmitter<{
     return this.#publishConnected(topics.command(command.kioskId, command.command), JSON.stringify(command), false);
   }
 
-  /** The underlying client, for fault-injection tests (a connection that dies as a killed process's does). */
-  get client(): MqttClient | undefined {
-    return this.#client;
-  }
-
   /** Returns at once; the endpoint subscribes and announces itself online on every (re)connect. */
   async start(): Promise<void> {
     if (this.#client) return;

@@ -276,16 +276,7 @@ export class KioskLink extends EventEmitter<KioskLinkEvents> {
   #onMessage(topic: string, payload: Buffer): void {
     const parsed = parseTopic(topic);
     if (parsed?.type === 'gateway-state') {
-      const was = this.#gatewayOnline;
       this.#gatewayOnline = this.#gatewayIsOnline(payload);
-      // The gateway is gone (its last will; a stopping one answers what it took first): what it had not answered it
-      // never will — a standby taking over does not know those requests. They fail now as sent and unanswered, for
-      // the flows' uncertain path (txn.status once a gateway is back), not at their timeout.
-      if (was && !this.#gatewayOnline) {
-        for (const [id, pending] of this.#pending) {
-          pending.reject(new QuancunError('LINK_OFFLINE', `the gateway went away before answering ${pending.op}`, { op: pending.op, id }));
-        }
-      }
       this.#updateOnline();
     } else if (parsed?.type === 'response' && parsed.kioskId === this.#opts.kioskId && isOpName(parsed.op)) {
       this.#onResponse(parsed.op, payload);
