@@ -90,7 +90,7 @@ export class ServiceStatus extends EventEmitter<{ change: [reason: ErrorCode | n
       for (const device of this.#reported) if (!this.#faults.has(device)) this.#reportCleared(device);
       this.#update();
     });
-    on(link, 'offline', () => this.#update());
+    on(link, 'unreachable', () => this.#update());
     this.#update();
   }
 
@@ -159,7 +159,7 @@ export class ServiceStatus extends EventEmitter<{ change: [reason: ErrorCode | n
   #update(force = false): void {
     const blocking = BLOCKING.find((d) => this.#faults.has(d));
     const reason = this.#hold !== null ? 'OPERATOR_OUT_OF_SERVICE'
-      : blocking ? this.#faults.get(blocking)!.code : this.#o.link.online ? null : 'LINK_OFFLINE';
+      : blocking ? this.#faults.get(blocking)!.code : this.#o.link.reachable ? null : 'LINK_OFFLINE';
     if (reason === this.#reason && !force) return;
     this.#reason = reason;
     this.#o.link.publishState(this.mode, reason ?? undefined, this.#hold ?? undefined).catch(() => {});

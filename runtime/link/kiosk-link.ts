@@ -46,6 +46,11 @@ interface Pending {
 export interface KioskLinkEvents {
   online: [];
   offline: [];
+  /**
+   * The gateway cannot be reached: the broker is gone, or the gateway has been away longer than the grace. The kiosk
+   * stops offering service on this, not on `offline`: a standby's takeover is not shown to the cardholder.
+   */
+  unreachable: [];
   /** A remote command arrived on `command/{name}` (unverified: runtime/commands/ checks it). */
   command: [name: string, payload: Buffer];
   /** Connected to the broker, before subscribing: the retained announcements come again after this. */
@@ -60,6 +65,8 @@ export class KioskLink extends EventEmitter<KioskLinkEvents> {
   #client: MqttClient | undefined;
   #gatewayOnline = false;
   #wasOnline = false;
+  /** Running while the gateway is away within the grace, the broker connected: the link still counts as reachable. */
+  #awayTimer: NodeJS.Timeout | undefined;
   #state: Pick<KioskState, 'mode' | 'since' | 'reason' | 'note'> = { mode: 'starting', since: new Date().toISOString() };
   /** This connection's birth number; one more after every disconnection, saved before the next birth. */
   #seq = 0;
@@ -77,6 +84,11 @@ export class KioskLink extends EventEmitter<KioskLinkEvents> {
   /** Connected to the broker and the gateway's retained state says it is online. */
   get online(): boolean {
     return this.#client?.connected === true && this.#gatewayOnline;
+  }
+
+  /** Online, or the gateway away for less than the grace while the broker is connected (see `unreachable`). */
+  get reachable(): boolean {
+    return this.online || this.#awayTimer !== undefined;
   }
 
   /** The underlying client, for diagnostics and fault-injection tests; undefined when stopped. */
@@ -116,6 +128,7 @@ export class KioskLink extends EventEmitter<KioskLinkEvents> {
     const client = this.#client;
     if (!client) return;
     this.#client = undefined;
+    this.#clearAway();
     for (const pending of this.#pending.values()) {
       pending.reject(new QuancunError('LINK_OFFLINE', `link stopped while waiting for the ${pending.op} response`, { op: pending.op }));
     }
@@ -261,6 +274,8 @@ export class KioskLink extends EventEmitter<KioskLinkEvents> {
     }
     this.#gatewayOnline = false;
     this.#updateOnline();
+    // The broker itself is gone: no grace left for a takeover.
+    if (this.#clearAway()) this.emit('unreachable');
     const lost = new QuancunError('LINK_OFFLINE', 'connection lost before the broker acknowledged the event');
     for (const fail of this.#eventsInFlight) fail(lost);
   }
@@ -270,7 +285,20 @@ export class KioskLink extends EventEmitter<KioskLinkEvents> {
     if (online === this.#wasOnline) return;
     this.#wasOnline = online;
     this.#opts.log.info(online ? 'gateway link online' : 'gateway link offline', { kioskId: this.#opts.kioskId });
+    if (online) this.#clearAway();
+    else if (this.#client?.connected && this.#opts.offlineGraceMs > 0) {
+      this.#awayTimer = setTimeout(() => (this.#awayTimer = undefined, this.emit('unreachable')), this.#opts.offlineGraceMs);
+    }
     this.emit(online ? 'online' : 'offline');
+    if (!online && !this.#awayTimer) this.emit('unreachable');
+  }
+
+  /** Whether a grace was running. */
+  #clearAway(): boolean {
+    const running = this.#awayTimer !== undefined;
+    clearTimeout(this.#awayTimer);
+    this.#awayTimer = undefined;
+    return running;
   }
 
   #onMessage(topic: string, payload: Buffer): void {

@@ -328,8 +328,12 @@ for (const factory of brokers) {
     t.deepEqual(calls, ['accepted'], 'the refused request was never published');
 
     const offline = once(link, 'offline');
+    const unreachable = once(link, 'unreachable');
     await gateway.stop();
     await offline;
+    t.true(link.reachable, 'within the grace the kiosk still offers service');
+    await unreachable;
+    t.false(link.reachable);
     await t.throwsAsync(link.request('txn.status', { txnId: 'refused' }), { code: 'LINK_OFFLINE' });
     t.deepEqual(calls, ['accepted']);
   });
@@ -340,6 +344,8 @@ for (const factory of brokers) {
     const serving = await startGateway(t, broker.url, (gw) => gw.handle('txn.status', async (_kioskId, { txnId }) => (calls.push(`serving ${txnId}`), statusOf(txnId))));
     // A grace no test machine's scheduling reaches: the request must end by the standby's answer, not by the timer.
     const link = await startKiosk(t, broker.url, 'JX-A101', { offlineGraceMs: 60_000 });
+    let unreachable = 0;
+    link.on('unreachable', () => unreachable++);
     const offline = once(link, 'offline');
     await serving.stop();
     await offline;
@@ -348,6 +354,8 @@ for (const factory of brokers) {
     await startGateway(t, broker.url, (gw) => gw.handle('txn.status', async (_kioskId, { txnId }) => (calls.push(`standby ${txnId}`), statusOf(txnId))));
     t.deepEqual(await asked, statusOf('during-takeover'));
     t.deepEqual(calls, ['standby during-takeover']);
+    t.is(unreachable, 0, 'the takeover never made the kiosk stop offering service');
+    t.true(link.reachable);
   });
 
   test(title('broker down: LINK_OFFLINE at once, nothing queued; both sides reconnect when it is back'), async (t) => {
@@ -356,11 +364,13 @@ for (const factory of brokers) {
     await startGateway(t, broker.url, (gw) =>
       gw.handle('txn.status', async (_kioskId, { txnId }) => (calls.push(txnId), statusOf(txnId))),
     );
-    const link = await startKiosk(t, broker.url, 'JX-A101');
+    // A grace no test reaches: the kiosk must stop offering service on the broker's loss itself, not on the timer.
+    const link = await startKiosk(t, broker.url, 'JX-A101', { offlineGraceMs: 60_000 });
 
-    const offline = once(link, 'offline');
+    const unreachable = once(link, 'unreachable');
     await broker.stop();
-    await offline;
+    await unreachable;
+    t.false(link.reachable);
     await t.throwsAsync(link.request('txn.status', { txnId: 'while-down' }), { instanceOf: QuancunError, code: 'LINK_OFFLINE' });
     await t.throwsAsync(link.publishEvent('fault', events.fault.example), { instanceOf: QuancunError, code: 'LINK_OFFLINE' });
 
