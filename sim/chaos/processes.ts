@@ -5,7 +5,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { childReady, type ReadyMessage } from './child-ipc.ts';
@@ -45,6 +44,8 @@ export function spawnNode(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
+  // A message sent as the child is killed fails (EPIPE) as an 'error' event: the child's end is its exit, not this.
+  child.on('error', (err) => keep(Buffer.from(`[harness] ${err.message}\n`)));
   const ready = childReady(child, () => out);
   ready.catch(() => {}); // a spare killed unused never gets ready; whoever awaits it still sees the rejection
   return { child, ready, output: () => out };
@@ -62,7 +63,8 @@ export function spawnTapped(args: string[], env: NodeJS.ProcessEnv = {}): Proc &
 /** SIGKILL, as a power cut would; resolves once the process is gone. */
 export async function kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
+  // Not events.once: it rejects on the 'error' of a message sent to the dying child (write EPIPE), failing the run.
+  const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill(signal);
   await exited;
 }
