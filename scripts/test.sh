@@ -151,7 +151,7 @@ run_in_namespace() {
     npx ava "${rest[@]}" 2>&1 | tee "$out"
     status=${PIPESTATUS[0]}
     # The e2e suite once more with every test system's gateway on PostgreSQL (test/support/postgres.ts, docs/store.md).
-    mapfile -t on_postgres < <(grep -lE 'start(Pcsc)?TestSystem\(|startConsoleSystem\(|storeOnPostgres|passStore\(' test/e2e/*.test.ts | sort)
+    mapfile -t on_postgres < <(grep -lE 'start(Pcsc)?TestSystem\(|startConsoleSystem\(|startCommandKiosk\(|processSystem\(|storeOnPostgres|passStore\(' test/e2e/*.test.ts | sort)
     echo "== the e2e suite again, the gateway's store on PostgreSQL (${#on_postgres[@]} files) ==" | tee -a "$out"
     QUANCUN_TEST_STORE=postgres npx ava "${on_postgres[@]}" 2>&1 | tee -a "$out"
     ((PIPESTATUS[0] == 0)) || status=1

@@ -5,6 +5,7 @@
  * config/embedded.json: 张三's card 10.00 and bank account 5000.00, PIN 123456; the load is 50.00.
  */
 import test from 'ava';
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig } from '../../common/config.ts';
@@ -56,6 +57,8 @@ test('sim bank, gateway and kiosk as three processes complete a load of 50.00: c
   const answer = await requestLoad(kioskProc.child, 5000, '123456');
   t.like(answer, { txnId: 'K001-00000001', state: 'completed' });
   t.is(card.state().balance, 6000);
+  // The gateway's journal is where its config says (a database on the PostgreSQL pass): a LevelDB folder only for leveldb.
+  t.is(existsSync(join(config.dataDir, 'gateway')), (config.store?.backend ?? 'leveldb') === 'leveldb');
 
   for (const p of [kioskProc, gateway, bank]) {
     const exited = new Promise<number | null>((resolve) => p.child.once('exit', (code) => resolve(code)));

@@ -10,6 +10,7 @@ import type { Config } from '../../common/config.ts';
 import { kill, spawnNode, type Proc } from '../../sim/chaos/processes.ts';
 import { freePort } from '../../sim/network/free-port.ts';
 import { EMBEDDED_CONFIG } from './kiosk-system.ts';
+import { passStore } from './postgres.ts';
 import { tempDir } from './temp-dir.ts';
 
 export interface ProcessSystem {
@@ -21,13 +22,14 @@ export interface ProcessSystem {
   spawn(args: string[], env?: NodeJS.ProcessEnv): Proc;
 }
 
-/** `edit` changes the config before it is written. */
+/** `edit` changes the config before it is written; on the PostgreSQL pass the gateway's store is a fresh database. */
 export async function processSystem(t: ExecutionContext, edit: (config: Config) => void | Promise<void> = () => {}): Promise<ProcessSystem> {
   const dir = await tempDir(t);
   const config = JSON.parse(await readFile(EMBEDDED_CONFIG, 'utf8')) as Config;
   config.dataDir = join(dir, 'data');
   config.mqtt = { ...config.mqtt, url: 'embedded', embeddedPort: await freePort() };
   config.banks[0]!.port = await freePort();
+  await passStore(config);
   await edit(config);
   const configPath = join(dir, 'config.json');
   await writeFile(configPath, JSON.stringify(config));
