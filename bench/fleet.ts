@@ -2,7 +2,8 @@
  * The fleet benchmark: thousands of kiosks (bench/fleet/kiosk-fleet.ts: real MQTT connections and the real API, real
  * card cryptography) on a private Mosquitto (mutual TLS, a certificate and ACL per kiosk, set_tcp_nodelay: as deployed), loads at a rising rate against one
  * gateway (bench/fleet/gateway-child.ts) on each store backend, the bank simulator at zero latency. Per step: loads
- * offered and completed, p50/p99 from each load's due time, CPU per load (the gateway's, and the whole machine's).
+ * offered and completed, p50/p99 from each load's due time, CPU per load (the gateway's, and the whole machine's), and
+ * how busy the gateway's main thread was (its event loop: what limits one Node process however many cores it has).
  * The floor is measured in the same run, at the lowest rate and the highest sustained: the same connections, broker and store, raw
  * request/response round trips with as many synced commits as the gateway made per load and one ISO 8583-sized TCP
  * round trip. On PostgreSQL a standby gateway then waits while loads run at --failover-rate and the serving one is
@@ -95,6 +96,8 @@ interface StepResult {
   machineCpuMsPerLoad: number;
   writesPerLoad: number;
   gatewayRssMb: number;
+  /** The share of the step the gateway's main thread was busy (Node runs one): what limits one process on cores of its own. */
+  gatewayLoopBusy: number;
   sustained: boolean;
 }
 
@@ -183,6 +186,7 @@ async function main(): Promise<void> {
           perSecond: r.completed / (r.elapsedMs / 1000), p50: percentile(r.latencyMs, 50), p99,
           gatewayCpuMsPerLoad: (after.cpuMs - before.cpuMs) / loads, kiosksCpuMsPerLoad: r.fleetCpuMs / loads, machineCpuMsPerLoad: (busyAfter - busyBefore) / loads,
           writesPerLoad: (after.syncedWrites - before.syncedWrites) / loads, gatewayRssMb: after.rssMb,
+          gatewayLoopBusy: (after.loopActiveMs - before.loopActiveMs) / (after.loopActiveMs - before.loopActiveMs + after.loopIdleMs - before.loopIdleMs),
           sustained: r.noIdleKiosk === 0 && r.completed === r.offered && p99 <= P99_LIMIT_MS,
         };
         return step;
@@ -234,7 +238,7 @@ async function main(): Promise<void> {
 function print(backend: string, s: StepResult): void {
   const failed = Object.entries(s.failed).map(([code, n]) => `${code} ${n}`).join(', ');
   console.log(`  ${backend} ${String(s.rate).padStart(4)}/s offered: ${String(s.completed).padStart(5)}/${s.offered} done at ${s.perSecond.toFixed(0)}/s, p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, `
-    + `CPU per load: gateway ${s.gatewayCpuMsPerLoad.toFixed(2)} ms, kiosks ${s.kiosksCpuMsPerLoad.toFixed(2)} ms, machine ${s.machineCpuMsPerLoad.toFixed(2)} ms/load, ${s.writesPerLoad.toFixed(1)} synced writes/load`
+    + `gateway event loop busy ${(s.gatewayLoopBusy * 100).toFixed(0)} %, CPU per load: gateway ${s.gatewayCpuMsPerLoad.toFixed(2)} ms, kiosks ${s.kiosksCpuMsPerLoad.toFixed(2)} ms, machine ${s.machineCpuMsPerLoad.toFixed(2)} ms/load, ${s.writesPerLoad.toFixed(1)} synced writes/load`
     + `${failed ? `, failed: ${failed}` : ''}${s.noIdleKiosk ? `, ${s.noIdleKiosk} due with no idle kiosk` : ''}${s.sustained ? '' : ' NOT sustained'}`);
 }
 
@@ -252,6 +256,14 @@ function summarise(connected: { connected: number; ms: number }, results: Backen
     const best = r.best;
     console.log(`  ${r.backend.padEnd(8)} sustained ${best ? `${best.rate} loads/s (p50 ${best.p50.toFixed(1)} ms, p99 ${best.p99.toFixed(1)} ms, gateway CPU ${best.gatewayCpuMsPerLoad.toFixed(2)} ms/load, machine ${best.machineCpuMsPerLoad.toFixed(2)} ms/load)` : 'none'} `
       + `(target >= ${TARGETS.loadsPerSecond}) ${verdict((best?.rate ?? 0) >= TARGETS.loadsPerSecond)}`);
+    if (best) {
+      // First-order estimates, not measurements: the rate the main thread would reach if its busy share grew in
+      // proportion to the rate, and the rate a core would carry at the gateway's CPU per load (its store's threads too).
+      // Both err low: on a shared machine the loop's busy time includes waits for a core, and the CPU per load falls
+      // as the rate rises (fuller batches, fewer idle wake-ups).
+      console.log(`  ${r.backend.padEnd(8)} one gateway process with cores of its own, estimated from ${best.rate}/s: main thread busy ${(best.gatewayLoopBusy * 100).toFixed(0)} % `
+        + `-> at least about ${(best.perSecond / best.gatewayLoopBusy).toFixed(0)} loads/s; ${best.gatewayCpuMsPerLoad.toFixed(2)} ms CPU per load -> at least about ${(1000 / best.gatewayCpuMsPerLoad).toFixed(0)} loads/s per core`);
+    }
     for (const f of r.floors) {
       const load = r.steps.find((s) => s.rate === f.rate)!;
       console.log(`  ${r.backend.padEnd(8)} ratio to floor at ${f.rate}/s ${f.ratio.toFixed(2)} (load p50 ${load.p50.toFixed(1)} ms / floor p50 ${f.p50.toFixed(1)} ms) (target <= ${TARGETS.ratio}) ${verdict(f.ratio <= TARGETS.ratio)}`);

@@ -5,6 +5,7 @@
  * by bench/fleet.ts.
  */
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { parseConfig } from '../../common/config.ts';
 import { silentLogger } from '../../common/log.ts';
 import type { DurableStore } from '../../common/store/durable-store.ts';
@@ -32,6 +33,9 @@ export interface ServerSample {
   cpuMs: number;
   syncedWrites: number;
   rssMb: number;
+  /** The main thread's event loop since the process started, busy and idle (its store's threads are not in it). */
+  loopActiveMs: number;
+  loopIdleMs: number;
 }
 
 const ISO_FRAME = 160;
@@ -115,7 +119,11 @@ async function handle(c: Command): Promise<unknown> {
       return { at: await serving };
     case 'sample': {
       const cpu = process.cpuUsage();
-      const sample: ServerSample = { cpuMs: (cpu.user + cpu.system) / 1000, syncedWrites: store?.syncedWrites ?? 0, rssMb: process.memoryUsage().rss / 2 ** 20 };
+      const loop = performance.eventLoopUtilization();
+      const sample: ServerSample = {
+        cpuMs: (cpu.user + cpu.system) / 1000, syncedWrites: store?.syncedWrites ?? 0, rssMb: process.memoryUsage().rss / 2 ** 20,
+        loopActiveMs: loop.active, loopIdleMs: loop.idle,
+      };
       return sample;
     }
     case 'stop':
