@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { readConfigFile } from '../common/config-errors.ts';
-import { brokerAclSettings, caDir, consoleUsersFile, type LoadedConfig } from '../common/config.ts';
+import { brokerAclSettings, caDir, type LoadedConfig } from '../common/config.ts';
 import type { Logger } from '../common/log.ts';
 import type { DurableStore } from '../common/store/durable-store.ts';
 import { GatewayEndpoint } from './link/gateway-endpoint.ts';
@@ -23,6 +23,7 @@ import { SettlementService } from './settlement/settlement-service.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from './saf/reversal-queue.ts';
 import { TxnReports } from './events/txn-reports.ts';
 import { KioskEnrolment, type EnrolmentData } from './ca/kiosk-enrolment.ts';
+import { CaRegistry } from './ca/registry.ts';
 import { applyBrokerAcl } from './ca/broker-acl.ts';
 import { IsoJournal } from './bank/iso-journal.ts';
 import { BankSessions } from './bank/bank-sessions.ts';
@@ -33,6 +34,7 @@ import { Fleet } from './fleet/fleet.ts';
 import { GatewayMetrics } from './metrics/metrics.ts';
 import { GatewayHealth } from './metrics/health.ts';
 import { startConsole, type ConsoleServer } from './console/console-server.ts';
+import { ConsoleUsers } from './console/auth/console-users.ts';
 import { AnnouncementService } from './announcements/announcement-service.ts';
 import { MoneyOwed } from './loads/money-owed.ts';
 import { ReconcileService } from './reconcile/reconcile-service.ts';
@@ -112,6 +114,7 @@ export class Gateway {
   readonly health: GatewayHealth;
   /** The operator console, started last when the config has a `console` section (docs/console.md). */
   console: ConsoleServer | undefined;
+  #consoleUsers: ConsoleUsers | undefined;
   private readonly endpoint: GatewayEndpoint;
   private readonly keys: KeyStore;
   private readonly tally: LoadTally;
@@ -219,7 +222,9 @@ export class Gateway {
     const { loaded } = this.o;
     // A gateway told to enrol kiosks without a CA to sign with does not start: it would refuse every kiosk.
     if (loaded.config.ca) {
-      this.enrolment = await KioskEnrolment.open(caDir(loaded, this.o.dataDir), { kiosks: loaded.config.kiosks, codeTtlHours: loaded.config.ca.codeTtlHours });
+      this.enrolment = await KioskEnrolment.open(caDir(loaded, this.o.dataDir), {
+        kiosks: loaded.config.kiosks, codeTtlHours: loaded.config.ca.codeTtlHours, registry: CaRegistry.of(loaded, this.o.dataDir),
+      });
     }
     await this.store.open();
     await this.isoMessages.start();
@@ -260,7 +265,7 @@ export class Gateway {
       host: settings.host,
       port: settings.port,
       ...(settings.tls ? { tls: { cert: file('cert'), key: file('key') } } : {}),
-      usersFile: consoleUsersFile(loaded, this.o.dataDir),
+      users: (this.#consoleUsers = ConsoleUsers.of(loaded, this.o.dataDir)),
       idleMinutes: settings.idleMinutes,
       lockout: settings.lockout,
       health: () => this.health.check(),
@@ -286,6 +291,8 @@ export class Gateway {
     await this.oneCardRelay?.stop();
     await this.oneCard.close();
     await this.store.close();
+    await this.#consoleUsers?.close();
+    await this.enrolment?.registry.close();
   }
 
   private async enrol(data: EnrolmentData) {

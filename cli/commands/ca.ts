@@ -1,7 +1,8 @@
 /**
  * `quancun ca …`: the campus CA for the gateway's operator (gateway/ca/). Each command reads the gateway's config for
  * the CA folder (`ca.dir`, default `<dataDir>/ca`) and the kiosk ids, and may run while the gateway runs: the
- * registry is a locked, atomically replaced file the gateway re-reads when it changes.
+ * registry is a locked, atomically replaced file (with a PostgreSQL store, a row of that database) the gateway
+ * re-reads when it changes.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -33,7 +34,8 @@ function printList<T>(rows: T[], json: unknown, none: string, line: (row: T) => 
 async function openEnrolment(loaded: LoadedConfig) {
   if (!loaded.config.ca) throw invalid(`${loaded.path} has no "ca" section: the gateway would not enrol kiosks with this CA`);
   const { KioskEnrolment } = await import('../../gateway/ca/kiosk-enrolment.ts');
-  return KioskEnrolment.open(caDir(loaded), { kiosks: loaded.config.kiosks, codeTtlHours: loaded.config.ca.codeTtlHours });
+  const { CaRegistry } = await import('../../gateway/ca/registry.ts');
+  return KioskEnrolment.open(caDir(loaded), { kiosks: loaded.config.kiosks, codeTtlHours: loaded.config.ca.codeTtlHours, registry: CaRegistry.of(loaded) });
 }
 
 
@@ -118,7 +120,7 @@ export const caIssue = withConfigOption({
     if (kind !== 'broker') {
       const { CaRegistry } = await import('../../gateway/ca/registry.ts');
       const { recordClient } = await import('../../gateway/ca/broker-acl.ts');
-      const registry = new CaRegistry(caDir(loaded));
+      const registry = CaRegistry.of(loaded);
       await recordClient(registry, `${kind}.${v.name}`, issued.certPem);
       await brokerAclApplied(loaded, registry);
     }
@@ -223,7 +225,7 @@ export const caBrokerAcl = withConfigOption({
     const { CaRegistry } = await import('../../gateway/ca/registry.ts');
     const { writeBrokerAcls } = await import('../../gateway/ca/broker-acl.ts');
     await mkdir(v.out, { recursive: true });
-    console.log(`${(await writeBrokerAcls(new CaRegistry(caDir(loaded)), v.out)).join(', ')} written`);
+    console.log(`${(await writeBrokerAcls(CaRegistry.of(loaded), v.out)).join(', ')} written`);
     return 0;
   },
 });

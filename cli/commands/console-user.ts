@@ -1,10 +1,10 @@
 /**
  * `quancun console user …`: the console's users for the gateway's admin. The users file (console.usersFile, default
- * <dataDir>/console/users.json) is locked and replaced atomically, so these run while the gateway runs; a removed
+ * <dataDir>/console/users.json), or with a PostgreSQL store its row in the database, is changed under a lock and
+ * whole, so these run while the gateway runs; a removed
  * user or a changed role counts at their next request. Passwords are typed at a hidden prompt (or come from
  * QUANCUN_CONSOLE_PASSWORD for scripts), never on the command line.
  */
-import { consoleUsersFile } from '../../common/config.ts';
 import { QuancunError } from '../../common/errors.ts';
 import type { Command, CommandOption } from '../command.ts';
 import { readConfig, withConfigOption } from '../defaults.ts';
@@ -37,7 +37,7 @@ function userName(positionals: string[]): string {
 
 async function usersOf(v: Record<string, string | boolean | undefined>) {
   const { ConsoleUsers } = await import('../../gateway/console/auth/console-users.ts');
-  return new ConsoleUsers(consoleUsersFile(readConfig(v)));
+  return ConsoleUsers.of(readConfig(v));
 }
 
 async function roleOf(value: unknown) {

@@ -46,6 +46,8 @@ export interface KioskEnrolmentOptions {
   codeTtlHours: number;
   /** Tests set the clock. */
   now?: () => Date;
+  /** Where enrolments are kept (CaRegistry.of the config); by default the file in the CA's folder. */
+  registry?: CaRegistry;
 }
 
 export class KioskEnrolment {
@@ -54,7 +56,7 @@ export class KioskEnrolment {
 
   constructor(o: KioskEnrolmentOptions) {
     this.#o = o;
-    this.registry = new CaRegistry(o.ca.dir);
+    this.registry = o.registry ?? CaRegistry.inFolder(o.ca.dir);
   }
 
   static async open(dir: string, o: Omit<KioskEnrolmentOptions, 'ca'>): Promise<KioskEnrolment> {

@@ -1,12 +1,14 @@
 /**
- * The campus CA's registry: enrolment codes (only their SHA-256) and enrolled kiosks, one JSON file in the CA's
- * folder. Not in the gateway's LevelDB: `quancun ca` changes it while the gateway runs, and LevelDB admits one
- * process (common/store/shared-json-file.ts). The gateway (its kiosk check, `cached`) and the broker's ACL generator
- * read it.
+ * The campus CA's registry: enrolment codes (only their SHA-256) and enrolled kiosks, one shared JSON document
+ * (common/store/shared-json.ts): `quancun ca` changes it while the gateway runs. A file in the CA's folder beside
+ * LevelDB; a row of the database with PostgreSQL, so a standby gateway on another host admits the same kiosks. The
+ * gateway (its kiosk check, `cached`) and the broker's ACL generator read it.
  */
 import { join } from 'node:path';
 import { z } from 'zod';
-import { SharedJsonFile } from '../../common/store/shared-json-file.ts';
+import { caDir, type LoadedConfig } from '../../common/config.ts';
+import { fileStorage, SharedJson, type DocumentStorage } from '../../common/store/shared-json.ts';
+import { documentStorage } from '../store/shared-documents.ts';
 
 const isoTime = z.iso.datetime();
 
@@ -58,9 +60,18 @@ export type Registry = z.output<typeof registrySchema>;
 
 const empty = (): Registry => ({ version: 1, codes: [], kiosks: {}, clients: [] });
 
-/** The CA registry file in the CA's folder (`registry.json`, its lock `registry.lock`). */
-export class CaRegistry extends SharedJsonFile<typeof registrySchema> {
-  constructor(dir: string) {
-    super(join(dir, 'registry.json'), registrySchema, empty);
+export class CaRegistry extends SharedJson<typeof registrySchema> {
+  constructor(storage: DocumentStorage) {
+    super(storage, registrySchema, empty);
+  }
+
+  /** The file in a CA's folder (`registry.json`, its lock `registry.lock`). */
+  static inFolder(dir: string): CaRegistry {
+    return new CaRegistry(fileStorage(join(dir, 'registry.json')));
+  }
+
+  /** Where the gateway's config keeps it: the file in its CA folder, or the row of its PostgreSQL store. */
+  static of(loaded: LoadedConfig, dataDir?: string): CaRegistry {
+    return new CaRegistry(documentStorage(loaded, 'ca-registry', join(caDir(loaded, dataDir), 'registry.json')));
   }
 }

@@ -32,7 +32,7 @@ export interface ConsoleOptions {
   port: number;
   /** PEM certificate (chain) and key: HTTPS. */
   tls?: { cert: string; key: string };
-  usersFile: string;
+  users: ConsoleUsers;
   idleMinutes: number;
   lockout: LockoutPolicy;
   /** `/metrics`: the Prometheus text and its content type. */
@@ -87,7 +87,7 @@ const signInSchema = z.object({ user: z.string().min(1).max(64), password: z.str
 const stringRecord = (v: unknown): Record<string, string> => (typeof v === 'object' && v !== null ? v as Record<string, string> : {});
 
 export async function startConsole(gateway: Gateway, store: DurableStore, o: ConsoleOptions, log: Logger): Promise<ConsoleServer> {
-  const users = new ConsoleUsers(o.usersFile);
+  const { users } = o;
   const sessions = new Sessions(store, o.idleMinutes);
   const audit = new AuditLog(store);
   let hmacKey = await store.get<string>('console/csrf-hmac-key');

@@ -6,6 +6,10 @@
  * back alike). The views are for people: a finance office queries the campus ledger in SQL (amounts in fen and in
  * yuan, never a card or bank card number), read-only, while the gateway runs.
  */
+import type pg from 'pg';
+import { QuancunError } from '../../common/errors.ts';
+import type { Logger } from '../../common/log.ts';
+
 export interface Migration {
   version: number;
   name: string;
@@ -52,4 +56,43 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: 'create table quancun_owner (id integer primary key check (id = 1), epoch bigint not null, holder text not null, since timestamptz not null);\n'
       + "insert into quancun_owner values (1, 0, '', now())",
   },
+  {
+    version: 4,
+    name: 'shared documents',
+    // Documents other processes change beside a running gateway (the CA's registry, the console's users:
+    // common/store/shared-json.ts): the gateway, its standby on another host and the CLI share each row.
+    sql: 'create table quancun_documents (name text primary key, value text, version bigint not null)',
+  },
 ];
+
+/** Any number, the same in every process: two never migrate at once. */
+const MIGRATION_LOCK = 0x7175616e;
+
+/** Every migration not yet applied, in order, all in one transaction (one that fails leaves none); refused when the database is newer. */
+export async function migrate(pool: pg.Pool, location: string, log: Logger, known: readonly Migration[] = MIGRATIONS): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    await client.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await client.query('create table if not exists quancun_migrations (version integer primary key, name text not null, applied_at timestamptz not null default now())');
+    const { rows } = await client.query<{ version: number }>('select version from quancun_migrations order by version');
+    const applied = new Set(rows.map((r) => r.version));
+    const newest = Math.max(0, ...applied);
+    if (newest > (known.at(-1)?.version ?? 0)) {
+      throw new QuancunError('JOURNAL_UNAVAILABLE', `the database ${location} is at schema version ${newest}, newer than this gateway knows (${known.at(-1)?.version ?? 0}): run the newer gateway`, {
+        store: location, version: newest,
+      });
+    }
+    for (const m of known.filter((m) => !applied.has(m.version))) {
+      await client.query(m.sql);
+      await client.query('insert into quancun_migrations (version, name) values ($1, $2)', [m.version, m.name]);
+      log.info('database migrated', { store: location, version: m.version, name: m.name });
+    }
+    await client.query('commit');
+  } catch (err) {
+    await client.query('rollback').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}

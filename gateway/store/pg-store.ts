@@ -18,7 +18,7 @@ import pg from 'pg';
 import { QuancunError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import { countedWrite, keyWindow, markIfNew, type DurableStore, type Entry, type ListRange, type Op } from '../../common/store/durable-store.ts';
-import { MIGRATIONS, type Migration } from './pg-migrations.ts';
+import { migrate, type Migration } from './pg-migrations.ts';
 
 export interface PgStoreOptions {
   /** postgresql://user@host:port/database (a password from PGPASSWORD or ~/.pgpass rather than the URL). */
@@ -63,8 +63,7 @@ function endedHere(holder: string): boolean {
   }
 }
 
-/** Any numbers, the same in every gateway: two never migrate at once, and one holds the store. */
-const MIGRATION_LOCK = 0x7175616e;
+/** Any number, the same in every gateway: one holds the store. */
 const STORE_LOCK = 0x71756163;
 
 export class PgStore implements DurableStore {
@@ -102,7 +101,7 @@ export class PgStore implements DurableStore {
       if (fsync.rows[0]?.fsync !== 'on') {
         this.o.log.error('PostgreSQL runs with fsync off: a commit may not survive a power loss', { store: this.location });
       }
-      await this.#migrate(pool);
+      await migrate(pool, this.location, this.o.log, this.o.migrations);
       this.#holder = await this.#lock(pool);
       this.#epoch = await this.#takeOver(this.#holder);
     } catch (err) {
@@ -270,36 +269,6 @@ export class PgStore implements DurableStore {
     if (epoch > 1) this.o.log.info('took the store over', { store: this.location, epoch, from: rows[0]!.was });
     return epoch;
   }
-
-  /** Every migration not yet applied, in order, all in one transaction (one that fails leaves none); refused when the database is newer. */
-  async #migrate(pool: pg.Pool): Promise<void> {
-    const client = await pool.connect();
-    try {
-      await client.query('begin');
-      await client.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-      await client.query('create table if not exists quancun_migrations (version integer primary key, name text not null, applied_at timestamptz not null default now())');
-      const { rows } = await client.query<{ version: number }>('select version from quancun_migrations order by version');
-      const applied = new Set(rows.map((r) => r.version));
-      const known = this.o.migrations ?? MIGRATIONS;
-      const newest = Math.max(0, ...applied);
-      if (newest > (known.at(-1)?.version ?? 0)) {
-        throw new QuancunError('JOURNAL_UNAVAILABLE', `the database ${this.location} is at schema version ${newest}, newer than this gateway knows (${known.at(-1)?.version ?? 0}): run the newer gateway`, {
-          store: this.location, version: newest,
-        });
-      }
-      for (const m of known.filter((m) => !applied.has(m.version))) {
-        await client.query(m.sql);
-        await client.query('insert into quancun_migrations (version, name) values ($1, $2)', [m.version, m.name]);
-        this.o.log.info('database migrated', { store: this.location, version: m.version, name: m.name });
-      }
-      await client.query('commit');
-    } catch (err) {
-      await client.query('rollback').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
-  }
 }
 
 async function listOn<T>(db: pg.Pool | pg.PoolClient, prefix: string, range: ListRange): Promise<Array<Entry<T>>> {
@@ -313,12 +282,12 @@ async function listOn<T>(db: pg.Pool | pg.PoolClient, prefix: string, range: Lis
   return rows.map((r) => ({ key: r.key, value: JSON.parse(r.value) as T }));
 }
 
-function unavailable(location: string, err: unknown): QuancunError {
+export function unavailable(location: string, err: unknown): QuancunError {
   return new QuancunError('JOURNAL_UNAVAILABLE', `cannot use the PostgreSQL store ${location}: ${(err as Error).message}`, { store: location }, { cause: err });
 }
 
 /** The URL as logs and messages may show it. */
-function withoutPassword(url: string): string {
+export function withoutPassword(url: string): string {
   try {
     const u = new URL(url);
     u.password = '';

@@ -80,11 +80,11 @@ test.serial('the schema is migrated once, each version recorded; a database migr
   await client.connect();
   t.teardown(() => client.end());
   const { rows } = await client.query('select version, name from quancun_migrations order by version');
-  t.deepEqual(rows, [{ version: 1, name: 'entries' }, { version: 2, name: 'ledger views' }, { version: 3, name: 'owner' }]);
+  t.deepEqual(rows, [{ version: 1, name: 'entries' }, { version: 2, name: 'ledger views' }, { version: 3, name: 'owner' }, { version: 4, name: 'shared documents' }]);
 
   const older = new PgStore({ url, log: silentLogger, migrations: MIGRATIONS.slice(0, 1) });
   const err = await t.throwsAsync(older.open(), { code: 'JOURNAL_UNAVAILABLE' } as never);
-  t.regex(err!.message, /schema version 3, newer than this gateway knows \(1\)/);
+  t.regex(err!.message, /schema version 4, newer than this gateway knows \(1\)/);
 });
 
 test.serial('the campus ledger in SQL: postings and transfers in fen and yuan, read by another connection while the gateway writes', async (t) => {

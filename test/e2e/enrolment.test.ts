@@ -15,6 +15,7 @@ import type { Config } from '../../common/config.ts';
 import { lastJson, quancun } from '../support/cli.ts';
 import { EMBEDDED_CONFIG, loadAt, startTestSystem } from '../support/kiosk-system.ts';
 import { openssl, opensslCsr } from '../support/openssl.ts';
+import { passStore } from '../support/postgres.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const ZHANG = { asn: '31030000002023010001', pin: '123456' };
@@ -26,14 +27,16 @@ test('a board enrols over the broker; the gateway serves the enrolled kiosk, ref
     config.ca = { dir: caDir, codeTtlHours: 72 };
     config.issuer.padTransportMasterKey = '3C4D5E6F708192A3B4C5D6E7F8091A2B';
   };
-  // The operator's copy of the gateway config, for `quancun ca` in its own processes.
+  // The operator's copy of the gateway config, for `quancun ca` in its own processes: the same store as the gateway's
+  // (on PostgreSQL the registry is a row of it).
   const raw = JSON.parse(readFileSync(EMBEDDED_CONFIG, 'utf8')) as Config;
+  await passStore(raw);
   withCa(raw);
   const configFile = join(dir, 'gateway.json');
   await writeFile(configFile, JSON.stringify(raw));
   t.is((await quancun('ca', 'init', '--config', configFile)).code, 0);
 
-  const system = await startTestSystem(t, { edit: withCa, kioskIds: ['K001'] });
+  const system = await startTestSystem(t, { edit: (c) => (withCa(c), c.store = raw.store), kioskIds: ['K001'] });
   // An installer's account and a kiosk never enrolled, each with its own identity (the broker holds each to its role).
   const client = async (identity: string) => {
     const c = await mqtt.connectAsync(system.mqttUrl, { protocolVersion: 4, clientId: identity, username: identity });

@@ -35,6 +35,7 @@ import { quancun } from '../support/cli.ts';
 import { EMBEDDED_CONFIG, startTestSystem, type TestSystem } from '../support/kiosk-system.ts';
 import { startSecureMosquitto, type SecureTestBroker } from '../support/mosquitto.ts';
 import { openssl } from '../support/openssl.ts';
+import { passStore } from '../support/postgres.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const ZHANG = { asn: '31030000002023010001', pin: '123456' };
@@ -56,7 +57,7 @@ async function startCampus(t: ExecutionContext): Promise<Campus> {
   await chmod(dir, 0o755); // Mosquitto reads the broker's files as its own user
   const caDir = join(dir, 'ca');
   const ca = await CampusCa.create(caDir, 'Test Campus CA');
-  const registry = new CaRegistry(caDir);
+  const registry = CaRegistry.inFolder(caDir);
   const write = async (name: string, text: string) => {
     await writeFile(join(dir, name), text);
     return join(dir, name);
@@ -81,10 +82,12 @@ async function startCampus(t: ExecutionContext): Promise<Campus> {
     c.issuer.padTransportMasterKey = TRANSPORT_MASTER_KEY;
     c.kiosks.push({ id: 'K003', terminalId: '000000000003', reader: { backend: 'sim' } });
   };
+  // The file `quancun ca` is given names the gateway's own store: on PostgreSQL the registry is a row of it.
   const raw = JSON.parse(readFileSync(EMBEDDED_CONFIG, 'utf8')) as Config;
+  await passStore(raw);
   edit(raw);
   const gatewayConfig = await write('gateway.json', JSON.stringify(raw));
-  const system = await startTestSystem(t, { mqttUrl: broker.url, kioskIds: [], edit });
+  const system = await startTestSystem(t, { mqttUrl: broker.url, kioskIds: [], edit: (c) => (edit(c), c.store = raw.store) });
 
   const sniffer = await mqtt.connectAsync(broker.url, {
     protocolVersion: 4, reconnectPeriod: 0, ca: readFileSync(caFile), cert: readFileSync(snifferTls.cert), key: readFileSync(snifferTls.key),

@@ -4,7 +4,7 @@
  */
 import type { ExecutionContext } from 'ava';
 import type { Page } from 'playwright-core';
-import { consoleUsersFile, type Config } from '../../common/config.ts';
+import type { Config } from '../../common/config.ts';
 import { ConsoleUsers } from '../../gateway/console/auth/console-users.ts';
 import type { Role } from '../../gateway/console/auth/roles.ts';
 import { ConsoleClient } from '../../gateway/console/console-client.ts';
@@ -39,7 +39,7 @@ export async function startConsoleSystem(t: ExecutionContext, o: TestSystemOptio
 
 /** A running system whose config has `TEST_CONSOLE`, with the users of CONSOLE_USERS added. */
 export async function withConsoleUsers(system: TestSystem): Promise<ConsoleSystem> {
-  const users = new ConsoleUsers(consoleUsersFile(system.loaded, system.dataDir));
+  const users = ConsoleUsers.of(system.loaded, system.dataDir);
   for (const [role, u] of Object.entries(CONSOLE_USERS)) await users.add(u.name, role as Role, u.password);
   const consoleUrl = system.gateway.console!.url;
   return {

@@ -40,7 +40,7 @@ async function setup(t: Parameters<typeof tempDir>[0]) {
   const request = (code: string, over: Partial<EnrolmentData> = {}): EnrolmentData => ({
     kioskId: 'K002', code, boardSerial: 'SN2025-0042', location: 'Library, ground floor', csr, pinPad: { serial: 'PP2025000123' }, ...over,
   });
-  const registryText = () => readFile(enrolment.registry.path, 'utf8');
+  const registryText = () => readFile(enrolment.registry.storage.location, 'utf8');
   /** Asserts a refusal with `code` that leaves the registry file as it was. */
   const refused = async (data: EnrolmentData, code: string) => {
     const before = await registryText();

@@ -6,7 +6,9 @@
 import { z } from 'zod';
 import { hashSecret, secretMatches, SECRET_HASH } from '../../../common/crypto/secret-hash.ts';
 import { QuancunError } from '../../../common/errors.ts';
-import { SharedJsonFile } from '../../../common/store/shared-json-file.ts';
+import { consoleUsersFile, type LoadedConfig } from '../../../common/config.ts';
+import { SharedJson, type DocumentStorage } from '../../../common/store/shared-json.ts';
+import { documentStorage } from '../../store/shared-documents.ts';
 import { ROLES, type ConsoleUser, type Role } from './roles.ts';
 
 export const USER_NAME = /^[a-z][a-z0-9._-]{1,31}$/;
@@ -38,9 +40,14 @@ function checkPassword(password: string): void {
   if (password.length < MIN_PASSWORD) throw new QuancunError('CONSOLE_BAD_REQUEST', `a console password has at least ${MIN_PASSWORD} characters`);
 }
 
-export class ConsoleUsers extends SharedJsonFile<typeof fileSchema> {
-  constructor(path: string, private readonly now: () => Date = () => new Date()) {
-    super(path, fileSchema, () => ({ version: 1 as const, users: {} }));
+export class ConsoleUsers extends SharedJson<typeof fileSchema> {
+  constructor(storage: DocumentStorage, private readonly now: () => Date = () => new Date()) {
+    super(storage, fileSchema, () => ({ version: 1 as const, users: {} }));
+  }
+
+  /** Where the gateway's config keeps them: the users file, or the row of its PostgreSQL store. */
+  static of(loaded: LoadedConfig, dataDir?: string): ConsoleUsers {
+    return new ConsoleUsers(documentStorage(loaded, 'console-users', consoleUsersFile(loaded, dataDir)));
   }
 
   async list(): Promise<UserListing[]> {
