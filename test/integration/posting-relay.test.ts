@@ -21,6 +21,7 @@ import { tempDir } from '../support/temp-dir.ts';
 
 const ZHANG: CampusAccount = { campusAccount: '2023010001', name: '张三', staffNo: 'S2023010001', asn: '31030000002023010001' };
 const POLICY = { minMs: 20, maxMs: 200, attentionAfter: 3, pollMs: 20 };
+const ANSWER_MS = 1000;
 
 interface Rig {
   centre: OneCardCentre;
@@ -38,7 +39,9 @@ async function rig(t: ExecutionContext): Promise<Rig> {
   const dir = await tempDir(t);
   const log: Fields[] = [];
   const logger = createLogger({ sink: (_line, record) => log.push(record) });
-  const system = new HttpOneCard({ url: centre.url, timeoutMs: 150 });
+  // Long enough that a healthy centre on a busy test machine always answers in time: every request counted below is
+  // one the fault made, not one a slow scheduler added.
+  const system = new HttpOneCard({ url: centre.url, timeoutMs: ANSWER_MS });
   await system.open();
   const store = new LevelStore(join(dir, 'gw'), { log: logger });
   await store.open();
@@ -83,7 +86,7 @@ const faults: Array<{ what: string; fault: (c: OneCardCentre) => unknown; heal?:
   { what: 'down (connection refused)', fault: (c) => c.down(), heal: (c) => c.up(), requests: 3 },
   { what: 'answering 503', fault: (c) => c.fail(2), requests: 5 },
   { what: 'losing the answer after applying', fault: (c) => c.loseAnswers(1), requests: 4 },
-  { what: 'slower than the timeout', fault: (c) => c.slow(1000), heal: (c) => c.slow(0), requests: 4 },
+  { what: 'slower than the timeout', fault: (c) => c.slow(3 * ANSWER_MS), heal: (c) => c.slow(0), requests: 4 },
 ];
 
 for (const { what, fault, heal, requests } of faults) {
