@@ -40,24 +40,25 @@ export function pgDocument(o: PgDocumentOptions): DocumentStorage {
   const failed = (err: unknown): never => {
     throw err instanceof QuancunError ? err : unavailable(location, err);
   };
-  const row = async (): Promise<{ value: string | null; version: string } | undefined> => {
-    const { rows } = await (await db()).query<{ value: string | null; version: string }>({
-      name: 'quancun-document', text: 'select value, version from quancun_documents where name = $1', values: [o.name],
-    });
-    return rows[0];
+  /** One column of the row; undefined while there is no row. A database fault is JOURNAL_UNAVAILABLE. */
+  const column = async (name: 'value' | 'version'): Promise<string | null | undefined> => {
+    try {
+      const { rows } = await (await db()).query<Record<typeof name, string | null>>({
+        name: `quancun-document-${name}`, text: `select ${name} from quancun_documents where name = $1`, values: [o.name],
+      });
+      return rows[0]?.[name];
+    } catch (err) {
+      return failed(err);
+    }
   };
   return {
     location,
     async read() {
-      const found = await row().catch(failed);
-      return found?.value ?? (await o.importFrom?.read());
+      return (await column('value')) ?? (await o.importFrom?.read());
     },
     async signature() {
-      const found = await (await db().catch(failed)).query<{ version: string }>({
-        name: 'quancun-document-version', text: 'select version from quancun_documents where name = $1', values: [o.name],
-      }).catch(failed);
-      const version = found.rows[0]?.version;
-      return version !== undefined ? `v${version}` : `import ${(await o.importFrom?.signature()) ?? 'none'}`;
+      const version = await column('version');
+      return version != null ? `v${version}` : `import ${(await o.importFrom?.signature()) ?? 'none'}`;
     },
     async update(change) {
       const client = await (await db().catch(failed)).connect().catch(failed);
