@@ -12,18 +12,11 @@ import { CampusCa } from '../../gateway/ca/campus-ca.ts';
 import { KioskEnrolment } from '../../gateway/ca/kiosk-enrolment.ts';
 import { CaRegistry } from '../../gateway/ca/registry.ts';
 import { ConsoleUsers } from '../../gateway/console/auth/console-users.ts';
-import { KeyStore } from '../../gateway/keystore/key-store.ts';
+import { fromGateway } from '../support/enrolment-keys.ts';
 import { EMBEDDED_CONFIG } from '../support/kiosk-system.ts';
 import { opensslCsr } from '../support/openssl.ts';
 import { testDatabase } from '../support/postgres.ts';
 import { tempDir } from '../support/temp-dir.ts';
-
-const KEYS = new KeyStore({
-  issuer: { load: Buffer.alloc(16, 1), purchase: Buffer.alloc(16, 2), tac: Buffer.alloc(16, 3) },
-  pinMasterKey: Buffer.from('A1B2C3D4E5F60718293A4B5C6D7E8F90', 'hex'),
-  padTransportMasterKey: Buffer.from('3C4D5E6F708192A3B4C5D6E7F8091A2B', 'hex'),
-});
-const fromGateway = { pinKeyFor: (terminalId: string, padSerial: string) => KEYS.pinKeyForPad(terminalId, padSerial), txnSeqFloor: 0 };
 
 async function twoHosts(t: Parameters<typeof tempDir>[0]) {
   const base = loadConfig(EMBEDDED_CONFIG);
@@ -52,7 +45,7 @@ test('a kiosk enrolled through the serving gateway is admitted by the standby, a
   const [a, b] = [await enrolmentOn(serving), await enrolmentOn(standby)];
   await t.throwsAsync(b.admit('K002'), { code: 'KIOSK_NOT_ENROLLED' });
   const { code } = await a.issueCode('K002');
-  await a.enrol({ kioskId: 'K002', code, boardSerial: 'SN2025-0042', location: 'Library', csr: await opensslCsr(serving), pinPad: { serial: 'PP2025000123' } }, fromGateway);
+  await a.enrol({ kioskId: 'K002', code, boardSerial: 'SN2025-0042', location: 'Library', csr: await opensslCsr(serving), pinPad: { serial: 'PP2025000123' } }, fromGateway(0));
   await b.admit('K002');
   await a.revokeKiosk('K002');
   await t.throwsAsync(b.admit('K002'), { code: 'KIOSK_REVOKED' });

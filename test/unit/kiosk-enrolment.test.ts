@@ -12,7 +12,7 @@ import { withFileLock } from '../../common/store/locked-file.ts';
 import { CampusCa } from '../../gateway/ca/campus-ca.ts';
 import { codeSha256, newEnrolmentCode } from '../../gateway/ca/enrolment-codes.ts';
 import { KioskEnrolment, type EnrolmentData } from '../../gateway/ca/kiosk-enrolment.ts';
-import { KeyStore } from '../../gateway/keystore/key-store.ts';
+import { fromGateway as gatewaySide } from '../support/enrolment-keys.ts';
 import { brokenSignature, openssl, opensslCsr } from '../support/openssl.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -21,15 +21,11 @@ const KIOSKS = [
   { id: 'K002', terminalId: '000000000002', reader: { backend: 'sim' as const } },
   { id: 'K003', terminalId: '000000000003', reader: { backend: 'sim' as const } },
 ];
-// printf PP2025000123 | openssl dgst -sha256 -> DC5E05B9A7C2DFDB…; the transport key is that diversified by
-// openssl enc -des-ede -K 3C4D…1A2B -nopad; the PIN key K002's (terminal 000000000002) under PIN master key A1B2…8F90.
-const KEYS = new KeyStore({
-  issuer: { load: Buffer.alloc(16, 1), purchase: Buffer.alloc(16, 2), tac: Buffer.alloc(16, 3) },
-  pinMasterKey: Buffer.from('A1B2C3D4E5F60718293A4B5C6D7E8F90', 'hex'),
-  padTransportMasterKey: Buffer.from('3C4D5E6F708192A3B4C5D6E7F8091A2B', 'hex'),
-});
+// Under ENROLMENT_KEYS (test/support/enrolment-keys.ts): printf PP2025000123 | openssl dgst -sha256 -> DC5E05B9A7C2DFDB…;
+// the transport key is that diversified by openssl enc -des-ede -K 3C4D…1A2B -nopad; the PIN key K002's (terminal
+// 000000000002) under PIN master key A1B2…8F90.
 const PIN_KEY_OF_K002_FOR_PAD = { underTransportKey: '92F2B2AD5A85324C168762162876F926', checkValue: '61C0A0' };
-const fromGateway = { pinKeyFor: (terminalId: string, padSerial: string) => KEYS.pinKeyForPad(terminalId, padSerial), txnSeqFloor: 41 };
+const fromGateway = gatewaySide(41);
 
 async function setup(t: Parameters<typeof tempDir>[0]) {
   const dir = await tempDir(t, 'quancun-enrol-');
