@@ -466,14 +466,21 @@ async function startWorld(o: ChaosOptions) {
         billerDown = false;
         await biller.up();
       };
+      /**
+       * Set when the cardholder has gone and the biller is made itself again. A step the gateway journals only after
+       * that (a confirm that arrived late, held before the disarm reached it) sets no fault: one set then would never
+       * be undone, and the biller's later faults belong to later runs.
+       */
+      let billerRestored = false;
       /** The biller misbehaves from the moment the card is debited (its lookup at the confirmation page went well). */
       function billerFault(f: Extract<Fault, { kind: `biller-${string}` }>): void {
         const atDebited = (act: () => void | Promise<void>) => pauseAt(gateway, GATEWAY_FEE_PREFIX, 'debited', () => {
+          if (billerRestored) return;
           took.push(f.kind);
           return act();
         });
         // The nth try of the payment, each journaled `paying` before it is sent.
-        const atTry = (n: number, act: () => void | Promise<void>) => pauseAt(gateway, GATEWAY_FEE_PREFIX, 'paying', act, n);
+        const atTry = (n: number, act: () => void | Promise<void>) => pauseAt(gateway, GATEWAY_FEE_PREFIX, 'paying', () => (billerRestored ? undefined : act()), n);
         switch (f.kind) {
           case 'biller-slow':
             return atDebited(() => biller.slow(f.latencyMs));
@@ -613,6 +620,7 @@ async function startWorld(o: ChaosOptions) {
       if (cardReturns) await field.restore(card);
       else await field.remove();
       // The biller is itself again once the cardholder has gone: a payment it left unanswered is asked again and paid.
+      billerRestored = true;
       biller.slow(0);
       await billerUp();
       const view = await settle(reported);
