@@ -110,6 +110,8 @@ export class PcscCardReader extends EventEmitter<CardReaderEvents> implements Ca
   #context: PcscLite | undefined;
   #reader: NativeReader | undefined;
   #atr: Buffer | undefined;
+  /** pcscd's count of insertions and removals on the reader at its last status (the state's high 16 bits). */
+  #events: number | undefined;
   #channel: PcscChannel | undefined;
   /** The last channel's handle given back: pcscd keeps a handle until its unanswered command ends. */
   #released: Promise<void> = Promise.resolve();
@@ -248,7 +250,7 @@ export class PcscCardReader extends EventEmitter<CardReaderEvents> implements Ca
         this.emit('ready');
         this.#settle();
       }
-      this.#setCard(present ? (atr ?? Buffer.alloc(0)) : undefined);
+      this.#setCard(present ? (atr ?? Buffer.alloc(0)) : undefined, state >>> 16);
     });
     reader.once('end', () => {
       if (this.#reader !== reader) return;
@@ -264,9 +266,16 @@ export class PcscCardReader extends EventEmitter<CardReaderEvents> implements Ca
     return typeof wanted === 'string' ? name.includes(wanted) : wanted.test(name);
   }
 
-  #setCard(atr: Buffer | undefined): void {
+  /**
+   * pcsclite hands JS only the latest status when several came while the event loop was busy (its status thread
+   * overwrites one result and uv_async_send coalesces): a card taken out and put back meanwhile shows as the same
+   * ATR. pcscd's event count tells: moved, the card left and is a new presence (its handle is gone).
+   */
+  #setCard(atr: Buffer | undefined, events?: number): void {
     const before = this.#atr;
-    if (before && atr && before.equals(atr)) return;
+    const unseen = events !== undefined && this.#events !== undefined && events !== this.#events;
+    this.#events = events;
+    if (before && atr && before.equals(atr) && !unseen) return;
     this.#atr = atr;
     if (before) {
       this.#channel?.lost();

@@ -3,11 +3,14 @@
  * scripts/test.sh. Card arrival and departure are awaited as reader events (pcscd polls presence about every 400 ms).
  */
 import test from 'ava';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { join } from 'node:path';
 import { QuancunError } from '../../common/errors.ts';
 import { PcscCardReader } from '../../hal/card-reader/pcsc-reader.ts';
 import type { CardDevice } from '../../sim/card/card-device.ts';
-import { pcscRig, requirePrivatePcscd } from '../support/pcsc.ts';
+import { claimVpcdSlot, pcscRig, requirePrivatePcscd } from '../support/pcsc.ts';
+import { tempDir } from '../support/temp-dir.ts';
 
 /** A card OS with T=0 habits: answers in 61xx chunks and asks for the right Le with 6Cxx. */
 class ChattyCard implements CardDevice {
@@ -234,4 +237,46 @@ test('one APDU round trip through vpcd takes well under the 40 ms delayed-ACK st
   if (process.env.QUANCUN_NO_QUICKACK === '1') t.true(median > 20, 'expected the delayed-ACK stall without quickack');
   else t.true(median < 10, `median ${median} ms: is the quickack route missing?`);
   await channel.close();
+});
+
+/** Writes `go` in a folder and returns once `done` is there (run with execFileSync: the caller's event loop stands still). */
+const GO_AND_WAIT = `const { watch, existsSync, writeFileSync } = require('node:fs');
+const folder = process.argv[1], done = folder + '/done';
+const watcher = watch(folder, () => existsSync(done) && process.exit(0));
+writeFileSync(folder + '/go', '');
+if (existsSync(done)) process.exit(0);`;
+
+test('a card taken out and put back while the event loop stood still is a new presence: absent, present, the old channel gone', async (t) => {
+  requirePrivatePcscd();
+  const slot = await claimVpcdSlot();
+  const folder = await tempDir(t);
+  const reader = new PcscCardReader({ readerName: slot.readerName });
+  // The hand is another process with its own PC/SC context: pcscd sees the card go and come back while this one is blocked.
+  const hand = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../support/vpcd-retap-child.ts'), String(slot.port), slot.readerName, folder],
+    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  t.teardown(async () => {
+    const exited = hand.exitCode === null ? once(hand, 'exit') : undefined;
+    if (hand.connected) hand.disconnect();
+    await exited;
+    await reader.stop();
+    await slot.release();
+  });
+  const answered = (op: string) => new Promise<void>((resolve) => hand.on('message', (m) => m === op && resolve()));
+  await Promise.all([reader.start(), answered('ready')]);
+  const present = once(reader, 'present');
+  hand.send('insert');
+  await Promise.all([present, answered('insert')]);
+  const channel = await reader.connect();
+
+  const events: string[] = [];
+  reader.on('absent', () => events.push('absent'));
+  reader.on('present', () => events.push('present'));
+  // Both statuses reach pcsclite's thread while this event loop is blocked: JS is handed only the last, same ATR.
+  execFileSync(process.execPath, ['-e', GO_AND_WAIT, folder]);
+  const removed = once(reader, 'absent');
+  hand.send('remove');
+  await Promise.all([removed, answered('remove')]);
+  t.deepEqual(events, ['absent', 'present', 'absent']);
+  const lost = await t.throwsAsync(channel.transmit(hex('00 A4 04 00 00')), { instanceOf: QuancunError });
+  t.is(lost?.code, 'CARD_REMOVED');
 });
