@@ -40,6 +40,7 @@ import { MoneyOwed } from './loads/money-owed.ts';
 import { ReconcileService } from './reconcile/reconcile-service.ts';
 import { FeeService } from './fees/fee-service.ts';
 import { gatewayStore } from './store/gateway-store.ts';
+import { PgStore } from './store/pg-store.ts';
 import { feeRecords } from './fees/fee-records.ts';
 import { FeeStories } from './fees/fee-stories.ts';
 import { CampusCredits } from './credits/campus-credits.ts';
@@ -213,7 +214,10 @@ export class Gateway {
     this.tally = new LoadTally(this.loads.loads, config.campus.timeZone);
     const commands = new KioskCommands({ endpoint: this.endpoint, signer: gatewaySigner(o.loaded), timeoutMs: (config.commands?.timeoutSeconds ?? 30) * 1000 });
     this.fleet = new Fleet({ kioskIds: config.kiosks.map((k) => k.id), endpoint: this.endpoint, loads: this.loads.loads, tally: this.tally, commands });
-    const sources = { loads: this.loads.loads, banks: this.banks, reversals: this.loads.reversals, endpoint: this.endpoint, oneCard: this.oneCardRelay };
+    const store = this.store;
+    // Configured with a standby, the gateway watches that one waits: its failover.
+    const standbys = store instanceof PgStore && config.store.backend === 'postgres' && config.store.standby ? () => store.standbys() : undefined;
+    const sources = { loads: this.loads.loads, banks: this.banks, reversals: this.loads.reversals, endpoint: this.endpoint, oneCard: this.oneCardRelay, standbys };
     this.metrics = new GatewayMetrics({ ...sources, tally: this.tally });
     this.health = new GatewayHealth({ ...sources, store: this.store, attentionAfter: { ...DEFAULT_RETRY, ...reversalRetry }.attentionAfter });
   }

@@ -9,6 +9,7 @@ import type { BankConnection } from '../banks.ts';
 import type { GatewayEndpoint } from '../link/gateway-endpoint.ts';
 import type { ReversalQueue } from '../saf/reversal-queue.ts';
 import type { PostingRelay } from '../onecard/posting-relay.ts';
+import type { WaitingGateway } from '../store/pg-store.ts';
 
 export type HealthStatus = 'ok' | 'degraded' | 'failing';
 
@@ -23,7 +24,10 @@ export interface HealthCheck {
 export interface Health {
   status: HealthStatus;
   at: string;
-  /** journal, broker, reversals, `bank:<id>` for each bank, and `onecard` with an external one-card system. */
+  /**
+   * journal, broker, reversals, `bank:<id>` for each bank, `onecard` with an external one-card system, and `standby`
+   * on a PostgreSQL store configured with one.
+   */
   checks: Record<string, HealthCheck>;
   /** The details of every check that is not ok, worst first. */
   reasons: string[];
@@ -36,6 +40,8 @@ export interface HealthOptions {
   banks: ReadonlyMap<string, BankConnection>;
   /** The delivery of postings to an external one-card system; none with the built-in one. */
   oneCard?: PostingRelay;
+  /** The gateways waiting to take the store over, on a store configured with a standby (PostgreSQL); none elsewhere. */
+  standbys?: (() => Promise<WaitingGateway[]>) | undefined;
   /** Failed tries after which a reversal is for an operator (the queue's `attentionAfter`). */
   attentionAfter: number;
   /** A synced write slower than this makes the journal degraded; one that does not end within `journalFailMs` failing. */
@@ -52,7 +58,7 @@ export interface HealthOptions {
 const RANK: Record<HealthStatus, number> = { ok: 0, degraded: 1, failing: 2 };
 
 export class GatewayHealth {
-  readonly #o: Required<Omit<HealthOptions, 'now' | 'oneCard'>> & Pick<HealthOptions, 'oneCard'> & { now: () => number };
+  readonly #o: Required<Omit<HealthOptions, 'now' | 'oneCard' | 'standbys'>> & Pick<HealthOptions, 'oneCard' | 'standbys'> & { now: () => number };
   /** For each reversal owed, when its next try must have ended at the latest. */
   readonly #due = new Map<string, { by: number; attempts: number }>();
 
@@ -66,6 +72,7 @@ export class GatewayHealth {
     const checks: Health['checks'] = { journal: await this.#journal(), broker: this.#broker(), reversals: this.#reversals() };
     for (const bank of this.#o.banks.values()) checks[`bank:${bank.id}`] = this.#bank(bank);
     if (this.#o.oneCard) checks.onecard = this.#oneCard(this.#o.oneCard);
+    if (this.#o.standbys) checks.standby = await this.#standby(this.#o.standbys);
     const all = Object.values(checks);
     const status = all.reduce<HealthStatus>((worst, c) => (RANK[c.status] > RANK[worst] ? c.status : worst), 'ok');
     const reasons = all.filter((c) => c.status !== 'ok').sort((a, b) => RANK[b.status] - RANK[a.status]).map((c) => c.detail);
@@ -119,6 +126,19 @@ export class GatewayHealth {
       return { ok: false, status: 'degraded', detail: `the one-card system has not answered ${unanswered} tries in a row: ${waiting} posting(s) wait to be delivered` };
     }
     return { ok: true, status: 'ok', detail: `${waiting} posting(s) waiting for the one-card system` };
+  }
+
+  /** Without a standby waiting the gateway still serves: degraded, as its failover is gone until one waits again. */
+  async #standby(standbys: () => Promise<WaitingGateway[]>): Promise<HealthCheck> {
+    let waiting: WaitingGateway[];
+    try {
+      waiting = await standbys();
+    } catch (err) {
+      return { ok: false, status: 'degraded', detail: `could not ask the database which gateways wait to take over: ${(err as Error).message}` };
+    }
+    if (waiting.length === 0) return { ok: false, status: 'degraded', detail: 'no standby gateway waits for the store: if this one stops, no one takes over' };
+    const who = waiting.map((w) => `${w.session} (from ${w.from}, since ${w.since})`).join(', ');
+    return { ok: true, status: 'ok', detail: `standby waiting to take over: ${who}` };
   }
 
   #bank(bank: BankConnection): HealthCheck {

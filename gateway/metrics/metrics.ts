@@ -11,6 +11,7 @@ import type { GatewayLoadRecord, GatewayLoadState } from '../loads/gateway-load-
 import type { LoadTally } from '../loads/load-tally.ts';
 import type { ReversalQueue } from '../saf/reversal-queue.ts';
 import type { PostingRelay } from '../onecard/posting-relay.ts';
+import type { WaitingGateway } from '../store/pg-store.ts';
 
 export interface MetricsSources {
   loads: JournaledMachine<GatewayLoadState, GatewayLoadRecord>;
@@ -20,6 +21,8 @@ export interface MetricsSources {
   tally: LoadTally;
   /** The delivery of postings to an external one-card system; none with the built-in one. */
   oneCard?: PostingRelay | undefined;
+  /** The gateways waiting to take the store over, on a store configured with a standby (PostgreSQL). */
+  standbys?: (() => Promise<WaitingGateway[]>) | undefined;
 }
 
 /** Bank answer times run from tens of milliseconds to the profiles' 20–30 s timeouts. */
@@ -81,6 +84,16 @@ export class GatewayMetrics {
         for (const bank of s.banks.values()) this.set({ bank: bank.id }, bank.link.signedOn ? 1 : 0);
       },
     });
+    const { standbys } = s;
+    if (standbys) {
+      new Gauge({
+        name: 'quancun_standby_gateways', help: 'Gateways waiting to take the store over if this one stops or dies (0: no failover)', registers,
+        async collect() {
+          // A database that does not answer fails no scrape: the value is unknown (NaN), and /health says why.
+          this.set(await standbys().then((w) => w.length, () => Number.NaN));
+        },
+      });
+    }
     const relay = s.oneCard;
     if (relay) {
       new Gauge({

@@ -66,6 +66,27 @@ function endedHere(holder: string): boolean {
 /** Any number, the same in every gateway: one holds the store. */
 const STORE_LOCK = 0x71756163;
 
+/** A gateway waiting for the store's lock: the one that takes the store over if its holder stops or dies. */
+export interface WaitingGateway {
+  /** Its session's name: `quancun gateway <pid>@<host>`. */
+  session: string;
+  /** The address it connects from; `local` over the server's Unix socket. */
+  from: string;
+  /** When it started waiting. */
+  since: string;
+}
+
+/** The sessions holding (granted) or waiting for STORE_LOCK in this database, longest first, as pg_locks shows them. */
+async function lockSessions(db: pg.Pool | pg.PoolClient, granted: boolean): Promise<WaitingGateway[]> {
+  const { rows } = await db.query<{ session: string; from: string | null; since: Date | null }>(
+    `select a.application_name as session, host(a.client_addr) as from, a.query_start as since from pg_locks l join pg_stat_activity a using (pid)
+     where l.locktype = 'advisory' and l.granted = $2 and l.objid::bigint = $1 and l.database = (select oid from pg_database where datname = current_database())
+     order by a.query_start`,
+    [STORE_LOCK, granted],
+  );
+  return rows.map((r) => ({ session: r.session || 'another process', from: r.from ?? 'local', since: (r.since ?? new Date()).toISOString() }));
+}
+
 export class PgStore implements DurableStore {
   readonly location: string;
   syncedWrites = 0;
@@ -199,6 +220,14 @@ export class PgStore implements DurableStore {
     }
   }
 
+  /**
+   * The gateways waiting to take this store over (standbys; also one started while this holds it, waiting a moment
+   * for a dead holder's session): none means that if this gateway stops, no one serves until it is started again.
+   */
+  standbys(): Promise<WaitingGateway[]> {
+    return lockSessions(this.#db(), false);
+  }
+
   #db(): pg.Pool {
     if (!this.#pool) throw new QuancunError('JOURNAL_UNAVAILABLE', `store ${this.location} is not open`, { store: this.location });
     return this.#pool;
@@ -213,12 +242,7 @@ export class PgStore implements DurableStore {
     const client = await pool.connect();
     const { rows } = await client.query<{ got: boolean }>('select pg_try_advisory_lock($1) as got', [STORE_LOCK]);
     if (!rows[0]?.got) {
-      const holder = await client.query<{ application_name: string }>(
-        `select a.application_name from pg_locks l join pg_stat_activity a using (pid)
-         where l.locktype = 'advisory' and l.granted and l.objid::bigint = $1 and l.database = (select oid from pg_database where datname = current_database())`,
-        [STORE_LOCK],
-      );
-      const who = holder.rows[0]?.application_name || 'another process';
+      const who = (await lockSessions(client, true))[0]?.session ?? 'another process';
       const refused = () => new QuancunError('JOURNAL_UNAVAILABLE', `the store ${this.location} is held by ${who}: stop that gateway, or give this one another database`, {
         store: this.location, holder: who,
       });
@@ -249,11 +273,20 @@ export class PgStore implements DurableStore {
   async #standBy(client: pg.PoolClient, who: string): Promise<void> {
     this.o.log.info('standby: another gateway holds the store; waiting to take over', { store: this.location, holder: who });
     this.#waiting = client;
-    this.o.onStandby?.(who);
+    const stopped = (err: Error) => new QuancunError('JOURNAL_UNAVAILABLE', `the standby stopped waiting for ${this.location}: ${err.message}`, { store: this.location }, { cause: err });
     try {
-      await client.query('select pg_advisory_lock($1)', [STORE_LOCK]);
-    } catch (err) {
-      throw new QuancunError('JOURNAL_UNAVAILABLE', `the standby stopped waiting for ${this.location}: ${(err as Error).message}`, { store: this.location }, { cause: err });
+      // A backend waiting for a lock does not notice its client gone: without this, a standby that died while it
+      // waited would stay listed as waiting (standbys()) until the lock came to it.
+      const refused = await client.query("set client_connection_check_interval = '1s'").then(() => undefined, (err: Error) => err);
+      if (refused && this.#waiting !== client) throw stopped(refused); // close() ended the wait
+      if (refused) {
+        client.release(true);
+        throw new QuancunError('JOURNAL_UNAVAILABLE', `a standby needs PostgreSQL 14 or newer (client_connection_check_interval): ${refused.message}`, { store: this.location });
+      }
+      this.o.onStandby?.(who);
+      await client.query('select pg_advisory_lock($1)', [STORE_LOCK]).catch((err: Error) => {
+        throw stopped(err);
+      });
     } finally {
       this.#waiting = undefined;
     }

@@ -13,6 +13,7 @@ import { MIGRATIONS } from '../../gateway/store/pg-migrations.ts';
 import { PgStore } from '../../gateway/store/pg-store.ts';
 import { startPgCluster, type PgCluster } from '../../sim/postgres/pg-cluster.ts';
 import { durableStoreContract } from './durable-store.contract.ts';
+import { askUntil } from '../support/postgres.ts';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -165,6 +166,27 @@ test.serial('a standby waits while another holds the store and takes it over whe
   t.deepEqual(await standby.get('gw/load/T1'), { state: 'bank-pending' });
   const { rows } = await admin.query('select epoch from quancun_owner');
   t.deepEqual(rows, [{ epoch: '2' }], 'the second owner\'s turn');
+});
+
+test.serial('standbys() names the gateway waiting to take the store over, and there is none once it took over', async (t) => {
+  const url = await freshDatabase();
+  const first = new PgStore({ url, log: silentLogger });
+  await first.open();
+  t.teardown(() => first.close());
+  t.deepEqual(await first.standbys(), []);
+  const { log, logged } = recordingLog();
+  const standby = new PgStore({ url, log, standby: true });
+  t.teardown(() => standby.close());
+  const opening = standby.open();
+  await logged('standby: another gateway holds the store; waiting to take over');
+  const [waiting, ...more] = await askUntil(() => first.standbys(), (w) => w.length > 0);
+  t.deepEqual(more, []);
+  // Both stores are this test process's: one session name. The cluster listens on its Unix socket only.
+  t.like(waiting, { session: `quancun gateway ${process.pid}@${hostname()}`, from: 'local' });
+  t.true(Date.parse(waiting!.since) <= Date.now());
+  await first.close();
+  await opening;
+  t.deepEqual(await standby.standbys(), []);
 });
 
 test.serial('a write of a gateway whose turn is over is refused in the same statement, and writes nothing', async (t) => {

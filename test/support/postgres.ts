@@ -36,3 +36,14 @@ export const storeOnPostgres = process.env.QUANCUN_TEST_STORE === 'postgres';
 export async function passStore(raw: Pick<Config, 'store'>): Promise<void> {
   if (storeOnPostgres) raw.store = { backend: 'postgres', url: await testDatabase(), poolSize: 10, standby: false };
 }
+
+/**
+ * Asks the server until its answer is the one wanted: for what PostgreSQL shows with no event to wait for (a session
+ * that has started waiting for a lock). Each try is a round trip to the server, not a timer; it gives up after `tries`.
+ */
+export async function askUntil<T>(ask: () => Promise<T>, wanted: (answer: T) => boolean, tries = 2000): Promise<T> {
+  let answer = await ask();
+  for (let i = 1; i < tries && !wanted(answer); i++) answer = await ask();
+  if (!wanted(answer)) throw new Error(`the server's answer was not the one wanted after ${tries} tries: ${JSON.stringify(answer)}`);
+  return answer;
+}
