@@ -40,7 +40,7 @@ import { MoneyOwed } from './loads/money-owed.ts';
 import { ReconcileService } from './reconcile/reconcile-service.ts';
 import { FeeService } from './fees/fee-service.ts';
 import { gatewayStore } from './store/gateway-store.ts';
-import { PgStore } from './store/pg-store.ts';
+import { PgStore, type WaitingGateway } from './store/pg-store.ts';
 import { feeRecords } from './fees/fee-records.ts';
 import { FeeStories } from './fees/fee-stories.ts';
 import { CampusCredits } from './credits/campus-credits.ts';
@@ -113,6 +113,8 @@ export class Gateway {
   readonly metrics: GatewayMetrics;
   /** Whether the gateway makes progress on its own side, for the console's /health. */
   readonly health: GatewayHealth;
+  /** The gateways waiting to take the store over: on PostgreSQL configured with a standby, else none to watch. */
+  readonly standbys: (() => Promise<WaitingGateway[]>) | undefined;
   /** The operator console, started last when the config has a `console` section (docs/console.md). */
   console: ConsoleServer | undefined;
   #consoleUsers: ConsoleUsers | undefined;
@@ -121,6 +123,11 @@ export class Gateway {
   private readonly tally: LoadTally;
   /** The cards each kiosk just looked up: the only ones whose records it may read (records.query). */
   private readonly lookups = new RecentLookups();
+
+  /** The version this gateway runs, as it tells the broker and the console. */
+  get version(): string {
+    return this.o.version;
+  }
 
   constructor(private readonly o: GatewayOptions) {
     const { config } = o.loaded;
@@ -216,8 +223,9 @@ export class Gateway {
     this.fleet = new Fleet({ kioskIds: config.kiosks.map((k) => k.id), endpoint: this.endpoint, loads: this.loads.loads, tally: this.tally, commands });
     const store = this.store;
     // Configured with a standby, the gateway watches that one waits: its failover.
-    const standbys = store instanceof PgStore && config.store.backend === 'postgres' && config.store.standby ? () => store.standbys() : undefined;
-    const sources = { loads: this.loads.loads, banks: this.banks, reversals: this.loads.reversals, endpoint: this.endpoint, oneCard: this.oneCardRelay, standbys };
+    this.standbys = store instanceof PgStore && config.store.backend === 'postgres' && config.store.standby ? () => store.standbys() : undefined;
+    const sources = { loads: this.loads.loads, banks: this.banks, reversals: this.loads.reversals, endpoint: this.endpoint, oneCard: this.oneCardRelay,
+      standbys: this.standbys };
     this.metrics = new GatewayMetrics({ ...sources, tally: this.tally });
     this.health = new GatewayHealth({ ...sources, store: this.store, attentionAfter: { ...DEFAULT_RETRY, ...reversalRetry }.attentionAfter });
   }

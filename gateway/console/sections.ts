@@ -5,6 +5,7 @@ import { auditSection } from './sections/audit.ts';
 import { banksSection } from './sections/banks.ts';
 import { feesSection } from './sections/fees.ts';
 import { fleetSection } from './sections/fleet.ts';
+import { gatewaySection } from './sections/gateway.ts';
 import { oneCardSection } from './sections/onecard.ts';
 import { owedSection } from './sections/owed.ts';
 import { reconcileSection } from './sections/reconcile.ts';
@@ -15,6 +16,7 @@ import { usersSection } from './sections/users.ts';
 
 export const SECTIONS: readonly Section[] = [
   fleetSection,
+  gatewaySection,
   transactionsSection,
   feesSection,
   banksSection,
