@@ -254,7 +254,11 @@ export class FeeService {
       void this.#turns.run(record.id, async () => {
         const now = await this.fees.require(record.id);
         if (now.state === 'paying') await this.#pay(now, 1);
-      }).catch((err: Error) => this.o.log.error('fee payment retry failed', { txnId: record.id, error: err }));
+      }).catch((err: Error) => {
+        // Our side failed (the store refused the try's journal write): not the biller's answer, so asked again.
+        this.o.log.error('fee payment retry failed; asked again later', { txnId: record.id, error: err });
+        this.#askLater(record);
+      });
     }, retryMs));
   }
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fromHex, toHex } from '../../common/bytes.ts';
 import type { BillerConfig } from '../../common/config.ts';
 import { QuancunError } from '../../common/errors.ts';
-import { silentLogger } from '../../common/log.ts';
+import { createLogger, silentLogger } from '../../common/log.ts';
 import { LevelStore } from '../../common/store/level-store.ts';
 import { KeyStore } from '../../gateway/keystore/key-store.ts';
 import { CampusLedger } from '../../gateway/ledger/campus-ledger.ts';
@@ -37,7 +37,7 @@ const KIOSK = 'K001';
 /** 2024-09-15 14:30:05 in Asia/Shanghai. */
 const NOW = new Date('2024-09-15T06:30:05Z');
 
-async function setup(t: ExecutionContext, biller: Partial<BillerConfig> = {}, lookedUp?: (kioskId: string, asn: string) => boolean) {
+async function setup(t: ExecutionContext, biller: Partial<BillerConfig> = {}, lookedUp?: (kioskId: string, asn: string) => boolean, log = silentLogger) {
   const billers = new BillerSimulator([{ id: 'dorm-power', accounts: [{ account: '3402', holder: '张三', room: '东区3号楼402' }] }]);
   await billers.start();
   t.teardown(() => billers.stop());
@@ -54,7 +54,7 @@ async function setup(t: ExecutionContext, biller: Partial<BillerConfig> = {}, lo
     store, ledger, keys: keyStore, purseLimit: 100_000, timeZone: 'Asia/Shanghai', log: silentLogger, loadInDoubt: async () => false, now: () => NOW,
   });
   const fees = new FeeService({
-    store, ledger, keys, credits, timeZone: 'Asia/Shanghai', log: silentLogger, now: () => NOW, ...(lookedUp ? { lookedUp } : {}),
+    store, ledger, keys, credits, timeZone: 'Asia/Shanghai', log, now: () => NOW, ...(lookedUp ? { lookedUp } : {}),
     billers: [{
       id: 'dorm-power', kind: 'dorm-power', name: { zh: '宿舍电费', en: 'Dorm electricity' }, url: billers.url('dorm-power'),
       timeoutMs: 1000, payTries: 3, retryMs: 60_000, maxAmount: 50_000, ...biller,
@@ -291,6 +291,25 @@ test('a biller that took the payment and stays silent is not refunded: the fee s
   t.is(s.billers.received('dorm-power', '3402'), 250, 'paid once, with the same payment id');
   t.like(await s.ledger.transfer('K001-00000001'), { status: 'final' });
   t.deepEqual(await s.fees.confirm(KIOSK, { txnId: 'K001-00000001', tac, mac2 }), { state: 'paid', receiptNo: 'R00000001' });
+});
+
+test('a retry whose journal write the store refused is asked again: the fee is paid once the store takes writes', async (t) => {
+  let failed!: () => void;
+  const retryFailed = new Promise<void>((resolve) => (failed = resolve));
+  const log = createLogger({ sink: (_line, record) => void (record.msg === 'fee payment retry failed; asked again later' && failed()) });
+  const s = await setup(t, { timeoutMs: 150, retryMs: 100 }, undefined, log);
+  t.teardown(() => s.fees.stop());
+  const { tac, mac2 } = await debited(s);
+  s.billers.slow(400);
+  t.deepEqual(await s.fees.confirm(KIOSK, { txnId: 'K001-00000001', tac, mac2 }), { state: 'paying', code: 'BILLER_UNAVAILABLE' });
+  // The store stops taking writes (closed here, as a disk or a database connection that fails): the next try cannot be journaled.
+  await s.store.close();
+  await retryFailed;
+  await s.store.open();
+  const paid = reaches(s, 'K001-00000001', 'paid');
+  s.billers.slow(0);
+  t.like(await paid, { state: 'paid', receiptNo: 'R00000001' });
+  t.is(s.billers.received('dorm-power', '3402'), 250, 'paid once, with the same payment id');
 });
 
 test('a fee a stop left paying is not owed back while its biller is down: the interrupted try may have been applied', async (t) => {
