@@ -136,8 +136,10 @@ export class ReversalQueue<S extends string = GatewayLoadState, R extends Revers
     owed.nextAt = undefined;
     owed.running = this.#attempt(txnId, owed)
       .catch((err: unknown) => {
-        // The journal could not be read or written (the store closing under a stop): the record says what is owed.
+        // The journal could not be read (the store closing under a stop, a database connection failing): the record
+        // still says what is owed, and the next try comes after the same backoff.
         this.#o.log.error('reversal try failed', { txnId, error: QuancunError.from(err) });
+        this.#tryLater(txnId, owed);
         return false;
       })
       .finally(() => (owed.running = undefined));
@@ -165,17 +167,23 @@ export class ReversalQueue<S extends string = GatewayLoadState, R extends Revers
       this.emit('confirmed', txnId, owed.attempts);
       return true;
     }
-    const delayMs = Math.min(this.#retry.minMs * 2 ** (owed.attempts - 1), this.#retry.maxMs);
-    const fields = { txnId, attempts: owed.attempts, nextInMs: delayMs, reason: record.reversalReason, code: owed.lastError?.code };
-    if (owed.attempts === this.#retry.attentionAfter) this.#o.log.error('reversal still unconfirmed: operator attention, retrying', fields);
-    else this.#o.log.warn('reversal unconfirmed, retrying', fields);
+    const fields = { txnId, attempts: owed.attempts, reason: record.reversalReason, code: owed.lastError?.code };
+    this.#tryLater(txnId, owed, fields);
+    return false;
+  }
+
+  /** The next try after the backoff of the tries so far; an operator is told when they reach `attentionAfter`. */
+  #tryLater(txnId: string, owed: Owed, fields: Record<string, unknown> = { txnId, attempts: owed.attempts }): void {
+    const delayMs = Math.min(this.#retry.minMs * 2 ** (Math.max(owed.attempts, 1) - 1), this.#retry.maxMs);
+    const logged = { ...fields, nextInMs: delayMs };
+    if (owed.attempts === this.#retry.attentionAfter) this.#o.log.error('reversal still unconfirmed: operator attention, retrying', logged);
+    else this.#o.log.warn('reversal unconfirmed, retrying', logged);
     this.emit('failed', txnId, owed.attempts, delayMs);
     // Not unref'd: a process that owes a reversal has a reason to stay up; stop() clears it.
     if (!this.#stopped) {
       owed.nextAt = Date.now() + delayMs;
       owed.timer = setTimeout(() => void this.owe(txnId), delayMs);
     }
-    return false;
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * The reversal queue on its own, over a real journal: it resumes every `reversing` record at start and nothing else,
- * waits twice as long after each failed try up to its cap, never runs two tries of one reversal at once, and stops
- * trying at stop with the record still owed in the journal.
+ * waits twice as long after each failed try up to its cap (a try whose journal could not be read too), never runs two
+ * tries of one reversal at once, and stops trying at stop with the record still owed in the journal.
  */
 import test from 'ava';
 import { once } from 'node:events';
@@ -83,4 +83,29 @@ test('two asks for the same reversal while a try runs share that try; stop leave
   t.false(await queue.owe('OWED'), 'a stopped queue sends nothing');
   t.is(tries, 1);
   t.is((await loads.require('OWED')).state, 'reversing', 'still owed in the journal for the next start');
+});
+
+test('a try whose journal could not be read is tried again after the backoff, not dropped until the next start', async (t) => {
+  const store = new LevelStore(join(await tempDir(t), 'gateway'), { log: silentLogger });
+  await store.open();
+  t.teardown(() => store.close());
+  const loads: Loads = new JournaledMachine(store, 'gw/load', GATEWAY_LOAD_MACHINE);
+  await load(loads, 'OWED', ['bank-pending', 'reversing']);
+  const queue = new ReversalQueue({
+    records: loads, log: silentLogger, retry: { minMs: 20, maxMs: 20 },
+    async send(record) {
+      await loads.advance(record, 'reversed');
+      return true;
+    },
+  });
+  t.teardown(() => queue.stop());
+  // The store refuses reads (closed here, as a disk or a database connection that fails) when the try starts.
+  await store.close();
+  const failed = once(queue, 'failed');
+  t.false(await queue.owe('OWED'));
+  t.deepEqual(await failed, ['OWED', 0, 20]);
+  const confirmed = once(queue, 'confirmed');
+  await store.open();
+  t.deepEqual(await confirmed, ['OWED', 1]);
+  t.is((await loads.require('OWED')).state, 'reversed');
 });
