@@ -172,6 +172,9 @@ export class BankLink extends EventEmitter {
   #signedOn = false;
   #wantSignedOn = false;
   #signingOn: Promise<void> | null = null;
+  /** The next sign-on after one that failed while a session is wanted, and the wait before the one after it. */
+  #signOnTimer: NodeJS.Timeout | null = null;
+  #signOnBackoff = 0;
   #batch = '000001';
   readonly #session: BankProfile['session'];
   #sessionTimers: NodeJS.Timeout[] = [];
@@ -322,8 +325,30 @@ export class BankLink extends EventEmitter {
   /** 0800/0810: installs the working keys of field 62; later reconnects sign on again by themselves if needed. */
   signOn(): Promise<void> {
     this.#wantSignedOn = true;
-    this.#signingOn ??= this.#signOn().finally(() => (this.#signingOn = null));
+    this.#signingOn ??= this.#signOn()
+      .then(() => void (this.#signOnBackoff = 0), (err: unknown) => {
+        this.#signOnLater(err);
+        throw err;
+      })
+      .finally(() => (this.#signingOn = null));
     return this.#signingOn;
+  }
+
+  /**
+   * A session is wanted and the sign-on failed (no answer, a refusal, the line down): without a session every load
+   * is refused, so it is tried again after the reconnect backoff until it succeeds or the session is ended, rather
+   * than at the next scheduled sign-on a day later.
+   */
+  #signOnLater(err: unknown): void {
+    if (this.#closed || !this.#wantSignedOn || this.#signOnTimer) return;
+    const { reconnectMinMs, reconnectMaxMs } = this.#timeouts;
+    const delay = (this.#signOnBackoff = Math.min(this.#signOnBackoff ? this.#signOnBackoff * 2 : reconnectMinMs, reconnectMaxMs));
+    this.#log.warn('sign-on failed; signing on again', { code: QuancunError.from(err).code, nextInMs: delay });
+    this.#signOnTimer = setTimeout(() => {
+      this.#signOnTimer = null;
+      if (this.#wantSignedOn && !this.#signedOn) this.signOn().catch(() => {});
+    }, delay);
+    this.#signOnTimer.unref();
   }
 
   async #signOn(): Promise<void> {
@@ -406,6 +431,8 @@ export class BankLink extends EventEmitter {
   #stopSessionTimers(): void {
     for (const t of this.#sessionTimers) clearInterval(t);
     this.#sessionTimers = [];
+    if (this.#signOnTimer) clearTimeout(this.#signOnTimer);
+    this.#signOnTimer = null;
   }
 
   #moneyVars(m: Omit<ReversalOriginal, 'stan'>, stan: number): Vars {

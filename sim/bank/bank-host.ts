@@ -91,7 +91,7 @@ export interface BankExchange {
 
 export interface BankBehaviour {
   latencyMs: number;
-  /** Answer every transfer with this response code instead of processing it. */
+  /** Answer every transfer and sign-on with this response code instead of processing it (a sign-on refused: no session). */
   decline: string | null;
   silence: boolean;
   badMac: boolean;
@@ -268,7 +268,7 @@ export class BankHostSimulator extends EventEmitter<{ request: [exchange: BankEx
   #apply(op: Operation, vars: Vars, behaviour: BankBehaviour): Vars {
     switch (op) {
       case 'signOn':
-        return this.#signOn(String(vars.terminalId));
+        return behaviour.decline ? { responseCode: behaviour.decline } : this.#signOn(String(vars.terminalId));
       case 'signOff':
         delete this.#state.sessions[String(vars.terminalId)];
         this.#save();

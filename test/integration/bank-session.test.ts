@@ -1,7 +1,7 @@
 /**
  * The session with the bank over real TCP on loopback, on both shipped profiles: sign-on at start and again on the
  * profile's schedule (shortened here), the line check when the link is quiet, sign-on afresh after a failed line
- * check, sign-off, and no transfer on an unsigned session. Waits are on the link's events, never on sleeps.
+ * check or a failed sign-on, sign-off, and no transfer on an unsigned session. Waits are on the link's events, never on sleeps.
  */
 import test, { type ExecutionContext } from 'ava';
 import { once } from 'node:events';
@@ -51,6 +51,18 @@ for (const profileId of ['unionpay', 'ascii-x919']) {
     t.deepEqual((await once(link, 'line-check'))[0], { ok: false, code: 'BANK_TIMEOUT' });
     await once(link, 'signed-on');
     t.true(link.signedOn);
+  });
+
+  test(`${profileId}: a sign-on that fails at start (no answer, then a refusal) is tried again until the session is had`, async (t) => {
+    const { bank, link } = await setup(t, profileId, { signOnEveryMs: HOUR, echoEveryMs: HOUR }, 200);
+    bank.setBehaviour({ silence: true }, { count: 1 });
+    bank.queueBehaviour({ decline: '96' }, { count: 1 });
+    const signedOn = once(link, 'signed-on');
+    await t.throwsAsync(link.startSession(), { code: 'BANK_TIMEOUT' } as never);
+    t.false(link.signedOn);
+    await signedOn;
+    t.true(link.signedOn);
+    t.deepEqual(bank.log.map((e) => [e.op, e.responseCode ?? null, e.answered]), [['signOn', '00', false], ['signOn', '96', true], ['signOn', '00', true]]);
   });
 
   test(`${profileId}: sign-off ends the session at both ends and no transfer is sent after it`, async (t) => {
