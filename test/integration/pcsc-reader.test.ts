@@ -273,6 +273,8 @@ test('a card taken out and put back while the event loop stood still is a new pr
   reader.on('present', () => events.push('present'));
   // Both statuses reach pcsclite's thread while this event loop is blocked: JS is handed only the last, same ATR.
   execFileSync(process.execPath, ['-e', GO_AND_WAIT, folder]);
+  // Still before the queued status reaches JS: the card back is reported (bounded, so a missed one fails, not hangs).
+  await once(reader, 'present', { signal: AbortSignal.timeout(10_000) }).catch(() => t.fail('the card put back was not reported present'));
   const removed = once(reader, 'absent');
   hand.send('remove');
   await Promise.all([removed, answered('remove')]);
