@@ -88,6 +88,8 @@ export interface CampusCreditsOptions {
   /** Whether the card has a load whose MAC2 only its counter can decide: a credit now would move that counter. */
   loadInDoubt: (asn: string) => Promise<boolean>;
   now?: () => Date;
+  /** How soon an expiry the store refused is tried again (default a minute); tests shorten it. */
+  expiryRetryMs?: number;
 }
 
 const openPrefix = (asn: string) => `gw/card-credit/${asn.toUpperCase()}/`;
@@ -231,8 +233,16 @@ export class CampusCredits {
       .map((r) => Date.parse(r.expiresAt!))
       .sort((a, b) => a - b)[0];
     if (next === undefined || !this.#running) return;
-    this.#timer = timerAt(next, () => void this.expireDue().catch((err: unknown) => this.o.log.error('credit expiry failed', { error: err as Error })),
-      () => this.#now().getTime());
+    this.#expireAt(next);
+  }
+
+  /** Expires what is due at `at`; an expiry our side failed (the store refused it) is tried again, not left until the next start. */
+  #expireAt(at: number): void {
+    this.#timer = timerAt(at, () => void this.expireDue().catch((err: unknown) => {
+      const retryMs = this.o.expiryRetryMs ?? 60_000;
+      this.o.log.error('credit expiry failed; tried again later', { error: err as Error, nextInMs: retryMs });
+      if (this.#running) this.#expireAt(this.#now().getTime() + retryMs);
+    }), () => this.#now().getTime());
   }
 
   async #expire(record: CampusCreditRecord): Promise<CampusCreditRecord> {

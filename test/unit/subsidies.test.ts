@@ -6,7 +6,7 @@
  * written down in fen.
  */
 import test, { type ExecutionContext } from 'ava';
-import { silentLogger } from '../../common/log.ts';
+import { createLogger, silentLogger } from '../../common/log.ts';
 import { LevelStore } from '../../common/store/level-store.ts';
 import { QuancunError } from '../../common/errors.ts';
 import { CampusLedger } from '../../gateway/ledger/campus-ledger.ts';
@@ -73,14 +73,16 @@ test('a header without a column, a batch without lines and an unclosed quote are
 });
 
 /** The gateway's store, ledger and credits on a folder, at a clock the test sets. */
-async function gatewayParts(dir: string, clock: { now: number }) {
+async function gatewayParts(dir: string, clock: { now: number }, log = silentLogger) {
   const store = new LevelStore(dir);
   await store.open();
   const ledger = new CampusLedger(store);
   await new BuiltInOneCard(store).seed([...ACCOUNTS].map((a, i) => ({ campusAccount: a, name: `n${i}`, staffNo: a, asn: `3103000000${a}` })));
   const keys = new KeyStore({ issuer: { load: Buffer.alloc(16, 1), purchase: Buffer.alloc(16, 2), tac: Buffer.alloc(16, 3) }, pinMasterKey: Buffer.alloc(16, 4) });
   const now = () => new Date(clock.now);
-  const credits = new CampusCredits({ store, ledger, keys, purseLimit: 200_000, timeZone: 'Asia/Shanghai', log: silentLogger, loadInDoubt: async () => false, now });
+  const credits = new CampusCredits({
+    store, ledger, keys, purseLimit: 200_000, timeZone: 'Asia/Shanghai', log, loadInDoubt: async () => false, now, expiryRetryMs: 20,
+  });
   const subsidies = new SubsidyService({ store, ledger, credits, timeZone: 'Asia/Shanghai', now });
   return { store, ledger, credits, subsidies };
 }
@@ -156,6 +158,29 @@ test('expiry: due ones expire, also at a start after a stop; a MAC2 issued is he
   const broken = await parts.subsidies.report();
   t.false(broken.total.balanced);
   t.false(broken.batches[0]!.balanced);
+});
+
+test('an expiry the store refused is tried again: the credit expires once the store takes writes', async (t) => {
+  const dir = await tempDir(t);
+  // A moment before 2026-12-07 00:00 in Asia/Shanghai, the end of the line's last day.
+  const clock = { now: Date.parse('2026-12-06T15:59:59.950Z') };
+  let failed!: () => void;
+  const expiryFailed = new Promise<void>((resolve) => (failed = resolve));
+  const log = createLogger({ sink: (_line, record) => void (record.msg === 'credit expiry failed; tried again later' && failed()) });
+  const parts = await gatewayParts(dir, clock, log);
+  t.teardown(() => parts.store.close());
+  await parts.credits.start();
+  t.teardown(() => parts.credits.stop());
+  const batch = await parts.subsidies.import(`${HEADER}\n2023010001,100.00,伙食补助,2026-11,2026-12-06\n`);
+  const id = batch.lines[0]!.creditId;
+  // The store refuses reads and writes (closed here, as a disk or a database connection that fails) when it is due.
+  await parts.store.close();
+  await expiryFailed;
+  const expired = new Promise<void>((resolve) => parts.credits.credits.on('changed', (r) => r.id === id && r.state === 'expired' && resolve()));
+  clock.now = Date.parse('2026-12-06T16:00:00Z');
+  await parts.store.open();
+  await expired;
+  t.like(await parts.ledger.posting(id), { amount: 10_000, status: 'expired', source: 'subsidy' });
 });
 
 test('查询 lists a card\'s credits by source: owed in pending, a TAC that did not verify held at its kiosk, an expired one not at all', async (t) => {
