@@ -143,6 +143,6 @@ export class GatewayHealth {
 
   #bank(bank: BankConnection): HealthCheck {
     if (bank.link.signedOn) return { ok: true, status: 'ok', detail: `signed on with ${bank.id}` };
-    return { ok: false, status: 'degraded', detail: `not signed on with ${bank.id}: its loads fail with BANK_UNAVAILABLE until it is` };
+    return { ok: false, status: 'degraded', detail: `not signed on with ${bank.id}: its loads fail with BANK_NOT_SIGNED_ON until it is (it signs on again by itself)` };
   }
 }
