@@ -15,6 +15,7 @@
 import { EventEmitter } from 'node:events';
 import { nextTimeOfDay } from '../../common/campus-time.ts';
 import { QuancunError } from '../../common/errors.ts';
+import { KeyedQueue } from '../../common/keyed-queue.ts';
 import type { Logger } from '../../common/log.ts';
 import type { DurableStore } from '../../common/store/durable-store.ts';
 import { JournaledMachine, type JournalRecord, type MachineSpec } from '../../common/store/journaled-machine.ts';
@@ -56,6 +57,8 @@ export interface SettlementServiceOptions {
   /** The campus's IANA time zone: a profile's `settleAt` is on its wall clock. */
   timeZone: string;
   now?: () => Date;
+  /** Wait before a settlement that failed is tried again, doubled after each failure up to `maxMs` (default 1 min to 30 min). */
+  finishRetry?: { minMs: number; maxMs: number };
 }
 
 const batchKey = (bankId: string) => `settle/open/${bankId}`;
@@ -67,17 +70,24 @@ export class SettlementService extends EventEmitter<{ settled: [record: Settleme
   readonly records: JournaledMachine<SettlementState, SettlementRecord>;
   readonly #o: SettlementServiceOptions;
   readonly #now: () => Date;
-  /** One settlement per bank at a time. */
-  readonly #running = new Map<string, Promise<SettlementRecord>>();
+  /** One settlement run per bank at a time: a closing, or the finishing of those left unfinished. */
+  readonly #turns = new KeyedQueue();
+  /** The closing asked for and not yet ended, per bank: a second `settle` gets it. */
+  readonly #settling = new Map<string, Promise<SettlementRecord>>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
+  /** A bank's unfinished settlements, tried again after a failure. */
+  readonly #retries = new Map<string, NodeJS.Timeout>();
+  readonly #retry: { minMs: number; maxMs: number };
 
   #scheduled = false;
+  #stopped = false;
 
   constructor(options: SettlementServiceOptions) {
     super();
     this.#o = options;
     this.records = new JournaledMachine(options.store, 'gw/settle', SETTLEMENT_MACHINE);
     this.#now = options.now ?? (() => new Date());
+    this.#retry = options.finishRetry ?? { minMs: 60_000, maxMs: 30 * 60_000 };
   }
 
   /** Gives each bank link its open batch number; first start: batch 1, open from now. Before the first sign-on. */
@@ -85,13 +95,14 @@ export class SettlementService extends EventEmitter<{ settled: [record: Settleme
     for (const bank of this.#o.banks.values()) bank.link.setBatch((await this.#open(bank.id)).batch);
   }
 
-  /** Finishes settlements a restart interrupted. */
+  /**
+   * Finishes settlements a restart interrupted. One the bank does not answer now is tried again later, and again,
+   * until it is finished or the service stops: a gateway that runs for weeks does not leave it for its next start.
+   */
   async recover(): Promise<void> {
-    for (const r of await this.records.all()) {
-      if (r.state === 'closing' || r.state === 'uploading') {
-        await this.#finish(r).catch((err) => this.#o.log.warn('settlement not finished yet', { bank: r.bankId, batch: r.batch, error: err as Error }));
-      }
-    }
+    this.#stopped = false;
+    const banks = new Set((await this.records.unfinished()).map((r) => r.bankId));
+    for (const bankId of banks) await this.#finishUnfinished(bankId, this.#retry.minMs);
   }
 
   /** Settles each bank whose profile names a `session.settleAt`, every day at that campus time, until stopped. */
@@ -103,9 +114,7 @@ export class SettlementService extends EventEmitter<{ settled: [record: Settleme
       const arm = () => {
         if (!this.#scheduled) return;
         const timer = setTimeout(() => {
-          this.settle(bank.id)
-            .catch((err) => this.#o.log.error('end-of-day settlement failed; it is finished at the next start', { bank: bank.id, error: err as Error }))
-            .finally(arm);
+          this.settle(bank.id).catch(() => {}).finally(arm);
         }, msUntil(at, this.#now(), this.#o.timeZone));
         timer.unref();
         this.#timers.set(bank.id, timer);
@@ -114,19 +123,51 @@ export class SettlementService extends EventEmitter<{ settled: [record: Settleme
     }
   }
 
+  /** Stops the schedule and the tries again of unfinished settlements (a settlement under way finishes). */
   stopSchedule(): void {
     this.#scheduled = false;
-    for (const t of this.#timers.values()) clearTimeout(t);
+    this.#stopped = true;
+    for (const t of [...this.#timers.values(), ...this.#retries.values()]) clearTimeout(t);
     this.#timers.clear();
+    this.#retries.clear();
   }
 
-  /** Closes the bank's open batch and settles it with the bank. */
+  /**
+   * Closes the bank's open batch and settles it with the bank. A failure rejects and is logged; once the batch was
+   * closed (journaled `closing`), its settlement is tried again later until the bank takes it.
+   */
   settle(bankId: string): Promise<SettlementRecord> {
-    const running = this.#running.get(bankId);
-    if (running) return running;
-    const p = this.#settle(bankId).finally(() => this.#running.delete(bankId));
-    this.#running.set(bankId, p);
-    return p;
+    const asked = this.#settling.get(bankId);
+    if (asked) return asked;
+    const settled = this.#turns.run(bankId, () => this.#settle(bankId)).finally(() => this.#settling.delete(bankId));
+    this.#settling.set(bankId, settled);
+    settled.catch((err: unknown) => {
+      this.#o.log.error('settlement failed; a closed batch is tried again later', { bank: bankId, error: err as Error });
+      this.#finishLater(bankId, this.#retry.minMs);
+    });
+    return settled;
+  }
+
+  /** Finishes the bank's unfinished settlements, oldest first; on a failure, tries again after `delayMs`, then twice that. */
+  async #finishUnfinished(bankId: string, delayMs: number): Promise<void> {
+    try {
+      await this.#turns.run(bankId, async () => {
+        for (const r of (await this.records.unfinished()).filter((u) => u.bankId === bankId)) await this.#finish(r);
+      });
+    } catch (err) {
+      this.#o.log.warn('settlement not finished yet; tried again later', { bank: bankId, nextInMs: delayMs, error: err as Error });
+      this.#finishLater(bankId, delayMs);
+    }
+  }
+
+  #finishLater(bankId: string, delayMs: number): void {
+    if (this.#stopped || this.#retries.has(bankId)) return;
+    const timer = setTimeout(() => {
+      this.#retries.delete(bankId);
+      void this.#finishUnfinished(bankId, Math.min(delayMs * 2, this.#retry.maxMs));
+    }, delayMs);
+    timer.unref();
+    this.#retries.set(bankId, timer);
   }
 
   async #settle(bankId: string): Promise<SettlementRecord> {

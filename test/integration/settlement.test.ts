@@ -52,7 +52,7 @@ test('the 0500 of the unionpay profile: totals in 48, batch in 60.2, written out
   t.deepEqual(codec.decode(bytes), msg);
 });
 
-async function setup(t: ExecutionContext, o: { settleAt?: string; now?: () => Date } = {}) {
+async function setup(t: ExecutionContext, o: { settleAt?: string; now?: () => Date; finishRetry?: { minMs: number; maxMs: number } } = {}) {
   const bank = new BankHostSimulator({ profile, tmk: TMK, accounts: [{ pan: PAN, balance: 500_000, pin: '123456' }] });
   await bank.start();
   const keys = new BankKeys({ tmk: TMK });
@@ -71,6 +71,7 @@ async function setup(t: ExecutionContext, o: { settleAt?: string; now?: () => Da
   const loads = new JournaledMachine<GatewayLoadState, GatewayLoadRecord>(store, 'gw/load', GATEWAY_LOAD_MACHINE);
   const settlement = new SettlementService({
     store, loads, ledger, banks: new Map([['b1', { id: 'b1', link, stans, ...TERMINAL }]]), log: silentLogger, timeZone: ZONE, ...(o.now ? { now: o.now } : {}),
+    ...(o.finishRetry ? { finishRetry: o.finishRetry } : {}),
   });
   t.teardown(() => settlement.stopSchedule());
   await settlement.restoreBatches();
@@ -148,6 +149,19 @@ test('a settlement the bank never answered is journaled closing and finished by 
   await settlement.recover();
   t.like(await settlement.records.get('b1-000001'), { state: 'balanced' });
   t.like(bank.settlements(), [{ batch: '000001', result: '1' }]);
+});
+
+test('a settlement the bank did not answer is tried again while the gateway runs, not left for its next start', async (t) => {
+  const { bank, settlement, load } = await setup(t, { finishRetry: { minMs: 20, maxMs: 200 } });
+  await load('K001-00000001', 61, 1200);
+  bank.setBehaviour({ dropConnection: true }, { ops: ['settlement'], count: 2 });
+  const settled = once(settlement, 'settled');
+  const err = await t.throwsAsync(settlement.settle('b1'));
+  t.is((err as { code?: string }).code, 'BANK_TIMEOUT');
+  const [record] = await settled; // no recover(): the service tried again by itself
+  t.like(record, { id: 'b1-000001', state: 'balanced', totals: { debitAmount: 1200, debitCount: 1 } });
+  t.like(bank.settlements(), [{ batch: '000001', result: '1' }]);
+  t.like(await settlement.records.get('b1-000001'), { state: 'balanced' });
 });
 
 test('the next end-of-day time is the next campus HH:MM strictly after now, whatever the machine\'s zone', (t) => {
