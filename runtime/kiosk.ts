@@ -90,6 +90,8 @@ export interface KioskEvents {
 
 /** The key of an operator's out-of-service in the journal's store: it outlasts a restart. */
 const HOLD_KEY = 'meta/operator-hold';
+/** The longest wait between recovery passes while a record stays unfinished (one the gateway holds for an operator). */
+const MAX_RECOVERY_DELAY_MS = 300_000;
 
 export class Kiosk extends EventEmitter<KioskEvents> {
   readonly journal: KioskJournal;
@@ -105,6 +107,12 @@ export class Kiosk extends EventEmitter<KioskEvents> {
   /** Aborted by stop(); a start() after it (the technician's restart) begins with a fresh one. */
   private stopping = new AbortController();
   private recovering: Promise<void> | null = null;
+  /**
+   * The next recovery pass after one that left a record unfinished while the link stayed up (a gateway held up past
+   * the kiosk's wait): nothing else would start one until the next transaction or reconnection.
+   */
+  #recoveryLater: NodeJS.Timeout | undefined;
+  #recoveryDelayMs: number;
   /** Set by drain(): a stop is under way and no new transaction starts. */
   private draining = false;
   /** False while the journal could not be opened: nothing that needs it runs. */
@@ -122,6 +130,7 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     const ring = o.logRing ?? new LogRing();
     this.log = (o.logRing ? o.log : o.log.recording(ring)).child({ kiosk: o.id });
     this.journal = new KioskJournal(kioskJournalPath(o.dataDir, o.id), o.id, this.log);
+    this.#recoveryDelayMs = this.#firstRecoveryDelayMs;
     this.link = new KioskLink({
       url: o.mqttUrl, ...(o.mqttTls ? { tls: o.mqttTls } : {}), kioskId: o.id, version: o.version, log: this.log, saveSeq: (seq) => this.journal.saveBirthSeq(seq),
       ...(o.requestTimeoutMs ? { requestTimeoutMs: o.requestTimeoutMs } : {}),
@@ -213,6 +222,7 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     if (!this.#running) return;
     this.#running = false;
     this.stopping.abort();
+    clearTimeout(this.#recoveryLater);
     this.#telemetry.stop();
     await this.link.stop();
     this.announcements.stop();
@@ -443,23 +453,55 @@ export class Kiosk extends EventEmitter<KioskEvents> {
    */
   recover(): Promise<void> {
     if (this.busy || !this.#journalOpen || this.stopping.signal.aborted) return Promise.resolve();
-    this.recovering ??= this.recoverOnce().finally(() => (this.recovering = null));
+    this.recovering ??= this.recoverOnce()
+      .then((left) => this.#recoverLater(left), (err: unknown) => {
+        this.#recoverLater(true);
+        throw err;
+      })
+      .finally(() => (this.recovering = null));
     return this.recovering;
   }
 
-  private async recoverOnce(): Promise<void> {
+  /** A pass left something (or failed): another after as long as a request may wait, doubling up to 5 minutes. */
+  #recoverLater(left: boolean): void {
+    clearTimeout(this.#recoveryLater);
+    this.#recoveryLater = undefined;
+    if (!left) {
+      this.#recoveryDelayMs = this.#firstRecoveryDelayMs;
+      return;
+    }
+    if (this.stopping.signal.aborted) return;
+    const delayMs = this.#recoveryDelayMs;
+    this.#recoveryDelayMs = Math.min(delayMs * 2, MAX_RECOVERY_DELAY_MS);
+    this.#recoveryLater = setTimeout(() => {
+      this.#recoveryLater = undefined;
+      // Offline, the reconnection starts the pass; busy, the transaction's end does.
+      if (this.link.online) void this.recover().catch((err) => this.log.error('recovery failed', { error: err as Error }));
+    }, delayMs);
+    this.#recoveryLater.unref();
+  }
+
+  get #firstRecoveryDelayMs(): number {
+    return this.o.requestTimeoutMs ?? 15_000;
+  }
+
+  /** Whether it left a record unfinished. */
+  private async recoverOnce(): Promise<boolean> {
     const ends = [];
     for (const flow of FLOWS) ends.push(...(await this.journal.machine(flow).unfinished()).map((rec) => ({ rec, end: () => flow.recover(this, rec) })));
+    let left = false;
     for (const { rec, end } of ends) {
       try {
         const { state } = await end();
         this.log.info('recovered an unfinished transaction', { txnId: rec.id, from: rec.state, state });
         this.emit('recovered', rec.id, state);
       } catch (err) {
+        left = true;
         this.log.warn('unfinished transaction left for the next try', { txnId: rec.id, state: rec.state, code: QuancunError.from(err).code });
       }
     }
     // Then the reports, recovery's among them, in the order they were journaled (runtime/outbox/).
     await this.journal.outbox.drain(this.link);
+    return left;
   }
 }
