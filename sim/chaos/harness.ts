@@ -110,6 +110,8 @@ export interface ChaosReport {
 
 /** Bank answer time of the harness's copy of the bank profile: short, so silent banks cost little time. */
 const BANK_RESPONSE_MS = 400;
+/** How long the kiosks wait for the gateway's answer: past the bank's timeout, with room for the gateway's steps. */
+const REQUEST_TIMEOUT_MS = 3 * BANK_RESPONSE_MS + 300;
 /** Longest a load may take at a kiosk, torn-card waits and retries included, before the harness calls it hung. */
 const LOAD_LIMIT_MS = 30_000;
 const KIOSK_PREFIX = journalPrefix('load');
@@ -267,7 +269,7 @@ async function startWorld(o: ChaosOptions) {
     stops.push(() => biller.stop());
     config.billers = config.billers.map((b) => ({ ...b, url: biller.url(b.id), timeoutMs: BILLER_TIMEOUT_MS, payTries: BILLER_PAY_TRIES, retryMs: BILLER_RETRY_MS }));
 
-    config.mqtt = { url: broker.url, embeddedPort: 0, requestTimeoutMs: 3 * BANK_RESPONSE_MS + 300 };
+    config.mqtt = { url: broker.url, embeddedPort: 0, requestTimeoutMs: REQUEST_TIMEOUT_MS };
     config.banks = config.banks.map((b) => (b.id === bankConfig.id ? { ...b, host: '127.0.0.1', port: bank.address().port } : b));
     if (o.store === 'postgres') {
       // A folder of its own: as root the server runs as postgres, which may not enter `dir`.
@@ -311,6 +313,7 @@ async function startWorld(o: ChaosOptions) {
       unboundCards: [...cards.keys()].filter((asn) => !bound.some((c) => c.asn.toUpperCase() === asn)),
       maxLoad: loaded.config.limits.maxLoad,
       bankResponseMs: BANK_RESPONSE_MS,
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
       // Fees are paid for the bound cardholders' rooms and accounts (王五's unbound card pays none here).
       billerAccounts: billerAccounts.map(({ billerId, account }) => ({ billerId, account })),
       billerTimeoutMs: BILLER_TIMEOUT_MS,
@@ -530,6 +533,18 @@ async function startWorld(o: ChaosOptions) {
             };
             kiosk.member.on('journal', onStep);
             detach.push(() => kiosk.member.off('journal', onStep));
+            return true;
+          }
+          case 'gateway-stall': {
+            const at = journalStep(f.step);
+            const onStep = (step: JournalStep) => {
+              if (step.prefix !== at.prefix || step.state !== at.state) return;
+              gateway.off('journal', onStep);
+              took.push(`gateway-stall ${f.step}`);
+              restarts.push(gateway.stall(f.stallMs));
+            };
+            gateway.on('journal', onStep);
+            detach.push(() => gateway.off('journal', onStep));
             return true;
           }
           case 'card-removed': {

@@ -4,6 +4,7 @@
  * dir. A kiosk member also serves its card field from the harness (the cards outlive the process).
  */
 import { EventEmitter } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { ChildProcess } from 'node:child_process';
 import type { CardReader } from '../../hal/card-reader/card-reader.ts';
 import { serveCardField } from './card-field-ipc.ts';
@@ -80,6 +81,24 @@ export class Member extends EventEmitter<{ journal: [step: JournalStep] }> {
     if (this.#proc) await kill(this.#proc.child);
     this.#proc = null;
     await this.start();
+  }
+
+  /**
+   * The running process stopped (SIGSTOP) for `ms`, then let go on: alive, its connections open, answering nothing,
+   * as a process held up by a long pause is. Killed meanwhile (another fault), it stays killed.
+   */
+  async stall(ms: number): Promise<void> {
+    const { pid } = this.child;
+    const signal = (s: NodeJS.Signals) => {
+      try {
+        process.kill(pid!, s);
+      } catch {
+        // gone already: a kill of another fault came first
+      }
+    };
+    signal('SIGSTOP');
+    await delay(ms);
+    signal('SIGCONT');
   }
 
   async stop(): Promise<void> {

@@ -38,7 +38,7 @@ const LOAD_RUN: RunKindSpec = {
   kioskFlows: ['load', 'collect'],
   gatewaySteps: ['gw/load received', 'gw/load bank-pending', 'gw/load approved', 'gw/load mac2-issued', 'gw/load reversing', 'gw/load pending-load'],
   brokerSteps: ['txn/load authorizing', 'txn/load authorized', 'txn/load crediting', 'txn/load credited'],
-  faults: new Set(['kiosk-kill', 'gateway-kill', 'broker-restart', 'bank-late', 'bank-too-late', 'bank-silent', 'bank-bad-mac', 'bank-drop', 'card-removed']),
+  faults: new Set(['kiosk-kill', 'gateway-kill', 'broker-restart', 'bank-late', 'bank-too-late', 'bank-silent', 'bank-bad-mac', 'bank-drop', 'card-removed', 'gateway-stall']),
 };
 export const RUN_KINDS: Readonly<Record<ScenarioKind, RunKindSpec>> = {
   load: LOAD_RUN,
@@ -48,21 +48,21 @@ export const RUN_KINDS: Readonly<Record<ScenarioKind, RunKindSpec>> = {
     kioskFlows: ['fee', 'collect'],
     gatewaySteps: stepsOf('gw/fee', GATEWAY_FEE_MACHINE as MachineSpec<string>),
     brokerSteps: ['txn/fee beginning', 'txn/fee debiting', 'txn/fee debited'],
-    faults: new Set(['kiosk-kill', 'gateway-kill', 'broker-restart', 'card-removed', 'biller-slow', 'biller-too-slow', 'biller-refuse', 'biller-down', 'biller-lost-answer', 'biller-silent']),
+    faults: new Set(['kiosk-kill', 'gateway-kill', 'broker-restart', 'card-removed', 'biller-slow', 'biller-too-slow', 'biller-refuse', 'biller-down', 'biller-lost-answer', 'biller-silent', 'gateway-stall']),
   },
   // The campus issues a subsidy (gw/credit owed), the cardholder collects it (补助领取: gw/credit mac2-issued, txn/collect).
   subsidy: {
     kioskFlows: ['collect'],
     gatewaySteps: CREDIT_STEPS,
     brokerSteps: COLLECT_BROKER_STEPS,
-    faults: new Set(['kiosk-kill', 'gateway-kill', 'broker-restart', 'card-removed']),
+    faults: new Set(['kiosk-kill', 'gateway-kill', 'broker-restart', 'card-removed', 'gateway-stall']),
   },
   // A batch transfer run of every bound card's standing order, then the run's card collects its credit.
   transfer: {
     kioskFlows: ['collect'],
     gatewaySteps: [...stepsOf('gw/transfer-run', RUN_MACHINE as MachineSpec<string>), ...stepsOf('gw/transfer', TRANSFER_MACHINE as MachineSpec<string>), ...CREDIT_STEPS],
     brokerSteps: COLLECT_BROKER_STEPS,
-    faults: new Set(['kiosk-kill', 'gateway-kill', 'broker-restart', 'bank-late', 'bank-too-late', 'bank-silent', 'bank-bad-mac', 'bank-drop', 'card-removed']),
+    faults: new Set(['kiosk-kill', 'gateway-kill', 'broker-restart', 'bank-late', 'bank-too-late', 'bank-silent', 'bank-bad-mac', 'bank-drop', 'card-removed', 'gateway-stall']),
   },
 };
 /** How many transfers of a run a fault may pick from: the nth transfer's step (the run sends one per bound card). */
@@ -123,6 +123,8 @@ export type Fault =
   /** nth: the step's nth write in the run (a transfer run writes each transfer's steps once per transfer). */
   | { kind: 'gateway-kill'; step: string; nth: number }
   | { kind: 'broker-restart'; step: string }
+  /** The gateway process stopped (SIGSTOP) right after a step for stallMs, longer than a kiosk waits for an answer. */
+  | { kind: 'gateway-stall'; step: string; stallMs: number }
   | { kind: 'bank-late'; latencyMs: number }
   | { kind: 'bank-too-late'; latencyMs: number }
   | { kind: 'bank-silent' }
@@ -139,7 +141,7 @@ export type Fault =
 export type FaultKind = Fault['kind'];
 export const FAULT_KINDS: readonly FaultKind[] = [
   'kiosk-kill', 'gateway-kill', 'broker-restart', 'bank-late', 'bank-too-late', 'bank-silent', 'bank-bad-mac', 'bank-drop', 'card-removed',
-  'biller-slow', 'biller-too-slow', 'biller-refuse', 'biller-down', 'biller-lost-answer', 'biller-silent',
+  'biller-slow', 'biller-too-slow', 'biller-refuse', 'biller-down', 'biller-lost-answer', 'biller-silent', 'gateway-stall',
 ];
 const BANK_KINDS = new Set<FaultKind>(['bank-late', 'bank-too-late', 'bank-silent', 'bank-bad-mac', 'bank-drop']);
 const BILLER_KINDS = new Set<FaultKind>(['biller-slow', 'biller-too-slow', 'biller-refuse', 'biller-down', 'biller-lost-answer', 'biller-silent']);
@@ -182,6 +184,8 @@ export interface ScenarioWorld {
   maxLoad: number;
   /** Bank answer time of the harness's profile: late answers fall either side of it. */
   bankResponseMs: number;
+  /** How long a kiosk waits for the gateway's answer: a stall outlasts it. */
+  requestTimeoutMs: number;
   /** The biller accounts a fee can pay; none: no fee runs. */
   billerAccounts: Array<{ billerId: string; account: string }>;
   /** How long the gateway waits for one biller answer, and how often it tries one payment. */
@@ -207,6 +211,10 @@ function drawFault(r: Prng, kind: FaultKind, w: ScenarioWorld, field: FieldKind,
     }
     case 'broker-restart':
       return { kind, step: r.pick(spec.brokerSteps) };
+    case 'gateway-stall':
+      // Past the kiosk's wait for an answer (up to three of them), well short of the broker's keepalive: the gateway
+      // stays online on the broker, as one held up by a database failover or a long pause does.
+      return { kind, step: r.pick(spec.gatewaySteps), stallMs: r.int(w.requestTimeoutMs + 200, 3 * w.requestTimeoutMs) };
     case 'bank-late':
       return { kind, latencyMs: r.int(20, Math.floor(w.bankResponseMs / 3)) };
     case 'bank-too-late':
@@ -279,6 +287,8 @@ export function describeFault(f: Fault): string {
     case 'kiosk-kill':
     case 'broker-restart':
       return `${f.kind}@${f.step}`;
+    case 'gateway-stall':
+      return `${f.kind}@${f.step} (${f.stallMs}ms)`;
     case 'gateway-kill':
       return `${f.kind}@${f.step}${f.nth > 1 ? ` (#${f.nth})` : ''}`;
     case 'bank-late':

@@ -8,7 +8,7 @@
 import test from 'ava';
 import { chaosSeries as series } from '../support/chaos-series.ts';
 
-const KINDS = ['kiosk-kill', 'gateway-kill', 'broker-restart', 'bank-late', 'bank-too-late', 'bank-silent', 'bank-bad-mac', 'bank-drop', 'card-removed', 'card-never-returns'];
+const KINDS = ['kiosk-kill', 'gateway-kill', 'broker-restart', 'bank-late', 'bank-too-late', 'bank-silent', 'bank-bad-mac', 'bank-drop', 'card-removed', 'card-never-returns', 'gateway-stall'];
 const BILLER_KINDS = ['biller-slow', 'biller-too-slow', 'biller-refuse', 'biller-down', 'biller-lost-answer', 'biller-silent'];
 
 test('chaos --runs 300: every fault kind injected, zero violations, --json summary last', async (t) => {
@@ -31,6 +31,13 @@ test('chaos fee runs with every biller fault and tears in a purchase, zero viola
   const { summary } = await series(t, '--runs', '24', '--seed', '8', '--kinds', 'fee', '--faults', ['card-removed', ...BILLER_KINDS].join(','));
   for (const kind of BILLER_KINDS) t.true((summary.fired[kind] ?? 0) > 0, `${kind} never met a payment: ${JSON.stringify(summary.fired)}`);
   t.true(Object.keys(summary.tears).some((p) => p.startsWith('fee ')), `no tear in a purchase: ${JSON.stringify(summary.tears)}`);
+});
+
+// Seed 5 left two fees unfinished at the kiosk before a recovery pass that left something brought another by itself.
+test('chaos load and fee runs with the gateway stalled past the kiosk\'s wait, online all along: zero violations', async (t) => {
+  const { summary } = await series(t, '--runs', '40', '--seed', '5', '--kinds', 'load,fee', '--faults', 'gateway-stall');
+  const stalls = Object.keys(summary.fired).filter((k) => k.startsWith('gateway-stall '));
+  t.true(stalls.some((k) => k.includes(' gw/fee ')) && stalls.some((k) => k.includes(' gw/load ')), `no stall at a fee's or a load's steps: ${JSON.stringify(summary.fired)}`);
 });
 
 test('chaos fee runs with broker restarts: the broker restarted at a fee\'s steps, zero violations', async (t) => {
