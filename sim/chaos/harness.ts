@@ -535,16 +535,18 @@ async function startWorld(o: ChaosOptions) {
             detach.push(() => kiosk.member.off('journal', onStep));
             return true;
           }
-          case 'gateway-stall': {
+          case 'gateway-stall':
+          case 'kiosk-stall': {
+            const m = f.kind === 'gateway-stall' ? gateway : kiosk.member;
             const at = journalStep(f.step);
             const onStep = (step: JournalStep) => {
               if (step.prefix !== at.prefix || step.state !== at.state) return;
-              gateway.off('journal', onStep);
-              took.push(`gateway-stall ${f.step}`);
-              restarts.push(gateway.stall(f.stallMs));
+              m.off('journal', onStep);
+              took.push(`${f.kind} ${f.step}`);
+              restarts.push(m.stall(f.stallMs));
             };
-            gateway.on('journal', onStep);
-            detach.push(() => gateway.off('journal', onStep));
+            m.on('journal', onStep);
+            detach.push(() => m.off('journal', onStep));
             return true;
           }
           case 'card-removed': {

@@ -38,7 +38,7 @@ const LOAD_RUN: RunKindSpec = {
   kioskFlows: ['load', 'collect'],
   gatewaySteps: ['gw/load received', 'gw/load bank-pending', 'gw/load approved', 'gw/load mac2-issued', 'gw/load reversing', 'gw/load pending-load'],
   brokerSteps: ['txn/load authorizing', 'txn/load authorized', 'txn/load crediting', 'txn/load credited'],
-  faults: new Set(['kiosk-kill', 'gateway-kill', 'broker-restart', 'bank-late', 'bank-too-late', 'bank-silent', 'bank-bad-mac', 'bank-drop', 'card-removed', 'gateway-stall']),
+  faults: new Set(['kiosk-kill', 'gateway-kill', 'broker-restart', 'bank-late', 'bank-too-late', 'bank-silent', 'bank-bad-mac', 'bank-drop', 'card-removed', 'gateway-stall', 'kiosk-stall']),
 };
 export const RUN_KINDS: Readonly<Record<ScenarioKind, RunKindSpec>> = {
   load: LOAD_RUN,
@@ -48,21 +48,21 @@ export const RUN_KINDS: Readonly<Record<ScenarioKind, RunKindSpec>> = {
     kioskFlows: ['fee', 'collect'],
     gatewaySteps: stepsOf('gw/fee', GATEWAY_FEE_MACHINE as MachineSpec<string>),
     brokerSteps: ['txn/fee beginning', 'txn/fee debiting', 'txn/fee debited'],
-    faults: new Set(['kiosk-kill', 'gateway-kill', 'broker-restart', 'card-removed', 'biller-slow', 'biller-too-slow', 'biller-refuse', 'biller-down', 'biller-lost-answer', 'biller-silent', 'gateway-stall']),
+    faults: new Set(['kiosk-kill', 'gateway-kill', 'broker-restart', 'card-removed', 'biller-slow', 'biller-too-slow', 'biller-refuse', 'biller-down', 'biller-lost-answer', 'biller-silent', 'gateway-stall', 'kiosk-stall']),
   },
   // The campus issues a subsidy (gw/credit owed), the cardholder collects it (补助领取: gw/credit mac2-issued, txn/collect).
   subsidy: {
     kioskFlows: ['collect'],
     gatewaySteps: CREDIT_STEPS,
     brokerSteps: COLLECT_BROKER_STEPS,
-    faults: new Set(['kiosk-kill', 'gateway-kill', 'broker-restart', 'card-removed', 'gateway-stall']),
+    faults: new Set(['kiosk-kill', 'gateway-kill', 'broker-restart', 'card-removed', 'gateway-stall', 'kiosk-stall']),
   },
   // A batch transfer run of every bound card's standing order, then the run's card collects its credit.
   transfer: {
     kioskFlows: ['collect'],
     gatewaySteps: [...stepsOf('gw/transfer-run', RUN_MACHINE as MachineSpec<string>), ...stepsOf('gw/transfer', TRANSFER_MACHINE as MachineSpec<string>), ...CREDIT_STEPS],
     brokerSteps: COLLECT_BROKER_STEPS,
-    faults: new Set(['kiosk-kill', 'gateway-kill', 'broker-restart', 'bank-late', 'bank-too-late', 'bank-silent', 'bank-bad-mac', 'bank-drop', 'card-removed', 'gateway-stall']),
+    faults: new Set(['kiosk-kill', 'gateway-kill', 'broker-restart', 'bank-late', 'bank-too-late', 'bank-silent', 'bank-bad-mac', 'bank-drop', 'card-removed', 'gateway-stall', 'kiosk-stall']),
   },
 };
 /** How many transfers of a run a fault may pick from: the nth transfer's step (the run sends one per bound card). */
@@ -123,8 +123,8 @@ export type Fault =
   /** nth: the step's nth write in the run (a transfer run writes each transfer's steps once per transfer). */
   | { kind: 'gateway-kill'; step: string; nth: number }
   | { kind: 'broker-restart'; step: string }
-  /** The gateway process stopped (SIGSTOP) right after a step for stallMs, longer than a kiosk waits for an answer. */
-  | { kind: 'gateway-stall'; step: string; stallMs: number }
+  /** The process stopped (SIGSTOP) right after a step for stallMs, longer than a kiosk waits for an answer. */
+  | { kind: 'gateway-stall' | 'kiosk-stall'; step: string; stallMs: number }
   | { kind: 'bank-late'; latencyMs: number }
   | { kind: 'bank-too-late'; latencyMs: number }
   | { kind: 'bank-silent' }
@@ -141,7 +141,8 @@ export type Fault =
 export type FaultKind = Fault['kind'];
 export const FAULT_KINDS: readonly FaultKind[] = [
   'kiosk-kill', 'gateway-kill', 'broker-restart', 'bank-late', 'bank-too-late', 'bank-silent', 'bank-bad-mac', 'bank-drop', 'card-removed',
-  'biller-slow', 'biller-too-slow', 'biller-refuse', 'biller-down', 'biller-lost-answer', 'biller-silent', 'gateway-stall',
+  'biller-slow', 'biller-too-slow', 'biller-refuse', 'biller-down', 'biller-lost-answer', 'biller-silent',
+  'gateway-stall', 'kiosk-stall',
 ];
 const BANK_KINDS = new Set<FaultKind>(['bank-late', 'bank-too-late', 'bank-silent', 'bank-bad-mac', 'bank-drop']);
 const BILLER_KINDS = new Set<FaultKind>(['biller-slow', 'biller-too-slow', 'biller-refuse', 'biller-down', 'biller-lost-answer', 'biller-silent']);
@@ -197,6 +198,9 @@ export interface ScenarioWorld {
   kinds: readonly ScenarioKind[];
 }
 
+/** A stall outlasts the kiosk's wait for an answer (up to three of them), well short of the broker's keepalive. */
+const stallMs = (r: Prng, w: ScenarioWorld) => r.int(w.requestTimeoutMs + 200, 3 * w.requestTimeoutMs);
+
 function drawFault(r: Prng, kind: FaultKind, w: ScenarioWorld, field: FieldKind, run: ScenarioKind): Fault {
   const spec = RUN_KINDS[run];
   switch (kind) {
@@ -204,6 +208,9 @@ function drawFault(r: Prng, kind: FaultKind, w: ScenarioWorld, field: FieldKind,
       // A run kills at the steps of its own flow, or of a collect (a card owed a credit has it written first).
       // In the registry's order (load, collect, fee), as the series drew them before each kind named its flows.
       return { kind, step: r.pick(FLOWS.filter((f) => spec.kioskFlows.includes(f.kind)).flatMap((f) => kioskSteps(f.kind))) };
+    case 'kiosk-stall':
+      // A board's SD card that takes seconds over a write, at the steps a kill takes.
+      return { kind, step: r.pick(FLOWS.filter((f) => spec.kioskFlows.includes(f.kind)).flatMap((f) => kioskSteps(f.kind))), stallMs: stallMs(r, w) };
     case 'gateway-kill': {
       const step = r.pick(spec.gatewaySteps);
       // A batch run writes each transfer's steps (and their credits) once per transfer: kill at the first or a later one.
@@ -212,9 +219,8 @@ function drawFault(r: Prng, kind: FaultKind, w: ScenarioWorld, field: FieldKind,
     case 'broker-restart':
       return { kind, step: r.pick(spec.brokerSteps) };
     case 'gateway-stall':
-      // Past the kiosk's wait for an answer (up to three of them), well short of the broker's keepalive: the gateway
-      // stays online on the broker, as one held up by a database failover or a long pause does.
-      return { kind, step: r.pick(spec.gatewaySteps), stallMs: r.int(w.requestTimeoutMs + 200, 3 * w.requestTimeoutMs) };
+      // The gateway stays online on the broker, as one held up by a database failover or a long pause does.
+      return { kind, step: r.pick(spec.gatewaySteps), stallMs: stallMs(r, w) };
     case 'bank-late':
       return { kind, latencyMs: r.int(20, Math.floor(w.bankResponseMs / 3)) };
     case 'bank-too-late':
@@ -288,6 +294,7 @@ export function describeFault(f: Fault): string {
     case 'broker-restart':
       return `${f.kind}@${f.step}`;
     case 'gateway-stall':
+    case 'kiosk-stall':
       return `${f.kind}@${f.step} (${f.stallMs}ms)`;
     case 'gateway-kill':
       return `${f.kind}@${f.step}${f.nth > 1 ? ` (#${f.nth})` : ''}`;

@@ -8,7 +8,7 @@
 import test from 'ava';
 import { chaosSeries as series } from '../support/chaos-series.ts';
 
-const KINDS = ['kiosk-kill', 'gateway-kill', 'broker-restart', 'bank-late', 'bank-too-late', 'bank-silent', 'bank-bad-mac', 'bank-drop', 'card-removed', 'card-never-returns', 'gateway-stall'];
+const KINDS = ['kiosk-kill', 'gateway-kill', 'broker-restart', 'bank-late', 'bank-too-late', 'bank-silent', 'bank-bad-mac', 'bank-drop', 'card-removed', 'card-never-returns', 'gateway-stall', 'kiosk-stall'];
 const BILLER_KINDS = ['biller-slow', 'biller-too-slow', 'biller-refuse', 'biller-down', 'biller-lost-answer', 'biller-silent'];
 
 test('chaos --runs 300: every fault kind injected, zero violations, --json summary last', async (t) => {
