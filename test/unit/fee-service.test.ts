@@ -274,11 +274,11 @@ function reaches(s: Setup, txnId: string, state: string) {
 }
 
 test('a biller that took the payment and stays silent is not refunded: the fee stays paying and is asked again until it answers', async (t) => {
-  const s = await setup(t, { timeoutMs: 150, retryMs: 100 });
+  const s = await setup(t, { timeoutMs: 1000, retryMs: 100 });
   t.teardown(() => s.fees.stop());
   const { tac, mac2 } = await debited(s);
   // Each answer comes after the gateway stopped waiting; the payment itself is applied at the first try.
-  s.billers.slow(400);
+  s.billers.slow(2500);
   t.deepEqual(await s.fees.confirm(KIOSK, { txnId: 'K001-00000001', tac, mac2 }), { state: 'paying', code: 'BILLER_UNAVAILABLE' });
   t.like(await s.fees.fees.require('K001-00000001'), { state: 'paying', payTries: 3 });
   t.is(await s.ledger.posting('K001-00000001-refund'), undefined, 'no refund owed for a payment the biller may have');
@@ -297,10 +297,10 @@ test('a retry whose journal write the store refused is asked again: the fee is p
   let failed!: () => void;
   const retryFailed = new Promise<void>((resolve) => (failed = resolve));
   const log = createLogger({ sink: (_line, record) => void (record.msg === 'fee payment retry failed; asked again later' && failed()) });
-  const s = await setup(t, { timeoutMs: 150, retryMs: 100 }, undefined, log);
+  const s = await setup(t, { timeoutMs: 1000, retryMs: 100 }, undefined, log);
   t.teardown(() => s.fees.stop());
   const { tac, mac2 } = await debited(s);
-  s.billers.slow(400);
+  s.billers.slow(2500);
   t.deepEqual(await s.fees.confirm(KIOSK, { txnId: 'K001-00000001', tac, mac2 }), { state: 'paying', code: 'BILLER_UNAVAILABLE' });
   // The store stops taking writes (closed here, as a disk or a database connection that fails): the next try cannot be journaled.
   await s.store.close();
