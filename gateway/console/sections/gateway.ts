@@ -9,13 +9,18 @@ export const gatewaySection: Section = {
   id: 'gateway',
   title: { zh: '前置机', en: 'Gateway' },
   routes(r, gateway) {
-    r.read('gateway', 'viewer', async () => ({
-      process: GATEWAY_SESSION,
-      version: gateway.version,
-      store: gateway.store.location,
-      health: await gateway.health.check(),
-      // No standby configured: absent. A database that did not answer: null, and the health check says why.
-      ...(gateway.standbys ? { standbys: await gateway.standbys().catch(() => null) } : {}),
-    }));
+    r.read('gateway', 'viewer', async () => {
+      // Asked once: the standby check and the list are the same answer.
+      const asked = gateway.standbys?.();
+      const standbys = asked?.catch(() => null);
+      return {
+        process: GATEWAY_SESSION,
+        version: gateway.version,
+        store: gateway.store.location,
+        health: await gateway.health.check(asked ? { standbys: asked } : {}),
+        // No standby configured: absent. A database that did not answer: null, and the health check says why.
+        ...(standbys ? { standbys: await standbys } : {}),
+      };
+    });
   },
 };
