@@ -109,14 +109,27 @@ export class LevelStore implements DurableStore {
    * pool cost more in the hand-over than in the read (the fleet benchmark: a fifth of the gateway's CPU per load).
    */
   async get<T>(key: string): Promise<T | undefined> {
-    const raw = this.db.getSync(key);
+    let raw: string | undefined;
+    try {
+      raw = this.db.getSync(key);
+    } catch (err) {
+      this.#refused(err);
+    }
     return raw === undefined ? undefined : (JSON.parse(raw) as T);
   }
 
   /** Synced: resolves only once the write is on disk. */
   put(key: string, value: unknown): Promise<void> {
-    return countedWrite(this, () => this.db.put(key, JSON.stringify(value), { sync: true }));
+    return countedWrite(this, () => this.db.put(key, JSON.stringify(value), { sync: true }).catch(this.#refused));
   }
+
+  /**
+   * LevelDB failed under a read or a write (closed under it, a disk error): JOURNAL_UNAVAILABLE, the code callers
+   * answer and operators act on, whatever the binding's own error was.
+   */
+  readonly #refused = (err: unknown): never => {
+    throw new QuancunError('JOURNAL_UNAVAILABLE', `store at ${this.path} refused: ${(err as Error).message}`, { path: this.path }, { cause: err });
+  };
 
   /** A synced write of a heartbeat key nothing reads: a watchdog's proof that the store still takes writes. */
   touch(): Promise<void> {
@@ -128,7 +141,7 @@ export class LevelStore implements DurableStore {
     return countedWrite(this, () => this.db.batch(
       ops.map((op) => (op.type === 'put' ? { type: 'put' as const, key: op.key, value: JSON.stringify(op.value) } : op)),
       { sync: true },
-    ));
+    ).catch(this.#refused));
   }
 
   /**
@@ -136,7 +149,7 @@ export class LevelStore implements DurableStore {
    * `before` (exclusive), newest last unless `reverse`, at most `limit` of them (time-keyed logs read a window).
    */
   list<T>(prefix: string, range: ListRange = {}): Promise<Array<Entry<T>>> {
-    return this.#list(prefix, range);
+    return this.#list<T>(prefix, range).catch(this.#refused);
   }
 
   /**
@@ -144,13 +157,17 @@ export class LevelStore implements DurableStore {
    * posting written in the same batch) never sees half of a batch committed between two reads.
    */
   async listAtOnce(prefixes: readonly string[]): Promise<Record<string, Array<{ key: string; value: unknown }>>> {
-    const snapshot = this.db.snapshot();
     try {
-      const out: Record<string, Array<{ key: string; value: unknown }>> = {};
-      for (const prefix of prefixes) out[prefix] = await this.#list(prefix, {}, snapshot);
-      return out;
-    } finally {
-      await snapshot.close();
+      const snapshot = this.db.snapshot();
+      try {
+        const out: Record<string, Array<{ key: string; value: unknown }>> = {};
+        for (const prefix of prefixes) out[prefix] = await this.#list(prefix, {}, snapshot);
+        return out;
+      } finally {
+        await snapshot.close();
+      }
+    } catch (err) {
+      return this.#refused(err);
     }
   }
 

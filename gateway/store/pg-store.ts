@@ -146,7 +146,8 @@ export class PgStore implements DurableStore {
   }
 
   async get<T>(key: string): Promise<T | undefined> {
-    const { rows } = await this.#db().query<{ value: string }>({ name: 'quancun-get', text: 'select value from quancun_entries where key = $1', values: [key] });
+    const { rows } = await this.#db().query<{ value: string }>({ name: 'quancun-get', text: 'select value from quancun_entries where key = $1', values: [key] })
+      .catch(this.#refused);
     return rows[0] === undefined ? undefined : (JSON.parse(rows[0].value) as T);
   }
 
@@ -179,7 +180,7 @@ export class PgStore implements DurableStore {
           + 'where exists (select 1 from owner) on conflict (key) do update set value = excluded.value) '
           + 'select exists (select 1 from owner) as owned',
         values: [gone, kept.map(([k]) => k), kept.map(([, v]) => v), this.#epoch],
-      });
+      }).catch(this.#refused);
       owned = rows[0]?.owned === true;
     });
     if (!owned) {
@@ -201,11 +202,16 @@ export class PgStore implements DurableStore {
   }
 
   list<T>(prefix: string, range: ListRange = {}): Promise<Array<Entry<T>>> {
-    return listOn(this.#db(), prefix, range);
+    return listOn<T>(this.#db(), prefix, range).catch(this.#refused);
   }
 
+  /** The database failed under a read or a write (a connection dropped, the server down): JOURNAL_UNAVAILABLE. */
+  readonly #refused = (err: unknown): never => {
+    throw err instanceof QuancunError ? err : unavailable(this.location, err);
+  };
+
   async listAtOnce(prefixes: readonly string[]): Promise<Record<string, Entry[]>> {
-    const client = await this.#db().connect();
+    const client = await this.#db().connect().catch(this.#refused);
     try {
       await client.query('begin isolation level repeatable read read only');
       const out: Record<string, Entry[]> = {};
@@ -214,7 +220,7 @@ export class PgStore implements DurableStore {
       return out;
     } catch (err) {
       await client.query('rollback').catch(() => {});
-      throw err;
+      return this.#refused(err);
     } finally {
       client.release();
     }
