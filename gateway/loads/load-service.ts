@@ -65,6 +65,8 @@ export class LoadService {
     this.loads = new JournaledMachine(o.store, 'gw/load', GATEWAY_LOAD_MACHINE);
     this.reversals = new ReversalQueue({
       records: this.loads, send: (record) => this.reverse(record), log: o.log, ...(o.reversalRetry ? { retry: o.reversalRetry } : {}),
+      // Approved, a load's MAC2 is not yet journaled, so it has not gone out: the card cannot hold the credit.
+      left: { 'bank-pending': { reason: '98', code: 'BANK_TIMEOUT' }, approved: { reason: '96', code: 'INTERNAL' } },
     });
     this.now = o.now ?? (() => new Date());
   }
@@ -142,9 +144,26 @@ export class LoadService {
     record = await bank.stans.reserve((stan, reserve) =>
       this.loads.advance(received, 'bank-pending', { campusAccount: account.campusAccount, bankId: bank.id, stan }, [reserve]));
     try {
+      return await this.debitAndIssue(record, req, account.bankPan!, bank, pinBlock);
+    } catch (err) {
+      // Any failure from here on is answered as a refusal, so the debit must not stand: a record journaled
+      // `reversing` is owed its reversal; one the store left `bank-pending` or `approved` (it refused the next write)
+      // is journaled `reversing` once the store takes it, then reversed. Journaled and queued: the kiosk hears at
+      // once, without waiting out a try that may be as slow as the transfer.
+      void this.reversals.owe(req.txnId, QuancunError.from(err).code);
+      throw err;
+    }
+  }
+
+  /** From `bank-pending` on: the transfer, and the MAC2 once the bank approved it. */
+  private async debitAndIssue(
+    record: GatewayLoadRecord, req: OpRequest<'load.authorize'>, bankPan: string, bank: BankConnection, pinBlock: Buffer,
+  ): Promise<OpResponse<'load.authorize'>> {
+    const log = this.o.log.child({ txnId: req.txnId, kioskId: record.kioskId });
+    try {
       const approval = await bank.link.transfer({
         stan: record.stan!,
-        pan: account.bankPan,
+        pan: bankPan,
         amount: req.amount,
         pinBlock,
         terminalId: bank.terminalId,
@@ -155,7 +174,7 @@ export class LoadService {
         record,
         'approved',
         { bankRef: approval.bankRef, ...this.stampNow() },
-        this.o.ledger.postingOps({ txnId: req.txnId, campusAccount: account.campusAccount, amount: req.amount, status: 'provisional' }),
+        this.o.ledger.postingOps({ txnId: req.txnId, campusAccount: record.campusAccount, amount: req.amount, status: 'provisional' }),
       );
     } catch (err) {
       const e = QuancunError.from(err);
@@ -167,8 +186,6 @@ export class LoadService {
       // The transfer may have been applied: only a reversal makes the outcome certain.
       record = await this.loads.advance(record, 'reversing', { code: e.code, reversalReason: e.code === 'BANK_MAC_INVALID' ? 'A0' : '98' });
       log.warn('bank outcome uncertain, reversing', { code: e.code });
-      // Journaled and queued: the kiosk hears at once, without waiting out a try that may be as slow as the transfer.
-      void this.reversals.owe(record.id);
       throw e.code === 'BANK_MAC_INVALID' ? e : new QuancunError('BANK_TIMEOUT', e.message, { txnId: req.txnId });
     }
 

@@ -45,6 +45,13 @@ export interface ReversalQueueOptions<S extends string, R extends ReversibleReco
   send(record: R): Promise<boolean>;
   log: Logger;
   retry?: Partial<RetryPolicy>;
+  /**
+   * The states in which a record's transfer may stand while its outcome reached no one (no MAC2 went out), with the
+   * reversal's reason and the code journaled at start: at every start such a record is reversed, and so is one that
+   * `owe(id, leftBy)` names, left there while the gateway runs when the store refused the next step. Default: only
+   * `bank-pending` (98, BANK_TIMEOUT), the transfer the gateway stopped waiting for.
+   */
+  left?: Partial<Record<S, { reason: ReversalReason; code: ErrorCode }>>;
 }
 
 interface Owed {
@@ -55,6 +62,8 @@ interface Owed {
   lastError?: { code: string; message: string };
   /** The try in progress: a second `owe` while it runs waits for it instead of sending a second 0400 alongside. */
   running?: Promise<boolean>;
+  /** Why its authorization left it in a `left` state: journaled with `reversing` before the first try. */
+  leftBy?: ErrorCode;
 }
 
 export class ReversalQueue<S extends string = GatewayLoadState, R extends ReversibleRecord<S> = GatewayLoadRecord & ReversibleRecord<S>>
@@ -62,24 +71,28 @@ export class ReversalQueue<S extends string = GatewayLoadState, R extends Revers
   readonly #o: ReversalQueueOptions<S, R>;
   readonly #retry: RetryPolicy;
   readonly #owed = new Map<string, Owed>();
+  readonly #left: Partial<Record<string, { reason: ReversalReason; code: ErrorCode }>>;
   #stopped = false;
 
   constructor(options: ReversalQueueOptions<S, R>) {
     super();
     this.#o = options;
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.#left = options.left ?? { 'bank-pending': { reason: '98', code: 'BANK_TIMEOUT' } };
   }
 
   /**
    * Every reversal the journal says is owed, each tried now and then retried until confirmed. Run before requests are
-   * served: a `bank-pending` record then is a transfer the gateway stopped waiting for, so its outcome is unknown and
-   * it is owed a reversal (98) too, journaled before it is sent.
+   * served: a record in a `left` state then is a transfer whose outcome a stop kept from anyone (a `bank-pending` one
+   * the gateway stopped waiting for), so it is owed a reversal too, journaled before it is sent.
    */
   async start(): Promise<void> {
     this.#stopped = false;
-    for (const record of (await this.#o.records.all()).filter((r) => r.state === 'bank-pending')) {
-      this.#o.log.warn('transfer left unanswered by a gateway stop: reversing', { txnId: record.id });
-      await this.#o.records.advance(record, 'reversing' as S, { code: 'BANK_TIMEOUT', reversalReason: '98' } as Partial<R>);
+    for (const record of await this.#o.records.all()) {
+      const left = this.#left[record.state];
+      if (!left) continue;
+      this.#o.log.warn('transfer left by a gateway stop with its outcome sent to no one: reversing', { txnId: record.id, state: record.state });
+      await this.#o.records.advance(record, 'reversing' as S, { code: left.code, reversalReason: left.reason } as Partial<R>);
     }
     const owed = (await this.#o.records.all()).filter((r) => r.state === 'reversing');
     if (owed.length > 0) this.#o.log.warn('resuming reversals owed from before the restart', { count: owed.length, txnIds: owed.map((r) => r.id) });
@@ -125,12 +138,16 @@ export class ReversalQueue<S extends string = GatewayLoadState, R extends Revers
 
   /**
    * Tries the owed reversal of a record already journaled `reversing` now; true once confirmed. A failed try leaves
-   * it queued for the next, after the backoff. Never rejects: callers may leave it running.
+   * it queued for the next, after the backoff. Never rejects: callers may leave it running. `leftBy`: the record may
+   * instead be in a `left` state, where its authorization failed to journal its next step (why); it is journaled
+   * `reversing` first, tried again with the backoff until the store takes it. In any other state nothing is owed.
    */
-  owe(txnId: string): Promise<boolean> {
-    if (this.#stopped) return Promise.resolve(false); // still `reversing` in the journal: the next start resumes it
+  owe(txnId: string, leftBy?: ErrorCode): Promise<boolean> {
+    // Still `reversing` (or left) in the journal: the next start resumes it.
+    if (this.#stopped) return Promise.resolve(false);
     let owed = this.#owed.get(txnId);
     if (!owed) this.#owed.set(txnId, (owed = { attempts: 0 }));
+    if (leftBy) owed.leftBy = leftBy;
     if (owed.running) return owed.running;
     clearTimeout(owed.timer);
     owed.nextAt = undefined;
@@ -148,7 +165,13 @@ export class ReversalQueue<S extends string = GatewayLoadState, R extends Revers
 
   async #attempt(txnId: string, owed: Owed): Promise<boolean> {
     // The journal, not a copy held here, says whether it is still owed (an earlier try may have confirmed it).
-    const record = await this.#o.records.require(txnId);
+    let record = await this.#o.records.require(txnId);
+    const left = owed.leftBy ? this.#left[record.state] : undefined;
+    if (left) {
+      this.#o.log.warn('transfer left with its outcome sent to no one: reversing', { txnId, state: record.state, code: owed.leftBy });
+      record = await this.#o.records.advance(record, 'reversing' as S, { code: owed.leftBy, reversalReason: left.reason } as Partial<R>);
+    }
+    owed.leftBy = undefined;
     if (record.state !== 'reversing') {
       this.#owed.delete(txnId);
       return record.state === 'reversed';

@@ -1,7 +1,8 @@
 /**
  * Money owed on a running gateway, from a journal as a gateway stopped an hour ago left it: a reversal the bank keeps
- * dropping (its tries, next try and last error), a pending load, loads left unfinished with only the actions that
- * keep the money rule offered; an operator's park, reverse and "retry now" (two at once send one 0400).
+ * dropping (its tries, next try and last error; a load left approved is reversed at start too), a pending load, loads
+ * left unfinished with only the actions that keep the money rule offered; an operator's park, reverse and "retry now"
+ * (two at once send one 0400).
  */
 import test from 'ava';
 import { once } from 'node:events';
@@ -67,7 +68,8 @@ test('what is owed, with the actions that keep the money rule; park, reverse and
 
   const view = await gateway.owed.view();
   t.false(JSON.stringify(view).includes(ASN), 'the card number only masked');
-  t.is(view.reversals.length, 1);
+  // The load left approved is reversed at start too: its MAC2 was never journaled, so it never went out.
+  t.deepEqual(view.reversals.map((r) => [r.txnId, r.reason]), [['K001-00000001', '98'], ['K001-00000005', '96']]);
   const [reversal] = view.reversals;
   t.like(reversal, {
     txnId: 'K001-00000001', kioskId: 'K001', bankId: 'unionpay', state: 'reversing', amount: 4100, card: MASKED, since: HOUR_AGO,
@@ -80,11 +82,10 @@ test('what is owed, with the actions that keep the money rule; park, reverse and
   // Not the fresh mac2-issued one (its kiosk may still be crediting), not the completed one.
   t.deepEqual(view.unfinished.map((i) => [i.txnId, i.state, i.actions]), [
     ['K001-00000003', 'mac2-issued', ['park']],
-    ['K001-00000005', 'approved', ['reverse']],
     ['K001-00000006', 'tac-failed', []],
   ]);
   // No subsidy, fee refund or transfer is owed here: the campus's own credits total nothing.
-  t.deepEqual(view.totals, { reversals: { count: 1, amount: 4100 }, pendingLoads: { count: 1, amount: 1200 }, credits: { count: 0, amount: 0, bySource: {} } });
+  t.deepEqual(view.totals, { reversals: { count: 2, amount: 4600 }, pendingLoads: { count: 1, amount: 1200 }, credits: { count: 0, amount: 0, bySource: {} } });
 
   // Only what is offered.
   const code = async (p: Promise<unknown>) => ((await t.throwsAsync(p)) as QuancunError).code;
@@ -108,15 +109,19 @@ test('what is owed, with the actions that keep the money rule; park, reverse and
   t.like(await gateway.loads.loads.require('K001-00000001'), { state: 'reversed' });
   t.like(await gateway.ledger.posting('K001-00000001'), { status: 'reversed' });
 
-  // Reverse: no MAC2 was issued, so the debit goes back to the bank.
+  // Reverse: a load left approved while the gateway runs (its store refused the MAC2's write for a quarter of an
+  // hour): no MAC2 was issued, so the debit goes back to the bank.
+  const left = record('K001-00000008', ['received', 'bank-pending', 'approved'], { stan: 48, amount: 800, bankRef: '000000000128', hostDate: '20261206', hostTime: '101010' });
+  await gateway.store.put(`gw/load/${left.id}`, left);
+  t.deepEqual((await gateway.owed.view()).unfinished.map((i) => [i.txnId, i.state, i.actions]).filter(([id]) => id === 'K001-00000008'), [['K001-00000008', 'approved', ['reverse']]]);
   const confirmed = once(gateway.loads.reversals, 'confirmed');
-  await gateway.owed.act('K001-00000005', 'reverse');
-  t.deepEqual(await confirmed, ['K001-00000005', 1]);
-  t.like(await gateway.loads.loads.require('K001-00000005'), { state: 'reversed', reversalReason: '96' });
-  t.deepEqual(bank.log.filter((e) => e.mti === '0400' && e.stan === '000045').map((e) => e.reason), ['96']);
+  await gateway.owed.act('K001-00000008', 'reverse');
+  t.deepEqual(await confirmed, ['K001-00000008', 1]);
+  t.like(await gateway.loads.loads.require('K001-00000008'), { state: 'reversed', reversalReason: '96' });
+  t.deepEqual(bank.log.filter((e) => e.mti === '0400' && e.stan === '000048').map((e) => e.reason), ['96']);
 
   const after = await gateway.owed.view();
-  t.deepEqual(after.reversals, []);
+  t.deepEqual(after.reversals.map((r) => r.txnId), ['K001-00000005'], 'its next try is a minute away');
   t.deepEqual(after.pendingLoads.map((i) => i.txnId), ['K001-00000002', 'K001-00000003']);
   t.deepEqual(after.unfinished.map((i) => i.txnId), ['K001-00000006']);
 });

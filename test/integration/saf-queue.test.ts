@@ -109,3 +109,34 @@ test('a try whose journal could not be read is tried again after the backoff, no
   t.deepEqual(await confirmed, ['OWED', 1]);
   t.is((await loads.require('OWED')).state, 'reversed');
 });
+
+test('a load left bank-pending or approved (its MAC2 never out) is journaled reversing first, at start and when named; no other state is touched', async (t) => {
+  const loads = await journal(t);
+  await load(loads, 'PENDING', ['bank-pending']);
+  await load(loads, 'APPROVED', ['bank-pending', 'approved']);
+  await load(loads, 'ISSUED', ['bank-pending', 'approved', 'mac2-issued']);
+  const sent: Array<[string, string | undefined, string | undefined]> = [];
+  const queue = new ReversalQueue({
+    records: loads, log: silentLogger, retry: { minMs: 1, maxMs: 4 },
+    left: { 'bank-pending': { reason: '98', code: 'BANK_TIMEOUT' }, approved: { reason: '96', code: 'INTERNAL' } },
+    async send(record) {
+      sent.push([record.id, record.reversalReason, record.code]);
+      await loads.advance(record, 'reversed');
+      return true;
+    },
+  });
+  t.teardown(() => queue.stop());
+  await queue.start();
+  const reversedAtStart = await Promise.all(['PENDING', 'APPROVED'].map((id) => queue.owe(id)));
+  t.deepEqual(reversedAtStart, [true, true]);
+  t.deepEqual(sent.sort(), [['APPROVED', '96', 'INTERNAL'], ['PENDING', '98', 'BANK_TIMEOUT']]);
+  t.is((await loads.require('ISSUED')).state, 'mac2-issued', 'a MAC2 issued may be on the card: never reversed from here');
+
+  // While running: the authorization's store refused the write after `approved`; named with the code the kiosk heard.
+  await load(loads, 'LEFT', ['bank-pending', 'approved']);
+  t.true(await queue.owe('LEFT', 'JOURNAL_UNAVAILABLE'));
+  t.deepEqual(sent.at(-1), ['LEFT', '96', 'JOURNAL_UNAVAILABLE']);
+  t.false(await queue.owe('ISSUED', 'JOURNAL_UNAVAILABLE'), 'mac2-issued is not a state a load is left in');
+  t.is((await loads.require('ISSUED')).state, 'mac2-issued');
+  t.is(sent.length, 3);
+});
