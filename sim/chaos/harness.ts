@@ -453,6 +453,18 @@ async function startWorld(o: ChaosOptions) {
         await requestLoad(kiosk.member.child, s.amount, s.pin, LOAD_LIMIT_MS).catch(() => null);
         await field.remove();
       }
+      /** The first time `m` journals the fault's step (its state written, not held): `act` runs beside the run. */
+      const onceAt = (m: Member, f: { kind: string; step: string }, act: () => Promise<void>) => {
+        const at = journalStep(f.step);
+        const onStep = (step: JournalStep) => {
+          if (step.prefix !== at.prefix || step.state !== at.state) return;
+          m.off('journal', onStep);
+          took.push(`${f.kind} ${f.step}`);
+          restarts.push(act());
+        };
+        m.on('journal', onStep);
+        detach.push(() => m.off('journal', onStep));
+      };
       const killOnFreeze = (m: Member) => {
         const onStep = (step: JournalStep) => {
           if (step.held !== 'freeze') return;
@@ -522,31 +534,13 @@ async function startWorld(o: ChaosOptions) {
             arms.gateway.push({ ...journalStep(f.step), action: 'freeze', skip: f.nth - 1 });
             killOnFreeze(gateway);
             return true;
-          case 'broker-restart': {
-            let done = false;
-            const at = journalStep(f.step);
-            const onStep = (step: JournalStep) => {
-              if (done || step.prefix !== at.prefix || step.state !== at.state) return;
-              done = true;
-              took.push(`broker-restart ${f.step}`);
-              restarts.push(broker.restart());
-            };
-            kiosk.member.on('journal', onStep);
-            detach.push(() => kiosk.member.off('journal', onStep));
+          case 'broker-restart':
+            onceAt(kiosk.member, f, () => broker.restart());
             return true;
-          }
           case 'gateway-stall':
           case 'kiosk-stall': {
             const m = f.kind === 'gateway-stall' ? gateway : kiosk.member;
-            const at = journalStep(f.step);
-            const onStep = (step: JournalStep) => {
-              if (step.prefix !== at.prefix || step.state !== at.state) return;
-              m.off('journal', onStep);
-              took.push(`${f.kind} ${f.step}`);
-              restarts.push(m.stall(f.stallMs));
-            };
-            m.on('journal', onStep);
-            detach.push(() => m.off('journal', onStep));
+            onceAt(m, f, () => m.stall(f.stallMs));
             return true;
           }
           case 'card-removed': {

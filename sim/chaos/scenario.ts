@@ -198,6 +198,12 @@ export interface ScenarioWorld {
   kinds: readonly ScenarioKind[];
 }
 
+/**
+ * A step of the run's own kiosk flow, or of a collect (a card owed a credit has it written first). In the registry's
+ * order (load, collect, fee), as the series drew them before each kind named its flows.
+ */
+const kioskStep = (r: Prng, spec: RunKindSpec) => r.pick(FLOWS.filter((f) => spec.kioskFlows.includes(f.kind)).flatMap((f) => kioskSteps(f.kind)));
+
 /** A stall outlasts the kiosk's wait for an answer (up to three of them), well short of the broker's keepalive. */
 const stallMs = (r: Prng, w: ScenarioWorld) => r.int(w.requestTimeoutMs + 200, 3 * w.requestTimeoutMs);
 
@@ -205,12 +211,10 @@ function drawFault(r: Prng, kind: FaultKind, w: ScenarioWorld, field: FieldKind,
   const spec = RUN_KINDS[run];
   switch (kind) {
     case 'kiosk-kill':
-      // A run kills at the steps of its own flow, or of a collect (a card owed a credit has it written first).
-      // In the registry's order (load, collect, fee), as the series drew them before each kind named its flows.
-      return { kind, step: r.pick(FLOWS.filter((f) => spec.kioskFlows.includes(f.kind)).flatMap((f) => kioskSteps(f.kind))) };
+      return { kind, step: kioskStep(r, spec) };
     case 'kiosk-stall':
       // A board's SD card that takes seconds over a write, at the steps a kill takes.
-      return { kind, step: r.pick(FLOWS.filter((f) => spec.kioskFlows.includes(f.kind)).flatMap((f) => kioskSteps(f.kind))), stallMs: stallMs(r, w) };
+      return { kind, step: kioskStep(r, spec), stallMs: stallMs(r, w) };
     case 'gateway-kill': {
       const step = r.pick(spec.gatewaySteps);
       // A batch run writes each transfer's steps (and their credits) once per transfer: kill at the first or a later one.
