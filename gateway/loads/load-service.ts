@@ -144,7 +144,7 @@ export class LoadService {
     record = await bank.stans.reserve((stan, reserve) =>
       this.loads.advance(received, 'bank-pending', { campusAccount: account.campusAccount, bankId: bank.id, stan }, [reserve]));
     try {
-      return await this.debitAndIssue(record, req, account.bankPan!, bank, pinBlock);
+      return await this.debitAndIssue(record, req, account.bankPan!, bank, pinBlock, log);
     } catch (err) {
       // Any failure from here on is answered as a refusal, so the debit must not stand: a record journaled
       // `reversing` is owed its reversal; one the store left `bank-pending` or `approved` (it refused the next write)
@@ -157,9 +157,8 @@ export class LoadService {
 
   /** From `bank-pending` on: the transfer, and the MAC2 once the bank approved it. */
   private async debitAndIssue(
-    record: GatewayLoadRecord, req: OpRequest<'load.authorize'>, bankPan: string, bank: BankConnection, pinBlock: Buffer,
+    record: GatewayLoadRecord, req: OpRequest<'load.authorize'>, bankPan: string, bank: BankConnection, pinBlock: Buffer, log: Logger,
   ): Promise<OpResponse<'load.authorize'>> {
-    const log = this.o.log.child({ txnId: req.txnId, kioskId: record.kioskId });
     try {
       const approval = await bank.link.transfer({
         stan: record.stan!,
