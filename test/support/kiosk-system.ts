@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
 import { parseConfig, type Config, type LoadedConfig } from '../../common/config.ts';
-import { silentLogger } from '../../common/log.ts';
+import { silentLogger, type Logger } from '../../common/log.ts';
 import { assembleKiosk } from '../../board/kiosk-assembly.ts';
 import { KioskJournal } from '../../runtime/journal/kiosk-journal.ts';
 import { startEmbeddedSystem, type EmbeddedOptions, type EmbeddedSystem, type SimKiosk } from '../../sim/embedded-system.ts';
@@ -32,6 +32,8 @@ export interface TestSystemOptions {
   /** A data folder the test made already (a day `quancun sim day` left); default: a fresh one. */
   dataDir?: string;
   gatewayNow?: EmbeddedOptions['gatewayNow'];
+  /** Where the kiosks' and the gateway's logs go; default: nowhere. */
+  log?: Logger;
 }
 
 export interface TestSystem extends EmbeddedSystem {
@@ -49,7 +51,7 @@ export async function startTestSystem(t: ExecutionContext, o: TestSystemOptions 
   const loaded = parseConfig(raw, EMBEDDED_CONFIG);
   const dataDir = o.dataDir ?? await tempDir(t, 'quancun-system-');
   const system = await startEmbeddedSystem({
-    loaded, log: silentLogger, dataDir, kioskIds: o.kioskIds ?? ['K001'], ...(o.kioskTls ? { kioskTls: o.kioskTls } : {}), ...(o.editKiosk ? { editKiosk: o.editKiosk } : {}),
+    loaded, log: o.log ?? silentLogger, dataDir, kioskIds: o.kioskIds ?? ['K001'], ...(o.kioskTls ? { kioskTls: o.kioskTls } : {}), ...(o.editKiosk ? { editKiosk: o.editKiosk } : {}),
     ...(o.pcscReader ? { readerBackend: 'pcsc' as const, readerName: o.pcscReader } : { readerBackend: 'sim' as const }),
     ...(o.gatewayNow ? { gatewayNow: o.gatewayNow } : {}),
   });

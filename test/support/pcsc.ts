@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { registerCompletionHandler, type ExecutionContext } from 'ava';
 import { PcscCardReader, type PcscReaderOptions } from '../../hal/card-reader/pcsc-reader.ts';
+import { createLogger, LogRing } from '../../common/log.ts';
 import type { CardDevice } from '../../sim/card/card-device.ts';
 import { VpcdConnector, vpcdSlotsFromEnv, type VpcdSlot } from '../../sim/card/vpcd-connector.ts';
 import { startTestSystem, type TestSystem, type TestSystemOptions } from './kiosk-system.ts';
@@ -117,16 +118,37 @@ export async function pcscRig(t: ExecutionContext, options: Omit<PcscReaderOptio
 }
 
 /**
+ * A test on the real PC/SC stack has hung, rarely, under a loaded CI machine, and ava's timeout shows nothing of why:
+ * a test still running shortly before that timeout prints the system's last log records (reader events included).
+ * Only a report: nothing waits on this timer.
+ */
+function dumpLogIfStuck(t: ExecutionContext, ring: LogRing): void {
+  const timer = setTimeout(() => {
+    console.error(`${t.title}: still running after ${STUCK_MS / 1000} s; the last log records:`);
+    for (const record of ring.records) console.error(JSON.stringify(record));
+  }, STUCK_MS);
+  timer.unref();
+  t.teardown(() => clearTimeout(timer));
+}
+
+/** Below ava's 60 s timeout (package.json), above the slowest test on the real PC/SC stack in a full run. */
+const STUCK_MS = 45_000;
+
+/**
  * The embedded default with K001 reading cards on a claimed vpcd slot of the private pcscd, and a connector that puts
  * cards in that slot's field; the slot emptied and released at teardown.
  */
 export async function startPcscTestSystem(
-  t: ExecutionContext, o: Omit<TestSystemOptions, 'pcscReader'> = {},
+  t: ExecutionContext, o: Omit<TestSystemOptions, 'pcscReader' | 'log'> = {},
 ): Promise<{ system: TestSystem; reader: PcscCardReader; connector: VpcdConnector }> {
   const slot = await claimVpcdSlot();
   t.teardown(() => slot.release());
-  const system = await startTestSystem(t, { ...o, pcscReader: slot.readerName });
+  const ring = new LogRing(400);
+  const log = createLogger({ level: 'debug', sink: () => {} }).recording(ring);
+  const system = await startTestSystem(t, { ...o, pcscReader: slot.readerName, log });
   const reader = system.kiosks.get('K001')!.kiosk.reader as PcscCardReader;
+  for (const event of ['present', 'absent', 'ready', 'fault'] as const) reader.on(event, () => log.debug(`reader ${event}`));
+  dumpLogIfStuck(t, ring);
   const connector = new VpcdConnector({ port: slot.port });
   t.teardown(() => emptySlot(reader, connector));
   return { system, reader, connector };
