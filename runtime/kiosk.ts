@@ -6,6 +6,7 @@
  * (re)connection to the gateway it brings the journal's unfinished records to a definite end, asking the gateway how
  * far each got (each flow's `recover`, flows/registry.ts).
  */
+import { Backoff } from '../common/backoff.ts';
 import { EventEmitter, once } from 'node:events';
 import { join } from 'node:path';
 import { LogRing, type Logger } from '../common/log.ts';
@@ -112,7 +113,7 @@ export class Kiosk extends EventEmitter<KioskEvents> {
    * the kiosk's wait): nothing else would start one until the next transaction or reconnection.
    */
   #recoveryLater: NodeJS.Timeout | undefined;
-  #recoveryDelayMs: number;
+  readonly #recoveryBackoff: Backoff;
   /** Set by drain(): a stop is under way and no new transaction starts. */
   private draining = false;
   /** False while the journal could not be opened: nothing that needs it runs. */
@@ -130,7 +131,7 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     const ring = o.logRing ?? new LogRing();
     this.log = (o.logRing ? o.log : o.log.recording(ring)).child({ kiosk: o.id });
     this.journal = new KioskJournal(kioskJournalPath(o.dataDir, o.id), o.id, this.log);
-    this.#recoveryDelayMs = this.#firstRecoveryDelayMs;
+    this.#recoveryBackoff = new Backoff({ minMs: o.requestTimeoutMs ?? 15_000, maxMs: MAX_RECOVERY_DELAY_MS });
     this.link = new KioskLink({
       url: o.mqttUrl, ...(o.mqttTls ? { tls: o.mqttTls } : {}), kioskId: o.id, version: o.version, log: this.log, saveSeq: (seq) => this.journal.saveBirthSeq(seq),
       ...(o.requestTimeoutMs ? { requestTimeoutMs: o.requestTimeoutMs } : {}),
@@ -467,22 +468,17 @@ export class Kiosk extends EventEmitter<KioskEvents> {
     clearTimeout(this.#recoveryLater);
     this.#recoveryLater = undefined;
     if (!left) {
-      this.#recoveryDelayMs = this.#firstRecoveryDelayMs;
+      this.#recoveryBackoff.reset();
       return;
     }
     if (this.stopping.signal.aborted) return;
-    const delayMs = this.#recoveryDelayMs;
-    this.#recoveryDelayMs = Math.min(delayMs * 2, MAX_RECOVERY_DELAY_MS);
+    const delayMs = this.#recoveryBackoff.next();
     this.#recoveryLater = setTimeout(() => {
       this.#recoveryLater = undefined;
       // Offline, the reconnection starts the pass; busy, the transaction's end does.
       if (this.link.online) void this.recover().catch((err) => this.log.error('recovery failed', { error: err as Error }));
     }, delayMs);
     this.#recoveryLater.unref();
-  }
-
-  get #firstRecoveryDelayMs(): number {
-    return this.o.requestTimeoutMs ?? 15_000;
   }
 
   /** Whether it left a record unfinished. */

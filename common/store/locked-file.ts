@@ -4,6 +4,7 @@
  * exclusive lock file; the write is atomic (temp file, fsync, rename, fsync of the folder), so a reader that takes
  * no lock sees the old file or the new one, never half of one, and a crash leaves one of the two.
  */
+import { backoffDelay } from '../backoff.ts';
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -34,10 +35,13 @@ export interface LockOptions {
   waitMs?: number;
 }
 
+/** How often a held lock is looked at again: soon at first (a short holder), then less often. */
+const LOCK_POLL = { minMs: 5, maxMs: 200 };
+
 /** Runs `fn` holding `lockPath` (created O_EXCL, holding the holder's pid); a lock whose holder is gone is broken. */
 export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, o: LockOptions = {}): Promise<T> {
   const deadline = Date.now() + (o.waitMs ?? 10_000);
-  for (let pause = 5; ; pause = Math.min(pause * 2, 200)) {
+  for (let tries = 1; ; tries++) {
     const lock = await open(lockPath, 'wx', 0o600).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'EEXIST') return undefined;
       throw err;
@@ -60,7 +64,7 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, o:
       continue;
     }
     if (Date.now() > deadline) throw new QuancunError('INTERNAL', `${lockPath} is held by process ${holder ?? '?'}; try again when it has finished`);
-    await delay(pause);
+    await delay(backoffDelay(LOCK_POLL, tries));
   }
 }
 

@@ -16,6 +16,7 @@
  * Each answer matched to its request emits `answer` ({ op, ms }), each request left unanswered `no-answer` ({ op }):
  * the gateway's metrics time the bank with them.
  */
+import { Backoff } from '../../common/backoff.ts';
 import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { QuancunError } from '../../common/errors.ts';
@@ -167,14 +168,14 @@ export class BankLink extends EventEmitter {
   #send: ((body: Buffer) => void) | null = null;
   #connecting: Promise<void> | null = null;
   #retryTimer: NodeJS.Timeout | null = null;
-  #backoff: number;
+  readonly #reconnectBackoff: Backoff;
   #closed = false;
   #signedOn = false;
   #wantSignedOn = false;
   #signingOn: Promise<void> | null = null;
-  /** The next sign-on after one that failed while a session is wanted, and the wait before the one after it. */
+  /** The next sign-on after one that failed while a session is wanted, and the waits before it (the reconnect's policy). */
   #signOnTimer: NodeJS.Timeout | null = null;
-  #signOnBackoff = 0;
+  readonly #signOnBackoff: Backoff;
   #batch = '000001';
   readonly #session: BankProfile['session'];
   #sessionTimers: NodeJS.Timeout[] = [];
@@ -192,7 +193,9 @@ export class BankLink extends EventEmitter {
     this.#stans = options.stanStore;
     this.#timeouts = { ...options.profile.timeouts, ...options.timeouts };
     this.#session = { ...options.profile.session, ...options.session };
-    this.#backoff = this.#timeouts.reconnectMinMs;
+    const reconnect = { minMs: this.#timeouts.reconnectMinMs, maxMs: this.#timeouts.reconnectMaxMs };
+    this.#reconnectBackoff = new Backoff(reconnect);
+    this.#signOnBackoff = new Backoff(reconnect);
   }
 
   get signedOn(): boolean {
@@ -326,7 +329,7 @@ export class BankLink extends EventEmitter {
   signOn(): Promise<void> {
     this.#wantSignedOn = true;
     this.#signingOn ??= this.#signOn()
-      .then(() => void (this.#signOnBackoff = 0), (err: unknown) => {
+      .then(() => this.#signOnBackoff.reset(), (err: unknown) => {
         this.#signOnLater(err);
         throw err;
       })
@@ -341,8 +344,7 @@ export class BankLink extends EventEmitter {
    */
   #signOnLater(err: unknown): void {
     if (this.#closed || !this.#wantSignedOn || this.#signOnTimer) return;
-    const { reconnectMinMs, reconnectMaxMs } = this.#timeouts;
-    const delay = (this.#signOnBackoff = Math.min(this.#signOnBackoff ? this.#signOnBackoff * 2 : reconnectMinMs, reconnectMaxMs));
+    const delay = this.#signOnBackoff.next();
     this.#log.warn('sign-on failed; signing on again', { code: QuancunError.from(err).code, nextInMs: delay });
     this.#signOnTimer = setTimeout(() => {
       this.#signOnTimer = null;
@@ -550,7 +552,7 @@ export class BankLink extends EventEmitter {
         });
         this.#socket = socket;
         this.#unreachable = false;
-        this.#backoff = this.#timeouts.reconnectMinMs;
+        this.#reconnectBackoff.reset();
         this.#log.info('connected to the bank', { host, port });
         this.emit('connected');
         resolve();
@@ -581,12 +583,10 @@ export class BankLink extends EventEmitter {
 
   #scheduleReconnect(): void {
     if (this.#closed || this.#retryTimer) return;
-    const delay = this.#backoff;
-    this.#backoff = Math.min(this.#backoff * 2, this.#timeouts.reconnectMaxMs);
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
       this.#connect().catch(() => {});
-    }, delay);
+    }, this.#reconnectBackoff.next());
     this.#retryTimer.unref();
   }
 }

@@ -6,6 +6,7 @@
  * and not dropped: it moves to the refused entries, with an error log, the health check and a gauge saying so. What
  * is owed is in the store, so a restart resumes it.
  */
+import { backoffDelay } from '../../common/backoff.ts';
 import { EventEmitter } from 'node:events';
 import { QuancunError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
@@ -151,8 +152,8 @@ export class PostingRelay extends EventEmitter<{
 
   #backoff(e: QuancunError, posting: OneCardPosting | undefined): number {
     this.#unanswered++;
-    const { minMs, maxMs, attentionAfter } = this.#o.policy;
-    const wait = Math.min(minMs * 2 ** (this.#unanswered - 1), maxMs);
+    const { attentionAfter } = this.#o.policy;
+    const wait = backoffDelay(this.#o.policy, this.#unanswered);
     const fields = { txnId: posting?.txnId, status: posting?.status, code: e.code, error: e.message, tries: this.#unanswered, nextInMs: wait };
     if (this.#unanswered === attentionAfter) this.#o.log.error('the one-card system still does not answer: operator attention, retrying', fields);
     else this.#o.log.warn('a posting got no answer from the one-card system, retrying', fields);

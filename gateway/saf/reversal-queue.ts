@@ -6,6 +6,7 @@
  * record of the journal, so a gateway restart loses none. Only the reversal is ever repeated, never the transfer, and
  * the bank applies a repeated reversal once.
  */
+import { backoffDelay } from '../../common/backoff.ts';
 import { EventEmitter } from 'node:events';
 import { QuancunError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
@@ -197,7 +198,7 @@ export class ReversalQueue<S extends string = GatewayLoadState, R extends Revers
 
   /** The next try after the backoff of the tries so far; an operator is told when they reach `attentionAfter`. */
   #tryLater(txnId: string, owed: Owed, fields: Record<string, unknown> = { txnId, attempts: owed.attempts }): void {
-    const delayMs = Math.min(this.#retry.minMs * 2 ** (Math.max(owed.attempts, 1) - 1), this.#retry.maxMs);
+    const delayMs = backoffDelay(this.#retry, owed.attempts);
     const logged = { ...fields, nextInMs: delayMs };
     if (owed.attempts === this.#retry.attentionAfter) this.#o.log.error('reversal still unconfirmed: operator attention, retrying', logged);
     else this.#o.log.warn('reversal unconfirmed, retrying', logged);

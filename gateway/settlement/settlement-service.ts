@@ -12,6 +12,7 @@
  * closing batch and here in none: that is what "not balanced" and the batch upload are for, and reconciliation
  * (by STAN, not by batch) settles it for good.
  */
+import { backoffDelay } from '../../common/backoff.ts';
 import { EventEmitter } from 'node:events';
 import { nextTimeOfDay } from '../../common/campus-time.ts';
 import { QuancunError } from '../../common/errors.ts';
@@ -102,7 +103,7 @@ export class SettlementService extends EventEmitter<{ settled: [record: Settleme
   async recover(): Promise<void> {
     this.#stopped = false;
     const banks = new Set((await this.records.unfinished()).map((r) => r.bankId));
-    for (const bankId of banks) await this.#finishUnfinished(bankId, this.#retry.minMs);
+    for (const bankId of banks) await this.#finishUnfinished(bankId, 0);
   }
 
   /** Settles each bank whose profile names a `session.settleAt`, every day at that campus time, until stopped. */
@@ -143,29 +144,29 @@ export class SettlementService extends EventEmitter<{ settled: [record: Settleme
     this.#settling.set(bankId, settled);
     settled.catch((err: unknown) => {
       this.#o.log.error('settlement failed; a closed batch is tried again later', { bank: bankId, error: err as Error });
-      this.#finishLater(bankId, this.#retry.minMs);
+      this.#finishLater(bankId, 1);
     });
     return settled;
   }
 
-  /** Finishes the bank's unfinished settlements, oldest first; on a failure, tries again after `delayMs`, then twice that. */
-  async #finishUnfinished(bankId: string, delayMs: number): Promise<void> {
+  /** Finishes the bank's unfinished settlements, oldest first; on a failure, tries again after the backoff of `failures + 1`. */
+  async #finishUnfinished(bankId: string, failures: number): Promise<void> {
     try {
       await this.#turns.run(bankId, async () => {
         for (const r of (await this.records.unfinished()).filter((u) => u.bankId === bankId)) await this.#finish(r);
       });
     } catch (err) {
-      this.#o.log.warn('settlement not finished yet; tried again later', { bank: bankId, nextInMs: delayMs, error: err as Error });
-      this.#finishLater(bankId, delayMs);
+      this.#o.log.warn('settlement not finished yet; tried again later', { bank: bankId, nextInMs: backoffDelay(this.#retry, failures + 1), error: err as Error });
+      this.#finishLater(bankId, failures + 1);
     }
   }
 
-  #finishLater(bankId: string, delayMs: number): void {
+  #finishLater(bankId: string, failures: number): void {
     if (this.#stopped || this.#retries.has(bankId)) return;
     const timer = setTimeout(() => {
       this.#retries.delete(bankId);
-      void this.#finishUnfinished(bankId, Math.min(delayMs * 2, this.#retry.maxMs));
-    }, delayMs);
+      void this.#finishUnfinished(bankId, failures);
+    }, backoffDelay(this.#retry, failures));
     timer.unref();
     this.#retries.set(bankId, timer);
   }

@@ -4,6 +4,7 @@
  * with backoff until the device returns. It never throws out of an event handler, so a lost device cannot end the
  * process. Printer and PIN pad drivers both sit on this.
  */
+import { Backoff } from '../../common/backoff.ts';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { QuancunError } from '../../common/errors.ts';
@@ -33,7 +34,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   #options: SerialLinkOptions;
   #stream: Duplex | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #delay: number;
+  readonly #backoff: Backoff;
   #running = false;
 
   constructor(options: SerialLinkOptions) {
@@ -41,7 +42,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     this.name = options.name;
     this.inspector = options.inspector ?? disabledInspector;
     this.#options = options;
-    this.#delay = options.backoff?.initialMs ?? 100;
+    this.#backoff = new Backoff({ minMs: options.backoff?.initialMs ?? 100, maxMs: options.backoff?.maxMs ?? 5000 });
   }
 
   get isUp(): boolean {
@@ -101,7 +102,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
       return;
     }
     this.#stream = stream;
-    this.#delay = this.#options.backoff?.initialMs ?? 100;
+    this.#backoff.reset();
     stream.on('data', (chunk: Buffer) => {
       if (this.#options.traceRx !== false && this.inspector.enabled) this.inspector.trace(this.name, 'rx', chunk);
       this.emit('data', chunk);
@@ -122,8 +123,6 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
 
   #retry(): void {
     clearTimeout(this.#timer);
-    const delay = this.#delay;
-    this.#delay = Math.min(delay * 2, this.#options.backoff?.maxMs ?? 5000);
-    this.#timer = setTimeout(() => void this.#attempt(), delay);
+    this.#timer = setTimeout(() => void this.#attempt(), this.#backoff.next());
   }
 }
