@@ -275,6 +275,18 @@ export class TransferService {
     const planned = record;
     record = await bank.stans.reserve((stan, reserve) => this.transfers.advance(planned, 'bank-pending', { stan }, [reserve]));
     try {
+      return await this.#transfer(record, bank, pan, log);
+    } catch (err) {
+      // The store refused the step after bank-pending (a disk, a database connection failing) and the bank may have
+      // debited: the queue reverses it once the store takes writes again, not at the next start.
+      void this.reversals.owe(record.id, QuancunError.from(err).code);
+      throw err;
+    }
+  }
+
+  /** The 0200 of a record journaled `bank-pending`, and its outcome journaled. */
+  async #transfer(record: TransferRecord, bank: BankConnection, pan: string, log: Logger): Promise<TransferRecord> {
+    try {
       const approval = await bank.link.standingTransfer({
         stan: record.stan!, pan, amount: record.amount, terminalId: bank.terminalId, merchantId: bank.merchantId, campusRef: record.id,
       });

@@ -1,7 +1,8 @@
 /**
- * The gateway's store stops taking writes while the bank applies a load's transfer (a disk, or a database connection,
- * failing under a running gateway). The kiosk is answered with a refusal and tells the cardholder nothing was
- * loaded, so the debit must not stand: the gateway reverses it once its store takes writes again, without a restart.
+ * The gateway's store stops taking writes while the bank applies a transfer (a disk, or a database connection,
+ * failing under a running gateway), so its outcome cannot be journaled: a load's (the kiosk is answered with a
+ * refusal and tells the cardholder nothing was loaded) or a standing order's in a batch run. Either way the debit
+ * must not stand: the gateway reverses it once its store takes writes again, without a restart.
  * The store is the gateway's LevelDB (a data folder of the test's own), closed and opened again in this process.
  */
 import test from 'ava';
@@ -40,4 +41,31 @@ test('the store refuses the writes after the bank debited: the kiosk is told no,
   const { kiosk } = system.kiosks.get('K001')!;
   t.like(await kiosk.journal.loads.require(outcome.txnId), { state: 'declined', outcome: 'not-debited' });
   t.like(await gateway.ledger.posting(outcome.txnId), { status: 'reversed' });
+});
+
+test('the store refuses the writes after the bank applied a standing transfer: the run fails, and the debit is reversed once the store is back', async (t) => {
+  const system = await startTestSystem(t, {
+    dataDir: await tempDir(t, 'quancun-system-'),
+    edit: (c) => void (c.reversals = { minMs: 50, maxMs: 400 }),
+  });
+  const { gateway, bank } = system;
+  const { transfers } = gateway;
+  await transfers.orders.add({ campusAccount: '2023010001', amount: AMOUNT, rule: { kind: 'monthly', day: 1 } });
+  bank.setBehaviour({ latencyMs: 300 }, { ops: ['standingTransfer'], count: 1 });
+  let closed: Promise<void> | undefined;
+  bank.on('request', (e) => {
+    if (e.op === 'standingTransfer' && !closed) closed = gateway.store.close();
+  });
+
+  await t.throwsAsync(transfers.run('test'), { code: 'JOURNAL_UNAVAILABLE' } as never);
+  t.is(bank.balanceOf(ZHANG.pan), ZHANG.bank - AMOUNT, 'the bank applied the transfer');
+
+  await closed;
+  const confirmed = new Promise<string>((resolve) => transfers.reversals.once('confirmed', resolve));
+  await gateway.store.open();
+  const reversedId = await confirmed;
+  t.like(await transfers.transfers.require(reversedId), { state: 'reversed', code: 'JOURNAL_UNAVAILABLE', reversalReason: '98' });
+  t.like(bank.log.filter((e) => e.op === 'standingReversal'), [{ reason: '98', responseCode: '00' }]);
+  t.is(bank.balanceOf(ZHANG.pan), ZHANG.bank, 'the debit was reversed');
+  t.deepEqual(await gateway.credits.open(ZHANG.asn), [], 'the card is owed nothing');
 });
