@@ -85,13 +85,15 @@ export class Member extends EventEmitter<{ journal: [step: JournalStep] }> {
 
   /**
    * The running process stopped (SIGSTOP) for `ms`, then let go on: alive, its connections open, answering nothing,
-   * as a process held up by a long pause is. Killed meanwhile (another fault), it stays killed.
+   * as a process held up by a long pause is. Killed meanwhile (another fault), it stays killed; killed before (a
+   * kill at the same step, the process being replaced), there is nothing to stall.
    */
   async stall(ms: number): Promise<void> {
-    const { pid } = this.child;
+    const pid = this.#proc?.child.pid;
+    if (pid === undefined) return;
     const signal = (s: NodeJS.Signals) => {
       try {
-        process.kill(pid!, s);
+        process.kill(pid, s);
       } catch {
         // gone already: a kill of another fault came first
       }
