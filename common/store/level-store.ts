@@ -14,7 +14,7 @@ import { basename, dirname, join } from 'node:path';
 import { Level } from 'level';
 import { QuancunError } from '../errors.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { ListCache, type RawEntries } from './list-cache.ts';
+import { parsed, ReadCache, type RawEntries } from './read-cache.ts';
 import { countedWrite, keyWindow, markIfNew, MARKER_KEY, type DurableStore, type Entry, type ListRange, type Op } from './durable-store.ts';
 
 /** `level` is classic-level on Node; its typings leave out classic-level's static repair (LevelDB's RepairDB). */
@@ -32,7 +32,7 @@ export class LevelStore implements DurableStore {
   /** LevelDB's LOCK keeps the folder this process's until it closes it: nothing takes it over. */
   readonly lost = new Promise<string>(() => {});
   /** This process alone writes the folder, so a card's small indexes can be listed from memory. */
-  readonly #lists = new ListCache();
+  readonly #reads = new ReadCache();
 
   constructor(readonly path: string, options: { log?: Logger } = {}) {
     this.log = (options.log ?? createLogger()).child({ store: path });
@@ -47,7 +47,7 @@ export class LevelStore implements DurableStore {
   }
 
   async open(): Promise<void> {
-    this.#lists.clear();
+    this.#reads.clear();
     const aside = damagedCopies(this.path);
     if (aside.length > 0) {
       // A restart must not start empty over a journal that was moved aside: an operator settles it first.
@@ -105,7 +105,7 @@ export class LevelStore implements DurableStore {
   }
 
   close(): Promise<void> {
-    this.#lists.clear();
+    this.#reads.clear();
     return this.db?.close() ?? Promise.resolve();
   }
 
@@ -125,7 +125,7 @@ export class LevelStore implements DurableStore {
 
   /** Synced: resolves only once the write is on disk. */
   put(key: string, value: unknown): Promise<void> {
-    return countedWrite(this, () => this.#lists.write([key], () => this.db.put(key, JSON.stringify(value), { sync: true }).catch(this.#refused)));
+    return countedWrite(this, () => this.#reads.write([key], () => this.db.put(key, JSON.stringify(value), { sync: true }).catch(this.#refused)));
   }
 
   /**
@@ -146,7 +146,7 @@ export class LevelStore implements DurableStore {
    * about three times the main thread's time per batch (the fleet benchmark: a tenth of the gateway's CPU per load).
    */
   batch(ops: Op[]): Promise<void> {
-    return countedWrite(this, () => this.#lists.write(ops.map((op) => op.key), async () => {
+    return countedWrite(this, () => this.#reads.write(ops.map((op) => op.key), async () => {
       let batch: ReturnType<Level<string, string>['batch']> | undefined;
       try {
         batch = this.db.batch();
@@ -168,8 +168,8 @@ export class LevelStore implements DurableStore {
    */
   async list<T>(prefix: string, range: ListRange = {}): Promise<Array<Entry<T>>> {
     try {
-      const whole = Object.keys(range).length === 0 && ListCache.covers(prefix);
-      const raw = whole ? await this.#lists.list(prefix, () => this.#read(prefix, range)) : await this.#read(prefix, range);
+      const whole = Object.keys(range).length === 0 && ReadCache.covers(prefix);
+      const raw = whole ? await this.#reads.list(prefix, () => this.#read(prefix, range)) : await this.#read(prefix, range);
       return parsed<T>(raw);
     } catch (err) {
       return this.#refused(err);
@@ -201,11 +201,6 @@ export class LevelStore implements DurableStore {
     // all(): the entries in as few calls into LevelDB as it takes (a card's index is one call, empty or not).
     return this.db.iterator(options).all();
   }
-}
-
-/** Parsed for each caller: one may change what it was given. */
-function parsed<T>(raw: RawEntries): Array<Entry<T>> {
-  return raw.map(([key, value]) => ({ key, value: JSON.parse(value) as T }));
 }
 
 function damagedCopies(path: string): string[] {

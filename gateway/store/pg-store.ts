@@ -11,13 +11,15 @@
  * statement: a gateway that lost its lock (its connection dropped, another took over) writes nothing more, and says
  * so (`lost`) so that it stops.
  *
- * The statements a load repeats (get, batch, list) are named, so each connection parses and plans them once.
+ * The statements a load repeats (get, batch, list) are named, so each connection parses and plans them once, and
+ * since only the owner writes, what it reads is kept in memory until it writes it again (common/store/read-cache.ts).
  */
 import { hostname } from 'node:os';
 import pg from 'pg';
 import { QuancunError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import { countedWrite, keyWindow, markIfNew, type DurableStore, type Entry, type ListRange, type Op } from '../../common/store/durable-store.ts';
+import { parsed, ReadCache, type RawEntries } from '../../common/store/read-cache.ts';
 import { migrate, type Migration } from './pg-migrations.ts';
 
 export interface PgStoreOptions {
@@ -102,6 +104,8 @@ export class PgStore implements DurableStore {
   /** This gateway's turn as owner (quancun_owner.epoch): every write checks it is still the current one. */
   #epoch = 0;
   #lockLost = false;
+  /** Reads kept while this gateway is the only writer; cleared at every open and close. */
+  readonly #reads = new ReadCache();
 
   constructor(private readonly o: PgStoreOptions) {
     this.location = withoutPassword(o.url);
@@ -109,6 +113,7 @@ export class PgStore implements DurableStore {
   }
 
   async open(): Promise<void> {
+    this.#reads.clear();
     // Whatever the server's default, this store's sessions wait for each commit to be on disk.
     const pool = new pg.Pool({
       connectionString: this.o.url, max: (this.o.poolSize ?? 10) + 1, options: '-c synchronous_commit=on',
@@ -139,6 +144,7 @@ export class PgStore implements DurableStore {
     this.#waiting = undefined;
     const pool = this.#pool;
     this.#pool = undefined;
+    this.#reads.clear();
     // Ending the session gives the lock back.
     this.#holder?.release(true);
     this.#holder = undefined;
@@ -146,9 +152,13 @@ export class PgStore implements DurableStore {
   }
 
   async get<T>(key: string): Promise<T | undefined> {
-    const { rows } = await this.#db().query<{ value: string }>({ name: 'quancun-get', text: 'select value from quancun_entries where key = $1', values: [key] })
-      .catch(this.#refused);
-    return rows[0] === undefined ? undefined : (JSON.parse(rows[0].value) as T);
+    const db = this.#db();
+    const raw = await this.#reads.get(key, async () => {
+      const { rows } = await db.query<{ value: string }>({ name: 'quancun-get', text: 'select value from quancun_entries where key = $1', values: [key] })
+        .catch(this.#refused);
+      return rows[0]?.value ?? null;
+    });
+    return raw === null ? undefined : (JSON.parse(raw) as T);
   }
 
   put(key: string, value: unknown): Promise<void> {
@@ -171,7 +181,7 @@ export class PgStore implements DurableStore {
     let owned = false;
     // Nothing is written unless this gateway is still the owner: the check and the writes are one statement, and the
     // owner row it shares is what a takeover updates (it waits for this write, and this write sees it after).
-    await countedWrite(this, async () => {
+    await countedWrite(this, () => this.#reads.write(last.keys(), async () => {
       const { rows } = await db.query<{ owned: boolean }>({
         name: 'quancun-batch',
         text: 'with owner as (select 1 from quancun_owner where id = 1 and epoch = $4 for share), '
@@ -182,7 +192,7 @@ export class PgStore implements DurableStore {
         values: [gone, kept.map(([k]) => k), kept.map(([, v]) => v), this.#epoch],
       }).catch(this.#refused);
       owned = rows[0]?.owned === true;
-    });
+    }));
     if (!owned) {
       this.#loseLock('another gateway took the store over');
       throw this.#lost();
@@ -201,8 +211,11 @@ export class PgStore implements DurableStore {
     this.#loseWith(reason);
   }
 
-  list<T>(prefix: string, range: ListRange = {}): Promise<Array<Entry<T>>> {
-    return listOn<T>(this.#db(), prefix, range).catch(this.#refused);
+  async list<T>(prefix: string, range: ListRange = {}): Promise<Array<Entry<T>>> {
+    const db = this.#db();
+    const read = () => listOn(db, prefix, range).catch(this.#refused);
+    const whole = Object.keys(range).length === 0 && ReadCache.covers(prefix);
+    return parsed<T>(whole ? await this.#reads.list(prefix, read) : await read());
   }
 
   /** The database failed under a read or a write (a connection dropped, the server down): JOURNAL_UNAVAILABLE. */
@@ -215,7 +228,7 @@ export class PgStore implements DurableStore {
     try {
       await client.query('begin isolation level repeatable read read only');
       const out: Record<string, Entry[]> = {};
-      for (const prefix of prefixes) out[prefix] = await listOn(client, prefix, {});
+      for (const prefix of prefixes) out[prefix] = parsed(await listOn(client, prefix, {}));
       await client.query('commit');
       return out;
     } catch (err) {
@@ -310,7 +323,7 @@ export class PgStore implements DurableStore {
   }
 }
 
-async function listOn<T>(db: pg.Pool | pg.PoolClient, prefix: string, range: ListRange): Promise<Array<Entry<T>>> {
+async function listOn(db: pg.Pool | pg.PoolClient, prefix: string, range: ListRange): Promise<RawEntries> {
   const { gte, lt } = keyWindow(prefix, range);
   // A null limit is none.
   const limit = range.limit !== undefined ? Math.max(0, Math.floor(range.limit)) : null;
@@ -318,7 +331,7 @@ async function listOn<T>(db: pg.Pool | pg.PoolClient, prefix: string, range: Lis
   const { rows } = await db.query<{ key: string; value: string }>({
     name: `quancun-list-${order}`, text: `select key, value from quancun_entries where key >= $1 and key < $2 order by key ${order} limit $3`, values: [gte, lt, limit],
   });
-  return rows.map((r) => ({ key: r.key, value: JSON.parse(r.value) as T }));
+  return rows.map((r) => [r.key, r.value] as const);
 }
 
 export function unavailable(location: string, err: unknown): QuancunError {

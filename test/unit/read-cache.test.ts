@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ListCache, type RawEntries } from '../../common/store/list-cache.ts';
+import { ReadCache, type RawEntries } from '../../common/store/read-cache.ts';
 
 const CARD = 'gw/card-open/3103/';
 
@@ -19,7 +19,7 @@ function database(entries: RawEntries = [[`${CARD}K001-1`, '"K001-1"']]) {
 }
 
 test('a list read again comes from memory; a write under its prefix, or above it, makes the next one read again', async (t) => {
-  const cache = new ListCache();
+  const cache = new ReadCache();
   const { db, read } = database();
   await cache.list(CARD, read);
   t.deepEqual(await cache.list(CARD, read), db.entries);
@@ -33,7 +33,7 @@ test('a list read again comes from memory; a write under its prefix, or above it
 });
 
 test('a list read while a write under it starts or ends is not kept', async (t) => {
-  const cache = new ListCache();
+  const cache = new ReadCache();
   const { db, read, held } = database();
 
   // The write starts while the list is being read.
@@ -59,7 +59,7 @@ test('a list read while a write under it starts or ends is not kept', async (t) 
 });
 
 test('a failed write drops the list all the same, and a long list is never kept', async (t) => {
-  const cache = new ListCache();
+  const cache = new ReadCache();
   const { db, read } = database();
   await cache.list(CARD, read);
   await t.throwsAsync(cache.write([`${CARD}K001-2`], () => Promise.reject(new Error('refused'))));
@@ -73,12 +73,43 @@ test('a failed write drops the list all the same, and a long list is never kept'
 });
 
 test('only lists of a whole key path are kept, and clear() forgets every one', async (t) => {
-  t.true(ListCache.covers(CARD));
-  t.false(ListCache.covers('gw/card-open/3103'));
-  const cache = new ListCache();
+  t.true(ReadCache.covers(CARD));
+  t.false(ReadCache.covers('gw/card-open/3103'));
+  const cache = new ReadCache();
   const { db, read } = database();
   await cache.list(CARD, read);
   cache.clear();
   await cache.list(CARD, read);
   t.is(db.reads, 2);
+});
+
+test('a value is kept, an absent one too, until a write of that very key', async (t) => {
+  const cache = new ReadCache();
+  let reads = 0;
+  let stored: string | null = null;
+  const read = () => (reads++, Promise.resolve(stored));
+  t.is(await cache.get('gw/load/K001-1', read), null);
+  t.is(await cache.get('gw/load/K001-1', read), null);
+  t.is(reads, 1);
+  await cache.write(['gw/load/K001-2', 'gw/card-open/3103/K001-1'], async () => {});
+  await cache.get('gw/load/K001-1', read);
+  t.is(reads, 1, 'writes of other keys keep it');
+  await cache.write(['gw/load/K001-1'], async () => void (stored = '{"state":"created"}'));
+  t.is(await cache.get('gw/load/K001-1', read), '{"state":"created"}');
+  t.is(reads, 2);
+});
+
+test('the least recently used read goes first when too many are kept', async (t) => {
+  const cache = new ReadCache(2);
+  let reads = 0;
+  const read = () => (reads++, Promise.resolve('1'));
+  await cache.get('a', read);
+  await cache.get('b', read);
+  await cache.get('a', read);
+  await cache.get('c', read);
+  t.is(reads, 3);
+  await cache.get('a', read);
+  t.is(reads, 3, 'a was used more recently than b');
+  await cache.get('b', read);
+  t.is(reads, 4);
 });
