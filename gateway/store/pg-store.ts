@@ -207,6 +207,8 @@ export class PgStore implements DurableStore {
   #loseLock(reason: string): void {
     if (this.#lockLost) return;
     this.#lockLost = true;
+    // Another gateway may write from now on: what this one kept is no longer the store's.
+    this.#reads.clear();
     this.o.log.error('the store was lost: writes refused, the gateway stops', { store: this.location, reason });
     this.#loseWith(reason);
   }
