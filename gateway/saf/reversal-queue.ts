@@ -89,13 +89,15 @@ export class ReversalQueue<S extends string = GatewayLoadState, R extends Revers
    */
   async start(): Promise<void> {
     this.#stopped = false;
-    for (const record of await this.#o.records.all()) {
+    const owed: R[] = [];
+    for (let record of await this.#o.records.all()) {
       const left = this.#left[record.state];
-      if (!left) continue;
-      this.#o.log.warn('transfer left by a gateway stop with its outcome sent to no one: reversing', { txnId: record.id, state: record.state });
-      await this.#o.records.advance(record, 'reversing' as S, { code: left.code, reversalReason: left.reason } as Partial<R>);
+      if (left) {
+        this.#o.log.warn('transfer left by a gateway stop with its outcome sent to no one: reversing', { txnId: record.id, state: record.state });
+        record = await this.#o.records.advance(record, 'reversing' as S, { code: left.code, reversalReason: left.reason } as Partial<R>);
+      }
+      if (record.state === 'reversing') owed.push(record);
     }
-    const owed = (await this.#o.records.all()).filter((r) => r.state === 'reversing');
     if (owed.length > 0) this.#o.log.warn('resuming reversals owed from before the restart', { count: owed.length, txnIds: owed.map((r) => r.id) });
     for (const record of owed) void this.owe(record.id);
   }
