@@ -23,6 +23,22 @@ export interface Entry<T = unknown> {
   value: T;
 }
 
+/** An operation with its value already JSON text (null: delete). */
+export type RawOp = readonly [key: string, value: string | null];
+
+/** Serialised when asked for: a value its caller changes while the batch waits for its write is written as it was. */
+export function rawOps(ops: readonly Op[]): RawOp[] {
+  return ops.map((op) => [op.key, op.type === 'put' ? JSON.stringify(op.value) : null]);
+}
+
+/** Entries as a backend reads them: keys and JSON text. */
+export type RawEntries = ReadonlyArray<readonly [key: string, value: string]>;
+
+/** Entries parsed for each caller, from the database or kept: one may change what it was given. */
+export function parsed<T>(raw: RawEntries): Array<Entry<T>> {
+  return raw.map(([key, value]) => ({ key, value: JSON.parse(value) as T }));
+}
+
 /** Above every key that starts with a prefix: the last code point, whose UTF-8 bytes sort after any other's. */
 const PAST_PREFIX = '\u{10FFFF}';
 

@@ -1,21 +1,13 @@
 /**
- * Group commit: while a synced write is under way (or as many as the store overlaps), the batches asked for meanwhile
- * wait, and go together in the next write, in the order they were asked for. Each stays atomic (the write that holds it is), each caller's promise
+ * Group commit: while a synced write is under way, the batches asked for meanwhile wait, and go together in the next
+ * write, in the order they were asked for. Each stays atomic (the write that holds it is), each caller's promise
  * resolves only once that write is durable, and a store that is idle writes a batch at once. Under load a gateway's
- * loads share their syncs and round trips instead of queueing for one each.
+ * loads share their syncs instead of queueing for one each.
  *
  * The batches of one write succeed or fail together: a write the store refuses (JOURNAL_UNAVAILABLE, a lost lock)
  * rejects every caller in it, none of whose operations were applied.
  */
-import type { Op } from './durable-store.ts';
-
-/** An operation with its value already JSON text (null: delete), taken when it was asked for. */
-export type RawOp = readonly [key: string, value: string | null];
-
-/** Serialised when asked for: a value changed by its caller while its batch waits is written as it was. */
-export function rawOps(ops: readonly Op[]): RawOp[] {
-  return ops.map((op) => [op.key, op.type === 'put' ? JSON.stringify(op.value) : null]);
-}
+import type { RawOp } from './durable-store.ts';
 
 /** Operations in one write at most (each batch whole): a backlog goes in several writes rather than one huge one. */
 const MAX_OPS = 2000;
@@ -27,24 +19,20 @@ interface Waiting {
 
 export class GroupCommit {
   #waiting: Waiting[] = [];
-  #writing = 0;
+  #writing = false;
 
-  /**
-   * @param commit one atomic, synced write of these operations, in order (the last on a key wins).
-   * @param lanes writes under way at once (LevelDB writes one after another anyway: 1). Batches in different writes
-   *   have no order between them, as separate writes never had: a caller that needs one write first waits for it.
-   */
-  constructor(private readonly commit: (ops: RawOp[]) => Promise<void>, private readonly lanes = 1) {}
+  /** @param commit one atomic, synced write of these operations, in order (the last on a key wins). */
+  constructor(private readonly commit: (ops: RawOp[]) => Promise<void>) {}
 
   write(ops: RawOp[]): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#waiting.push({ ops, done: (err) => (err === undefined ? resolve() : reject(err)) });
-      if (this.#writing < this.lanes) void this.#drain();
+      if (!this.#writing) void this.#drain();
     });
   }
 
   async #drain(): Promise<void> {
-    this.#writing++;
+    this.#writing = true;
     while (this.#waiting.length > 0) {
       let count = 0;
       let size = 0;
@@ -61,6 +49,6 @@ export class GroupCommit {
       }
       for (const w of group) w.done(failure);
     }
-    this.#writing--;
+    this.#writing = false;
   }
 }

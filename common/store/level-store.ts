@@ -14,9 +14,11 @@ import { basename, dirname, join } from 'node:path';
 import { Level } from 'level';
 import { QuancunError } from '../errors.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { GroupCommit, rawOps, type RawOp } from './group-commit.ts';
-import { parsed, ReadCache, type RawEntries } from './read-cache.ts';
-import { countedWrite, keyWindow, markIfNew, MARKER_KEY, type DurableStore, type Entry, type ListRange, type Op } from './durable-store.ts';
+import { GroupCommit } from './group-commit.ts';
+import { ReadCache } from './read-cache.ts';
+import {
+  countedWrite, keyWindow, markIfNew, MARKER_KEY, parsed, rawOps, type DurableStore, type Entry, type ListRange, type Op, type RawEntries, type RawOp,
+} from './durable-store.ts';
 
 /** `level` is classic-level on Node; its typings leave out classic-level's static repair (LevelDB's RepairDB). */
 interface LevelRepair {
@@ -176,9 +178,7 @@ export class LevelStore implements DurableStore {
    */
   async list<T>(prefix: string, range: ListRange = {}): Promise<Array<Entry<T>>> {
     try {
-      const whole = Object.keys(range).length === 0 && ReadCache.covers(prefix);
-      const raw = whole ? await this.#reads.list(prefix, () => this.#read(prefix, range)) : await this.#read(prefix, range);
-      return parsed<T>(raw);
+      return parsed<T>(await this.#reads.list(prefix, range, () => this.#read(prefix, range)));
     } catch (err) {
       return this.#refused(err);
     }

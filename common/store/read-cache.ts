@@ -8,13 +8,11 @@
  * and again when it ends, and a read that ran while such a write started or ended is not kept. So a read handed out
  * never misses a write that had ended before it was asked for, as with the database itself.
  */
+import type { ListRange, RawEntries } from './durable-store.ts';
 
 /** A list longer than this is read from the database each time (a whole machine's records, not a card's index). */
 const MAX_ENTRIES = 16;
 
-import type { Entry } from './durable-store.ts';
-
-export type RawEntries = ReadonlyArray<readonly [key: string, value: string]>;
 /** A value as stored (JSON text), or null: no such key. */
 export type RawValue = string | null;
 
@@ -29,12 +27,9 @@ export class ReadCache {
   /** @param maxKept reads kept at most; the least recently used goes first. */
   constructor(private readonly maxKept = 20_000) {}
 
-  /** Whether `list(prefix)` with no range may be kept: prefixes that end at a `/` (key paths). */
-  static covers(prefix: string): boolean {
-    return prefix.endsWith('/');
-  }
-
-  list(prefix: string, read: () => Promise<RawEntries>): Promise<RawEntries> {
+  /** Kept only for a whole prefix (no range) that ends at a `/` (a key path): what a write's prefixes can drop. */
+  list(prefix: string, range: ListRange, read: () => Promise<RawEntries>): Promise<RawEntries> {
+    if (Object.keys(range).length > 0 || !prefix.endsWith('/')) return read();
     return this.#read(`L${prefix}`, read, (entries) => entries.length <= MAX_ENTRIES) as Promise<RawEntries>;
   }
 
@@ -104,7 +99,3 @@ export class ReadCache {
   }
 }
 
-/** Entries parsed for each caller, kept or not: one may change what it was given. */
-export function parsed<T>(raw: RawEntries): Array<Entry<T>> {
-  return raw.map(([key, value]) => ({ key, value: JSON.parse(value) as T }));
-}

@@ -18,9 +18,10 @@ import { hostname } from 'node:os';
 import pg from 'pg';
 import { QuancunError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
-import { countedWrite, keyWindow, markIfNew, type DurableStore, type Entry, type ListRange, type Op } from '../../common/store/durable-store.ts';
-import { rawOps, type RawOp } from '../../common/store/group-commit.ts';
-import { parsed, ReadCache, type RawEntries } from '../../common/store/read-cache.ts';
+import {
+  countedWrite, keyWindow, markIfNew, parsed, rawOps, type DurableStore, type Entry, type ListRange, type Op, type RawEntries, type RawOp,
+} from '../../common/store/durable-store.ts';
+import { ReadCache } from '../../common/store/read-cache.ts';
 import { migrate, type Migration } from './pg-migrations.ts';
 
 export interface PgStoreOptions {
@@ -225,9 +226,7 @@ export class PgStore implements DurableStore {
 
   async list<T>(prefix: string, range: ListRange = {}): Promise<Array<Entry<T>>> {
     const db = this.#db();
-    const read = () => listOn(db, prefix, range).catch(this.#refused);
-    const whole = Object.keys(range).length === 0 && ReadCache.covers(prefix);
-    return parsed<T>(whole ? await this.#reads.list(prefix, read) : await read());
+    return parsed<T>(await this.#reads.list(prefix, range, () => listOn(db, prefix, range).catch(this.#refused)));
   }
 
   /** The database failed under a read or a write (a connection dropped, the server down): JOURNAL_UNAVAILABLE. */

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { GroupCommit, rawOps, type RawOp } from '../../common/store/group-commit.ts';
+import { rawOps, type RawOp } from '../../common/store/durable-store.ts';
+import { GroupCommit } from '../../common/store/group-commit.ts';
 
 /** A store stand-in whose writes are recorded and finish only when told (finish(i) or fail(i)). */
 function store() {
