@@ -143,16 +143,10 @@ export class LoadService {
     const received = record;
     record = await bank.stans.reserve((stan, reserve) =>
       this.loads.advance(received, 'bank-pending', { campusAccount: account.campusAccount, bankId: bank.id, stan }, [reserve]));
-    try {
-      return await this.debitAndIssue(record, req, account.bankPan!, bank, pinBlock, log);
-    } catch (err) {
-      // Any failure from here on is answered as a refusal, so the debit must not stand: a record journaled
-      // `reversing` is owed its reversal; one the store left `bank-pending` or `approved` (it refused the next write)
-      // is journaled `reversing` once the store takes it, then reversed. Journaled and queued: the kiosk hears at
-      // once, without waiting out a try that may be as slow as the transfer.
-      void this.reversals.owe(req.txnId, QuancunError.from(err).code);
-      throw err;
-    }
+    // A record journaled `reversing` is owed its reversal; one the store left `bank-pending` or `approved` (it refused
+    // the next write) is journaled `reversing` once the store takes it. Queued: the kiosk hears at once, without
+    // waiting out a try that may be as slow as the transfer.
+    return this.reversals.afterBankPending(req.txnId, () => this.debitAndIssue(record, req, account.bankPan!, bank, pinBlock, log));
   }
 
   /** From `bank-pending` on: the transfer, and the MAC2 once the bank approved it. */

@@ -92,10 +92,7 @@ export class ReversalQueue<S extends string = GatewayLoadState, R extends Revers
     const owed: R[] = [];
     for (let record of await this.#o.records.all()) {
       const left = this.#left[record.state];
-      if (left) {
-        this.#o.log.warn('transfer left by a gateway stop with its outcome sent to no one: reversing', { txnId: record.id, state: record.state });
-        record = await this.#o.records.advance(record, 'reversing' as S, { code: left.code, reversalReason: left.reason } as Partial<R>);
-      }
+      if (left) record = await this.#reversing(record, left.code, 'transfer left by a gateway stop with its outcome sent to no one: reversing');
       if (record.state === 'reversing') owed.push(record);
     }
     if (owed.length > 0) this.#o.log.warn('resuming reversals owed from before the restart', { count: owed.length, txnIds: owed.map((r) => r.id) });
@@ -140,6 +137,19 @@ export class ReversalQueue<S extends string = GatewayLoadState, R extends Revers
   }
 
   /**
+   * Runs the steps that follow a record's `bank-pending`. Any failure of them is answered as a refusal, so the debit
+   * must not stand: the reversal is owed (`owe(txnId, code)`), queued rather than awaited, before the failure goes on.
+   */
+  async afterBankPending<T>(txnId: string, steps: () => Promise<T>): Promise<T> {
+    try {
+      return await steps();
+    } catch (err) {
+      void this.owe(txnId, QuancunError.from(err).code);
+      throw err;
+    }
+  }
+
+  /**
    * Tries the owed reversal of a record already journaled `reversing` now; true once confirmed. A failed try leaves
    * it queued for the next, after the backoff. Never rejects: callers may leave it running. `leftBy`: the record may
    * instead be in a `left` state, where its authorization failed to journal its next step (why); it is journaled
@@ -169,11 +179,7 @@ export class ReversalQueue<S extends string = GatewayLoadState, R extends Revers
   async #attempt(txnId: string, owed: Owed): Promise<boolean> {
     // The journal, not a copy held here, says whether it is still owed (an earlier try may have confirmed it).
     let record = await this.#o.records.require(txnId);
-    const left = owed.leftBy ? this.#left[record.state] : undefined;
-    if (left) {
-      this.#o.log.warn('transfer left with its outcome sent to no one: reversing', { txnId, state: record.state, code: owed.leftBy });
-      record = await this.#o.records.advance(record, 'reversing' as S, { code: owed.leftBy, reversalReason: left.reason } as Partial<R>);
-    }
+    if (owed.leftBy && this.#left[record.state]) record = await this.#reversing(record, owed.leftBy, 'transfer left with its outcome sent to no one: reversing');
     owed.leftBy = undefined;
     if (record.state !== 'reversing') {
       this.#owed.delete(txnId);
@@ -196,6 +202,13 @@ export class ReversalQueue<S extends string = GatewayLoadState, R extends Revers
     const fields = { txnId, attempts: owed.attempts, reason: record.reversalReason, code: owed.lastError?.code };
     this.#tryLater(txnId, owed, fields);
     return false;
+  }
+
+  /** A record in a `left` state journaled `reversing`, with why it was left, before its first 0400. */
+  #reversing(record: R, code: ErrorCode, message: string): Promise<R> {
+    const { reason } = this.#left[record.state]!;
+    this.#o.log.warn(message, { txnId: record.id, state: record.state, code });
+    return this.#o.records.advance(record, 'reversing' as S, { code, reversalReason: reason } as Partial<R>);
   }
 
   /** The next try after the backoff of the tries so far; an operator is told when they reach `attentionAfter`. */

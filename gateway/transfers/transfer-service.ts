@@ -274,14 +274,9 @@ export class TransferService {
     // The STAN is reserved in the batch that journals bank-pending: from here on the record is never sent again.
     const planned = record;
     record = await bank.stans.reserve((stan, reserve) => this.transfers.advance(planned, 'bank-pending', { stan }, [reserve]));
-    try {
-      return await this.#transfer(record, bank, pan, log);
-    } catch (err) {
-      // The store refused the step after bank-pending (a disk, a database connection failing) and the bank may have
-      // debited: the queue reverses it once the store takes writes again, not at the next start.
-      void this.reversals.owe(record.id, QuancunError.from(err).code);
-      throw err;
-    }
+    // The store refusing a step after it (a disk, a database connection failing) while the bank may have debited:
+    // the queue reverses it once the store takes writes again, not at the next start.
+    return this.reversals.afterBankPending(record.id, () => this.#transfer(record, bank, pan, log));
   }
 
   /** The 0200 of a record journaled `bank-pending`, and its outcome journaled. */
