@@ -81,6 +81,8 @@ export const ERROR_CODES = {
   // configuration and storage
   CONFIG_INVALID: { retryable: false, zh: '配置错误', en: 'Invalid configuration' },
   JOURNAL_UNAVAILABLE: { retryable: false, zh: '交易日志不可用，暂停服务', en: 'Journal unavailable, out of service' },
+  // a step read a journal record that was written again before its own write (another gateway's step, a stale copy)
+  JOURNAL_CONFLICT: { retryable: true, zh: '交易正在处理中，请稍候', en: 'The transaction changed meanwhile; this step was not taken' },
   JOURNAL_DAMAGED: { retryable: false, zh: '交易日志损坏，暂停服务，请联系服务中心', en: 'Journal damaged beyond repair and moved aside, out of service' },
   KEY_MISSING: { retryable: false, zh: '密钥缺失', en: 'Key missing' },
   SERVICE_UNAVAILABLE: { retryable: false, zh: '该服务暂未开通', en: 'This service is not available yet' },

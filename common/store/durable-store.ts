@@ -6,6 +6,8 @@
  * (gateway/store/pg-store.ts: the gateway in a data centre, beside the campus's database).
  */
 
+import { QuancunError } from '../errors.ts';
+
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json | undefined };
 
 /** A window of keys within a prefix (see DurableStore.list). */
@@ -16,7 +18,12 @@ export interface ListRange {
   limit?: number;
 }
 
-export type Op = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string };
+/**
+ * `check`: the batch is written only if `key` holds exactly `value` (the same JSON text) when it is written; if it
+ * holds anything else, or nothing, the whole batch fails JOURNAL_CONFLICT and nothing of it is written. What a state
+ * machine writes over is the state it read: a step taken from a stale copy is refused, never written over a newer one.
+ */
+export type Op = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string } | { type: 'check'; key: string; value: unknown };
 
 export interface Entry<T = unknown> {
   key: string;
@@ -26,9 +33,28 @@ export interface Entry<T = unknown> {
 /** An operation with its value already JSON text (null: delete). */
 export type RawOp = readonly [key: string, value: string | null];
 
+/** A batch's checks: each key with the JSON text it must hold. */
+export type RawCheck = readonly [key: string, value: string];
+
+/** A batch as a backend writes it: its writes in order, and its checks. */
+export interface RawBatch {
+  writes: RawOp[];
+  checks: RawCheck[];
+}
+
 /** Serialised when asked for: a value its caller changes while the batch waits for its write is written as it was. */
-export function rawOps(ops: readonly Op[]): RawOp[] {
-  return ops.map((op) => [op.key, op.type === 'put' ? JSON.stringify(op.value) : null]);
+export function rawBatch(ops: readonly Op[]): RawBatch {
+  const batch: RawBatch = { writes: [], checks: [] };
+  for (const op of ops) {
+    if (op.type === 'check') batch.checks.push([op.key, JSON.stringify(op.value)]);
+    else batch.writes.push([op.key, op.type === 'put' ? JSON.stringify(op.value) : null]);
+  }
+  return batch;
+}
+
+/** Refused by a batch's check: what was read changed, or went, before the write. */
+export function conflict(store: string, key: string): QuancunError {
+  return new QuancunError('JOURNAL_CONFLICT', `${key} changed since it was read: nothing of this write was written`, { store, key });
 }
 
 /** Entries as a backend reads them: keys and JSON text. */
@@ -84,7 +110,7 @@ export interface DurableStore {
   put(key: string, value: unknown): Promise<void>;
   /** A durable write of a heartbeat key nothing reads: a watchdog's proof that the store still takes writes. */
   touch(): Promise<void>;
-  /** Atomic and durable: every op or none, applied in order. */
+  /** Atomic and durable: every op or none, applied in order; a `check` that fails refuses it all (JOURNAL_CONFLICT). */
   batch(ops: Op[]): Promise<void>;
   /**
    * All entries whose key starts with prefix, in key order (by UTF-8 bytes); `range` narrows it to keys from `from`

@@ -5,28 +5,38 @@
  * loads share their syncs instead of queueing for one each.
  *
  * The batches of one write succeed or fail together: a write the store refuses (JOURNAL_UNAVAILABLE, a lost lock)
- * rejects every caller in it, none of whose operations were applied.
+ * rejects every caller in it, none of whose operations were applied. A batch's checks are decided just before the
+ * write that would hold it, against the store and the batches ahead of it in that write: one that fails is left out
+ * and refused alone.
  */
-import type { RawOp } from './durable-store.ts';
+import type { RawBatch, RawOp } from './durable-store.ts';
 
 /** Operations in one write at most (each batch whole): a backlog goes in several writes rather than one huge one. */
 const MAX_OPS = 2000;
 
 interface Waiting {
-  ops: RawOp[];
+  batch: RawBatch;
   done: (err?: unknown) => void;
+}
+
+export interface GroupCommitOptions {
+  /** One atomic, synced write of these operations, in order (the last on a key wins). */
+  commit: (ops: RawOp[]) => Promise<void>;
+  /** What a key holds now, as JSON text (undefined: nothing): read while no write is under way. */
+  current: (key: string) => string | undefined;
+  /** The refusal of a batch whose check of `key` failed. */
+  conflict: (key: string) => Error;
 }
 
 export class GroupCommit {
   #waiting: Waiting[] = [];
   #writing = false;
 
-  /** @param commit one atomic, synced write of these operations, in order (the last on a key wins). */
-  constructor(private readonly commit: (ops: RawOp[]) => Promise<void>) {}
+  constructor(private readonly o: GroupCommitOptions) {}
 
-  write(ops: RawOp[]): Promise<void> {
+  write(batch: RawBatch): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.#waiting.push({ ops, done: (err) => (err === undefined ? resolve() : reject(err)) });
+      this.#waiting.push({ batch, done: (err) => (err === undefined ? resolve() : reject(err)) });
       if (!this.#writing) void this.#drain();
     });
   }
@@ -36,19 +46,42 @@ export class GroupCommit {
     while (this.#waiting.length > 0) {
       let count = 0;
       let size = 0;
-      while (count < this.#waiting.length && (count === 0 || size + this.#waiting[count]!.ops.length <= MAX_OPS)) {
-        size += this.#waiting[count]!.ops.length;
+      while (count < this.#waiting.length && (count === 0 || size + this.#waiting[count]!.batch.writes.length <= MAX_OPS)) {
+        size += this.#waiting[count]!.batch.writes.length;
         count++;
       }
-      const group = this.#waiting.splice(0, count);
+      const group = this.#admitted(this.#waiting.splice(0, count));
+      if (group.length === 0) continue;
       let failure: unknown;
       try {
-        await this.commit(group.length === 1 ? group[0]!.ops : group.flatMap((w) => w.ops));
+        await this.o.commit(group.length === 1 ? group[0]!.batch.writes : group.flatMap((w) => w.batch.writes));
       } catch (err) {
         failure = err ?? new Error('write failed');
       }
       for (const w of group) w.done(failure);
     }
     this.#writing = false;
+  }
+
+  /** The batches whose checks hold, each against the store as the admitted batches before it leave it; the others refused. */
+  #admitted(group: Waiting[]): Waiting[] {
+    const ahead = new Map<string, string | null>();
+    const admitted: Waiting[] = [];
+    for (const w of group) {
+      let failed: string | undefined;
+      try {
+        failed = w.batch.checks.find(([key, value]) => (ahead.has(key) ? ahead.get(key) : this.o.current(key)) !== value)?.[0];
+      } catch (err) {
+        w.done(err);
+        continue;
+      }
+      if (failed !== undefined) {
+        w.done(this.o.conflict(failed));
+        continue;
+      }
+      for (const [key, value] of w.batch.writes) ahead.set(key, value);
+      admitted.push(w);
+    }
+    return admitted;
   }
 }

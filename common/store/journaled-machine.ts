@@ -79,7 +79,9 @@ export class JournaledMachine<S extends string, R extends JournalRecord<S>> exte
   }
 
   /**
-   * Move to `next`, merging `patch`, synced before it resolves. Refuses a transition the machine does not allow.
+   * Move to `next`, merging `patch`, synced before it resolves. Refuses a transition the machine does not allow, and
+   * (JOURNAL_CONFLICT, nothing written) a record that is no longer as the caller read it: a step is taken once, by
+   * whoever wrote its state first.
    * `alongside` are written in the same atomic batch (a ledger posting that must not exist without its state).
    * `write` writes that batch: by default this store's, or another machine's that adds its own records to it (an owed
    * credit created in the batch of the state that owes it) — still one atomic batch, awaited before `changed`.
@@ -97,7 +99,8 @@ export class JournaledMachine<S extends string, R extends JournalRecord<S>> exte
     }
     const at = new Date().toISOString();
     const updated = { ...record, ...patch, state: next, history: [...record.history, { state: next, at }], updatedAt: at } as R;
-    await write([{ type: 'put', key: this.key(record.id), value: updated }, ...alongside, ...(this.options.alongside?.(updated) ?? [])]);
+    const key = this.key(record.id);
+    await write([{ type: 'check', key, value: record }, { type: 'put', key, value: updated }, ...alongside, ...(this.options.alongside?.(updated) ?? [])]);
     this.emit('changed', updated);
     return updated;
   }

@@ -17,7 +17,7 @@ import { createLogger, type Logger } from '../log.ts';
 import { GroupCommit } from './group-commit.ts';
 import { ReadCache } from './read-cache.ts';
 import {
-  countedWrite, keyWindow, markIfNew, MARKER_KEY, parsed, rawOps, type DurableStore, type Entry, type ListRange, type Op, type RawEntries, type RawOp,
+  conflict, countedWrite, keyWindow, markIfNew, MARKER_KEY, parsed, rawBatch, type DurableStore, type Entry, type ListRange, type Op, type RawEntries, type RawOp,
 } from './durable-store.ts';
 
 /** `level` is classic-level on Node; its typings leave out classic-level's static repair (LevelDB's RepairDB). */
@@ -36,7 +36,17 @@ export class LevelStore implements DurableStore {
   readonly lost = new Promise<string>(() => {});
   /** This process alone writes the folder, so a card's small indexes can be listed from memory. */
   readonly #reads = new ReadCache();
-  readonly #group = new GroupCommit((ops) => this.#commit(ops));
+  readonly #group = new GroupCommit({
+    commit: (ops) => this.#commit(ops),
+    current: (key) => {
+      try {
+        return this.db.getSync(key);
+      } catch (err) {
+        return this.#refused(err);
+      }
+    },
+    conflict: (key) => conflict(this.path, key),
+  });
 
   constructor(readonly path: string, options: { log?: Logger } = {}) {
     this.log = (options.log ?? createLogger()).child({ store: path });
@@ -147,8 +157,8 @@ export class LevelStore implements DurableStore {
 
   /** Atomic and synced; batches asked for while a write is under way go together in the next (group-commit.ts). */
   batch(ops: Op[]): Promise<void> {
-    const raw = rawOps(ops);
-    return this.#reads.write(raw.map(([key]) => key), () => this.#group.write(raw));
+    const raw = rawBatch(ops);
+    return this.#reads.write(raw.writes.map(([key]) => key), () => this.#group.write(raw));
   }
 
   /**

@@ -19,7 +19,7 @@ import pg from 'pg';
 import { QuancunError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import {
-  countedWrite, keyWindow, markIfNew, parsed, rawOps, type DurableStore, type Entry, type ListRange, type Op, type RawEntries, type RawOp,
+  conflict, countedWrite, keyWindow, markIfNew, parsed, rawBatch, type DurableStore, type Entry, type ListRange, type Op, type RawBatch, type RawEntries,
 } from '../../common/store/durable-store.ts';
 import { ReadCache } from '../../common/store/read-cache.ts';
 import { migrate, type Migration } from './pg-migrations.ts';
@@ -178,36 +178,41 @@ export class PgStore implements DurableStore {
    */
   async batch(ops: Op[]): Promise<void> {
     if (ops.length === 0) return;
-    const raw = rawOps(ops);
-    await this.#reads.write(raw.map(([key]) => key), () => this.#commit(raw));
+    const raw = rawBatch(ops);
+    await this.#reads.write(raw.writes.map(([key]) => key), () => this.#commit(raw));
   }
 
-  async #commit(ops: RawOp[]): Promise<void> {
+  async #commit({ writes, checks }: RawBatch): Promise<void> {
     // In order, the last op on a key wins: what is left is disjoint keys to delete and to write, in one statement.
-    const last = new Map<string, string | null>(ops);
+    const last = new Map<string, string | null>(writes);
     const gone = [...last].filter(([, v]) => v === null).map(([k]) => k);
     const kept = [...last].filter((e): e is [string, string] => e[1] !== null);
     const db = this.#db();
     if (this.#lockLost) throw this.#lost();
-    let owned = false;
+    let answer: { owned: boolean; held: boolean } | undefined;
     // Nothing is written unless this gateway is still the owner: the check and the writes are one statement, and the
     // owner row it shares is what a takeover updates (it waits for this write, and this write sees it after).
+    // A checked row is locked as it is compared: a write of it by another session committed meanwhile is waited for,
+    // and compared as it is after that write (PostgreSQL rechecks an updated row a `for update` waited for).
     await countedWrite(this, async () => {
-      const { rows } = await db.query<{ owned: boolean }>({
+      const { rows } = await db.query<{ owned: boolean; held: boolean }>({
         name: 'quancun-batch',
         text: 'with owner as (select 1 from quancun_owner where id = 1 and epoch = $4 for share), '
-          + 'gone as (delete from quancun_entries where key = any($1::text[]) and exists (select 1 from owner)), '
+          + 'held as (select e.key from quancun_entries e join unnest($5::text[], $6::text[]) as c(k, v) on e.key = c.k and e.value = c.v for update of e), '
+          + 'go as (select exists (select 1 from owner) and (select count(*) from held) = cardinality($5::text[]) as go), '
+          + 'gone as (delete from quancun_entries where key = any($1::text[]) and (select go from go)), '
           + 'kept as (insert into quancun_entries (key, value) select k, v from unnest($2::text[], $3::text[]) as u(k, v) '
-          + 'where exists (select 1 from owner) on conflict (key) do update set value = excluded.value) '
-          + 'select exists (select 1 from owner) as owned',
-        values: [gone, kept.map(([k]) => k), kept.map(([, v]) => v), this.#epoch],
+          + 'where (select go from go) on conflict (key) do update set value = excluded.value) '
+          + 'select exists (select 1 from owner) as owned, (select count(*) from held) = cardinality($5::text[]) as held',
+        values: [gone, kept.map(([k]) => k), kept.map(([, v]) => v), this.#epoch, checks.map(([k]) => k), checks.map(([, v]) => v)],
       }).catch(this.#refused);
-      owned = rows[0]?.owned === true;
+      answer = rows[0];
     });
-    if (!owned) {
+    if (answer?.owned !== true) {
       this.#loseLock('another gateway took the store over');
       throw this.#lost();
     }
+    if (answer.held !== true) throw conflict(this.location, checks.map(([k]) => k).join(', '));
   }
 
   #lost(): QuancunError {

@@ -59,6 +59,41 @@ export function durableStoreContract(backend: string, makeRig: (t: ExecutionCont
     t.is((await store.list('k/')).length, 2);
   });
 
+  storeTest('a batch with checks is written only over what it read: a changed, or missing, key refuses it all (JOURNAL_CONFLICT)', async (t, store) => {
+    const read = { state: 'authorized', amount: 5000, holder: '张三' };
+    await store.put('gw/load/T1', read);
+    await store.batch([
+      { type: 'check', key: 'gw/load/T1', value: read },
+      { type: 'put', key: 'gw/load/T1', value: { ...read, state: 'bank-pending' } },
+      { type: 'put', key: 'stan/0001', value: 42 },
+    ]);
+    t.deepEqual(await store.get('gw/load/T1'), { ...read, state: 'bank-pending' });
+    // A second step from the same read: refused, and nothing of its batch is written.
+    for (const [key, value] of [['gw/load/T1', read], ['gw/load/T2', read]] as const) {
+      const err = await t.throwsAsync(store.batch([
+        { type: 'put', key: 'stan/0001', value: 43 },
+        { type: 'check', key, value },
+        { type: 'put', key: 'gw/load/T1', value: { ...read, state: 'cancelled' } },
+        { type: 'del', key: 'gw/card-open/T1' },
+      ]), { code: 'JOURNAL_CONFLICT' } as never);
+      t.true(err!.message.includes(key), err!.message);
+    }
+    t.deepEqual(await store.get('gw/load/T1'), { ...read, state: 'bank-pending' });
+    t.is(await store.get('stan/0001'), 42);
+  });
+
+  storeTest('two steps from one read, asked for together: exactly one is written', async (t, store) => {
+    const read = { state: 'approved' };
+    await store.put('gw/load/T1', read);
+    const steps = ['completed', 'reversing'].map((state) => store.batch([
+      { type: 'check', key: 'gw/load/T1', value: read }, { type: 'put', key: 'gw/load/T1', value: { state } },
+    ]).then(() => state, (err: { code?: string }) => err.code));
+    const outcomes = await Promise.all(steps);
+    t.is(outcomes.filter((o) => o === 'JOURNAL_CONFLICT').length, 1, outcomes.join(', '));
+    const written = outcomes.find((o) => o !== 'JOURNAL_CONFLICT');
+    t.deepEqual(await store.get('gw/load/T1'), { state: written });
+  });
+
   storeTest('a prefix is a range of keys by their bytes; from, before, reverse and limit narrow it', async (t, store) => {
     const keys = ['a', 'a/', 'a/1', 'a/10', 'a/2', 'a/Z', 'a/z', 'a/中', 'a0', 'b/1', 'a.'];
     await store.batch(keys.map((key) => ({ type: 'put', key, value: key })));

@@ -208,6 +208,46 @@ test.serial('a write of a gateway whose turn is over is refused in the same stat
   t.deepEqual(rows, [{ key: 'gw/load/T1', value: '{"state":"approved"}' }]);
 });
 
+test.serial('a checked row another session is writing is waited for, and compared as that session left it', async (t) => {
+  const url = await freshDatabase();
+  const store = new PgStore({ url, log: silentLogger });
+  await store.open();
+  t.teardown(() => store.close());
+  const read = { state: 'approved' };
+  await store.put('gw/load/T1', read);
+  const other = new pg.Client({ connectionString: url, application_name: 'the other gateway' });
+  await other.connect();
+  t.teardown(() => other.end());
+  const waitingFor = (pid: number) => askUntil(
+    () => other.query<{ n: number }>('select count(*)::int as n from pg_locks where not granted and pid <> $1', [pid]).then((r) => r.rows[0]!.n),
+    (n) => n > 0,
+  );
+  const { rows: [me] } = await other.query<{ pid: number }>('select pg_backend_pid() as pid');
+  const step = (state: string) => store.batch([
+    { type: 'check', key: 'gw/load/T1', value: read }, { type: 'put', key: 'gw/load/T1', value: { state } },
+  ]);
+
+  // The other session's step is written while this one's waits for the row: this one is refused.
+  await other.query('begin');
+  await other.query(`update quancun_entries set value = '{"state":"reversing"}' where key = 'gw/load/T1'`);
+  const refused = step('completed');
+  await waitingFor(me!.pid);
+  await other.query('commit');
+  await t.throwsAsync(refused, { code: 'JOURNAL_CONFLICT' } as never);
+  t.deepEqual(await store.get('gw/load/T1'), { state: 'reversing' });
+
+  // Its step rolled back instead: the row is as read, and this one is written.
+  await other.query(`update quancun_entries set value = '{"state":"approved"}' where key = 'gw/load/T1'`);
+  await other.query('begin');
+  await other.query(`update quancun_entries set value = '{"state":"reversing"}' where key = 'gw/load/T1'`);
+  const written = step('completed');
+  await waitingFor(me!.pid);
+  await other.query('rollback');
+  await written;
+  const { rows } = await other.query("select value from quancun_entries where key = 'gw/load/T1'");
+  t.deepEqual(rows, [{ value: '{"state":"completed"}' }]);
+});
+
 test.serial('a standby stopped while it waits gives up with JOURNAL_UNAVAILABLE, and the holder keeps the store', async (t) => {
   const url = await freshDatabase();
   const first = new PgStore({ url, log: silentLogger });

@@ -1,12 +1,27 @@
 import test from 'ava';
-import { rawOps, type RawOp } from '../../common/store/durable-store.ts';
+import { rawBatch, type RawBatch, type RawCheck, type RawOp } from '../../common/store/durable-store.ts';
 import { GroupCommit } from '../../common/store/group-commit.ts';
 
-/** A store stand-in whose writes are recorded and finish only when told (finish(i) or fail(i)). */
-function store() {
+/**
+ * A store stand-in whose writes are recorded and finish only when told (finish(i) or fail(i)); `held` is what it holds,
+ * updated when a write finishes.
+ */
+function store(held: Record<string, string> = {}) {
   const writes: Array<{ ops: RawOp[]; finish: () => void; fail: (err: Error) => void }> = [];
-  const group = new GroupCommit((ops) => new Promise<void>((finish, fail) => void writes.push({ ops, finish, fail })));
-  return { group, writes };
+  const group = new GroupCommit({
+    commit: (ops) => new Promise<void>((finish, fail) => void writes.push({
+      ops,
+      finish: () => {
+        for (const [k, v] of ops) if (v === null) delete held[k]; else held[k] = v;
+        finish();
+      },
+      fail,
+    })),
+    current: (key) => held[key],
+    conflict: (key) => new Error(`conflict on ${key}`),
+  });
+  const write = (ops: RawOp[], checks: RawCheck[] = []) => group.write({ writes: ops, checks } satisfies RawBatch);
+  return { group: { write }, writes };
 }
 
 const op = (key: string, value: string | null = '1'): RawOp => [key, value];
@@ -64,7 +79,31 @@ test('a backlog goes in writes of at most 2,000 operations, each batch whole', a
 
 test('values are taken as JSON text when the batch is asked for', (t) => {
   const value = { state: 'created' };
-  const raw = rawOps([{ type: 'put', key: 'gw/load/1', value }, { type: 'del', key: 'gw/card-open/1' }]);
+  const raw = rawBatch([{ type: 'check', key: 'gw/load/1', value }, { type: 'put', key: 'gw/load/1', value }, { type: 'del', key: 'gw/card-open/1' }]);
   value.state = 'changed after';
-  t.deepEqual(raw, [['gw/load/1', '{"state":"created"}'], ['gw/card-open/1', null]]);
+  t.deepEqual(raw, {
+    writes: [['gw/load/1', '{"state":"created"}'], ['gw/card-open/1', null]],
+    checks: [['gw/load/1', '{"state":"created"}']],
+  });
+});
+
+test('a batch whose check fails is refused alone; the check sees the store and the batches ahead of it in its write', async (t) => {
+  const { group, writes } = store({ 'gw/load/1': 'authorized' });
+  const first = group.write([op('busy')]);
+  // Two steps read the same state; the first to be written wins, the second is refused, the one after it reads the new state.
+  const winner = group.write([op('gw/load/1', 'bank-pending')], [['gw/load/1', 'authorized']]);
+  const loser = group.write([op('gw/load/1', 'cancelled'), op('other')], [['gw/load/1', 'authorized']]);
+  const next = group.write([op('gw/load/1', 'approved')], [['gw/load/1', 'bank-pending']]);
+  const gone = group.write([op('x')], [['gw/load/2', 'authorized']]);
+  writes[0]!.finish();
+  await first;
+  await t.throwsAsync(loser, { message: 'conflict on gw/load/1' });
+  await t.throwsAsync(gone, { message: 'conflict on gw/load/2' }, 'a key that holds nothing fails its check');
+  t.deepEqual(writes[1]!.ops, [op('gw/load/1', 'bank-pending'), op('gw/load/1', 'approved')], 'the refused batch wrote nothing');
+  writes[1]!.finish();
+  await Promise.all([winner, next]);
+  // A check decided against the store alone, once the write before it is done.
+  const stale = group.write([op('gw/load/1', 'cancelled')], [['gw/load/1', 'bank-pending']]);
+  await t.throwsAsync(stale, { message: 'conflict on gw/load/1' });
+  t.is(writes.length, 2, 'a write of only refused batches is not made');
 });

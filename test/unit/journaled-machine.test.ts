@@ -54,6 +54,28 @@ test('a transition written through another machine: its state and the other\'s r
   t.deepEqual(changed, ['a', 'b']);
 });
 
+test('a step from a copy read before another step was written is refused with JOURNAL_CONFLICT, and writes nothing', async (t) => {
+  const store = new LevelStore(join(await tempDir(t), 'db'));
+  await store.open();
+  t.teardown(() => store.close());
+  type L = 'authorized' | 'bank-pending' | 'cancelled' | 'approved';
+  const spec: MachineSpec<L> = {
+    name: 'load', transitions: { authorized: ['bank-pending', 'cancelled'], 'bank-pending': ['approved'], cancelled: [], approved: [] },
+  };
+  const m = new JournaledMachine<L, JournalRecord<L>>(store, 'x', spec);
+  const changed: L[] = [];
+  m.on('changed', (r) => changed.push(r.state));
+  const read = await m.create({ id: 't1', state: 'authorized' });
+  // Two steps from one read (a cardholder's cancel, and the bank request): the first written wins.
+  const sent = await m.advance(read, 'bank-pending');
+  await t.throwsAsync(m.advance(read, 'cancelled', {}, [{ type: 'put', key: 'side/t1', value: 'refund' }]), { code: 'JOURNAL_CONFLICT' });
+  t.is(await store.get('side/t1'), undefined);
+  // The copy advance returned is what is on disk: the next step from it is written.
+  await m.advance(sent, 'approved');
+  t.deepEqual((await m.require('t1')).history.map((h) => h.state), ['authorized', 'bank-pending', 'approved']);
+  t.deepEqual(changed, ['authorized', 'bank-pending', 'approved']);
+});
+
 test('a transition the machine does not allow is refused with TXN_STATE and nothing is written', async (t) => {
   const store = new LevelStore(join(await tempDir(t), 'db'));
   await store.open();
