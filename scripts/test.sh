@@ -49,6 +49,8 @@ prepare_host() {
     npm ci --no-audit --no-fund || die "npm ci failed"
     node --import tsx test/support/native-modules.ts || die "native modules do not load (see above)"
   fi
+  # npm ci mends pcsclite (its postinstall); a node_modules installed before that mend existed gets it here.
+  node scripts/pcsclite-bounded-wait.mjs >/dev/null || die "could not mend pcsclite (scripts/pcsclite-bounded-wait.mjs, see above)"
 
   ((EUID == 0)) || die "must run as root: the tests need a private pcscd in its own mount and network namespace (unshare --mount --net), see docs/pcsc-testing.md"
   command -v unshare >/dev/null || die "unshare not found (Debian package util-linux)"
