@@ -59,7 +59,6 @@ if (version !== '1.0.1') {
   console.error(`pcsclite-bounded-wait: written for pcsclite 1.0.1, found ${version}: check its status waits and this script`);
   process.exit(1);
 }
-let mended = 0;
 for (const { file, from, to } of MENDS) {
   const path = join(pkg, file);
   const source = readFileSync(path, 'utf8');
@@ -69,11 +68,10 @@ for (const { file, from, to } of MENDS) {
     process.exit(1);
   }
   writeFileSync(path, source.replace(from, to));
-  mended++;
 }
+// A source just mended is newer than the addon built from it, as is one an earlier build did not finish with.
 const addon = join(pkg, 'build', 'Release', 'pcsclite.node');
-const stale = !existsSync(addon) || MENDS.some(({ file }) => statSync(join(pkg, file)).mtimeMs > statSync(addon).mtimeMs);
-if (mended > 0 || stale) {
+if (!existsSync(addon) || MENDS.some(({ file }) => statSync(join(pkg, file)).mtimeMs > statSync(addon).mtimeMs)) {
   console.log('pcsclite-bounded-wait: building pcsclite with its status waits in steps');
   execFileSync('npm', ['rebuild', 'pcsclite', '--foreground-scripts'], { cwd: root, stdio: 'inherit' });
 }

@@ -198,12 +198,12 @@ export class PgStore implements DurableStore {
       const { rows } = await db.query<{ owned: boolean; held: boolean }>({
         name: 'quancun-batch',
         text: 'with owner as (select 1 from quancun_owner where id = 1 and epoch = $4 for share), '
-          + 'held as (select e.key from quancun_entries e join unnest($5::text[], $6::text[]) as c(k, v) on e.key = c.k and e.value = c.v for update of e), '
-          + 'go as (select exists (select 1 from owner) and (select count(*) from held) = cardinality($5::text[]) as go), '
-          + 'gone as (delete from quancun_entries where key = any($1::text[]) and (select go from go)), '
+          + 'matched as (select e.key from quancun_entries e join unnest($5::text[], $6::text[]) as c(k, v) on e.key = c.k and e.value = c.v for update of e), '
+          + 'answer as (select exists (select 1 from owner) as owned, (select count(*) from matched) = cardinality($5::text[]) as held), '
+          + 'gone as (delete from quancun_entries where key = any($1::text[]) and (select owned and held from answer)), '
           + 'kept as (insert into quancun_entries (key, value) select k, v from unnest($2::text[], $3::text[]) as u(k, v) '
-          + 'where (select go from go) on conflict (key) do update set value = excluded.value) '
-          + 'select exists (select 1 from owner) as owned, (select count(*) from held) = cardinality($5::text[]) as held',
+          + 'where (select owned and held from answer) on conflict (key) do update set value = excluded.value) '
+          + 'select owned, held from answer',
         values: [gone, kept.map(([k]) => k), kept.map(([, v]) => v), this.#epoch, checks.map(([k]) => k), checks.map(([, v]) => v)],
       }).catch(this.#refused);
       answer = rows[0];
